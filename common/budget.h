@@ -1,0 +1,94 @@
+#ifndef MODELC_BUDGET_H
+#define MODELC_BUDGET_H
+
+/*
+ * VRAM budget arithmetic shared by modelc (build time) and switch (launch time): the same
+ * numbers decide whether a role fits when compiled and when re-fitted against free memory.
+ * Pure functions of their inputs, libc only. Formulas and sources: docs/budget.md.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum budget_engine { BUDGET_ENGINE_V0, BUDGET_ENGINE_V1 };
+
+/* Architecture numbers from config.json that the budget needs. 0 means unknown/absent. */
+struct budget_arch {
+	uint32_t layers;
+	uint32_t attention_heads;
+	uint32_t kv_heads;
+	uint32_t head_dim;              /* hidden_size / attention_heads when the config has none */
+	uint32_t hidden_size;
+	uint32_t intermediate_size;
+	uint32_t vocab_size;
+	uint32_t max_position_embeddings;
+	uint32_t sliding_window;        /* 0: full attention in every layer */
+	uint32_t sliding_layers;        /* layers that use the window (hybrid models); all when 0 and window set */
+	bool tie_word_embeddings;
+	uint32_t dtype_bytes;           /* checkpoint dtype: 2 for bf16/fp16, 4 for fp32 */
+};
+
+/* A weight quantization format, from schemas/quant-formats.json. */
+struct budget_quant {
+	const char *name;               /* "awq", "gptq", "none", ... */
+	uint32_t bits;                  /* bits per quantized linear weight; 16 for none */
+	uint32_t group_size;            /* weights per scale; 0 for per-channel */
+	bool zero_point;                /* packed zeros stored per group */
+	uint32_t scale_bytes;           /* bytes per scale (2 for fp16) */
+	bool embeddings_16bit;          /* embed_tokens and lm_head stay in 16-bit */
+};
+
+/* The settings vLLM sizes memory by, for one model on one GPU. */
+struct budget_params {
+	uint64_t gpu_total_bytes;       /* CUDA's total, not nvidia-smi's memory.total */
+	uint64_t gpu_used_bytes;        /* memory already used by other processes */
+	double utilization;             /* --gpu-memory-utilization */
+	uint32_t max_model_len;
+	uint32_t max_num_seqs;          /* 0: vLLM's default for the engine and GPU size */
+	uint32_t max_num_batched_tokens;/* 0: vLLM's default */
+	uint32_t kv_dtype_bytes;        /* 0: the model dtype ("auto") */
+	uint32_t tensor_parallel;       /* 0 or 1: one GPU */
+	uint32_t block_size;            /* 0: 16 */
+	bool enforce_eager;
+	enum budget_engine engine;
+	uint64_t weights_bytes;         /* per model (divided by tensor_parallel inside) */
+	uint64_t safety_margin_bytes;   /* ours, on top of what vLLM reserves */
+};
+
+/* How a term was obtained, for `modelc explain`. */
+enum budget_source { BUDGET_EXACT, BUDGET_FORMULA, BUDGET_CALIBRATED, BUDGET_UNCALIBRATED };
+
+/* The breakdown, all sizes in bytes per GPU. Keys match `modelc fit`'s JSON. */
+struct budget_result {
+	uint64_t weights_bytes;
+	uint64_t kv_bytes_per_token;
+	uint64_t activation_bytes;
+	uint64_t non_torch_bytes;
+	uint64_t cuda_graph_bytes;
+	uint64_t safety_margin_bytes;
+	uint64_t budget_bytes;          /* total x utilization actually used */
+	uint64_t kv_cache_bytes;        /* what vLLM would allocate, before our margin */
+	uint64_t kv_tokens;             /* tokens that fit in kv_cache_bytes, block-rounded */
+	uint32_t max_model_len_fit;     /* largest context that fits after the margin */
+	bool fits;
+	double utilization;             /* as used; lower than asked when others hold memory */
+	bool utilization_lowered;
+	uint32_t max_num_seqs;          /* as used, after defaults */
+	uint32_t max_num_batched_tokens;
+	enum budget_source activation_source, non_torch_source, cuda_graph_source, weights_source;
+};
+
+/* Fill params' zero fields with vLLM's defaults for its engine and GPU size. */
+void budget_defaults(struct budget_params *p);
+
+/* Bytes of KV cache one token needs on one GPU (all layers, K and V). */
+uint64_t budget_kv_bytes_per_token(const struct budget_arch *a, const struct budget_params *p);
+
+/* Weight bytes computed from the architecture and a quantization format. */
+uint64_t budget_weights_bytes(const struct budget_arch *a, const struct budget_quant *q);
+
+/* The whole breakdown for one model; fits is false when max_model_len does not fit. */
+void budget_fit(const struct budget_arch *a, const struct budget_params *p,
+    struct budget_result *r);
+
+#endif

@@ -1,0 +1,86 @@
+#ifndef MODELC_CATALOG_H
+#define MODELC_CATALOG_H
+
+/*
+ * The user's catalog (models.yaml) after the schema has accepted it: typed, with defaults
+ * applied and every value's position kept for later diagnostics. All memory is the arena's.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arena.h"
+#include "budget.h"
+#include "diag.h"
+#include "yamldoc.h"
+
+enum { CATALOG_MAX_ROLE_NAME = 32 };
+
+struct catalog_role {
+	const char *name;               /* matches ^[a-z][a-z0-9_]{0,31}$ */
+	const struct ynode *node;       /* the role's mapping, for positions of any key */
+	const char *repo;               /* "owner/name", or NULL */
+	const char *revision;           /* default "main" */
+	const char *local;              /* absolute directory, or NULL */
+	const char *quantization;       /* awq, gptq, bitsandbytes, fp8, none, or the checkpoint's own */
+	const char *dtype;              /* auto, half, float16, bfloat16, ... */
+	const char *kv_cache_dtype;     /* auto, fp8, ... */
+	bool max_model_len_auto;        /* "auto": largest that fits, capped by the model */
+	uint32_t max_model_len;
+	uint32_t max_num_seqs;          /* 0: the server default */
+	uint32_t max_num_batched_tokens;
+	double gpu_memory_utilization;  /* 0: the GPU default */
+	const char *served_model_name;  /* default: the role name */
+	const char *rationale;          /* may be NULL */
+	double ttft_threshold_ms;       /* warn when measured time to first token exceeds it; 0 = none */
+};
+
+struct catalog_excluded {
+	const char *model;
+	const char *reason;
+	const struct ynode *node;
+};
+
+struct catalog {
+	const char *path;
+	const struct ynode *root;
+	/* storage */
+	const char *hf_home;
+	const char *hub_cache;          /* default hf_home/hub */
+	const char *models_dir;
+	uint64_t disk_budget_bytes;     /* 0: no limit */
+	/* gpu */
+	const char *gpu_profile;        /* NULL when memory is explicit */
+	uint64_t gpu_total_bytes;       /* CUDA's total */
+	bool gpu_total_estimated;       /* the profile's number has no source */
+	uint64_t gpu_used_bytes;        /* by the desktop and other processes */
+	double gpu_memory_utilization;
+	uint64_t safety_margin_bytes;
+	/* server */
+	const char **server_command;    /* NULL-terminated argv prefix */
+	const char *host;
+	uint32_t port;
+	uint32_t max_num_seqs;
+	uint32_t max_num_batched_tokens;
+	bool enforce_eager;
+	enum budget_engine engine;
+	/* roles, in document order */
+	struct catalog_role *roles;
+	size_t nroles;
+	struct catalog_excluded *excluded;
+	size_t nexcluded;
+};
+
+/*
+ * Turn a schema-valid document into a catalog, applying defaults and resolving the GPU
+ * profile from schemas/gpu-profiles.json in schema_dir. Reports problems the schema
+ * cannot express; returns 0 when none was an error.
+ */
+int catalog_from_yaml(struct arena *a, struct diag_sink *diag, const char *schema_dir,
+    const struct ynode *root, const char *path, struct catalog *out);
+
+/* The role called name, or NULL. */
+const struct catalog_role *catalog_role(const struct catalog *c, const char *name);
+
+#endif
