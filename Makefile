@@ -11,7 +11,8 @@ PC_LIBS   := $(shell $(PKG_CONFIG) --libs $(LIBS_PC) 2>/dev/null)
 CUNIT_LIBS := $(shell $(PKG_CONFIG) --libs cunit 2>/dev/null || echo -lcunit)
 
 WARN     = -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes
-SANFLAGS = $(if $(filter 1,$(SAN)),-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+SANFLAGS_1 = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+SANFLAGS = $(if $(filter 1,$(SAN)),$(SANFLAGS_1))
 CPPFLAGS_BASE = -std=c11 -D_POSIX_C_SOURCE=200809L -DMODELC_VERSION='"$(VERSION)"' \
 	-DMODELC_DATADIR='"$(PREFIX)/share/modelc"' -Icommon -Icompiler -Iruntime/net
 CFLAGS  ?= -O2 -g

@@ -1,0 +1,13 @@
+/* Placeholder until its owner lands the real command; replace this whole file. */
+#include <stdio.h>
+
+#include "commands.h"
+
+int
+cmd_explain(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	fputs("modelc: explain: not built yet\n", stderr);
+	return 3;
+}

@@ -1,0 +1,66 @@
+#ifndef MODELC_PLAN_H
+#define MODELC_PLAN_H
+
+/*
+ * The compiled catalog: every role joined with its locked facts and its VRAM budget, after
+ * the rules have run. Emitters read only this; nothing here touches the filesystem.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "budget.h"
+#include "catalog.h"
+#include "diag.h"
+#include "lock.h"
+
+/* One file to download for a role (already filtered to what serving needs). */
+struct plan_file {
+	const char *path;               /* repo-relative */
+	uint64_t size;                  /* 0 with size_known false when unknown */
+	bool size_known;
+	int lfs;                        /* 1, 0, or -1 unknown */
+	const char *sha256;             /* NULL when unknown */
+	const char *blob_id;            /* NULL when unknown */
+};
+
+struct plan_role {
+	const struct catalog_role *role;
+	const struct lock_model *lock;  /* NULL when the lock has no entry (local-only roles) */
+	const char *model_id;           /* VLLM_MODEL_ID for this role: local dir if it exists, else repo */
+	const char *local_dir;          /* may be NULL */
+	bool local_present;             /* local_dir exists on this machine */
+	const char *quantization_flag;  /* --quantization value for in-flight formats, else NULL */
+	const char *dtype;              /* --dtype as launched (AWQ forces half) */
+	const char *kv_cache_dtype;
+	struct budget_arch arch;
+	struct budget_params params;    /* as fitted, max_model_len final */
+	struct budget_result result;
+	uint32_t max_model_len;         /* final (auto resolved) */
+	bool verified;                  /* false: some fact was missing; see unverified[] */
+	const char **unverified;        /* what is missing, for the warning and the report */
+	size_t nunverified;
+	struct plan_file *files;
+	size_t nfiles;
+	uint64_t download_bytes;        /* sum of known sizes */
+	bool download_bytes_complete;
+	double measured_ttft_ms;        /* from measurements/<role>.csv at max_model_len; < 0 if none */
+};
+
+struct plan {
+	const struct catalog *catalog;
+	const struct lock *lock;
+	struct plan_role *roles;        /* in catalog order */
+	size_t nroles;
+	uint64_t download_bytes;        /* all roles, for the disk rule */
+};
+
+/*
+ * Join catalog and lock, fit every role, apply the rules (does not fit, stale lock, env key
+ * collisions, disk budget) and report each problem with its place; 0 when no error.
+ */
+int plan_build(struct arena *a, struct diag_sink *diag, const struct catalog *c,
+    const struct lock *l, struct plan *out);
+
+#endif
