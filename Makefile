@@ -125,3 +125,26 @@ clean:
 	rm -rf build
 
 -include $(shell find build -name '*.d' 2>/dev/null)
+
+# Fuzzing (libFuzzer, clang): each tests/fuzz/fuzz_<target>.c links the library built with
+# coverage instrumentation; `make fuzz FUZZ_SECONDS=N` runs every target on its seed corpus.
+FUZZ_CC = clang
+FUZZ_BUILD = build/fuzz
+FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fprofile-instr-generate -fcoverage-mapping
+FUZZ_TARGETS = $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_SECONDS ?= 30
+FUZZ_LIB_OBJ = $(filter-out $(FUZZ_BUILD)/runtime/switch/%,$(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o))
+
+$(FUZZ_BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CPPFLAGS_BASE) $(PC_CFLAGS) $(FUZZ_FLAGS) -c -o $@ $<
+
+$(FUZZ_BUILD)/libfuzzmodelc.a: $(FUZZ_LIB_OBJ)
+	rm -f $@ && $(AR) rcs $@ $^
+
+$(FUZZ_BUILD)/bin/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_BUILD)/libfuzzmodelc.a
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CPPFLAGS_BASE) $(PC_CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS_ALL)
+
+fuzz: $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/bin/fuzz_%)
+	FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh $(FUZZ_TARGETS)
