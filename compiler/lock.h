@@ -43,6 +43,7 @@ struct lock_model {
 	const char *gated;              /* "false", "auto", "manual", or NULL when unknown */
 	/* config.json */
 	bool has_config;
+	const char *config_from;        /* key of another entry whose config is assumed (unverified), or NULL */
 	const char *architecture;
 	const char *model_type;
 	struct budget_arch arch;        /* 0 fields are unknown */

@@ -1,0 +1,725 @@
+/*
+ * models.lock: read with jansson, validate strictly, write sorted and atomically.
+ * Structural errors name the JSON path of the offending value, since jansson keeps no
+ * positions after parsing; syntax errors carry jansson's line and column.
+ */
+#include "lock.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+enum { LOCK_HEX_SHA256 = 64, LOCK_HEX_SHA1 = 40 };
+
+struct lock_ctx {
+	struct arena *a;
+	struct diag_sink *diag;
+	const char *path;
+	unsigned errors;
+};
+
+static void
+lock_err(struct lock_ctx *c, const char *fmt, const char *jpath, const char *x, const char *y)
+{
+	/* All structural messages take the JSON path first and up to two strings. */
+	c->errors++;
+	if (y)
+		diag_report(c->diag, DIAG_ERROR, diag_file(c->path), fmt, jpath, x, y);
+	else if (x)
+		diag_report(c->diag, DIAG_ERROR, diag_file(c->path), fmt, jpath, x);
+	else
+		diag_report(c->diag, DIAG_ERROR, diag_file(c->path), fmt, jpath);
+}
+
+static const char *
+json_kind(const json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_OBJECT: return "an object";
+	case JSON_ARRAY: return "an array";
+	case JSON_STRING: return "a string";
+	case JSON_INTEGER: return "an integer";
+	case JSON_REAL: return "a number";
+	case JSON_TRUE:
+	case JSON_FALSE: return "a boolean";
+	case JSON_NULL: return "null";
+	}
+	return "a value";
+}
+
+/* Check v's type; on mismatch report "expected X, found Y". NULL v (absent) passes. */
+static bool
+want(struct lock_ctx *c, const json_t *v, json_type t, bool nullable, const char *jpath,
+    const char *what)
+{
+	if (!v)
+		return false;
+	if (json_is_null(v) && nullable)
+		return false;
+	bool ok = json_typeof(v) == t || (t == JSON_TRUE && json_is_boolean(v));
+	if (!ok) {
+		lock_err(c, "%s: expected %s, found %s", jpath, what, json_kind(v));
+		return false;
+	}
+	return true;
+}
+
+/* Reject keys of obj that are not in allowed (a NULL-terminated list). */
+static void
+check_keys(struct lock_ctx *c, json_t *obj, const char *const *allowed, const char *jpath)
+{
+	const char *k;
+	json_t *v;
+	json_object_foreach(obj, k, v) {
+		bool found = false;
+		for (size_t i = 0; allowed[i]; i++)
+			if (strcmp(allowed[i], k) == 0)
+				found = true;
+		if (!found)
+			lock_err(c, "%s: unknown key '%s'", jpath, k, NULL);
+	}
+}
+
+static bool
+is_lower_hex(const char *s, size_t n)
+{
+	if (strlen(s) != n)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return true;
+}
+
+
+static const char *
+get_hex(struct lock_ctx *c, json_t *obj, const char *key, size_t n, const char *jpath)
+{
+	json_t *v = json_object_get(obj, key);
+	const char *p = arena_printf(c->a, "%s.%s", jpath, key);
+	if (!want(c, v, JSON_STRING, true, p, "a string or null"))
+		return NULL;
+	const char *s = json_string_value(v);
+	if (!is_lower_hex(s, n)) {
+		c->errors++;
+		diag_error(c->diag, diag_file(c->path), "%s: expected %zu lowercase hex digits, found '%s'",
+		    p, n, s);
+		return NULL;
+	}
+	return arena_strdup(c->a, s);
+}
+
+static const char *
+get_str(struct lock_ctx *c, json_t *obj, const char *key, const char *jpath)
+{
+	json_t *v = json_object_get(obj, key);
+	const char *p = arena_printf(c->a, "%s.%s", jpath, key);
+	if (!want(c, v, JSON_STRING, true, p, "a string or null"))
+		return NULL;
+	return arena_strdup(c->a, json_string_value(v));
+}
+
+/* A non-negative integer up to max, or unknown (null or absent). */
+static struct lock_u64
+get_u64(struct lock_ctx *c, json_t *obj, const char *key, uint64_t max, const char *jpath)
+{
+	struct lock_u64 r = {false, 0};
+	json_t *v = json_object_get(obj, key);
+	const char *p = arena_printf(c->a, "%s.%s", jpath, key);
+	if (!want(c, v, JSON_INTEGER, true, p, "an integer or null"))
+		return r;
+	json_int_t n = json_integer_value(v);
+	if (n < 0 || (uint64_t)n > max) {
+		c->errors++;
+		diag_error(c->diag, diag_file(c->path), "%s: %lld is out of range 0..%llu", p,
+		    (long long)n, (unsigned long long)max);
+		return r;
+	}
+	r.known = true;
+	r.value = (uint64_t)n;
+	return r;
+}
+
+static uint32_t
+get_u32(struct lock_ctx *c, json_t *obj, const char *key, const char *jpath)
+{
+	return (uint32_t)get_u64(c, obj, key, UINT32_MAX, jpath).value;
+}
+
+/* 1, 0, or -1 for null/absent. */
+static int
+get_tristate(struct lock_ctx *c, json_t *obj, const char *key, const char *jpath)
+{
+	json_t *v = json_object_get(obj, key);
+	const char *p = arena_printf(c->a, "%s.%s", jpath, key);
+	if (!want(c, v, JSON_TRUE, true, p, "a boolean or null"))
+		return -1;
+	return json_is_true(v) ? 1 : 0;
+}
+
+static bool
+is_repo_part(const char *s, size_t n)
+{
+	if (n == 0 || n > 96 || s[0] == '.' || s[0] == '-')
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char ch = s[i];
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+		    ch == '-' || ch == '_' || ch == '.'))
+			return false;
+	}
+	return s[n - 1] != '.';
+}
+
+/* A Hugging Face repo id: owner/name, letters, digits, '-', '_', '.', no "..". */
+static bool
+is_repo_id(const char *s)
+{
+	const char *slash = strchr(s, '/');
+	if (!slash || strchr(slash + 1, '/'))
+		return false;
+	if (strstr(s, ".."))
+		return false;
+	return is_repo_part(s, (size_t)(slash - s)) && is_repo_part(slash + 1, strlen(slash + 1));
+}
+
+/* A revision: a branch, tag or commit; printable, no spaces, not empty. */
+static bool
+is_revision(const char *s)
+{
+	if (!*s || strlen(s) > 255 || strstr(s, ".."))
+		return false;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p <= ' ' || *p == 0x7f || *p == '@' || *p == '\\')
+			return false;
+	return true;
+}
+
+/* A repo-relative file path: no leading '/', no empty, '.' or '..' parts, no control bytes. */
+static bool
+is_rel_path(const char *s)
+{
+	if (!*s || *s == '/')
+		return false;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p < ' ' || *p == 0x7f || *p == '\\')
+			return false;
+	const char *part = s;
+	for (;;) {
+		size_t n = strcspn(part, "/");
+		if (n == 0 || (n == 1 && part[0] == '.') || (n == 2 && part[0] == '.' && part[1] == '.'))
+			return false;
+		if (!part[n])
+			return true;
+		part += n + 1;
+	}
+}
+
+static const char **
+get_strings(struct lock_ctx *c, json_t *obj, const char *key, const char *jpath, size_t *n)
+{
+	json_t *v = json_object_get(obj, key);
+	const char *p = arena_printf(c->a, "%s.%s", jpath, key);
+	*n = 0;
+	if (!want(c, v, JSON_ARRAY, true, p, "an array of strings"))
+		return NULL;
+	const char **out = arena_alloc(c->a, (json_array_size(v) + 1) * sizeof *out);
+	size_t i;
+	json_t *item;
+	json_array_foreach(v, i, item) {
+		const char *ip = arena_printf(c->a, "%s[%zu]", p, i);
+		if (want(c, item, JSON_STRING, false, ip, "a string"))
+			out[(*n)++] = arena_strdup(c->a, json_string_value(item));
+	}
+	return out;
+}
+
+static uint32_t
+dtype_bytes(const char *torch_dtype)
+{
+	if (!torch_dtype)
+		return 0;
+	if (!strcmp(torch_dtype, "bfloat16") || !strcmp(torch_dtype, "float16"))
+		return 2;
+	if (!strcmp(torch_dtype, "float32"))
+		return 4;
+	return 0;
+}
+
+static const char *const config_keys[] = {"architecture", "model_type", "num_hidden_layers",
+	"num_attention_heads", "num_key_value_heads", "head_dim", "hidden_size", "intermediate_size",
+	"vocab_size", "max_position_embeddings", "sliding_window", "sliding_layers",
+	"tie_word_embeddings", "torch_dtype", "quantization_config", NULL};
+
+static void
+read_config(struct lock_ctx *c, json_t *cfg, const char *jpath, struct lock_model *m)
+{
+	if (!want(c, cfg, JSON_OBJECT, true, jpath, "an object or null"))
+		return;
+	check_keys(c, cfg, config_keys, jpath);
+	m->has_config = true;
+	m->architecture = get_str(c, cfg, "architecture", jpath);
+	m->model_type = get_str(c, cfg, "model_type", jpath);
+	struct budget_arch *a = &m->arch;
+	a->layers = get_u32(c, cfg, "num_hidden_layers", jpath);
+	a->attention_heads = get_u32(c, cfg, "num_attention_heads", jpath);
+	a->kv_heads = get_u32(c, cfg, "num_key_value_heads", jpath);
+	a->head_dim = get_u32(c, cfg, "head_dim", jpath);
+	a->hidden_size = get_u32(c, cfg, "hidden_size", jpath);
+	a->intermediate_size = get_u32(c, cfg, "intermediate_size", jpath);
+	a->vocab_size = get_u32(c, cfg, "vocab_size", jpath);
+	a->max_position_embeddings = get_u32(c, cfg, "max_position_embeddings", jpath);
+	a->sliding_window = get_u32(c, cfg, "sliding_window", jpath);
+	a->sliding_layers = get_u32(c, cfg, "sliding_layers", jpath);
+	a->tie_word_embeddings = get_tristate(c, cfg, "tie_word_embeddings", jpath) == 1;
+	m->torch_dtype = get_str(c, cfg, "torch_dtype", jpath);
+	a->dtype_bytes = dtype_bytes(m->torch_dtype);
+	if (!a->head_dim && a->attention_heads && a->hidden_size)
+		a->head_dim = a->hidden_size / a->attention_heads;
+	json_t *q = json_object_get(cfg, "quantization_config");
+	const char *qp = arena_printf(c->a, "%s.quantization_config", jpath);
+	if (want(c, q, JSON_OBJECT, true, qp, "an object or null")) {
+		char *text = json_dumps(q, JSON_COMPACT | JSON_SORT_KEYS);
+		if (text) {
+			m->quantization_config = arena_strdup(c->a, text);
+			free(text);
+		}
+	}
+}
+
+static const char *const weights_keys[] = {"bytes", "source", "dtypes", NULL};
+static const char *const weights_sources[] = {"safetensors-index", "safetensors-headers", NULL};
+
+static void
+read_weights(struct lock_ctx *c, json_t *w, const char *jpath, struct lock_model *m)
+{
+	if (!want(c, w, JSON_OBJECT, true, jpath, "an object or null"))
+		return;
+	check_keys(c, w, weights_keys, jpath);
+	m->weights_bytes = get_u64(c, w, "bytes", INT64_MAX, jpath);
+	m->weights_source = get_str(c, w, "source", jpath);
+	if (m->weights_source) {
+		bool ok = false;
+		for (size_t i = 0; weights_sources[i]; i++)
+			ok |= strcmp(weights_sources[i], m->weights_source) == 0;
+		if (!ok)
+			lock_err(c, "%s: '%s' is not one of %s", arena_printf(c->a, "%s.source", jpath),
+			    m->weights_source, "safetensors-index, safetensors-headers");
+	}
+	json_t *d = json_object_get(w, "dtypes");
+	const char *dp = arena_printf(c->a, "%s.dtypes", jpath);
+	if (!want(c, d, JSON_OBJECT, true, dp, "an object or null"))
+		return;
+	m->dtypes = arena_alloc(c->a, (json_object_size(d) + 1) * sizeof *m->dtypes);
+	const char *k;
+	json_t *v;
+	json_object_foreach(d, k, v) {
+		struct lock_u64 n = get_u64(c, d, k, INT64_MAX, dp);
+		if (n.known) {
+			m->dtypes[m->ndtypes].dtype = arena_strdup(c->a, k);
+			m->dtypes[m->ndtypes++].bytes = n.value;
+		}
+	}
+}
+
+static const char *const file_keys[] = {"path", "size", "lfs", "sha256", "blob_id", NULL};
+
+static int
+cmp_file_path(const void *x, const void *y)
+{
+	return strcmp(((const struct lock_file *)x)->path, ((const struct lock_file *)y)->path);
+}
+
+static void
+read_files(struct lock_ctx *c, json_t *files, const char *jpath, struct lock_model *m)
+{
+	if (!want(c, files, JSON_ARRAY, true, jpath, "an array or null"))
+		return;
+	m->files = arena_alloc(c->a, (json_array_size(files) + 1) * sizeof *m->files);
+	size_t i;
+	json_t *f;
+	json_array_foreach(files, i, f) {
+		const char *fp = arena_printf(c->a, "%s[%zu]", jpath, i);
+		if (!want(c, f, JSON_OBJECT, false, fp, "an object"))
+			continue;
+		check_keys(c, f, file_keys, fp);
+		struct lock_file *lf = &m->files[m->nfiles];
+		json_t *pv = json_object_get(f, "path");
+		const char *pp = arena_printf(c->a, "%s.path", fp);
+		if (!pv) {
+			lock_err(c, "%s: required key is missing", pp, NULL, NULL);
+			continue;
+		}
+		if (!want(c, pv, JSON_STRING, false, pp, "a string"))
+			continue;
+		lf->path = arena_strdup(c->a, json_string_value(pv));
+		if (!is_rel_path(lf->path)) {
+			lock_err(c, "%s: '%s' is not a repo-relative path (no leading '/', no empty, '.' or '..' parts)",
+			    pp, lf->path, NULL);
+			continue;
+		}
+		lf->size = get_u64(c, f, "size", INT64_MAX, fp);
+		lf->lfs = get_tristate(c, f, "lfs", fp);
+		lf->sha256 = get_hex(c, f, "sha256", LOCK_HEX_SHA256, fp);
+		lf->blob_id = get_hex(c, f, "blob_id", LOCK_HEX_SHA1, fp);
+		m->nfiles++;
+	}
+	qsort(m->files, m->nfiles, sizeof *m->files, cmp_file_path);
+	for (size_t k = 1; k < m->nfiles; k++)
+		if (strcmp(m->files[k - 1].path, m->files[k].path) == 0)
+			lock_err(c, "%s: '%s' is listed twice", jpath, m->files[k].path, NULL);
+}
+
+static const char *const model_keys[] = {"repo", "revision", "commit", "gated", "config",
+	"config_from", "weights", "files", "files_complete", "sources", "unknown", NULL};
+
+static void
+read_model(struct lock_ctx *c, const char *key, json_t *e, struct lock_model *m)
+{
+	const char *jpath = arena_printf(c->a, "models[\"%s\"]", key);
+	m->key = arena_strdup(c->a, key);
+	if (!want(c, e, JSON_OBJECT, false, jpath, "an object"))
+		return;
+	check_keys(c, e, model_keys, jpath);
+	m->repo = get_str(c, e, "repo", jpath);
+	m->revision = get_str(c, e, "revision", jpath);
+	if (strncmp(key, "local:", 6) == 0) {
+		if (key[6] != '/')
+			lock_err(c, "%s: a local directory must be absolute, found '%s'", jpath, key + 6, NULL);
+		if (m->repo || m->revision)
+			lock_err(c, "%s: a local entry has no repo or revision", jpath, NULL, NULL);
+	} else if (!m->repo || !m->revision) {
+		lock_err(c, "%s: needs repo and revision (or a key 'local:/dir')", jpath, NULL, NULL);
+	} else {
+		if (!is_repo_id(m->repo))
+			lock_err(c, "%s: '%s' is not a Hugging Face repo id 'owner/name'",
+			    arena_printf(c->a, "%s.repo", jpath), m->repo, NULL);
+		if (!is_revision(m->revision))
+			lock_err(c, "%s: '%s' is not a branch, tag or commit", arena_printf(c->a, "%s.revision", jpath),
+			    m->revision, NULL);
+		const char *expect = arena_printf(c->a, "%s@%s", m->repo, m->revision);
+		if (strcmp(expect, key) != 0)
+			lock_err(c, "%s: the key does not match repo and revision (expected '%s')", jpath, expect,
+			    NULL);
+	}
+	m->commit = get_hex(c, e, "commit", LOCK_HEX_SHA1, jpath);
+	m->gated = get_str(c, e, "gated", jpath);
+	if (m->gated && strcmp(m->gated, "false") && strcmp(m->gated, "auto") && strcmp(m->gated, "manual"))
+		lock_err(c, "%s: '%s' is not one of %s", arena_printf(c->a, "%s.gated", jpath), m->gated,
+		    "false, auto, manual");
+	read_config(c, json_object_get(e, "config"), arena_printf(c->a, "%s.config", jpath), m);
+	m->config_from = get_str(c, e, "config_from", jpath);
+	read_weights(c, json_object_get(e, "weights"), arena_printf(c->a, "%s.weights", jpath), m);
+	read_files(c, json_object_get(e, "files"), arena_printf(c->a, "%s.files", jpath), m);
+	m->files_complete = get_tristate(c, e, "files_complete", jpath) == 1;
+	m->sources = get_strings(c, e, "sources", jpath, &m->nsources);
+	m->unknown = get_strings(c, e, "unknown", jpath, &m->nunknown);
+}
+
+static int
+cmp_model_key(const void *x, const void *y)
+{
+	return strcmp(((const struct lock_model *)x)->key, ((const struct lock_model *)y)->key);
+}
+
+/* Read all of path into the arena, refusing files over LOCK_MAX_BYTES; NULL with errno. */
+static char *
+slurp(struct arena *a, const char *path, size_t *len, bool *too_big)
+{
+	*too_big = false;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	struct stat st;
+	if (fstat(fd, &st) < 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		errno = EINVAL;
+		return NULL;
+	}
+	if (st.st_size > LOCK_MAX_BYTES) {
+		close(fd);
+		*too_big = true;
+		*len = (size_t)st.st_size;
+		return NULL;
+	}
+	char *buf = arena_alloc(a, (size_t)st.st_size + 1);
+	size_t got = 0;
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			int e = n < 0 ? errno : EIO;
+			close(fd);
+			errno = e;
+			return NULL;
+		}
+		got += (size_t)n;
+	}
+	close(fd);
+	*len = got;
+	return buf;
+}
+
+int
+lock_read(struct arena *a, struct diag_sink *diag, const char *path, struct lock *out)
+{
+	struct lock_ctx c = {a, diag, path, 0};
+	size_t len = 0;
+	bool too_big;
+
+	memset(out, 0, sizeof *out);
+	out->path = path;
+	char *text = slurp(a, path, &len, &too_big);
+	if (too_big) {
+		diag_error(diag, diag_file(path), "is %zu bytes, more than the limit of %d bytes", len,
+		    LOCK_MAX_BYTES);
+		return 1;
+	}
+	if (!text) {
+		diag_error(diag, diag_file(path), "cannot read: %s", strerror(errno));
+		return -1;
+	}
+	json_error_t je;
+	json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+	if (!root) {
+		struct diag_pos pos = {path, je.line > 0 ? (unsigned)je.line : 1,
+		    je.column > 0 ? (unsigned)je.column : 1};
+		diag_error(diag, pos, "invalid JSON: %s", je.text);
+		return 1;
+	}
+	if (!want(&c, root, JSON_OBJECT, false, "(top level)", "an object"))
+		goto done;
+	static const char *const top_keys[] = {"lock_version", "comment", "models", NULL};
+	check_keys(&c, root, top_keys, "(top level)");
+	json_t *ver = json_object_get(root, "lock_version");
+	if (!ver)
+		lock_err(&c, "%s: required key is missing", "lock_version", NULL, NULL);
+	else if (want(&c, ver, JSON_INTEGER, false, "lock_version", "an integer") &&
+	    json_integer_value(ver) != LOCK_VERSION) {
+		c.errors++;
+		diag_error(diag, diag_file(path), "lock_version: this modelc reads version %d, found %lld",
+		    LOCK_VERSION, (long long)json_integer_value(ver));
+		goto done;
+	}
+	json_t *models = json_object_get(root, "models");
+	if (!models) {
+		lock_err(&c, "%s: required key is missing", "models", NULL, NULL);
+		goto done;
+	}
+	if (!want(&c, models, JSON_OBJECT, false, "models", "an object"))
+		goto done;
+	out->models = arena_alloc(a, (json_object_size(models) + 1) * sizeof *out->models);
+	const char *key;
+	json_t *e;
+	json_object_foreach(models, key, e)
+		read_model(&c, key, e, &out->models[out->nmodels++]);
+	qsort(out->models, out->nmodels, sizeof *out->models, cmp_model_key);
+	for (size_t i = 0; i < out->nmodels; i++) {
+		const char *from = out->models[i].config_from;
+		if (from && !lock_find(out, from))
+			lock_err(&c, "%s: '%s' names no entry in this lock",
+			    arena_printf(a, "models[\"%s\"].config_from", out->models[i].key), from, NULL);
+	}
+done:
+	json_decref(root);
+	return c.errors ? 1 : 0;
+}
+
+const struct lock_model *
+lock_find(const struct lock *l, const char *key)
+{
+	size_t lo = 0, hi = l->nmodels;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int r = strcmp(key, l->models[mid].key);
+		if (r == 0)
+			return &l->models[mid];
+		if (r < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
+}
+
+static json_t *
+jstr(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+static json_t *
+ju32(uint32_t v)
+{
+	return v ? json_integer(v) : json_null();
+}
+
+static json_t *
+ju64(struct lock_u64 v)
+{
+	return v.known ? json_integer((json_int_t)v.value) : json_null();
+}
+
+static int
+cmp_str(const void *x, const void *y)
+{
+	return strcmp(*(const char *const *)x, *(const char *const *)y);
+}
+
+static json_t *
+jstrings(const char **v, size_t n)
+{
+	json_t *arr = json_array();
+	const char **sorted = malloc((n + 1) * sizeof *sorted);
+	if (!sorted)
+		return arr;
+	memcpy(sorted, v, n * sizeof *sorted);
+	qsort(sorted, n, sizeof *sorted, cmp_str);
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(arr, json_string(sorted[i]));
+	free(sorted);
+	return arr;
+}
+
+static json_t *
+model_json(const struct lock_model *m)
+{
+	json_t *e = json_object();
+	json_object_set_new(e, "repo", jstr(m->repo));
+	json_object_set_new(e, "revision", jstr(m->revision));
+	json_object_set_new(e, "commit", jstr(m->commit));
+	json_object_set_new(e, "gated", jstr(m->gated));
+	if (m->config_from)
+		json_object_set_new(e, "config_from", json_string(m->config_from));
+	if (m->has_config) {
+		const struct budget_arch *a = &m->arch;
+		json_t *cfg = json_object();
+		json_object_set_new(cfg, "architecture", jstr(m->architecture));
+		json_object_set_new(cfg, "model_type", jstr(m->model_type));
+		json_object_set_new(cfg, "num_hidden_layers", ju32(a->layers));
+		json_object_set_new(cfg, "num_attention_heads", ju32(a->attention_heads));
+		json_object_set_new(cfg, "num_key_value_heads", ju32(a->kv_heads));
+		json_object_set_new(cfg, "head_dim", ju32(a->head_dim));
+		json_object_set_new(cfg, "hidden_size", ju32(a->hidden_size));
+		json_object_set_new(cfg, "intermediate_size", ju32(a->intermediate_size));
+		json_object_set_new(cfg, "vocab_size", ju32(a->vocab_size));
+		json_object_set_new(cfg, "max_position_embeddings", ju32(a->max_position_embeddings));
+		json_object_set_new(cfg, "sliding_window", ju32(a->sliding_window));
+		json_object_set_new(cfg, "sliding_layers", ju32(a->sliding_layers));
+		json_object_set_new(cfg, "tie_word_embeddings", json_boolean(a->tie_word_embeddings));
+		json_object_set_new(cfg, "torch_dtype", jstr(m->torch_dtype));
+		json_t *q = m->quantization_config ? json_loads(m->quantization_config, 0, NULL) : NULL;
+		json_object_set_new(cfg, "quantization_config", q ? q : json_null());
+		json_object_set_new(e, "config", cfg);
+	} else {
+		json_object_set_new(e, "config", json_null());
+	}
+	if (m->weights_bytes.known || m->weights_source || m->ndtypes) {
+		json_t *w = json_object();
+		json_object_set_new(w, "bytes", ju64(m->weights_bytes));
+		json_object_set_new(w, "source", jstr(m->weights_source));
+		json_t *d = json_object();
+		for (size_t i = 0; i < m->ndtypes; i++)
+			json_object_set_new(d, m->dtypes[i].dtype, json_integer((json_int_t)m->dtypes[i].bytes));
+		json_object_set_new(w, "dtypes", d);
+		json_object_set_new(e, "weights", w);
+	} else {
+		json_object_set_new(e, "weights", json_null());
+	}
+	struct lock_file *files = malloc((m->nfiles + 1) * sizeof *files);
+	json_t *fa = json_array();
+	if (files) {
+		memcpy(files, m->files, m->nfiles * sizeof *files);
+		qsort(files, m->nfiles, sizeof *files, cmp_file_path);
+		for (size_t i = 0; i < m->nfiles; i++) {
+			json_t *f = json_object();
+			json_object_set_new(f, "path", json_string(files[i].path));
+			json_object_set_new(f, "size", ju64(files[i].size));
+			json_object_set_new(f, "lfs", files[i].lfs < 0 ? json_null() : json_boolean(files[i].lfs));
+			json_object_set_new(f, "sha256", jstr(files[i].sha256));
+			json_object_set_new(f, "blob_id", jstr(files[i].blob_id));
+			json_array_append_new(fa, f);
+		}
+		free(files);
+	}
+	json_object_set_new(e, "files", fa);
+	json_object_set_new(e, "files_complete", json_boolean(m->files_complete));
+	json_object_set_new(e, "sources", jstrings(m->sources, m->nsources));
+	json_object_set_new(e, "unknown", jstrings(m->unknown, m->nunknown));
+	return e;
+}
+
+static int
+dump_cb(const char *buf, size_t size, void *data)
+{
+	int fd = *(int *)data;
+	while (size > 0) {
+		ssize_t n = write(fd, buf, size);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		buf += n;
+		size -= (size_t)n;
+	}
+	return 0;
+}
+
+int
+lock_write(const struct lock *l, const char *path)
+{
+	json_t *root = json_object();
+	json_t *models = json_object();
+	json_object_set_new(root, "lock_version", json_integer(LOCK_VERSION));
+	json_object_set_new(root, "comment",
+	    json_string("generated by modelc; facts not known are null and named in 'unknown'"));
+	for (size_t i = 0; i < l->nmodels; i++)
+		json_object_set_new(models, l->models[i].key, model_json(&l->models[i]));
+	json_object_set_new(root, "models", models);
+
+	size_t plen = strlen(path);
+	char *tmp = malloc(plen + 16);
+	if (!tmp) {
+		json_decref(root);
+		errno = ENOMEM;
+		return -1;
+	}
+	snprintf(tmp, plen + 16, "%s.tmp.XXXXXX", path);
+	int fd = mkstemp(tmp);
+	int rc = -1, saved = 0;
+	if (fd < 0) {
+		saved = errno;
+		goto out;
+	}
+	if (json_dump_callback(root, dump_cb, &fd, JSON_INDENT(2) | JSON_SORT_KEYS) != 0 ||
+	    dump_cb("\n", 1, &fd) != 0 || fchmod(fd, 0644) != 0 || fsync(fd) != 0) {
+		saved = errno ? errno : EIO;
+		close(fd);
+		unlink(tmp);
+		goto out;
+	}
+	if (close(fd) != 0 || rename(tmp, path) != 0) {
+		saved = errno;
+		unlink(tmp);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(tmp);
+	json_decref(root);
+	if (rc)
+		errno = saved;
+	return rc;
+}
