@@ -28,6 +28,10 @@ struct plan_file {
 struct plan_role {
 	const struct catalog_role *role;
 	const struct lock_model *lock;  /* NULL when the lock has no entry (local-only roles) */
+	const char *lock_key;           /* "owner/name@revision" or "local:/dir" */
+	const char *env_prefix;         /* the role name in upper case: PRIMARY */
+	const struct budget_quant *quant; /* the weight format, or NULL when unknown */
+	bool weights_in_flight;         /* vLLM quantizes a 16-bit checkpoint when loading it */
 	const char *model_id;           /* VLLM_MODEL_ID for this role: local dir if it exists, else repo */
 	const char *local_dir;          /* may be NULL */
 	bool local_present;             /* local_dir exists on this machine */
@@ -55,6 +59,13 @@ struct plan {
 	size_t nroles;
 	uint64_t download_bytes;        /* all roles, for the disk rule */
 };
+
+/*
+ * The per-role .env keys are <PREFIX><suffix> for each of these suffixes (NULL-terminated),
+ * and the global keys are plan_env_globals; plan_build rejects any two that collide.
+ */
+extern const char *const plan_env_suffixes[];
+extern const char *const plan_env_globals[];
 
 /*
  * Join catalog and lock, fit every role, apply the rules (does not fit, stale lock, env key
