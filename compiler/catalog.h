@@ -65,6 +65,9 @@ struct catalog {
 	uint32_t max_num_batched_tokens;
 	bool enforce_eager;
 	enum budget_engine engine;
+	/* weight formats from schemas/quant-formats.json, for the budget of each role */
+	const struct budget_quant *quants;
+	size_t nquants;
 	/* roles, in document order */
 	struct catalog_role *roles;
 	size_t nroles;
