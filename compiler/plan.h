@@ -61,15 +61,8 @@ struct plan {
 };
 
 /*
- * The per-role .env keys are <PREFIX><suffix> for each of these suffixes (NULL-terminated),
- * and the global keys are plan_env_globals; plan_build rejects any two that collide.
- */
-extern const char *const plan_env_suffixes[];
-extern const char *const plan_env_globals[];
-
-/*
  * Join catalog and lock, fit every role, apply the rules (does not fit, stale lock, env key
- * collisions, disk budget) and report each problem with its place; 0 when no error.
+ * collisions against emit_env's key lists, disk budget) and report each problem with its place; 0 when no error.
  */
 int plan_build(struct arena *a, struct diag_sink *diag, const struct catalog *c,
     const struct lock *l, struct plan *out);

@@ -1,0 +1,588 @@
+/*
+ * The rules: join each role with its locked (or on-disk) facts, fit it to the GPU, and check
+ * everything that must hold before anything is written. Every check runs; problems are
+ * counted, not fatal. Lookups go through sorted arrays so a catalog of n roles costs
+ * O(n log n): the lock is searched by bsearch and .env keys are checked by sorting.
+ */
+#include "plan.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "emit_env.h"
+#include "envfile.h"
+#include "localdir.h"
+
+enum { PLAN_MAX_UNVERIFIED = 16 };
+
+static const double GIB = 1073741824.0;
+
+struct plan_ctx {
+	struct arena *a;
+	struct diag_sink *diag;
+	const struct catalog *c;
+	const struct lock *l;
+	bool *lock_used;                /* per lock entry, for the unused-entry warning */
+};
+
+/* Where key's value sits in node, else where node sits, else the whole catalog file. */
+static struct diag_pos
+pos_of(const struct plan_ctx *x, const struct ynode *node, const char *key)
+{
+	if (node && key) {
+		const struct ynode *v = yamldoc_get(node, key);
+		if (v)
+			return v->pos;
+	}
+	if (node)
+		return node->pos;
+	return diag_file(x->c->path);
+}
+
+static void
+unverified(struct plan_ctx *x, struct plan_role *pr, const char *what)
+{
+	if (!pr->unverified)
+		pr->unverified = arena_alloc(x->a, PLAN_MAX_UNVERIFIED * sizeof *pr->unverified);
+	if (pr->nunverified < PLAN_MAX_UNVERIFIED)
+		pr->unverified[pr->nunverified++] = what;
+	pr->verified = false;
+}
+
+static const struct budget_quant *
+find_quant(const struct catalog *c, const char *name)
+{
+	if (!name)
+		return NULL;
+	for (size_t i = 0; i < c->nquants; i++)
+		if (strcmp(c->quants[i].name, name) == 0)
+			return &c->quants[i];
+	return NULL;
+}
+
+static bool
+is_16bit(const char *quant)
+{
+	return !quant || strcmp(quant, "none") == 0;
+}
+
+/* Formats vLLM applies to a 16-bit checkpoint while loading it (--quantization X). */
+static bool
+is_in_flight_format(const char *quant)
+{
+	return quant && (strcmp(quant, "bitsandbytes") == 0 || strcmp(quant, "fp8") == 0);
+}
+
+/* Bytes per KV element for a kv_cache_dtype; 0 for "auto" (the model dtype). */
+static uint32_t
+kv_bytes(const char *kv)
+{
+	if (!kv || strcmp(kv, "auto") == 0)
+		return 0;
+	if (strncmp(kv, "fp8", 3) == 0)
+		return 1;
+	if (strcmp(kv, "float32") == 0)
+		return 4;
+	return 2;
+}
+
+static uint32_t
+dtype_bytes(const char *dtype)
+{
+	if (!dtype || strcmp(dtype, "auto") == 0)
+		return 0;
+	if (strcmp(dtype, "float32") == 0 || strcmp(dtype, "float") == 0)
+		return 4;
+	return 2;
+}
+
+static char *
+upper(struct arena *a, const char *s)
+{
+	char *u = arena_strdup(a, s);
+	for (char *p = u; *p; p++)
+		if (*p >= 'a' && *p <= 'z')
+			*p = (char)(*p - 'a' + 'A');
+	return u;
+}
+
+static bool
+is_dir(const char *path)
+{
+	struct stat st;
+	return path && stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static bool
+fits_arch(const struct budget_arch *a)
+{
+	return a->layers && a->kv_heads && a->head_dim;
+}
+
+static bool
+formula_arch(const struct budget_arch *a)
+{
+	return a->layers && a->hidden_size && a->intermediate_size && a->vocab_size &&
+	    a->attention_heads && a->kv_heads;
+}
+
+/* Files serving does not need: docs, git metadata, the original/ checkpoint, pickles next to safetensors. */
+static bool
+skip_file(const char *path, bool have_safetensors)
+{
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	if (strncmp(path, "original/", 9) == 0)
+		return true;
+	if (strcmp(base, ".gitattributes") == 0 || strncmp(base, "README", 6) == 0 ||
+	    strncmp(base, "LICENSE", 7) == 0)
+		return true;
+	size_t n = strlen(base);
+	if (have_safetensors && ((n > 4 && strcmp(base + n - 4, ".bin") == 0) ||
+	    (n > 4 && strcmp(base + n - 4, ".pth") == 0) || (n > 3 && strcmp(base + n - 3, ".pt") == 0)))
+		return true;
+	return false;
+}
+
+static void
+plan_files(struct plan_ctx *x, struct plan_role *pr, const struct lock_model *m)
+{
+	bool have_st = false;
+	for (size_t i = 0; i < m->nfiles; i++) {
+		size_t n = strlen(m->files[i].path);
+		if (n > 12 && strcmp(m->files[i].path + n - 12, ".safetensors") == 0)
+			have_st = true;
+	}
+	pr->files = arena_alloc(x->a, (m->nfiles + 1) * sizeof *pr->files);
+	pr->download_bytes_complete = m->files_complete;
+	for (size_t i = 0; i < m->nfiles; i++) {
+		const struct lock_file *f = &m->files[i];
+		if (skip_file(f->path, have_st))
+			continue;
+		struct plan_file *pf = &pr->files[pr->nfiles++];
+		pf->path = f->path;
+		pf->size = f->size.value;
+		pf->size_known = f->size.known;
+		pf->lfs = f->lfs;
+		pf->sha256 = f->sha256;
+		pf->blob_id = f->blob_id;
+		if (f->size.known)
+			pr->download_bytes += f->size.value;
+		else
+			pr->download_bytes_complete = false;
+	}
+}
+
+/* Fill params from catalog and role, then fit at max_model_len. */
+static void
+fit(const struct plan_ctx *x, struct plan_role *pr, uint32_t max_model_len, uint32_t kvb,
+    uint64_t weights, uint32_t max_num_seqs, struct budget_result *r)
+{
+	const struct catalog *c = x->c;
+	const struct catalog_role *role = pr->role;
+	struct budget_params p;
+	memset(&p, 0, sizeof p);
+	p.gpu_total_bytes = c->gpu_total_bytes;
+	p.gpu_used_bytes = c->gpu_used_bytes;
+	p.utilization = role->gpu_memory_utilization > 0 ? role->gpu_memory_utilization
+	    : c->gpu_memory_utilization;
+	p.max_model_len = max_model_len;
+	p.max_num_seqs = max_num_seqs;
+	p.max_num_batched_tokens = role->max_num_batched_tokens ? role->max_num_batched_tokens
+	    : c->max_num_batched_tokens;
+	p.kv_dtype_bytes = kvb;
+	p.tensor_parallel = 1;
+	p.enforce_eager = c->enforce_eager;
+	p.engine = c->engine;
+	p.weights_bytes = weights;
+	p.safety_margin_bytes = c->safety_margin_bytes;
+	budget_defaults(&p);
+	memset(r, 0, sizeof *r);
+	budget_fit(&pr->arch, &p, r);
+	if (r == &pr->result)
+		pr->params = p;
+}
+
+static uint64_t
+before_kv(const struct budget_result *r)
+{
+	return r->weights_bytes + r->activation_bytes + r->non_torch_bytes + r->cuda_graph_bytes +
+	    r->safety_margin_bytes;
+}
+
+/* The ways out of a role that does not fit, each as a note with its number. */
+static void
+ways_out(struct plan_ctx *x, struct plan_role *pr, struct diag_pos pos, uint32_t len, uint32_t kvb,
+    uint32_t seqs)
+{
+	struct budget_result alt;
+	if (pr->result.max_model_len_fit > 0)
+		diag_note(x->diag, pos, "the largest context that fits is %u tokens",
+		    pr->result.max_model_len_fit);
+	if (kvb != 1) {
+		fit(x, pr, len, 1, pr->params.weights_bytes, seqs, &alt);
+		if (alt.max_model_len_fit > 0)
+			diag_note(x->diag, pos, "kv_cache_dtype: fp8 fits %u tokens", alt.max_model_len_fit);
+	}
+	const struct budget_quant *q4 = find_quant(x->c, "awq");
+	if ((is_16bit(pr->role->quantization) || pr->weights_in_flight) && q4 &&
+	    formula_arch(&pr->arch)) {
+		fit(x, pr, len, kvb, budget_weights_bytes(&pr->arch, q4), seqs, &alt);
+		if (alt.max_model_len_fit > 0)
+			diag_note(x->diag, pos, "a 4-bit AWQ checkpoint of this model fits %u tokens",
+			    alt.max_model_len_fit);
+	}
+	if (pr->params.max_num_seqs > 1) {
+		fit(x, pr, len, kvb, pr->params.weights_bytes, 1, &alt);
+		if (alt.max_model_len_fit > pr->result.max_model_len_fit)
+			diag_note(x->diag, pos, "max_num_seqs: 1 fits %u tokens", alt.max_model_len_fit);
+	}
+}
+
+/* Facts from a local directory on this machine: config.json and safetensors headers. */
+static bool
+read_local(struct plan_ctx *x, struct plan_role *pr, uint64_t *weights)
+{
+	struct localdir_facts f;
+	const char *dir = pr->local_dir;
+	if (localdir_read(x->a, dir, &f) != 0) {
+		diag_warning(x->diag, pos_of(x, pr->role->node, "local"), "models.%s.local: %s",
+		    pr->role->name, f.error);
+		return false;
+	}
+	if (f.has_config)
+		pr->arch = f.arch;
+	if (f.weights_known)
+		*weights = f.weights_bytes;
+	return f.has_config;
+}
+
+static void
+plan_role(struct plan_ctx *x, struct plan_role *pr)
+{
+	const struct catalog *c = x->c;
+	const struct catalog_role *role = pr->role;
+	struct diag_pos rpos = pos_of(x, role->node, NULL);
+	uint64_t weights = 0;
+	bool weights_exact = false;
+
+	pr->verified = true;
+	pr->measured_ttft_ms = -1;
+	pr->env_prefix = upper(x->a, role->name);
+	pr->local_dir = role->local;
+	pr->local_present = is_dir(role->local);
+	pr->lock_key = role->repo
+	    ? arena_printf(x->a, "%s@%s", role->repo, role->revision ? role->revision : "main")
+	    : arena_printf(x->a, "local:%s", role->local ? role->local : "");
+	pr->lock = lock_find(x->l, pr->lock_key);
+	if (pr->lock)
+		x->lock_used[pr->lock - x->l->models] = true;
+	pr->model_id = pr->local_present || !role->repo ? role->local : role->repo;
+	pr->kv_cache_dtype = role->kv_cache_dtype ? role->kv_cache_dtype : "auto";
+	pr->quant = find_quant(c, role->quantization);
+
+	bool from_disk = false;
+	if (pr->local_present)
+		from_disk = read_local(x, pr, &weights);
+	if (weights)
+		weights_exact = true;
+	if (role->local && !pr->local_present)
+		diag_note(x->diag, pos_of(x, role->node, "local"),
+		    "models.%s.local: '%s' does not exist on this machine; facts come from %s", role->name,
+		    role->local, x->l->path ? x->l->path : "models.lock");
+	if (!pr->lock && !from_disk) {
+		diag_error(x->diag, rpos, "models.%s: %s has no entry for '%s'; run 'modelc lock %s'",
+		    role->name, x->l->path ? x->l->path : "models.lock", pr->lock_key, role->name);
+		return;
+	}
+
+	const struct lock_model *m = pr->lock;
+	if (m && !from_disk) {
+		if (m->has_config) {
+			pr->arch = m->arch;
+		} else if (m->config_from && lock_find(x->l, m->config_from)) {
+			const struct lock_model *base = lock_find(x->l, m->config_from);
+			x->lock_used[base - x->l->models] = true;
+			pr->arch = base->arch;
+			unverified(x, pr, arena_printf(x->a, "config.json of this repo (assumed the same as '%s')",
+			    m->config_from));
+		} else {
+			unverified(x, pr, "config.json (architecture unknown)");
+		}
+	}
+	if (m) {
+		plan_files(x, pr, m);
+		if (!pr->download_bytes_complete && !pr->local_present)
+			unverified(x, pr, "the complete file list (download size)");
+	}
+
+	/* Does the checkpoint carry its quantization, or does vLLM apply it while loading? */
+	bool carries = m && m->quantization_config;
+	pr->weights_in_flight = is_in_flight_format(role->quantization) && !carries &&
+	    !(m && m->config_from);
+	pr->quantization_flag = pr->weights_in_flight ? role->quantization : NULL;
+	if (!pr->quant && !is_16bit(role->quantization))
+		unverified(x, pr, arena_printf(x->a, "the weight format of quantization '%s'",
+		    role->quantization));
+
+	if (role->dtype && strcmp(role->dtype, "auto") != 0)
+		pr->dtype = role->dtype;
+	else if (role->quantization && strcmp(role->quantization, "awq") == 0)
+		pr->dtype = "half";
+	else
+		pr->dtype = "auto";
+	uint32_t db = dtype_bytes(pr->dtype);
+	if (db)
+		pr->arch.dtype_bytes = db;
+	if (!pr->arch.dtype_bytes && fits_arch(&pr->arch)) {
+		pr->arch.dtype_bytes = 2;
+		unverified(x, pr, "torch_dtype (16-bit assumed)");
+	}
+
+	if (!weights_exact && m && m->weights_bytes.known && !pr->weights_in_flight) {
+		weights = m->weights_bytes.value;
+		weights_exact = true;
+	}
+	if (!weights_exact) {
+		const struct budget_quant *q = pr->quant;
+		struct budget_quant none = {"none", 16, 0, false, 2, true};
+		if (!q && is_16bit(role->quantization))
+			q = &none;
+		if (q && formula_arch(&pr->arch)) {
+			weights = budget_weights_bytes(&pr->arch, q);
+			if (!pr->weights_in_flight)
+				unverified(x, pr, "exact weight bytes (computed from the architecture)");
+		} else {
+			unverified(x, pr, "the weight size (no exact bytes, no architecture to compute them)");
+		}
+	}
+	if (c->gpu_total_estimated)
+		unverified(x, pr, arena_printf(x->a, "a measured memory size of GPU profile '%s' (estimated)",
+		    c->gpu_profile ? c->gpu_profile : "?"));
+
+	uint32_t cap = pr->arch.max_position_embeddings;
+	uint32_t kvb = kv_bytes(pr->kv_cache_dtype);
+	uint32_t seqs = role->max_num_seqs ? role->max_num_seqs : c->max_num_seqs;
+	if (!fits_arch(&pr->arch) || !weights) {
+		pr->max_model_len = role->max_model_len_auto ? 0 : role->max_model_len;
+		if (pr->verified)
+			unverified(x, pr, "the architecture numbers the KV cache needs");
+		return;
+	}
+	if (!role->max_model_len_auto && cap && role->max_model_len > cap) {
+		diag_error(x->diag, pos_of(x, role->node, "max_model_len"),
+		    "models.%s.max_model_len: %u is more than the model's max_position_embeddings %u",
+		    role->name, role->max_model_len, cap);
+		return;
+	}
+	uint32_t want = role->max_model_len_auto ? (cap ? cap : UINT32_MAX / 2) : role->max_model_len;
+	if (role->max_model_len_auto && !cap)
+		unverified(x, pr, "max_position_embeddings (context capped only by memory)");
+	fit(x, pr, want, kvb, weights, seqs, &pr->result);
+	pr->result.weights_source = weights_exact ? BUDGET_EXACT : BUDGET_FORMULA;
+	if (role->max_model_len_auto && !pr->result.fits && pr->result.max_model_len_fit > 0) {
+		want = pr->result.max_model_len_fit;
+		fit(x, pr, want, kvb, weights, seqs, &pr->result);
+		pr->result.weights_source = weights_exact ? BUDGET_EXACT : BUDGET_FORMULA;
+	}
+	pr->max_model_len = want;
+	if (pr->result.utilization_lowered)
+		diag_note(x->diag, rpos,
+		    "models.%s: gpu_memory_utilization lowered from %.4g to %.4g because %.2f GiB is already in use",
+		    role->name, pr->params.utilization, pr->result.utilization, (double)c->gpu_used_bytes / GIB);
+	if (!pr->result.fits) {
+		if (pr->result.max_model_len_fit == 0)
+			diag_error(x->diag, rpos,
+			    "models.%s: does not fit at any context: needs %.2f GiB before the KV cache, budget is %.2f GiB",
+			    role->name, (double)before_kv(&pr->result) / GIB,
+			    (double)pr->result.budget_bytes / GIB);
+		else
+			diag_error(x->diag, rpos, "models.%s: needs %.2f GiB at max_model_len %u, budget is %.2f GiB",
+			    role->name,
+			    (double)(before_kv(&pr->result) + pr->result.kv_bytes_per_token * (uint64_t)want) / GIB,
+			    want, (double)pr->result.budget_bytes / GIB);
+		ways_out(x, pr, rpos, want, kvb, seqs);
+	}
+}
+
+/* One .env key and who owns it, for the collision check. */
+struct env_key {
+	const char *key;
+	size_t role;                    /* index + 1; 0 for a global key */
+};
+
+static int
+cmp_env_key(const void *p, const void *q)
+{
+	const struct env_key *a = p, *b = q;
+	int r = strcmp(a->key, b->key);
+	if (r)
+		return r;
+	return a->role < b->role ? -1 : a->role > b->role;
+}
+
+static void
+check_env_keys(struct plan_ctx *x, struct plan *out)
+{
+	size_t nsuf = 0, nglob = 0;
+	while (emit_env_role_suffixes[nsuf])
+		nsuf++;
+	while (emit_env_global_keys[nglob])
+		nglob++;
+	size_t n = 0;
+	struct env_key *keys = malloc((nglob + out->nroles * nsuf + 1) * sizeof *keys);
+	if (!keys)
+		abort();
+	for (size_t i = 0; i < nglob; i++)
+		keys[n++] = (struct env_key){emit_env_global_keys[i], 0};
+	for (size_t r = 0; r < out->nroles; r++) {
+		struct plan_role *pr = &out->roles[r];
+		if (!pr->env_prefix)
+			pr->env_prefix = upper(x->a, pr->role->name);
+		for (size_t s = 0; s < nsuf; s++) {
+			const char *k = arena_printf(x->a, "%s%s", pr->env_prefix, emit_env_role_suffixes[s]);
+			const char *why = envfile_check_key(k);
+			if (why)
+				diag_error(x->diag, pos_of(x, pr->role->node, NULL), "models.%s: .env key '%s' %s",
+				    pr->role->name, k, why);
+			keys[n++] = (struct env_key){k, r + 1};
+		}
+	}
+	qsort(keys, n, sizeof *keys, cmp_env_key);
+	for (size_t i = 1; i < n; i++) {
+		if (strcmp(keys[i - 1].key, keys[i].key) != 0 || keys[i].role == 0)
+			continue;
+		/* Report at the later role; the first owner (global or earlier role) keeps the key. */
+		size_t first = i - 1;
+		while (first > 0 && strcmp(keys[first - 1].key, keys[i].key) == 0)
+			first--;
+		const struct catalog_role *role = out->roles[keys[i].role - 1].role;
+		const char *other = keys[first].role == 0 ? "a global key"
+		    : arena_printf(x->a, "the same key of role '%s'", out->roles[keys[first].role - 1].role->name);
+		if (keys[first].role == keys[i].role)
+			continue;
+		diag_error(x->diag, pos_of(x, role->node, NULL), "models.%s: .env key '%s' collides with %s",
+		    role->name, keys[i].key, other);
+	}
+	free(keys);
+}
+
+static void
+check_value(struct plan_ctx *x, const char *where, struct diag_pos pos, const char *key,
+    const char *value)
+{
+	if (!value)
+		return;
+	const char *why = envfile_check_value(key, value, strlen(value));
+	if (why)
+		diag_error(x->diag, pos, "%s: cannot be written to .env as %s: %s", where, key, why);
+}
+
+static void
+check_env_values(struct plan_ctx *x, struct plan *out)
+{
+	const struct catalog *c = x->c;
+	const struct ynode *storage = c->root ? yamldoc_get(c->root, "storage") : NULL;
+	check_value(x, "storage.hf_home", pos_of(x, storage, "hf_home"), "HF_HOME", c->hf_home);
+	check_value(x, "storage.hub_cache", pos_of(x, storage, "hub_cache"), "HF_HUB_CACHE", c->hub_cache);
+	for (size_t r = 0; r < out->nroles; r++) {
+		const struct plan_role *pr = &out->roles[r];
+		const struct catalog_role *role = pr->role;
+		const char *n = role->name;
+		const char *p = pr->env_prefix;
+		struct arena *a = x->a;
+		check_value(x, arena_printf(a, "models.%s.repo", n), pos_of(x, role->node, "repo"),
+		    arena_printf(a, "%s_MODEL_ID", p), role->repo);
+		check_value(x, arena_printf(a, "models.%s.revision", n), pos_of(x, role->node, "revision"),
+		    arena_printf(a, "%s_REVISION", p), role->revision);
+		check_value(x, arena_printf(a, "models.%s.local", n), pos_of(x, role->node, "local"),
+		    arena_printf(a, "%s_MODEL_LOCAL", p), role->local);
+		check_value(x, arena_printf(a, "models.%s.quantization", n), pos_of(x, role->node, "quantization"),
+		    arena_printf(a, "%s_QUANTIZATION", p), role->quantization);
+		check_value(x, arena_printf(a, "models.%s.kv_cache_dtype", n),
+		    pos_of(x, role->node, "kv_cache_dtype"), arena_printf(a, "%s_KV_CACHE_DTYPE", p),
+		    role->kv_cache_dtype);
+	}
+}
+
+/* Sum what the roles download, counting a repo that several roles share once. */
+static void
+check_disk(struct plan_ctx *x, struct plan *out)
+{
+	bool *counted = calloc(x->l->nmodels + 1, sizeof *counted);
+	if (!counted)
+		abort();
+	for (size_t r = 0; r < out->nroles; r++) {
+		const struct plan_role *pr = &out->roles[r];
+		if (!pr->lock || pr->local_present)
+			continue;
+		size_t i = (size_t)(pr->lock - x->l->models);
+		if (counted[i])
+			continue;
+		counted[i] = true;
+		out->download_bytes += pr->download_bytes;
+	}
+	free(counted);
+	const struct catalog *c = x->c;
+	if (c->disk_budget_bytes && out->download_bytes > c->disk_budget_bytes) {
+		const struct ynode *storage = c->root ? yamldoc_get(c->root, "storage") : NULL;
+		diag_error(x->diag, pos_of(x, storage, "disk_budget"),
+		    "storage.disk_budget: the roles download %.2f GiB, more than the disk budget of %.2f GiB",
+		    (double)out->download_bytes / GIB, (double)c->disk_budget_bytes / GIB);
+	}
+}
+
+static const char *
+join(struct arena *a, const char **items, size_t n)
+{
+	size_t len = 1;
+	for (size_t i = 0; i < n; i++)
+		len += strlen(items[i]) + 2;
+	char *s = arena_alloc(a, len), *p = s;
+	for (size_t i = 0; i < n; i++) {
+		if (i) {
+			memcpy(p, "; ", 2);
+			p += 2;
+		}
+		size_t k = strlen(items[i]);
+		memcpy(p, items[i], k);
+		p += k;
+	}
+	*p = 0;
+	return s;
+}
+
+int
+plan_build(struct arena *a, struct diag_sink *diag, const struct catalog *c,
+    const struct lock *l, struct plan *out)
+{
+	static const struct lock empty;
+	unsigned errors0 = diag->errors;
+	struct plan_ctx x = {a, diag, c, l ? l : &empty, NULL};
+
+	memset(out, 0, sizeof *out);
+	out->catalog = c;
+	out->lock = x.l;
+	out->nroles = c->nroles;
+	out->roles = arena_alloc(a, (c->nroles + 1) * sizeof *out->roles);
+	x.lock_used = arena_alloc(a, (x.l->nmodels + 1) * sizeof *x.lock_used);
+	for (size_t r = 0; r < c->nroles; r++) {
+		out->roles[r].role = &c->roles[r];
+		plan_role(&x, &out->roles[r]);
+		struct plan_role *pr = &out->roles[r];
+		if (!pr->verified)
+			diag_warning(diag, pos_of(&x, pr->role->node, NULL), "models.%s: unverified: %s",
+			    pr->role->name, join(a, pr->unverified, pr->nunverified));
+	}
+	for (size_t i = 0; i < x.l->nmodels; i++)
+		if (!x.lock_used[i])
+			diag_warning(diag, diag_file(x.l->path ? x.l->path : "models.lock"),
+			    "entry '%s' is used by no role; run 'modelc lock' to drop it", x.l->models[i].key);
+	check_env_keys(&x, out);
+	check_env_values(&x, out);
+	check_disk(&x, out);
+	return diag->errors > errors0 ? 1 : 0;
+}
