@@ -1,0 +1,19 @@
+#ifndef MODELC_EMIT_REPORT_H
+#define MODELC_EMIT_REPORT_H
+
+/*
+ * generated/budget.txt and generated/budget.svg: the VRAM budget of every role, as a table
+ * with the numbers that decided each limit and as stacked bars against the budget line.
+ */
+
+#include <stdio.h>
+
+#include "plan.h"
+
+/* Write the text report to out; 0, or -1 when the stream failed. */
+int emit_budget_txt(FILE *out, const struct plan *p);
+
+/* Write the SVG chart (valid XML, deterministic) to out; 0, or -1 when the stream failed. */
+int emit_budget_svg(FILE *out, const struct plan *p);
+
+#endif
