@@ -60,7 +60,7 @@ find_quant(const struct catalog *c, const char *name)
 	for (size_t i = 0; i < c->nquants; i++)
 		if (strcmp(c->quants[i].name, name) == 0)
 			return &c->quants[i];
-	return NULL;
+	return budget_quant_named(name);
 }
 
 static bool
@@ -199,6 +199,8 @@ fit(const struct plan_ctx *x, struct plan_role *pr, uint32_t max_model_len, uint
 	p.engine = c->engine;
 	p.weights_bytes = weights;
 	p.safety_margin_bytes = c->safety_margin_bytes;
+	p.safety_margin_set = c->safety_margin_bytes != 0;
+	p.weights_source = pr->result.weights_source;
 	budget_defaults(&p);
 	memset(r, 0, sizeof *r);
 	budget_fit(&pr->arch, &p, r);
@@ -348,9 +350,8 @@ plan_role(struct plan_ctx *x, struct plan_role *pr)
 	}
 	if (!weights_exact) {
 		const struct budget_quant *q = pr->quant;
-		struct budget_quant none = {"none", 16, 0, false, 2, true};
 		if (!q && is_16bit(role->quantization))
-			q = &none;
+			q = budget_quant_named("none");
 		if (q && formula_arch(&pr->arch)) {
 			weights = budget_weights_bytes(&pr->arch, q);
 			if (!pr->weights_in_flight)
@@ -381,6 +382,7 @@ plan_role(struct plan_ctx *x, struct plan_role *pr)
 	uint32_t want = role->max_model_len_auto ? (cap ? cap : UINT32_MAX / 2) : role->max_model_len;
 	if (role->max_model_len_auto && !cap)
 		unverified(x, pr, "max_position_embeddings (context capped only by memory)");
+	pr->result.weights_source = weights_exact ? BUDGET_EXACT : BUDGET_FORMULA;
 	fit(x, pr, want, kvb, weights, seqs, &pr->result);
 	pr->result.weights_source = weights_exact ? BUDGET_EXACT : BUDGET_FORMULA;
 	if (role->max_model_len_auto && !pr->result.fits && pr->result.max_model_len_fit > 0) {
@@ -443,15 +445,14 @@ check_env_keys(struct plan_ctx *x, struct plan *out)
 		if (!pr->env_prefix)
 			pr->env_prefix = upper(x->a, pr->role->name);
 		for (size_t s = 0; s < nsuf; s++) {
+			/* Role names match ^[a-z][a-z0-9_]{0,31}$, so k is a valid, non-special key. */
 			const char *k = arena_printf(x->a, "%s%s", pr->env_prefix, emit_env_role_suffixes[s]);
-			const char *why = envfile_check_key(k);
-			if (why)
-				diag_error(x->diag, pos_of(x, pr->role->node, NULL), "models.%s: .env key '%s' %s",
-				    pr->role->name, k, why);
 			keys[n++] = (struct env_key){k, r + 1};
 		}
 	}
 	qsort(keys, n, sizeof *keys, cmp_env_key);
+	/* One error per role: a role named "vllm" would otherwise collide five times. */
+	bool *reported = arena_alloc(x->a, (out->nroles + 1) * sizeof *reported);
 	for (size_t i = 1; i < n; i++) {
 		if (strcmp(keys[i - 1].key, keys[i].key) != 0 || keys[i].role == 0)
 			continue;
@@ -462,8 +463,9 @@ check_env_keys(struct plan_ctx *x, struct plan *out)
 		const struct catalog_role *role = out->roles[keys[i].role - 1].role;
 		const char *other = keys[first].role == 0 ? "a global key"
 		    : arena_printf(x->a, "the same key of role '%s'", out->roles[keys[first].role - 1].role->name);
-		if (keys[first].role == keys[i].role)
+		if (keys[first].role == keys[i].role || reported[keys[i].role - 1])
 			continue;
+		reported[keys[i].role - 1] = true;
 		diag_error(x->diag, pos_of(x, role->node, NULL), "models.%s: .env key '%s' collides with %s",
 		    role->name, keys[i].key, other);
 	}
