@@ -1,0 +1,323 @@
+/*
+ * plan_build on hand-built catalogs and locks: every rule's diagnostic, checked with
+ * fnmatch patterns so that a recalibrated estimator changes numbers, not these tests.
+ */
+#include <CUnit/CUnit.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "plan.h"
+
+void suite_plan(void);
+
+static const struct budget_arch llama = {.layers = 32, .attention_heads = 32, .kv_heads = 8,
+	.head_dim = 128, .hidden_size = 4096, .intermediate_size = 14336, .vocab_size = 128256,
+	.max_position_embeddings = 131072, .dtype_bytes = 2};
+
+static const struct budget_arch qwen = {.layers = 28, .attention_heads = 28, .kv_heads = 4,
+	.head_dim = 128, .hidden_size = 3584, .intermediate_size = 18944, .vocab_size = 152064,
+	.max_position_embeddings = 32768, .dtype_bytes = 2};
+
+static void
+base_catalog(struct catalog *c, struct catalog_role *roles, size_t n)
+{
+	memset(c, 0, sizeof *c);
+	c->path = "models.yaml";
+	c->gpu_profile = "test-8gb";
+	c->gpu_total_bytes = 8ULL << 30;
+	c->gpu_memory_utilization = 0.9;
+	c->max_num_seqs = 4;
+	c->enforce_eager = true;
+	c->engine = BUDGET_ENGINE_V1;
+	c->hf_home = "/mnt/f/hf_cache";
+	c->hub_cache = "/mnt/f/hf_cache/hub";
+	c->roles = roles;
+	c->nroles = n;
+	for (size_t i = 0; i < n; i++) {
+		if (!roles[i].revision && roles[i].repo)
+			roles[i].revision = "main";
+		if (!roles[i].kv_cache_dtype)
+			roles[i].kv_cache_dtype = "auto";
+		if (!roles[i].quantization)
+			roles[i].quantization = "none";
+	}
+}
+
+static struct lock_model
+entry(const char *key, const char *repo, const struct budget_arch *arch, uint64_t weights)
+{
+	struct lock_model m;
+	memset(&m, 0, sizeof m);
+	m.key = key;
+	m.repo = repo;
+	m.revision = repo ? "main" : NULL;
+	if (arch) {
+		m.has_config = true;
+		m.arch = *arch;
+	}
+	m.weights_bytes.known = weights != 0;
+	m.weights_bytes.value = weights;
+	return m;
+}
+
+static int
+cmp_model(const void *a, const void *b)
+{
+	return strcmp(((const struct lock_model *)a)->key, ((const struct lock_model *)b)->key);
+}
+
+/* Run plan_build and return its diagnostics (a static buffer). */
+static const char *
+plan_try(const struct catalog *c, struct lock_model *models, size_t n, struct plan *p, struct arena *a,
+    int *rc)
+{
+	static char out[8192];
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+	struct diag_sink d;
+	diag_init(&d, m, "modelc");
+	qsort(models, n, sizeof *models, cmp_model);
+	struct lock l = {"models.lock", models, n};
+	*rc = plan_build(a, &d, c, &l, p);
+	fclose(m);
+	snprintf(out, sizeof out, "%s", buf ? buf : "");
+	free(buf);
+	return out;
+}
+
+/* Each line of got matches the fnmatch pattern on the same line of want. */
+static int
+lines_match(const char *got, const char *want)
+{
+	char g[1024], w[1024];
+	for (;;) {
+		size_t gn = strcspn(got, "\n"), wn = strcspn(want, "\n");
+		if (!*got && !*want)
+			return 1;
+		if (!*got || !*want || gn >= sizeof g || wn >= sizeof w)
+			break;
+		memcpy(g, got, gn);
+		g[gn] = 0;
+		memcpy(w, want, wn);
+		w[wn] = 0;
+		if (fnmatch(w, g, FNM_NOESCAPE) != 0)
+			break;
+		got += gn + (got[gn] == '\n');
+		want += wn + (want[wn] == '\n');
+	}
+	return 0;
+}
+
+static void
+expect(const char *got, const char *want)
+{
+	if (!lines_match(got, want))
+		fprintf(stderr, "\n--- got:\n%s--- want:\n%s", got, want);
+	CU_ASSERT(lines_match(got, want));
+}
+
+/* A 4-bit role with exact weights from the lock fits with an automatic context. */
+static void
+test_fits_auto(void)
+{
+	struct arena a = {0};
+	struct catalog_role roles[] = {{.name = "secondary", .repo = "Qwen/Qwen2.5-7B-Instruct-AWQ",
+		.quantization = "awq", .max_model_len_auto = true}};
+	struct catalog c;
+	base_catalog(&c, roles, 1);
+	struct lock_model m[] = {entry("Qwen/Qwen2.5-7B-Instruct-AWQ@main", "Qwen/Qwen2.5-7B-Instruct-AWQ",
+		&qwen, 5600000000ULL)};
+	m[0].quantization_config = "{\"quant_method\":\"awq\"}";
+	m[0].files_complete = true;
+	struct plan p;
+	int rc;
+	const char *out = plan_try(&c, m, 1, &p, &a, &rc);
+	expect(out, "");
+	CU_ASSERT_EQUAL(rc, 0);
+	CU_ASSERT(p.roles[0].verified);
+	CU_ASSERT(p.roles[0].result.fits);
+	CU_ASSERT(p.roles[0].max_model_len > 0 && p.roles[0].max_model_len <= 32768);
+	CU_ASSERT_STRING_EQUAL(p.roles[0].env_prefix, "SECONDARY");
+	CU_ASSERT_STRING_EQUAL(p.roles[0].dtype, "half");
+	CU_ASSERT_EQUAL(p.roles[0].result.weights_source, BUDGET_EXACT);
+	arena_free(&a);
+}
+
+/* The seed's facts: bf16 Llama 3.1 8B does not fit 8 GB at all; the ways out are named. */
+static void
+test_does_not_fit(void)
+{
+	struct arena a = {0};
+	struct catalog_role roles[] = {
+		{.name = "primary", .repo = "meta-llama/Llama-3.1-8B-Instruct", .max_model_len_auto = true},
+		{.name = "secondary", .repo = "Qwen/Qwen2.5-7B-Instruct-AWQ", .quantization = "awq",
+		    .max_model_len = 32768},
+		{.name = "tiny", .repo = "Qwen/Qwen2.5-7B-Instruct-AWQ", .quantization = "awq",
+		    .max_model_len = 65536},
+	};
+	struct catalog c;
+	base_catalog(&c, roles, 3);
+	c.max_num_seqs = 0; /* vLLM's default for the GPU size */
+	struct lock_model m[] = {
+		entry("meta-llama/Llama-3.1-8B-Instruct@main", "meta-llama/Llama-3.1-8B-Instruct", &llama,
+		    16060522496ULL),
+		entry("Qwen/Qwen2.5-7B-Instruct-AWQ@main", "Qwen/Qwen2.5-7B-Instruct-AWQ", &qwen, 5600000000ULL),
+	};
+	m[0].files_complete = m[1].files_complete = true;
+	struct plan p;
+	int rc;
+	const char *out = plan_try(&c, m, 2, &p, &a, &rc);
+	expect(out,
+	    "modelc: models.yaml: error: models.primary: does not fit at any context: needs * GiB before the KV cache, budget is * GiB\n"
+	    "modelc: models.yaml: note: a 4-bit AWQ checkpoint of this model fits * tokens\n"
+	    "modelc: models.yaml: error: models.secondary: needs * GiB at max_model_len 32768, budget is * GiB\n"
+	    "modelc: models.yaml: note: the largest context that fits is * tokens\n"
+	    "modelc: models.yaml: note: kv_cache_dtype: fp8 fits * tokens\n"
+	    "modelc: models.yaml: note: max_num_seqs: 1 fits * tokens\n"
+	    "modelc: models.yaml: error: models.tiny.max_model_len: 65536 is more than the model's max_position_embeddings 32768\n");
+	CU_ASSERT_EQUAL(rc, 1);
+	CU_ASSERT_FALSE(p.roles[0].result.fits);
+	arena_free(&a);
+}
+
+/* Stale lock both ways, a missing local directory, and facts that are only assumed. */
+static void
+test_stale_and_unverified(void)
+{
+	struct arena a = {0};
+	struct catalog_role roles[] = {
+		{.name = "primary", .repo = "hugging-quants/Meta-Llama-3.1-8B-Instruct-AWQ-INT4",
+		    .local = "/nonexistent/llama-awq", .quantization = "awq", .max_model_len_auto = true},
+		{.name = "math", .repo = "mistralai/Mathstral-7B-v0.1", .revision = "v2", .max_model_len = 4096},
+		{.name = "code", .local = "/nonexistent/starcoder2-7b", .quantization = "bitsandbytes",
+		    .max_model_len = 4096},
+	};
+	struct catalog c;
+	base_catalog(&c, roles, 3);
+	c.gpu_total_estimated = true;
+	struct lock_model m[] = {
+		entry("meta-llama/Llama-3.1-8B-Instruct@main", "meta-llama/Llama-3.1-8B-Instruct", &llama,
+		    16060522496ULL),
+		entry("hugging-quants/Meta-Llama-3.1-8B-Instruct-AWQ-INT4@main",
+		    "hugging-quants/Meta-Llama-3.1-8B-Instruct-AWQ-INT4", NULL, 0),
+		entry("mistralai/Mathstral-7B-v0.1@main", "mistralai/Mathstral-7B-v0.1", NULL, 0),
+		entry("local:/nonexistent/starcoder2-7b", NULL, NULL, 0),
+	};
+	m[1].config_from = "meta-llama/Llama-3.1-8B-Instruct@main";
+	struct plan p;
+	int rc;
+	const char *out = plan_try(&c, m, 4, &p, &a, &rc);
+	expect(out,
+	    "modelc: models.yaml: note: models.primary.local: '/nonexistent/llama-awq' does not exist on this machine; facts come from models.lock\n"
+	    "modelc: models.yaml: warning: models.primary: unverified: config.json of this repo (assumed the same as 'meta-llama/Llama-3.1-8B-Instruct@main'); the complete file list (download size); exact weight bytes (computed from the architecture); a measured memory size of GPU profile 'test-8gb' (estimated)\n"
+	    "modelc: models.yaml: error: models.math: models.lock has no entry for 'mistralai/Mathstral-7B-v0.1@v2'; run 'modelc lock math'\n"
+	    "modelc: models.yaml: note: models.code.local: '/nonexistent/starcoder2-7b' does not exist on this machine; facts come from models.lock\n"
+	    "modelc: models.yaml: warning: models.code: unverified: config.json (architecture unknown); the complete file list (download size); the weight size (no exact bytes, no architecture to compute them); a measured memory size of GPU profile 'test-8gb' (estimated)\n"
+	    "modelc: models.lock: warning: entry 'mistralai/Mathstral-7B-v0.1@main' is used by no role; run 'modelc lock' to drop it\n");
+	CU_ASSERT_EQUAL(rc, 1);
+	CU_ASSERT_FALSE(p.roles[0].verified);
+	CU_ASSERT_STRING_EQUAL(p.roles[0].model_id, "hugging-quants/Meta-Llama-3.1-8B-Instruct-AWQ-INT4");
+	CU_ASSERT_EQUAL(p.roles[0].result.weights_source, BUDGET_FORMULA);
+	CU_ASSERT(p.roles[0].result.fits);
+	CU_ASSERT_STRING_EQUAL(p.roles[2].quantization_flag, "bitsandbytes");
+	CU_ASSERT_EQUAL(p.roles[2].max_model_len, 4096);
+	arena_free(&a);
+}
+
+/* .env: a role whose keys collide with global ones, values the rule cannot write, the disk rule. */
+static void
+test_env_and_disk(void)
+{
+	struct arena a = {0};
+	struct catalog_role roles[] = {
+		{.name = "vllm", .repo = "Qwen/Qwen2.5-7B-Instruct-AWQ", .quantization = "awq",
+		    .max_model_len = 4096},
+		{.name = "other", .repo = "Qwen/Qwen2.5-7B-Instruct-AWQ", .quantization = "awq",
+		    .local = "/mnt/${USER}/models", .max_model_len = 4096},
+	};
+	struct catalog c;
+	base_catalog(&c, roles, 2);
+	c.hf_home = "/mnt/f/it's \"here\"";
+	c.disk_budget_bytes = 1ULL << 30;
+	c.gpu_used_bytes = 1ULL << 30;
+	struct lock_model m[] = {
+		entry("Qwen/Qwen2.5-7B-Instruct-AWQ@main", "Qwen/Qwen2.5-7B-Instruct-AWQ", &qwen, 5600000000ULL),
+	};
+	struct lock_file files[] = {
+		{"model.safetensors", {true, 5600000000ULL}, 1, NULL, NULL},
+		{"README.md", {true, 6000}, 0, NULL, NULL},
+		{"original/consolidated.00.pth", {true, 16000000000ULL}, 1, NULL, NULL},
+		{"pytorch_model.bin", {true, 16000000000ULL}, 1, NULL, NULL},
+		{"config.json", {true, 663}, 0, NULL, NULL},
+	};
+	m[0].files = files;
+	m[0].nfiles = 5;
+	m[0].files_complete = true;
+	m[0].quantization_config = "{\"quant_method\":\"awq\"}";
+	struct plan p;
+	int rc;
+	const char *out = plan_try(&c, m, 1, &p, &a, &rc);
+	expect(out,
+	    "modelc: models.yaml: note: models.vllm: gpu_memory_utilization lowered from 0.9 to * because 1.00 GiB is already in use\n"
+	    "modelc: models.yaml: note: models.other.local: '/mnt/${USER}/models' does not exist on this machine; facts come from models.lock\n"
+	    "modelc: models.yaml: note: models.other: gpu_memory_utilization lowered from 0.9 to * because 1.00 GiB is already in use\n"
+	    "modelc: models.yaml: error: models.vllm: .env key 'VLLM_*' collides with a global key\n"
+	    "modelc: models.yaml: error: storage.hf_home: cannot be written to .env as HF_HOME: mixes a single quote with '\"', '\\', '$' or '`', which no quoting reads the same everywhere\n"
+	    "modelc: models.yaml: error: models.other.local: cannot be written to .env as OTHER_MODEL_LOCAL: contains '${', which python-dotenv expands even inside quotes\n"
+	    "modelc: models.yaml: error: storage.disk_budget: the roles download 5.22 GiB, more than the disk budget of 1.00 GiB\n");
+	CU_ASSERT_EQUAL(rc, 1);
+	/* The manifest keeps what serving needs only. */
+	CU_ASSERT_EQUAL(p.roles[0].nfiles, 2);
+	CU_ASSERT_STRING_EQUAL(p.roles[0].files[0].path, "model.safetensors");
+	CU_ASSERT_STRING_EQUAL(p.roles[0].files[1].path, "config.json");
+	CU_ASSERT(p.roles[0].download_bytes_complete);
+	CU_ASSERT_EQUAL(p.download_bytes, 5600000663ULL); /* one repo, counted once */
+	arena_free(&a);
+}
+
+/* A local directory that exists is read from disk; a broken one is a warning, not a guess. */
+static void
+test_local_dir(void)
+{
+	struct arena a = {0};
+	char dir[] = "/tmp/modelc-plan-XXXXXX";
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+	char path[128];
+	snprintf(path, sizeof path, "%s/config.json", dir);
+	FILE *f = fopen(path, "w");
+	fputs("{\"num_hidden_layers\": 28, \"num_attention_heads\": 28}", f);
+	fclose(f);
+	struct catalog_role roles[] = {{.name = "local", .local = dir, .max_model_len = 4096}};
+	struct catalog c;
+	base_catalog(&c, roles, 1);
+	struct plan p;
+	int rc;
+	const char *out = plan_try(&c, NULL, 0, &p, &a, &rc);
+	char want[1024];
+	snprintf(want, sizeof want,
+	    "modelc: models.yaml: warning: models.local.local: %s/config.json: 'hidden_size' is missing or not a positive integer\n"
+	    "modelc: models.yaml: error: models.local: models.lock has no entry for 'local:%s'; run 'modelc lock local'\n",
+	    dir, dir);
+	expect(out, want);
+	CU_ASSERT_EQUAL(rc, 1);
+	CU_ASSERT(p.roles[0].local_present);
+	unlink(path);
+	rmdir(dir);
+	arena_free(&a);
+}
+
+void
+suite_plan(void)
+{
+	CU_pSuite s = CU_add_suite("plan", NULL, NULL);
+	CU_add_test(s, "a 4-bit role fits with an automatic context", test_fits_auto);
+	CU_add_test(s, "roles that do not fit, with the ways out", test_does_not_fit);
+	CU_add_test(s, "stale lock, missing local dirs, unverified facts", test_stale_and_unverified);
+	CU_add_test(s, ".env collisions and values, manifest filter, disk budget", test_env_and_disk);
+	CU_add_test(s, "a local directory on disk", test_local_dir);
+}
