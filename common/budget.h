@@ -26,7 +26,16 @@ struct budget_arch {
 	uint32_t sliding_layers;        /* layers that use the window (hybrid models); all when 0 and window set */
 	bool tie_word_embeddings;
 	uint32_t dtype_bytes;           /* checkpoint dtype: 2 for bf16/fp16, 4 for fp32 */
+	/* Added by the estimator (issue 5); all false means the Llama layout. */
+	bool qkv_bias;                  /* q/k/v projections carry biases (Qwen2, attention_bias) */
+	bool o_bias;                    /* o_proj carries a bias (attention_bias, Starcoder2 use_bias) */
+	bool mlp_bias;                  /* MLP projections carry biases */
+	bool norm_bias;                 /* LayerNorm with a bias instead of RMSNorm (Starcoder2) */
+	bool mlp_ungated;               /* two MLP matrices (fc, proj) instead of gate/up/down */
 };
+
+/* How a term was obtained, for `modelc explain`. */
+enum budget_source { BUDGET_EXACT, BUDGET_FORMULA, BUDGET_CALIBRATED, BUDGET_UNCALIBRATED };
 
 /* A weight quantization format, from schemas/quant-formats.json. */
 struct budget_quant {
@@ -53,10 +62,24 @@ struct budget_params {
 	enum budget_engine engine;
 	uint64_t weights_bytes;         /* per model (divided by tensor_parallel inside) */
 	uint64_t safety_margin_bytes;   /* ours, on top of what vLLM reserves */
+	/* Added by the estimator (issue 5). */
+	bool safety_margin_set;         /* false: the default rule, max(256 MiB, 3% of the KV cache) */
+	enum budget_source weights_source; /* how weights_bytes was obtained (0 = exact) */
+	const struct budget_calibration *calibration; /* NULL: common/budget_calibration.h */
 };
 
-/* How a term was obtained, for `modelc explain`. */
-enum budget_source { BUDGET_EXACT, BUDGET_FORMULA, BUDGET_CALIBRATED, BUDGET_UNCALIBRATED };
+/* The calibrated constants (scripts/calibrate-estimator); the benchmark swaps them per case. */
+struct budget_calibration {
+	double forward_factor;          /* x profile tokens x (3 hidden + 3 intermediate / tp) x dtype bytes */
+	double sampler_bytes_per_logit; /* x profile requests x vocab: the sampler warm-up peak */
+	uint64_t non_torch_bytes;       /* non-torch increase with one GPU */
+	uint64_t non_torch_tp_bytes;    /* added when tensor_parallel > 1 (NCCL buffers) */
+	uint64_t cuda_graph_bytes;      /* graph capture, outside the budget; 0 with enforce_eager */
+};
+
+/* The committed constants. */
+extern const struct budget_calibration budget_calibration_default;
+
 
 /* The breakdown, all sizes in bytes per GPU. Keys match `modelc fit`'s JSON. */
 struct budget_result {
@@ -76,6 +99,14 @@ struct budget_result {
 	uint32_t max_num_seqs;          /* as used, after defaults */
 	uint32_t max_num_batched_tokens;
 	enum budget_source activation_source, non_torch_source, cuda_graph_source, weights_source;
+	/* Added by the estimator (issue 5). */
+	enum budget_source kv_source, margin_source;
+	uint64_t cuda_context_bytes;    /* outside the budget; counts against free memory at start */
+	uint32_t profile_tokens;        /* tokens in vLLM's profile run */
+	uint32_t profile_requests;      /* requests in it (sampler warm-up rows) */
+	uint64_t activation_forward_bytes; /* the forward-pass candidate of the activation peak */
+	uint64_t activation_sampler_bytes; /* the sampler candidate; activation is the larger */
+	uint64_t kv_at_max_model_len;   /* KV bytes one request of max_model_len needs (vLLM's check) */
 };
 
 /* Fill params' zero fields with vLLM's defaults for its engine and GPU size. */
@@ -84,8 +115,18 @@ void budget_defaults(struct budget_params *p);
 /* Bytes of KV cache one token needs on one GPU (all layers, K and V). */
 uint64_t budget_kv_bytes_per_token(const struct budget_arch *a, const struct budget_params *p);
 
-/* Weight bytes computed from the architecture and a quantization format. */
+/* Weight bytes computed from the architecture and a quantization format (NULL: 16-bit). */
 uint64_t budget_weights_bytes(const struct budget_arch *a, const struct budget_quant *q);
+
+/* KV bytes one request of len tokens needs on one GPU, by vLLM's per-layer rule. */
+uint64_t budget_kv_request_bytes(const struct budget_arch *a, const struct budget_params *p,
+    uint32_t len);
+
+/* The built-in quantization format called name (awq, gptq, fp8, bitsandbytes, none); NULL if unknown. */
+const struct budget_quant *budget_quant_named(const char *name);
+
+/* Parse SIZE: bytes, or a decimal with GiB/MiB/KiB (2^n) or GB/MB/KB (10^n); 0 on success. */
+int budget_parse_size(const char *s, uint64_t *out);
 
 /* The whole breakdown for one model; fits is false when max_model_len does not fit. */
 void budget_fit(const struct budget_arch *a, const struct budget_params *p,

@@ -1,13 +1,370 @@
-/* Placeholder until its owner lands the real command; replace this whole file. */
+/*
+ * modelc fit: the VRAM estimator for scripts. Reads one config.json, prints one JSON object
+ * with the breakdown (all sizes in bytes per GPU) and exits 0 whether or not the model fits.
+ * Exit 2: bad arguments; 1: the config lacks a required number; 3: the config cannot be read.
+ */
+#include <errno.h>
+#include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "budget.h"
 #include "commands.h"
+#include "hfconfig.h"
+
+static const char fit_usage[] =
+    "usage: modelc fit --config PATH (--weights-bytes N | --quantization Q) --gpu-memory SIZE\n"
+    "                  --utilization F --max-model-len N|auto [--max-num-seqs N]\n"
+    "                  [--max-num-batched-tokens N] [--kv-cache-dtype auto|fp8|...]\n"
+    "                  [--tensor-parallel-size N] [--enforce-eager] [--engine v0|v1]\n"
+    "                  [--gpu-used SIZE] [--safety-margin SIZE] [--calibration K=V,...]\n"
+    "SIZE is bytes or a decimal with GiB/MiB (2^30, 2^20) or GB/MB (10^9, 10^6).\n"
+    "Q is awq, gptq, fp8, bitsandbytes or none. Prints one JSON object; see docs/budget.md.\n";
+
+struct fit_opts {
+	const char *config;
+	const char *weights;
+	const char *quant;
+	const char *gpu_memory;
+	const char *utilization;
+	const char *max_model_len;
+	const char *max_num_seqs;
+	const char *batched;
+	const char *kv_dtype;
+	const char *tp;
+	const char *engine;
+	const char *gpu_used;
+	const char *margin;
+	const char *calibration;
+	int eager;
+};
+
+static int
+fit_bad(const char *fmt, const char *arg)
+{
+	fputs("modelc: fit: ", stderr);
+	fprintf(stderr, fmt, arg);
+	fputc('\n', stderr);
+	fputs(fit_usage, stderr);
+	return 2;
+}
+
+/* A positive decimal integer that fits uint32_t; 0 on success. */
+static int
+parse_u32(const char *s, uint32_t *out)
+{
+	char *end;
+	if (!s || *s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || *end || v == 0 || v > UINT32_MAX)
+		return -1;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static int
+parse_u64(const char *s, uint64_t *out)
+{
+	char *end;
+	if (!s || *s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || *end)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static uint32_t
+kv_dtype_bytes_named(const char *name)
+{
+	static const struct {
+		const char *name;
+		uint32_t bytes;
+	} kv[] = {
+		{"auto", 0}, {"bfloat16", 2}, {"float16", 2},
+		{"fp8", 1}, {"fp8_e4m3", 1}, {"fp8_e5m2", 1}, {"fp8_inc", 1},
+	};
+	for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++)
+		if (strcmp(kv[i].name, name) == 0)
+			return kv[i].bytes;
+	return UINT32_MAX;
+}
+
+/* "forward_factor=1.2,non_torch_bytes=..." over the committed constants; 0 on success. */
+static int
+parse_calibration(const char *spec, struct budget_calibration *cal)
+{
+	char buf[512];
+	if (strlen(spec) >= sizeof buf)
+		return -1;
+	strcpy(buf, spec);
+	for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
+		char *eq = strchr(tok, '='), *end;
+		if (!eq)
+			return -1;
+		*eq = '\0';
+		errno = 0;
+		double v = strtod(eq + 1, &end);
+		if (errno || *end || end == eq + 1 || v < 0)
+			return -1;
+		if (strcmp(tok, "forward_factor") == 0)
+			cal->forward_factor = v;
+		else if (strcmp(tok, "sampler_bytes_per_logit") == 0)
+			cal->sampler_bytes_per_logit = v;
+		else if (strcmp(tok, "non_torch_bytes") == 0)
+			cal->non_torch_bytes = (uint64_t)v;
+		else if (strcmp(tok, "non_torch_tp_bytes") == 0)
+			cal->non_torch_tp_bytes = (uint64_t)v;
+		else if (strcmp(tok, "cuda_graph_bytes") == 0)
+			cal->cuda_graph_bytes = (uint64_t)v;
+		else
+			return -1;
+	}
+	return 0;
+}
+
+static const char *
+source_name(enum budget_source s)
+{
+	switch (s) {
+	case BUDGET_EXACT: return "exact";
+	case BUDGET_FORMULA: return "formula";
+	case BUDGET_CALIBRATED: return "calibrated";
+	case BUDGET_UNCALIBRATED: return "uncalibrated";
+	}
+	return "unknown";
+}
+
+static json_t *
+fit_json(const struct budget_result *r)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "weights_bytes", json_integer((json_int_t)r->weights_bytes));
+	json_object_set_new(o, "kv_bytes_per_token", json_integer((json_int_t)r->kv_bytes_per_token));
+	json_object_set_new(o, "activation_bytes", json_integer((json_int_t)r->activation_bytes));
+	json_object_set_new(o, "non_torch_bytes", json_integer((json_int_t)r->non_torch_bytes));
+	json_object_set_new(o, "cuda_graph_bytes", json_integer((json_int_t)r->cuda_graph_bytes));
+	json_object_set_new(o, "safety_margin_bytes", json_integer((json_int_t)r->safety_margin_bytes));
+	json_object_set_new(o, "budget_bytes", json_integer((json_int_t)r->budget_bytes));
+	json_object_set_new(o, "kv_cache_bytes", json_integer((json_int_t)r->kv_cache_bytes));
+	json_object_set_new(o, "kv_tokens", json_integer((json_int_t)r->kv_tokens));
+	json_object_set_new(o, "max_model_len_fit", json_integer((json_int_t)r->max_model_len_fit));
+	json_object_set_new(o, "fits", json_boolean(r->fits));
+	/* Beyond the keys issue 2 fixes: the settings as used and where each term came from. */
+	json_object_set_new(o, "utilization", json_real(r->utilization));
+	json_object_set_new(o, "utilization_lowered", json_boolean(r->utilization_lowered));
+	json_object_set_new(o, "max_num_seqs", json_integer(r->max_num_seqs));
+	json_object_set_new(o, "max_num_batched_tokens", json_integer(r->max_num_batched_tokens));
+	json_object_set_new(o, "cuda_context_bytes", json_integer((json_int_t)r->cuda_context_bytes));
+	json_object_set_new(o, "kv_at_max_model_len", json_integer((json_int_t)r->kv_at_max_model_len));
+	json_object_set_new(o, "activation_forward_bytes",
+	    json_integer((json_int_t)r->activation_forward_bytes));
+	json_object_set_new(o, "activation_sampler_bytes",
+	    json_integer((json_int_t)r->activation_sampler_bytes));
+	json_t *src = json_object();
+	json_object_set_new(src, "weights", json_string(source_name(r->weights_source)));
+	json_object_set_new(src, "kv", json_string(source_name(r->kv_source)));
+	json_object_set_new(src, "activation", json_string(source_name(r->activation_source)));
+	json_object_set_new(src, "non_torch", json_string(source_name(r->non_torch_source)));
+	json_object_set_new(src, "cuda_graph", json_string(source_name(r->cuda_graph_source)));
+	json_object_set_new(src, "safety_margin", json_string(source_name(r->margin_source)));
+	json_object_set_new(o, "sources", src);
+	return o;
+}
+
+/* Match argv[*i] against --name or --name=VALUE; store the value. 1 matched, -1 no value. */
+static int
+opt_value(int argc, char **argv, int *i, const char *name, const char **out)
+{
+	size_t n = strlen(name);
+	const char *a = argv[*i];
+	if (strncmp(a, name, n) != 0)
+		return 0;
+	if (a[n] == '=') {
+		*out = a + n + 1;
+		return 1;
+	}
+	if (a[n] != '\0')
+		return 0;
+	if (*i + 1 >= argc)
+		return -1;
+	*out = argv[++*i];
+	return 1;
+}
+
+static int
+parse_args(int argc, char **argv, struct fit_opts *o)
+{
+	const struct {
+		const char *name;
+		const char **slot;
+	} opts[] = {
+		{"--config", &o->config},
+		{"--weights-bytes", &o->weights},
+		{"--quantization", &o->quant},
+		{"--gpu-memory", &o->gpu_memory},
+		{"--utilization", &o->utilization},
+		{"--max-model-len", &o->max_model_len},
+		{"--max-num-seqs", &o->max_num_seqs},
+		{"--max-num-batched-tokens", &o->batched},
+		{"--kv-cache-dtype", &o->kv_dtype},
+		{"--tensor-parallel-size", &o->tp},
+		{"--engine", &o->engine},
+		{"--gpu-used", &o->gpu_used},
+		{"--safety-margin", &o->margin},
+		{"--calibration", &o->calibration},
+	};
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--enforce-eager") == 0) {
+			o->eager = 1;
+			continue;
+		}
+		int matched = 0;
+		for (size_t k = 0; k < sizeof opts / sizeof opts[0] && !matched; k++) {
+			const char *prev = *opts[k].slot;
+			matched = opt_value(argc, argv, &i, opts[k].name, opts[k].slot);
+			if (matched < 0)
+				return fit_bad("option '%s' needs a value", opts[k].name);
+			if (matched && prev)
+				return fit_bad("option '%s' given twice", opts[k].name);
+		}
+		if (!matched)
+			return fit_bad("unknown argument '%s'", argv[i]);
+	}
+	if (!o->config)
+		return fit_bad("missing %s", "--config");
+	if (!o->weights == !o->quant)
+		return fit_bad("give exactly one of %s", "--weights-bytes or --quantization");
+	if (!o->gpu_memory)
+		return fit_bad("missing %s", "--gpu-memory");
+	if (!o->utilization)
+		return fit_bad("missing %s", "--utilization");
+	if (!o->max_model_len)
+		return fit_bad("missing %s", "--max-model-len");
+	return 0;
+}
+
+/* Turn the options into params; 0 on success, else the exit code after a message. */
+static int
+to_params(const struct fit_opts *o, struct budget_params *p, struct budget_calibration *cal)
+{
+	char *end;
+	if (budget_parse_size(o->gpu_memory, &p->gpu_total_bytes) != 0 || p->gpu_total_bytes == 0)
+		return fit_bad("--gpu-memory: '%s' is not a size (bytes, or a number with GiB, MiB, GB or MB)",
+		    o->gpu_memory);
+	if (o->gpu_used && budget_parse_size(o->gpu_used, &p->gpu_used_bytes) != 0)
+		return fit_bad("--gpu-used: '%s' is not a size (bytes, or a number with GiB, MiB, GB or MB)",
+		    o->gpu_used);
+	if (o->margin) {
+		if (budget_parse_size(o->margin, &p->safety_margin_bytes) != 0)
+			return fit_bad("--safety-margin: '%s' is not a size (bytes, or a number with GiB, MiB, GB or MB)",
+			    o->margin);
+		p->safety_margin_set = true;
+	}
+	errno = 0;
+	p->utilization = strtod(o->utilization, &end);
+	if (errno || *end || end == o->utilization || !(p->utilization > 0 && p->utilization <= 1))
+		return fit_bad("--utilization: '%s' is not a number in (0, 1]", o->utilization);
+	if (strcmp(o->max_model_len, "auto") == 0)
+		p->max_model_len = 0;
+	else if (parse_u32(o->max_model_len, &p->max_model_len) != 0)
+		return fit_bad("--max-model-len: '%s' is not a positive integer or 'auto'", o->max_model_len);
+	if (o->max_num_seqs && parse_u32(o->max_num_seqs, &p->max_num_seqs) != 0)
+		return fit_bad("--max-num-seqs: '%s' is not a positive integer", o->max_num_seqs);
+	if (o->batched && parse_u32(o->batched, &p->max_num_batched_tokens) != 0)
+		return fit_bad("--max-num-batched-tokens: '%s' is not a positive integer", o->batched);
+	if (o->tp && parse_u32(o->tp, &p->tensor_parallel) != 0)
+		return fit_bad("--tensor-parallel-size: '%s' is not a positive integer", o->tp);
+	if (o->kv_dtype) {
+		p->kv_dtype_bytes = kv_dtype_bytes_named(o->kv_dtype);
+		if (p->kv_dtype_bytes == UINT32_MAX)
+			return fit_bad("--kv-cache-dtype: '%s' is not one of auto, bfloat16, float16, fp8, fp8_e4m3, fp8_e5m2, fp8_inc",
+			    o->kv_dtype);
+	}
+	if (!o->engine || strcmp(o->engine, "v1") == 0)
+		p->engine = BUDGET_ENGINE_V1;
+	else if (strcmp(o->engine, "v0") == 0)
+		p->engine = BUDGET_ENGINE_V0;
+	else
+		return fit_bad("--engine: '%s' is not v0 or v1", o->engine);
+	if (o->weights && (parse_u64(o->weights, &p->weights_bytes) != 0 || p->weights_bytes == 0))
+		return fit_bad("--weights-bytes: '%s' is not a positive number of bytes", o->weights);
+	if (o->quant && !budget_quant_named(o->quant))
+		return fit_bad("--quantization: '%s' is not one of awq, gptq, fp8, bitsandbytes, none",
+		    o->quant);
+	p->enforce_eager = o->eager;
+	*cal = budget_calibration_default;
+	if (o->calibration) {
+		if (parse_calibration(o->calibration, cal) != 0)
+			return fit_bad("--calibration: '%s' is not a list of KEY=NUMBER (forward_factor, sampler_bytes_per_logit, non_torch_bytes, non_torch_tp_bytes, cuda_graph_bytes)",
+			    o->calibration);
+		p->calibration = cal;
+	}
+	return 0;
+}
 
 int
 cmd_fit(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fputs("modelc: fit: not built yet\n", stderr);
-	return 3;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			fputs(fit_usage, stdout);
+			return 0;
+		}
+	}
+	struct fit_opts o = {0};
+	struct budget_params p = {0};
+	struct budget_calibration cal;
+	int rc = parse_args(argc, argv, &o);
+	if (rc)
+		return rc;
+	if ((rc = to_params(&o, &p, &cal)) != 0)
+		return rc;
+
+	json_error_t jerr;
+	json_t *cfg = json_load_file(o.config, 0, &jerr);
+	if (!cfg) {
+		if (jerr.line > 0)
+			fprintf(stderr, "modelc: %s:%d:%d: error: %s\n", o.config, jerr.line, jerr.column,
+			    jerr.text);
+		else
+			fprintf(stderr, "modelc: fit: %s: %s\n", o.config, jerr.text);
+		return 3;
+	}
+	struct budget_arch arch;
+	struct hfconfig_info info;
+	if (hfconfig_from_json(cfg, &arch, &info) != 0) {
+		fprintf(stderr, "modelc: %s: error: config.json has no positive integer '%s'\n", o.config,
+		    info.missing);
+		json_decref(cfg);
+		return 1;
+	}
+	json_decref(cfg);
+	if (o.quant) {
+		struct budget_quant q = *budget_quant_named(o.quant);
+		if (info.quantized && strcmp(info.quant_method, o.quant) == 0) {
+			/* The checkpoint's own format refines the built-in defaults. */
+			if (info.quant_bits)
+				q.bits = info.quant_bits;
+			if (info.quant_group_size)
+				q.group_size = info.quant_group_size;
+		}
+		p.weights_bytes = budget_weights_bytes(&arch, &q);
+		p.weights_source = BUDGET_FORMULA;
+	}
+	struct budget_result r;
+	budget_fit(&arch, &p, &r);
+	json_t *out = fit_json(&r);
+	int ok = json_dumpf(out, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
+	json_decref(out);
+	if (ok != 0 || fputc('\n', stdout) == EOF || fflush(stdout) != 0) {
+		fprintf(stderr, "modelc: fit: cannot write the result: %s\n", strerror(errno));
+		return 3;
+	}
+	return 0;
 }

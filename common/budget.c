@@ -1,0 +1,426 @@
+/*
+ * VRAM budget arithmetic: the memory vLLM sizes its KV cache from, term by term, as read in
+ * vLLM's source (shared/reference/vllm-memory.md) with the few constants that source cannot give
+ * fitted on public start-up logs (common/budget_calibration.h, scripts/calibrate-estimator).
+ * docs/budget.md explains every formula and where the model is weakest.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "budget.h"
+#include "budget_calibration.h"
+
+enum {
+	BUDGET_BLOCK_DEFAULT = 16,           /* vLLM's CUDA block size (cache.py DEFAULT_BLOCK_SIZE) */
+	BUDGET_V0_MIN_BATCHED = 2048,        /* V0 SchedulerConfig: max(max_model_len, 2048) */
+	BUDGET_SERVE_SMALL_TOKENS = 2048,    /* arg_utils: `vllm serve` on GPUs under 70 GiB or A100 */
+	BUDGET_SERVE_SMALL_SEQS = 256,
+	BUDGET_SERVE_LARGE_TOKENS = 8192,    /* arg_utils: `vllm serve` on >= 70 GiB (H100/H200) */
+	BUDGET_SERVE_LARGE_SEQS = 1024,
+	BUDGET_DEFAULT_VOCAB = 160000,       /* unknown vocab: above Qwen2/3 (152,064) and Llama 3 (128,256) */
+	BUDGET_DEFAULT_FFN_RATIO = 4,        /* unknown intermediate_size: the classic 4 x hidden */
+	BUDGET_SERVED_DTYPE_BYTES = 2        /* dtype auto serves fp32 checkpoints in 16-bit */
+};
+
+#define BUDGET_GIB (1024.0 * 1024.0 * 1024.0)
+#define BUDGET_LARGE_GPU_BYTES (70.0 * BUDGET_GIB)   /* arg_utils's 70 GiB threshold */
+#define BUDGET_DEFAULT_UTILIZATION 0.9               /* cache.py @c1d86421; newer builds use 0.92 */
+#define BUDGET_MARGIN_MIN_BYTES (256ULL << 20)        /* the benchmark's over-prediction bound */
+#define BUDGET_MARGIN_FRACTION 0.03
+#define BUDGET_CUDA_CONTEXT_BYTES (512ULL << 20)      /* estimate; tests/device measures it */
+#define BUDGET_LEN_CAP 0x7fffffffU                   /* search limit when max_position is unknown */
+
+const struct budget_calibration budget_calibration_default = {
+	.forward_factor = BUDGET_CAL_FORWARD_FACTOR,
+	.sampler_bytes_per_logit = BUDGET_CAL_SAMPLER_BYTES_PER_LOGIT,
+	.non_torch_bytes = BUDGET_CAL_NON_TORCH_BYTES,
+	.non_torch_tp_bytes = BUDGET_CAL_NON_TORCH_TP_BYTES,
+	.cuda_graph_bytes = BUDGET_CAL_CUDA_GRAPH_BYTES,
+};
+
+static const struct budget_quant budget_quants[] = {
+	/* AutoAWQ GEMM: 4-bit packed in int32, fp16 scales and packed 4-bit zeros per 128 inputs. */
+	{.name = "awq", .bits = 4, .group_size = 128, .zero_point = true, .scale_bytes = 2,
+	    .embeddings_16bit = true},
+	/* GPTQ: the same tensors plus g_idx (one int32 per input feature). */
+	{.name = "gptq", .bits = 4, .group_size = 128, .zero_point = true, .scale_bytes = 2,
+	    .embeddings_16bit = true},
+	/* FP8 weights with one fp32 scale per output channel. */
+	{.name = "fp8", .bits = 8, .group_size = 0, .zero_point = false, .scale_bytes = 4,
+	    .embeddings_16bit = true},
+	/* bitsandbytes NF4: one fp32 absmax per 64 weights (no double quantization). */
+	{.name = "bitsandbytes", .bits = 4, .group_size = 64, .zero_point = false, .scale_bytes = 4,
+	    .embeddings_16bit = true},
+	{.name = "none", .bits = 16, .group_size = 0, .zero_point = false, .scale_bytes = 0,
+	    .embeddings_16bit = true},
+};
+
+const struct budget_quant *
+budget_quant_named(const char *name)
+{
+	for (size_t i = 0; i < sizeof budget_quants / sizeof budget_quants[0]; i++)
+		if (strcmp(budget_quants[i].name, name) == 0)
+			return &budget_quants[i];
+	return NULL;
+}
+
+static uint64_t
+sub_sat(uint64_t a, uint64_t b)
+{
+	return a > b ? a - b : 0;
+}
+
+static uint64_t
+cdiv(uint64_t a, uint64_t b)
+{
+	return (a + b - 1) / b;
+}
+
+static uint32_t
+tp_of(const struct budget_params *p)
+{
+	return p->tensor_parallel ? p->tensor_parallel : 1;
+}
+
+static uint32_t
+head_dim_of(const struct budget_arch *a)
+{
+	if (a->head_dim)
+		return a->head_dim;
+	return a->attention_heads ? a->hidden_size / a->attention_heads : 0;
+}
+
+static uint32_t
+kv_heads_of(const struct budget_arch *a)
+{
+	return a->kv_heads ? a->kv_heads : a->attention_heads;
+}
+
+/* vLLM's get_num_kv_heads: KV heads split over TP ranks, replicated when fewer than ranks. */
+static uint32_t
+kv_heads_per_rank(const struct budget_arch *a, const struct budget_params *p)
+{
+	uint32_t h = kv_heads_of(a) / tp_of(p);
+	return h ? h : 1;
+}
+
+static uint32_t
+kv_dtype_bytes(const struct budget_arch *a, const struct budget_params *p)
+{
+	if (p->kv_dtype_bytes)
+		return p->kv_dtype_bytes;
+	/* "auto" is the served model dtype: bf16/fp16; AWQ/GPTQ serve in fp16. */
+	if (a->dtype_bytes && a->dtype_bytes < BUDGET_SERVED_DTYPE_BYTES)
+		return a->dtype_bytes;
+	return BUDGET_SERVED_DTYPE_BYTES;
+}
+
+/* Layers that use the sliding window; 0 when the model has full attention everywhere. */
+static uint32_t
+sliding_layers_of(const struct budget_arch *a)
+{
+	if (!a->sliding_window)
+		return 0;
+	if (!a->sliding_layers || a->sliding_layers > a->layers)
+		return a->layers;
+	return a->sliding_layers;
+}
+
+void
+budget_defaults(struct budget_params *p)
+{
+	if (!p->block_size)
+		p->block_size = BUDGET_BLOCK_DEFAULT;
+	if (!p->tensor_parallel)
+		p->tensor_parallel = 1;
+	if (p->utilization <= 0)
+		p->utilization = BUDGET_DEFAULT_UTILIZATION;
+	if (p->engine == BUDGET_ENGINE_V0) {
+		/* V0 without chunked prefill batches whole prompts: max(max_model_len, 2048). */
+		if (!p->max_num_batched_tokens)
+			p->max_num_batched_tokens = p->max_model_len > BUDGET_V0_MIN_BATCHED ?
+			    p->max_model_len : BUDGET_V0_MIN_BATCHED;
+		if (!p->max_num_seqs)
+			p->max_num_seqs = BUDGET_SERVE_SMALL_SEQS;
+	} else {
+		bool large = (double)p->gpu_total_bytes >= BUDGET_LARGE_GPU_BYTES;
+		if (!p->max_num_batched_tokens)
+			p->max_num_batched_tokens = large ? BUDGET_SERVE_LARGE_TOKENS : BUDGET_SERVE_SMALL_TOKENS;
+		if (!p->max_num_seqs)
+			p->max_num_seqs = large ? BUDGET_SERVE_LARGE_SEQS : BUDGET_SERVE_SMALL_SEQS;
+	}
+	if (p->max_num_seqs > p->max_num_batched_tokens)
+		p->max_num_seqs = p->max_num_batched_tokens;
+}
+
+uint64_t
+budget_kv_bytes_per_token(const struct budget_arch *a, const struct budget_params *p)
+{
+	return 2ULL * a->layers * kv_heads_per_rank(a, p) * head_dim_of(a) * kv_dtype_bytes(a, p);
+}
+
+/* Bytes of one block of one layer: vLLM's AttentionSpec.page_size_bytes. */
+static uint64_t
+page_bytes(const struct budget_arch *a, const struct budget_params *p)
+{
+	uint32_t block = p->block_size ? p->block_size : BUDGET_BLOCK_DEFAULT;
+	return 2ULL * block * kv_heads_per_rank(a, p) * head_dim_of(a) * kv_dtype_bytes(a, p);
+}
+
+uint64_t
+budget_kv_request_bytes(const struct budget_arch *a, const struct budget_params *p, uint32_t len)
+{
+	uint32_t block = p->block_size ? p->block_size : BUDGET_BLOCK_DEFAULT;
+	uint64_t page = page_bytes(a, p);
+	uint32_t sliding = p->engine == BUDGET_ENGINE_V1 ? sliding_layers_of(a) : 0;
+	uint32_t full = a->layers - sliding;
+	uint64_t bytes = (uint64_t)full * cdiv(len, block) * page;
+	if (sliding) {
+		/* SlidingWindowSpec.max_memory_usage_bytes: window - 1 + one batch of new tokens. */
+		uint64_t keep = (uint64_t)a->sliding_window - 1 + p->max_num_batched_tokens;
+		if (keep > len)
+			keep = len;
+		bytes += (uint64_t)sliding * (cdiv(keep, block) + 1) * page;
+	}
+	return bytes;
+}
+
+/* Linear-layer weight elements of one decoder layer, per (in, out) pair summed. */
+struct budget_linear {
+	uint64_t elements;                  /* in x out summed over the layer's matrices */
+	uint64_t inputs;                    /* in summed over the matrices (GPTQ g_idx) */
+	uint64_t outputs;                   /* out summed (per-channel scales) */
+	uint64_t other;                     /* biases and norms, 16-bit */
+};
+
+static struct budget_linear
+layer_tensors(const struct budget_arch *a)
+{
+	uint64_t h = a->hidden_size, hd = head_dim_of(a);
+	uint64_t q = (uint64_t)a->attention_heads * hd, kv = (uint64_t)kv_heads_of(a) * hd;
+	uint64_t ff = a->intermediate_size ? a->intermediate_size : BUDGET_DEFAULT_FFN_RATIO * h;
+	struct budget_linear l = {0};
+	/* q, k, v, o */
+	l.elements = h * q + 2 * h * kv + q * h;
+	l.inputs = 3 * h + q;
+	l.outputs = q + 2 * kv + h;
+	if (a->mlp_ungated) {
+		l.elements += 2 * h * ff;
+		l.inputs += h + ff;
+		l.outputs += ff + h;
+	} else {
+		l.elements += 3 * h * ff;
+		l.inputs += 2 * h + ff;
+		l.outputs += 2 * ff + h;
+	}
+	if (a->qkv_bias)
+		l.other += q + 2 * kv;
+	if (a->o_bias)
+		l.other += h;
+	if (a->mlp_bias)
+		l.other += a->mlp_ungated ? ff + h : 2 * ff + h;
+	l.other += (a->norm_bias ? 4 : 2) * h;      /* input and post-attention norms */
+	return l;
+}
+
+uint64_t
+budget_weights_bytes(const struct budget_arch *a, const struct budget_quant *q)
+{
+	const uint64_t b16 = BUDGET_SERVED_DTYPE_BYTES;
+	struct budget_linear l = layer_tensors(a);
+	uint64_t h = a->hidden_size, vocab = a->vocab_size;
+	uint64_t embed = vocab * h * (a->tie_word_embeddings ? 1 : 2);
+	uint64_t final_norm = (a->norm_bias ? 2 : 1) * h;
+	uint64_t linear;
+	if (!q || q->bits >= 16) {
+		linear = l.elements * b16;
+	} else {
+		uint64_t groups = q->group_size ? l.elements / q->group_size : l.outputs;
+		linear = l.elements * q->bits / 8;
+		linear += groups * q->scale_bytes;
+		if (q->zero_point)
+			linear += groups * q->bits / 8;
+		if (q->name && strcmp(q->name, "gptq") == 0)
+			linear += l.inputs * 4;
+	}
+	/* Embeddings and lm_head stay 16-bit in every format vLLM loads here. */
+	return (uint64_t)a->layers * (linear + l.other * b16) + (embed + final_norm) * b16;
+}
+
+/* Utilization vLLM will accept: late V1 refuses when free < total x utilization. */
+static double
+usable_utilization(const struct budget_params *p, uint64_t context, bool *lowered)
+{
+	double total = (double)p->gpu_total_bytes;
+	double free_bytes = total - (double)p->gpu_used_bytes - (double)context;
+	*lowered = false;
+	if (total <= 0)
+		return p->utilization;
+	if (free_bytes < total * p->utilization) {
+		double u = free_bytes > 0 ? free_bytes / total : 0;
+		/* Round down to 4 decimals, as the value is written for vLLM. */
+		u = (double)(uint64_t)(u * 10000.0) / 10000.0;
+		*lowered = true;
+		return u;
+	}
+	return p->utilization;
+}
+
+/* Tokens vLLM reports for kv bytes: blocks per layer group, hybrid groups padded. */
+static uint64_t
+kv_tokens_of(const struct budget_arch *a, const struct budget_params *p, uint64_t kv)
+{
+	uint64_t page = page_bytes(a, p);
+	uint32_t sliding = p->engine == BUDGET_ENGINE_V1 ? sliding_layers_of(a) : 0;
+	uint32_t full = a->layers - sliding;
+	if (!page || !a->layers)
+		return 0;
+	if (sliding && full) {
+		/* kv_cache_utils: groups of min(#layers per type) layers share one block pool. */
+		uint32_t g = sliding < full ? sliding : full;
+		uint64_t groups = cdiv(sliding, g) + cdiv(full, g);
+		return kv / page / g / groups * p->block_size;
+	}
+	return kv / page / a->layers * p->block_size;
+}
+
+/* Largest length whose request fits avail bytes, capped at cap. */
+static uint32_t
+max_len_within(const struct budget_arch *a, const struct budget_params *p, uint64_t avail,
+    uint32_t cap)
+{
+	if (budget_kv_request_bytes(a, p, 1) > avail)
+		return 0;
+	if (budget_kv_request_bytes(a, p, cap) <= avail)
+		return cap;
+	uint32_t lo = 1, hi = cap;             /* fits(lo), !fits(hi) */
+	while (hi - lo > 1) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (budget_kv_request_bytes(a, p, mid) <= avail)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+void
+budget_fit(const struct budget_arch *a, const struct budget_params *params,
+    struct budget_result *r)
+{
+	struct budget_params p = *params;
+	const struct budget_calibration *cal = p.calibration ? p.calibration :
+	    &budget_calibration_default;
+	budget_defaults(&p);
+	memset(r, 0, sizeof *r);
+	uint32_t tp = tp_of(&p);
+
+	r->max_num_seqs = p.max_num_seqs;
+	r->max_num_batched_tokens = p.max_num_batched_tokens;
+	r->cuda_context_bytes = BUDGET_CUDA_CONTEXT_BYTES;
+	r->utilization = usable_utilization(&p, r->cuda_context_bytes, &r->utilization_lowered);
+	r->budget_bytes = (uint64_t)((double)p.gpu_total_bytes * r->utilization);
+
+	if (p.weights_bytes) {
+		r->weights_bytes = cdiv(p.weights_bytes, tp);
+		r->weights_source = p.weights_source;
+	} else {
+		r->weights_bytes = cdiv(budget_weights_bytes(a, NULL), tp);
+		r->weights_source = BUDGET_FORMULA;
+	}
+
+	/* Activation peak of profile_run: the forward pass of the profile batch, or the sampler
+	 * warm-up over one row of logits per request, whichever is larger (they run in turn).
+	 * The forward peak is inside the MLP's down projection: residual, normed input, gate_up
+	 * (2 x intermediate), the activation (intermediate) and the output, per token. */
+	uint64_t h = a->hidden_size;
+	uint64_t ff = a->intermediate_size ? a->intermediate_size : BUDGET_DEFAULT_FFN_RATIO * h;
+	uint64_t vocab = a->vocab_size ? a->vocab_size : BUDGET_DEFAULT_VOCAB;
+	uint32_t act_bytes = a->dtype_bytes && a->dtype_bytes < BUDGET_SERVED_DTYPE_BYTES ?
+	    a->dtype_bytes : BUDGET_SERVED_DTYPE_BYTES;
+	r->profile_tokens = p.max_num_batched_tokens;
+	r->profile_requests = p.max_num_seqs < p.max_num_batched_tokens ? p.max_num_seqs :
+	    p.max_num_batched_tokens;
+	double fwd_basis = (double)r->profile_tokens * (double)(3 * h + 3 * ff / tp) * act_bytes;
+	r->activation_forward_bytes = (uint64_t)(cal->forward_factor * fwd_basis);
+	r->activation_sampler_bytes = (uint64_t)(cal->sampler_bytes_per_logit *
+	    (double)r->profile_requests * (double)vocab);
+	r->activation_bytes = r->activation_forward_bytes > r->activation_sampler_bytes ?
+	    r->activation_forward_bytes : r->activation_sampler_bytes;
+	r->activation_source = BUDGET_CALIBRATED;
+
+	r->non_torch_bytes = cal->non_torch_bytes + (tp > 1 ? cal->non_torch_tp_bytes : 0);
+	r->non_torch_source = BUDGET_CALIBRATED;
+	r->cuda_graph_bytes = p.enforce_eager ? 0 : cal->cuda_graph_bytes;
+	r->cuda_graph_source = p.enforce_eager ? BUDGET_EXACT : BUDGET_CALIBRATED;
+
+	r->kv_bytes_per_token = budget_kv_bytes_per_token(a, &p);
+	r->kv_source = BUDGET_FORMULA;
+	r->kv_cache_bytes = sub_sat(r->budget_bytes,
+	    r->weights_bytes + r->activation_bytes + r->non_torch_bytes);
+	r->kv_tokens = kv_tokens_of(a, &p, r->kv_cache_bytes);
+
+	if (p.safety_margin_set) {
+		r->safety_margin_bytes = p.safety_margin_bytes;
+		r->margin_source = BUDGET_EXACT;
+	} else {
+		uint64_t frac = (uint64_t)((double)r->kv_cache_bytes * BUDGET_MARGIN_FRACTION);
+		r->safety_margin_bytes = frac > BUDGET_MARGIN_MIN_BYTES ? frac : BUDGET_MARGIN_MIN_BYTES;
+		r->margin_source = BUDGET_FORMULA;
+	}
+	uint64_t avail = sub_sat(r->kv_cache_bytes, r->safety_margin_bytes);
+	uint32_t cap = a->max_position_embeddings ? a->max_position_embeddings : BUDGET_LEN_CAP;
+	r->max_model_len_fit = r->kv_bytes_per_token ? max_len_within(a, &p, avail, cap) : 0;
+	r->kv_at_max_model_len = p.max_model_len ? budget_kv_request_bytes(a, &p, p.max_model_len) : 0;
+	if (p.max_model_len)
+		r->fits = p.max_model_len <= r->max_model_len_fit;
+	else
+		r->fits = r->max_model_len_fit > 0;
+}
+
+int
+budget_parse_size(const char *s, uint64_t *out)
+{
+	static const struct {
+		const char *suffix;
+		double scale;
+	} units[] = {
+		{"", 1}, {"B", 1},
+		{"KiB", 1024.0}, {"MiB", 1048576.0}, {"GiB", BUDGET_GIB}, {"TiB", BUDGET_GIB * 1024.0},
+		{"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12},
+	};
+	const char *c = s;
+	double v = 0, scale = 1;
+	bool digits = false, frac = false;
+	for (; *c; c++) {
+		if (*c >= '0' && *c <= '9') {
+			if (frac) {
+				scale /= 10;
+				v += (*c - '0') * scale;
+			} else {
+				v = v * 10 + (*c - '0');
+			}
+			digits = true;
+		} else if (*c == '.' && !frac) {
+			frac = true;
+		} else {
+			break;
+		}
+	}
+	if (!digits)
+		return -1;
+	if (*c == ' ')
+		c++;
+	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+		if (strcmp(c, units[i].suffix) != 0)
+			continue;
+		if (frac && units[i].scale == 1)
+			return -1;                      /* a fraction of a byte */
+		double bytes = v * units[i].scale;
+		if (bytes >= 18446744073709551615.0)
+			return -1;
+		*out = (uint64_t)(bytes + 0.5);
+		return 0;
+	}
+	return -1;
+}
