@@ -20,21 +20,7 @@ struct lock_ctx {
 	struct arena *a;
 	struct diag_sink *diag;
 	const char *path;
-	unsigned errors;
 };
-
-static void
-lock_err(struct lock_ctx *c, const char *fmt, const char *jpath, const char *x, const char *y)
-{
-	/* All structural messages take the JSON path first and up to two strings. */
-	c->errors++;
-	if (y)
-		diag_report(c->diag, DIAG_ERROR, diag_file(c->path), fmt, jpath, x, y);
-	else if (x)
-		diag_report(c->diag, DIAG_ERROR, diag_file(c->path), fmt, jpath, x);
-	else
-		diag_report(c->diag, DIAG_ERROR, diag_file(c->path), fmt, jpath);
-}
 
 static const char *
 json_kind(const json_t *v)
@@ -63,7 +49,9 @@ want(struct lock_ctx *c, const json_t *v, json_type t, bool nullable, const char
 		return false;
 	bool ok = json_typeof(v) == t || (t == JSON_TRUE && json_is_boolean(v));
 	if (!ok) {
-		lock_err(c, "%s: expected %s, found %s", jpath, what, json_kind(v));
+		diag_error(c->diag, diag_file(c->path),
+		    "%s: expected %s, found %s",
+		    jpath, what, json_kind(v));
 		return false;
 	}
 	return true;
@@ -81,7 +69,7 @@ check_keys(struct lock_ctx *c, json_t *obj, const char *const *allowed, const ch
 			if (strcmp(allowed[i], k) == 0)
 				found = true;
 		if (!found)
-			lock_err(c, "%s: unknown key '%s'", jpath, k, NULL);
+			diag_error(c->diag, diag_file(c->path), "%s: unknown key '%s'", jpath, k);
 	}
 }
 
@@ -106,7 +94,6 @@ get_hex(struct lock_ctx *c, json_t *obj, const char *key, size_t n, const char *
 		return NULL;
 	const char *s = json_string_value(v);
 	if (!is_lower_hex(s, n)) {
-		c->errors++;
 		diag_error(c->diag, diag_file(c->path), "%s: expected %zu lowercase hex digits, found '%s'",
 		    p, n, s);
 		return NULL;
@@ -135,7 +122,6 @@ get_u64(struct lock_ctx *c, json_t *obj, const char *key, uint64_t max, const ch
 		return r;
 	json_int_t n = json_integer_value(v);
 	if (n < 0 || (uint64_t)n > max) {
-		c->errors++;
 		diag_error(c->diag, diag_file(c->path), "%s: %lld is out of range 0..%llu", p,
 		    (long long)n, (unsigned long long)max);
 		return r;
@@ -308,8 +294,9 @@ read_weights(struct lock_ctx *c, json_t *w, const char *jpath, struct lock_model
 		for (size_t i = 0; weights_sources[i]; i++)
 			ok |= strcmp(weights_sources[i], m->weights_source) == 0;
 		if (!ok)
-			lock_err(c, "%s: '%s' is not one of %s", arena_printf(c->a, "%s.source", jpath),
-			    m->weights_source, "safetensors-index, safetensors-headers");
+			diag_error(c->diag, diag_file(c->path),
+			    "%s: '%s' is not one of %s",
+			    arena_printf(c->a, "%s.source", jpath), m->weights_source, "safetensors-index, safetensors-headers");
 	}
 	json_t *d = json_object_get(w, "dtypes");
 	const char *dp = arena_printf(c->a, "%s.dtypes", jpath);
@@ -352,15 +339,16 @@ read_files(struct lock_ctx *c, json_t *files, const char *jpath, struct lock_mod
 		json_t *pv = json_object_get(f, "path");
 		const char *pp = arena_printf(c->a, "%s.path", fp);
 		if (!pv) {
-			lock_err(c, "%s: required key is missing", pp, NULL, NULL);
+			diag_error(c->diag, diag_file(c->path), "%s: required key is missing", pp);
 			continue;
 		}
 		if (!want(c, pv, JSON_STRING, false, pp, "a string"))
 			continue;
 		lf->path = arena_strdup(c->a, json_string_value(pv));
 		if (!is_rel_path(lf->path)) {
-			lock_err(c, "%s: '%s' is not a repo-relative path (no leading '/', no empty, '.' or '..' parts)",
-			    pp, lf->path, NULL);
+			diag_error(c->diag, diag_file(c->path),
+			    "%s: '%s' is not a repo-relative path (no leading '/', no empty, '.' or '..' parts)",
+			    pp, lf->path);
 			continue;
 		}
 		lf->size = get_u64(c, f, "size", INT64_MAX, fp);
@@ -372,7 +360,9 @@ read_files(struct lock_ctx *c, json_t *files, const char *jpath, struct lock_mod
 	qsort(m->files, m->nfiles, sizeof *m->files, cmp_file_path);
 	for (size_t k = 1; k < m->nfiles; k++)
 		if (strcmp(m->files[k - 1].path, m->files[k].path) == 0)
-			lock_err(c, "%s: '%s' is listed twice", jpath, m->files[k].path, NULL);
+			diag_error(c->diag, diag_file(c->path),
+			    "%s: '%s' is listed twice",
+			    jpath, m->files[k].path);
 }
 
 static const char *const model_keys[] = {"repo", "revision", "commit", "gated", "config",
@@ -390,28 +380,38 @@ read_model(struct lock_ctx *c, const char *key, json_t *e, struct lock_model *m)
 	m->revision = get_str(c, e, "revision", jpath);
 	if (strncmp(key, "local:", 6) == 0) {
 		if (key[6] != '/')
-			lock_err(c, "%s: a local directory must be absolute, found '%s'", jpath, key + 6, NULL);
+			diag_error(c->diag, diag_file(c->path),
+			    "%s: a local directory must be absolute, found '%s'",
+			    jpath, key + 6);
 		if (m->repo || m->revision)
-			lock_err(c, "%s: a local entry has no repo or revision", jpath, NULL, NULL);
+			diag_error(c->diag, diag_file(c->path),
+			    "%s: a local entry has no repo or revision",
+			    jpath);
 	} else if (!m->repo || !m->revision) {
-		lock_err(c, "%s: needs repo and revision (or a key 'local:/dir')", jpath, NULL, NULL);
+		diag_error(c->diag, diag_file(c->path),
+		    "%s: needs repo and revision (or a key 'local:/dir')",
+		    jpath);
 	} else {
 		if (!is_repo_id(m->repo))
-			lock_err(c, "%s: '%s' is not a Hugging Face repo id 'owner/name'",
-			    arena_printf(c->a, "%s.repo", jpath), m->repo, NULL);
+			diag_error(c->diag, diag_file(c->path),
+			    "%s: '%s' is not a Hugging Face repo id 'owner/name'",
+			    arena_printf(c->a, "%s.repo", jpath), m->repo);
 		if (!is_revision(m->revision))
-			lock_err(c, "%s: '%s' is not a branch, tag or commit", arena_printf(c->a, "%s.revision", jpath),
-			    m->revision, NULL);
+			diag_error(c->diag, diag_file(c->path),
+			    "%s: '%s' is not a branch, tag or commit",
+			    arena_printf(c->a, "%s.revision", jpath), m->revision);
 		const char *expect = arena_printf(c->a, "%s@%s", m->repo, m->revision);
 		if (strcmp(expect, key) != 0)
-			lock_err(c, "%s: the key does not match repo and revision (expected '%s')", jpath, expect,
-			    NULL);
+			diag_error(c->diag, diag_file(c->path),
+			    "%s: the key does not match repo and revision (expected '%s')",
+			    jpath, expect);
 	}
 	m->commit = get_hex(c, e, "commit", LOCK_HEX_SHA1, jpath);
 	m->gated = get_str(c, e, "gated", jpath);
 	if (m->gated && strcmp(m->gated, "false") && strcmp(m->gated, "auto") && strcmp(m->gated, "manual"))
-		lock_err(c, "%s: '%s' is not one of %s", arena_printf(c->a, "%s.gated", jpath), m->gated,
-		    "false, auto, manual");
+		diag_error(c->diag, diag_file(c->path),
+		    "%s: '%s' is not one of %s",
+		    arena_printf(c->a, "%s.gated", jpath), m->gated, "false, auto, manual");
 	read_config(c, json_object_get(e, "config"), arena_printf(c->a, "%s.config", jpath), m);
 	m->config_from = get_str(c, e, "config_from", jpath);
 	read_weights(c, json_object_get(e, "weights"), arena_printf(c->a, "%s.weights", jpath), m);
@@ -475,7 +475,8 @@ slurp(struct arena *a, const char *path, size_t *len, bool *too_big)
 int
 lock_read(struct arena *a, struct diag_sink *diag, const char *path, struct lock *out)
 {
-	struct lock_ctx c = {a, diag, path, 0};
+	struct lock_ctx c = {a, diag, path};
+	unsigned errors0 = diag->errors;
 	size_t len = 0;
 	bool too_big;
 
@@ -505,17 +506,16 @@ lock_read(struct arena *a, struct diag_sink *diag, const char *path, struct lock
 	check_keys(&c, root, top_keys, "(top level)");
 	json_t *ver = json_object_get(root, "lock_version");
 	if (!ver)
-		lock_err(&c, "%s: required key is missing", "lock_version", NULL, NULL);
+		diag_error(diag, diag_file(path), "%s: required key is missing", "lock_version");
 	else if (want(&c, ver, JSON_INTEGER, false, "lock_version", "an integer") &&
 	    json_integer_value(ver) != LOCK_VERSION) {
-		c.errors++;
 		diag_error(diag, diag_file(path), "lock_version: this modelc reads version %d, found %lld",
 		    LOCK_VERSION, (long long)json_integer_value(ver));
 		goto done;
 	}
 	json_t *models = json_object_get(root, "models");
 	if (!models) {
-		lock_err(&c, "%s: required key is missing", "models", NULL, NULL);
+		diag_error(diag, diag_file(path), "%s: required key is missing", "models");
 		goto done;
 	}
 	if (!want(&c, models, JSON_OBJECT, false, "models", "an object"))
@@ -529,12 +529,12 @@ lock_read(struct arena *a, struct diag_sink *diag, const char *path, struct lock
 	for (size_t i = 0; i < out->nmodels; i++) {
 		const char *from = out->models[i].config_from;
 		if (from && !lock_find(out, from))
-			lock_err(&c, "%s: '%s' names no entry in this lock",
-			    arena_printf(a, "models[\"%s\"].config_from", out->models[i].key), from, NULL);
+			diag_error(diag, diag_file(path), "%s: '%s' names no entry in this lock",
+			    arena_printf(a, "models[\"%s\"].config_from", out->models[i].key), from);
 	}
 done:
 	json_decref(root);
-	return c.errors ? 1 : 0;
+	return diag->errors > errors0 ? 1 : 0;
 }
 
 const struct lock_model *
