@@ -1,0 +1,234 @@
+"""Case selection and mapping shared by scripts/bench-estimator and scripts/calibrate-estimator.
+
+The rules are those of issue 5, fixed so that anyone can reproduce them:
+  * a case is used when it prints the GPU total in GiB (gpu_total_mem_printed_gib is a plain
+    number), gpu_memory_utilization, max_model_len, weights and a positive KV cache size, and
+    model-arch.csv has a row for it with layers, attention heads, KV heads and hidden size;
+  * the model-arch row is the first one whose `cases` column names the case id (ranges such
+    as vm42-vm48 included) and that has those four numbers;
+  * config.json is built from model-arch.csv columns only, in bf16;
+  * modelc fit gets --weights-bytes (the logged per-GPU weights in GiB; vLLM's "GB" is GiB),
+    --gpu-memory (the printed total in GiB), --utilization, --max-model-len, and
+    --max-num-batched-tokens, --tensor-parallel-size, --kv-cache-dtype and --engine when the
+    case gives them. --weights-bytes is the whole model (modelc divides it by the TP size),
+    so the logged per-GPU figure is multiplied by the TP size: modelc's per-GPU weights then
+    equal the logged number.
+Standard library only.
+"""
+import csv
+import json
+import os
+import re
+import subprocess
+
+GIB = 1 << 30
+NUM = re.compile(r"^\s*(-?\d+(?:\.\d+)?)")
+PLAIN = re.compile(r"^\s*\d+(?:\.\d+)?\s*$")
+
+
+def lead_num(text):
+    """The number a field starts with, or None."""
+    m = NUM.match(text or "")
+    return float(m.group(1)) if m else None
+
+
+def lead_int(text):
+    v = lead_num(text)
+    return int(v) if v is not None and v == int(v) and v > 0 else None
+
+
+def case_ids(cases_field):
+    """Case ids named in a model-arch `cases` column, ranges expanded."""
+    ids = set()
+    for a, b in re.findall(r"vm(\d+)\s*-\s*vm(\d+)", cases_field or ""):
+        ids.update("vm%02d" % i for i in range(int(a), int(b) + 1))
+    ids.update(re.findall(r"vm\d+", cases_field or ""))
+    return ids
+
+
+def arch_row(case_id, arch_rows):
+    for row in arch_rows:
+        if case_id not in case_ids(row.get("cases", "")):
+            continue
+        if all(lead_int(row.get(k)) for k in ("num_hidden_layers", "num_attention_heads",
+                                                 "num_key_value_heads", "hidden_size")):
+            return row
+    return None
+
+
+def build_config(row):
+    """config.json from model-arch.csv columns only, bf16."""
+    cfg = {"architectures": [row.get("architecture", "").split(" ")[0] or "Unknown"],
+           "torch_dtype": "bfloat16"}
+    for key in ("num_hidden_layers", "num_attention_heads", "num_key_value_heads", "hidden_size",
+                "head_dim", "vocab_size", "intermediate_size", "max_position_embeddings"):
+        v = lead_int(row.get(key))
+        if v:
+            cfg[key] = v
+    sw = row.get("sliding_window", "")
+    if lead_int(sw):
+        cfg["sliding_window"] = lead_int(sw)
+        if "use_sliding_window false" in sw:
+            cfg["use_sliding_window"] = False
+        notes = row.get("attention_layout_notes", "")
+        if "alternate" in notes and "sliding_attention" in notes:
+            n = cfg["num_hidden_layers"]
+            cfg["layer_types"] = ["sliding_attention" if i % 2 == 0 else "full_attention"
+                                  for i in range(n)]
+    tie = (row.get("tie_word_embeddings") or "").strip().lower()
+    if tie.startswith("true"):
+        cfg["tie_word_embeddings"] = True
+    elif tie.startswith("false"):
+        cfg["tie_word_embeddings"] = False
+    return cfg
+
+
+def engine_of(text):
+    t = (text or "").strip().upper()
+    if t.startswith("V0"):
+        return "v0"
+    if t.startswith("V1"):
+        return "v1"
+    return None
+
+
+def select(cases_csv, arch_csv):
+    """The usable cases, in file order: dicts with id, config, args and the logged numbers."""
+    with open(arch_csv, newline="", encoding="utf-8") as f:
+        arch_rows = list(csv.DictReader(f))
+    out = []
+    with open(cases_csv, newline="", encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            cid = row["case_id"].strip()
+            total = row.get("gpu_total_mem_printed_gib", "")
+            gmu = lead_num(row.get("gpu_memory_utilization"))
+            mml = lead_int(row.get("max_model_len"))
+            weights = lead_num(row.get("weights_gib"))
+            kv = lead_num(row.get("kv_cache_gib"))
+            if not PLAIN.match(total) or not gmu or not mml or not weights or not kv or kv <= 0:
+                continue
+            arow = arch_row(cid, arch_rows)
+            if not arow:
+                continue
+            tp = lead_int(row.get("tensor_parallel_size")) or 1
+            args = ["--weights-bytes", str(round(weights * GIB) * tp),
+                    "--gpu-memory", "%sGiB" % total.strip(),
+                    "--utilization", "%g" % gmu,
+                    "--max-model-len", str(mml)]
+            mnbt = lead_int(row.get("max_num_batched_tokens"))
+            if mnbt:
+                args += ["--max-num-batched-tokens", str(mnbt)]
+            if lead_int(row.get("tensor_parallel_size")):
+                args += ["--tensor-parallel-size", str(tp)]
+            kvd = (row.get("kv_cache_dtype") or "").strip().split(" ")[0]
+            if kvd:
+                args += ["--kv-cache-dtype", kvd]
+            eng = engine_of(row.get("engine"))
+            if eng:
+                args += ["--engine", eng]
+            # Not part of the benchmark's mapping; the calibration uses it where a case gives it.
+            fit_extra = []
+            mns = lead_int(row.get("max_num_seqs"))
+            if mns:
+                fit_extra = ["--max-num-seqs", str(mns)]
+            out.append({"id": cid, "fit_extra": fit_extra, "model": row.get("model_repo_id", "").split(" ")[0],
+                        "arch_model": arow.get("model_repo_id", "").split(" ")[0],
+                        "gpu": row.get("gpu_model", ""), "engine": eng or "v1", "tp": tp,
+                        "total_gib": float(total), "gmu": gmu, "mml": mml,
+                        "weights_gib": weights, "kv_gib": kv, "kv_bytes": kv * GIB,
+                        "config": build_config(arow), "args": args})
+    return out
+
+
+def run_fit(modelc, case, workdir, calibration=None, extra=()):
+    """Run `modelc fit` for a case; returns its JSON. calibration: dict of constants or None."""
+    path = os.path.join(workdir, "%s.config.json" % case["id"])
+    if not os.path.exists(path):
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(case["config"], f, indent=1, sort_keys=True)
+    cmd = [modelc, "fit", "--config", path] + case["args"] + list(extra)
+    if calibration:
+        cmd += ["--calibration", ",".join("%s=%r" % (k, v) for k, v in sorted(calibration.items()))]
+    p = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if p.returncode != 0 or p.stderr:
+        raise RuntimeError("%s: modelc fit failed (%d): %s" % (case["id"], p.returncode, p.stderr.strip()))
+    return json.loads(p.stdout)
+
+
+# ---- the fit: the constants that vLLM's source cannot give ----------------------------------
+
+PARAMS = ("forward_factor", "sampler_bytes_per_logit", "non_torch_bytes", "non_torch_tp_bytes")
+# Physical priors, used only where the data say nothing (a flat loss): the forward basis counts
+# exactly the tensors alive at the peak (factor 1); no non-torch memory.
+PRIOR = {"forward_factor": 1.0, "sampler_bytes_per_logit": 36.0, "non_torch_bytes": 0.0,
+         "non_torch_tp_bytes": 0.0}
+BOUNDS = {"forward_factor": (0.5, 3.0), "sampler_bytes_per_logit": (4.0, 80.0),
+          "non_torch_bytes": (0.0, 2.0 * GIB), "non_torch_tp_bytes": (0.0, 4.0 * GIB)}
+OVER_WEIGHT = 10.0      # an over-predicted KV cache costs ten times an under-predicted one
+PRIOR_WEIGHT = 1e-6
+
+
+def features(modelc, case, workdir):
+    """What the fit needs from modelc for one case, with unit constants. The fit knows every
+    setting the case logged: max_num_seqs too, which the benchmark's fixed mapping leaves out."""
+    unit = {"forward_factor": 1.0, "sampler_bytes_per_logit": 1.0, "non_torch_bytes": 0,
+            "non_torch_tp_bytes": 0}
+    r = run_fit(modelc, case, workdir, unit, case["fit_extra"])
+    return {"fwd": r["activation_forward_bytes"], "logits": r["activation_sampler_bytes"],
+            "free": r["budget_bytes"] - r["weights_bytes"], "tp": case["tp"],
+            "kv": case["kv_bytes"]}
+
+
+def predict_kv(f, c):
+    act = max(c["forward_factor"] * f["fwd"], c["sampler_bytes_per_logit"] * f["logits"])
+    nt = c["non_torch_bytes"] + (c["non_torch_tp_bytes"] if f["tp"] > 1 else 0)
+    return max(0.0, f["free"] - act - nt)
+
+
+def loss(feats, c):
+    total = 0.0
+    for f in feats:
+        e = (predict_kv(f, c) - f["kv"]) / f["kv"]
+        total += (OVER_WEIGHT if e > 0 else 1.0) * e * e
+    for k in PARAMS:
+        scale = BOUNDS[k][1] - BOUNDS[k][0]
+        total += PRIOR_WEIGHT * ((c[k] - PRIOR[k]) / scale) ** 2
+    return total
+
+
+def fit(feats):
+    """Coordinate descent with shrinking 1-D scans; deterministic."""
+    c = dict(PRIOR)
+    for k in PARAMS:
+        c[k] = min(max(c[k], BOUNDS[k][0]), BOUNDS[k][1])
+    step = {k: (BOUNDS[k][1] - BOUNDS[k][0]) / 4 for k in PARAMS}
+    for _ in range(60):
+        for k in PARAMS:
+            lo, hi = BOUNDS[k]
+            best, best_v = loss(feats, c), c[k]
+            for i in range(-20, 21):
+                v = min(max(c[k] + step[k] * i / 10.0, lo), hi)
+                trial = dict(c)
+                trial[k] = v
+                l = loss(feats, trial)
+                if l < best - 1e-15:
+                    best, best_v = l, v
+            c[k] = best_v
+            step[k] *= 0.7
+    c["non_torch_bytes"] = int(round(c["non_torch_bytes"]))
+    c["non_torch_tp_bytes"] = int(round(c["non_torch_tp_bytes"]))
+    c["forward_factor"] = round(c["forward_factor"], 4)
+    c["sampler_bytes_per_logit"] = round(c["sampler_bytes_per_logit"], 3)
+    return c
+
+
+def graph_bytes(cases_csv, selected_ids):
+    """CUDA graph memory: the largest positive figure logged among the selected cases."""
+    best = 0.0
+    with open(cases_csv, newline="", encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            if row["case_id"].strip() in selected_ids:
+                v = lead_num(row.get("cuda_graph_gib"))
+                if v and v > best:
+                    best = v
+    return int(round(best * GIB))
