@@ -86,4 +86,7 @@ int catalog_from_yaml(struct arena *a, struct diag_sink *diag, const char *schem
 /* The role called name, or NULL. */
 const struct catalog_role *catalog_role(const struct catalog *c, const char *name);
 
+/* The weight format called name (from quant-formats.json), or NULL. */
+const struct budget_quant *catalog_quant(const struct catalog *c, const char *name);
+
 #endif

@@ -13,6 +13,9 @@
 #include "arena.h"
 #include "diag.h"
 
+/* Limits that keep a hostile or broken file from exhausting memory or the stack. */
+enum { YAMLDOC_MAX_DEPTH = 64, YAMLDOC_MAX_BYTES = 16 * 1024 * 1024 };
+
 enum ynode_kind { YNODE_NULL, YNODE_BOOL, YNODE_INT, YNODE_FLOAT, YNODE_STRING, YNODE_SEQ, YNODE_MAP };
 
 struct ynode {
@@ -42,5 +45,14 @@ struct diag_pos yamldoc_key_pos(const struct ynode *map, const char *key);
 
 /* Short name of a kind for messages: "string", "integer", "mapping", ... */
 const char *yamldoc_kind_name(enum ynode_kind kind);
+
+/* "string 'abc'", "integer '0x10'", "mapping": a node's kind and value for messages; arena-owned. */
+const char *yamldoc_describe(struct arena *a, const struct ynode *n);
+
+/* A scalar's text for a message: control characters escaped, long text cut with "..."; arena-owned. */
+const char *yamldoc_quote(struct arena *a, const char *text, size_t len);
+
+/* True when n is an integer, or a float with no fraction (1e3): JSON Schema's "integer". */
+int yamldoc_integral(const struct ynode *n, double *value);
 
 #endif

@@ -1,0 +1,41 @@
+#ifndef MODELC_FRONTEND_H
+#define MODELC_FRONTEND_H
+
+/*
+ * The compiler's front end: read models.yaml, parse it (yamldoc), check it against
+ * schemas/models.schema.json (jsonschema) and turn it into a catalog (catalog). Every
+ * problem is reported with its place; nothing is written.
+ */
+
+#include "arena.h"
+#include "catalog.h"
+#include "diag.h"
+#include "yamldoc.h"
+
+/* Return values, chosen to be the process exit codes of STYLE.md. */
+enum { FRONTEND_OK = 0, FRONTEND_REJECTED = 1, FRONTEND_SYSTEM = 3 };
+
+/*
+ * The folder holding models.schema.json and the data tables: $MODELC_SCHEMA_DIR when set,
+ * else schemas/ next to the catalog, else ../../schemas from the executable (a build tree),
+ * else the installed MODELC_DATADIR. NULL when none has models.schema.json. Arena-owned.
+ */
+const char *frontend_schema_dir(struct arena *a, const char *catalog_path);
+
+/* The folders frontend_schema_dir looks in, comma-separated, for error messages. */
+const char *frontend_schema_search(struct arena *a, const char *catalog_path);
+
+/*
+ * Read and parse path and check it against the schema in schema_dir (NULL: search for it).
+ * *root is the tree whenever the YAML could be read, even if the schema rejected it.
+ * Returns FRONTEND_OK, FRONTEND_REJECTED (errors reported) or FRONTEND_SYSTEM (a file could
+ * not be read).
+ */
+int frontend_parse(struct arena *a, struct diag_sink *diag, const char *path,
+    const char *schema_dir, const struct ynode **root);
+
+/* frontend_parse, then catalog_from_yaml into *out. Same return values. */
+int frontend_load(struct arena *a, struct diag_sink *diag, const char *path,
+    const char *schema_dir, struct catalog *out);
+
+#endif

@@ -1,0 +1,551 @@
+#include "yamldoc.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+enum { YAMLDOC_QUOTE_MAX = 60, YAMLDOC_FIRST_CAP = 4 };
+
+/* A collection being built, with the key that waits for its value when it is a mapping. */
+struct yamldoc_frame {
+	struct ynode *node;
+	size_t cap;
+	bool have_key;          /* a key was read; the next node is its value */
+	bool key_ok;            /* the key was a usable string; otherwise the pair is dropped */
+	const char *key;
+	struct diag_pos key_pos;
+};
+
+struct yamldoc_state {
+	struct arena *a;
+	struct diag_sink *diag;
+	const char *path;
+	const char *text;
+	size_t len;
+	struct yamldoc_frame stack[YAMLDOC_MAX_DEPTH];
+	int depth;
+	struct ynode *root;
+	unsigned errors;
+};
+
+static const char *const yamldoc_kind_names[] = {
+	"null", "boolean", "integer", "float", "string", "sequence", "mapping",
+};
+
+const char *
+yamldoc_kind_name(enum ynode_kind kind)
+{
+	return yamldoc_kind_names[kind];
+}
+
+static struct diag_pos
+yamldoc_mark(const struct yamldoc_state *st, yaml_mark_t m)
+{
+	struct diag_pos pos = {st->path, (unsigned)m.line + 1, (unsigned)m.column + 1};
+	return pos;
+}
+
+#define YAMLDOC_ERROR(st, pos, ...) \
+	do { (st)->errors++; diag_error((st)->diag, (pos), __VA_ARGS__); } while (0)
+
+const char *
+yamldoc_quote(struct arena *a, const char *text, size_t len)
+{
+	/* Each byte needs at most 4 characters ("\x1f"), plus "..." and the NUL. */
+	size_t shown = len > YAMLDOC_QUOTE_MAX ? YAMLDOC_QUOTE_MAX : len;
+	char *out = arena_alloc(a, shown * 4 + 4);
+	size_t o = 0;
+	for (size_t i = 0; i < shown; i++) {
+		unsigned char c = (unsigned char)text[i];
+		if (c == '\n') {
+			out[o++] = '\\';
+			out[o++] = 'n';
+		} else if (c == '\t') {
+			out[o++] = '\\';
+			out[o++] = 't';
+		} else if (c < 0x20 || c == 0x7f) {
+			static const char hex[] = "0123456789abcdef";
+			out[o++] = '\\';
+			out[o++] = 'x';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 15];
+		} else {
+			out[o++] = (char)c;
+		}
+	}
+	if (shown < len) {
+		/* Do not cut a UTF-8 sequence in half. */
+		while (o > 0 && ((unsigned char)out[o - 1] & 0xc0) == 0x80)
+			o--;
+		if (o > 0 && ((unsigned char)out[o - 1] & 0xc0) == 0xc0)
+			o--;
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+const char *
+yamldoc_describe(struct arena *a, const struct ynode *n)
+{
+	const char *kind = yamldoc_kind_name(n->kind);
+	if (n->kind == YNODE_SEQ || n->kind == YNODE_MAP)
+		return kind;
+	if (n->kind == YNODE_NULL && n->text_len == 0)
+		return kind;
+	return arena_printf(a, "%s '%s'", kind, yamldoc_quote(a, n->text, n->text_len));
+}
+
+int
+yamldoc_integral(const struct ynode *n, double *value)
+{
+	if (n->kind == YNODE_INT) {
+		*value = n->number;
+		return 1;
+	}
+	if (n->kind == YNODE_FLOAT && isfinite(n->number) && floor(n->number) == n->number) {
+		*value = n->number;
+		return 1;
+	}
+	return 0;
+}
+
+static int
+yamldoc_all(const char *s, const char *set)
+{
+	return *s != '\0' && s[strspn(s, set)] == '\0';
+}
+
+/* YAML 1.2 core schema float: [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)? */
+static int
+yamldoc_is_float(const char *s)
+{
+	if (*s == '-' || *s == '+')
+		s++;
+	size_t digits = strspn(s, "0123456789");
+	s += digits;
+	if (*s == '.') {
+		s++;
+		size_t frac = strspn(s, "0123456789");
+		if (digits == 0 && frac == 0)
+			return 0;
+		s += frac;
+	} else if (digits == 0) {
+		return 0;
+	}
+	if (*s == 'e' || *s == 'E') {
+		s++;
+		if (*s == '-' || *s == '+')
+			s++;
+		size_t exp = strspn(s, "0123456789");
+		if (exp == 0)
+			return 0;
+		s += exp;
+	}
+	return *s == '\0';
+}
+
+static int
+yamldoc_one_of(const char *s, const char *a, const char *b, const char *c)
+{
+	return strcmp(s, a) == 0 || strcmp(s, b) == 0 || strcmp(s, c) == 0;
+}
+
+/* Give a plain scalar its YAML 1.2 core schema type; anything else stays a string. */
+static void
+yamldoc_resolve(struct ynode *n)
+{
+	const char *s = n->text;
+
+	n->kind = YNODE_STRING;
+	if (strlen(s) != n->text_len)
+		return;
+	if (*s == '\0' || strcmp(s, "~") == 0 || yamldoc_one_of(s, "null", "Null", "NULL")) {
+		n->kind = YNODE_NULL;
+		return;
+	}
+	if (yamldoc_one_of(s, "true", "True", "TRUE") || yamldoc_one_of(s, "false", "False", "FALSE")) {
+		n->kind = YNODE_BOOL;
+		n->boolean = s[0] == 't' || s[0] == 'T';
+		return;
+	}
+	const char *body = s + (*s == '-' || *s == '+');
+	if (yamldoc_all(body, "0123456789")) {
+		errno = 0;
+		long long v = strtoll(s, NULL, 10);
+		n->number = strtod(s, NULL);
+		if (errno == ERANGE) {
+			n->kind = YNODE_FLOAT;   /* too large for an integer: keep its value */
+			return;
+		}
+		n->kind = YNODE_INT;
+		n->integer = v;
+		return;
+	}
+	if (strncmp(s, "0o", 2) == 0 && yamldoc_all(s + 2, "01234567")) {
+		double d = 0;
+		for (const char *p = s + 2; *p; p++)
+			d = d * 8 + (*p - '0');
+		n->number = d;
+		errno = 0;
+		long long v = strtoll(s + 2, NULL, 8);
+		n->kind = errno == ERANGE ? YNODE_FLOAT : YNODE_INT;
+		n->integer = v;
+		return;
+	}
+	if (strncmp(s, "0x", 2) == 0 && yamldoc_all(s + 2, "0123456789abcdefABCDEF")) {
+		n->number = strtod(s, NULL);
+		errno = 0;
+		long long v = strtoll(s + 2, NULL, 16);
+		n->kind = errno == ERANGE ? YNODE_FLOAT : YNODE_INT;
+		n->integer = v;
+		return;
+	}
+	if (yamldoc_is_float(s)) {
+		n->kind = YNODE_FLOAT;
+		n->number = strtod(s, NULL);
+		return;
+	}
+	const char *inf = s + (*s == '-' || *s == '+');
+	if (yamldoc_one_of(inf, ".inf", ".Inf", ".INF")) {
+		n->kind = YNODE_FLOAT;
+		n->number = *s == '-' ? -HUGE_VAL : HUGE_VAL;
+		return;
+	}
+	if (yamldoc_one_of(s, ".nan", ".NaN", ".NAN")) {
+		n->kind = YNODE_FLOAT;
+		n->number = NAN;
+	}
+}
+
+/* Refuse anchors and tags on any node: models.yaml is plain data, read the same everywhere. */
+static void
+yamldoc_check_props(struct yamldoc_state *st, yaml_mark_t mark, const yaml_char_t *anchor,
+    const yaml_char_t *tag)
+{
+	struct diag_pos pos = yamldoc_mark(st, mark);
+	if (anchor)
+		YAMLDOC_ERROR(st, pos, "anchors are not allowed: '&%s'", (const char *)anchor);
+	if (tag) {
+		const char *t = (const char *)tag;
+		const char *core = "tag:yaml.org,2002:";
+		if (strncmp(t, core, strlen(core)) == 0)
+			YAMLDOC_ERROR(st, pos, "tags are not allowed: '!!%s'", t + strlen(core));
+		else
+			YAMLDOC_ERROR(st, pos, "tags are not allowed: '%s'", t);
+	}
+}
+
+static void
+yamldoc_grow(struct arena *a, struct yamldoc_frame *f)
+{
+	struct ynode *n = f->node;
+	if (n->count < f->cap)
+		return;
+	size_t cap = f->cap ? f->cap * 2 : YAMLDOC_FIRST_CAP;
+	struct ynode **items = arena_alloc(a, cap * sizeof *items);
+	if (n->count)
+		memcpy(items, n->items, n->count * sizeof *items);
+	n->items = items;
+	if (n->kind == YNODE_MAP) {
+		const char **keys = arena_alloc(a, cap * sizeof *keys);
+		struct diag_pos *kp = arena_alloc(a, cap * sizeof *kp);
+		if (n->count) {
+			memcpy(keys, n->keys, n->count * sizeof *keys);
+			memcpy(kp, n->key_pos, n->count * sizeof *kp);
+		}
+		n->keys = keys;
+		n->key_pos = kp;
+	}
+	f->cap = cap;
+}
+
+/* Put a finished node into the collection being built, or make it the document. */
+static void
+yamldoc_attach(struct yamldoc_state *st, struct ynode *n)
+{
+	if (st->depth == 0) {
+		st->root = n;
+		return;
+	}
+	struct yamldoc_frame *f = &st->stack[st->depth - 1];
+	struct ynode *parent = f->node;
+	if (parent->kind == YNODE_SEQ) {
+		yamldoc_grow(st->a, f);
+		parent->items[parent->count++] = n;
+		return;
+	}
+	if (!f->have_key) {
+		f->have_key = true;
+		f->key_pos = n->pos;
+		f->key_ok = false;
+		if (n->kind != YNODE_STRING) {
+			YAMLDOC_ERROR(st, n->pos, "keys must be strings, found %s",
+			    yamldoc_describe(st->a, n));
+		} else if (strlen(n->text) != n->text_len) {
+			YAMLDOC_ERROR(st, n->pos, "keys must not contain a NUL character");
+		} else {
+			f->key = n->text;
+			f->key_ok = true;
+		}
+		return;
+	}
+	f->have_key = false;
+	if (!f->key_ok)
+		return;
+	/* "key:" with nothing after it: point at the key, not at wherever libyaml stopped. */
+	if (n->kind == YNODE_NULL && n->text_len == 0 && !n->quoted)
+		n->pos = f->key_pos;
+	yamldoc_grow(st->a, f);
+	parent->keys[parent->count] = f->key;
+	parent->key_pos[parent->count] = f->key_pos;
+	parent->items[parent->count] = n;
+	parent->count++;
+}
+
+struct yamldoc_keyref {
+	const char *key;
+	size_t index;
+};
+
+static int
+yamldoc_keyref_cmp(const void *x, const void *y)
+{
+	const struct yamldoc_keyref *a = x, *b = y;
+	int c = strcmp(a->key, b->key);
+	if (c)
+		return c;
+	return a->index < b->index ? -1 : a->index > b->index;
+}
+
+/* Report every repeated key at its place, naming the first, and keep only the first. */
+static void
+yamldoc_check_duplicates(struct yamldoc_state *st, struct ynode *map)
+{
+	size_t n = map->count;
+	if (n < 2)
+		return;
+	struct yamldoc_keyref *refs = arena_alloc(st->a, n * sizeof *refs);
+	size_t *first = arena_alloc(st->a, n * sizeof *first);
+	for (size_t i = 0; i < n; i++) {
+		refs[i].key = map->keys[i];
+		refs[i].index = i;
+		first[i] = i;
+	}
+	/* Sorting keeps this linear-ish for the thousands of roles a generated catalog may hold. */
+	qsort(refs, n, sizeof *refs, yamldoc_keyref_cmp);
+	bool any = false;
+	for (size_t i = 1; i < n; i++) {
+		if (strcmp(refs[i].key, refs[i - 1].key) == 0) {
+			first[refs[i].index] = first[refs[i - 1].index];
+			any = true;
+		}
+	}
+	if (!any)
+		return;
+	size_t kept = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (first[i] != i) {
+			YAMLDOC_ERROR(st, map->key_pos[i], "duplicate key '%s' (first defined at line %u)",
+			    yamldoc_quote(st->a, map->keys[i], strlen(map->keys[i])),
+			    map->key_pos[first[i]].line);
+			continue;
+		}
+		map->keys[kept] = map->keys[i];
+		map->key_pos[kept] = map->key_pos[i];
+		map->items[kept] = map->items[i];
+		kept++;
+	}
+	map->count = kept;
+}
+
+/* Line and column of a byte offset, for reader errors that give only the offset. */
+static struct diag_pos
+yamldoc_offset_pos(const struct yamldoc_state *st, size_t offset)
+{
+	struct diag_pos pos = {st->path, 1, 1};
+	for (size_t i = 0; i < offset && i < st->len; i++) {
+		if (st->text[i] == '\n') {
+			pos.line++;
+			pos.col = 1;
+		} else if (((unsigned char)st->text[i] & 0xc0) != 0x80) {
+			pos.col++;
+		}
+	}
+	return pos;
+}
+
+static void
+yamldoc_syntax_error(struct yamldoc_state *st, const yaml_parser_t *p)
+{
+	const char *problem = p->problem ? p->problem : "cannot parse the document";
+	if (p->error == YAML_READER_ERROR) {
+		struct diag_pos pos = yamldoc_offset_pos(st, p->problem_offset);
+		if (p->problem_value != -1)
+			YAMLDOC_ERROR(st, pos, "%s (byte 0x%02x)", problem, (unsigned)p->problem_value);
+		else
+			YAMLDOC_ERROR(st, pos, "%s", problem);
+		return;
+	}
+	if (p->error == YAML_MEMORY_ERROR) {
+		YAMLDOC_ERROR(st, diag_file(st->path), "out of memory while parsing");
+		return;
+	}
+	struct diag_pos pos = yamldoc_mark(st, p->problem_mark);
+	if (p->context)
+		YAMLDOC_ERROR(st, pos, "%s (%s at %zu:%zu)", problem, p->context,
+		    p->context_mark.line + 1, p->context_mark.column + 1);
+	else
+		YAMLDOC_ERROR(st, pos, "%s", problem);
+}
+
+static struct ynode *
+yamldoc_new(struct yamldoc_state *st, enum ynode_kind kind, yaml_mark_t mark)
+{
+	struct ynode *n = arena_alloc(st->a, sizeof *n);
+	n->kind = kind;
+	n->pos = yamldoc_mark(st, mark);
+	n->text = "";
+	return n;
+}
+
+/* Handle one event; returns 0 to go on, 1 at the end of the stream, -1 to stop on an error. */
+static int
+yamldoc_event(struct yamldoc_state *st, const yaml_event_t *ev, int *documents)
+{
+	struct ynode *n;
+
+	switch (ev->type) {
+	case YAML_DOCUMENT_START_EVENT:
+		if (++*documents > 1) {
+			YAMLDOC_ERROR(st, yamldoc_mark(st, ev->start_mark),
+			    "a second document starts here; the file must hold exactly one");
+			return -1;
+		}
+		if (ev->data.document_start.version_directive) {
+			const yaml_version_directive_t *v = ev->data.document_start.version_directive;
+			if (v->major != 1 || v->minor != 2)
+				YAMLDOC_ERROR(st, yamldoc_mark(st, ev->start_mark),
+				    "'%%YAML %d.%d' is not supported: the file is read as YAML 1.2",
+				    v->major, v->minor);
+		}
+		return 0;
+	case YAML_STREAM_END_EVENT:
+		return 1;
+	case YAML_ALIAS_EVENT:
+		YAMLDOC_ERROR(st, yamldoc_mark(st, ev->start_mark), "aliases are not allowed: '*%s'",
+		    (const char *)ev->data.alias.anchor);
+		/* Stand in a null so the surrounding mapping stays in step. */
+		yamldoc_attach(st, yamldoc_new(st, YNODE_NULL, ev->start_mark));
+		return 0;
+	case YAML_SCALAR_EVENT:
+		yamldoc_check_props(st, ev->start_mark, ev->data.scalar.anchor, ev->data.scalar.tag);
+		n = yamldoc_new(st, YNODE_STRING, ev->start_mark);
+		n->text = arena_strndup(st->a, (const char *)ev->data.scalar.value, ev->data.scalar.length);
+		n->text_len = ev->data.scalar.length;
+		n->quoted = ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE;
+		if (!n->quoted)
+			yamldoc_resolve(n);
+		yamldoc_attach(st, n);
+		return 0;
+	case YAML_SEQUENCE_START_EVENT:
+	case YAML_MAPPING_START_EVENT: {
+		bool seq = ev->type == YAML_SEQUENCE_START_EVENT;
+		if (seq)
+			yamldoc_check_props(st, ev->start_mark, ev->data.sequence_start.anchor,
+			    ev->data.sequence_start.tag);
+		else
+			yamldoc_check_props(st, ev->start_mark, ev->data.mapping_start.anchor,
+			    ev->data.mapping_start.tag);
+		if (st->depth == YAMLDOC_MAX_DEPTH) {
+			YAMLDOC_ERROR(st, yamldoc_mark(st, ev->start_mark),
+			    "nesting is deeper than %d levels", YAMLDOC_MAX_DEPTH);
+			return -1;
+		}
+		n = yamldoc_new(st, seq ? YNODE_SEQ : YNODE_MAP, ev->start_mark);
+		struct yamldoc_frame *f = &st->stack[st->depth++];
+		memset(f, 0, sizeof *f);
+		f->node = n;
+		return 0;
+	}
+	case YAML_SEQUENCE_END_EVENT:
+	case YAML_MAPPING_END_EVENT:
+		n = st->stack[--st->depth].node;
+		if (n->kind == YNODE_MAP)
+			yamldoc_check_duplicates(st, n);
+		yamldoc_attach(st, n);
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+int
+yamldoc_parse(struct arena *a, struct diag_sink *diag, const char *path,
+    const char *text, size_t len, struct ynode **root)
+{
+	struct yamldoc_state st = {.a = a, .diag = diag, .path = path, .text = text, .len = len};
+	yaml_parser_t parser;
+	yaml_event_t ev;
+	int documents = 0;
+	bool broken = false;
+
+	*root = NULL;
+	if (len > YAMLDOC_MAX_BYTES) {
+		diag_error(diag, diag_file(path), "the file is larger than %d MiB",
+		    YAMLDOC_MAX_BYTES / (1024 * 1024));
+		return -1;
+	}
+	if (!yaml_parser_initialize(&parser)) {
+		diag_error(diag, diag_file(path), "out of memory while parsing");
+		return -1;
+	}
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	for (;;) {
+		if (!yaml_parser_parse(&parser, &ev)) {
+			yamldoc_syntax_error(&st, &parser);
+			broken = true;
+			break;
+		}
+		int r = yamldoc_event(&st, &ev, &documents);
+		yaml_event_delete(&ev);
+		if (r < 0)
+			broken = true;
+		if (r != 0)
+			break;
+	}
+	yaml_parser_delete(&parser);
+	if (broken)
+		return -1;
+	if (!st.root) {
+		/* An empty file is an empty document: null, which the schema then rejects. */
+		yaml_mark_t start = {0, 0, 0};
+		st.root = yamldoc_new(&st, YNODE_NULL, start);
+	}
+	/* A complete tree comes back even with errors (duplicates, anchors) for tools that show it. */
+	*root = st.root;
+	return st.errors ? -1 : 0;
+}
+
+const struct ynode *
+yamldoc_get(const struct ynode *map, const char *key)
+{
+	if (!map || map->kind != YNODE_MAP)
+		return NULL;
+	for (size_t i = 0; i < map->count; i++)
+		if (strcmp(map->keys[i], key) == 0)
+			return map->items[i];
+	return NULL;
+}
+
+struct diag_pos
+yamldoc_key_pos(const struct ynode *map, const char *key)
+{
+	for (size_t i = 0; map && map->kind == YNODE_MAP && i < map->count; i++)
+		if (strcmp(map->keys[i], key) == 0)
+			return map->key_pos[i];
+	return map ? map->pos : diag_file(NULL);
+}
