@@ -69,7 +69,7 @@ $(BIN)/bench: $(BUILD)/runtime/bench/main.o $(LIB)
 MUSL_BUILD = $(BUILD)/musl
 SWITCH_OUT ?= $(BIN)/switch
 MUSL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -DMODELC_VERSION='"$(VERSION)"' -Icommon \
-	$(WARN) -Os -ffunction-sections -fdata-sections
+	$(WARN) -Os -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -fno-unwind-tables -fno-pie
 MUSL_OBJ = $(patsubst %.c,$(MUSL_BUILD)/%.o,$(wildcard common/*.c) $(wildcard runtime/switch/*.c))
 
 $(MUSL_BUILD)/%.o: %.c
@@ -78,7 +78,7 @@ $(MUSL_BUILD)/%.o: %.c
 
 $(SWITCH_OUT): $(MUSL_OBJ) $(SWITCH_TABLE)
 	@mkdir -p $(dir $@)
-	$(MUSLCC) $(MUSL_CFLAGS) -static -s -Wl,--gc-sections -o $@ $(MUSL_OBJ) $(SWITCH_TABLE)
+	$(MUSLCC) $(MUSL_CFLAGS) -static -s -Wl,--gc-sections -Wl,-z,noseparate-code -Wl,-z,norelro -o $@ $(MUSL_OBJ) $(SWITCH_TABLE)
 
 # config: check the dependencies, compile the catalog, then build the runtime with the fresh table.
 config: deps $(BIN)/modelc

@@ -1,0 +1,162 @@
+#define _DEFAULT_SOURCE
+#include "activefile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+enum { ACTIVEFILE_TEXT_MAX = 2 * ACTIVEFILE_VALUE_MAX + 128 };
+
+static const char activefile_header[] = "# written by switch --set; do not edit\n";
+
+const char *
+activefile_path(const char *option)
+{
+	const char *env = getenv("MODELC_ACTIVE_FILE");
+	if (option)
+		return option;
+	return env && *env ? env : ".active_model";
+}
+
+/* Write all of buf to fd, retrying short writes. */
+static int
+write_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int
+activefile_write(const char *path, const struct model_entry *e, const char **what)
+{
+	static char text[ACTIVEFILE_TEXT_MAX];
+	char lock[ACTIVEFILE_PATH_MAX + 8], tmp[ACTIVEFILE_PATH_MAX + 32];
+	int n, lfd, fd, saved;
+
+	n = snprintf(text, sizeof text, "%srole=%s\nmodel_id=%s\n", activefile_header, e->role, e->model_id);
+	if (n < 0 || (size_t)n >= sizeof text || strlen(path) >= ACTIVEFILE_PATH_MAX) {
+		*what = "format";
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	snprintf(lock, sizeof lock, "%s.lock", path);
+	snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+	*what = "open lock file";
+	lfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (lfd < 0)
+		return -1;
+	*what = "lock";
+	while (flock(lfd, LOCK_EX) != 0) {
+		if (errno != EINTR)
+			goto fail_lock;
+	}
+	*what = "create temporary file";
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		goto fail_lock;
+	*what = "write";
+	if (write_all(fd, text, (size_t)n) != 0) {
+		saved = errno;
+		close(fd);
+		unlink(tmp);
+		errno = saved;
+		goto fail_lock;
+	}
+	*what = "close";
+	if (close(fd) != 0) {
+		saved = errno;
+		unlink(tmp);
+		errno = saved;
+		goto fail_lock;
+	}
+	/* No fsync: a lost update after a crash only loses the last choice (STYLE.md allows it). */
+	*what = "rename";
+	if (rename(tmp, path) != 0) {
+		saved = errno;
+		unlink(tmp);
+		errno = saved;
+		goto fail_lock;
+	}
+	close(lfd);
+	return 0;
+fail_lock:
+	saved = errno;
+	close(lfd);
+	errno = saved;
+	return -1;
+}
+
+/* Copy the value after "key=" at line into dst; 0 when the line has that key. */
+static int
+take(const char *line, size_t len, const char *key, char *dst)
+{
+	size_t kl = strlen(key);
+	if (len <= kl || memcmp(line, key, kl) != 0 || line[kl] != '=')
+		return -1;
+	if (len - kl - 1 >= ACTIVEFILE_VALUE_MAX)
+		return -1;
+	memcpy(dst, line + kl + 1, len - kl - 1);
+	dst[len - kl - 1] = '\0';
+	return 0;
+}
+
+int
+activefile_read(const char *path, struct activefile *af, unsigned *line)
+{
+	static char text[ACTIVEFILE_TEXT_MAX];
+	size_t len = 0;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	unsigned lineno = 0;
+	int have_role = 0, have_id = 0;
+
+	if (fd < 0)
+		return -1;
+	while ((n = read(fd, text + len, sizeof text - 1 - len)) > 0)
+		len += (size_t)n;
+	if (n < 0) {
+		int saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	close(fd);
+	text[len] = '\0';
+	*line = 1;
+	if (len == sizeof text - 1 || strlen(text) != len)
+		return -2;
+	for (const char *p = text; *p;) {
+		const char *end = strchr(p, '\n');
+		size_t l = end ? (size_t)(end - p) : strlen(p);
+		lineno++;
+		*line = lineno;
+		if (!end)
+			return -2;  /* a file without its final newline was cut short */
+		if (l > 0 && p[0] != '#') {
+			if (!have_role && take(p, l, "role", af->role) == 0)
+				have_role = 1;
+			else if (!have_id && take(p, l, "model_id", af->model_id) == 0)
+				have_id = 1;
+			else
+				return -2;
+		}
+		p = end + 1;
+	}
+	*line = lineno + 1;
+	if (!have_role || !have_id)
+		return -2;
+	return 0;
+}

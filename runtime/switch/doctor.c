@@ -1,0 +1,222 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/statvfs.h>
+
+#include "activefile.h"
+#include "gpu.h"
+#include "refit.h"
+#include "swcmd.h"
+#include "swtable.h"
+
+/*
+ * The seed's troubleshooting table as checks. Each finding is one "problem:" line and one
+ * "  do:" line with the action; passing checks print "ok:", checks that cannot run "skip:".
+ */
+
+static const char doctor_usage[] = "switch doctor [--active-file FILE]";
+
+static const double doctor_gib = 1073741824.0;
+
+static unsigned doctor_problems;
+
+static void
+problem(const char *what, const char *todo)
+{
+	doctor_problems++;
+	printf("problem: %s\n  do: %s\n", what, todo);
+}
+
+/* The nearest existing folder at or above path, for statvfs. */
+static int
+volume_stats(const char *path, struct statvfs *vfs)
+{
+	char buf[SWTABLE_PATH_MAX];
+	snprintf(buf, sizeof buf, "%s", path);
+	for (;;) {
+		if (statvfs(buf, vfs) == 0)
+			return 0;
+		char *slash = strrchr(buf, '/');
+		if (!slash)
+			return -1;
+		if (slash == buf) {
+			buf[1] = '\0';
+			return statvfs(buf, vfs);
+		}
+		*slash = '\0';
+	}
+}
+
+static const struct model_entry *
+check_active(const char *path)
+{
+	static struct activefile af;
+	static char what[10240];
+	char todo[512];
+	unsigned line;
+	const struct model_entry *e = NULL;
+
+	int rc = activefile_read(path, &af, &line);
+	snprintf(todo, sizeof todo, "eval \"$(switch --set %s)\"", model_table.primary_role);
+	if (rc == -1) {
+		snprintf(what, sizeof what, "no active model: cannot read '%s': %s", path, strerror(errno));
+		problem(what, todo);
+	} else if (rc == -2) {
+		snprintf(what, sizeof what, "'%s' line %u is not in switch's format", path, line);
+		problem(what, todo);
+	} else if (!(e = swtable_role(af.role))) {
+		snprintf(what, sizeof what, "'%s' names role '%s', which the catalog no longer has", path, af.role);
+		problem(what, todo);
+	} else {
+		printf("ok: active model is '%s' (%s)\n", e->role, e->model_id);
+	}
+	const char *env = getenv("VLLM_MODEL_ID");
+	if (e && env && strcmp(env, e->model_id) != 0) {
+		snprintf(what, sizeof what, "wrong model loaded: $VLLM_MODEL_ID is '%s' but '%s' says '%s'", env, path,
+		    e->model_id);
+		snprintf(todo, sizeof todo, "eval \"$(switch --set %s)\" in this shell, then restart the server", e->role);
+		problem(what, todo);
+	} else if (e && env) {
+		printf("ok: $VLLM_MODEL_ID matches '%s'\n", path);
+	}
+	return e ? e : swtable_role(model_table.primary_role);
+}
+
+static void
+check_files(const struct model_entry *e)
+{
+	struct swtable_files f;
+	static char what[10240];
+	char todo[256];
+
+	swtable_files(e, &f);
+	const char *w = swtable_files_word(&f);
+	snprintf(todo, sizeof todo, "download them again (fetch %s) before serving", e->role);
+	if (strcmp(w, "present") == 0 || strcmp(w, "unlisted") == 0) {
+		printf("ok: files of '%s' are in '%s'\n", e->role, f.dir);
+	} else if (!f.dir) {
+		snprintf(what, sizeof what, "files of '%s' are missing: no snapshot of '%s' in '%s'", e->role,
+		    e->repo ? e->repo : e->model_id, swtable_hub_cache());
+		problem(what, todo);
+	} else {
+		snprintf(what, sizeof what, "%zu of %zu files of '%s' are missing or partial in '%s'",
+		    f.total - f.present, f.total, e->role, f.dir);
+		problem(what, todo);
+	}
+}
+
+static void
+check_gpu(const struct model_entry *e)
+{
+	static struct nvsmi_state st;
+	static char what[10240];
+	char msg[GPU_MSG_MAX], todo[512];
+	struct refit plan;
+
+	switch (gpu_query(&st, msg)) {
+	case GPU_ABSENT:
+		printf("skip: nvidia-smi not found; GPU checks skipped\n");
+		return;
+	case GPU_FAILED:
+		problem(msg, "check the NVIDIA driver (nvidia-smi must work before vLLM can)");
+		return;
+	case GPU_OK:
+		break;
+	}
+	if (st.napps == 0) {
+		printf("ok: no other process holds GPU memory\n");
+	} else {
+		size_t len = (size_t)snprintf(what, sizeof what, "other GPU processes hold memory:");
+		for (size_t i = 0; i < st.napps && len < sizeof what; i++) {
+			if (st.apps[i].used_mib >= 0)
+				len += (size_t)snprintf(what + len, sizeof what - len, "%s pid %ld (%s) %lld MiB", i ? "," : "",
+				    st.apps[i].pid, st.apps[i].name, (long long)st.apps[i].used_mib);
+			else
+				len += (size_t)snprintf(what + len, sizeof what - len, "%s pid %ld (%s)", i ? "," : "",
+				    st.apps[i].pid, st.apps[i].name);
+		}
+		problem(what, "stop them before serving: they cause OOM during the first request");
+	}
+	const struct nvsmi_gpu *g = gpu_pick(&st);
+	refit_plan(e, g, 0, &plan);
+	double used = (double)plan.gpu_used_bytes / doctor_gib, total = (double)plan.gpu_total_bytes / doctor_gib;
+	switch (plan.outcome) {
+	case REFIT_UNCHECKED:
+	case REFIT_AS_PLANNED:
+		printf("ok: '%s' fits GPU %d now with max_model_len %u (%.1f GiB of %.1f GiB in use)\n", e->role,
+		    g->index, (unsigned)plan.max_model_len, used, total);
+		break;
+	case REFIT_LOWERED:
+		snprintf(what, sizeof what, "free VRAM: '%s' fits GPU %d now only with max_model_len %u and "
+		    "gpu_memory_utilization %.4g (%.1f GiB of %.1f GiB in use)", e->role, g->index,
+		    (unsigned)plan.max_model_len, plan.utilization, used, total);
+		problem(what, "free the GPU for the full context; switch serve lowers the limits by itself otherwise");
+		break;
+	case REFIT_REFUSED:
+		snprintf(what, sizeof what, "free VRAM: '%s' does not fit GPU %d now (%.1f GiB of %.1f GiB in use)",
+		    e->role, g->index, used, total);
+		snprintf(todo, sizeof todo, "stop the processes holding GPU memory, or choose a smaller model "
+		    "(switch --set %s)", e->role);
+		problem(what, todo);
+		break;
+	}
+}
+
+static void
+check_disk(void)
+{
+	struct statvfs vfs;
+	static char what[10240];
+	uint64_t need = 0, have = 0;
+	const char *cache = swtable_hub_cache();
+
+	for (size_t i = 0; i < model_table.count; i++) {
+		struct swtable_files f;
+		swtable_files(&model_table.entries[i], &f);
+		have += f.present_bytes;
+		need += model_table.entries[i].total_bytes - f.present_bytes;
+	}
+	if (volume_stats(cache, &vfs) != 0) {
+		printf("skip: cannot read free space for '%s': %s\n", cache, strerror(errno));
+		return;
+	}
+	uint64_t avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
+	if (avail < need) {
+		snprintf(what, sizeof what, "disk pressure: %.1f GiB free on the volume of '%s', the catalog's "
+		    "missing files need %.1f GiB", (double)avail / doctor_gib, cache, (double)need / doctor_gib);
+		problem(what, "remove secondary or specialized models not in active use");
+	} else {
+		printf("ok: %.1f GiB free on the volume of '%s' covers the %.1f GiB still to download\n",
+		    (double)avail / doctor_gib, cache, (double)need / doctor_gib);
+	}
+	if (model_table.disk_budget_bytes && have > model_table.disk_budget_bytes) {
+		snprintf(what, sizeof what, "disk budget: cached models use %llu bytes, over the budget of %llu bytes",
+		    (unsigned long long)have, (unsigned long long)model_table.disk_budget_bytes);
+		problem(what, "remove secondary or specialized models not in active use");
+	}
+}
+
+int
+swcmd_doctor(int argc, char **argv)
+{
+	const char *file = NULL;
+
+	for (int i = 1; i < argc; i++) {
+		int m = swcmd_option(argc, argv, &i, "--active-file", &file);
+		if (m < 0)
+			return 2;
+		if (m)
+			continue;
+		if (strcmp(argv[i], "--help") == 0)
+			return swcmd_usage(stdout, doctor_usage);
+		return swcmd_unknown_option(argv[0], argv[i], doctor_usage);
+	}
+	doctor_problems = 0;
+	const struct model_entry *e = check_active(activefile_path(file));
+	check_files(e);
+	check_gpu(e);
+	check_disk();
+	printf("%u problem%s found\n", doctor_problems, doctor_problems == 1 ? "" : "s");
+	return doctor_problems ? 1 : 0;
+}

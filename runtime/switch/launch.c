@@ -1,0 +1,266 @@
+#define _DEFAULT_SOURCE
+#include "launch.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "shquote.h"
+#include "swstr.h"
+#include "swtable.h"
+
+extern char **environ;
+
+static volatile sig_atomic_t launch_child;
+
+/* Copy s into the command's storage; NULL when full. */
+static char *
+keep(struct launch_cmd *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static char *
+keep(struct launch_cmd *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	char *dst = cmd->store + cmd->used;
+	size_t room = sizeof cmd->store - cmd->used;
+
+	va_start(ap, fmt);
+	int n = vsnprintf(dst, room, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= room)
+		return NULL;
+	cmd->used += (size_t)n + 1;
+	return dst;
+}
+
+static int
+arg(struct launch_cmd *cmd, char *s)
+{
+	if (!s || cmd->argc + 1 >= LAUNCH_MAX_ARGS)
+		return -1;
+	cmd->argv[cmd->argc++] = s;
+	cmd->argv[cmd->argc] = NULL;
+	return 0;
+}
+
+static int
+is_dir(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Only in-flight quantization is named on the command line; vLLM detects the rest itself. */
+static int
+in_flight(const char *q)
+{
+	return q && (strcmp(q, "bitsandbytes") == 0 || strcmp(q, "fp8") == 0);
+}
+
+int
+launch_build(const struct model_entry *e, const struct refit *plan, const char *host, unsigned port,
+    FILE *warn, struct launch_cmd *cmd)
+{
+	static char snap[SWTABLE_PATH_MAX];
+	int bad = 0;
+
+	memset(cmd, 0, sizeof *cmd);
+	for (const char *const *p = model_table.server_command; *p; p++)
+		bad |= arg(cmd, keep(cmd, "%s", *p));
+	if (e->local_dir && is_dir(e->local_dir)) {
+		cmd->model_path = e->local_dir;
+		cmd->local = 1;
+	} else if (swtable_snapshot(e, snap, sizeof snap) == 0 && is_dir(snap)) {
+		cmd->model_path = snap;
+		cmd->local = 1;
+	} else if (e->repo) {
+		cmd->model_path = e->repo;
+		fprintf(warn, "switch: warning: '%s' is not in the cache '%s'%s%s; the server will download it\n",
+		    e->role, swtable_hub_cache(), e->local_dir ? " nor in " : "", e->local_dir ? e->local_dir : "");
+	} else {
+		cmd->model_path = e->local_dir ? e->local_dir : e->model_id;
+		fprintf(warn, "switch: warning: the local directory '%s' of '%s' does not exist\n",
+		    cmd->model_path, e->role);
+	}
+	bad |= arg(cmd, keep(cmd, "%s", cmd->model_path));
+	if (!cmd->local && e->repo && e->commit) {
+		bad |= arg(cmd, keep(cmd, "--revision"));
+		bad |= arg(cmd, keep(cmd, "%s", e->commit));
+	}
+	bad |= arg(cmd, keep(cmd, "--served-model-name"));
+	bad |= arg(cmd, keep(cmd, "%s", e->model_id));
+	bad |= arg(cmd, keep(cmd, "--max-model-len"));
+	bad |= arg(cmd, keep(cmd, "%u", (unsigned)plan->max_model_len));
+	bad |= arg(cmd, keep(cmd, "--gpu-memory-utilization"));
+	bad |= arg(cmd, keep(cmd, "%.4g", plan->utilization));
+	/* AWQ kernels run in fp16: a bf16 default would be refused or slow. */
+	const char *dtype = e->quantization && strcmp(e->quantization, "awq") == 0 ? "half" : e->dtype;
+	if (dtype && strcmp(dtype, "auto") != 0) {
+		bad |= arg(cmd, keep(cmd, "--dtype"));
+		bad |= arg(cmd, keep(cmd, "%s", dtype));
+	}
+	if (e->kv_cache_dtype && strcmp(e->kv_cache_dtype, "auto") != 0) {
+		bad |= arg(cmd, keep(cmd, "--kv-cache-dtype"));
+		bad |= arg(cmd, keep(cmd, "%s", e->kv_cache_dtype));
+	}
+	if (in_flight(e->quantization_flag)) {
+		bad |= arg(cmd, keep(cmd, "--quantization"));
+		bad |= arg(cmd, keep(cmd, "%s", e->quantization_flag));
+	}
+	if (e->max_num_seqs) {
+		bad |= arg(cmd, keep(cmd, "--max-num-seqs"));
+		bad |= arg(cmd, keep(cmd, "%u", (unsigned)e->max_num_seqs));
+	}
+	if (e->max_num_batched_tokens) {
+		bad |= arg(cmd, keep(cmd, "--max-num-batched-tokens"));
+		bad |= arg(cmd, keep(cmd, "%u", (unsigned)e->max_num_batched_tokens));
+	}
+	if (e->enforce_eager)
+		bad |= arg(cmd, keep(cmd, "--enforce-eager"));
+	bad |= arg(cmd, keep(cmd, "--host"));
+	bad |= arg(cmd, keep(cmd, "%s", host));
+	bad |= arg(cmd, keep(cmd, "--port"));
+	bad |= arg(cmd, keep(cmd, "%u", port));
+	cmd->env[cmd->nenv++] = keep(cmd, "HF_HOME=%s", swtable_hf_home());
+	if (cmd->local)
+		cmd->env[cmd->nenv++] = keep(cmd, "HF_HUB_OFFLINE=1");
+	for (size_t i = 0; i < cmd->nenv; i++)
+		bad |= cmd->env[i] == NULL;
+	return bad ? -1 : 0;
+}
+
+void
+launch_print(FILE *out, const struct launch_cmd *cmd)
+{
+	for (size_t i = 0; i < cmd->nenv; i++) {
+		const char *eq = strchr(cmd->env[i], '=');
+		fprintf(out, "%.*s", (int)(eq - cmd->env[i] + 1), cmd->env[i]);
+		shquote_write(out, eq + 1);
+		fputc(' ', out);
+	}
+	for (size_t i = 0; i < cmd->argc; i++) {
+		if (i)
+			fputc(' ', out);
+		shquote_write(out, cmd->argv[i]);
+	}
+	fputc('\n', out);
+}
+
+/* environ without the variables cmd sets, plus cmd's: the child's environment. */
+static char **
+child_env(const struct launch_cmd *cmd)
+{
+	static char *envp[LAUNCH_MAX_ENV + 3];
+	size_t n = 0;
+
+	for (char **p = environ; *p && n < LAUNCH_MAX_ENV; p++) {
+		if (strncmp(*p, "HF_HOME=", 8) == 0 || strncmp(*p, "HF_HUB_OFFLINE=", 15) == 0)
+			continue;
+		envp[n++] = *p;
+	}
+	for (size_t i = 0; i < cmd->nenv; i++)
+		envp[n++] = cmd->env[i];
+	envp[n] = NULL;
+	return envp;
+}
+
+pid_t
+launch_start(const struct launch_cmd *cmd, int *errfd)
+{
+	int fds[2] = { -1, -1 };
+	char **envp = child_env(cmd);
+	pid_t pid;
+
+	fflush(NULL);
+	if (errfd && pipe(fds) != 0)
+		return -1;
+	pid = fork();
+	if (pid < 0) {
+		int saved = errno;
+		if (errfd) {
+			close(fds[0]);
+			close(fds[1]);
+		}
+		errno = saved;
+		return -1;
+	}
+	if (pid == 0) {
+		/* Its own process group: a terminal's ^C reaches switch only, which forwards it once. */
+		setpgid(0, 0);
+		if (errfd) {
+			dup2(fds[1], 2);
+			close(fds[0]);
+			close(fds[1]);
+		}
+		environ = envp;
+		execvp(cmd->argv[0], cmd->argv);
+		int saved = errno;
+		char msg[LAUNCH_LINE_MAX];
+		int n = snprintf(msg, sizeof msg, "switch: error: cannot run '%s': %s\n", cmd->argv[0], strerror(saved));
+		if (n > 0)
+			(void)!write(2, msg, (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1);
+		_exit(saved == ENOENT ? 127 : 126);
+	}
+	setpgid(pid, pid);
+	if (errfd) {
+		close(fds[1]);
+		fcntl(fds[0], F_SETFD, FD_CLOEXEC);
+		*errfd = fds[0];
+	}
+	return pid;
+}
+
+static void
+forward(int sig)
+{
+	if (launch_child > 0)
+		kill((pid_t)launch_child, sig);
+}
+
+void
+launch_forward_signals(pid_t pid)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+	struct sigaction sa;
+
+	launch_child = pid;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = pid > 0 ? forward : SIG_DFL;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+		sigaction(sigs[i], &sa, NULL);
+}
+
+int
+launch_exit_code(int status)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return 3;
+}
+
+int
+launch_wait(pid_t pid)
+{
+	int status;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return 3;
+	return launch_exit_code(status);
+}
+
+int
+launch_is_oom(const char *line)
+{
+	return swstr_contains(line, "CUDA out of memory") || swstr_contains(line, "OutOfMemoryError") ||
+	    swstr_contains(line, "No available memory for the cache blocks") ||
+	    swstr_contains(line, "larger than the maximum number of tokens that can be stored in KV cache");
+}

@@ -1,0 +1,42 @@
+#ifndef MODELC_REFIT_H
+#define MODELC_REFIT_H
+
+/*
+ * The launch plan for one role: the compiled limits, re-fitted with budget_fit (the same code
+ * modelc uses) against the memory nvidia-smi says is in use right now, when it could be read.
+ */
+
+#include <stdint.h>
+
+#include "budget.h"
+#include "model_table.h"
+#include "nvsmi.h"
+
+/* Contexts smaller than this are not worth starting a server for: refuse instead. */
+enum { REFIT_MIN_CONTEXT = 256 };
+
+enum refit_outcome {
+	REFIT_UNCHECKED,   /* no GPU state: the compiled plan as it is */
+	REFIT_AS_PLANNED,  /* the compiled plan fits the GPU as it is now */
+	REFIT_LOWERED,     /* fits only with a smaller context (or utilization) */
+	REFIT_REFUSED      /* does not fit even at REFIT_MIN_CONTEXT */
+};
+
+struct refit {
+	enum refit_outcome outcome;
+	uint32_t max_model_len;          /* to pass to the server */
+	double utilization;              /* to pass to the server */
+	uint64_t gpu_total_bytes;        /* CUDA's total used for the fit */
+	uint64_t gpu_used_bytes;         /* held by other processes */
+	int gpu_index;                   /* -1 when unchecked */
+	struct budget_result result;
+};
+
+/* Bytes per KV element for a --kv-cache-dtype value; 0 for "auto" (the model's dtype). */
+uint32_t refit_kv_dtype_bytes(const char *kv_cache_dtype);
+
+/* Plan e against gpu (NULL: no GPU state) with max_model_len (0: the entry's). */
+void refit_plan(const struct model_entry *e, const struct nvsmi_gpu *gpu, uint32_t max_model_len,
+    struct refit *out);
+
+#endif

@@ -1,0 +1,40 @@
+#include "swcmd.h"
+
+#include <string.h>
+
+int
+swcmd_option(int argc, char **argv, int *i, const char *name, const char **val)
+{
+	size_t n = strlen(name);
+	const char *a = argv[*i];
+
+	if (strncmp(a, name, n) != 0)
+		return 0;
+	if (a[n] == '=') {
+		*val = a + n + 1;
+		return 1;
+	}
+	if (a[n] != '\0')
+		return 0;
+	if (*i + 1 >= argc) {
+		fprintf(stderr, "switch: error: %s: option '%s' needs a value\n", argv[0], name);
+		return -1;
+	}
+	*i += 1;
+	*val = argv[*i];
+	return 1;
+}
+
+int
+swcmd_unknown_option(const char *cmd, const char *opt, const char *usage)
+{
+	fprintf(stderr, "switch: error: %s: unknown option '%s'\nusage: %s\n", cmd, opt, usage);
+	return 2;
+}
+
+int
+swcmd_usage(FILE *out, const char *usage)
+{
+	fprintf(out, "usage: %s\n", usage);
+	return 0;
+}

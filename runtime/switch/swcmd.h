@@ -1,0 +1,31 @@
+#ifndef MODELC_SWCMD_H
+#define MODELC_SWCMD_H
+
+/*
+ * switch's subcommands and the option helpers they share. Each command gets argv with
+ * argv[0] = its name and returns the exit code: 0 ok, 1 rejected (unknown role, does not fit,
+ * doctor found problems), 2 usage, 3 system failure; serve passes the server's status through.
+ */
+
+#include <stdio.h>
+
+int swcmd_list(int argc, char **argv);
+int swcmd_set(int argc, char **argv);
+int swcmd_current(int argc, char **argv);
+int swcmd_serve(int argc, char **argv);
+int swcmd_doctor(int argc, char **argv);
+
+/*
+ * Match argv[*i] against option name, taking its value from "--name=V" or the next word.
+ * Returns 1 (matched, *val set, *i advanced past the value), 0 (not this option), or -1 after
+ * printing that the value is missing.
+ */
+int swcmd_option(int argc, char **argv, int *i, const char *name, const char **val);
+
+/* Print "switch: error: CMD: unknown option 'X'" and the usage line; returns 2. */
+int swcmd_unknown_option(const char *cmd, const char *opt, const char *usage);
+
+/* Print "usage: switch ..." for --help to out; returns 0. */
+int swcmd_usage(FILE *out, const char *usage);
+
+#endif

@@ -1,0 +1,114 @@
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "activefile.h"
+#include "swcmd.h"
+#include "swjson.h"
+#include "swtable.h"
+
+static const char list_usage[] = "switch list [--json] [--active-file FILE]";
+
+/* The active role from the active file, or "" when there is none or it cannot be read. */
+static const char *
+active_role(const char *path)
+{
+	static struct activefile af;
+	unsigned line;
+	if (activefile_read(path, &af, &line) != 0)
+		return "";
+	return af.role;
+}
+
+static void
+files_text(const struct swtable_files *f, char *buf, size_t cap)
+{
+	const char *w = swtable_files_word(f);
+	if (strcmp(w, "partial") == 0)
+		snprintf(buf, cap, "partial %zu/%zu", f->present, f->total);
+	else
+		snprintf(buf, cap, "%s", w);
+}
+
+static void
+print_json(const char *active)
+{
+	printf("[");
+	for (size_t i = 0; i < model_table.count; i++) {
+		const struct model_entry *e = &model_table.entries[i];
+		struct swtable_files f;
+		swtable_files(e, &f);
+		printf("%s\n  {\"role\": ", i ? "," : "");
+		swjson_write_string(stdout, e->role);
+		printf(", \"model_id\": ");
+		swjson_write_string(stdout, e->model_id);
+		printf(", \"quantization\": ");
+		swjson_write_string(stdout, e->quantization ? e->quantization : "none");
+		printf(", \"max_model_len\": %u, \"verdict\": ", (unsigned)e->max_model_len);
+		swjson_write_string(stdout, e->verdict ? e->verdict : "unverified");
+		printf(", \"files\": ");
+		swjson_write_string(stdout, swtable_files_word(&f));
+		printf(", \"files_present\": %zu, \"files_total\": %zu, \"active\": %s}",
+		    f.present, f.total, strcmp(e->role, active) == 0 ? "true" : "false");
+	}
+	printf("\n]\n");
+}
+
+static void
+print_table(const char *active)
+{
+	int wr = 4, wm = 5, wq = 5;
+	char files[64];
+
+	for (size_t i = 0; i < model_table.count; i++) {
+		const struct model_entry *e = &model_table.entries[i];
+		int l = (int)strlen(e->role);
+		wr = l > wr ? l : wr;
+		l = (int)strlen(e->model_id);
+		wm = l > wm ? l : wm;
+		l = e->quantization ? (int)strlen(e->quantization) : 4;
+		wq = l > wq ? l : wq;
+	}
+	printf("  %-*s  %-*s  %-*s  %7s  %-10s  %s\n", wr, "ROLE", wm, "MODEL", wq, "QUANT", "CONTEXT",
+	    "VERDICT", "FILES");
+	for (size_t i = 0; i < model_table.count; i++) {
+		const struct model_entry *e = &model_table.entries[i];
+		struct swtable_files f;
+		swtable_files(e, &f);
+		files_text(&f, files, sizeof files);
+		printf("%c %-*s  %-*s  %-*s  %7u  %-10s  %s\n", strcmp(e->role, active) == 0 ? '*' : ' ',
+		    wr, e->role, wm, e->model_id, wq, e->quantization ? e->quantization : "none",
+		    (unsigned)e->max_model_len, e->verdict ? e->verdict : "unverified", files);
+	}
+}
+
+int
+swcmd_list(int argc, char **argv)
+{
+	const char *file = NULL;
+	int json = 0;
+	struct stat st;
+
+	for (int i = 1; i < argc; i++) {
+		int m = swcmd_option(argc, argv, &i, "--active-file", &file);
+		if (m < 0)
+			return 2;
+		if (m)
+			continue;
+		if (strcmp(argv[i], "--json") == 0)
+			json = 1;
+		else if (strcmp(argv[i], "--help") == 0)
+			return swcmd_usage(stdout, list_usage);
+		else
+			return swcmd_unknown_option(argv[0], argv[i], list_usage);
+	}
+	if (stat(swtable_hub_cache(), &st) != 0)
+		fprintf(stderr, "switch: warning: the Hugging Face cache '%s' does not exist; files show as missing\n",
+		    swtable_hub_cache());
+	const char *active = active_role(activefile_path(file));
+	if (json)
+		print_json(active);
+	else
+		print_table(active);
+	return 0;
+}

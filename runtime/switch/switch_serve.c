@@ -1,0 +1,404 @@
+#define _DEFAULT_SOURCE
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "activefile.h"
+#include "gpu.h"
+#include "health.h"
+#include "launch.h"
+#include "refit.h"
+#include "swcmd.h"
+#include "swjson.h"
+#include "swtable.h"
+
+static const char serve_usage[] =
+    "switch serve [ROLE|PATH|REPO] [--dry-run] [--warm] [--timeout SECONDS] [--host HOST] [--port PORT] "
+    "[--active-file FILE]";
+
+enum { SERVE_TIMEOUT_DEFAULT = 600, SERVE_PROBE_MS = 250, SERVE_BODY_MAX = 8192 };
+
+static const double gib = 1073741824.0;
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Parse a decimal number in [lo, hi]; -1 when it is not one. */
+static long
+number(const char *s, long lo, long hi)
+{
+	long v = 0;
+	if (!*s)
+		return -1;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9' || v > hi)
+			return -1;
+		v = v * 10 + (*s - '0');
+	}
+	return v < lo || v > hi ? -1 : v;
+}
+
+/* The role to serve: the argument, else the active file's, else the catalog's primary. */
+static const struct model_entry *
+pick_entry(const char *target, const char *file, int *rc)
+{
+	static struct activefile af;
+	unsigned line;
+
+	if (target) {
+		const struct model_entry *e = swtable_find(target);
+		if (!e) {
+			swtable_report_unknown(stderr, target);
+			*rc = 1;
+		}
+		return e;
+	}
+	const char *path = activefile_path(file);
+	int r = activefile_read(path, &af, &line);
+	if (r == -1 && errno == ENOENT) {
+		fprintf(stderr, "switch: note: no active model in '%s'; serving the primary role '%s'\n", path,
+		    model_table.primary_role);
+		return swtable_role(model_table.primary_role);
+	}
+	if (r == -1) {
+		fprintf(stderr, "switch: error: %s: %s\n", path, strerror(errno));
+		*rc = 3;
+		return NULL;
+	}
+	if (r == -2) {
+		fprintf(stderr, "switch: error: %s:%u: not a file switch wrote (expected role=... and model_id=...)\n",
+		    path, line);
+		*rc = 1;
+		return NULL;
+	}
+	const struct model_entry *e = swtable_role(af.role);
+	if (!e) {
+		fprintf(stderr, "switch: error: %s: role '%s' is not in this build's catalog '%s'\n", path, af.role,
+		    model_table.catalog_path);
+		*rc = 1;
+	}
+	return e;
+}
+
+/* Print each process holding GPU memory once, its memory summed over the lines that name it. */
+static void
+print_holders(FILE *out, const struct nvsmi_state *st)
+{
+	for (size_t i = 0; i < st->napps; i++) {
+		int seen = 0;
+		int64_t sum = 0;
+		for (size_t j = 0; j < st->napps; j++) {
+			if (st->apps[j].pid != st->apps[i].pid)
+				continue;
+			if (j < i)
+				seen = 1;
+			if (st->apps[j].used_mib > 0)
+				sum += st->apps[j].used_mib;
+		}
+		if (seen)
+			continue;
+		if (st->apps[i].used_mib < 0)
+			fprintf(out, "switch: note: pid %ld (%s) holds an unknown amount\n", st->apps[i].pid, st->apps[i].name);
+		else
+			fprintf(out, "switch: note: pid %ld (%s) holds %lld MiB\n", st->apps[i].pid, st->apps[i].name,
+			    (long long)sum);
+	}
+}
+
+/*
+ * Re-fit e against the GPU as nvidia-smi sees it now. Returns 0 with plan set (printing what
+ * changed), or 1 after explaining why it does not fit.
+ */
+static int
+plan_now(const struct model_entry *e, uint32_t len, struct refit *plan)
+{
+	static struct nvsmi_state st;
+	char msg[GPU_MSG_MAX];
+
+	switch (gpu_query(&st, msg)) {
+	case GPU_ABSENT:
+		fprintf(stderr, "switch: warning: nvidia-smi not found; using the compiled limits unchecked\n");
+		refit_plan(e, NULL, len, plan);
+		return 0;
+	case GPU_FAILED:
+		fprintf(stderr, "switch: warning: %s; using the compiled limits unchecked\n", msg);
+		refit_plan(e, NULL, len, plan);
+		return 0;
+	case GPU_OK:
+		break;
+	}
+	const struct nvsmi_gpu *g = gpu_pick(&st);
+	refit_plan(e, g, len, plan);
+	double used = (double)plan->gpu_used_bytes / gib, total = (double)plan->gpu_total_bytes / gib;
+	uint32_t want = len ? len : e->max_model_len;
+	switch (plan->outcome) {
+	case REFIT_UNCHECKED:
+	case REFIT_AS_PLANNED:
+		return 0;
+	case REFIT_LOWERED:
+		if (plan->max_model_len != want)
+			fprintf(stderr, "switch: note: GPU %d has %.1f GiB of %.1f GiB in use; max_model_len lowered "
+			    "from %u to %u, the largest that fits now\n", g->index, used, total, (unsigned)want,
+			    (unsigned)plan->max_model_len);
+		if (plan->utilization < e->gpu_memory_utilization)
+			fprintf(stderr, "switch: note: GPU %d has %.1f GiB of %.1f GiB in use; gpu_memory_utilization "
+			    "lowered from %.4g to %.4g\n", g->index, used, total, e->gpu_memory_utilization,
+			    plan->utilization);
+		return 0;
+	case REFIT_REFUSED:
+		break;
+	}
+	fprintf(stderr, "switch: error: '%s' does not fit GPU %d now: %.1f GiB of %.1f GiB are in use, "
+	    "and not even max_model_len %d would fit\n", e->role, g->index, used, total, REFIT_MIN_CONTEXT);
+	print_holders(stderr, &st);
+	if (st.napps == 0)
+		fprintf(stderr, "switch: note: nvidia-smi lists no process holding it\n");
+	return 1;
+}
+
+/* Copy the server's stderr through, one line at a time, noting out-of-memory messages. */
+struct relay {
+	int fd;
+	char line[LAUNCH_LINE_MAX];
+	size_t len;
+	int oom;
+};
+
+static void
+relay_flush(struct relay *r)
+{
+	if (r->len == 0)
+		return;
+	r->line[r->len] = '\0';
+	if (launch_is_oom(r->line))
+		r->oom = 1;
+	fputs(r->line, stderr);
+	r->len = 0;
+}
+
+/* Read what is there; returns 0 at end of file. */
+static int
+relay_read(struct relay *r)
+{
+	char buf[4096];
+	ssize_t n = read(r->fd, buf, sizeof buf);
+	if (n < 0 && errno == EINTR)
+		return 1;
+	if (n <= 0) {
+		relay_flush(r);
+		return 0;
+	}
+	for (ssize_t i = 0; i < n; i++) {
+		r->line[r->len++] = buf[i];
+		if (buf[i] == '\n' || r->len == sizeof r->line - 1)
+			relay_flush(r);
+	}
+	fflush(stderr);
+	return 1;
+}
+
+static void
+warm_up(const struct model_entry *e, const char *host, unsigned port, double t0, double t_health)
+{
+	static char resp[HEALTH_RESPONSE_MAX];
+	char model[SERVE_BODY_MAX / 2], body[SERVE_BODY_MAX];
+
+	if (swjson_escape(model, sizeof model, e->model_id) != 0)
+		return;
+	snprintf(body, sizeof body, "{\"model\": %s, \"prompt\": \"Hello\", \"max_tokens\": 1}", model);
+	int st = health_request(host, port, "POST", "/v1/completions", body, 600000, resp, sizeof resp);
+	double t_done = now_s();
+	if (st != 200) {
+		if (st < 0)
+			fprintf(stderr, "switch: warning: the warm-up completion got no answer: %s\n", strerror(errno));
+		else
+			fprintf(stderr, "switch: warning: the warm-up completion failed with HTTP status %d\n", st);
+	}
+	fprintf(stderr, "switch: '%s' is ready: cold start %.2f s (GET /health answered after %.2f s, "
+	    "first completion %.2f s)\n", e->role, t_done - t0, t_health - t0, t_done - t_health);
+}
+
+/* Stop a server that never became ready, politely first. */
+static void
+stop(pid_t pid)
+{
+	int status;
+	kill(pid, SIGTERM);
+	for (int i = 0; i < 100; i++) {
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			return;
+		usleep(100000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+}
+
+/* Start, wait for /health, warm up, then stay until the server exits; one retry after an OOM. */
+static int
+serve_warm(const struct model_entry *e, struct refit *plan, const char *host, unsigned port, long timeout)
+{
+	static struct launch_cmd cmd;
+	static struct relay r;
+
+	for (int attempt = 0;; attempt++) {
+		if (launch_build(e, plan, host, port, stderr, &cmd) != 0) {
+			fprintf(stderr, "switch: error: the server's command line is longer than %d bytes\n", LAUNCH_STR_MAX);
+			return 3;
+		}
+		double t0 = now_s(), last_probe = 0;
+		int ready = 0, open = 1, status = 0;
+		memset(&r, 0, sizeof r);
+		pid_t pid = launch_start(&cmd, &r.fd);
+		if (pid < 0) {
+			fprintf(stderr, "switch: error: cannot start '%s': %s\n", cmd.argv[0], strerror(errno));
+			return 3;
+		}
+		launch_forward_signals(pid);
+		for (;;) {
+			if (open) {
+				struct pollfd p = { r.fd, POLLIN, 0 };
+				if (poll(&p, 1, ready ? -1 : 100) > 0)
+					open = relay_read(&r);
+			} else if (!ready) {
+				usleep(100000);
+			}
+			pid_t w = waitpid(pid, &status, WNOHANG);
+			if (w == pid) {
+				while (open)
+					open = relay_read(&r);
+				close(r.fd);
+				launch_forward_signals(0);
+				break;
+			}
+			if (!open && ready) {
+				while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+					;
+				close(r.fd);
+				launch_forward_signals(0);
+				break;
+			}
+			double t = now_s();
+			if (!ready && t - last_probe >= SERVE_PROBE_MS / 1000.0) {
+				static char resp[HEALTH_RESPONSE_MAX];
+				last_probe = t;
+				if (health_request(host, port, "GET", "/health", NULL, 1000, resp, sizeof resp) == 200) {
+					ready = 1;
+					warm_up(e, host, port, t0, now_s());
+				}
+			}
+			if (!ready && now_s() - t0 > (double)timeout) {
+				fprintf(stderr, "switch: error: the server did not answer GET /health within %ld s; stopping it\n",
+				    timeout);
+				stop(pid);
+				close(r.fd);
+				launch_forward_signals(0);
+				return 3;
+			}
+		}
+		int code = launch_exit_code(status);
+		if (ready)
+			return code;
+		if (!r.oom) {
+			fprintf(stderr, "switch: error: the server exited during start-up with status %d\n", code);
+			return code ? code : 3;
+		}
+		uint32_t smaller = plan->max_model_len / 2 / 256 * 256;
+		if (attempt > 0 || smaller < REFIT_MIN_CONTEXT) {
+			fprintf(stderr, "switch: error: the server ran out of memory during start-up with max_model_len %u; "
+			    "lower max_model_len or gpu_memory_utilization in the catalog, or free the GPU\n",
+			    (unsigned)plan->max_model_len);
+			return code ? code : 3;
+		}
+		fprintf(stderr, "switch: note: the server ran out of memory during start-up with max_model_len %u; "
+		    "retrying once with max_model_len %u\n", (unsigned)plan->max_model_len, (unsigned)smaller);
+		plan->max_model_len = smaller;
+	}
+}
+
+int
+swcmd_serve(int argc, char **argv)
+{
+	static struct launch_cmd cmd;
+	const char *file = NULL, *target = NULL, *host = model_table.host, *v;
+	unsigned port = model_table.port;
+	long timeout = SERVE_TIMEOUT_DEFAULT;
+	int dry = 0, warm = 0, rc = 0;
+	struct refit plan;
+
+	for (int i = 1; i < argc; i++) {
+		int m;
+		if ((m = swcmd_option(argc, argv, &i, "--active-file", &file)) != 0) {
+			if (m < 0)
+				return 2;
+		} else if ((m = swcmd_option(argc, argv, &i, "--host", &host)) != 0) {
+			if (m < 0)
+				return 2;
+		} else if ((m = swcmd_option(argc, argv, &i, "--port", &v)) != 0) {
+			long p = m < 0 ? -1 : number(v, 1, 65535);
+			if (p < 0) {
+				if (m > 0)
+					fprintf(stderr, "switch: error: serve: --port '%s' is not a port number (1-65535)\n", v);
+				return 2;
+			}
+			port = (unsigned)p;
+		} else if ((m = swcmd_option(argc, argv, &i, "--timeout", &v)) != 0) {
+			timeout = m < 0 ? -1 : number(v, 1, 86400);
+			if (timeout < 0) {
+				if (m > 0)
+					fprintf(stderr, "switch: error: serve: --timeout '%s' is not a number of seconds (1-86400)\n", v);
+				return 2;
+			}
+		} else if (strcmp(argv[i], "--dry-run") == 0) {
+			dry = 1;
+		} else if (strcmp(argv[i], "--warm") == 0) {
+			warm = 1;
+		} else if (strcmp(argv[i], "--help") == 0) {
+			return swcmd_usage(stdout, serve_usage);
+		} else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+			return swcmd_unknown_option(argv[0], argv[i], serve_usage);
+		} else if (target) {
+			fprintf(stderr, "switch: error: serve: expected at most one ROLE, PATH or REPO, got '%s' and '%s'\n"
+			    "usage: %s\n", target, argv[i], serve_usage);
+			return 2;
+		} else {
+			target = argv[i];
+		}
+	}
+	if (dry && warm) {
+		fprintf(stderr, "switch: error: serve: --dry-run and --warm cannot be combined\nusage: %s\n", serve_usage);
+		return 2;
+	}
+	const struct model_entry *e = pick_entry(target, file, &rc);
+	if (!e)
+		return rc ? rc : 1;
+	if (plan_now(e, 0, &plan) != 0)
+		return 1;
+	if (warm)
+		return serve_warm(e, &plan, host, port, timeout);
+	if (launch_build(e, &plan, host, port, stderr, &cmd) != 0) {
+		fprintf(stderr, "switch: error: the server's command line is longer than %d bytes\n", LAUNCH_STR_MAX);
+		return 3;
+	}
+	if (dry) {
+		launch_print(stdout, &cmd);
+		return fflush(stdout) == 0 ? 0 : 3;
+	}
+	pid_t pid = launch_start(&cmd, NULL);
+	if (pid < 0) {
+		fprintf(stderr, "switch: error: cannot start '%s': %s\n", cmd.argv[0], strerror(errno));
+		return 3;
+	}
+	launch_forward_signals(pid);
+	return launch_wait(pid);
+}

@@ -1,0 +1,69 @@
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "activefile.h"
+#include "envfile.h"
+#include "swcmd.h"
+#include "swtable.h"
+
+static const char set_usage[] = "switch set ROLE|PATH|REPO [--active-file FILE]";
+
+enum { SET_VARS = 6, SET_NUM_MAX = 32 };
+
+int
+swcmd_set(int argc, char **argv)
+{
+	const char *file = NULL, *target = NULL;
+	char len[SET_NUM_MAX], util[SET_NUM_MAX];
+	const char *what;
+
+	for (int i = 1; i < argc; i++) {
+		int m = swcmd_option(argc, argv, &i, "--active-file", &file);
+		if (m < 0)
+			return 2;
+		if (m)
+			continue;
+		if (strcmp(argv[i], "--help") == 0)
+			return swcmd_usage(stdout, set_usage);
+		if (argv[i][0] == '-' && argv[i][1] != '\0')
+			return swcmd_unknown_option(argv[0], argv[i], set_usage);
+		if (target) {
+			fprintf(stderr, "switch: error: set: expected one ROLE, PATH or REPO, got '%s' and '%s'\n"
+			    "usage: %s\n", target, argv[i], set_usage);
+			return 2;
+		}
+		target = argv[i];
+	}
+	if (!target) {
+		fprintf(stderr, "switch: error: set: missing ROLE, PATH or REPO\nusage: %s\n", set_usage);
+		return 2;
+	}
+	const struct model_entry *e = swtable_find(target);
+	if (!e) {
+		swtable_report_unknown(stderr, target);
+		return 1;
+	}
+	snprintf(len, sizeof len, "%u", (unsigned)e->max_model_len);
+	snprintf(util, sizeof util, "%.4g", e->gpu_memory_utilization);
+	const char *keys[SET_VARS] = { "VLLM_MODEL_ID", "VLLM_MAX_MODEL_LEN", "VLLM_QUANTIZATION",
+		"VLLM_GPU_MEMORY_UTILIZATION", "VLLM_KV_CACHE_DTYPE", "MODELC_ACTIVE_ROLE" };
+	const char *vals[SET_VARS] = { e->model_id, len, e->quantization ? e->quantization : "none", util,
+		e->kv_cache_dtype ? e->kv_cache_dtype : "auto", e->role };
+	/* Refuse before writing anything: a value the quoting rule rejects would not read back. */
+	for (int k = 0; k < SET_VARS; k++) {
+		const char *why = envfile_check_value(keys[k], vals[k], strlen(vals[k]));
+		if (why) {
+			fprintf(stderr, "switch: error: %s of '%s' cannot be exported: it %s\n", keys[k], e->role, why);
+			return 1;
+		}
+	}
+	const char *path = activefile_path(file);
+	if (activefile_write(path, e, &what) != 0) {
+		fprintf(stderr, "switch: error: %s: %s: %s\n", path, what, strerror(errno));
+		return 3;
+	}
+	for (int k = 0; k < SET_VARS; k++)
+		envfile_write(stdout, "export ", keys[k], vals[k]);
+	return fflush(stdout) == 0 ? 0 : 3;
+}

@@ -1,0 +1,240 @@
+#include "swtable.h"
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+enum { SWTABLE_DISTANCE_MAX = 256 };
+
+/* Compare paths ignoring trailing slashes, so "/mnt/f/models/x/" finds "/mnt/f/models/x". */
+static int
+same_path(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	while (la > 1 && a[la - 1] == '/')
+		la--;
+	while (lb > 1 && b[lb - 1] == '/')
+		lb--;
+	return la == lb && memcmp(a, b, la) == 0;
+}
+
+const struct model_entry *
+swtable_role(const char *role)
+{
+	for (size_t i = 0; i < model_table.count; i++)
+		if (strcmp(model_table.entries[i].role, role) == 0)
+			return &model_table.entries[i];
+	return NULL;
+}
+
+const struct model_entry *
+swtable_find(const char *arg)
+{
+	const struct model_entry *e = swtable_role(arg);
+	if (e)
+		return e;
+	for (size_t i = 0; i < model_table.count; i++) {
+		e = &model_table.entries[i];
+		if ((e->local_dir && same_path(e->local_dir, arg)) || (e->repo && strcmp(e->repo, arg) == 0) ||
+		    strcmp(e->model_id, arg) == 0 || same_path(e->model_id, arg))
+			return e;
+	}
+	return NULL;
+}
+
+size_t
+swtable_distance(const char *a, const char *b)
+{
+	static size_t row[SWTABLE_DISTANCE_MAX + 1];
+	size_t la = strlen(a), lb = strlen(b);
+
+	if (la > SWTABLE_DISTANCE_MAX || lb > SWTABLE_DISTANCE_MAX)
+		return SIZE_MAX / 2;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t diag = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t up = row[j];
+			size_t best = diag + (a[i - 1] != b[j - 1]);
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			diag = up;
+		}
+	}
+	return row[lb];
+}
+
+/* The candidate name nearest to arg, and its distance. */
+static const char *
+nearest(const char *arg, size_t *dist)
+{
+	const char *best = NULL;
+	*dist = SIZE_MAX;
+	for (size_t i = 0; i < model_table.count; i++) {
+		const struct model_entry *e = &model_table.entries[i];
+		const char *cand[3] = { e->role, e->repo, e->local_dir };
+		for (size_t k = 0; k < 3; k++) {
+			if (!cand[k])
+				continue;
+			size_t d = swtable_distance(arg, cand[k]);
+			if (d < *dist) {
+				*dist = d;
+				best = cand[k];
+			}
+		}
+	}
+	return best;
+}
+
+void
+swtable_report_unknown(FILE *out, const char *arg)
+{
+	size_t dist;
+	const char *best = nearest(arg, &dist);
+
+	fprintf(out, "switch: error: unknown role, path or repo '%s'", arg);
+	/* A suggestion further away than about a third of the name would be noise. */
+	if (best && dist <= strlen(arg) / 3 + 2)
+		fprintf(out, " (did you mean '%s'?)", best);
+	fputc('\n', out);
+	fputs("switch: note: known roles:", out);
+	for (size_t i = 0; i < model_table.count; i++)
+		fprintf(out, "%s %s", i ? "," : "", model_table.entries[i].role);
+	fputc('\n', out);
+	for (size_t i = 0; i < model_table.count; i++) {
+		const struct model_entry *e = &model_table.entries[i];
+		fprintf(out, "switch: note:   %s: %s", e->role, e->repo ? e->repo : e->model_id);
+		if (e->local_dir)
+			fprintf(out, ", %s", e->local_dir);
+		fputc('\n', out);
+	}
+}
+
+const char *
+swtable_hf_home(void)
+{
+	const char *env = getenv("MODELC_HF_HOME");
+	return env && *env ? env : model_table.hf_home;
+}
+
+const char *
+swtable_hub_cache(void)
+{
+	static char buf[SWTABLE_PATH_MAX];
+	const char *env = getenv("MODELC_HF_HOME");
+	if (!(env && *env))
+		return model_table.hub_cache;
+	snprintf(buf, sizeof buf, "%s/hub", env);
+	return buf;
+}
+
+/* Read the 40-hex commit that refs/<revision> names; 0 when found. */
+static int
+read_ref(const char *repo_dir, const char *revision, char commit[41])
+{
+	char path[SWTABLE_PATH_MAX];
+	int n = snprintf(path, sizeof path, "%s/refs/%s", repo_dir, revision ? revision : "main");
+	if (n < 0 || (size_t)n >= sizeof path)
+		return -1;
+	int fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	ssize_t got = read(fd, commit, 40);
+	close(fd);
+	if (got != 40)
+		return -1;
+	commit[40] = '\0';
+	for (int i = 0; i < 40; i++)
+		if (!((commit[i] >= '0' && commit[i] <= '9') || (commit[i] >= 'a' && commit[i] <= 'f')))
+			return -1;
+	return 0;
+}
+
+int
+swtable_snapshot(const struct model_entry *e, char *buf, size_t cap)
+{
+	char repo_dir[SWTABLE_PATH_MAX];
+	char commit[41];
+	size_t len;
+	int n;
+
+	if (!e->repo)
+		return -1;
+	n = snprintf(repo_dir, sizeof repo_dir, "%s/models--", swtable_hub_cache());
+	if (n < 0 || (size_t)n >= sizeof repo_dir)
+		return -1;
+	len = (size_t)n;
+	/* The cache folder name replaces each '/' of the repo id with "--". */
+	for (const char *p = e->repo; *p && len + 3 < sizeof repo_dir; p++) {
+		if (*p == '/') {
+			repo_dir[len++] = '-';
+			repo_dir[len++] = '-';
+		} else {
+			repo_dir[len++] = *p;
+		}
+	}
+	repo_dir[len] = '\0';
+	if (e->commit)
+		snprintf(commit, sizeof commit, "%s", e->commit);
+	else if (read_ref(repo_dir, e->revision, commit) != 0)
+		return -1;
+	n = snprintf(buf, cap, "%s/snapshots/%s", repo_dir, commit);
+	return n < 0 || (size_t)n >= cap ? -1 : 0;
+}
+
+static int
+is_dir(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+void
+swtable_files(const struct model_entry *e, struct swtable_files *f)
+{
+	static char snap[SWTABLE_PATH_MAX];
+	char path[SWTABLE_PATH_MAX];
+
+	memset(f, 0, sizeof *f);
+	f->total = e->nfiles;
+	if (e->local_dir && is_dir(e->local_dir))
+		f->dir = e->local_dir;
+	else if (swtable_snapshot(e, snap, sizeof snap) == 0)
+		f->dir = snap;
+	else if (e->local_dir)
+		f->dir = e->local_dir;
+	if (!f->dir)
+		return;
+	f->dir_exists = is_dir(f->dir);
+	if (!f->dir_exists)
+		return;
+	for (size_t i = 0; i < e->nfiles; i++) {
+		struct stat st;
+		int n = snprintf(path, sizeof path, "%s/%s", f->dir, e->files[i].path);
+		/* stat follows the snapshot's symlink to the blob; only the size is checked, no hashing. */
+		if (n > 0 && (size_t)n < sizeof path && stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+		    (uint64_t)st.st_size == e->files[i].size) {
+			f->present++;
+			f->present_bytes += e->files[i].size;
+		}
+	}
+}
+
+const char *
+swtable_files_word(const struct swtable_files *f)
+{
+	if (!f->dir_exists)
+		return "missing";
+	if (f->total == 0)
+		return "unlisted";
+	if (f->present == f->total)
+		return "present";
+	return f->present ? "partial" : "missing";
+}

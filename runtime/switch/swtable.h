@@ -1,0 +1,58 @@
+#ifndef MODELC_SWTABLE_H
+#define MODELC_SWTABLE_H
+
+/*
+ * switch's view of the compiled model table: finding an entry by what a user types, and where
+ * its files live. Paths come from the table; $MODELC_HF_HOME overrides the Hugging Face home
+ * (its hub cache is then $MODELC_HF_HOME/hub), which tests use to point at a scratch cache.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "model_table.h"
+
+enum { SWTABLE_PATH_MAX = 4096 };
+
+/* What swtable_files found for an entry's manifest. */
+struct swtable_files {
+	size_t present;          /* files with the manifest's size */
+	size_t total;            /* files in the manifest */
+	uint64_t present_bytes;
+	const char *dir;         /* the folder checked, or NULL when there is none (no commit known) */
+	int dir_exists;
+};
+
+/* The entry whose role, local directory, repo id or model id is arg; NULL when none. */
+const struct model_entry *swtable_find(const char *arg);
+
+/* The entry for role, exactly; NULL when none. */
+const struct model_entry *swtable_role(const char *role);
+
+/* Print "switch: error: unknown role, path or repo 'x'" with the known ones and the nearest. */
+void swtable_report_unknown(FILE *out, const char *arg);
+
+/* Levenshtein distance between a and b (case-sensitive); SIZE_MAX/2 when either is too long. */
+size_t swtable_distance(const char *a, const char *b);
+
+/* HF_HOME for the server: $MODELC_HF_HOME, else the table's. */
+const char *swtable_hf_home(void);
+
+/* The hub cache folder (static storage). */
+const char *swtable_hub_cache(void);
+
+/*
+ * <hub cache>/models--owner--name/snapshots/<commit> into buf; the commit is the table's or, when
+ * not locked, the one refs/<revision> names. Returns 0, or -1 when the entry has no repo or no
+ * commit is known yet.
+ */
+int swtable_snapshot(const struct model_entry *e, char *buf, size_t cap);
+
+/* Stat the entry's manifest in its local directory (when it exists) or its snapshot folder. */
+void swtable_files(const struct model_entry *e, struct swtable_files *f);
+
+/* "present", "partial", "missing" or "unlisted" (a folder exists but the table has no manifest). */
+const char *swtable_files_word(const struct swtable_files *f);
+
+#endif
