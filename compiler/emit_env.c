@@ -114,13 +114,13 @@ explain_len(FILE *f, const struct plan *p, const struct plan_role *r)
 	else
 		fputs("fits: ", f);
 	fprintf(f, "KV %s for %u tokens (%s/token), %s %s left after weights %s, activation %s, "
-	    "non-torch %s, ", emit_gib(emit_kv_at_len(r)).s, (unsigned)r->max_model_len,
+	    "non-torch %s", emit_gib(emit_kv_at_len(r)).s, (unsigned)r->max_model_len,
 	    emit_size(b->kv_bytes_per_token).s, b->fits ? "of" : "but only",
 	    emit_gib(emit_kv_after_margin(r)).s, emit_gib(b->weights_bytes).s,
 	    emit_gib(b->activation_bytes).s, emit_gib(b->non_torch_bytes).s);
 	if (graphs_in)
-		fprintf(f, "CUDA graphs %s ", emit_gib(b->cuda_graph_bytes).s);
-	fprintf(f, "and margin %s from budget %s (%s x %s)", emit_gib(b->safety_margin_bytes).s,
+		fprintf(f, ", CUDA graphs %s", emit_gib(b->cuda_graph_bytes).s);
+	fprintf(f, " and margin %s from budget %s (%s x %s)", emit_gib(b->safety_margin_bytes).s,
 	    emit_gib(b->budget_bytes).s, emit_gib(p->catalog->gpu_total_bytes).s,
 	    emit_util(b->utilization).s);
 	if (!graphs_in)
@@ -201,17 +201,6 @@ role_values(struct env_out *o, const struct plan_role *r)
 	put(o, key, revision(r));
 }
 
-/* HF_HUB_CACHE: the catalog's, or hf_home/hub as huggingface_hub defaults it. */
-static char *
-path_join(const char *dir, const char *name)
-{
-	size_t n = strlen(dir) + 1 + strlen(name) + 1;
-	char *s = malloc(n);
-	if (s)
-		snprintf(s, n, "%s%s%s", dir, dir[0] && dir[strlen(dir) - 1] == '/' ? "" : "/", name);
-	return s;
-}
-
 /* The four cache variables; doc adds the .env.example explanations. */
 static int
 storage(struct env_out *o, const struct catalog *c, int doc)
@@ -222,9 +211,9 @@ storage(struct env_out *o, const struct catalog *c, int doc)
 		    "applies\n", f);
 		return 0;
 	}
-	char *hub = c->hub_cache ? NULL : path_join(c->hf_home, "hub");
-	char *datasets = path_join(c->hf_home, "datasets");
-	if ((!c->hub_cache && !hub) || !datasets) {
+	char *hub = emit_hub_cache(c);
+	char *datasets = emit_path_join(c->hf_home, "datasets");
+	if (!hub || !datasets) {
 		free(hub);
 		free(datasets);
 		return -1;
@@ -236,10 +225,10 @@ storage(struct env_out *o, const struct catalog *c, int doc)
 	if (doc)
 		fputs("# HF_HUB_CACHE: where models are cached as models--owner--name/{blobs,refs,snapshots};\n"
 		    "# fetch downloads there and vLLM reads from there.\n", f);
-	put(o, "HF_HUB_CACHE", c->hub_cache ? c->hub_cache : hub);
+	put(o, "HF_HUB_CACHE", hub);
 	fputs("# TRANSFORMERS_CACHE is read only by transformers 4 (transformers 5 uses HF_HUB_CACHE);\n"
 	    "# kept, equal to HF_HUB_CACHE, for the seed's users\n", f);
-	put(o, "TRANSFORMERS_CACHE", c->hub_cache ? c->hub_cache : hub);
+	put(o, "TRANSFORMERS_CACHE", hub);
 	if (doc)
 		fputs("# HF_DATASETS_CACHE: cache of the datasets library, under HF_HOME.\n", f);
 	put(o, "HF_DATASETS_CACHE", datasets);

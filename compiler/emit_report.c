@@ -96,7 +96,7 @@ txt_role(FILE *f, const struct plan *p, const struct plan_role *r)
 	}
 	fputc('\n', f);
 	if (r->role->repo) {
-		snprintf(note, sizeof note, "%zu files%s", r->nfiles,
+		snprintf(note, sizeof note, "%zu file%s%s", r->nfiles, r->nfiles == 1 ? "" : "s",
 		    r->download_bytes_complete ? "" : ", some sizes unknown: at least this");
 		gib_row(f, "download", r->download_bytes, note);
 	} else {

@@ -214,7 +214,8 @@ walk(struct table_ctx *t, const struct plan *p)
 	if (!t->declaring)
 		fputs("NULL};\n\n", f);
 
-	const char *tstr[] = {c->path, c->gpu_profile, c->hf_home, c->hub_cache, c->models_dir,
+	char *hub = emit_hub_cache(c);
+	const char *tstr[] = {c->path, c->gpu_profile, c->hf_home, hub, c->models_dir,
 	    c->host, primary_name(p)};
 	const char *tnames[] = {"catalog_path", "gpu_profile", "hf_home", "hub_cache", "models_dir",
 	    "host", "primary_role"};
@@ -227,6 +228,7 @@ walk(struct table_ctx *t, const struct plan *p)
 		if (!t->declaring)
 			fputs(",\n", f);
 	}
+	free(hub);
 	if (t->declaring)
 		return failed;
 	fputs("\t.gpu_total_bytes = ", f);

@@ -462,6 +462,10 @@ outdir_replace(const char *dir_in, const struct outdir_file *files, size_t nfile
 		abort();
 	snprintf(tmp, n, "%s.tmp.XXXXXX", dir);
 	if (!mkdtemp(tmp)) {
+		/* mkdtemp may have filled in the X's; name the template, which the user can read. */
+		int saved = errno;
+		snprintf(tmp, n, "%s.tmp.XXXXXX", dir);
+		errno = saved;
 		sys_error(diag, tmp, "create the directory");
 		free(tmp);
 		tmp = NULL;

@@ -1,0 +1,634 @@
+/* The emitters and outdir, on hand-built plans (tests/unit/emit_fixture.h). */
+#define _DEFAULT_SOURCE /* mkdtemp, setrlimit helpers come from POSIX; symlink too */
+#include <CUnit/CUnit.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "emit_common.h"
+#include "emit_env.h"
+#include "emit_fixture.h"
+#include "emit_manifest.h"
+#include "emit_report.h"
+#include "emit_table.h"
+#include "outdir.h"
+
+void suite_emit(void);
+
+/* Run an emitter into a malloc'ed string. */
+static char *
+render(int (*fn)(FILE *, const struct plan *), const struct plan *p, int *rc)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+	*rc = fn(m, p);
+	fclose(m);
+	return buf;
+}
+
+static char *
+render_manifest(const struct plan *p, size_t role)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+	CU_ASSERT_EQUAL(emit_manifest(m, p, &p->roles[role]), 0);
+	fclose(m);
+	return buf;
+}
+
+static int
+starts_with(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+static char *
+cstring(const char *s)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+	emit_table_cstring(m, s);
+	fclose(m);
+	return buf;
+}
+
+static void
+test_numbers(void)
+{
+	CU_ASSERT_STRING_EQUAL(emit_gib((uint64_t)7 * FIX_GIB + FIX_GIB / 2).s, "7.50 GiB");
+	CU_ASSERT_STRING_EQUAL(emit_gib(0).s, "0.00 GiB");
+	CU_ASSERT_STRING_EQUAL(emit_size(512).s, "512 B");
+	CU_ASSERT_STRING_EQUAL(emit_size(131072).s, "128.0 KiB");
+	CU_ASSERT_STRING_EQUAL(emit_size(300 * FIX_MIB).s, "300.0 MiB");
+	CU_ASSERT_STRING_EQUAL(emit_size((uint64_t)3 * FIX_GIB).s, "3.00 GiB");
+	CU_ASSERT_STRING_EQUAL(emit_util(0.9).s, "0.9");
+	CU_ASSERT_STRING_EQUAL(emit_util(0.29).s, "0.29");
+	CU_ASSERT_STRING_EQUAL(emit_util(0.84759).s, "0.8475");
+	CU_ASSERT_STRING_EQUAL(emit_util(1.0).s, "1.0");
+	CU_ASSERT_STRING_EQUAL(emit_util(0.00001).s, "0.0");
+}
+
+static void
+test_line_text(void)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+	emit_line_text(m, "a\nb\tc\x7f" "d \xe2\x80\xa8 e \xc2\x85 f \xc3\xa9 \xff g");
+	fclose(m);
+	CU_ASSERT_STRING_EQUAL(buf, "a b c d   e   f \xc3\xa9 ? g");
+	free(buf);
+
+	struct fix_seed s;
+	fix_seed_init(&s);
+	s.cat.path = "/home/me/my catalog*/.yaml";
+	CU_ASSERT_STRING_EQUAL(emit_catalog_name(&s.plan).s, ".yaml");
+	s.cat.path = "dir/cat?" "?/.x*/?.yaml";
+	CU_ASSERT_STRING_EQUAL(emit_catalog_name(&s.plan).s, "_.yaml");
+	s.cat.path = "tests/my-cat+1.yaml";
+	CU_ASSERT_STRING_EQUAL(emit_catalog_name(&s.plan).s, "my-cat+1.yaml");
+}
+
+static void
+test_cstring(void)
+{
+	char *s = cstring("a?\"\\\n\t\x01\xc3\xa9?" "?=7");
+	CU_ASSERT_STRING_EQUAL(s, "\"a\\?\\\"\\\\\\n\\t\\001\\303\\251\\?\\?=7\"");
+	free(s);
+	s = cstring(NULL);
+	CU_ASSERT_STRING_EQUAL(s, "NULL");
+	free(s);
+	/* An octal escape is always three digits, so a digit after it cannot extend it. */
+	s = cstring("\x01" "7");
+	CU_ASSERT_STRING_EQUAL(s, "\"\\0017\"");
+	free(s);
+}
+
+static void
+test_env(void)
+{
+	struct fix_seed s;
+	int rc;
+	fix_seed_init(&s);
+	char *env = render(emit_env, &s.plan, &rc);
+	CU_ASSERT_EQUAL(rc, 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(env, "# generated from models.yaml by modelc; do not edit\n"));
+	CU_ASSERT_EQUAL(strncmp(env, "# generated from models.yaml by modelc; do not edit\n", 52), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(env, "\nHF_HOME='/mnt/f/hf_cache'\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(env, "\nHF_HUB_CACHE='/mnt/f/hf_cache/hub'\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(env, "\n# TRANSFORMERS_CACHE is read only by transformers 4"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(env, "\nTRANSFORMERS_CACHE='/mnt/f/hf_cache/hub'\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(env, "\nHF_DATASETS_CACHE='/mnt/f/hf_cache/datasets'\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(env, "\nVLLM_MODEL_ID='hugging-quants/Meta-Llama-3.1-8B-Instruct-AWQ-INT4'\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(env, "\nVLLM_QUANTIZATION='awq'\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(env, "\nVLLM_MAX_MODEL_LEN='8192'\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(env, "\nVLLM_GPU_MEMORY_UTILIZATION='0.9'\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(env, "\nVLLM_KV_CACHE_DTYPE='auto'\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(env, "\nVLLM_ACTIVE_ROLE='primary'\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(env, "\nPRIMARY_MODEL_LOCAL='/mnt/f/models/llama3.1-8b-instruct-awq'\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(env, "\nPRIMARY_REVISION='0123456789abcdef0123456789abcdef01234567'\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(env, "\nLIGHTWEIGHT_REVISION='main'\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(env, "\nLIGHTWEIGHT_GPU_MEMORY_UTILIZATION='0.8475'\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(env, "\nCODE_MODEL_ID='/mnt/f/models/starcoder2-7b'\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(env, "\nCODE_REVISION=''\n"));
+	/* The numbers that decided each limit. */
+	CU_ASSERT_PTR_NOT_NULL(strstr(env, "\n# max_model_len 8192 (configured): fits: KV 1.00 GiB for 8192 "
+	    "tokens (128.0 KiB/token), of 1.21 GiB left after weights 5.32 GiB, activation 0.29 GiB, "
+	    "non-torch 0.12 GiB and margin 0.25 GiB from budget 7.20 GiB (7.76 GiB x 0.9); CUDA graphs "
+	    "0.48 GiB come on top of the budget; the largest that fits is 9872\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(env, "\n# max_model_len 23120 (auto, the largest that fits): fits on the "
+	    "known facts (unverified): KV 4.23 GiB for 23120 tokens (192.0 KiB/token), of 4.23 GiB left"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(env, "\n# gpu_memory_utilization 0.8475: lowered from 0.95 because 0.68 "
+	    "GiB of the GPU is already in use by other processes\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(env, "\n# unverified: missing config.json, the weight bytes\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(env, "\n# measured time to first token at 8192 tokens: 412 ms\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(env, "\n# role code: local /mnt/f/models/starcoder2-7b (absent on this "
+	    "machine); quantization awq, KV cache dtype auto\n"));
+	/* Deterministic: the same plan gives the same bytes. */
+	char *again = render(emit_env, &s.plan, &rc);
+	CU_ASSERT_STRING_EQUAL(env, again);
+	free(again);
+	free(env);
+}
+
+static void
+test_env_hostile_text(void)
+{
+	struct fix_seed s;
+	int rc;
+	fix_seed_init(&s);
+	s.roles[0].rationale = "ok\nEVIL='1'\r\n# \xe2\x80\xa8OTHER='2'";
+	char *env = render(emit_env, &s.plan, &rc);
+	CU_ASSERT_EQUAL(rc, 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(env, "\n# why: ok EVIL='1'  #  OTHER='2'\n"));
+	CU_ASSERT_PTR_NULL(strstr(env, "\nEVIL="));
+	free(env);
+
+	/* A value the rule refuses is never written (plan.c reports it at its line first). */
+	s.cat.hf_home = "/mnt/${HOME}";
+	errno = 0;
+	env = render(emit_env, &s.plan, &rc);
+	CU_ASSERT_EQUAL(rc, -1);
+	CU_ASSERT_EQUAL(errno, EINVAL);
+	CU_ASSERT_PTR_NULL(strstr(env, "${HOME}'"));
+	free(env);
+
+	s.cat.hf_home = NULL;
+	env = render(emit_env, &s.plan, &rc);
+	CU_ASSERT_EQUAL(rc, 0);
+	CU_ASSERT_PTR_NULL(strstr(env, "HF_HOME="));
+	CU_ASSERT_PTR_NOT_NULL(strstr(env, "# the catalog sets no hf_home: huggingface_hub's default"));
+	free(env);
+}
+
+static void
+test_env_example(void)
+{
+	struct fix_seed s;
+	int rc;
+	fix_seed_init(&s);
+	char *ex = render(emit_env_example, &s.plan, &rc);
+	CU_ASSERT_EQUAL(rc, 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(ex, "# LOCAL MODEL STORAGE & INFERENCE\n"));
+	/* Every key is documented by name. */
+	for (size_t i = 0; emit_env_global_keys[i]; i++) {
+		char doc[64];
+		snprintf(doc, sizeof doc, "# %s", emit_env_global_keys[i]);
+		CU_ASSERT_PTR_NOT_NULL(strstr(ex, doc));
+	}
+	for (size_t i = 0; emit_env_role_suffixes[i]; i++) {
+		char doc[64];
+		snprintf(doc, sizeof doc, "#   ROLE%s ", emit_env_role_suffixes[i]);
+		CU_ASSERT_PTR_NOT_NULL(strstr(ex, doc));
+	}
+	CU_ASSERT_PTR_NOT_NULL(strstr(ex, "\n# role primary: Strong balanced reasoning, broad ecosystem\n"
+	    "PRIMARY_MODEL_ID='hugging-quants/Meta-Llama-3.1-8B-Instruct-AWQ-INT4'\n"));
+	free(ex);
+}
+
+static void
+test_manifest(void)
+{
+	struct fix_seed s;
+	fix_seed_init(&s);
+	char *m = render_manifest(&s.plan, 0);
+	/* Sorted keys, two-space indent, files by path, cache names and destinations. */
+	CU_ASSERT(starts_with(m, "{\n  \"_generated\": \"generated from models.yaml by modelc; do not edit\",\n"
+	    "  \"commit\": \"0123456789abcdef0123456789abcdef01234567\",\n  \"complete\": false,\n"
+	    "  \"download\": true,\n  \"files\": [\n    {\n"
+	    "      \"blob\": \"0178295f88afc3c7f279ed284f961f8c1be00654\",\n"
+	    "      \"blob_id\": \"0178295f88afc3c7f279ed284f961f8c1be00654\",\n"
+	    "      \"destination\": \"snapshots/0123456789abcdef0123456789abcdef01234567/config.json\",\n"
+	    "      \"lfs\": false,\n      \"path\": \"config.json\",\n      \"sha256\": null,\n"
+	    "      \"size\": 1047\n    },\n    {\n"
+	    "      \"blob\": \"b2333e6293854747c481288ea83b348226af178dd565c49b6f9495ba1966aba7\",\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(m, "  \"repo_folder\": \"models--hugging-quants--Meta-Llama-3.1-8B-Instruct-AWQ-INT4\",\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(m, "  \"total_bytes\": 5702155287,\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(m, "  \"unknown\": [\n    \"tokenizer.json: size\",\n    \"tokenizer.json: lfs\"\n  ]\n}\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(m, "      \"blob\": null,\n      \"blob_id\": null,\n"
+	    "      \"destination\": \"snapshots/0123456789abcdef0123456789abcdef01234567/tokenizer.json\",\n"
+	    "      \"lfs\": null,\n      \"path\": \"tokenizer.json\",\n      \"sha256\": null,\n"
+	    "      \"size\": null\n"));
+	free(m);
+
+	m = render_manifest(&s.plan, 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(m, "  \"commit\": null,\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(m, "\"destination\": null,"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(m, "  \"unknown\": [\n    \"commit\",\n"
+	    "    \"files: the lock records a partial list\",\n    \"model.safetensors: sha256\"\n  ]\n"));
+	free(m);
+
+	m = render_manifest(&s.plan, 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(m, "  \"download\": false,\n  \"files\": [],\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(m, "  \"note\": \"local-only role: nothing to download; the model is read from local_dir\",\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(m, "  \"complete\": true,\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(m, "  \"repo\": null,\n  \"repo_folder\": null,\n"));
+	free(m);
+
+	/* Text that is not UTF-8 cannot be JSON: an error, not a corrupt manifest. */
+	s.files0[1].path = "bad\xff.json";
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	errno = 0;
+	CU_ASSERT_EQUAL(emit_manifest(f, &s.plan, &s.pr[0]), -1);
+	CU_ASSERT_EQUAL(errno, EINVAL);
+	fclose(f);
+	free(buf);
+}
+
+static void
+test_budget_txt(void)
+{
+	struct fix_seed s;
+	int rc;
+	fix_seed_init(&s);
+	char *t = render(emit_budget_txt, &s.plan, &rc);
+	CU_ASSERT_EQUAL(rc, 0);
+	CU_ASSERT_EQUAL(strncmp(t, "# generated from models.yaml by modelc; do not edit\n", 52), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(t, "\nrole primary: hugging-quants/Meta-Llama-3.1-8B-Instruct-AWQ-INT4 at "
+	    "0123456789abcdef0123456789abcdef01234567 (quantization awq, KV cache dtype auto)\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(t, "\n  weights                     5.32      5714739200  exact\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(t, "\n  KV per token                              131072  formula (128.0 KiB)\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(t, "\n  CUDA graphs                 0.48       514850816  calibrated, on top of the budget\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(t, "\n  budget                      7.20      7725907968  CUDA total 7.76 GiB x utilization 0.9\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(t, "\n  max_model_len                               8192  configured; the largest that fits is 9872\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(t, "\n  verdict                                           unverified (missing config.json, the weight bytes)\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(t, "\n  download                    5.31      5702155287  4 files, some sizes unknown: at least this\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(t, "\n  measured TTFT                                     412 ms at 8192 tokens\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(t, "\n  download                                          nothing (local-only role)\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(t, "\ndisk: downloads of all roles at least 12.43 GiB (13344314391 bytes) "
+	    "against the disk budget 200.00 GiB (214748364800 bytes): within\n"));
+	s.cat.disk_budget_bytes = 0;
+	free(t);
+	t = render(emit_budget_txt, &s.plan, &rc);
+	CU_ASSERT_PTR_NOT_NULL(strstr(t, "\ndisk: downloads of all roles at least 12.43 GiB (13344314391 bytes); "
+	    "no disk budget set\n"));
+	free(t);
+}
+
+static void
+test_budget_svg(void)
+{
+	struct fix_seed s;
+	int rc;
+	fix_seed_init(&s);
+	char *svg = render(emit_budget_svg, &s.plan, &rc);
+	CU_ASSERT_EQUAL(rc, 0);
+	CU_ASSERT_EQUAL(strncmp(svg, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg ", 44), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(svg, ">budget 7.20 GiB</text>"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(svg, ">GPU total 7.76 GiB</text>"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(svg, "<title>weights 5.32 GiB</title>"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(svg, ">fits, max_model_len 8192 (fit 9872)</text>"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(svg, "</svg>\n"));
+	free(svg);
+
+	/* Names are escaped; different budgets get one line per role. */
+	s.cat.gpu_profile = "<a&b \"c\">";
+	s.pr[2].result.budget_bytes -= FIX_GIB;
+	svg = render(emit_budget_svg, &s.plan, &rc);
+	CU_ASSERT_PTR_NOT_NULL(strstr(svg, "&lt;a&amp;b &quot;c&quot;&gt;"));
+	CU_ASSERT_PTR_NULL(strstr(svg, ">budget 7.20 GiB</text>"));
+	free(svg);
+
+	s.plan.nroles = 0;
+	svg = render(emit_budget_svg, &s.plan, &rc);
+	CU_ASSERT_EQUAL(rc, 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(svg, ">the catalog has no roles</text>"));
+	free(svg);
+}
+
+static void
+test_table(void)
+{
+	struct fix_seed s;
+	int rc;
+	fix_seed_init(&s);
+	char *t = render(emit_table, &s.plan, &rc);
+	CU_ASSERT_EQUAL(rc, 0);
+	CU_ASSERT_EQUAL(strncmp(t, "/* generated from models.yaml by modelc; do not edit */\n#include \"model_table.h\"\n", 80), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(t, "static const struct model_file files_0[] = {\n"
+	    "\t{\"config.json\", UINT64_C(1047), \"0178295f88afc3c7f279ed284f961f8c1be00654\"},\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(t, "\t{\"tokenizer.json\", UINT64_C(0), NULL},\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(t, "\t\t.verdict = \"unverified\",\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(t, "\t\t.quantization_flag = \"bitsandbytes\",\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(t, "\t\t.files = NULL,\n\t\t.nfiles = 0,\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(t, "static const char *const server_command[] = {\"vllm\", \"serve\", NULL};\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(t, "\t.primary_role = \"primary\",\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(t, "\t.count = 3,\n};\n"));
+	free(t);
+
+	/* A string longer than C11 guarantees for a literal becomes a char array. */
+	char *longdir = malloc(5001);
+	memset(longdir, 'a', 5000);
+	longdir[5000] = '\0';
+	longdir[0] = '/';
+	s.roles[2].local = longdir;
+	s.pr[2].local_dir = longdir;
+	t = render(emit_table, &s.plan, &rc);
+	CU_ASSERT_PTR_NOT_NULL(strstr(t, "static const char long_0[] = {\n\t'\\057', '\\141',"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(t, "\t\t.local_dir = long_0,\n"));
+	CU_ASSERT_PTR_NULL(strstr(t, "aaaaaaaa"));
+	free(t);
+	free(longdir);
+}
+
+/* outdir */
+
+static char scratch[64];
+
+static void
+put(const char *rel, const char *text)
+{
+	char path[256];
+	snprintf(path, sizeof path, "%s/%s", scratch, rel);
+	FILE *f = fopen(path, "w");
+	fputs(text, f);
+	fclose(f);
+}
+
+static char *
+slurp(const char *rel)
+{
+	char path[256];
+	snprintf(path, sizeof path, "%s/%s", scratch, rel);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return NULL;
+	static char buf[65536];
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+/* Entries of scratch (other than "gen"), for checking that temp directories are gone. */
+static int
+siblings(void)
+{
+	char cmd[256];
+	snprintf(cmd, sizeof cmd, "ls -A %s | grep -v '^gen$' | wc -l", scratch);
+	FILE *p = popen(cmd, "r");
+	int n = -1;
+	if (fscanf(p, "%d", &n) != 1)
+		n = -1;
+	pclose(p);
+	return n;
+}
+
+static char *
+diag_text(void (*fn)(struct diag_sink *, void *), void *arg, unsigned *errors)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+	struct diag_sink d;
+	diag_init(&d, m, "modelc");
+	fn(&d, arg);
+	fclose(m);
+	*errors = d.errors;
+	return buf;
+}
+
+struct write_arg {
+	const struct plan *p;
+	const char *dir;
+	int rc;
+};
+
+static void
+do_write(struct diag_sink *d, void *arg)
+{
+	struct write_arg *w = arg;
+	w->rc = outdir_write(w->p, w->dir, d);
+}
+
+static void
+setup_scratch(void)
+{
+	snprintf(scratch, sizeof scratch, "/tmp/test_emit.XXXXXX");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(scratch));
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "cd %s && mkdir gen && echo keep me > gen/README.md", scratch);
+	CU_ASSERT_EQUAL(system(cmd), 0);
+}
+
+static void
+cleanup_scratch(void)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", scratch);
+	CU_ASSERT_EQUAL(system(cmd), 0);
+}
+
+static void
+test_outdir_replace(void)
+{
+	struct fix_seed s;
+	char dir[128];
+	unsigned errors;
+	fix_seed_init(&s);
+	setup_scratch();
+	snprintf(dir, sizeof dir, "%s/gen/", scratch);  /* a trailing slash is fine */
+	put("gen/budget.txt", "old\n");
+	CU_ASSERT_EQUAL(mkdir(strcat(strcpy((char[256]){0}, scratch), "/gen/manifests"), 0755), 0);
+	put("gen/manifests/removed_role.json", "{}\n");
+
+	struct write_arg w = {&s.plan, dir, -1};
+	char *msg = diag_text(do_write, &w, &errors);
+	CU_ASSERT_EQUAL(w.rc, 0);
+	CU_ASSERT_STRING_EQUAL(msg, "");
+	free(msg);
+	CU_ASSERT_STRING_EQUAL(slurp("gen/README.md"), "keep me\n");
+	CU_ASSERT_EQUAL(strncmp(slurp("gen/budget.txt"), "# generated from", 16), 0);
+	CU_ASSERT_PTR_NOT_NULL(slurp("gen/.env"));
+	CU_ASSERT_PTR_NOT_NULL(slurp("gen/.env.example"));
+	CU_ASSERT_PTR_NOT_NULL(slurp("gen/budget.svg"));
+	CU_ASSERT_PTR_NOT_NULL(slurp("gen/model_table.c"));
+	CU_ASSERT_PTR_NOT_NULL(slurp("gen/manifests/primary.json"));
+	CU_ASSERT_PTR_NOT_NULL(slurp("gen/manifests/lightweight.json"));
+	CU_ASSERT_PTR_NOT_NULL(slurp("gen/manifests/code.json"));
+	/* The old set is gone as a whole: a role removed from the catalog loses its manifest. */
+	CU_ASSERT_PTR_NULL(slurp("gen/manifests/removed_role.json"));
+	CU_ASSERT_EQUAL(siblings(), 0);
+
+	/* Same plan, same bytes. */
+	char first[65536];
+	snprintf(first, sizeof first, "%s", slurp("gen/model_table.c"));
+	w.rc = -1;
+	msg = diag_text(do_write, &w, &errors);
+	CU_ASSERT_EQUAL(w.rc, 0);
+	free(msg);
+	CU_ASSERT_STRING_EQUAL(first, slurp("gen/model_table.c"));
+
+	/* A directory that does not exist yet is created. */
+	snprintf(dir, sizeof dir, "%s/fresh", scratch);
+	w.rc = -1;
+	msg = diag_text(do_write, &w, &errors);
+	CU_ASSERT_EQUAL(w.rc, 0);
+	free(msg);
+	CU_ASSERT_PTR_NOT_NULL(slurp("fresh/.env"));
+	CU_ASSERT_PTR_NULL(slurp("fresh/README.md"));
+	cleanup_scratch();
+}
+
+static void
+test_outdir_refuses(void)
+{
+	struct fix_seed s;
+	char dir[128], want[512];
+	unsigned errors;
+	fix_seed_init(&s);
+	setup_scratch();
+	snprintf(dir, sizeof dir, "%s/gen", scratch);
+	struct write_arg w = {&s.plan, dir, -1};
+
+	put("gen/notes.txt", "mine\n");
+	char *msg = diag_text(do_write, &w, &errors);
+	snprintf(want, sizeof want, "modelc: %s: error: holds 'notes.txt', which modelc does not write; "
+	    "refusing to replace it (move it away or choose another -o)\n", dir);
+	CU_ASSERT_EQUAL(w.rc, 3);
+	CU_ASSERT_STRING_EQUAL(msg, want);
+	CU_ASSERT_STRING_EQUAL(slurp("gen/notes.txt"), "mine\n");
+	CU_ASSERT_EQUAL(siblings(), 0);
+	free(msg);
+	unlink(strcat(strcpy((char[256]){0}, dir), "/notes.txt"));
+
+	CU_ASSERT_EQUAL(mkdir(strcat(strcpy((char[256]){0}, dir), "/manifests"), 0755), 0);
+	put("gen/manifests/x.txt", "mine\n");
+	msg = diag_text(do_write, &w, &errors);
+	snprintf(want, sizeof want, "modelc: %s: error: holds 'manifests/x.txt', which modelc does not "
+	    "write; refusing to replace it (move it away or choose another -o)\n", dir);
+	CU_ASSERT_EQUAL(w.rc, 3);
+	CU_ASSERT_STRING_EQUAL(msg, want);
+	free(msg);
+
+	/* A symbolic link, a regular file, the current directory. */
+	char link[128];
+	snprintf(link, sizeof link, "%s/link", scratch);
+	CU_ASSERT_EQUAL(symlink("gen", link), 0);
+	w.dir = link;
+	msg = diag_text(do_write, &w, &errors);
+	snprintf(want, sizeof want, "modelc: %s: error: is a symbolic link; modelc replaces the directory "
+	    "itself, so give -o the directory it points to\n", link);
+	CU_ASSERT_STRING_EQUAL(msg, want);
+	CU_ASSERT_EQUAL(w.rc, 3);
+	free(msg);
+
+	snprintf(link, sizeof link, "%s/gen/README.md", scratch);
+	w.dir = link;
+	msg = diag_text(do_write, &w, &errors);
+	snprintf(want, sizeof want, "modelc: %s: error: exists and is not a directory\n", link);
+	CU_ASSERT_STRING_EQUAL(msg, want);
+	free(msg);
+
+	w.dir = ".";
+	msg = diag_text(do_write, &w, &errors);
+	CU_ASSERT_STRING_EQUAL(msg, "modelc: .: error: cannot be the output directory: modelc replaces "
+	    "it as a whole, so it needs a directory of its own\n");
+	CU_ASSERT_EQUAL(w.rc, 3);
+	free(msg);
+
+	/* The parent does not exist: the temporary directory cannot be made. */
+	snprintf(link, sizeof link, "%s/no/such/gen", scratch);
+	w.dir = link;
+	msg = diag_text(do_write, &w, &errors);
+	snprintf(want, sizeof want, "modelc: %s.tmp.XXXXXX: error: cannot create the directory: No such "
+	    "file or directory\n", link);
+	CU_ASSERT_STRING_EQUAL(msg, want);
+	CU_ASSERT_EQUAL(w.rc, 3);
+	free(msg);
+
+	/* A value the .env rule refuses: nothing rendered, nothing replaced. */
+	s.cat.hf_home = "/x/${HOME}";
+	w.dir = dir;
+	msg = diag_text(do_write, &w, &errors);
+	CU_ASSERT_STRING_EQUAL(msg, "modelc: .env: error: cannot render: Invalid argument\n");
+	CU_ASSERT_EQUAL(w.rc, 3);
+	free(msg);
+	cleanup_scratch();
+}
+
+/* A write that fails halfway (file size limit) leaves the old set and no temporary directory. */
+static void
+test_outdir_write_fails(void)
+{
+	struct fix_seed s;
+	char dir[128], want[512];
+	unsigned errors;
+	fix_seed_init(&s);
+	setup_scratch();
+	snprintf(dir, sizeof dir, "%s/gen", scratch);
+	put("gen/.env", "OLD='1'\n");
+	struct write_arg w = {&s.plan, dir, -1};
+
+	struct rlimit saved, lim;
+	CU_ASSERT_EQUAL_FATAL(getrlimit(RLIMIT_FSIZE, &saved), 0);
+	lim = saved;
+	lim.rlim_cur = 2000;
+	void (*old)(int) = signal(SIGXFSZ, SIG_IGN);
+	CU_ASSERT_EQUAL_FATAL(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	char *msg = diag_text(do_write, &w, &errors);
+	setrlimit(RLIMIT_FSIZE, &saved);
+	signal(SIGXFSZ, old);
+
+	CU_ASSERT_EQUAL(w.rc, 3);
+	CU_ASSERT_EQUAL(errors, 1);
+	/* The first file over 2000 bytes, in path order, is .env; its temp path is reported. */
+	snprintf(want, sizeof want, "modelc: %s.tmp.", dir);
+	CU_ASSERT_EQUAL(strncmp(msg, want, strlen(want)), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(msg, "/.env: error: cannot write: File too large\n"));
+	free(msg);
+	CU_ASSERT_STRING_EQUAL(slurp("gen/.env"), "OLD='1'\n");
+	CU_ASSERT_STRING_EQUAL(slurp("gen/README.md"), "keep me\n");
+	CU_ASSERT_EQUAL(siblings(), 0);
+	cleanup_scratch();
+}
+
+void
+suite_emit(void)
+{
+	CU_pSuite s = CU_add_suite("emit", NULL, NULL);
+	CU_add_test(s, "numbers", test_numbers);
+	CU_add_test(s, "line_text", test_line_text);
+	CU_add_test(s, "cstring", test_cstring);
+	CU_add_test(s, "env", test_env);
+	CU_add_test(s, "env_hostile_text", test_env_hostile_text);
+	CU_add_test(s, "env_example", test_env_example);
+	CU_add_test(s, "manifest", test_manifest);
+	CU_add_test(s, "budget_txt", test_budget_txt);
+	CU_add_test(s, "budget_svg", test_budget_svg);
+	CU_add_test(s, "table", test_table);
+	CU_add_test(s, "outdir_replace", test_outdir_replace);
+	CU_add_test(s, "outdir_refuses", test_outdir_refuses);
+	CU_add_test(s, "outdir_write_fails", test_outdir_write_fails);
+}
