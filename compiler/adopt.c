@@ -165,13 +165,17 @@ check_same_model(struct adopt_ctx *x, const struct adopt_expect *w, const char *
 		{"intermediate_size", offsetof(struct budget_arch, intermediate_size)},
 		{"vocab_size", offsetof(struct budget_arch, vocab_size)},
 	};
+	const char *diffs = NULL;
 	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
 		uint32_t want = *(const uint32_t *)((const char *)w->arch + fields[i].off);
 		uint32_t have = *(const uint32_t *)((const char *)&x->r->arch + fields[i].off);
 		if (want && have && want != have)
-			diag_error(x->diag, diag_file(path), "%s is %u, the role's model %s has %u", fields[i].key,
-			    have, w->arch_source ? w->arch_source : "in models.lock", want);
+			diffs = arena_printf(x->a, "%s%s%s %u (not %u)", diffs ? diffs : "", diffs ? ", " : "",
+			    fields[i].key, have, want);
 	}
+	if (diffs)
+		diag_error(x->diag, diag_file(path), "not the role's model %s: %s",
+		    w->arch_source ? w->arch_source : "in models.lock", diffs);
 }
 
 static uint32_t
@@ -952,11 +956,16 @@ line_end(const char *text, size_t len, size_t off)
 	return nl ? (size_t)(nl - text) : len;
 }
 
-/* A YAML scalar for a path: plain when nothing in it means anything to YAML, else single-quoted. */
+/* A YAML string scalar: plain when nothing in it means anything to YAML, else single-quoted. */
 static char *
 yaml_scalar(struct arena *a, const char *v)
 {
-	bool plain = v[0] == '/';
+	/* A plain scalar that YAML would read as null, a boolean or a number must be quoted. */
+	static const char *const special[] = {"null", "Null", "NULL", "true", "True", "TRUE", "false", "False",
+		"FALSE", NULL};
+	bool plain = v[0] == '/' || (v[0] >= 'a' && v[0] <= 'z') || (v[0] >= 'A' && v[0] <= 'Z');
+	for (size_t i = 0; special[i] && plain; i++)
+		plain = strcmp(v, special[i]) != 0;
 	for (const char *p = v; *p && plain; p++)
 		plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
 		    strchr("/._+-@", *p);
@@ -1047,7 +1056,7 @@ splice(struct arena *a, const char *text, size_t len, size_t from, size_t to, co
 }
 
 char *
-adopt_yaml_set_local(struct arena *a, const char *text, size_t len, const struct ynode *role,
+adopt_yaml_set(struct arena *a, const char *text, size_t len, const struct ynode *role, const char *key,
     const char *value, size_t *out_len, const char **why)
 {
 	*why = NULL;
@@ -1066,7 +1075,7 @@ adopt_yaml_set_local(struct arena *a, const char *text, size_t len, const struct
 	}
 	const char *scalar = yaml_scalar(a, value);
 	for (size_t i = 0; i < role->count; i++) {
-		if (strcmp(role->keys[i], "local") != 0)
+		if (strcmp(role->keys[i], key) != 0)
 			continue;
 		struct diag_pos kp = role->key_pos[i];
 		size_t ls = line_start(text, len, kp.line);
@@ -1081,7 +1090,7 @@ adopt_yaml_set_local(struct arena *a, const char *text, size_t len, const struct
 		if (text[k] != '\'' && text[k] != '"')
 			ke = k + strcspn(text + k, ":\n");
 		if (ke == (size_t)-1 || ke >= eol || (text[ke] != ':' && (ke = ke + strcspn(text + ke, ":\n")) >= eol)) {
-			*why = "the 'local' key is not followed by ':' on its line";
+			*why = "the key is not followed by ':' on its line";
 			return NULL;
 		}
 		size_t vs = ke + 1;
@@ -1089,13 +1098,13 @@ adopt_yaml_set_local(struct arena *a, const char *text, size_t len, const struct
 			vs++;
 		size_t ve = value_end(text, vs, eol);
 		if (ve == (size_t)-1 || (vs == eol && continues(text, len, eol, kp.col))) {
-			*why = "the 'local' value spans lines or is not a plain or quoted scalar";
+			*why = "the value spans lines or is not a plain or quoted scalar";
 			return NULL;
 		}
 		const char *ins = arena_printf(a, " %s%s", scalar, ve < eol && text[ve] != ' ' ? " " : "");
 		return splice(a, text, len, ke + 1, ve, ins, out_len);
 	}
-	/* No local key yet: a new line after repo's, or before the first key, at the keys' indentation. */
+	/* No such key yet: a new line after repo's, or before the first key, at the keys' indentation. */
 	size_t at_key = 0;
 	bool after = false;
 	for (size_t i = 0; i < role->count; i++)
@@ -1123,7 +1132,7 @@ adopt_yaml_set_local(struct arena *a, const char *text, size_t len, const struct
 			after = false;
 	}
 	const char *indent = arena_strndup(a, text + ls, kp.col - 1);
-	const char *line = arena_printf(a, "%slocal: %s\n", indent, scalar);
+	const char *line = arena_printf(a, "%s%s: %s\n", indent, key, scalar);
 	if (!after)
 		return splice(a, text, len, ls, ls, line, out_len);
 	if (eol < len)

@@ -80,12 +80,13 @@ struct lock adopt_lock_merge(struct arena *a, const struct lock *l, const struct
 
 /*
  * Edit the YAML text so that the role whose mapping is role (a block mapping in text) has
- * `local: value`: replace the existing value, or insert a line after the role's `repo:` line
- * (before its first key otherwise) at the keys' indentation. Everything else is kept byte for
- * byte. Returns the new text (arena), or NULL with *why set when the layout is not one it can
- * edit safely (a flow mapping, a multi-line value).
+ * `key: value` (value a string, quoted when YAML needs it): replace the existing value, or
+ * insert a line after the role's `repo:` line (before its first key otherwise) at the keys'
+ * indentation. Everything else is kept byte for byte, comments included. Returns the new
+ * text (arena), or NULL with *why set when the layout is not one it can edit safely (a flow
+ * mapping, a multi-line value).
  */
-char *adopt_yaml_set_local(struct arena *a, const char *text, size_t len, const struct ynode *role,
+char *adopt_yaml_set(struct arena *a, const char *text, size_t len, const struct ynode *role, const char *key,
     const char *value, size_t *out_len, const char **why);
 
 /* Write len bytes to path atomically (temp file in the same directory, fsync, rename); -1 with errno. */

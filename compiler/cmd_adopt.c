@@ -16,6 +16,9 @@
 #include "arena.h"
 #include "commands.h"
 #include "diag.h"
+#include "frontend.h"
+#include "lock.h"
+#include "yamldoc.h"
 #include "quantplan.h"
 
 static const char adopt_usage[] =
@@ -38,6 +41,16 @@ struct adopt_catalog_opts {
 
 static int adopt_catalog_run(struct arena *a, struct diag_sink *diag, const struct adopt_catalog_opts *co,
     struct adopt_expect *want, void (*summary)(const char *, const struct adopt_result *));
+
+static const char *
+upper_name(struct arena *a, const char *s)
+{
+	char *u = arena_strdup(a, s);
+	for (char *p = u; *p; p++)
+		if (*p >= 'a' && *p <= 'z')
+			*p = (char)(*p - 'a' + 'A');
+	return u;
+}
 
 static int
 adopt_bad(const char *fmt, const char *arg)
@@ -180,15 +193,192 @@ cmd_adopt(int argc, char **argv)
 	return rc;
 }
 
+/* The lock beside the catalog unless --lock named one. */
+static const char *
+lock_path_for(struct arena *a, const struct adopt_catalog_opts *co)
+{
+	if (co->lock)
+		return co->lock;
+	const char *slash = strrchr(co->catalog, '/');
+	if (!slash)
+		return "models.lock";
+	return arena_printf(a, "%.*s/models.lock", (int)(slash - co->catalog), co->catalog);
+}
+
+/* The role's mapping in a YAML text, for editing; NULL when the text does not parse. */
+static const struct ynode *
+role_node(struct arena *a, struct diag_sink *diag, const char *path, const char *text, size_t len,
+    const char *role)
+{
+	struct ynode *root;
+	if (yamldoc_parse(a, diag, path, text, len, &root) != 0)
+		return NULL;
+	return yamldoc_get(yamldoc_get(root, "roles"), role);
+}
+
+/* The catalog's quantization word for a checkpoint format. */
+static const char *
+format_word(const struct adopt_result *r)
+{
+	return r->format == ADOPT_AWQ_GEMM ? "awq" : r->format == ADOPT_GPTQ ? "gptq" : "compressed-tensors";
+}
+
+static char *
+read_text(struct arena *a, const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	size_t cap = 4096, n = 0;
+	char *buf = malloc(cap);
+	for (;;) {
+		if (!buf)
+			break;
+		if (n == cap) {
+			char *nb = realloc(buf, cap * 2);
+			if (!nb) {
+				free(buf);
+				buf = NULL;
+				break;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		size_t k = fread(buf + n, 1, cap - n, f);
+		n += k;
+		if (k == 0)
+			break;
+	}
+	int err = ferror(f);
+	fclose(f);
+	if (!buf || err) {
+		free(buf);
+		errno = err ? EIO : ENOMEM;
+		return NULL;
+	}
+	char *out = arena_strndup(a, buf, n);
+	free(buf);
+	*len = n;
+	return out;
+}
+
 static int
 adopt_catalog_run(struct arena *a, struct diag_sink *diag, const struct adopt_catalog_opts *co,
     struct adopt_expect *want, void (*summary)(const char *, const struct adopt_result *))
 {
-	(void)a;
-	(void)diag;
-	(void)co;
-	(void)want;
-	(void)summary;
-	fputs("modelc: adopt: the catalog front end is not built yet; use --check\n", stderr);
-	return 3;
+	struct catalog cat;
+	int rc = frontend_load(a, diag, co->catalog, NULL, &cat);
+	if (rc != FRONTEND_OK)
+		return rc;
+	const struct catalog_role *role = catalog_role(&cat, co->role);
+	if (!role) {
+		diag_error(diag, diag_file(co->catalog), "no role '%s' in the catalog", co->role);
+		return 1;
+	}
+
+	/* The lock: its entry for the role's repo says which model the directory must be. */
+	const char *lock_path = lock_path_for(a, co);
+	struct lock lock = {0};
+	lock.path = lock_path;
+	if (access(lock_path, F_OK) == 0) {
+		if (lock_read(a, diag, lock_path, &lock) != 0)
+			return 1;
+	} else if (errno != ENOENT) {
+		fprintf(stderr, "modelc: %s: %s\n", lock_path, strerror(errno));
+		return 3;
+	}
+	if (role->repo) {
+		const char *key = arena_printf(a, "%s@%s", role->repo, role->revision ? role->revision : "main");
+		const struct lock_model *m = lock_find(&lock, key);
+		if (m && m->has_config) {
+			want->arch = &m->arch;
+			want->arch_source = key;
+		}
+	}
+
+	struct adopt_result r;
+	if (adopt_check(a, diag, co->dir, want, &r) != 0) {
+		fprintf(stderr, "modelc: %u error%s; '%s' is not adoptable for role '%s'\n", diag->errors,
+		    diag->errors == 1 ? "" : "s", co->dir, co->role);
+		return 1;
+	}
+	summary(co->dir, &r);
+
+	/* models.yaml: local: DIR and quantization: the format, edited in the text. */
+	size_t len;
+	char *text = read_text(a, co->catalog, &len);
+	if (!text) {
+		fprintf(stderr, "modelc: %s: %s\n", co->catalog, strerror(errno));
+		return 3;
+	}
+	const char *edits[2][2] = {{"local", co->dir}, {"quantization", format_word(&r)}};
+	for (size_t i = 0; i < 2; i++) {
+		const struct ynode *node = role_node(a, diag, co->catalog, text, len, co->role);
+		const struct ynode *cur = node ? yamldoc_get(node, edits[i][0]) : NULL;
+		if (cur && cur->kind == YNODE_STRING && strcmp(cur->text, edits[i][1]) == 0)
+			continue;
+		const char *why = NULL;
+		size_t nlen;
+		char *next = node ? adopt_yaml_set(a, text, len, node, edits[i][0], edits[i][1], &nlen, &why) : NULL;
+		if (!next) {
+			diag_error(diag, role->node->pos, "roles.%s: cannot set '%s' automatically (%s); write '%s: %s' "
+			    "under the role yourself", co->role, edits[i][0], why ? why : "the catalog changed while reading it",
+			    edits[i][0], edits[i][1]);
+			return 1;
+		}
+		printf("%s: roles.%s.%s: %s%s\n", co->catalog, co->role, edits[i][0], edits[i][1],
+		    cur ? arena_printf(a, " (was '%s')", cur->text ? cur->text : "") : " (added)");
+		text = next;
+		len = nlen;
+	}
+
+	/* models.lock: the facts of the directory under "local:DIR". */
+	if (!co->no_hash) {
+		size_t bad = 0;
+		if (adopt_hash_files(co->dir, &r, &bad) != 0) {
+			fprintf(stderr, "modelc: %s/%s: %s\n", co->dir, r.files[bad].name, strerror(errno));
+			return 3;
+		}
+	}
+	struct lock_model entry;
+	adopt_lock_model(a, co->dir, &r, &entry);
+	struct lock merged = adopt_lock_merge(a, &lock, &entry);
+	printf("%s: %s (%zu files%s)\n", lock_path, entry.key, entry.nfiles, co->no_hash ? "" : ", sha256");
+	if (co->dry_run) {
+		puts("dry run: nothing written");
+		return 0;
+	}
+
+	/* Check the edited catalog before it replaces the user's: it must load and name DIR. */
+	const char *tmp = arena_printf(a, "%s.adopt.tmp", co->catalog);
+	struct stat st;
+	unsigned mode = stat(co->catalog, &st) == 0 ? (unsigned)(st.st_mode & 07777) : 0644;
+	if (adopt_write_atomic(tmp, text, len, mode) != 0) {
+		fprintf(stderr, "modelc: %s: %s\n", tmp, strerror(errno));
+		return 3;
+	}
+	struct catalog check;
+	const struct catalog_role *cr = NULL;
+	if (frontend_load(a, diag, tmp, NULL, &check) == FRONTEND_OK)
+		cr = catalog_role(&check, co->role);
+	if (!cr || !cr->local || strcmp(cr->local, co->dir) != 0) {
+		unlink(tmp);
+		fprintf(stderr, "modelc: the edited %s did not load back with roles.%s.local; nothing written\n",
+		    co->catalog, co->role);
+		return 3;
+	}
+	if (lock_write(&merged, lock_path) != 0) {
+		int e = errno;
+		unlink(tmp);
+		fprintf(stderr, "modelc: %s: %s\n", lock_path, strerror(e));
+		return 3;
+	}
+	if (rename(tmp, co->catalog) != 0) {
+		int e = errno;
+		unlink(tmp);
+		fprintf(stderr, "modelc: %s: %s\n", co->catalog, strerror(e));
+		return 3;
+	}
+	printf("next: make config (emits %s_MODEL_LOCAL), then switch %s\n", upper_name(a, co->role), co->role);
+	return 0;
 }
