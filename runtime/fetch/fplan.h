@@ -1,0 +1,26 @@
+#ifndef MODELC_FPLAN_H
+#define MODELC_FPLAN_H
+
+/*
+ * What `fetch [all|ROLE...]` does: read the roles' manifests, skip what the cache already
+ * holds verified, check the free space, download the rest in parallel, write refs/, report.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "fprogress.h"
+
+struct fplan_opts {
+	unsigned jobs;
+	bool verify;                    /* rehash everything instead of trusting stamps */
+	bool trust_hub;                 /* take the Hub's hash for files the manifest does not pin */
+	const char *manifests;          /* directory of <role>.json */
+	const char *cache;              /* cache root override, or NULL */
+	enum fprogress_mode mode;
+};
+
+/* Fetch roles (NULL/0: every manifest); returns the exit code (0, 1 or 3). */
+int fplan_fetch(const struct fplan_opts *o, char **roles, size_t nroles);
+
+#endif

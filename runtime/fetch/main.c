@@ -1,0 +1,164 @@
+/* fetch: download what generated/manifests list into the Hugging Face cache, verified. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fplan.h"
+#include "fprune.h"
+
+enum { FETCH_MAX_JOBS = 64, FETCH_DEFAULT_JOBS = 4 };
+
+static const char usage_fetch[] =
+    "usage: fetch [all|ROLE...] [--jobs N] [--verify] [--trust-hub] [--json] [--manifests DIR] [--cache DIR]\n"
+    "       fetch prune [--yes] [--json] [--manifests DIR] [--cache DIR] [--active FILE]\n";
+
+static const char help_text[] =
+    "Download each role's files, pinned in generated/manifests/<role>.json, into the Hugging Face\n"
+    "cache (HF_HUB_CACHE, else HF_HOME/hub), verifying size and hash before any file becomes visible.\n"
+    "\n"
+    "  all | ROLE...      roles to fetch (default: all)\n"
+    "  --jobs N           parallel transfers (default 4, at most 64)\n"
+    "  --verify           rehash every file already present instead of trusting its stamp\n"
+    "  --trust-hub        accept the Hub's hash for files the manifest does not pin\n"
+    "  --json             one JSON object per event on stdout\n"
+    "  --manifests DIR    where the manifests are (default generated/manifests)\n"
+    "  --cache DIR        the hub cache root (default as huggingface_hub: HF_HUB_CACHE, HF_HOME/hub)\n"
+    "  prune [--yes]      list, then with --yes remove, what no role uses (never the active model)\n"
+    "\n"
+    "Exit status: 0 done, 1 rejected (hash mismatch, gated, not found, no space), 2 usage, 3 failure.\n"
+    "See fetch(1).\n";
+
+static int
+usage(void)
+{
+	fputs(usage_fetch, stderr);
+	return 2;
+}
+
+/* Options shared by both commands; returns the index consumed up to, or -1 on a usage error. */
+static int
+common_opt(int argc, char **argv, int i, const char **manifests, const char **cache, int *json)
+{
+	if (!strcmp(argv[i], "--json")) {
+		*json = 1;
+		return i;
+	}
+	if (!strcmp(argv[i], "--manifests") || !strcmp(argv[i], "--cache")) {
+		if (i + 1 >= argc || !argv[i + 1][0]) {
+			fprintf(stderr, "fetch: %s needs a directory\n", argv[i]);
+			return -1;
+		}
+		*(!strcmp(argv[i], "--cache") ? cache : manifests) = argv[i + 1];
+		return i + 1;
+	}
+	return -2;
+}
+
+static enum fprogress_mode
+mode_for(int json)
+{
+	if (json)
+		return FPROGRESS_JSON;
+	return isatty(STDERR_FILENO) && !getenv("NO_PROGRESS") ? FPROGRESS_TTY : FPROGRESS_LINES;
+}
+
+static int
+cmd_prune(int argc, char **argv)
+{
+	struct fprune_opts o = {.manifests = "generated/manifests"};
+	int json = 0;
+	for (int i = 1; i < argc; i++) {
+		int r = common_opt(argc, argv, i, &o.manifests, &o.cache, &json);
+		if (r >= 0) {
+			i = r;
+			continue;
+		}
+		if (r == -1)
+			return usage();
+		if (!strcmp(argv[i], "--yes"))
+			o.yes = 1;
+		else if (!strcmp(argv[i], "--active") && i + 1 < argc)
+			o.active_file = argv[++i];
+		else {
+			fprintf(stderr, "fetch: prune: unknown option '%s'\n", argv[i]);
+			return usage();
+		}
+	}
+	o.mode = mode_for(json);
+	return fprune_run(&o);
+}
+
+static int
+cmd_fetch(int argc, char **argv)
+{
+	struct fplan_opts o = {.jobs = FETCH_DEFAULT_JOBS, .manifests = "generated/manifests"};
+	int json = 0, all = 0;
+	char **roles = calloc((size_t)argc + 1, sizeof *roles);
+	size_t n = 0;
+	if (!roles)
+		return 3;
+	for (int i = 1; i < argc; i++) {
+		int r = common_opt(argc, argv, i, &o.manifests, &o.cache, &json);
+		if (r >= 0) {
+			i = r;
+			continue;
+		}
+		if (r == -1)
+			goto bad;
+		if (!strcmp(argv[i], "--verify"))
+			o.verify = 1;
+		else if (!strcmp(argv[i], "--trust-hub"))
+			o.trust_hub = 1;
+		else if (!strcmp(argv[i], "--jobs") || !strncmp(argv[i], "--jobs=", 7)) {
+			const char *v = argv[i][6] == '=' ? argv[i] + 7 : (i + 1 < argc ? argv[++i] : "");
+			char *end;
+			long j = strtol(v, &end, 10);
+			if (!*v || *end || j < 1 || j > FETCH_MAX_JOBS) {
+				fprintf(stderr, "fetch: --jobs '%s' is not a number from 1 to %d\n", v, FETCH_MAX_JOBS);
+				goto bad;
+			}
+			o.jobs = (unsigned)j;
+		} else if (argv[i][0] == '-') {
+			fprintf(stderr, "fetch: unknown option '%s'\n", argv[i]);
+			goto bad;
+		} else if (!strcmp(argv[i], "all"))
+			all = 1;
+		else
+			roles[n++] = argv[i];
+	}
+	if (all && n) {
+		fputs("fetch: 'all' and role names exclude each other\n", stderr);
+		goto bad;
+	}
+	o.mode = mode_for(json);
+	int rc = fplan_fetch(&o, n ? roles : NULL, n);
+	free(roles);
+	return rc;
+bad:
+	free(roles);
+	return usage();
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		fputs(usage_fetch, stdout);
+		fputs("\n", stdout);
+		fputs(help_text, stdout);
+		return 0;
+	}
+	if (argc > 1 && !strcmp(argv[1], "--version")) {
+		printf("fetch %s\n", MODELC_VERSION);
+		return 0;
+	}
+	static const struct {
+		const char *name;
+		int (*run)(int, char **);
+	} commands[] = {{"prune", cmd_prune}};
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		if (argc > 1 && !strcmp(argv[1], commands[i].name))
+			return commands[i].run(argc - 1, argv + 1);
+	return cmd_fetch(argc, argv);
+}

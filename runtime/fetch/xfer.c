@@ -1,0 +1,556 @@
+#define _DEFAULT_SOURCE
+#include "xfer.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "digest.h"
+
+enum { MSG_MAX = 3 * HUB_URL_MAX };
+
+enum job_phase { PH_WAIT, PH_ACTIVE, PH_DONE };
+
+struct xfer_state {
+	enum job_phase phase;
+	double next_try;
+	unsigned attempt;               /* tries without progress */
+	unsigned hops;
+	bool waited_lock;
+	int lockfd, fd;
+	char tmp[HFCACHE_PATH_MAX], blob[HFCACHE_PATH_MAX];
+	uint64_t offset;
+	struct digest dg;
+	bool dg_live;
+	CURL *easy;
+	struct curl_slist *hdrs;
+	struct hub_hdrs hd;
+	char url[HUB_URL_MAX];          /* the resolve URL, where every attempt starts */
+	char cur[HUB_URL_MAX];          /* this hop */
+	char cerr[CURL_ERROR_SIZE];
+	bool body_checked, hop_data, overflow, bad_total;
+	int wr_errno;
+	uint64_t got;                   /* bytes in this attempt */
+	double t0;
+	struct xfer *x;
+	struct xfer_job *job;
+};
+
+static void
+job_fail(struct xfer *x, struct xfer_job *j, int result, const char *msg)
+{
+	j->result = result;
+	j->st->phase = PH_DONE;
+	fprogress_event(x->prog, "error", j->role, j->path, 0, "%s", msg);
+}
+
+int
+xfer_verify_file(const struct xfer_job *j, const char *file, char *err, size_t errlen)
+{
+	char s256[DIGEST_SHA256_HEX + 1], s1[DIGEST_SHA1_HEX + 1];
+	if (digest_file(file, j->blob_id != NULL, j->size, s256, s1, err, errlen))
+		return 3;
+	if (j->sha256 && !digest_equal(s256, j->sha256, DIGEST_SHA256_HEX)) {
+		snprintf(err, errlen, "sha256 mismatch: expected %s, got %s", j->sha256, s256);
+		return 1;
+	}
+	if (j->blob_id && !digest_equal(s1, j->blob_id, DIGEST_SHA1_HEX)) {
+		snprintf(err, errlen, "git blob id mismatch: expected %s, got %s", j->blob_id, s1);
+		return 1;
+	}
+	return 0;
+}
+
+static size_t
+on_data(char *p, size_t size, size_t n, void *ud)
+{
+	struct xfer_state *s = ud;
+	struct xfer_job *j = s->job;
+	size_t len = size * n;
+	if (!s->body_checked) {
+		s->body_checked = true;
+		long status = 0;
+		curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
+		s->hop_data = status >= 200 && status < 300;
+		if (s->hop_data && status == 206) {
+			if (!s->hd.has_content_range || s->hd.range_start != s->offset) {
+				/* Not the part asked for: start over rather than splice. */
+				s->offset = (uint64_t)-1;
+				return 0;
+			}
+			if (s->hd.range_total != j->size) {
+				s->bad_total = true;
+				s->hd.content_length = s->hd.range_total;
+				return 0;
+			}
+		} else if (s->hop_data && s->offset > 0) {
+			fprogress_event(s->x->prog, "restart", j->role, j->path, s->offset,
+			    "the server ignored Range; starting again from byte 0");
+			if (ftruncate(s->fd, 0)) {
+				s->wr_errno = errno;
+				return 0;
+			}
+			digest_free(&s->dg);
+			if (digest_init(&s->dg, j->blob_id != NULL, j->size)) {
+				s->wr_errno = ENOMEM;
+				return 0;
+			}
+			s->offset = 0;
+		}
+	}
+	if (!s->hop_data)
+		return len;  /* a redirect's or an error's body */
+	if (s->offset + len > j->size) {
+		s->overflow = true;
+		return 0;
+	}
+	for (size_t w = 0; w < len;) {
+		ssize_t r = pwrite(s->fd, p + w, len - w, (off_t)(s->offset + w));
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			s->wr_errno = errno;
+			return 0;
+		}
+		w += (size_t)r;
+	}
+	digest_update(&s->dg, p, len);
+	s->offset += len;
+	s->got += len;
+	j->received += len;
+	fprogress_bytes(s->x->prog, len);
+	return len;
+}
+
+/* Set up the easy handle for one hop to s->cur; 0 or -1. */
+static int
+hop_setup(struct xfer_state *s)
+{
+	struct xfer *x = s->x;
+	hub_headers_free(s->hdrs);
+	s->hdrs = hub_headers(x->hub, s->cur, s->offset, UINT64_MAX);
+	if (!s->hdrs)
+		return -1;
+	if (!s->easy && !(s->easy = curl_easy_init()))
+		return -1;
+	CURL *c = s->easy;
+	curl_easy_reset(c);
+	hub_hdrs_reset(&s->hd);
+	s->body_checked = s->hop_data = false;
+	s->cerr[0] = '\0';
+	curl_easy_setopt(c, CURLOPT_URL, s->cur);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, s->hdrs);
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, hub_header_cb);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, &s->hd);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, s);
+	curl_easy_setopt(c, CURLOPT_PRIVATE, s);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, s->cerr);
+	curl_easy_setopt(c, CURLOPT_BUFFERSIZE, (long)XFER_BUFFER);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, x->hub->connect_timeout_s);
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, x->hub->low_speed_time_s);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	return 0;
+}
+
+/* Hash the partial file, open it for resuming; 0, or -1 with errno. */
+static int
+open_partial(struct xfer_state *s)
+{
+	struct xfer_job *j = s->job;
+	s->fd = open(s->tmp, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+	if (s->fd < 0)
+		return -1;
+	struct stat st;
+	if (fstat(s->fd, &st))
+		return -1;
+	s->offset = (uint64_t)st.st_size;
+	if (s->offset > j->size) {
+		if (ftruncate(s->fd, 0))
+			return -1;
+		s->offset = 0;
+	}
+	if (digest_init(&s->dg, j->blob_id != NULL, j->size)) {
+		errno = ENOMEM;
+		return -1;
+	}
+	s->dg_live = true;
+	if (s->offset && digest_fd_prefix(&s->dg, s->fd, s->offset)) {
+		/* Unreadable partial: drop it. */
+		digest_free(&s->dg);
+		if (ftruncate(s->fd, 0) || digest_init(&s->dg, j->blob_id != NULL, j->size))
+			return -1;
+		s->offset = 0;
+	}
+	return 0;
+}
+
+static void
+release(struct xfer_state *s)
+{
+	if (s->fd >= 0)
+		close(s->fd);
+	s->fd = -1;
+	if (s->dg_live)
+		digest_free(&s->dg);
+	s->dg_live = false;
+	hfcache_unlock(s->lockfd);
+	s->lockfd = -1;
+	hub_headers_free(s->hdrs);
+	s->hdrs = NULL;
+	if (s->easy)
+		curl_easy_cleanup(s->easy);
+	s->easy = NULL;
+}
+
+/* The bytes are all there: check them, then make them visible. */
+static void
+finish(struct xfer *x, struct xfer_job *j)
+{
+	struct xfer_state *s = j->st;
+	char s256[DIGEST_SHA256_HEX + 1], s1[DIGEST_SHA1_HEX + 1], msg[MSG_MAX], err[MSG_MAX];
+	digest_final(&s->dg, s256, s1);
+	const char *want = j->sha256 ? j->sha256 : j->blob_id;
+	const char *got = j->sha256 ? s256 : s1;
+	size_t hl = j->sha256 ? DIGEST_SHA256_HEX : DIGEST_SHA1_HEX;
+	if (!digest_equal(want, got, hl)) {
+		unlink(s->tmp);
+		snprintf(msg, sizeof msg, "%s mismatch: expected %s, got %s; the download was deleted",
+		    j->sha256 ? "sha256" : "git blob id", want, got);
+		job_fail(x, j, 1, msg);
+		return;
+	}
+	/* git-tracked files may carry both; the blob id must match too. */
+	if (j->sha256 && j->blob_id && !digest_equal(j->blob_id, s1, DIGEST_SHA1_HEX)) {
+		unlink(s->tmp);
+		snprintf(msg, sizeof msg, "git blob id mismatch: expected %s, got %s; the download was deleted",
+		    j->blob_id, s1);
+		job_fail(x, j, 1, msg);
+		return;
+	}
+	mode_t um = umask(0);
+	umask(um);
+	if (fsync(s->fd) || fchmod(s->fd, 0666 & ~um) || close(s->fd)) {
+		s->fd = -1;
+		snprintf(msg, sizeof msg, "%s: %s", s->tmp, strerror(errno));
+		job_fail(x, j, 3, msg);
+		return;
+	}
+	s->fd = -1;
+	if (rename(s->tmp, s->blob)) {
+		snprintf(msg, sizeof msg, "%s: %s", s->blob, strerror(errno));
+		job_fail(x, j, 3, msg);
+		return;
+	}
+	char dir[HFCACHE_PATH_MAX];
+	snprintf(dir, sizeof dir, "%s", s->blob);
+	*strrchr(dir, '/') = '\0';
+	hfcache_fsync_dir(dir);
+	if (hfcache_stamp_write(x->cache, j->folder, j->etag, s->blob, want, err, sizeof err) ||
+	    hfcache_link(x->cache, j->folder, j->commit, j->path, j->etag, !x->cache->symlinks, err, sizeof err)) {
+		job_fail(x, j, 3, err);
+		return;
+	}
+	if (!x->cache->symlinks) {
+		/* The blob moved into snapshots/: stamp that file instead. */
+		char ptr[HFCACHE_PATH_MAX];
+		hfcache_path(x->cache, ptr, sizeof ptr, j->folder, "snapshots/%s/%s", j->commit, j->path);
+		hfcache_stamp_write(x->cache, j->folder, j->etag, ptr, want, err, sizeof err);
+	}
+	j->result = 0;
+	j->downloaded = true;
+	j->seconds = fprogress_now() - s->t0;
+	s->phase = PH_DONE;
+	x->prog->files_done++;
+	char sz[32];
+	double rate = j->seconds > 0 ? (double)j->received / j->seconds / 1e6 : 0;
+	fprogress_event(x->prog, "done", j->role, j->path, j->received, "verified %s (%s %s), %.1f MB/s",
+	    fprogress_size(j->size, sz, sizeof sz), j->sha256 ? "sha256" : "git blob id", want, rate);
+}
+
+/* Lock, look for the blob, open the partial file and start the first hop. */
+static int
+start(struct xfer *x, CURLM *multi, struct xfer_job *j)
+{
+	struct xfer_state *s = j->st;
+	char err[MSG_MAX];
+	int r = hfcache_lock(x->cache, j->folder, j->etag, false, &s->lockfd, err, sizeof err);
+	if (r < 0) {
+		job_fail(x, j, 3, err);
+		return 0;
+	}
+	if (r == 1) {
+		if (!s->waited_lock)
+			fprogress_event(x->prog, "wait", j->role, j->path, 0,
+			    "another process is downloading this blob; waiting for its lock");
+		s->waited_lock = true;
+		s->next_try = fprogress_now() + 0.5;
+		return 0;
+	}
+	hfcache_path(x->cache, s->blob, sizeof s->blob, j->folder, "blobs/%s", j->etag);
+	hfcache_path(x->cache, s->tmp, sizeof s->tmp, j->folder, "blobs/%s.incomplete", j->etag);
+	struct stat st;
+	if (stat(s->blob, &st) == 0) {
+		/* Someone else finished it while we waited: verify it, then link. */
+		int v = xfer_verify_file(j, s->blob, err, sizeof err);
+		if (v == 0) {
+			const char *want = j->sha256 ? j->sha256 : j->blob_id;
+			if (hfcache_stamp_write(x->cache, j->folder, j->etag, s->blob, want, err, sizeof err) ||
+			    hfcache_link(x->cache, j->folder, j->commit, j->path, j->etag, false, err, sizeof err)) {
+				job_fail(x, j, 3, err);
+				return 0;
+			}
+			j->result = 0;
+			s->phase = PH_DONE;
+			x->prog->files_done++;
+			fprogress_event(x->prog, "skip", j->role, j->path, 0, "already in the cache; verified");
+			return 0;
+		}
+		fprogress_event(x->prog, "corrupt", j->role, j->path, 0, "%s: %s; removing it", s->blob, err);
+		unlink(s->blob);
+	}
+	if (hfcache_mkparents(s->tmp) || open_partial(s)) {
+		snprintf(err, sizeof err, "%s: %s", s->tmp, strerror(errno));
+		job_fail(x, j, 3, err);
+		return 0;
+	}
+	s->t0 = fprogress_now();
+	x->prog->current = j->path;
+	if (s->offset == j->size) {
+		finish(x, j);
+		return 0;
+	}
+	char sz[32], at[32];
+	if (s->offset)
+		fprogress_event(x->prog, "resume", j->role, j->path, s->offset, "resuming at %s of %s",
+		    fprogress_size(s->offset, at, sizeof at), fprogress_size(j->size, sz, sizeof sz));
+	else
+		fprogress_event(x->prog, "start", j->role, j->path, j->size, "downloading %s",
+		    fprogress_size(j->size, sz, sizeof sz));
+	snprintf(s->cur, sizeof s->cur, "%s", s->url);
+	s->hops = 0;
+	s->got = 0;
+	if (hop_setup(s) || curl_multi_add_handle(multi, s->easy) != CURLM_OK) {
+		job_fail(x, j, 3, "cannot set up the transfer (out of memory?)");
+		return 0;
+	}
+	s->phase = PH_ACTIVE;
+	return 1;
+}
+
+/* Schedule another attempt from the resolve URL, or give up. */
+static void
+retry(struct xfer *x, struct xfer_job *j, long retry_after, const char *why)
+{
+	struct xfer_state *s = j->st;
+	if (s->got)
+		s->attempt = 0;  /* progress was made: only tries without progress count */
+	s->attempt++;
+	if (s->attempt >= x->hub->max_tries) {
+		char msg[MSG_MAX + 256];
+		snprintf(msg, sizeof msg, "%s; gave up after %u tries without progress (the partial file is "
+		    "kept; run fetch again to resume)", why, s->attempt);
+		job_fail(x, j, 3, msg);
+		return;
+	}
+	unsigned ms = hub_retry_delay_ms(x->hub, s->attempt, retry_after);
+	fprogress_event(x->prog, "retry", j->role, j->path, s->offset, "%s; retry %u in %.1f s", why,
+	    s->attempt, ms / 1000.0);
+	s->next_try = fprogress_now() + ms / 1000.0;
+	snprintf(s->cur, sizeof s->cur, "%s", s->url);
+	s->hops = 0;
+	s->got = 0;
+	s->phase = PH_WAIT;  /* keeps its lock and partial file */
+}
+
+static void
+restart_hop(struct xfer *x, CURLM *multi, struct xfer_job *j)
+{
+	struct xfer_state *s = j->st;
+	if (hop_setup(s) || curl_multi_add_handle(multi, s->easy) != CURLM_OK)
+		job_fail(x, j, 3, "cannot set up the transfer (out of memory?)");
+	else
+		s->phase = PH_ACTIVE;
+}
+
+static void
+completed(struct xfer *x, CURLM *multi, struct xfer_job *j, CURLcode cc)
+{
+	struct xfer_state *s = j->st;
+	char msg[MSG_MAX];
+	long status = 0;
+	curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
+	curl_multi_remove_handle(multi, s->easy);
+	if (s->wr_errno) {
+		snprintf(msg, sizeof msg, "%s: %s (the partial file is kept; free some space and run fetch "
+		    "again to resume)", s->tmp, strerror(s->wr_errno));
+		job_fail(x, j, 3, msg);
+		return;
+	}
+	if (s->overflow) {
+		unlink(s->tmp);
+		snprintf(msg, sizeof msg, "%s sent more than the %llu bytes the manifest pins; the download was "
+		    "deleted", s->cur, (unsigned long long)j->size);
+		job_fail(x, j, 1, msg);
+		return;
+	}
+	if (s->bad_total) {
+		snprintf(msg, sizeof msg, "%s: the server says the file has %llu bytes, the manifest pins %llu",
+		    s->cur, (unsigned long long)s->hd.content_length, (unsigned long long)j->size);
+		job_fail(x, j, 1, msg);
+		return;
+	}
+	if (s->offset == (uint64_t)-1) {
+		/* A 206 for the wrong range: drop the partial file and try again. */
+		if (ftruncate(s->fd, 0) == 0) {
+			digest_free(&s->dg);
+			if (digest_init(&s->dg, j->blob_id != NULL, j->size) == 0) {
+				s->offset = 0;
+				retry(x, j, -1, "the server answered a different range than asked");
+				return;
+			}
+		}
+		job_fail(x, j, 3, "cannot reset the partial file");
+		return;
+	}
+	if (cc != CURLE_OK) {
+		snprintf(msg, sizeof msg, "%s: %s", s->cur, s->cerr[0] ? s->cerr : curl_easy_strerror(cc));
+		if (hub_retryable(0, cc))
+			retry(x, j, -1, msg);
+		else
+			job_fail(x, j, 3, msg);
+		return;
+	}
+	if (status >= 300 && status < 400) {
+		char *next = NULL;
+		curl_easy_getinfo(s->easy, CURLINFO_REDIRECT_URL, &next);
+		if (s->hops == 0 && s->hd.commit[0] && strcmp(s->hd.commit, j->commit)) {
+			snprintf(msg, sizeof msg, "the Hub answered commit %s for %s, the manifest pins %s",
+			    s->hd.commit, s->cur, j->commit);
+			job_fail(x, j, 1, msg);
+			return;
+		}
+		if (!next) {
+			snprintf(msg, sizeof msg, "%s: HTTP %ld without a Location header", s->cur, status);
+			job_fail(x, j, 3, msg);
+			return;
+		}
+		if (++s->hops > HUB_MAX_REDIRECTS) {
+			snprintf(msg, sizeof msg, "%s: more than %d redirects (a redirect loop?)", s->url,
+			    HUB_MAX_REDIRECTS);
+			job_fail(x, j, 3, msg);
+			return;
+		}
+		snprintf(s->cur, sizeof s->cur, "%s", next);
+		restart_hop(x, multi, j);  /* hub_headers adds the token only for the Hub's host */
+		return;
+	}
+	if (status >= 400) {
+		hub_error_message(x->hub, j->repo, j->commit, j->path, s->cur, &s->hd, msg, sizeof msg);
+		if (hub_retryable(status, CURLE_OK))
+			retry(x, j, s->hd.retry_after_s, msg);
+		else
+			job_fail(x, j, status == 401 || status == 403 || status == 404 ? 1 : 3, msg);
+		return;
+	}
+	if (s->offset < j->size) {
+		char a[32], b[32];
+		snprintf(msg, sizeof msg, "%s: the body ended at %s of %s", s->cur,
+		    fprogress_size(s->offset, a, sizeof a), fprogress_size(j->size, b, sizeof b));
+		retry(x, j, -1, msg);
+		return;
+	}
+	finish(x, j);
+}
+
+int
+xfer_run(struct xfer *x, struct xfer_job *jobs, size_t n)
+{
+	CURLM *multi = curl_multi_init();
+	struct xfer_state *states = calloc(n ? n : 1, sizeof *states);
+	if (!multi || !states) {
+		curl_multi_cleanup(multi);
+		free(states);
+		return 3;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct xfer_state *s = &states[i];
+		jobs[i].st = s;
+		s->x = x;
+		s->job = &jobs[i];
+		s->fd = s->lockfd = -1;
+		s->phase = PH_WAIT;
+		char *u = hub_resolve_url(x->hub, jobs[i].repo, jobs[i].commit, jobs[i].path);
+		snprintf(s->url, sizeof s->url, "%s", u ? u : "");
+		free(u);
+	}
+	unsigned max = x->max_jobs ? x->max_jobs : 1;
+	for (;;) {
+		double now = fprogress_now(), wake = now + 0.5;
+		unsigned active = 0;
+		size_t left = 0;
+		for (size_t i = 0; i < n; i++)
+			if (states[i].phase == PH_ACTIVE)
+				active++;
+		for (size_t i = 0; i < n; i++) {
+			struct xfer_state *s = &states[i];
+			if (s->phase == PH_WAIT && active < max && s->next_try <= now) {
+				if (s->fd >= 0) {
+					s->t0 = s->t0 ? s->t0 : now;
+					restart_hop(x, multi, &jobs[i]);
+				} else
+					start(x, multi, &jobs[i]);
+				if (s->phase == PH_ACTIVE)
+					active++;
+			}
+			if (s->phase == PH_DONE)
+				release(s);
+			else {
+				left++;
+				if (s->phase == PH_WAIT && s->next_try < wake)
+					wake = s->next_try;
+			}
+		}
+		if (!left)
+			break;
+		int running = 0;
+		curl_multi_perform(multi, &running);
+		CURLMsg *msg;
+		int q;
+		while ((msg = curl_multi_info_read(multi, &q))) {
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			struct xfer_state *s = NULL;
+			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&s);
+			completed(x, multi, s->job, msg->data.result);
+		}
+		now = fprogress_now();
+		int timeout = wake > now ? (int)((wake - now) * 1000) + 1 : 0;
+		if (timeout > 100)
+			timeout = 100;
+		if (running)
+			curl_multi_poll(multi, NULL, 0, timeout, NULL);
+		else if (timeout > 0) {
+			struct timespec ts = {0, (long)timeout * 1000000L};
+			nanosleep(&ts, NULL);
+		}
+		fprogress_bytes(x->prog, 0);
+	}
+	int worst = 0;
+	for (size_t i = 0; i < n; i++) {
+		release(&states[i]);
+		jobs[i].st = NULL;
+		if (jobs[i].result > worst)
+			worst = jobs[i].result;
+	}
+	free(states);
+	curl_multi_cleanup(multi);
+	return worst;
+}
