@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "suggest.h"
 
@@ -900,6 +901,32 @@ jschema_check_choice(struct jschema_ctx *c, const json_t *schema, const char *kw
 	    yamldoc_describe(c->a, node)));
 }
 
+/* yes, no, on, off, y, n: booleans in YAML 1.1, plain strings in 1.2. */
+static bool
+jschema_yaml11_bool(const struct ynode *n)
+{
+	static const char *const words[] = {"yes", "no", "on", "off", "y", "n"};
+	if (n->kind != YNODE_STRING || n->quoted)
+		return false;
+	for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+		if (strcasecmp(n->text, words[i]) == 0)
+			return true;
+	return false;
+}
+
+static bool
+jschema_allows(const json_t *type, const char *name)
+{
+	if (json_is_string(type))
+		return strcmp(json_string_value(type), name) == 0;
+	size_t i;
+	json_t *t;
+	json_array_foreach(type, i, t)
+		if (strcmp(json_string_value(t), name) == 0)
+			return true;
+	return false;
+}
+
 static void
 jschema_check(struct jschema_ctx *c, const json_t *schema, const struct ynode *node,
     const char *path, struct diag_pos anchor, struct jschema_errs *out)
@@ -921,8 +948,11 @@ jschema_check(struct jschema_ctx *c, const json_t *schema, const struct ynode *n
 		jschema_check(c, jschema_resolve(c->s->root, json_string_value(v)), node, path, anchor, out);
 	if ((v = json_object_get(schema, "type")) && !jschema_type_ok(node, v)) {
 		/* One clear complaint: the other keywords of this schema assume the right type. */
-		jschema_push(c, out, node->pos, path, arena_printf(c->a, "expected %s, found %s",
-		    jschema_types_text(c->a, v), yamldoc_describe(c->a, node)));
+		const char *hint = "";
+		if (jschema_yaml11_bool(node) && jschema_allows(v, "boolean"))
+			hint = " (YAML 1.2 reads it as a string: write true or false)";
+		jschema_push(c, out, node->pos, path, arena_printf(c->a, "expected %s, found %s%s",
+		    jschema_types_text(c->a, v), yamldoc_describe(c->a, node), hint));
 		c->depth--;
 		return;
 	}

@@ -1,0 +1,188 @@
+// Cross-check modelc's YAML reader and schema validator against npm `yaml` (YAML 1.2 core)
+// and `ajv` (draft 2020-12) over the corpus in tests/schema/{accept,reject}/ and models.yaml.
+// Usage: node tests/schema/ajv_check.js MODELC   (run from the repository root)
+// Prints one line per document and fails on any disagreement:
+//  - the schema must compile in ajv's strict mode;
+//  - accept/ documents must be valid for both, reject/ documents invalid for both;
+//  - where both parsers read a document, they must read the same data (this is where a
+//    document that libyaml accepts but npm yaml reads differently is reported);
+//  - every reject/X.yaml has X.err with modelc's exact diagnostics;
+//  - every validation keyword the schema uses is exercised by some rejected document.
+"use strict";
+const fs = require("fs");
+const path = require("path");
+const { execFileSync } = require("child_process");
+const Ajv2020 = require("ajv/dist/2020");
+const YAML = require("yaml");
+
+const modelc = process.argv[2];
+if (!modelc) {
+  console.error("usage: node tests/schema/ajv_check.js MODELC");
+  process.exit(2);
+}
+const root = process.cwd();
+const schemaDir = path.join(root, "schemas");
+const schema = JSON.parse(fs.readFileSync(path.join(schemaDir, "models.schema.json"), "utf8"));
+
+let failures = 0;
+function fail(msg) {
+  failures++;
+  console.log("FAIL " + msg);
+}
+
+// ajv's strict mode, except strictRequired, which flags the standard idiom of "required"
+// inside anyOf/oneOf branches (["repo"] or ["local"]) whose properties the parent defines.
+const ajv = new Ajv2020({ strict: true, strictRequired: false, allErrors: true });
+let validate;
+try {
+  validate = ajv.compile(schema);
+} catch (e) {
+  console.log("FAIL schema does not compile in ajv strict mode: " + e.message);
+  process.exit(1);
+}
+console.log("ok   schema compiles in ajv (draft 2020-12, strict)");
+
+// Validation keywords the schema uses (annotations excluded), to check corpus coverage.
+// "items" and the property maps only hold subschemas: their violations carry inner keywords.
+const annotations = new Set(["$schema", "$id", "$comment", "$defs", "$ref", "title",
+  "description", "default", "examples", "deprecated", "properties", "patternProperties",
+  "items"]);
+const used = new Set();
+(function walk(s) {
+  if (Array.isArray(s)) return s.forEach(walk);
+  if (!s || typeof s !== "object") return;
+  for (const [k, v] of Object.entries(s)) {
+    if (!annotations.has(k)) used.add(k);
+    if (["properties", "patternProperties", "$defs"].includes(k)) Object.values(v).forEach(walk);
+    else if (["items", "additionalProperties", "propertyNames"].includes(k)) walk(v);
+    else if (["anyOf", "oneOf", "allOf"].includes(k)) v.forEach(walk);
+  }
+})(schema);
+
+// What npm yaml reads, with modelc's restrictions: one document, no anchors, aliases, tags,
+// non-string keys or duplicate keys. Returns {ok, data, why}.
+function npmRead(text) {
+  const docs = YAML.parseAllDocuments(text, { version: "1.2", schema: "core", uniqueKeys: true,
+    strict: true });
+  const list = Array.isArray(docs) ? docs : [docs];
+  if (list.length > 1) return { ok: false, why: "more than one document" };
+  if (list.length === 0) return { ok: true, data: null };
+  const doc = list[0];
+  if (doc.errors.length) return { ok: false, why: doc.errors[0].code };
+  if (doc.directives.yaml.explicit && doc.directives.yaml.version !== "1.2")
+    return { ok: false, why: "YAML " + doc.directives.yaml.version };
+  let why = null;
+  YAML.visit(doc, {
+    Alias() { why = why || "alias"; },
+    Node(_, n) {
+      if (n.anchor) why = why || "anchor";
+      if (n.tag) why = why || "tag";
+    },
+    Pair(_, p) {
+      if (!YAML.isScalar(p.key) || typeof p.key.value !== "string") why = why || "non-string key";
+      else if (p.key.value.includes("\0")) why = why || "NUL in a key";
+    },
+  });
+  if (why !== null) return { ok: false, why };
+  try {
+    return { ok: true, data: doc.toJS() };
+  } catch (e) {
+    return { ok: false, why: e.message };
+  }
+}
+
+function normalize(v) {
+  if (typeof v === "number") {
+    if (Number.isNaN(v)) return ".nan";
+    if (v === Infinity) return ".inf";
+    if (v === -Infinity) return "-.inf";
+    return v;
+  }
+  if (Array.isArray(v)) return v.map(normalize);
+  if (v && typeof v === "object") {
+    const o = {};
+    for (const k of Object.keys(v).sort()) o[k] = normalize(v[k]);
+    return o;
+  }
+  return v;
+}
+
+function runModelc(dir, file) {
+  let out;
+  let code = 0;
+  try {
+    out = execFileSync(modelc, ["check", "--schema-only", "--json", file], {
+      cwd: dir, env: { ...process.env, MODELC_SCHEMA_DIR: schemaDir, NO_COLOR: "1" },
+      encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  } catch (e) {
+    out = e.stdout;
+    code = e.status;
+  }
+  return { code, result: JSON.parse(out) };
+}
+
+const triggered = new Set();
+function check(dir, file, expect) {
+  const name = path.relative(root, path.join(dir, file));
+  // Invalid UTF-8 must not be papered over with U+FFFD: libyaml refuses it, so must we.
+  let text = null;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(fs.readFileSync(path.join(dir, file)));
+  } catch (e) {
+    text = null;
+  }
+  const npm = text === null ? { ok: false, why: "invalid UTF-8" } : npmRead(text);
+  let ajvValid = false;
+  if (npm.ok) {
+    ajvValid = validate(npm.data);
+    if (!ajvValid) for (const e of validate.errors) triggered.add(e.keyword);
+  }
+  const npmVerdict = npm.ok && ajvValid;
+  const { code, result } = runModelc(dir, file);
+  const mVerdict = result.valid;
+  let bad = false;
+  if (code !== (mVerdict ? 0 : 1)) { fail(`${name}: modelc exit ${code} with valid=${mVerdict}`); bad = true; }
+  if (npm.ok && result.document !== null &&
+      JSON.stringify(normalize(npm.data)) !== JSON.stringify(normalize(result.document))) {
+    fail(`${name}: npm yaml and modelc read different data:\n  yaml:   ${JSON.stringify(normalize(npm.data))}\n  modelc: ${JSON.stringify(normalize(result.document))}`);
+    bad = true;
+  }
+  if (!npm.ok && result.document !== null && mVerdict) {
+    fail(`${name}: libyaml/modelc accept it, npm yaml does not (${npm.why})`);
+    bad = true;
+  }
+  if (npmVerdict !== mVerdict) {
+    fail(`${name}: ajv says ${npmVerdict ? "valid" : "invalid"}${npm.ok ? "" : " (yaml: " + npm.why + ")"}, modelc says ${mVerdict ? "valid" : "invalid"}` +
+      (result.diagnostics.length ? "\n  " + result.diagnostics.join("\n  ") : "") +
+      (npm.ok && !ajvValid ? "\n  ajv: " + ajv.errorsText(validate.errors) : ""));
+    bad = true;
+  }
+  if (mVerdict !== (expect === "accept")) {
+    fail(`${name}: expected ${expect}, modelc says ${mVerdict ? "valid" : "invalid"}\n  ` + result.diagnostics.join("\n  "));
+    bad = true;
+  }
+  if (expect === "reject") {
+    const errFile = path.join(dir, file.replace(/\.yaml$/, ".err"));
+    const got = result.diagnostics.join("\n") + "\n";
+    if (!fs.existsSync(errFile)) {
+      fail(`${name}: no ${path.basename(errFile)}; modelc said:\n${got}`);
+      bad = true;
+    } else if (fs.readFileSync(errFile, "utf8") !== got) {
+      fail(`${name}: diagnostics differ from ${path.basename(errFile)}:\n  expected: ${fs.readFileSync(errFile, "utf8").trimEnd().split("\n").join("\n            ")}\n  got:      ${got.trimEnd().split("\n").join("\n            ")}`);
+      bad = true;
+    }
+  }
+  if (!bad) console.log(`ok   ${name}: ${expect}ed by both`);
+}
+
+for (const expect of ["accept", "reject"]) {
+  const dir = path.join(root, "tests", "schema", expect);
+  for (const f of fs.readdirSync(dir).filter((f) => f.endsWith(".yaml")).sort()) check(dir, f, expect);
+}
+check(root, "models.yaml", "accept");
+
+for (const k of [...used].sort()) {
+  if (!triggered.has(k)) fail(`keyword '${k}' is used by the schema but no reject/ document violates it`);
+}
+console.log(`schema agreement: ${failures} failure${failures === 1 ? "" : "s"}`);
+process.exit(failures ? 1 : 0);
