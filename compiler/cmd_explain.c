@@ -1,13 +1,213 @@
-/* Placeholder until its owner lands the real command; replace this whole file. */
+/*
+ * modelc explain ROLE: one role's VRAM budget for people, each term with its bytes and where
+ * it came from (exact, formula, calibrated, uncalibrated), and how utilization and
+ * max_model_len were derived. --json gives the same as one object for scripts.
+ */
+#include <jansson.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "commands.h"
+#include "compile.h"
+#include "emit_common.h"
+
+static const double GIB = 1073741824.0;
+
+static void
+usage(FILE *out)
+{
+	fputs("usage: modelc explain ROLE [FILE] [--lock FILE] [--json]\n"
+	      "  ROLE        a role of the catalog\n"
+	      "  FILE        the catalog (default models.yaml)\n"
+	      "  --lock FILE the resolved facts (default models.lock next to FILE)\n"
+	      "  --json      print the breakdown as one JSON object on stdout\n", out);
+}
+
+static void
+row(FILE *out, const char *term, uint64_t bytes, const char *source)
+{
+	fprintf(out, "  %-22s %16llu B %9.2f GiB  %s\n", term, (unsigned long long)bytes,
+	    (double)bytes / GIB, source);
+}
+
+static void
+explain_text(FILE *out, const struct compile_run *run, const struct plan_role *pr)
+{
+	const struct catalog *c = &run->catalog;
+	const struct catalog_role *role = pr->role;
+	const struct budget_result *r = &pr->result;
+	const struct budget_params *p = &pr->params;
+	const struct budget_arch *a = &pr->arch;
+
+	fprintf(out, "role %s: %s", role->name, pr->lock_key ? pr->lock_key : "?");
+	if (pr->local_dir)
+		fprintf(out, " (local %s, %s)", pr->local_dir, pr->local_present ? "present" : "absent");
+	fputc('\n', out);
+	fprintf(out, "  model id %s; quantization %s%s; dtype %s; kv_cache_dtype %s\n",
+	    pr->model_id ? pr->model_id : "?", role->quantization ? role->quantization : "none",
+	    pr->weights_in_flight ? " (applied by vLLM while loading)" : "", pr->dtype ? pr->dtype : "auto",
+	    pr->kv_cache_dtype ? pr->kv_cache_dtype : "auto");
+	fprintf(out, "  GPU %s: %llu B (%.2f GiB) CUDA total%s; %.2f GiB in use by other processes\n",
+	    c->gpu_profile ? c->gpu_profile : "(explicit memory)", (unsigned long long)c->gpu_total_bytes,
+	    (double)c->gpu_total_bytes / GIB, c->gpu_total_estimated ? " (estimated, no source)" : "",
+	    (double)c->gpu_used_bytes / GIB);
+	if (!a->layers || !a->kv_heads || !a->head_dim || !r->budget_bytes) {
+		fputs("  no budget: the architecture or the weight size is unknown\n", out);
+		goto verdict;
+	}
+	fputs("\n  term                               bytes         GiB  source\n", out);
+	row(out, "weights", r->weights_bytes, emit_source_name(r->weights_source));
+	row(out, "activation peak", r->activation_bytes, emit_source_name(r->activation_source));
+	row(out, "non-torch memory", r->non_torch_bytes, emit_source_name(r->non_torch_source));
+	row(out, "CUDA graphs", r->cuda_graph_bytes,
+	    c->enforce_eager ? "none (enforce_eager)" : emit_source_name(r->cuda_graph_source));
+	row(out, "safety margin", r->safety_margin_bytes, "configured (gpu.safety_margin)");
+	row(out, "budget", r->budget_bytes, "CUDA total x utilization");
+	row(out, "KV cache", r->kv_cache_bytes, "budget minus the terms above it (vLLM's allocation)");
+	fprintf(out, "  %-22s %16llu B %13s  formula: 2 x %u layers x %u KV heads x %u head_dim x %u bytes%s\n",
+	    "KV per token", (unsigned long long)r->kv_bytes_per_token, "", a->layers, a->kv_heads, a->head_dim,
+	    p->kv_dtype_bytes ? p->kv_dtype_bytes : a->dtype_bytes,
+	    a->sliding_window ? " (sliding-window layers hold at most the window)" : "");
+	fprintf(out, "  %-22s %16llu tokens\n", "KV tokens", (unsigned long long)r->kv_tokens);
+	fputc('\n', out);
+	double asked = role->gpu_memory_utilization > 0 ? role->gpu_memory_utilization : c->gpu_memory_utilization;
+	if (r->utilization_lowered)
+		fprintf(out, "  utilization: %s asked, lowered to %s because %.2f GiB is already in use "
+		    "(vLLM refuses to start when free memory is below total x utilization)\n",
+		    emit_util(asked).s, emit_util(r->utilization).s, (double)c->gpu_used_bytes / GIB);
+	else
+		fprintf(out, "  utilization: %s (%s)\n", emit_util(r->utilization).s,
+		    role->gpu_memory_utilization > 0 ? "the role's" : "the GPU's");
+	fprintf(out, "  max_num_seqs %u, max_num_batched_tokens %u, engine %s%s\n", r->max_num_seqs,
+	    r->max_num_batched_tokens, emit_engine_name(p->engine), c->enforce_eager ? ", enforce_eager" : "");
+	if (role->max_model_len_auto)
+		fprintf(out, "  max_model_len: auto = min(largest that fits %u, max_position_embeddings %u) = %u\n",
+		    r->max_model_len_fit, a->max_position_embeddings, pr->max_model_len);
+	else
+		fprintf(out, "  max_model_len: %u as configured; the largest that fits is %u\n", pr->max_model_len,
+		    r->max_model_len_fit);
+verdict:
+	fprintf(out, "  verdict: %s", emit_verdict(pr));
+	for (size_t i = 0; i < pr->nunverified; i++)
+		fprintf(out, "%s%s", i ? "; " : " (missing: ", pr->unverified[i]);
+	fputs(pr->nunverified ? ")\n" : "\n", out);
+}
+
+static void
+explain_json(FILE *out, const struct compile_run *run, const struct plan_role *pr)
+{
+	const struct budget_result *r = &pr->result;
+	json_t *o = json_object();
+	json_object_set_new(o, "role", json_string(pr->role->name));
+	json_object_set_new(o, "lock_key", pr->lock_key ? json_string(pr->lock_key) : json_null());
+	json_object_set_new(o, "model_id", pr->model_id ? json_string(pr->model_id) : json_null());
+	json_object_set_new(o, "gpu_total_bytes", json_integer((json_int_t)run->catalog.gpu_total_bytes));
+	json_object_set_new(o, "gpu_used_bytes", json_integer((json_int_t)run->catalog.gpu_used_bytes));
+	json_object_set_new(o, "weights_bytes", json_integer((json_int_t)r->weights_bytes));
+	json_object_set_new(o, "kv_bytes_per_token", json_integer((json_int_t)r->kv_bytes_per_token));
+	json_object_set_new(o, "activation_bytes", json_integer((json_int_t)r->activation_bytes));
+	json_object_set_new(o, "non_torch_bytes", json_integer((json_int_t)r->non_torch_bytes));
+	json_object_set_new(o, "cuda_graph_bytes", json_integer((json_int_t)r->cuda_graph_bytes));
+	json_object_set_new(o, "safety_margin_bytes", json_integer((json_int_t)r->safety_margin_bytes));
+	json_object_set_new(o, "budget_bytes", json_integer((json_int_t)r->budget_bytes));
+	json_object_set_new(o, "kv_cache_bytes", json_integer((json_int_t)r->kv_cache_bytes));
+	json_object_set_new(o, "kv_tokens", json_integer((json_int_t)r->kv_tokens));
+	json_object_set_new(o, "max_model_len_fit", json_integer(r->max_model_len_fit));
+	json_object_set_new(o, "max_model_len", json_integer(pr->max_model_len));
+	json_object_set_new(o, "max_model_len_auto", json_boolean(pr->role->max_model_len_auto));
+	json_object_set_new(o, "max_position_embeddings", json_integer(pr->arch.max_position_embeddings));
+	json_object_set_new(o, "fits", json_boolean(r->fits));
+	json_object_set_new(o, "utilization", json_real(r->utilization));
+	json_object_set_new(o, "utilization_lowered", json_boolean(r->utilization_lowered));
+	json_t *src = json_object();
+	json_object_set_new(src, "weights_bytes", json_string(emit_source_name(r->weights_source)));
+	json_object_set_new(src, "activation_bytes", json_string(emit_source_name(r->activation_source)));
+	json_object_set_new(src, "non_torch_bytes", json_string(emit_source_name(r->non_torch_source)));
+	json_object_set_new(src, "cuda_graph_bytes", json_string(emit_source_name(r->cuda_graph_source)));
+	json_object_set_new(src, "kv_bytes_per_token", json_string("formula"));
+	json_object_set_new(o, "sources", src);
+	json_object_set_new(o, "verdict", json_string(emit_verdict(pr)));
+	json_t *u = json_array();
+	for (size_t i = 0; i < pr->nunverified; i++)
+		json_array_append_new(u, json_string(pr->unverified[i]));
+	json_object_set_new(o, "unverified", u);
+	json_dumpf(o, out, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(6));
+	fputc('\n', out);
+	json_decref(o);
+}
 
 int
 cmd_explain(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fputs("modelc: explain: not built yet\n", stderr);
-	return 3;
+	struct compile_args args;
+	const char *name = NULL;
+	bool json = false;
+
+	compile_args_init(&args);
+	for (int i = 1; i < argc; i++) {
+		const char *arg = argv[i];
+		if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+			usage(stdout);
+			return 0;
+		} else if (strcmp(arg, "--version") == 0) {
+			printf("modelc %s\n", MODELC_VERSION);
+			return 0;
+		} else if (strcmp(arg, "--lock") == 0) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "modelc: explain: --lock needs an argument\n");
+				usage(stderr);
+				return 2;
+			}
+			args.lock = argv[++i];
+		} else if (strcmp(arg, "--json") == 0) {
+			json = true;
+		} else if (arg[0] == '-' && arg[1]) {
+			fprintf(stderr, "modelc: explain: unknown option '%s'\n", arg);
+			usage(stderr);
+			return 2;
+		} else if (!name) {
+			name = arg;
+		} else if (!args.catalog_set) {
+			args.catalog = arg;
+			args.catalog_set = true;
+		} else {
+			fprintf(stderr, "modelc: explain: unexpected argument '%s'\n", arg);
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (!name) {
+		usage(stderr);
+		return 2;
+	}
+
+	/* Other roles' findings are build's business; explain shows this role's numbers. */
+	FILE *devnull = fopen("/dev/null", "w");
+	if (!devnull) {
+		perror("modelc: explain: /dev/null");
+		return 3;
+	}
+	args.plan_diag = devnull;
+	struct compile_run run;
+	int rc = compile_run(&run, &args, stderr);
+	fclose(devnull);
+	if (rc == 3 || !run.have_plan) {
+		compile_done(&run);
+		return rc ? rc : 1;
+	}
+	const struct plan_role *pr = NULL;
+	for (size_t i = 0; i < run.plan.nroles; i++)
+		if (strcmp(run.plan.roles[i].role->name, name) == 0)
+			pr = &run.plan.roles[i];
+	if (!pr) {
+		fprintf(stderr, "modelc: explain: %s has no role '%s'\n", args.catalog, name);
+		compile_done(&run);
+		return 1;
+	}
+	if (json)
+		explain_json(stdout, &run, pr);
+	else
+		explain_text(stdout, &run, pr);
+	compile_done(&run);
+	return 0;
 }

@@ -14,6 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hfconfig.h"
+
 enum { LOCK_HEX_SHA256 = 64, LOCK_HEX_SHA1 = 40 };
 
 struct lock_ctx {
@@ -131,12 +133,6 @@ get_u64(struct lock_ctx *c, json_t *obj, const char *key, uint64_t max, const ch
 	return r;
 }
 
-static uint32_t
-get_u32(struct lock_ctx *c, json_t *obj, const char *key, const char *jpath)
-{
-	return (uint32_t)get_u64(c, obj, key, UINT32_MAX, jpath).value;
-}
-
 /* 1, 0, or -1 for null/absent. */
 static int
 get_tristate(struct lock_ctx *c, json_t *obj, const char *key, const char *jpath)
@@ -225,52 +221,30 @@ get_strings(struct lock_ctx *c, json_t *obj, const char *key, const char *jpath,
 	return out;
 }
 
-static uint32_t
-dtype_bytes(const char *torch_dtype)
-{
-	if (!torch_dtype)
-		return 0;
-	if (!strcmp(torch_dtype, "bfloat16") || !strcmp(torch_dtype, "float16"))
-		return 2;
-	if (!strcmp(torch_dtype, "float32"))
-		return 4;
-	return 0;
-}
-
-static const char *const config_keys[] = {"architecture", "model_type", "num_hidden_layers",
-	"num_attention_heads", "num_key_value_heads", "head_dim", "hidden_size", "intermediate_size",
-	"vocab_size", "max_position_embeddings", "sliding_window", "sliding_layers",
-	"tie_word_embeddings", "torch_dtype", "quantization_config", NULL};
-
+/* "config" is config.json itself (or the part of it that is known), read by hfconfig. */
 static void
 read_config(struct lock_ctx *c, json_t *cfg, const char *jpath, struct lock_model *m)
 {
 	if (!want(c, cfg, JSON_OBJECT, true, jpath, "an object or null"))
 		return;
-	check_keys(c, cfg, config_keys, jpath);
+	struct hfconfig_info info;
+	if (hfconfig_from_json(cfg, &m->arch, &info) != 0) {
+		diag_error(c->diag, diag_file(c->path), "%s: '%s' is missing or not a positive integer",
+		    jpath, info.missing);
+		return;
+	}
 	m->has_config = true;
-	m->architecture = get_str(c, cfg, "architecture", jpath);
-	m->model_type = get_str(c, cfg, "model_type", jpath);
-	struct budget_arch *a = &m->arch;
-	a->layers = get_u32(c, cfg, "num_hidden_layers", jpath);
-	a->attention_heads = get_u32(c, cfg, "num_attention_heads", jpath);
-	a->kv_heads = get_u32(c, cfg, "num_key_value_heads", jpath);
-	a->head_dim = get_u32(c, cfg, "head_dim", jpath);
-	a->hidden_size = get_u32(c, cfg, "hidden_size", jpath);
-	a->intermediate_size = get_u32(c, cfg, "intermediate_size", jpath);
-	a->vocab_size = get_u32(c, cfg, "vocab_size", jpath);
-	a->max_position_embeddings = get_u32(c, cfg, "max_position_embeddings", jpath);
-	a->sliding_window = get_u32(c, cfg, "sliding_window", jpath);
-	a->sliding_layers = get_u32(c, cfg, "sliding_layers", jpath);
-	a->tie_word_embeddings = get_tristate(c, cfg, "tie_word_embeddings", jpath) == 1;
-	m->torch_dtype = get_str(c, cfg, "torch_dtype", jpath);
-	a->dtype_bytes = dtype_bytes(m->torch_dtype);
-	if (!a->head_dim && a->attention_heads && a->hidden_size)
-		a->head_dim = a->hidden_size / a->attention_heads;
+	char *text = json_dumps(cfg, JSON_COMPACT | JSON_SORT_KEYS);
+	if (text) {
+		m->config_json = arena_strdup(c->a, text);
+		free(text);
+	}
+	m->architecture = info.architecture[0] ? arena_strdup(c->a, info.architecture) : NULL;
+	m->model_type = info.model_type[0] ? arena_strdup(c->a, info.model_type) : NULL;
+	m->torch_dtype = info.dtype[0] ? arena_strdup(c->a, info.dtype) : NULL;
 	json_t *q = json_object_get(cfg, "quantization_config");
-	const char *qp = arena_printf(c->a, "%s.quantization_config", jpath);
-	if (want(c, q, JSON_OBJECT, true, qp, "an object or null")) {
-		char *text = json_dumps(q, JSON_COMPACT | JSON_SORT_KEYS);
+	if (q && json_is_object(q)) {
+		text = json_dumps(q, JSON_COMPACT | JSON_SORT_KEYS);
 		if (text) {
 			m->quantization_config = arena_strdup(c->a, text);
 			free(text);
@@ -561,12 +535,6 @@ jstr(const char *s)
 }
 
 static json_t *
-ju32(uint32_t v)
-{
-	return v ? json_integer(v) : json_null();
-}
-
-static json_t *
 ju64(struct lock_u64 v)
 {
 	return v.known ? json_integer((json_int_t)v.value) : json_null();
@@ -603,29 +571,8 @@ model_json(const struct lock_model *m)
 	json_object_set_new(e, "gated", jstr(m->gated));
 	if (m->config_from)
 		json_object_set_new(e, "config_from", json_string(m->config_from));
-	if (m->has_config) {
-		const struct budget_arch *a = &m->arch;
-		json_t *cfg = json_object();
-		json_object_set_new(cfg, "architecture", jstr(m->architecture));
-		json_object_set_new(cfg, "model_type", jstr(m->model_type));
-		json_object_set_new(cfg, "num_hidden_layers", ju32(a->layers));
-		json_object_set_new(cfg, "num_attention_heads", ju32(a->attention_heads));
-		json_object_set_new(cfg, "num_key_value_heads", ju32(a->kv_heads));
-		json_object_set_new(cfg, "head_dim", ju32(a->head_dim));
-		json_object_set_new(cfg, "hidden_size", ju32(a->hidden_size));
-		json_object_set_new(cfg, "intermediate_size", ju32(a->intermediate_size));
-		json_object_set_new(cfg, "vocab_size", ju32(a->vocab_size));
-		json_object_set_new(cfg, "max_position_embeddings", ju32(a->max_position_embeddings));
-		json_object_set_new(cfg, "sliding_window", ju32(a->sliding_window));
-		json_object_set_new(cfg, "sliding_layers", ju32(a->sliding_layers));
-		json_object_set_new(cfg, "tie_word_embeddings", json_boolean(a->tie_word_embeddings));
-		json_object_set_new(cfg, "torch_dtype", jstr(m->torch_dtype));
-		json_t *q = m->quantization_config ? json_loads(m->quantization_config, 0, NULL) : NULL;
-		json_object_set_new(cfg, "quantization_config", q ? q : json_null());
-		json_object_set_new(e, "config", cfg);
-	} else {
-		json_object_set_new(e, "config", json_null());
-	}
+	json_t *cfg = m->config_json ? json_loads(m->config_json, 0, NULL) : NULL;
+	json_object_set_new(e, "config", cfg ? cfg : json_null());
 	if (m->weights_bytes.known || m->weights_source || m->ndtypes) {
 		json_t *w = json_object();
 		json_object_set_new(w, "bytes", ju64(m->weights_bytes));

@@ -41,8 +41,9 @@ struct lock_model {
 	const char *revision;
 	const char *commit;             /* 40 hex or NULL */
 	const char *gated;              /* "false", "auto", "manual", or NULL when unknown */
-	/* config.json */
+	/* config.json, as recorded (verbatim or the known part of it) */
 	bool has_config;
+	const char *config_json;        /* the object as compact text with sorted keys, or NULL */
 	const char *config_from;        /* key of another entry whose config is assumed (unverified), or NULL */
 	const char *architecture;
 	const char *model_type;

@@ -251,7 +251,7 @@ read_local(struct plan_ctx *x, struct plan_role *pr, uint64_t *weights)
 	struct localdir_facts f;
 	const char *dir = pr->local_dir;
 	if (localdir_read(x->a, dir, &f) != 0) {
-		diag_warning(x->diag, pos_of(x, pr->role->node, "local"), "models.%s.local: %s",
+		diag_warning(x->diag, pos_of(x, pr->role->node, "local"), "roles.%s.local: %s",
 		    pr->role->name, f.error);
 		return false;
 	}
@@ -293,10 +293,10 @@ plan_role(struct plan_ctx *x, struct plan_role *pr)
 		weights_exact = true;
 	if (role->local && !pr->local_present)
 		diag_note(x->diag, pos_of(x, role->node, "local"),
-		    "models.%s.local: '%s' does not exist on this machine; facts come from %s", role->name,
+		    "roles.%s.local: '%s' does not exist on this machine; facts come from %s", role->name,
 		    role->local, x->l->path ? x->l->path : "models.lock");
 	if (!pr->lock && !from_disk) {
-		diag_error(x->diag, rpos, "models.%s: %s has no entry for '%s'; run 'modelc lock %s'",
+		diag_error(x->diag, rpos, "roles.%s: %s has no entry for '%s'; run 'modelc lock %s'",
 		    role->name, x->l->path ? x->l->path : "models.lock", pr->lock_key, role->name);
 		return;
 	}
@@ -315,6 +315,11 @@ plan_role(struct plan_ctx *x, struct plan_role *pr)
 			unverified(x, pr, "config.json (architecture unknown)");
 		}
 	}
+	/* Numbers the lock records but marks as inferred or conflicting ("config.X (...)"). */
+	const struct lock_model *cm = m && !m->has_config && m->config_from ? lock_find(x->l, m->config_from) : m;
+	for (size_t i = 0; cm && !from_disk && i < cm->nunknown; i++)
+		if (strncmp(cm->unknown[i], "config.", 7) == 0)
+			unverified(x, pr, cm->unknown[i]);
 	if (m) {
 		plan_files(x, pr, m);
 		if (!pr->download_bytes_complete && !pr->local_present)
@@ -375,7 +380,7 @@ plan_role(struct plan_ctx *x, struct plan_role *pr)
 	}
 	if (!role->max_model_len_auto && cap && role->max_model_len > cap) {
 		diag_error(x->diag, pos_of(x, role->node, "max_model_len"),
-		    "models.%s.max_model_len: %u is more than the model's max_position_embeddings %u",
+		    "roles.%s.max_model_len: %u is more than the model's max_position_embeddings %u",
 		    role->name, role->max_model_len, cap);
 		return;
 	}
@@ -393,16 +398,16 @@ plan_role(struct plan_ctx *x, struct plan_role *pr)
 	pr->max_model_len = want;
 	if (pr->result.utilization_lowered)
 		diag_note(x->diag, rpos,
-		    "models.%s: gpu_memory_utilization lowered from %.4g to %.4g because %.2f GiB is already in use",
+		    "roles.%s: gpu_memory_utilization lowered from %.4g to %.4g because %.2f GiB is already in use",
 		    role->name, pr->params.utilization, pr->result.utilization, (double)c->gpu_used_bytes / GIB);
 	if (!pr->result.fits) {
 		if (pr->result.max_model_len_fit == 0)
 			diag_error(x->diag, rpos,
-			    "models.%s: does not fit at any context: needs %.2f GiB before the KV cache, budget is %.2f GiB",
+			    "roles.%s: does not fit at any context: needs %.2f GiB before the KV cache, budget is %.2f GiB",
 			    role->name, (double)before_kv(&pr->result) / GIB,
 			    (double)pr->result.budget_bytes / GIB);
 		else
-			diag_error(x->diag, rpos, "models.%s: needs %.2f GiB at max_model_len %u, budget is %.2f GiB",
+			diag_error(x->diag, rpos, "roles.%s: needs %.2f GiB at max_model_len %u, budget is %.2f GiB",
 			    role->name,
 			    (double)(before_kv(&pr->result) + pr->result.kv_bytes_per_token * (uint64_t)want) / GIB,
 			    want, (double)pr->result.budget_bytes / GIB);
@@ -466,7 +471,7 @@ check_env_keys(struct plan_ctx *x, struct plan *out)
 		if (keys[first].role == keys[i].role || reported[keys[i].role - 1])
 			continue;
 		reported[keys[i].role - 1] = true;
-		diag_error(x->diag, pos_of(x, role->node, NULL), "models.%s: .env key '%s' collides with %s",
+		diag_error(x->diag, pos_of(x, role->node, NULL), "roles.%s: .env key '%s' collides with %s",
 		    role->name, keys[i].key, other);
 	}
 	free(keys);
@@ -496,15 +501,15 @@ check_env_values(struct plan_ctx *x, struct plan *out)
 		const char *n = role->name;
 		const char *p = pr->env_prefix;
 		struct arena *a = x->a;
-		check_value(x, arena_printf(a, "models.%s.repo", n), pos_of(x, role->node, "repo"),
+		check_value(x, arena_printf(a, "roles.%s.repo", n), pos_of(x, role->node, "repo"),
 		    arena_printf(a, "%s_MODEL_ID", p), role->repo);
-		check_value(x, arena_printf(a, "models.%s.revision", n), pos_of(x, role->node, "revision"),
+		check_value(x, arena_printf(a, "roles.%s.revision", n), pos_of(x, role->node, "revision"),
 		    arena_printf(a, "%s_REVISION", p), role->revision);
-		check_value(x, arena_printf(a, "models.%s.local", n), pos_of(x, role->node, "local"),
+		check_value(x, arena_printf(a, "roles.%s.local", n), pos_of(x, role->node, "local"),
 		    arena_printf(a, "%s_MODEL_LOCAL", p), role->local);
-		check_value(x, arena_printf(a, "models.%s.quantization", n), pos_of(x, role->node, "quantization"),
+		check_value(x, arena_printf(a, "roles.%s.quantization", n), pos_of(x, role->node, "quantization"),
 		    arena_printf(a, "%s_QUANTIZATION", p), role->quantization);
-		check_value(x, arena_printf(a, "models.%s.kv_cache_dtype", n),
+		check_value(x, arena_printf(a, "roles.%s.kv_cache_dtype", n),
 		    pos_of(x, role->node, "kv_cache_dtype"), arena_printf(a, "%s_KV_CACHE_DTYPE", p),
 		    role->kv_cache_dtype);
 	}
@@ -576,7 +581,7 @@ plan_build(struct arena *a, struct diag_sink *diag, const struct catalog *c,
 		plan_role(&x, &out->roles[r]);
 		struct plan_role *pr = &out->roles[r];
 		if (!pr->verified)
-			diag_warning(diag, pos_of(&x, pr->role->node, NULL), "models.%s: unverified: %s",
+			diag_warning(diag, pos_of(&x, pr->role->node, NULL), "roles.%s: unverified: %s",
 			    pr->role->name, join(a, pr->unverified, pr->nunverified));
 	}
 	for (size_t i = 0; i < x.l->nmodels; i++)

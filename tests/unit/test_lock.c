@@ -145,20 +145,21 @@ static const struct bad_case bad[] = {
 	    "modelc: L: error: (top level): unknown key 'modles'\n"
 	    "modelc: L: error: models: expected an object, found an array\n"},
 	{"{\"lock_version\": 1, \"models\": {\"a/b@main\": {\"repo\": \"a/b\", \"revision\": \"main\",\n"
-	 "\"files\": [{\"path\": \"x\", \"size\": 1, \"lfs\": true, \"sha256\": \"xyz\"},\n"
+	 "\"files\": [{\"path\": \"x\", \"size\": 1, \"lfs\": 1, \"sha256\": \"xyz\"},\n"
 	 "{\"path\": \"../etc/passwd\"}, {\"size\": 3}, {\"path\": \"x\", \"blob_id\": \"ABCDEF0123456789ABCDEF0123456789ABCDEF01\"}]}}}",
+	    "modelc: L: error: models[\"a/b@main\"].files[0].lfs: expected a boolean or null, found an integer\n"
 	    "modelc: L: error: models[\"a/b@main\"].files[0].sha256: expected 64 lowercase hex digits, found 'xyz'\n"
 	    "modelc: L: error: models[\"a/b@main\"].files[1].path: '../etc/passwd' is not a repo-relative path (no leading '/', no empty, '.' or '..' parts)\n"
 	    "modelc: L: error: models[\"a/b@main\"].files[2].path: required key is missing\n"
 	    "modelc: L: error: models[\"a/b@main\"].files[3].blob_id: expected 40 lowercase hex digits, found 'ABCDEF0123456789ABCDEF0123456789ABCDEF01'\n"
 	    "modelc: L: error: models[\"a/b@main\"].files: 'x' is listed twice\n"},
-	{"{\"lock_version\": 1, \"models\": {\"a/b@main\": {\"repo\": \"a/b\", \"revision\": \"dev\", \"gated\": \"yes\",\n"
-	 "\"config\": {\"num_hidden_layers\": -1, \"num_attention_heads\": \"32\", \"layers\": 3}, \"weights\": {\"source\": \"guess\"}}}}",
+	{"{\"lock_version\": 1, \"models\": {\"a/b@main\": {\"repo\": \"a/b\", \"revision\": \"dev\", \"gated\": \"yes\", \"size\": -1,\n"
+	 "\"config\": {\"num_hidden_layers\": -1, \"num_attention_heads\": \"32\", \"layers\": 3}, \"weights\": {\"source\": \"guess\", \"bytes\": -1}}}}",
+	    "modelc: L: error: models[\"a/b@main\"]: unknown key 'size'\n"
 	    "modelc: L: error: models[\"a/b@main\"]: the key does not match repo and revision (expected 'a/b@dev')\n"
 	    "modelc: L: error: models[\"a/b@main\"].gated: 'yes' is not one of false, auto, manual\n"
-	    "modelc: L: error: models[\"a/b@main\"].config: unknown key 'layers'\n"
-	    "modelc: L: error: models[\"a/b@main\"].config.num_hidden_layers: -1 is out of range 0..4294967295\n"
-	    "modelc: L: error: models[\"a/b@main\"].config.num_attention_heads: expected an integer or null, found a string\n"
+	    "modelc: L: error: models[\"a/b@main\"].config: 'num_hidden_layers' is missing or not a positive integer\n"
+	    "modelc: L: error: models[\"a/b@main\"].weights.bytes: -1 is out of range 0..9223372036854775807\n"
 	    "modelc: L: error: models[\"a/b@main\"].weights.source: 'guess' is not one of safetensors-index, safetensors-headers\n"},
 	{"{\"lock_version\": 1, \"models\": {\"ab@main\": {\"repo\": \"ab\", \"revision\": \"ma in\"},\n"
 	 "\"x@y\": {}, \"local:rel\": {\"repo\": \"a/b\"}, \"local:/d\": {\"config_from\": \"z/z@main\", \"sources\": [1]},\n"

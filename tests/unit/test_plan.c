@@ -173,13 +173,13 @@ test_does_not_fit(void)
 	int rc;
 	const char *out = plan_try(&c, m, 2, &p, &a, &rc);
 	expect(out,
-	    "modelc: models.yaml: error: models.primary: does not fit at any context: needs * GiB before the KV cache, budget is * GiB\n"
+	    "modelc: models.yaml: error: roles.primary: does not fit at any context: needs * GiB before the KV cache, budget is * GiB\n"
 	    "modelc: models.yaml: note: a 4-bit AWQ checkpoint of this model fits * tokens\n"
-	    "modelc: models.yaml: error: models.secondary: needs * GiB at max_model_len 32768, budget is * GiB\n"
+	    "modelc: models.yaml: error: roles.secondary: needs * GiB at max_model_len 32768, budget is * GiB\n"
 	    "modelc: models.yaml: note: the largest context that fits is * tokens\n"
 	    "modelc: models.yaml: note: kv_cache_dtype: fp8 fits * tokens\n"
 	    "modelc: models.yaml: note: max_num_seqs: 1 fits * tokens\n"
-	    "modelc: models.yaml: error: models.tiny.max_model_len: 65536 is more than the model's max_position_embeddings 32768\n");
+	    "modelc: models.yaml: error: roles.tiny.max_model_len: 65536 is more than the model's max_position_embeddings 32768\n");
 	CU_ASSERT_EQUAL(rc, 1);
 	CU_ASSERT_FALSE(p.roles[0].result.fits);
 	arena_free(&a);
@@ -213,11 +213,11 @@ test_stale_and_unverified(void)
 	int rc;
 	const char *out = plan_try(&c, m, 4, &p, &a, &rc);
 	expect(out,
-	    "modelc: models.yaml: note: models.primary.local: '/nonexistent/llama-awq' does not exist on this machine; facts come from models.lock\n"
-	    "modelc: models.yaml: warning: models.primary: unverified: config.json of this repo (assumed the same as 'meta-llama/Llama-3.1-8B-Instruct@main'); the complete file list (download size); exact weight bytes (computed from the architecture); a measured memory size of GPU profile 'test-8gb' (estimated)\n"
-	    "modelc: models.yaml: error: models.math: models.lock has no entry for 'mistralai/Mathstral-7B-v0.1@v2'; run 'modelc lock math'\n"
-	    "modelc: models.yaml: note: models.code.local: '/nonexistent/starcoder2-7b' does not exist on this machine; facts come from models.lock\n"
-	    "modelc: models.yaml: warning: models.code: unverified: config.json (architecture unknown); the complete file list (download size); the weight size (no exact bytes, no architecture to compute them); a measured memory size of GPU profile 'test-8gb' (estimated)\n"
+	    "modelc: models.yaml: note: roles.primary.local: '/nonexistent/llama-awq' does not exist on this machine; facts come from models.lock\n"
+	    "modelc: models.yaml: warning: roles.primary: unverified: config.json of this repo (assumed the same as 'meta-llama/Llama-3.1-8B-Instruct@main'); the complete file list (download size); exact weight bytes (computed from the architecture); a measured memory size of GPU profile 'test-8gb' (estimated)\n"
+	    "modelc: models.yaml: error: roles.math: models.lock has no entry for 'mistralai/Mathstral-7B-v0.1@v2'; run 'modelc lock math'\n"
+	    "modelc: models.yaml: note: roles.code.local: '/nonexistent/starcoder2-7b' does not exist on this machine; facts come from models.lock\n"
+	    "modelc: models.yaml: warning: roles.code: unverified: config.json (architecture unknown); the complete file list (download size); the weight size (no exact bytes, no architecture to compute them); a measured memory size of GPU profile 'test-8gb' (estimated)\n"
 	    "modelc: models.lock: warning: entry 'mistralai/Mathstral-7B-v0.1@main' is used by no role; run 'modelc lock' to drop it\n");
 	CU_ASSERT_EQUAL(rc, 1);
 	CU_ASSERT_FALSE(p.roles[0].verified);
@@ -263,12 +263,12 @@ test_env_and_disk(void)
 	int rc;
 	const char *out = plan_try(&c, m, 1, &p, &a, &rc);
 	expect(out,
-	    "modelc: models.yaml: note: models.vllm: gpu_memory_utilization lowered from 0.9 to * because 1.00 GiB is already in use\n"
-	    "modelc: models.yaml: note: models.other.local: '/mnt/${USER}/models' does not exist on this machine; facts come from models.lock\n"
-	    "modelc: models.yaml: note: models.other: gpu_memory_utilization lowered from 0.9 to * because 1.00 GiB is already in use\n"
-	    "modelc: models.yaml: error: models.vllm: .env key 'VLLM_*' collides with a global key\n"
+	    "modelc: models.yaml: note: roles.vllm: gpu_memory_utilization lowered from 0.9 to * because 1.00 GiB is already in use\n"
+	    "modelc: models.yaml: note: roles.other.local: '/mnt/${USER}/models' does not exist on this machine; facts come from models.lock\n"
+	    "modelc: models.yaml: note: roles.other: gpu_memory_utilization lowered from 0.9 to * because 1.00 GiB is already in use\n"
+	    "modelc: models.yaml: error: roles.vllm: .env key 'VLLM_*' collides with a global key\n"
 	    "modelc: models.yaml: error: storage.hf_home: cannot be written to .env as HF_HOME: mixes a single quote with '\"', '\\', '$' or '`', which no quoting reads the same everywhere\n"
-	    "modelc: models.yaml: error: models.other.local: cannot be written to .env as OTHER_MODEL_LOCAL: contains '${', which python-dotenv expands even inside quotes\n"
+	    "modelc: models.yaml: error: roles.other.local: cannot be written to .env as OTHER_MODEL_LOCAL: contains '${', which python-dotenv expands even inside quotes\n"
 	    "modelc: models.yaml: error: storage.disk_budget: the roles download 5.22 GiB, more than the disk budget of 1.00 GiB\n");
 	CU_ASSERT_EQUAL(rc, 1);
 	/* The manifest keeps what serving needs only. */
@@ -300,8 +300,8 @@ test_local_dir(void)
 	const char *out = plan_try(&c, NULL, 0, &p, &a, &rc);
 	char want[1024];
 	snprintf(want, sizeof want,
-	    "modelc: models.yaml: warning: models.local.local: %s/config.json: 'hidden_size' is missing or not a positive integer\n"
-	    "modelc: models.yaml: error: models.local: models.lock has no entry for 'local:%s'; run 'modelc lock local'\n",
+	    "modelc: models.yaml: warning: roles.local.local: %s/config.json: 'hidden_size' is missing or not a positive integer\n"
+	    "modelc: models.yaml: error: roles.local: models.lock has no entry for 'local:%s'; run 'modelc lock local'\n",
 	    dir, dir);
 	expect(out, want);
 	CU_ASSERT_EQUAL(rc, 1);
