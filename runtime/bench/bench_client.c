@@ -1,3 +1,4 @@
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,15 @@
 #include "bench_sse.h"
 
 enum { ERRBODY_MAX = 64 * 1024 };
+
+/* snprintf for messages, where cutting a long URL short is acceptable. */
+__attribute__((format(printf, 3, 4))) static void errf(char *dst, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(dst, n, fmt, ap);
+	va_end(ap);
+}
 
 double bench_now(void)
 {
@@ -24,14 +34,14 @@ int bench_client_init(struct bench_client *c, const char *base, double timeout_s
 	while (n && base[n - 1] == '/')
 		n--;
 	if (n == 0 || n >= sizeof c->base) {
-		snprintf(err, errlen, "'%s' is not a usable URL", base);
+		errf(err, errlen, "'%s' is not a usable URL", base);
 		return -1;
 	}
 	memcpy(c->base, base, n);
 	c->base[n] = '\0';
 	c->timeout_s = timeout_s;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || !(c->multi = curl_multi_init())) {
-		snprintf(err, errlen, "cannot initialise libcurl");
+		errf(err, errlen, "cannot initialise libcurl");
 		return -1;
 	}
 	const char *key = getenv("VLLM_API_KEY");
@@ -93,19 +103,19 @@ static enum bench_fail classify_curl(CURLcode rc, const char *method, const char
 	const char *why = cerr && *cerr ? cerr : curl_easy_strerror(rc);
 	switch (rc) {
 	case CURLE_OPERATION_TIMEDOUT:
-		snprintf(err, errlen, "%s %s: timed out after %g s", method, url, timeout_s);
+		errf(err, errlen, "%s %s: timed out after %g s", method, url, timeout_s);
 		return BENCH_FAIL_TIMEOUT;
 	case CURLE_COULDNT_CONNECT:
 	case CURLE_COULDNT_RESOLVE_HOST:
-		snprintf(err, errlen, "%s %s: cannot connect: %s (is the server running? start it with 'switch serve')",
+		errf(err, errlen, "%s %s: cannot connect: %s (is the server running? start it with 'switch serve')",
 		    method, url, why);
 		return BENCH_FAIL_CONNECT;
 	case CURLE_OUT_OF_MEMORY:
 	case CURLE_FAILED_INIT:
-		snprintf(err, errlen, "%s %s: %s", method, url, why);
+		errf(err, errlen, "%s %s: %s", method, url, why);
 		return BENCH_FAIL_SYSTEM;
 	default:
-		snprintf(err, errlen, "%s %s: %s", method, url, why);
+		errf(err, errlen, "%s %s: %s", method, url, why);
 		return BENCH_FAIL_PROTOCOL;
 	}
 }
@@ -158,7 +168,7 @@ enum bench_fail bench_client_json(struct bench_client *c, const char *method, co
 	*status = 0;
 	CURL *e = curl_easy_init();
 	if (!e) {
-		snprintf(err, errlen, "%s %s: cannot initialise libcurl", method, url);
+		errf(err, errlen, "%s %s: cannot initialise libcurl", method, url);
 		return BENCH_FAIL_SYSTEM;
 	}
 	char cerr[CURL_ERROR_SIZE] = "";
@@ -183,13 +193,13 @@ enum bench_fail bench_client_json(struct bench_client *c, const char *method, co
 		if (*status >= 400) {
 			char why[BENCH_ERR_MAX];
 			error_text(m.p ? m.p : "", m.len, why, sizeof why);
-			snprintf(err, errlen, "%s %s: HTTP %ld: %s", method, url, *status, why);
+			errf(err, errlen, "%s %s: HTTP %ld: %s", method, url, *status, why);
 			f = *status >= 500 ? BENCH_FAIL_HTTP5 : BENCH_FAIL_HTTP4;
 		} else {
 			json_error_t je;
 			*out = json_loadb(m.p ? m.p : "", m.len, 0, &je);
 			if (!*out) {
-				snprintf(err, errlen, "%s %s: the answer is not JSON: %s", method, url, je.text);
+				errf(err, errlen, "%s %s: the answer is not JSON: %s", method, url, je.text);
 				f = BENCH_FAIL_PROTOCOL;
 			}
 		}
@@ -222,7 +232,7 @@ static int on_event(void *ctx, const char *data, size_t len)
 	json_error_t je;
 	json_t *ev = json_loadb(data, len, 0, &je);
 	if (!ev) {
-		snprintf(s->err, sizeof s->err, "an event is not JSON: %s", je.text);
+		errf(s->err, sizeof s->err, "an event is not JSON: %s", je.text);
 		s->fail = BENCH_FAIL_PROTOCOL;
 		return -1;
 	}
@@ -249,7 +259,7 @@ static int on_event(void *ctx, const char *data, size_t len)
 				if (!ng) {
 					json_decref(ev);
 					s->fail = BENCH_FAIL_SYSTEM;
-					snprintf(s->err, sizeof s->err, "out of memory");
+					errf(s->err, sizeof s->err, "out of memory");
 					return -1;
 				}
 				s->gaps_ms = ng;
@@ -281,7 +291,7 @@ static size_t stream_write(char *p, size_t sz, size_t nm, void *ud)
 	if (bench_sse_feed(&j->sse, p, n, on_event, j) != 0) {
 		if (j->s->fail == BENCH_OK) {
 			j->s->fail = BENCH_FAIL_PROTOCOL;
-			snprintf(j->s->err, sizeof j->s->err, "%s", j->sse.too_long ?
+			errf(j->s->err, sizeof j->s->err, "%s", j->sse.too_long ?
 			    "an event is longer than 1 MiB" : "out of memory");
 		}
 		return 0;
@@ -298,14 +308,14 @@ static void finish(struct bench_client *c, struct job *j, CURLcode rc, const cha
 	if (s->fail != BENCH_OK) {
 		/* A parse failure already said what; add the place. */
 		snprintf(inner, sizeof inner, "%s", s->err);
-		snprintf(s->err, sizeof s->err, "POST %s: %s", url, inner);
+		errf(s->err, sizeof s->err, "POST %s: %s", url, inner);
 		return;
 	}
 	if (!j->status_known)
 		curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &j->status);
 	if (rc == CURLE_OK && j->status >= 400) {
 		error_text(j->errbody.p ? j->errbody.p : "", j->errbody.len, inner, sizeof inner);
-		snprintf(s->err, sizeof s->err, "POST %s: HTTP %ld: %s", url, j->status, inner);
+		errf(s->err, sizeof s->err, "POST %s: HTTP %ld: %s", url, j->status, inner);
 		s->fail = j->status >= 500 ? BENCH_FAIL_HTTP5 : BENCH_FAIL_HTTP4;
 		return;
 	}
@@ -315,7 +325,7 @@ static void finish(struct bench_client *c, struct job *j, CURLcode rc, const cha
 		return;
 	}
 	if (rc != CURLE_OK || !s->done) {
-		snprintf(s->err, sizeof s->err,
+		errf(s->err, sizeof s->err,
 		    "POST %s: the stream was cut after %zu token events without 'data: [DONE]'%s%s", url,
 		    s->events, rc != CURLE_OK ? ": " : "", rc != CURLE_OK ? (*j->cerr ? j->cerr : curl_easy_strerror(rc)) : "");
 		s->fail = BENCH_FAIL_CUT;
@@ -343,7 +353,7 @@ enum bench_fail bench_client_streams(struct bench_client *c, json_t *const *bodi
 		j->hdrs = base_headers(c, 1);
 		if (!j->easy || !j->body) {
 			out[i].fail = BENCH_FAIL_SYSTEM;
-			snprintf(out[i].err, sizeof out[i].err, "POST %s: cannot set up the request", url);
+			errf(out[i].err, sizeof out[i].err, "POST %s: cannot set up the request", url);
 			continue;
 		}
 		curl_easy_setopt(j->easy, CURLOPT_URL, url);

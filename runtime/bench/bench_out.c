@@ -352,13 +352,13 @@ int bench_out_write(const char *dir, const struct bench_meta *m, struct bench_re
 	size_t n = bench_out_points(r, &p);
 	FILE *fc = open_temp(csv, tcsv, sizeof tcsv);
 	if (!fc) {
-		snprintf(err, errlen, "%s: %s", tcsv, strerror(errno));
+		snprintf(err, errlen, "cannot create a temp file beside %s: %s", csv, strerror(errno));
 		free(p);
 		return -1;
 	}
 	FILE *fs = open_temp(svg, tsvg, sizeof tsvg);
 	if (!fs) {
-		snprintf(err, errlen, "%s: %s", tsvg, strerror(errno));
+		snprintf(err, errlen, "cannot create a temp file beside %s: %s", svg, strerror(errno));
 		fclose(fc);
 		unlink(tcsv);
 		free(p);
@@ -370,7 +370,7 @@ int bench_out_write(const char *dir, const struct bench_meta *m, struct bench_re
 	int bc = close_synced(fc), ec = errno;
 	int bs = close_synced(fs), es = errno;
 	if (bc || bs) {
-		snprintf(err, errlen, "%s: %s", bc ? tcsv : tsvg, strerror(bc ? ec : es));
+		snprintf(err, errlen, "%s: %s", bc ? csv : svg, strerror(bc ? ec : es));
 		unlink(tcsv);
 		unlink(tsvg);
 		return -1;
