@@ -304,9 +304,9 @@ max_len_within(const struct budget_arch *a, const struct budget_params *p, uint6
 	return lo;
 }
 
-void
-budget_fit(const struct budget_arch *a, const struct budget_params *params,
-    struct budget_result *r)
+/* Every term but the fit itself, for the settings in params (defaults filled here). */
+static void
+terms(const struct budget_arch *a, const struct budget_params *params, struct budget_result *r)
 {
 	struct budget_params p = *params;
 	const struct budget_calibration *cal = p.calibration ? p.calibration :
@@ -368,9 +368,49 @@ budget_fit(const struct budget_arch *a, const struct budget_params *params,
 		r->safety_margin_bytes = frac > BUDGET_MARGIN_MIN_BYTES ? frac : BUDGET_MARGIN_MIN_BYTES;
 		r->margin_source = BUDGET_FORMULA;
 	}
-	uint64_t avail = sub_sat(r->kv_cache_bytes, r->safety_margin_bytes);
+}
+
+/* V0 without chunked prefill profiles max_model_len tokens: a longer context also costs
+ * activation memory, so whether len fits is decided with the terms recomputed at len. */
+static bool
+v0_fits_at(const struct budget_arch *a, const struct budget_params *params, uint32_t len)
+{
+	struct budget_params p = *params;
+	struct budget_result r;
+	p.max_model_len = len;
+	terms(a, &p, &r);
+	budget_defaults(&p);
+	return budget_kv_request_bytes(a, &p, len) <= sub_sat(r.kv_cache_bytes, r.safety_margin_bytes);
+}
+
+void
+budget_fit(const struct budget_arch *a, const struct budget_params *params,
+    struct budget_result *r)
+{
+	struct budget_params p = *params;
+	terms(a, params, r);
+	budget_defaults(&p);
 	uint32_t cap = a->max_position_embeddings ? a->max_position_embeddings : BUDGET_LEN_CAP;
-	r->max_model_len_fit = r->kv_bytes_per_token ? max_len_within(a, &p, avail, cap) : 0;
+	if (!r->kv_bytes_per_token) {
+		r->max_model_len_fit = 0;
+	} else if (p.engine == BUDGET_ENGINE_V0 && !params->max_num_batched_tokens) {
+		uint32_t lo = 0, hi = cap;              /* fits(lo) (0 trivially), search (lo, hi] */
+		if (v0_fits_at(a, params, hi)) {
+			lo = hi;
+		} else {
+			while (hi - lo > 1) {
+				uint32_t mid = lo + (hi - lo) / 2;
+				if (v0_fits_at(a, params, mid))
+					lo = mid;
+				else
+					hi = mid;
+			}
+		}
+		r->max_model_len_fit = lo;
+	} else {
+		r->max_model_len_fit = max_len_within(a, &p, sub_sat(r->kv_cache_bytes,
+		    r->safety_margin_bytes), cap);
+	}
 	r->kv_at_max_model_len = p.max_model_len ? budget_kv_request_bytes(a, &p, p.max_model_len) : 0;
 	if (p.max_model_len)
 		r->fits = p.max_model_len <= r->max_model_len_fit;
@@ -390,16 +430,15 @@ budget_parse_size(const char *s, uint64_t *out)
 		{"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12},
 	};
 	const char *c = s;
-	double v = 0, scale = 1;
+	uint64_t mant = 0, div = 1;
 	bool digits = false, frac = false;
 	for (; *c; c++) {
 		if (*c >= '0' && *c <= '9') {
-			if (frac) {
-				scale /= 10;
-				v += (*c - '0') * scale;
-			} else {
-				v = v * 10 + (*c - '0');
-			}
+			if (mant > UINT64_MAX / 100 || div > UINT64_MAX / 100)
+				return -1;
+			mant = mant * 10 + (uint64_t)(*c - '0');
+			if (frac)
+				div *= 10;
 			digits = true;
 		} else if (*c == '.' && !frac) {
 			frac = true;
@@ -416,8 +455,8 @@ budget_parse_size(const char *s, uint64_t *out)
 			continue;
 		if (frac && units[i].scale == 1)
 			return -1;                      /* a fraction of a byte */
-		double bytes = v * units[i].scale;
-		if (bytes >= 18446744073709551615.0)
+		long double bytes = (long double)mant * (long double)units[i].scale / (long double)div;
+		if (bytes >= 18446744073709551615.0L)
 			return -1;
 		*out = (uint64_t)(bytes + 0.5);
 		return 0;

@@ -1,0 +1,411 @@
+#include <CUnit/CUnit.h>
+#include <string.h>
+
+#include "budget.h"
+
+void suite_budget(void);
+
+#define GIB (1ULL << 30)
+#define MIB (1ULL << 20)
+
+/* The seed models' config.json numbers (shared/reference/seed-models.md). */
+static const struct budget_arch llama31_8b = {
+	.layers = 32, .attention_heads = 32, .kv_heads = 8, .head_dim = 128, .hidden_size = 4096,
+	.intermediate_size = 14336, .vocab_size = 128256, .max_position_embeddings = 131072,
+	.dtype_bytes = 2,
+};
+static const struct budget_arch qwen25_7b = {
+	.layers = 28, .attention_heads = 28, .kv_heads = 4, .head_dim = 128, .hidden_size = 3584,
+	.intermediate_size = 18944, .vocab_size = 152064, .max_position_embeddings = 32768,
+	.dtype_bytes = 2, .qkv_bias = true,
+};
+static const struct budget_arch phi35_mini = {
+	.layers = 32, .attention_heads = 32, .kv_heads = 32, .head_dim = 96, .hidden_size = 3072,
+	.intermediate_size = 8192, .vocab_size = 32064, .max_position_embeddings = 131072,
+	.sliding_window = 262144, .dtype_bytes = 2,
+};
+static const struct budget_arch starcoder2_7b = {
+	.layers = 32, .attention_heads = 36, .kv_heads = 4, .head_dim = 128, .hidden_size = 4608,
+	.intermediate_size = 18432, .vocab_size = 49152, .max_position_embeddings = 16384,
+	.sliding_window = 4096, .dtype_bytes = 2, .qkv_bias = true, .o_bias = true,
+	.mlp_bias = true, .norm_bias = true, .mlp_ungated = true,
+};
+
+static void
+test_weights_bf16_exact(void)
+{
+	/* model.safetensors.index.json total_size of each repo. */
+	CU_ASSERT_EQUAL(budget_weights_bytes(&llama31_8b, NULL), 16060522496ULL);
+	CU_ASSERT_EQUAL(budget_weights_bytes(&qwen25_7b, NULL), 15231233024ULL);
+	CU_ASSERT_EQUAL(budget_weights_bytes(&phi35_mini, NULL), 7642159104ULL);
+	CU_ASSERT_EQUAL(budget_weights_bytes(&llama31_8b, budget_quant_named("none")), 16060522496ULL);
+	/* Tied embeddings drop lm_head: vocab x hidden x 2 bytes less. */
+	struct budget_arch tied = llama31_8b;
+	tied.tie_word_embeddings = true;
+	CU_ASSERT_EQUAL(budget_weights_bytes(&tied, NULL), 16060522496ULL - 128256ULL * 4096 * 2);
+	/* Without Qwen2's q/k/v biases: (3584 + 2 x 512) x 28 layers x 2 bytes less. */
+	struct budget_arch nobias = qwen25_7b;
+	nobias.qkv_bias = false;
+	CU_ASSERT_EQUAL(budget_weights_bytes(&nobias, NULL), 15231233024ULL - 4608ULL * 28 * 2);
+}
+
+static void
+test_weights_awq(void)
+{
+	/* About 5.7 GB and 5.6 GB (seed-models.md): 4-bit linears with fp16 scales and 4-bit
+	 * zeros per 128 inputs, embeddings and lm_head in 16-bit. */
+	const struct budget_quant *awq = budget_quant_named("awq");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(awq);
+	uint64_t llama = budget_weights_bytes(&llama31_8b, awq);
+	uint64_t qwen = budget_weights_bytes(&qwen25_7b, awq);
+	CU_ASSERT_EQUAL(llama, 5727854592ULL);
+	CU_ASSERT(llama > 5650000000ULL && llama < 5750000000ULL);
+	CU_ASSERT(qwen > 5550000000ULL && qwen < 5650000000ULL);
+	/* GPTQ adds g_idx: one int32 per input feature of every linear. */
+	uint64_t gptq = budget_weights_bytes(&llama31_8b, budget_quant_named("gptq"));
+	uint64_t inputs = 32ULL * (3 * 4096 + 4096 + 2 * 4096 + 14336);
+	CU_ASSERT_EQUAL(gptq, llama + inputs * 4);
+	CU_ASSERT_PTR_NULL(budget_quant_named("awk"));
+}
+
+static void
+test_weights_starcoder2(void)
+{
+	/* LayerNorm (weight + bias), biased q/k/v/o and c_fc/c_proj, two MLP matrices. */
+	uint64_t h = 4608, ff = 18432, kv = 512, layers = 32, vocab = 49152;
+	uint64_t per_layer = h * h + 2 * h * kv + h * h + 2 * h * ff   /* weights */
+	    + h + 2 * kv + h + ff + h                                    /* biases */
+	    + 4 * h;                                                     /* two LayerNorms */
+	uint64_t params = layers * per_layer + 2 * vocab * h + 2 * h;
+	CU_ASSERT_EQUAL(budget_weights_bytes(&starcoder2_7b, NULL), params * 2);
+}
+
+static void
+test_kv_per_token(void)
+{
+	struct budget_params p = {0};
+	CU_ASSERT_EQUAL(budget_kv_bytes_per_token(&llama31_8b, &p), 131072);   /* 2x32x8x128x2 */
+	CU_ASSERT_EQUAL(budget_kv_bytes_per_token(&qwen25_7b, &p), 57344);     /* 2x28x4x128x2 */
+	CU_ASSERT_EQUAL(budget_kv_bytes_per_token(&phi35_mini, &p), 393216);   /* 2x32x32x96x2 */
+	p.kv_dtype_bytes = 1;                                                  /* fp8 */
+	CU_ASSERT_EQUAL(budget_kv_bytes_per_token(&llama31_8b, &p), 65536);
+	p.kv_dtype_bytes = 0;
+	p.tensor_parallel = 2;                                                 /* heads split */
+	CU_ASSERT_EQUAL(budget_kv_bytes_per_token(&qwen25_7b, &p), 28672);
+	p.tensor_parallel = 8;                                                 /* replicated */
+	CU_ASSERT_EQUAL(budget_kv_bytes_per_token(&qwen25_7b, &p), 2 * 28 * 1 * 128 * 2);
+	/* An fp32 checkpoint is served in 16-bit with dtype auto, and so is its KV cache. */
+	struct budget_arch fp32 = llama31_8b;
+	fp32.dtype_bytes = 4;
+	p.tensor_parallel = 1;
+	CU_ASSERT_EQUAL(budget_kv_bytes_per_token(&fp32, &p), 131072);
+	/* No head_dim: hidden / heads. */
+	struct budget_arch nohd = llama31_8b;
+	nohd.head_dim = 0;
+	CU_ASSERT_EQUAL(budget_kv_bytes_per_token(&nohd, &p), 131072);
+}
+
+static void
+test_defaults(void)
+{
+	struct budget_params p = {.gpu_total_bytes = 8 * GIB, .max_model_len = 8192,
+		.engine = BUDGET_ENGINE_V1};
+	budget_defaults(&p);
+	CU_ASSERT_EQUAL(p.max_num_batched_tokens, 2048);
+	CU_ASSERT_EQUAL(p.max_num_seqs, 256);
+	CU_ASSERT_EQUAL(p.block_size, 16);
+	CU_ASSERT_EQUAL(p.tensor_parallel, 1);
+	CU_ASSERT_DOUBLE_EQUAL(p.utilization, 0.9, 1e-12);
+	struct budget_params h = {.gpu_total_bytes = 79 * GIB, .max_model_len = 8192,
+		.engine = BUDGET_ENGINE_V1};
+	budget_defaults(&h);
+	CU_ASSERT_EQUAL(h.max_num_batched_tokens, 8192);
+	CU_ASSERT_EQUAL(h.max_num_seqs, 1024);
+	struct budget_params v0 = {.gpu_total_bytes = 24 * GIB, .max_model_len = 20000,
+		.engine = BUDGET_ENGINE_V0};
+	budget_defaults(&v0);
+	CU_ASSERT_EQUAL(v0.max_num_batched_tokens, 20000);      /* no chunked prefill */
+	CU_ASSERT_EQUAL(v0.max_num_seqs, 256);
+	struct budget_params v0s = {.gpu_total_bytes = 24 * GIB, .max_model_len = 1024,
+		.engine = BUDGET_ENGINE_V0};
+	budget_defaults(&v0s);
+	CU_ASSERT_EQUAL(v0s.max_num_batched_tokens, 2048);
+	struct budget_params few = {.gpu_total_bytes = 8 * GIB, .max_num_batched_tokens = 64,
+		.engine = BUDGET_ENGINE_V1};
+	budget_defaults(&few);
+	CU_ASSERT_EQUAL(few.max_num_seqs, 64);                   /* min(default, batched tokens) */
+}
+
+static void
+test_sliding_request(void)
+{
+	/* V1 keeps window - 1 + max_num_batched_tokens tokens (+1 block) in sliding layers. */
+	struct budget_params p = {.engine = BUDGET_ENGINE_V1, .max_num_batched_tokens = 2048,
+		.block_size = 16};
+	uint64_t page = 2ULL * 16 * 4 * 128 * 2;
+	CU_ASSERT_EQUAL(budget_kv_request_bytes(&starcoder2_7b, &p, 16384),
+	    32ULL * ((4096 - 1 + 2048 + 15) / 16 + 1) * page);
+	/* Shorter than the window: the whole request, plus the extra block. */
+	CU_ASSERT_EQUAL(budget_kv_request_bytes(&starcoder2_7b, &p, 1000), 32ULL * (63 + 1) * page);
+	/* V0 makes no such saving. */
+	p.engine = BUDGET_ENGINE_V0;
+	CU_ASSERT_EQUAL(budget_kv_request_bytes(&starcoder2_7b, &p, 16384), 32ULL * 1024 * page);
+	/* Hybrid: 12 of 24 layers slide (gpt-oss style). */
+	struct budget_arch hy = {.layers = 24, .attention_heads = 64, .kv_heads = 8, .head_dim = 64,
+		.hidden_size = 2880, .sliding_window = 128, .sliding_layers = 12};
+	p.engine = BUDGET_ENGINE_V1;
+	uint64_t hpage = 2ULL * 16 * 8 * 64 * 2;
+	CU_ASSERT_EQUAL(budget_kv_request_bytes(&hy, &p, 16000),
+	    12ULL * 1000 * hpage + 12ULL * ((127 + 2048 + 15) / 16 + 1) * hpage);
+}
+
+static void
+test_fit_llama_3090_v0(void)
+{
+	/* vm01: RTX 3090, 23.58 GiB, 0.9, V0, max_model_len 20000, logged KV cache 3.81 GiB. */
+	struct budget_params p = {.gpu_total_bytes = 25318832210ULL, .utilization = 0.9,
+		.max_model_len = 20000, .engine = BUDGET_ENGINE_V0, .weights_bytes = 16094104649ULL};
+	struct budget_result r;
+	budget_fit(&llama31_8b, &p, &r);
+	CU_ASSERT_EQUAL(r.weights_bytes, 16094104649ULL);
+	CU_ASSERT_EQUAL(r.weights_source, BUDGET_EXACT);
+	CU_ASSERT_EQUAL(r.kv_bytes_per_token, 131072);
+	CU_ASSERT_EQUAL(r.profile_tokens, 20000);
+	CU_ASSERT_EQUAL(r.budget_bytes, 22786948989ULL);
+	CU_ASSERT_EQUAL(r.kv_cache_bytes, r.budget_bytes - r.weights_bytes - r.activation_bytes -
+	    r.non_torch_bytes);
+	/* Within 3% of what vLLM logged. */
+	double logged = 3.81 * (double)GIB;
+	CU_ASSERT((double)r.kv_cache_bytes > logged * 0.97 && (double)r.kv_cache_bytes < logged * 1.03);
+	CU_ASSERT_EQUAL(r.kv_tokens % 16, 0);
+	CU_ASSERT_EQUAL(r.kv_tokens, r.kv_cache_bytes / (131072ULL * 16) * 16);
+	CU_ASSERT_EQUAL(r.safety_margin_bytes, 256 * MIB);
+	/* V0 profiles max_model_len tokens, so a longer context leaves less than this. */
+	CU_ASSERT(r.max_model_len_fit > 20000);
+	CU_ASSERT(r.max_model_len_fit < (r.kv_cache_bytes - 256 * MIB) / (131072ULL * 16) * 16);
+	CU_ASSERT_TRUE(r.fits);
+	CU_ASSERT_EQUAL(r.activation_source, BUDGET_CALIBRATED);
+	CU_ASSERT_EQUAL(r.kv_source, BUDGET_FORMULA);
+	CU_ASSERT_EQUAL(r.margin_source, BUDGET_FORMULA);
+	CU_ASSERT_FALSE(r.utilization_lowered);
+}
+
+static void
+test_fit_boundary(void)
+{
+	struct budget_params p = {.gpu_total_bytes = 24 * GIB, .utilization = 0.9,
+		.max_model_len = 4096, .weights_bytes = 16060522496ULL, .engine = BUDGET_ENGINE_V1};
+	struct budget_result r;
+	budget_fit(&llama31_8b, &p, &r);
+	uint32_t fit = r.max_model_len_fit;
+	CU_ASSERT(fit > 4096);
+	p.max_model_len = fit;
+	budget_fit(&llama31_8b, &p, &r);
+	CU_ASSERT_TRUE(r.fits);
+	CU_ASSERT_EQUAL(r.kv_at_max_model_len, (uint64_t)fit / 16 * 16 * 131072);
+	p.max_model_len = fit + 1;
+	budget_fit(&llama31_8b, &p, &r);
+	CU_ASSERT_FALSE(r.fits);
+	/* An explicit margin of 0 gives the whole KV cache. */
+	p.safety_margin_set = true;
+	p.safety_margin_bytes = 0;
+	budget_fit(&llama31_8b, &p, &r);
+	CU_ASSERT_EQUAL(r.safety_margin_bytes, 0);
+	CU_ASSERT_EQUAL(r.max_model_len_fit, r.kv_tokens);
+	CU_ASSERT_EQUAL(r.margin_source, BUDGET_EXACT);
+	/* Capped by max_position_embeddings. */
+	struct budget_arch shortctx = llama31_8b;
+	shortctx.max_position_embeddings = 2048;
+	budget_fit(&shortctx, &p, &r);
+	CU_ASSERT_EQUAL(r.max_model_len_fit, 2048);
+	/* auto (0): fits when anything does. */
+	p.max_model_len = 0;
+	budget_fit(&llama31_8b, &p, &r);
+	CU_ASSERT_TRUE(r.fits);
+}
+
+static void
+test_fit_boundary_v0(void)
+{
+	/* V0 profiles max_model_len tokens: the largest fitting length is found with the
+	 * activation recomputed at that length, so it fits when asked for and one more does not. */
+	struct budget_params p = {.gpu_total_bytes = 24 * GIB, .utilization = 0.9,
+		.max_model_len = 4096, .weights_bytes = 16060522496ULL, .engine = BUDGET_ENGINE_V0};
+	struct budget_result r, r4k;
+	budget_fit(&llama31_8b, &p, &r4k);
+	uint32_t fit = r4k.max_model_len_fit;
+	CU_ASSERT(fit > 4096);
+	p.max_model_len = fit;
+	budget_fit(&llama31_8b, &p, &r);
+	CU_ASSERT_TRUE(r.fits);
+	CU_ASSERT(r.activation_bytes > r4k.activation_bytes);
+	CU_ASSERT_EQUAL(r.max_model_len_fit, fit);
+	p.max_model_len = fit + 1;
+	budget_fit(&llama31_8b, &p, &r);
+	CU_ASSERT_FALSE(r.fits);
+	/* With chunked prefill (batched tokens given) the profile no longer follows the length. */
+	p.max_num_batched_tokens = 2048;
+	budget_fit(&llama31_8b, &p, &r);
+	CU_ASSERT(r.max_model_len_fit > fit);
+}
+
+static void
+test_fit_seed_8gb(void)
+{
+	/* The seed's facts: 16-bit Llama 3.1 8B and Phi-3.5-mini do not fit 8 GB; 4-bit Llama does
+	 * with the context the numbers allow (a small max_num_seqs keeps the sampler small). */
+	struct budget_params p = {.gpu_total_bytes = 8 * GIB, .utilization = 0.9,
+		.max_model_len = 4096, .engine = BUDGET_ENGINE_V1};
+	struct budget_result r;
+	p.weights_bytes = budget_weights_bytes(&llama31_8b, NULL);
+	budget_fit(&llama31_8b, &p, &r);
+	CU_ASSERT_FALSE(r.fits);
+	CU_ASSERT_EQUAL(r.kv_cache_bytes, 0);
+	CU_ASSERT_EQUAL(r.max_model_len_fit, 0);
+	p.weights_bytes = budget_weights_bytes(&phi35_mini, NULL);
+	budget_fit(&phi35_mini, &p, &r);
+	CU_ASSERT_FALSE(r.fits);
+	p.weights_bytes = budget_weights_bytes(&llama31_8b, budget_quant_named("awq"));
+	p.weights_source = BUDGET_FORMULA;
+	p.max_num_seqs = 4;
+	budget_fit(&llama31_8b, &p, &r);
+	CU_ASSERT_TRUE(r.fits);
+	CU_ASSERT(r.max_model_len_fit >= 4096);
+	CU_ASSERT_EQUAL(r.weights_source, BUDGET_FORMULA);
+	/* fp8 KV doubles the tokens (up to block rounding). */
+	struct budget_result r8;
+	p.kv_dtype_bytes = 1;
+	budget_fit(&llama31_8b, &p, &r8);
+	CU_ASSERT_EQUAL(r8.kv_tokens, r.kv_cache_bytes / (65536ULL * 16) * 16);
+}
+
+static void
+test_utilization_lowered(void)
+{
+	/* free = 8 - 1 - 0.5 (CUDA context) = 6.5 GiB < 0.9 x 8: lowered to 6.5 / 8. */
+	struct budget_params p = {.gpu_total_bytes = 8 * GIB, .gpu_used_bytes = 1 * GIB,
+		.utilization = 0.9, .max_model_len = 1024, .weights_bytes = 1 * GIB};
+	struct budget_result r;
+	budget_fit(&qwen25_7b, &p, &r);
+	CU_ASSERT_TRUE(r.utilization_lowered);
+	CU_ASSERT_DOUBLE_EQUAL(r.utilization, 0.8125, 1e-9);
+	CU_ASSERT_EQUAL(r.cuda_context_bytes, 512 * MIB);
+	CU_ASSERT_EQUAL(r.budget_bytes, 8 * GIB * 8125 / 10000);
+	p.gpu_used_bytes = 0;
+	budget_fit(&qwen25_7b, &p, &r);
+	CU_ASSERT_FALSE(r.utilization_lowered);
+	CU_ASSERT_DOUBLE_EQUAL(r.utilization, 0.9, 1e-12);
+	p.gpu_used_bytes = 9 * GIB;                   /* nothing left */
+	budget_fit(&qwen25_7b, &p, &r);
+	CU_ASSERT_DOUBLE_EQUAL(r.utilization, 0.0, 1e-12);
+	CU_ASSERT_FALSE(r.fits);
+}
+
+static void
+test_terms(void)
+{
+	/* Activation: the larger of the forward pass and the sampler warm-up. */
+	struct budget_calibration cal = {.forward_factor = 1.0, .sampler_bytes_per_logit = 10.0,
+		.non_torch_bytes = 100 * MIB, .non_torch_tp_bytes = 300 * MIB, .cuda_graph_bytes = 400 * MIB};
+	struct budget_params p = {.gpu_total_bytes = 24 * GIB, .utilization = 0.9,
+		.max_model_len = 4096, .max_num_batched_tokens = 2048, .max_num_seqs = 16,
+		.weights_bytes = 8 * GIB, .calibration = &cal, .engine = BUDGET_ENGINE_V1};
+	struct budget_result r;
+	budget_fit(&qwen25_7b, &p, &r);
+	CU_ASSERT_EQUAL(r.activation_forward_bytes, 2048ULL * (3 * 3584 + 3 * 18944) * 2);
+	CU_ASSERT_EQUAL(r.activation_sampler_bytes, 16ULL * 152064 * 10);
+	CU_ASSERT_EQUAL(r.activation_bytes, r.activation_forward_bytes);
+	CU_ASSERT_EQUAL(r.non_torch_bytes, 100 * MIB);
+	CU_ASSERT_EQUAL(r.cuda_graph_bytes, 400 * MIB);
+	CU_ASSERT_EQUAL(r.profile_requests, 16);
+	p.max_num_seqs = 256;
+	budget_fit(&qwen25_7b, &p, &r);
+	CU_ASSERT_EQUAL(r.activation_bytes, 256ULL * 152064 * 10);
+	/* TP 2: intermediate split, NCCL's non-torch memory added, weights halved. */
+	p.tensor_parallel = 2;
+	budget_fit(&qwen25_7b, &p, &r);
+	CU_ASSERT_EQUAL(r.activation_forward_bytes, 2048ULL * (3 * 3584 + 3 * 18944 / 2) * 2);
+	CU_ASSERT_EQUAL(r.non_torch_bytes, 400 * MIB);
+	CU_ASSERT_EQUAL(r.weights_bytes, 4 * GIB);
+	p.enforce_eager = true;
+	budget_fit(&qwen25_7b, &p, &r);
+	CU_ASSERT_EQUAL(r.cuda_graph_bytes, 0);
+	CU_ASSERT_EQUAL(r.cuda_graph_source, BUDGET_EXACT);
+	/* Graph memory sits outside the budget: the KV cache does not change with it. */
+	struct budget_result eager = r;
+	p.enforce_eager = false;
+	budget_fit(&qwen25_7b, &p, &r);
+	CU_ASSERT_EQUAL(r.kv_cache_bytes, eager.kv_cache_bytes);
+	/* The default margin is 3% of the KV cache when that exceeds 256 MiB. */
+	struct budget_params big = {.gpu_total_bytes = 80 * GIB, .utilization = 0.9,
+		.max_model_len = 8192, .weights_bytes = 1 * GIB, .engine = BUDGET_ENGINE_V1};
+	budget_fit(&qwen25_7b, &big, &r);
+	CU_ASSERT_EQUAL(r.safety_margin_bytes, (uint64_t)((double)r.kv_cache_bytes * 0.03));
+}
+
+static void
+test_hybrid_tokens(void)
+{
+	/* 10 sliding + 4 full layers: groups of 4 layers, 3 + 1 groups, padding wastes 2 layers. */
+	struct budget_arch hy = {.layers = 14, .attention_heads = 8, .kv_heads = 8, .head_dim = 128,
+		.hidden_size = 1024, .vocab_size = 1000, .sliding_window = 1024, .sliding_layers = 10,
+		.dtype_bytes = 2};
+	struct budget_calibration zero = {0};
+	struct budget_params p = {.gpu_total_bytes = 16 * GIB, .utilization = 0.5,
+		.max_model_len = 4096, .weights_bytes = 1, .calibration = &zero,
+		.engine = BUDGET_ENGINE_V1};
+	struct budget_result r;
+	budget_fit(&hy, &p, &r);
+	uint64_t page = 2ULL * 16 * 8 * 128 * 2;
+	CU_ASSERT_EQUAL(r.kv_tokens, r.kv_cache_bytes / page / 4 / 4 * 16);
+	/* V0: plain full attention in every layer. */
+	p.engine = BUDGET_ENGINE_V0;
+	budget_fit(&hy, &p, &r);
+	CU_ASSERT_EQUAL(r.kv_tokens, r.kv_cache_bytes / page / 14 * 16);
+}
+
+static void
+test_parse_size(void)
+{
+	uint64_t v = 0;
+	CU_ASSERT_EQUAL(budget_parse_size("8589934592", &v), 0);
+	CU_ASSERT_EQUAL(v, 8 * GIB);
+	CU_ASSERT_EQUAL(budget_parse_size("8GiB", &v), 0);
+	CU_ASSERT_EQUAL(v, 8 * GIB);
+	CU_ASSERT_EQUAL(budget_parse_size("23.58 GiB", &v), 0);
+	CU_ASSERT_EQUAL(v, 25318832210ULL);
+	CU_ASSERT_EQUAL(budget_parse_size("512MiB", &v), 0);
+	CU_ASSERT_EQUAL(v, 512 * MIB);
+	CU_ASSERT_EQUAL(budget_parse_size("8GB", &v), 0);
+	CU_ASSERT_EQUAL(v, 8000000000ULL);
+	CU_ASSERT_EQUAL(budget_parse_size("1.5MB", &v), 0);
+	CU_ASSERT_EQUAL(v, 1500000ULL);
+	CU_ASSERT_EQUAL(budget_parse_size("100B", &v), 0);
+	CU_ASSERT_EQUAL(v, 100);
+	CU_ASSERT_EQUAL(budget_parse_size("1.5", &v), -1);
+	CU_ASSERT_EQUAL(budget_parse_size("GiB", &v), -1);
+	CU_ASSERT_EQUAL(budget_parse_size("8 gib", &v), -1);
+	CU_ASSERT_EQUAL(budget_parse_size("-1GiB", &v), -1);
+	CU_ASSERT_EQUAL(budget_parse_size("", &v), -1);
+	CU_ASSERT_EQUAL(budget_parse_size("99999999999TB", &v), -1);
+}
+
+void
+suite_budget(void)
+{
+	CU_pSuite s = CU_add_suite("budget", NULL, NULL);
+	CU_add_test(s, "bf16 weights match the index totals", test_weights_bf16_exact);
+	CU_add_test(s, "AWQ/GPTQ 4-bit weights", test_weights_awq);
+	CU_add_test(s, "starcoder2 layout", test_weights_starcoder2);
+	CU_add_test(s, "KV bytes per token", test_kv_per_token);
+	CU_add_test(s, "vLLM defaults", test_defaults);
+	CU_add_test(s, "sliding-window request bytes", test_sliding_request);
+	CU_add_test(s, "Llama 3.1 8B on a 3090 (vm01)", test_fit_llama_3090_v0);
+	CU_add_test(s, "fit boundary and margin", test_fit_boundary);
+	CU_add_test(s, "fit boundary, V0 profile", test_fit_boundary_v0);
+	CU_add_test(s, "seed facts on 8 GB", test_fit_seed_8gb);
+	CU_add_test(s, "utilization lowered", test_utilization_lowered);
+	CU_add_test(s, "activation, non-torch, graphs", test_terms);
+	CU_add_test(s, "hybrid KV tokens", test_hybrid_tokens);
+	CU_add_test(s, "sizes", test_parse_size);
+}
