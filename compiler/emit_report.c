@@ -157,7 +157,7 @@ emit_budget_txt(FILE *f, const struct plan *p)
 /* SVG */
 
 enum {
-	SVG_CHART_W = 640, SVG_ROW_H = 34, SVG_BAR_H = 22, SVG_TOP = 70, SVG_RIGHT_W = 250,
+	SVG_CHART_W = 640, SVG_ROW_H = 34, SVG_BAR_H = 22, SVG_TOP = 70, SVG_RIGHT_W = 300,
 	SVG_CHAR_W = 7, SVG_MIN_LABEL_W = 44, SVG_NSEG = 7,
 };
 
@@ -168,14 +168,15 @@ struct svg_seg {
 };
 
 /* Okabe-Ito colours: distinguishable with the common colour-vision deficiencies. */
+enum { SEG_WEIGHTS, SEG_ACT, SEG_NONTORCH, SEG_MARGIN, SEG_KV, SEG_FREE, SEG_GRAPHS };
 static const struct svg_seg segs[SVG_NSEG] = {
 	{"weights", "#0072B2", "#ffffff"},
 	{"activation", "#E69F00", "#000000"},
 	{"non-torch", "#CC79A7", "#000000"},
-	{"CUDA graphs", "#56B4E9", "#000000"},
 	{"safety margin", "#999999", "#000000"},
 	{"KV cache at max_model_len", "#009E73", "#ffffff"},
 	{"free in budget", "#f2f2f2", "#000000"},
+	{"CUDA graphs", "#56B4E9", "#000000"},
 };
 
 /* Text content or attribute value: XML-escaped, valid UTF-8, no characters XML 1.0 forbids. */
@@ -208,20 +209,39 @@ xml_text(FILE *f, const char *s)
 	}
 }
 
+/*
+ * The bar of one role, left to right: what the budget holds (ending at the budget line when
+ * nothing is left over), then CUDA graphs, which vLLM captures on top of the budget unless
+ * budget.c counted them inside it. order[] gives the drawing order of segs[].
+ */
 static void
-seg_values(const struct plan_role *r, uint64_t v[SVG_NSEG])
+seg_values(const struct plan_role *r, uint64_t v[SVG_NSEG], int order[SVG_NSEG])
 {
 	const struct budget_result *b = &r->result;
-	v[0] = b->weights_bytes;
-	v[1] = b->activation_bytes;
-	v[2] = b->non_torch_bytes;
-	v[3] = b->cuda_graph_bytes;
-	v[4] = b->safety_margin_bytes;
-	v[5] = emit_kv_at_len(r);
+	int inside = emit_graphs_inside_budget(r);
+	v[SEG_WEIGHTS] = b->weights_bytes;
+	v[SEG_ACT] = b->activation_bytes;
+	v[SEG_NONTORCH] = b->non_torch_bytes;
+	v[SEG_MARGIN] = b->safety_margin_bytes;
+	v[SEG_KV] = emit_kv_at_len(r);
+	v[SEG_GRAPHS] = b->cuda_graph_bytes;
 	uint64_t used = 0;
-	for (int i = 0; i < 6; i++)
+	for (int i = SEG_WEIGHTS; i <= SEG_KV; i++)
 		used = used + v[i] < used ? UINT64_MAX : used + v[i];
-	v[6] = b->budget_bytes > used ? b->budget_bytes - used : 0;
+	if (inside)
+		used = used + v[SEG_GRAPHS] < used ? UINT64_MAX : used + v[SEG_GRAPHS];
+	v[SEG_FREE] = b->budget_bytes > used ? b->budget_bytes - used : 0;
+	int n = 0;
+	order[n++] = SEG_WEIGHTS;
+	order[n++] = SEG_ACT;
+	order[n++] = SEG_NONTORCH;
+	if (inside)
+		order[n++] = SEG_GRAPHS;
+	order[n++] = SEG_MARGIN;
+	order[n++] = SEG_KV;
+	order[n++] = SEG_FREE;
+	if (!inside)
+		order[n++] = SEG_GRAPHS;
 }
 
 static double
@@ -251,7 +271,8 @@ emit_budget_svg(FILE *f, const struct plan *p)
 	for (size_t i = 0; i < p->nroles; i++) {
 		const struct plan_role *r = &p->roles[i];
 		uint64_t v[SVG_NSEG], sum = 0;
-		seg_values(r, v);
+		int order[SVG_NSEG];
+		seg_values(r, v, order);
 		for (int k = 0; k < SVG_NSEG; k++)
 			sum = sum + v[k] < sum ? UINT64_MAX : sum + v[k];
 		if (sum > max)
@@ -301,20 +322,22 @@ emit_budget_svg(FILE *f, const struct plan *p)
 	for (size_t i = 0; i < p->nroles; i++) {
 		const struct plan_role *r = &p->roles[i];
 		uint64_t v[SVG_NSEG];
+		int order[SVG_NSEG];
 		double y = SVG_TOP + SVG_ROW_H * (double)i + (SVG_ROW_H - SVG_BAR_H) / 2.0;
 		double x = left;
-		seg_values(r, v);
+		seg_values(r, v, order);
 		fprintf(f, "<g>\n<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" font-weight=\"bold\">",
 		    left - 8, y + SVG_BAR_H / 2.0 + 4);
 		xml_text(f, r->role->name);
 		fputs("</text>\n", f);
-		for (int k = 0; k < SVG_NSEG; k++) {
+		for (int j = 0; j < SVG_NSEG; j++) {
+			int k = order[j];
 			double w = (double)v[k] * scale;
 			if (v[k] == 0)
 				continue;
 			fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%d\" fill=\"%s\"%s>"
 			    "<title>%s %s</title></rect>\n", x, y, w, SVG_BAR_H, segs[k].fill,
-			    k == SVG_NSEG - 1 ? " stroke=\"#999999\"" : "", segs[k].name, emit_gib(v[k]).s);
+			    k == SEG_FREE ? " stroke=\"#999999\"" : "", segs[k].name, emit_gib(v[k]).s);
 			if (w >= SVG_MIN_LABEL_W)
 				fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" fill=\"%s\">%.2f</text>\n",
 				    x + w / 2, y + SVG_BAR_H / 2.0 + 4, segs[k].text, gib(v[k]));
@@ -325,7 +348,7 @@ emit_budget_svg(FILE *f, const struct plan *p)
 			fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#D55E00\" "
 			    "stroke-width=\"2\"/>\n", bx, y - 5, bx, y + SVG_BAR_H + 5);
 		}
-		fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" fill=\"%s\">%s, max_model_len %u (fit %u)</text>\n</g>\n",
+		fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" fill=\"%s\">%s: %u tokens (up to %u fit)</text>\n</g>\n",
 		    left + SVG_CHART_W + 10, y + SVG_BAR_H / 2.0 + 4,
 		    r->result.fits ? (r->verified ? "#000000" : "#8a5a00") : "#D55E00",
 		    emit_verdict(r), (unsigned)r->max_model_len, (unsigned)r->result.max_model_len_fit);
@@ -352,7 +375,9 @@ emit_budget_svg(FILE *f, const struct plan *p)
 		if (k < SVG_NSEG)
 			fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"14\" height=\"14\" fill=\"%s\" "
 			    "stroke=\"#999999\"/>\n<text x=\"%.1f\" y=\"%.1f\">%s</text>\n",
-			    lx, yy - 11, segs[k].fill, lx + 20, yy, segs[k].name);
+			    lx, yy - 11, segs[k].fill, lx + 20, yy, k == SEG_GRAPHS && p->nroles &&
+			    !emit_graphs_inside_budget(&p->roles[0]) ? "CUDA graphs (on top of the budget)" :
+			    segs[k].name);
 		else
 			fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
 			    "stroke-width=\"2\"%s/>\n<text x=\"%.1f\" y=\"%.1f\">%s</text>\n",

@@ -308,7 +308,7 @@ test_budget_svg(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(svg, ">budget 7.20 GiB</text>"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(svg, ">GPU total 7.76 GiB</text>"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(svg, "<title>weights 5.32 GiB</title>"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(svg, ">fits, max_model_len 8192 (fit 9872)</text>"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(svg, ">fits: 8192 tokens (up to 9872 fit)</text>"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(svg, "</svg>\n"));
 	free(svg);
 
