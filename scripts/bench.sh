@@ -8,3 +8,10 @@ export BIN
 section() { printf '\n== %s ==\n' "$1"; }
 
 # Sections are added below, one per program.
+
+section "estimator accuracy: modelc fit against vLLM start-up logs (CSV=${CSV:-../shared/reference/vllm-cases-train.csv})"
+if command -v python3 >/dev/null 2>&1; then
+	python3 scripts/bench-estimator --modelc "$BIN/modelc" "${CSV:-../shared/reference/vllm-cases-train.csv}"
+else
+	echo "skipped: python3 not found"
+fi
