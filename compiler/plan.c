@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "emit_common.h"
 #include "emit_env.h"
 #include "envfile.h"
 #include "localdir.h"
@@ -208,11 +209,13 @@ fit(const struct plan_ctx *x, struct plan_role *pr, uint32_t max_model_len, uint
 		pr->params = p;
 }
 
+/* What the budget must hold besides the KV cache; CUDA graphs only when budget.c counts them inside. */
 static uint64_t
-before_kv(const struct budget_result *r)
+before_kv(const struct plan_role *pr)
 {
-	return r->weights_bytes + r->activation_bytes + r->non_torch_bytes + r->cuda_graph_bytes +
-	    r->safety_margin_bytes;
+	const struct budget_result *r = &pr->result;
+	return r->weights_bytes + r->activation_bytes + r->non_torch_bytes + r->safety_margin_bytes +
+	    (emit_graphs_inside_budget(pr) ? r->cuda_graph_bytes : 0);
 }
 
 /* The ways out of a role that does not fit, each as a note with its number. */
@@ -404,12 +407,12 @@ plan_role(struct plan_ctx *x, struct plan_role *pr)
 		if (pr->result.max_model_len_fit == 0)
 			diag_error(x->diag, rpos,
 			    "roles.%s: does not fit at any context: needs %.2f GiB before the KV cache, budget is %.2f GiB",
-			    role->name, (double)before_kv(&pr->result) / GIB,
+			    role->name, (double)before_kv(pr) / GIB,
 			    (double)pr->result.budget_bytes / GIB);
 		else
 			diag_error(x->diag, rpos, "roles.%s: needs %.2f GiB at max_model_len %u, budget is %.2f GiB",
 			    role->name,
-			    (double)(before_kv(&pr->result) + pr->result.kv_bytes_per_token * (uint64_t)want) / GIB,
+			    (double)(before_kv(pr) + pr->result.kv_bytes_per_token * (uint64_t)want) / GIB,
 			    want, (double)pr->result.budget_bytes / GIB);
 		ways_out(x, pr, rpos, want, kvb, seqs);
 	}
