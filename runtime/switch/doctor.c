@@ -166,34 +166,35 @@ check_gpu(const struct model_entry *e)
 static void
 check_disk(void)
 {
-	struct statvfs vfs;
 	static char what[10240];
-	uint64_t need = 0, have = 0;
+	struct statvfs vfs;
+	uint64_t have = 0;
 	const char *cache = swtable_hub_cache();
 
 	for (size_t i = 0; i < model_table.count; i++) {
 		struct swtable_files f;
 		swtable_files(&model_table.entries[i], &f);
 		have += f.present_bytes;
-		need += model_table.entries[i].total_bytes - f.present_bytes;
+	}
+	if (have > model_table.disk_budget_bytes) {
+		snprintf(what, sizeof what, "disk budget: cached models use %llu bytes, over the budget of %llu bytes",
+		    (unsigned long long)have, (unsigned long long)model_table.disk_budget_bytes);
+		problem(what, "remove secondary or specialized models not in active use");
+		return;
 	}
 	if (volume_stats(cache, &vfs) != 0) {
 		printf("skip: cannot read free space for '%s': %s\n", cache, strerror(errno));
 		return;
 	}
 	uint64_t avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
-	if (avail < need) {
-		snprintf(what, sizeof what, "disk pressure: %.1f GiB free on the volume of '%s', the catalog's "
-		    "missing files need %.1f GiB", (double)avail / doctor_gib, cache, (double)need / doctor_gib);
-		problem(what, "remove secondary or specialized models not in active use");
+	uint64_t rest = model_table.disk_budget_bytes - have;
+	if (avail < rest) {
+		snprintf(what, sizeof what, "disk pressure: %.1f GiB free on the volume of '%s', but the disk budget "
+		    "leaves %.1f GiB to download", (double)avail / doctor_gib, cache, (double)rest / doctor_gib);
+		problem(what, "remove secondary or specialized models not in active use, or lower the disk budget");
 	} else {
-		printf("ok: %.1f GiB free on the volume of '%s' covers the %.1f GiB still to download\n",
-		    (double)avail / doctor_gib, cache, (double)need / doctor_gib);
-	}
-	if (model_table.disk_budget_bytes && have > model_table.disk_budget_bytes) {
-		snprintf(what, sizeof what, "disk budget: cached models use %llu bytes, over the budget of %llu bytes",
-		    (unsigned long long)have, (unsigned long long)model_table.disk_budget_bytes);
-		problem(what, "remove secondary or specialized models not in active use");
+		printf("ok: %.1f GiB free on the volume of '%s' covers the rest of the disk budget (%.1f GiB)\n",
+		    (double)avail / doctor_gib, cache, (double)rest / doctor_gib);
 	}
 }
 

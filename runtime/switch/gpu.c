@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -27,7 +28,10 @@ gpu_in_path(const char *name)
 		const char *end = strchr(p, ':');
 		size_t len = end ? (size_t)(end - p) : strlen(p);
 		int n = snprintf(path, sizeof path, "%.*s/%s", (int)len, len ? p : ".", name);
-		if (n > 0 && (size_t)n < sizeof path && access(path, X_OK) == 0)
+		struct stat st;
+		/* A folder of that name is not the command (tests/fixtures/nvidia-smi/ is one). */
+		if (n > 0 && (size_t)n < sizeof path && stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+		    access(path, X_OK) == 0)
 			return 1;
 		if (!end)
 			break;

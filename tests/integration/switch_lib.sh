@@ -1,0 +1,81 @@
+# Shared by tests/integration/test_switch*.sh: build switch with the test table, a scratch
+# folder, and assertions that print what differed. Sourced, not run.
+set -u
+ROOT=$(pwd)
+BUILD=${BUILD:-$ROOT/build}
+SW=$BUILD/test-switch/switch
+SWD=$BUILD/test-switch/switch-disk
+make -s --no-print-directory "$SW" SWITCH_TABLE=tests/fixtures/model_table_test.c SWITCH_OUT="$SW" >/dev/null ||
+	{ echo "cannot build the test switch"; exit 1; }
+make -s --no-print-directory "$SWD" SWITCH_TABLE=tests/fixtures/model_table_test_disk.c SWITCH_OUT="$SWD" >/dev/null ||
+	{ echo "cannot build the test switch"; exit 1; }
+T=$(mktemp -d /tmp/modelc-switch-test.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+# PATH without any nvidia-smi or vllm, and a bin folder a test can fill.
+mkdir -p "$T/bin" "$T/work"
+BASEPATH="$T/bin:/usr/bin:/bin"
+export PATH="$BASEPATH" MODELC_HF_HOME="$T/hf" NO_COLOR=1 LC_ALL=C
+export FAKE_NVSMI_DIR="$ROOT/tests/fixtures/nvidia-smi"
+unset MODELC_ACTIVE_FILE VLLM_MODEL_ID CUDA_VISIBLE_DEVICES
+cd "$T/work"
+failures=0
+
+fail() {
+	echo "FAIL: $*"
+	failures=$((failures + 1))
+}
+
+# run NAME EXPECTED_EXIT CMD...: runs CMD with stdout in $T/out, stderr in $T/err.
+run() {
+	name=$1 want=$2
+	shift 2
+	"$@" >"$T/out" 2>"$T/err"
+	got=$?
+	[ "$got" -eq "$want" ] || { fail "$name: exit $got, expected $want"; sed 's/^/    err: /' "$T/err"; }
+}
+
+# same NAME FILE: FILE (out or err) equals the text on stdin.
+same() {
+	cat >"$T/want"
+	diff -u "$T/want" "$T/$2" >"$T/diff" || { fail "$1: $2 differs"; cat "$T/diff"; }
+}
+
+# has NAME FILE TEXT: FILE contains the line TEXT.
+has() {
+	grep -qxF -- "$3" "$T/$2" || { fail "$1: $2 lacks the line: $3"; sed 's/^/    /' "$T/$2"; }
+}
+
+# contains NAME FILE TEXT: FILE contains TEXT somewhere.
+contains() {
+	grep -qF -- "$3" "$T/$2" || { fail "$1: $2 lacks: $3"; sed 's/^/    /' "$T/$2"; }
+}
+
+fake_nvsmi() {
+	ln -sf "$ROOT/tests/fixtures/nvidia-smi/nvidia-smi" "$T/bin/nvidia-smi"
+	export FAKE_NVSMI_SCENARIO=$1
+}
+
+no_nvsmi() {
+	rm -f "$T/bin/nvidia-smi"
+}
+
+# A snapshot folder of primary in the scratch cache, with all (or only some) manifest files.
+primary_snapshot() {
+	d="$T/hf/hub/models--hugging-quants--Meta-Llama-3.1-8B-Instruct-AWQ-INT4/snapshots/0123456789abcdef0123456789abcdef01234567"
+	mkdir -p "$d"
+	printf 123456789012 >"$d/config.json"
+	if [ "${1:-all}" = all ]; then
+		head -c 64 /dev/zero >"$d/model.safetensors"
+	else
+		rm -f "$d/model.safetensors"
+	fi
+}
+
+finish() {
+	if [ "$failures" -ne 0 ]; then
+		echo "$failures failure(s)"
+		exit 1
+	fi
+	echo "all passed"
+	exit 0
+}

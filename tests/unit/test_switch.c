@@ -1,0 +1,273 @@
+/* switch's modules, linked with the hand-written test table (the runner has no other table). */
+#define _DEFAULT_SOURCE
+#include <CUnit/CUnit.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../fixtures/model_table_test.c"
+
+#include "../../runtime/switch/activefile.h"
+#include "../../runtime/switch/launch.h"
+#include "../../runtime/switch/refit.h"
+#include "../../runtime/switch/swjson.h"
+#include "../../runtime/switch/swstr.h"
+#include "../../runtime/switch/swtable.h"
+
+void suite_switch(void);
+
+static char scratch[256];
+
+static int
+setup(void)
+{
+	snprintf(scratch, sizeof scratch, "/tmp/modelc-switch-unit.XXXXXX");
+	return mkdtemp(scratch) ? 0 : 1;
+}
+
+static int
+teardown(void)
+{
+	char cmd[300];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", scratch);
+	return system(cmd) == 0 ? 0 : 1;
+}
+
+static void
+test_find(void)
+{
+	CU_ASSERT_STRING_EQUAL(swtable_find("primary")->role, "primary");
+	CU_ASSERT_STRING_EQUAL(swtable_find("/mnt/f/models/starcoder2-7b")->role, "code");
+	CU_ASSERT_STRING_EQUAL(swtable_find("/mnt/f/models/starcoder2-7b/")->role, "code");
+	CU_ASSERT_STRING_EQUAL(swtable_find("bigcode/starcoder2-7b")->role, "code");
+	CU_ASSERT_STRING_EQUAL(swtable_find("Qwen/Qwen2.5-7B-Instruct-AWQ")->role, "secondary");
+	CU_ASSERT_PTR_NULL(swtable_find("prim"));
+	CU_ASSERT_PTR_NULL(swtable_find("qwen/qwen2.5-7b-instruct-awq"));
+}
+
+static void
+test_distance(void)
+{
+	CU_ASSERT_EQUAL(swtable_distance("primary", "primary"), 0);
+	CU_ASSERT_EQUAL(swtable_distance("prmary", "primary"), 1);
+	CU_ASSERT_EQUAL(swtable_distance("", "abc"), 3);
+	CU_ASSERT_EQUAL(swtable_distance("kitten", "sitting"), 3);
+	static char big[400];
+	memset(big, 'x', sizeof big - 1);
+	CU_ASSERT(swtable_distance(big, "x") > 1000);
+}
+
+static void
+test_unknown_report(void)
+{
+	char buf[2048];
+	FILE *f = fmemopen(buf, sizeof buf, "w");
+	swtable_report_unknown(f, "secundary");
+	fclose(f);
+	CU_ASSERT(strncmp(buf, "switch: error: unknown role, path or repo 'secundary' (did you mean 'secondary'?)\n"
+	    "switch: note: known roles: code, fallback, math, primary, secondary, weird, unexportable\n", 160) == 0);
+	f = fmemopen(buf, sizeof buf, "w");
+	swtable_report_unknown(f, "zzzzzzzzzzzz");
+	fclose(f);
+	CU_ASSERT(strncmp(buf, "switch: error: unknown role, path or repo 'zzzzzzzzzzzz'\n", 57) == 0);
+}
+
+static void
+test_snapshot(void)
+{
+	char path[SWTABLE_PATH_MAX], dir[1024];
+	setenv("MODELC_HF_HOME", scratch, 1);
+	CU_ASSERT_EQUAL(swtable_snapshot(swtable_role("primary"), path, sizeof path), 0);
+	snprintf(dir, sizeof dir, "%s/hub/models--hugging-quants--Meta-Llama-3.1-8B-Instruct-AWQ-INT4/snapshots/"
+	    "0123456789abcdef0123456789abcdef01234567", scratch);
+	CU_ASSERT_STRING_EQUAL(path, dir);
+	CU_ASSERT_STRING_EQUAL(swtable_hf_home(), scratch);
+	/* Not locked: the commit comes from refs/main, once that exists. */
+	CU_ASSERT_EQUAL(swtable_snapshot(swtable_role("secondary"), path, sizeof path), -1);
+	snprintf(dir, sizeof dir, "mkdir -p '%s/hub/models--Qwen--Qwen2.5-7B-Instruct-AWQ/refs' && printf "
+	    "b25037543e9394b818fdfca67ab2a00ecc7dd641 > '%s/hub/models--Qwen--Qwen2.5-7B-Instruct-AWQ/refs/main'",
+	    scratch, scratch);
+	CU_ASSERT_EQUAL(system(dir), 0);
+	CU_ASSERT_EQUAL(swtable_snapshot(swtable_role("secondary"), path, sizeof path), 0);
+	CU_ASSERT(strstr(path, "/snapshots/b25037543e9394b818fdfca67ab2a00ecc7dd641") != NULL);
+	CU_ASSERT_EQUAL(swtable_snapshot(swtable_role("weird"), path, sizeof path), -1);
+
+	struct swtable_files f;
+	swtable_files(swtable_role("primary"), &f);
+	CU_ASSERT_STRING_EQUAL(swtable_files_word(&f), "missing");
+	snprintf(dir, sizeof dir, "d='%s/hub/models--hugging-quants--Meta-Llama-3.1-8B-Instruct-AWQ-INT4/snapshots/"
+	    "0123456789abcdef0123456789abcdef01234567' && mkdir -p \"$d\" && printf 123456789012 > \"$d/config.json\"",
+	    scratch);
+	CU_ASSERT_EQUAL(system(dir), 0);
+	swtable_files(swtable_role("primary"), &f);
+	CU_ASSERT_STRING_EQUAL(swtable_files_word(&f), "partial");
+	CU_ASSERT_EQUAL(f.present, 1);
+	CU_ASSERT_EQUAL(f.total, 2);
+	CU_ASSERT_EQUAL(f.present_bytes, 12);
+	unsetenv("MODELC_HF_HOME");
+}
+
+static void
+test_activefile(void)
+{
+	char path[600];
+	const char *what;
+	struct activefile af;
+	unsigned line;
+
+	snprintf(path, sizeof path, "%s/.active_model", scratch);
+	errno = 0;
+	CU_ASSERT_EQUAL(activefile_read(path, &af, &line), -1);
+	CU_ASSERT_EQUAL(errno, ENOENT);
+	CU_ASSERT_EQUAL(activefile_write(path, swtable_role("weird"), &what), 0);
+	CU_ASSERT_EQUAL(activefile_read(path, &af, &line), 0);
+	CU_ASSERT_STRING_EQUAL(af.role, "weird");
+	CU_ASSERT_STRING_EQUAL(af.model_id, "/mnt/f/my models/it's 7b");
+
+	FILE *f = fopen(path, "w");
+	fputs("role=primary\nmodel_id=x\nextra=1\n", f);
+	fclose(f);
+	CU_ASSERT_EQUAL(activefile_read(path, &af, &line), -2);
+	CU_ASSERT_EQUAL(line, 3);
+	f = fopen(path, "w");
+	fputs("role=primary\nmodel_id=x", f);
+	fclose(f);
+	CU_ASSERT_EQUAL(activefile_read(path, &af, &line), -2);
+	CU_ASSERT_EQUAL(line, 2);
+	f = fopen(path, "w");
+	fputs("# only a comment\n", f);
+	fclose(f);
+	CU_ASSERT_EQUAL(activefile_read(path, &af, &line), -2);
+
+	CU_ASSERT_STRING_EQUAL(activefile_path("x"), "x");
+	setenv("MODELC_ACTIVE_FILE", "/tmp/elsewhere", 1);
+	CU_ASSERT_STRING_EQUAL(activefile_path(NULL), "/tmp/elsewhere");
+	unsetenv("MODELC_ACTIVE_FILE");
+	CU_ASSERT_STRING_EQUAL(activefile_path(NULL), ".active_model");
+
+	snprintf(path, sizeof path, "%s/no/such/dir/.active_model", scratch);
+	CU_ASSERT_EQUAL(activefile_write(path, swtable_role("primary"), &what), -1);
+	CU_ASSERT_STRING_EQUAL(what, "open lock file");
+}
+
+/* The argv of a launch as one string, for comparisons. */
+static const char *
+joined(const struct launch_cmd *cmd)
+{
+	static char buf[4096];
+	size_t len = 0;
+	for (size_t i = 0; i < cmd->nenv; i++)
+		len += (size_t)snprintf(buf + len, sizeof buf - len, "%s ", cmd->env[i]);
+	for (size_t i = 0; i < cmd->argc; i++)
+		len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%s", i ? " " : "", cmd->argv[i]);
+	return buf;
+}
+
+static void
+test_launch_build(void)
+{
+	static struct launch_cmd cmd;
+	struct refit plan;
+	char warn[1024];
+	FILE *w;
+
+	setenv("MODELC_HF_HOME", "/h", 1);
+	refit_plan(swtable_role("primary"), NULL, 0, &plan);
+	CU_ASSERT_EQUAL(plan.outcome, REFIT_UNCHECKED);
+	w = fmemopen(warn, sizeof warn, "w");
+	CU_ASSERT_EQUAL(launch_build(swtable_role("primary"), &plan, "127.0.0.1", 8000, w, &cmd), 0);
+	fclose(w);
+	/* AWQ: no --quantization (vLLM picks awq_marlin itself) and --dtype half. */
+	CU_ASSERT_STRING_EQUAL(joined(&cmd), "HF_HOME=/h vllm serve hugging-quants/Meta-Llama-3.1-8B-Instruct-AWQ-INT4 "
+	    "--revision 0123456789abcdef0123456789abcdef01234567 --served-model-name "
+	    "hugging-quants/Meta-Llama-3.1-8B-Instruct-AWQ-INT4 --max-model-len 8192 --gpu-memory-utilization 0.9 "
+	    "--dtype half --max-num-seqs 16 --host 127.0.0.1 --port 8000");
+	CU_ASSERT_STRING_EQUAL(warn, "switch: warning: 'primary' is not in the cache '/h/hub'; the server will download it\n");
+
+	refit_plan(swtable_role("math"), NULL, 0, &plan);
+	w = fmemopen(warn, sizeof warn, "w");
+	CU_ASSERT_EQUAL(launch_build(swtable_role("math"), &plan, "::1", 9000, w, &cmd), 0);
+	fclose(w);
+	/* fp8 is in-flight quantization: named. */
+	CU_ASSERT_STRING_EQUAL(joined(&cmd), "HF_HOME=/h vllm serve mistralai/Mathstral-7B-v0.1 --served-model-name "
+	    "mistralai/Mathstral-7B-v0.1 --max-model-len 8192 --gpu-memory-utilization 0.9 --kv-cache-dtype fp8 "
+	    "--quantization fp8 --max-num-seqs 8 --max-num-batched-tokens 2048 --enforce-eager --host ::1 --port 9000");
+
+	refit_plan(swtable_role("fallback"), NULL, 4096, &plan);
+	w = fmemopen(warn, sizeof warn, "w");
+	CU_ASSERT_EQUAL(launch_build(swtable_role("fallback"), &plan, "0.0.0.0", 8000, w, &cmd), 0);
+	fclose(w);
+	CU_ASSERT(strstr(joined(&cmd), " --max-model-len 4096 ") != NULL);
+	CU_ASSERT(strstr(joined(&cmd), " --quantization bitsandbytes ") != NULL);
+
+	/* A local directory that exists is served offline. */
+	char dir[600];
+	snprintf(dir, sizeof dir, "%s/hub/models--microsoft--Phi-3.5-mini-instruct/snapshots/"
+	    "3333333333333333333333333333333333333333", scratch);
+	char mk[700];
+	snprintf(mk, sizeof mk, "mkdir -p '%s'", dir);
+	CU_ASSERT_EQUAL(system(mk), 0);
+	setenv("MODELC_HF_HOME", scratch, 1);
+	w = fmemopen(warn, sizeof warn, "w");
+	CU_ASSERT_EQUAL(launch_build(swtable_role("fallback"), &plan, "127.0.0.1", 8000, w, &cmd), 0);
+	fclose(w);
+	CU_ASSERT_EQUAL(cmd.local, 1);
+	CU_ASSERT_STRING_EQUAL(cmd.model_path, dir);
+	CU_ASSERT_STRING_EQUAL(cmd.env[1], "HF_HUB_OFFLINE=1");
+	CU_ASSERT(strstr(joined(&cmd), "--revision") == NULL);
+	unsetenv("MODELC_HF_HOME");
+}
+
+static void
+test_refit(void)
+{
+	struct nvsmi_gpu idle = { 0, "H100", 81559, 0, 81079, 480 };
+	struct nvsmi_gpu full = { 0, "RTX 3070", 8192, 7700, 291, -1 };
+	struct refit plan;
+
+	refit_plan(swtable_role("primary"), &idle, 0, &plan);
+	CU_ASSERT_EQUAL(plan.outcome, REFIT_AS_PLANNED);
+	CU_ASSERT_EQUAL(plan.max_model_len, 8192);
+	CU_ASSERT_EQUAL(plan.gpu_total_bytes, 81079ULL * 1048576);
+	refit_plan(swtable_role("primary"), &full, 0, &plan);
+	CU_ASSERT_EQUAL(plan.outcome, REFIT_REFUSED);
+	CU_ASSERT_EQUAL(plan.gpu_used_bytes, 7700ULL * 1048576);
+	CU_ASSERT_EQUAL(refit_kv_dtype_bytes("auto"), 0);
+	CU_ASSERT_EQUAL(refit_kv_dtype_bytes("fp8_e5m2"), 1);
+	CU_ASSERT_EQUAL(refit_kv_dtype_bytes("bfloat16"), 2);
+}
+
+static void
+test_small_helpers(void)
+{
+	char buf[64];
+	CU_ASSERT_EQUAL(swjson_escape(buf, sizeof buf, "a\"b\\c\n\x01"), 0);
+	CU_ASSERT_STRING_EQUAL(buf, "\"a\\\"b\\\\c\\n\\u0001\"");
+	CU_ASSERT_EQUAL(swjson_escape(buf, 4, "abcd"), -1);
+	CU_ASSERT(swstr_contains("torch.OutOfMemoryError: CUDA out of memory.", "CUDA out of memory"));
+	CU_ASSERT(!swstr_contains("CUDA out of", "CUDA out of memory"));
+	CU_ASSERT(launch_is_oom("torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB"));
+	CU_ASSERT(launch_is_oom("ValueError: No available memory for the cache blocks. Try increasing "
+	    "`gpu_memory_utilization` when initializing the engine."));
+	CU_ASSERT(!launch_is_oom("INFO: Started server process"));
+	CU_ASSERT_EQUAL(launch_exit_code(0), 0);
+	CU_ASSERT_EQUAL(launch_exit_code(15), 128 + 15);   /* killed by SIGTERM */
+	CU_ASSERT_EQUAL(launch_exit_code(3 << 8), 3);
+}
+
+void
+suite_switch(void)
+{
+	CU_pSuite s = CU_add_suite("switch", setup, teardown);
+	CU_add_test(s, "find by role, path, repo", test_find);
+	CU_add_test(s, "edit distance", test_distance);
+	CU_add_test(s, "unknown role report", test_unknown_report);
+	CU_add_test(s, "snapshot path and files", test_snapshot);
+	CU_add_test(s, "active file", test_activefile);
+	CU_add_test(s, "server argv", test_launch_build);
+	CU_add_test(s, "re-fit", test_refit);
+	CU_add_test(s, "helpers", test_small_helpers);
+}
