@@ -55,15 +55,20 @@ explain_text(FILE *out, const struct compile_run *run, const struct plan_role *p
 		fputs("  no budget: the architecture or the weight size is unknown\n", out);
 		goto verdict;
 	}
-	fputs("\n  term                               bytes         GiB  source\n", out);
+	int graphs_in = emit_graphs_inside_budget(pr);
+	fprintf(out, "\n  %-22s %18s %13s  %s\n", "term", "bytes", "GiB", "source");
 	row(out, "weights", r->weights_bytes, emit_source_name(r->weights_source));
 	row(out, "activation peak", r->activation_bytes, emit_source_name(r->activation_source));
 	row(out, "non-torch memory", r->non_torch_bytes, emit_source_name(r->non_torch_source));
 	row(out, "CUDA graphs", r->cuda_graph_bytes,
-	    c->enforce_eager ? "none (enforce_eager)" : emit_source_name(r->cuda_graph_source));
-	row(out, "safety margin", r->safety_margin_bytes, "configured (gpu.safety_margin)");
+	    c->enforce_eager ? "none (enforce_eager)"
+	    : graphs_in ? emit_source_name(r->cuda_graph_source) : "on top of the budget");
 	row(out, "budget", r->budget_bytes, "CUDA total x utilization");
-	row(out, "KV cache", r->kv_cache_bytes, "budget minus the terms above it (vLLM's allocation)");
+	row(out, "KV cache", r->kv_cache_bytes, graphs_in
+	    ? "what vLLM allocates: budget - weights - activation - non-torch - CUDA graphs"
+	    : "what vLLM allocates: budget - weights - activation - non-torch");
+	row(out, "safety margin", r->safety_margin_bytes, "ours, taken from the KV cache");
+	row(out, "KV after the margin", emit_kv_after_margin(pr), "what max_model_len may use");
 	fprintf(out, "  %-22s %16llu B %13s  formula: 2 x %u layers x %u KV heads x %u head_dim x %u bytes%s\n",
 	    "KV per token", (unsigned long long)r->kv_bytes_per_token, "", a->layers, a->kv_heads, a->head_dim,
 	    p->kv_dtype_bytes ? p->kv_dtype_bytes : a->dtype_bytes,

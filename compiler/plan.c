@@ -376,7 +376,21 @@ plan_role(struct plan_ctx *x, struct plan_role *pr)
 	uint32_t kvb = kv_bytes(pr->kv_cache_dtype);
 	uint32_t seqs = role->max_num_seqs ? role->max_num_seqs : c->max_num_seqs;
 	if (!fits_arch(&pr->arch) || !weights) {
+		/* Nothing to fit: keep the settings as asked; 0 leaves the context to vLLM (the model's limit). */
 		pr->max_model_len = role->max_model_len_auto ? 0 : role->max_model_len;
+		pr->params.gpu_total_bytes = c->gpu_total_bytes;
+		pr->params.gpu_used_bytes = c->gpu_used_bytes;
+		pr->params.utilization = role->gpu_memory_utilization > 0 ? role->gpu_memory_utilization
+		    : c->gpu_memory_utilization;
+		pr->params.max_model_len = pr->max_model_len;
+		pr->params.max_num_seqs = seqs;
+		pr->params.kv_dtype_bytes = kvb;
+		pr->params.enforce_eager = c->enforce_eager;
+		pr->params.engine = c->engine;
+		budget_defaults(&pr->params);
+		pr->result.utilization = pr->params.utilization;
+		pr->result.max_num_seqs = pr->params.max_num_seqs;
+		pr->result.max_num_batched_tokens = pr->params.max_num_batched_tokens;
 		if (pr->verified)
 			unverified(x, pr, "the architecture numbers the KV cache needs");
 		return;
