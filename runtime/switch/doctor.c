@@ -99,6 +99,9 @@ check_files(const struct model_entry *e)
 		snprintf(what, sizeof what, "files of '%s' are missing: no snapshot of '%s' in '%s'", e->role,
 		    e->repo ? e->repo : e->model_id, swtable_hub_cache());
 		problem(what, todo);
+	} else if (!f.dir_exists) {
+		snprintf(what, sizeof what, "files of '%s' are missing: '%s' does not exist", e->role, f.dir);
+		problem(what, todo);
 	} else {
 		snprintf(what, sizeof what, "%zu of %zu files of '%s' are missing or partial in '%s'",
 		    f.total - f.present, f.total, e->role, f.dir);
@@ -179,7 +182,7 @@ check_disk(void)
 	if (have > model_table.disk_budget_bytes) {
 		snprintf(what, sizeof what, "disk budget: cached models use %llu bytes, over the budget of %llu bytes",
 		    (unsigned long long)have, (unsigned long long)model_table.disk_budget_bytes);
-		problem(what, "remove secondary or specialized models not in active use");
+		problem(what, "remove secondary or specialized models not in active use (fetch prune lists them)");
 		return;
 	}
 	if (volume_stats(cache, &vfs) != 0) {
@@ -191,7 +194,8 @@ check_disk(void)
 	if (avail < rest) {
 		snprintf(what, sizeof what, "disk pressure: %.1f GiB free on the volume of '%s', but the disk budget "
 		    "leaves %.1f GiB to download", (double)avail / doctor_gib, cache, (double)rest / doctor_gib);
-		problem(what, "remove secondary or specialized models not in active use, or lower the disk budget");
+		problem(what, "remove secondary or specialized models not in active use (fetch prune lists them), "
+		    "or lower the disk budget");
 	} else {
 		printf("ok: %.1f GiB free on the volume of '%s' covers the rest of the disk budget (%.1f GiB)\n",
 		    (double)avail / doctor_gib, cache, (double)rest / doctor_gib);
