@@ -67,12 +67,28 @@ emit_source_name(enum budget_source s)
 	return "unknown";
 }
 
+int
+emit_budget_known(const struct plan_role *r)
+{
+	return r->result.budget_bytes > 0 && r->result.kv_bytes_per_token > 0;
+}
+
+double
+emit_role_utilization(const struct plan *p, const struct plan_role *r)
+{
+	if (r->result.utilization > 0)
+		return r->result.utilization;
+	if (r->role->gpu_memory_utilization > 0)
+		return r->role->gpu_memory_utilization;
+	return p->catalog->gpu_memory_utilization;
+}
+
 const char *
 emit_verdict(const struct plan_role *r)
 {
-	if (!r->result.fits)
-		return "does not fit";
-	return r->verified ? "fits" : "unverified";
+	if (!r->verified)
+		return "unverified";
+	return r->result.fits ? "fits" : "does not fit";
 }
 
 const struct plan_role *

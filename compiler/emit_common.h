@@ -39,7 +39,16 @@ const char *emit_engine_name(enum budget_engine e);
 /* "exact", "formula", "calibrated" or "uncalibrated". */
 const char *emit_source_name(enum budget_source s);
 
-/* "fits", "does not fit" or "unverified". */
+/*
+ * Whether budget.c computed this role's budget: false when the facts it needs (the
+ * architecture) are missing, and the plan let the role through as unverified.
+ */
+int emit_budget_known(const struct plan_role *r);
+
+/* The utilization the role is launched with: the fitted one, else what the catalog asks. */
+double emit_role_utilization(const struct plan *p, const struct plan_role *r);
+
+/* "unverified", "fits" or "does not fit". */
 const char *emit_verdict(const struct plan_role *r);
 
 /* The role named "primary", else the first role; NULL when there are none. */

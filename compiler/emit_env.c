@@ -102,6 +102,15 @@ explain_len(FILE *f, const struct plan *p, const struct plan_role *r)
 	const char *mode = "configured";
 	int graphs_in = emit_graphs_inside_budget(r);
 
+	if (!emit_budget_known(r)) {
+		if (r->max_model_len)
+			fprintf(f, "# max_model_len %u (configured): not checked, the budget needs facts that "
+			    "are missing (below)\n", (unsigned)r->max_model_len);
+		else
+			fputs("# max_model_len not computed: the budget needs facts that are missing (below); "
+			    "left empty, so vLLM's default (the model's own limit) applies\n", f);
+		return;
+	}
 	if (r->role->max_model_len_auto)
 		mode = r->arch.max_position_embeddings && r->max_model_len == r->arch.max_position_embeddings &&
 		    r->max_model_len < b->max_model_len_fit ? "auto, capped at the model's limit" :
@@ -180,7 +189,7 @@ explain_role(FILE *f, const struct plan *p, const struct plan_role *r)
 }
 
 static void
-role_values(struct env_out *o, const struct plan_role *r)
+role_values(struct env_out *o, const struct plan *p, const struct plan_role *r)
 {
 	char key[ENV_KEY_MAX];
 	const char *name = r->role->name;
@@ -190,13 +199,16 @@ role_values(struct env_out *o, const struct plan_role *r)
 	role_key(key, sizeof key, name, "_MODEL_LOCAL");
 	put(o, key, local_dir(r));
 	role_key(key, sizeof key, name, "_MAX_MODEL_LEN");
-	put_u32(o, key, r->max_model_len);
+	if (r->max_model_len)
+		put_u32(o, key, r->max_model_len);
+	else
+		put(o, key, "");
 	role_key(key, sizeof key, name, "_QUANTIZATION");
 	put(o, key, r->role->quantization);
 	role_key(key, sizeof key, name, "_KV_CACHE_DTYPE");
 	put(o, key, kv_dtype(r));
 	role_key(key, sizeof key, name, "_GPU_MEMORY_UTILIZATION");
-	put(o, key, emit_util(r->result.utilization).s);
+	put(o, key, emit_util(emit_role_utilization(p, r)).s);
 	role_key(key, sizeof key, name, "_REVISION");
 	put(o, key, revision(r));
 }
@@ -259,11 +271,14 @@ active(struct env_out *o, const struct plan *p, int doc)
 	if (doc)
 		fputs("# VLLM_MAX_MODEL_LEN: context length in tokens that the VRAM budget allows;\n"
 		    "# lower it if you see out-of-memory errors.\n", f);
-	put_u32(o, "VLLM_MAX_MODEL_LEN", r->max_model_len);
+	if (r->max_model_len)
+		put_u32(o, "VLLM_MAX_MODEL_LEN", r->max_model_len);
+	else
+		put(o, "VLLM_MAX_MODEL_LEN", "");
 	if (doc)
 		fputs("# VLLM_GPU_MEMORY_UTILIZATION: fraction of CUDA's total memory vLLM may use;\n"
 		    "# modelc lowers it when other processes already hold memory.\n", f);
-	put(o, "VLLM_GPU_MEMORY_UTILIZATION", emit_util(r->result.utilization).s);
+	put(o, "VLLM_GPU_MEMORY_UTILIZATION", emit_util(emit_role_utilization(p, r)).s);
 	if (doc)
 		fputs("# VLLM_KV_CACHE_DTYPE: auto (the model's dtype) or fp8 (half the bytes per token).\n", f);
 	put(o, "VLLM_KV_CACHE_DTYPE", kv_dtype(r));
@@ -297,7 +312,7 @@ emit_env(FILE *out, const struct plan *p)
 	for (size_t i = 0; i < p->nroles; i++) {
 		fputc('\n', out);
 		explain_role(out, p, &p->roles[i]);
-		role_values(&o, &p->roles[i]);
+		role_values(&o, p, &p->roles[i]);
 	}
 	return finish(&o);
 }
@@ -337,7 +352,7 @@ emit_env_example(FILE *out, const struct plan *p)
 			emit_line_text(out, r->role->rationale);
 		}
 		fputc('\n', out);
-		role_values(&o, r);
+		role_values(&o, p, r);
 	}
 	return finish(&o);
 }

@@ -57,6 +57,12 @@ txt_role(FILE *f, const struct plan *p, const struct plan_role *r)
 		emit_line_text(f, r->local_dir ? r->local_dir : (r->role->local ? r->role->local : "?"));
 	}
 	fprintf(f, " (quantization %s, KV cache dtype %s)\n", quant(r), kv_dtype(r));
+	if (!emit_budget_known(r)) {
+		fprintf(f, "  %-22s %9s %15s  %s\n", "budget", "", "", "not computed: the facts it needs are missing");
+		if (r->max_model_len)
+			row(f, "max_model_len", "", (unsigned long long)r->max_model_len, "configured; not checked");
+		goto verdict;
+	}
 	fprintf(f, "  %-22s %9s %15s  %s\n", "term", "GiB", "bytes", "how");
 	gib_row(f, "weights", b->weights_bytes, emit_source_name(b->weights_source));
 	snprintf(note, sizeof note, "formula (%s)", emit_size(b->kv_bytes_per_token).s);
@@ -84,6 +90,7 @@ txt_role(FILE *f, const struct plan *p, const struct plan_role *r)
 	fprintf(f, "  %-22s %9s %15s  %u, max_num_batched_tokens %u, %s\n", "max_num_seqs", "", "",
 	    (unsigned)b->max_num_seqs, (unsigned)b->max_num_batched_tokens,
 	    r->params.enforce_eager ? "enforce_eager (no CUDA graphs)" : "CUDA graphs captured");
+verdict:
 	fprintf(f, "  %-22s %9s %15s  %s", "verdict", "", "", emit_verdict(r));
 	if (!r->verified && r->nunverified) {
 		fputs(" (missing ", f);
@@ -96,8 +103,11 @@ txt_role(FILE *f, const struct plan *p, const struct plan_role *r)
 	}
 	fputc('\n', f);
 	if (r->role->repo) {
-		snprintf(note, sizeof note, "%zu file%s%s", r->nfiles, r->nfiles == 1 ? "" : "s",
-		    r->download_bytes_complete ? "" : ", some sizes unknown: at least this");
+		if (!r->nfiles && !r->download_bytes_complete)
+			snprintf(note, sizeof note, "file list unknown");
+		else
+			snprintf(note, sizeof note, "%zu file%s%s", r->nfiles, r->nfiles == 1 ? "" : "s",
+			    r->download_bytes_complete ? "" : ", some sizes unknown: at least this");
 		gib_row(f, "download", r->download_bytes, note);
 	} else {
 		fprintf(f, "  %-22s %9s %15s  %s\n", "download", "", "", "nothing (local-only role)");
@@ -266,7 +276,8 @@ emit_budget_svg(FILE *f, const struct plan *p)
 	const struct catalog *c = p->catalog;
 	size_t namelen = 4;
 	uint64_t max = c->gpu_total_bytes;
-	int same_budget = 1;
+	int same_budget = 1, any_known = 0;
+	uint64_t common_budget = 0;
 
 	for (size_t i = 0; i < p->nroles; i++) {
 		const struct plan_role *r = &p->roles[i];
@@ -281,8 +292,12 @@ emit_budget_svg(FILE *f, const struct plan *p)
 			max = r->result.budget_bytes;
 		if (strlen(r->role->name) > namelen)
 			namelen = strlen(r->role->name);
-		if (r->result.budget_bytes != p->roles[0].result.budget_bytes)
+		if (!emit_budget_known(r))
+			continue;
+		if (any_known && r->result.budget_bytes != common_budget)
 			same_budget = 0;
+		any_known = 1;
+		common_budget = r->result.budget_bytes;
 	}
 	if (max == 0)
 		max = 1;
@@ -343,10 +358,15 @@ emit_budget_svg(FILE *f, const struct plan *p)
 				    x + w / 2, y + SVG_BAR_H / 2.0 + 4, segs[k].text, gib(v[k]));
 			x += w;
 		}
-		if (!same_budget) {
+		if (!same_budget && emit_budget_known(r)) {
 			double bx = left + (double)r->result.budget_bytes * scale;
 			fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#D55E00\" "
 			    "stroke-width=\"2\"/>\n", bx, y - 5, bx, y + SVG_BAR_H + 5);
+		}
+		if (!emit_budget_known(r)) {
+			fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" fill=\"#8a5a00\">unverified: not computed, "
+			    "facts are missing</text>\n</g>\n", left + SVG_CHART_W + 10, y + SVG_BAR_H / 2.0 + 4);
+			continue;
 		}
 		fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" fill=\"%s\">%s: %u tokens (up to %u fit)</text>\n</g>\n",
 		    left + SVG_CHART_W + 10, y + SVG_BAR_H / 2.0 + 4,
@@ -355,12 +375,12 @@ emit_budget_svg(FILE *f, const struct plan *p)
 	}
 
 	/* the budget line (one when all roles share it) and the GPU total line */
-	if (p->nroles && same_budget) {
-		double bx = left + (double)p->roles[0].result.budget_bytes * scale;
+	if (any_known && same_budget) {
+		double bx = left + (double)common_budget * scale;
 		fprintf(f, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#D55E00\" "
 		    "stroke-width=\"2\"/>\n", bx, SVG_TOP - 8, bx, chart_bottom);
 		fprintf(f, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"end\" fill=\"#D55E00\">budget %s</text>\n",
-		    bx - 3, SVG_TOP - 10, emit_gib(p->roles[0].result.budget_bytes).s);
+		    bx - 3, SVG_TOP - 10, emit_gib(common_budget).s);
 	}
 	double tx = left + (double)c->gpu_total_bytes * scale;
 	fprintf(f, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#000000\" "

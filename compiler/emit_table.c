@@ -181,7 +181,7 @@ walk(struct table_ctx *t, const struct plan *p)
 		if (t->declaring)
 			continue;
 		fprintf(f, "\t\t.max_model_len = %uu,\n", (unsigned)r->max_model_len);
-		fprintf(f, "\t\t.gpu_memory_utilization = %s,\n", emit_util(r->result.utilization).s);
+		fprintf(f, "\t\t.gpu_memory_utilization = %s,\n", emit_util(emit_role_utilization(p, r)).s);
 		fprintf(f, "\t\t.max_num_seqs = %uu,\n", (unsigned)r->result.max_num_seqs);
 		fprintf(f, "\t\t.max_num_batched_tokens = %uu,\n", (unsigned)r->result.max_num_batched_tokens);
 		fprintf(f, "\t\t.enforce_eager = %d,\n", r->params.enforce_eager ? 1 : 0);
