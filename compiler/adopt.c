@@ -810,6 +810,11 @@ adopt_check(struct arena *a, struct diag_sink *diag, const char *dir, const stru
 	if (!cfg)
 		return -1;
 	read_arch(&x, cfg, cfg_path);
+	char *cfg_text = json_dumps(cfg, JSON_COMPACT | JSON_SORT_KEYS);
+	if (cfg_text) {
+		out->config_json = arena_strdup(a, cfg_text);
+		free(cfg_text);
+	}
 	check_same_model(&x, want, cfg_path);
 	bool quant_ok = read_quant(&x, cfg, cfg_path);
 	if (quant_ok)
@@ -886,6 +891,7 @@ adopt_lock_model(struct arena *a, const char *dir, const struct adopt_result *r,
 	m->arch = r->arch;
 	m->torch_dtype = r->torch_dtype;
 	m->quantization_config = r->quantization_config;
+	m->config_json = r->config_json;
 	m->weights_bytes.known = true;
 	m->weights_bytes.value = r->tensor_bytes;
 	m->weights_source = "safetensors-headers";

@@ -49,6 +49,7 @@ struct adopt_result {
 	const char *model_type;
 	const char *torch_dtype;
 	const char *quantization_config;/* compact JSON with sorted keys */
+	const char *config_json;        /* all of config.json, compact with sorted keys (the lock's "config") */
 	struct budget_arch arch;
 	uint64_t tensor_bytes;          /* sum of all tensors' data */
 	uint64_t predicted_bytes;       /* budget_weights_bytes for arch and the detected format */

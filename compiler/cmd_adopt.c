@@ -93,6 +93,7 @@ print_summary(const char *dir, const struct adopt_result *r)
 	printf("weights: %llu bytes (%.2f GiB), predicted %llu (%.2f GiB), %+.1f%%\n",
 	    (unsigned long long)r->tensor_bytes, gib(r->tensor_bytes), (unsigned long long)r->predicted_bytes,
 	    gib(r->predicted_bytes), diff);
+	fflush(stdout);
 }
 
 int

@@ -203,9 +203,9 @@ print_plan(const struct quantize_args *q, const struct catalog *c, const struct 
 	printf("plan: quantize %s (%s) with %s, %u-bit, group size %u\n", q->role, key, awq ? "AWQ" : "GPTQ",
 	    o->bits, o->group_size);
 	printf("result:\n");
-	printf("  weights      %.2f GB (%.2f GiB) predicted; the 16-bit source is %.2f GB (%s)\n",
-	    gb(p->predicted_bytes), gib(p->predicted_bytes), gb(p->source_bytes),
-	    p->source_exact ? "exact, models.lock" : "computed from the architecture");
+	printf("  weights      %.2f GB predicted (%llu bytes); the 16-bit source is %.2f GB (%llu bytes, %s)\n",
+	    gb(p->predicted_bytes), (unsigned long long)p->predicted_bytes, gb(p->source_bytes),
+	    (unsigned long long)p->source_bytes, p->source_exact ? "exact, models.lock" : "computed from the architecture");
 	const char *gpu = c->gpu_profile ? c->gpu_profile : "the catalog's GPU";
 	if (p->fit.fits)
 		printf("  serving      fits max_model_len %u on %s; the largest context that fits is %u tokens\n",
@@ -363,8 +363,13 @@ cmd_quantize(int argc, char **argv)
 	if (!p.gpu_ok) {
 		diag_error(&diag, rpos, "roles.%s: quantizing needs %.2f GiB of GPU memory, %s has %.2f GiB free",
 		    q.role, gib(p.gpu_need_bytes), c.gpu_profile ? c.gpu_profile : "the GPU", gib(p.gpu_free_bytes));
-		diag_note(&diag, rpos, "fewer tokens per sample lower the activations: --seq-len %u",
-		    p.opts.seq_len > 128 ? p.opts.seq_len / 2 : p.opts.seq_len);
+		uint64_t onload = p.layer_bytes > p.embed_bytes ? p.layer_bytes : p.embed_bytes;
+		if (p.activation_bytes + p.method_bytes > onload && p.opts.seq_len > 128)
+			diag_note(&diag, rpos, "fewer tokens per sample lower the activations: --seq-len %u",
+			    p.opts.seq_len / 2);
+		else
+			diag_note(&diag, rpos, "the largest part, %.2f GiB of 16-bit weights onloaded at once, cannot be split: "
+			    "quantize on a larger GPU and copy the result here", gib(onload));
 		goto out;
 	}
 	if (!p.fit.fits && p.fit.max_model_len_fit)
