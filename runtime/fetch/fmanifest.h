@@ -20,6 +20,7 @@ struct fmanifest_file {
 	char *sha256;           /* 64 hex or NULL */
 	char *blob_id;          /* 40 hex or NULL */
 	char *blob;             /* cache blob name (etag) or NULL when unpinned */
+	bool trusted;           /* hashes taken from the Hub by --trust-hub in this run */
 };
 
 struct fmanifest {

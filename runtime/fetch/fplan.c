@@ -47,6 +47,7 @@ trust_hub(const struct hub *h, struct fmanifest *m, size_t i, struct xfer_job *j
 		return HUB_REFUSED;
 	}
 	f->lfs = lfs;
+	f->trusted = true;
 	f->size = size;
 	f->size_known = true;
 	free(f->blob);
@@ -315,12 +316,19 @@ fplan_fetch(const struct fplan_opts *o, char **roles, size_t nroles)
 				fprogress_event(&prog, "error", rr->m.role, NULL, 0, "%s", err);
 				rres = 3;
 			}
-			for (size_t k = rr->first_job; k < rr->first_job + rr->njobs && o->trust_hub; k++) {
-				size_t i = 0;
-				while (i < rr->m.nfiles && rr->m.files[i].path != jobs[k].path)
-					i++;
-				/* Pinning is for files that had no hash; leave pinned ones alone. */
-				(void)i;
+		}
+		/* Files whose hash came from the Hub are pinned now that their bytes matched it. */
+		for (size_t k = rr->first_job; k < rr->first_job + rr->njobs; k++) {
+			for (size_t i = 0; i < rr->m.nfiles; i++) {
+				struct fmanifest_file *f = &rr->m.files[i];
+				if (f->path != jobs[k].path || !f->trusted || jobs[k].result)
+					continue;
+				if (fmanifest_pin(&rr->m, i, f->sha256, f->blob_id, f->size, err, sizeof err)) {
+					fprogress_event(&prog, "error", rr->m.role, f->path, 0, "%s", err);
+					rres = 3;
+				} else
+					fprogress_event(&prog, "pinned", rr->m.role, f->path, 0, "recorded its %s in %s",
+					    f->lfs ? "sha256" : "git blob id", rr->m.path);
 			}
 		}
 		if (rres > worst)

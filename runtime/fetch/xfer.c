@@ -13,6 +13,15 @@
 
 enum { MSG_MAX = 3 * HUB_URL_MAX };
 
+/* The URL without its query: signed CDN URLs are long and expire, so messages omit them. */
+static const char *
+shown(const char *url, char *buf, size_t n)
+{
+	size_t q = strcspn(url, "?");
+	snprintf(buf, n, "%.*s", (int)q, url);
+	return buf;
+}
+
 enum job_phase { PH_WAIT, PH_ACTIVE, PH_DONE };
 
 struct xfer_state {
@@ -289,7 +298,7 @@ start(struct xfer *x, CURLM *multi, struct xfer_job *j)
 	if (r == 1) {
 		if (!s->waited_lock)
 			fprogress_event(x->prog, "wait", j->role, j->path, 0,
-			    "another process is downloading this blob; waiting for its lock");
+			    "waiting for the blob's lock (another download of the same blob is running)");
 		s->waited_lock = true;
 		s->next_try = fprogress_now() + 0.5;
 		return 0;
@@ -384,7 +393,7 @@ static void
 completed(struct xfer *x, CURLM *multi, struct xfer_job *j, CURLcode cc)
 {
 	struct xfer_state *s = j->st;
-	char msg[MSG_MAX];
+	char msg[MSG_MAX], u[HUB_URL_MAX];
 	long status = 0;
 	curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
 	curl_multi_remove_handle(multi, s->easy);
@@ -397,13 +406,13 @@ completed(struct xfer *x, CURLM *multi, struct xfer_job *j, CURLcode cc)
 	if (s->overflow) {
 		unlink(s->tmp);
 		snprintf(msg, sizeof msg, "%s sent more than the %llu bytes the manifest pins; the download was "
-		    "deleted", s->cur, (unsigned long long)j->size);
+		    "deleted", shown(s->cur, u, sizeof u), (unsigned long long)j->size);
 		job_fail(x, j, 1, msg);
 		return;
 	}
 	if (s->bad_total) {
 		snprintf(msg, sizeof msg, "%s: the server says the file has %llu bytes, the manifest pins %llu",
-		    s->cur, (unsigned long long)s->hd.content_length, (unsigned long long)j->size);
+		    shown(s->cur, u, sizeof u), (unsigned long long)s->hd.content_length, (unsigned long long)j->size);
 		job_fail(x, j, 1, msg);
 		return;
 	}
@@ -421,7 +430,7 @@ completed(struct xfer *x, CURLM *multi, struct xfer_job *j, CURLcode cc)
 		return;
 	}
 	if (cc != CURLE_OK) {
-		snprintf(msg, sizeof msg, "%s: %s", s->cur, s->cerr[0] ? s->cerr : curl_easy_strerror(cc));
+		snprintf(msg, sizeof msg, "%s: %s", shown(s->cur, u, sizeof u), s->cerr[0] ? s->cerr : curl_easy_strerror(cc));
 		if (hub_retryable(0, cc))
 			retry(x, j, -1, msg);
 		else
@@ -433,12 +442,12 @@ completed(struct xfer *x, CURLM *multi, struct xfer_job *j, CURLcode cc)
 		curl_easy_getinfo(s->easy, CURLINFO_REDIRECT_URL, &next);
 		if (s->hops == 0 && s->hd.commit[0] && strcmp(s->hd.commit, j->commit)) {
 			snprintf(msg, sizeof msg, "the Hub answered commit %s for %s, the manifest pins %s",
-			    s->hd.commit, s->cur, j->commit);
+			    s->hd.commit, shown(s->cur, u, sizeof u), j->commit);
 			job_fail(x, j, 1, msg);
 			return;
 		}
 		if (!next) {
-			snprintf(msg, sizeof msg, "%s: HTTP %ld without a Location header", s->cur, status);
+			snprintf(msg, sizeof msg, "%s: HTTP %ld without a Location header", shown(s->cur, u, sizeof u), status);
 			job_fail(x, j, 3, msg);
 			return;
 		}
@@ -453,7 +462,7 @@ completed(struct xfer *x, CURLM *multi, struct xfer_job *j, CURLcode cc)
 		return;
 	}
 	if (status >= 400) {
-		hub_error_message(x->hub, j->repo, j->commit, j->path, s->cur, &s->hd, msg, sizeof msg);
+		hub_error_message(x->hub, j->repo, j->commit, j->path, shown(s->cur, u, sizeof u), &s->hd, msg, sizeof msg);
 		if (hub_retryable(status, CURLE_OK))
 			retry(x, j, s->hd.retry_after_s, msg);
 		else
@@ -462,7 +471,7 @@ completed(struct xfer *x, CURLM *multi, struct xfer_job *j, CURLcode cc)
 	}
 	if (s->offset < j->size) {
 		char a[32], b[32];
-		snprintf(msg, sizeof msg, "%s: the body ended at %s of %s", s->cur,
+		snprintf(msg, sizeof msg, "%s: the body ended at %s of %s", shown(s->cur, u, sizeof u),
 		    fprogress_size(s->offset, a, sizeof a), fprogress_size(j->size, b, sizeof b));
 		retry(x, j, -1, msg);
 		return;
