@@ -186,16 +186,14 @@ fprune_run(const struct fprune_opts *o)
 				nftw(p, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
 			continue;
 		}
-		if (!strcmp(names[i], k.active_folder) && !k.n)
+		/* The running model may be of another commit than the catalog now pins: leave it whole. */
+		if (!strcmp(names[i], k.active_folder))
 			continue;
 		/* Snapshots of commits no role pins. */
 		snprintf(p, sizeof p, "%s/%s/snapshots", root, names[i]);
 		DIR *sd = opendir(p);
 		while (sd && (e = readdir(sd))) {
 			if (e->d_name[0] == '.' || commit_used(&k, names[i], e->d_name))
-				continue;
-			if (!strcmp(names[i], k.active_folder) && !commit_used(&k, names[i], e->d_name) &&
-			    !k.n)
 				continue;
 			char q[HFCACHE_PATH_MAX * 3];
 			snprintf(q, sizeof q, "%s/%s", p, e->d_name);
