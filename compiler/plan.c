@@ -511,7 +511,9 @@ check_env_values(struct plan_ctx *x, struct plan *out)
 	const struct catalog *c = x->c;
 	const struct ynode *storage = c->root ? yamldoc_get(c->root, "storage") : NULL;
 	check_value(x, "storage.hf_home", pos_of(x, storage, "hf_home"), "HF_HOME", c->hf_home);
-	check_value(x, "storage.hub_cache", pos_of(x, storage, "hub_cache"), "HF_HUB_CACHE", c->hub_cache);
+	/* A hub_cache derived from hf_home fails exactly when hf_home does: report it once. */
+	if (storage && yamldoc_get(storage, "hub_cache"))
+		check_value(x, "storage.hub_cache", pos_of(x, storage, "hub_cache"), "HF_HUB_CACHE", c->hub_cache);
 	for (size_t r = 0; r < out->nroles; r++) {
 		const struct plan_role *pr = &out->roles[r];
 		const struct catalog_role *role = pr->role;
