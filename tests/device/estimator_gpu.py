@@ -103,17 +103,27 @@ def write_expected(modelc, path):
         os.replace(path + ".tmp", path)
 
 
-def cache_tensor_bytes(cache):
-    """Bytes held by a transformers cache's key/value tensors (4.x lists or 5.x layers)."""
-    total = 0
-    tensors = []
-    for layer in getattr(cache, "layers", None) or []:
-        tensors += [getattr(layer, "keys", None), getattr(layer, "values", None)]
-    if not tensors:
-        tensors = list(getattr(cache, "key_cache", [])) + list(getattr(cache, "value_cache", []))
-    for t in tensors:
-        if t is not None and hasattr(t, "numel"):
-            total += t.numel() * t.element_size()
+def cache_tensor_bytes(cache, torch):
+    """Bytes of the 4-D key/value tensors a transformers cache holds, found by walking its
+    attributes (the layout moved between 4.x lists, 5.x layers and keys/values layer lists)."""
+    seen, total = set(), 0
+    stack, visited = [(cache, 0)], set()
+    while stack:
+        obj, depth = stack.pop()
+        if isinstance(obj, torch.Tensor):
+            if obj.dim() == 4 and obj.is_cuda and obj.data_ptr() not in seen:
+                seen.add(obj.data_ptr())
+                total += obj.numel() * obj.element_size()
+            continue
+        if depth > 5 or id(obj) in visited:
+            continue
+        visited.add(id(obj))
+        if isinstance(obj, dict):
+            stack += [(v, depth + 1) for v in obj.values()]
+        elif isinstance(obj, (list, tuple)):
+            stack += [(v, depth + 1) for v in obj]
+        elif hasattr(obj, "__dict__") and not isinstance(obj, type):
+            stack += [(v, depth + 1) for v in vars(obj).values()]
     return total
 
 
@@ -186,13 +196,12 @@ def run_gpu(expected_path, out_dir):
             before = torch.cuda.memory_allocated()
             cache = make_static_cache(transformers, model.config, N_TOKENS, torch)
             ids = torch.zeros((1, 1), dtype=torch.long, device="cuda")
-            out = model(input_ids=ids, past_key_values=cache, use_cache=True,
-                        cache_position=torch.arange(1, device="cuda"))
+            out = model(input_ids=ids, past_key_values=cache, use_cache=True)
             del out
             gc.collect()
             torch.cuda.synchronize()
             kv_alloc = torch.cuda.memory_allocated() - before
-            kv_tensors = cache_tensor_bytes(cache)
+            kv_tensors = cache_tensor_bytes(cache, torch)
         r.update({"predicted_kv_bytes": exp["kv_bytes_n"], "kv_cache_tensor_bytes": kv_tensors,
                   "kv_cache_allocated_bytes": kv_alloc})
         check(kv_tensors == exp["kv_bytes_n"], "%s: KV cache tensors %d vs predicted %d" % (
