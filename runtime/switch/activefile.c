@@ -39,6 +39,23 @@ write_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
+/* Nonzero when the file at path holds exactly the len bytes of text. */
+static int
+same_content(const char *path, const char *text, size_t len)
+{
+	static char cur[ACTIVEFILE_TEXT_MAX];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t got = 0;
+	ssize_t r;
+
+	if (fd < 0)
+		return 0;
+	while (got < sizeof cur && (r = read(fd, cur + got, sizeof cur - got)) > 0)
+		got += (size_t)r;
+	close(fd);
+	return got == len && memcmp(cur, text, len) == 0;
+}
+
 int
 activefile_write(const char *path, const struct model_entry *e, const char **what)
 {
@@ -62,6 +79,11 @@ activefile_write(const char *path, const struct model_entry *e, const char **wha
 	while (flock(lfd, LOCK_EX) != 0) {
 		if (errno != EINTR)
 			goto fail_lock;
+	}
+	/* Setting the role that is already set changes nothing: skip the new inode and the rename. */
+	if (same_content(path, text, (size_t)n)) {
+		close(lfd);
+		return 0;
 	}
 	*what = "create temporary file";
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);

@@ -5,7 +5,8 @@
  * The .active_model file that records which role is active, as the seed's switcher did. Format
  * (docs/switch.1): a comment line, then "role=ROLE" and "model_id=ID", one per line, nothing else.
  * Writers take an exclusive flock on "<file>.lock", write "<file>.tmp.<pid>" and rename it over
- * the file, so readers always see one whole file however many writers race.
+ * the file, so readers always see one whole file however many writers race. A file that
+ * already says the same is left alone.
  */
 
 #include <stddef.h>

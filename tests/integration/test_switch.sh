@@ -104,6 +104,17 @@ switch: error: $T/no/such/dir/.active_model: open lock file: No such file or dir
 X
 same "set unwritable: nothing to eval" out </dev/null
 
+# Setting the role already set leaves the file alone; another role replaces it (a new inode).
+"$SW" set primary >/dev/null
+i1=$(ls -i .active_model | cut -d' ' -f1)
+"$SW" set primary >/dev/null
+i2=$(ls -i .active_model | cut -d' ' -f1)
+"$SW" set secondary >/dev/null
+i3=$(ls -i .active_model | cut -d' ' -f1)
+[ "$i1" = "$i2" ] || fail "setting the active role again rewrote the file"
+[ "$i2" != "$i3" ] || fail "setting another role did not replace the file"
+grep -qx "role=secondary" .active_model || fail "set secondary did not record it"
+
 # The active file's place: option over environment over the current directory.
 MODELC_ACTIVE_FILE="$T/env_active" "$SW" set math >/dev/null || fail "set with MODELC_ACTIVE_FILE"
 grep -qx "role=math" "$T/env_active" || fail "MODELC_ACTIVE_FILE was not used"
