@@ -25,9 +25,10 @@ size_parse(const char *s, uint64_t *bytes)
 	if (*p < '0' || *p > '9')
 		return "does not start with a digit";
 	for (; *p >= '0' && *p <= '9'; p++) {
-		if (whole > (UINT64_MAX - 9) / 10)
+		uint64_t digit = (uint64_t)(*p - '0');
+		if (whole > (UINT64_MAX - digit) / 10)
 			return "is too large";
-		whole = whole * 10 + (uint64_t)(*p - '0');
+		whole = whole * 10 + digit;
 	}
 	if (*p == '.') {
 		p++;
@@ -58,11 +59,11 @@ size_parse(const char *s, uint64_t *bytes)
 		if (whole > UINT64_MAX / f)
 			return "is too large";
 		/* frac/frac_scale * f without overflow: frac < frac_scale <= 10^12, f <= 2^40. */
-		long double part = (long double)frac * (long double)f / (long double)frac_scale;
+		uint64_t part = (uint64_t)((long double)frac * (long double)f / (long double)frac_scale);
 		uint64_t total = whole * f;
-		if ((long double)(UINT64_MAX - total) < part)
+		if (UINT64_MAX - total < part)
 			return "is too large";
-		*bytes = total + (uint64_t)part;
+		*bytes = total + part;
 		return NULL;
 	}
 	return "has an unknown unit (expected B, KB, MB, GB, TB, KiB, MiB, GiB or TiB)";

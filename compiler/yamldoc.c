@@ -506,6 +506,10 @@ yamldoc_parse(struct arena *a, struct diag_sink *diag, const char *path,
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
 	for (;;) {
 		if (!yaml_parser_parse(&parser, &ev)) {
+			/* Mappings left open still get their duplicate check: report all we know. */
+			for (int d = 0; d < st.depth; d++)
+				if (st.stack[d].node->kind == YNODE_MAP)
+					yamldoc_check_duplicates(&st, st.stack[d].node);
 			yamldoc_syntax_error(&st, &parser);
 			broken = true;
 			break;
