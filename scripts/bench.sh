@@ -12,6 +12,9 @@ section() { printf '\n== %s ==\n' "$1"; }
 section "switch: --set against the Python switcher and a static no-op; size"
 sh scripts/bench-switch
 
+section "modelc build: seed catalog and generated catalogs of 1,000 and 10,000 roles"
+sh scripts/bench-modelc
+
 section "estimator accuracy: modelc fit against vLLM start-up logs (CSV=${CSV:-../shared/reference/vllm-cases-train.csv})"
 if command -v python3 >/dev/null 2>&1; then
 	python3 scripts/bench-estimator --modelc "$BIN/modelc" "${CSV:-../shared/reference/vllm-cases-train.csv}"
