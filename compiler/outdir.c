@@ -1,6 +1,8 @@
 /*
  * Atomic replacement of the output directory. The new set is written into a sibling
- * DIR.tmp.XXXXXX on the same filesystem, every file and directory fsynced, then exchanged
+ * DIR.tmp.XXXXXX on the same filesystem, made durable (one syncfs on Linux, which costs one
+ * flush instead of one per file for a catalog of 10,000 roles; fsync of every file and
+ * directory elsewhere), then exchanged
  * with DIR in one renameat2(RENAME_EXCHANGE); where the kernel or filesystem lacks that,
  * DIR is renamed aside and the new set renamed in (readers then briefly see no DIR, never a
  * mix). The old set is removed last; failing to remove it is only a warning.
@@ -298,9 +300,10 @@ write_all(int fd, const char *data, size_t len)
 	return 0;
 }
 
-/* Write one file under tmp, creating its parent directories; fsync it. */
+/* Write one file under tmp, creating its parent directories; fsync it when sync is set. */
 static int
-put_file(const char *tmp, const char *rel, const char *data, size_t len, struct diag_sink *diag)
+put_file(const char *tmp, const char *rel, const char *data, size_t len, int sync,
+    struct diag_sink *diag)
 {
 	char *path = join(tmp, rel);
 	for (char *s = path + strlen(tmp) + 1; (s = strchr(s, '/')); s++) {
@@ -319,7 +322,7 @@ put_file(const char *tmp, const char *rel, const char *data, size_t len, struct 
 		free(path);
 		return -1;
 	}
-	if (write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+	if (write_all(fd, data, len) < 0 || (sync && fsync(fd) < 0)) {
 		sys_error(diag, path, "write");
 		close(fd);
 		free(path);
@@ -332,6 +335,64 @@ put_file(const char *tmp, const char *rel, const char *data, size_t len, struct 
 	}
 	free(path);
 	return 0;
+}
+
+#ifdef __linux__
+enum { OUTDIR_SYNCFS = 1 };
+#else
+enum { OUTDIR_SYNCFS = 0 };
+#endif
+
+/*
+ * Make everything under tmp durable before the rename publishes it: with syncfs, one call
+ * for the filesystem; otherwise the files were fsynced as written and the directories
+ * (each once; files come sorted, so a directory's files are adjacent) are fsynced here.
+ */
+static int
+sync_tree(const char *tmp, const struct outdir_file *files, size_t nfiles, struct diag_sink *diag)
+{
+#ifdef __linux__
+	(void)files;
+	(void)nfiles;
+	int fd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || syncfs(fd) < 0) {
+		int saved = errno;
+		if (fd >= 0)
+			close(fd);
+		errno = saved;
+		sys_error(diag, tmp, "sync");
+		return -1;
+	}
+	close(fd);
+	return 0;
+#else
+	const char *last = NULL;
+	size_t lastlen = 0;
+	for (size_t i = 0; i < nfiles; i++) {
+		const char *slash = strrchr(files[i].path, '/');
+		if (!slash)
+			continue;
+		size_t len = (size_t)(slash - files[i].path);
+		if (last && len == lastlen && strncmp(last, files[i].path, len) == 0)
+			continue;
+		last = files[i].path;
+		lastlen = len;
+		char *sub = strndup(files[i].path, len);
+		char *path = sub ? join(tmp, sub) : NULL;
+		int bad = !path || fsync_path(path, O_DIRECTORY) < 0;
+		if (bad)
+			sys_error(diag, path ? path : tmp, "sync");
+		free(sub);
+		free(path);
+		if (bad)
+			return -1;
+	}
+	if (fsync_path(tmp, O_DIRECTORY) < 0) {
+		sys_error(diag, tmp, "sync");
+		return -1;
+	}
+	return 0;
+#endif
 }
 
 /* Read dir/README.md into memory; *data NULL when there is none. */
@@ -476,29 +537,12 @@ outdir_replace(const char *dir_in, const struct outdir_file *files, size_t nfile
 		goto fail;
 	}
 	for (size_t i = 0; i < nfiles; i++)
-		if (put_file(tmp, files[i].path, files[i].data, files[i].len, diag) < 0)
+		if (put_file(tmp, files[i].path, files[i].data, files[i].len, !OUTDIR_SYNCFS, diag) < 0)
 			goto fail;
-	if (readme && put_file(tmp, "README.md", readme, readme_len, diag) < 0)
+	if (readme && put_file(tmp, "README.md", readme, readme_len, !OUTDIR_SYNCFS, diag) < 0)
 		goto fail;
-	/* Directories next: their entries must be durable before the rename publishes them. */
-	for (size_t i = 0; i < nfiles; i++) {
-		const char *slash = strrchr(files[i].path, '/');
-		if (!slash)
-			continue;
-		char *sub = strndup(files[i].path, (size_t)(slash - files[i].path));
-		char *path = sub ? join(tmp, sub) : NULL;
-		int bad = !path || fsync_path(path, O_DIRECTORY) < 0;
-		if (bad)
-			sys_error(diag, path ? path : tmp, "sync");
-		free(sub);
-		free(path);
-		if (bad)
-			goto fail;
-	}
-	if (fsync_path(tmp, O_DIRECTORY) < 0) {
-		sys_error(diag, tmp, "sync");
+	if (sync_tree(tmp, files, nfiles, diag) < 0)
 		goto fail;
-	}
 	if (swap_in(tmp, dir, exists, diag) < 0)
 		goto fail;
 	parent = parent_of(dir);

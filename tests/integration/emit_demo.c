@@ -157,18 +157,38 @@ main(int argc, char **argv)
 			}
 		return 0;
 	}
-	if (argc != 3) {
-		fputs("usage: emit_demo seed|awkward DIR | emit_demo keys\n", stderr);
-		return 2;
-	}
-	if (strcmp(argv[1], "seed") == 0) {
+	if (argc == 3 && strcmp(argv[1], "seed") == 0) {
 		fix_seed_init(&a.seed);
 		return outdir_write(&a.seed.plan, argv[2], &d);
+	}
+	if (argc == 4 && strcmp(argv[1], "many") == 0) {
+		/* N copies of the seed's primary role, for timing the emitters at scale. */
+		size_t n = strtoul(argv[2], NULL, 10);
+		struct catalog_role *roles = calloc(n, sizeof *roles);
+		struct plan_role *pr = calloc(n, sizeof *pr);
+		char (*names_n)[24] = calloc(n, sizeof *names_n);
+		fix_seed_init(&a.seed);
+		for (size_t i = 0; i < n; i++) {
+			snprintf(names_n[i], sizeof names_n[i], "r%zu", i);
+			roles[i] = a.seed.roles[i % 3];
+			roles[i].name = names_n[i];
+			pr[i] = a.seed.pr[i % 3];
+			pr[i].role = &roles[i];
+		}
+		a.seed.cat.roles = roles;
+		a.seed.cat.nroles = n;
+		a.seed.plan.roles = pr;
+		a.seed.plan.nroles = n;
+		return outdir_write(&a.seed.plan, argv[3], &d);
+	}
+	if (argc != 3) {
+		fputs("usage: emit_demo seed|awkward DIR | emit_demo keys | emit_demo many N DIR\n", stderr);
+		return 2;
 	}
 	if (strcmp(argv[1], "awkward") == 0) {
 		awkward_init(&a, 1);
 		return outdir_write(&a.seed.plan, argv[2], &d);
 	}
-	fputs("usage: emit_demo seed|awkward DIR | emit_demo keys\n", stderr);
+	fputs("usage: emit_demo seed|awkward DIR | emit_demo keys | emit_demo many N DIR\n", stderr);
 	return 2;
 }
