@@ -137,6 +137,42 @@ modelc: small.yaml:15:5: note: fewer tokens per sample lower the activations: --
 EOF
 [ $rc -eq 1 ] && diff -u "$w/want" "$w/err" || { echo "FAIL: small GPU, long samples (exit $rc)"; fail=1; }
 
+# Plans that cannot go ahead, and the warnings of one that can.
+cat >t2.yaml <<'EOF'
+storage:
+  hf_home: /srv/hf
+  disk_budget: 10 GB
+gpu:
+  memory: 3 GiB
+roles:
+  big:
+    repo: meta-llama/Llama-3.1-8B-Instruct
+    quantization: none
+    max_model_len: 4096
+  loc:
+    local: /srv/models/x
+    quantization: awq
+  other:
+    repo: some/model
+    quantization: none
+EOF
+"$M" quantize -f t2.yaml big >/dev/null 2>"$w/err"; rc=$?
+cat >"$w/want" <<'EOF'
+modelc: t2.yaml:8:5: warning: roles.big: the quantized model does not fit at any context with these server settings; see the budget line above
+modelc: t2.yaml: warning: quantizing big needs 21.79 GB of disk, storage.disk_budget is 10.00 GB
+modelc: t2.yaml: error: storage.models_dir is not set; set it or pass --output-dir for the quantized checkpoint
+EOF
+[ $rc -eq 1 ] && diff -u "$w/want" "$w/err" && [ ! -e quantize-big.py.tmp ] && echo "ok: t2 big" || { echo "FAIL: t2 big (exit $rc)"; fail=1; }
+run 1 "$M" quantize -f t2.yaml --plan-only loc <<'EOF'
+modelc: t2.yaml:12:5: error: roles.loc: has no repo; quantize starts from the 16-bit checkpoint on the Hub
+EOF
+run 1 "$M" quantize -f t2.yaml --plan-only other <<'EOF'
+modelc: t2.yaml:15:5: error: roles.other: models.lock has no config.json for 'some/model@main'; run 'modelc lock other' first
+EOF
+run 1 "$M" quantize -f t2.yaml --lock nolock --plan-only big <<'EOF'
+modelc: t2.yaml:8:5: error: roles.big: nolock does not exist; run 'modelc lock big' first
+EOF
+
 # The role's model is no longer 16-bit.
 cp models.lock models.lock.orig
 /usr/bin/python3 - <<'EOF'
