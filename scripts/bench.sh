@@ -21,3 +21,10 @@ if command -v python3 >/dev/null 2>&1; then
 else
 	echo "skipped: python3 not found"
 fi
+
+section "bench: measurement overhead against the stand-in vLLM (TTFT 0 ms, ITL 1 ms configured)"
+if command -v python3 >/dev/null 2>&1 && [ -x "$BIN/bench" ]; then
+	sh scripts/bench-bench
+else
+	echo "skipped: python3 or build/bin/bench missing"
+fi
