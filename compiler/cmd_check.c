@@ -1,4 +1,5 @@
 /* modelc check: validate a catalog and report every problem; writes nothing. */
+#include <errno.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdbool.h>
@@ -8,16 +9,20 @@
 
 #include "arena.h"
 #include "commands.h"
+#include "compile.h"
 #include "diag.h"
 #include "frontend.h"
 
+#define CHECK_USAGE_LINE "usage: modelc check [FILE] [--lock FILE] [--schema-only] [--json]\n"
+
 static const char check_usage[] =
-    "usage: modelc check [FILE] [--schema-only] [--json]\n"
+    CHECK_USAGE_LINE
     "\n"
-    "Validate FILE (default models.yaml) against schemas/models.schema.json and the\n"
-    "catalog rules, report every problem as FILE:LINE:COL, and write nothing.\n"
+    "Validate FILE (default models.yaml) against schemas/models.schema.json, the lock\n"
+    "and the budget rules, report every problem as FILE:LINE:COL, and write nothing.\n"
     "\n"
-    "  --schema-only  check the YAML and the schema only (no GPU profile lookup, no rules)\n"
+    "  --lock FILE    the resolved facts (default models.lock next to FILE)\n"
+    "  --schema-only  check the YAML and the schema only (no GPU profile, lock or rules)\n"
     "  --json         print one JSON object on stdout: file, valid, errors, warnings,\n"
     "                 diagnostics (one string each) and document (the YAML as modelc read\n"
     "                 it under the YAML 1.2 core schema; .inf and .nan as strings)\n"
@@ -80,10 +85,50 @@ check_lines(const char *buf, const char *prog)
 	return list;
 }
 
+/* What one check found, whichever path produced it. */
+struct check_result {
+	int rc;
+	unsigned errors;
+	unsigned warnings;
+	const struct ynode *root;
+	size_t nroles;
+};
+
+static void
+check_report(const char *path, bool schema_only, bool as_json, const struct check_result *res,
+    char *captured)
+{
+	if (as_json) {
+		json_t *o = json_object();
+		json_object_set_new(o, "file", json_string(path));
+		json_object_set_new(o, "valid", json_boolean(res->rc == FRONTEND_OK));
+		json_object_set_new(o, "errors", json_integer(res->errors));
+		json_object_set_new(o, "warnings", json_integer(res->warnings));
+		json_object_set_new(o, "diagnostics", check_lines(captured, "modelc"));
+		json_object_set_new(o, "document", res->root ? check_to_json(res->root) : json_null());
+		char *s = json_dumps(o, JSON_PRESERVE_ORDER | JSON_COMPACT | JSON_ENSURE_ASCII);
+		if (s)
+			printf("%s\n", s);
+		free(s);
+		json_decref(o);
+	} else if (res->rc == FRONTEND_OK) {
+		if (schema_only)
+			printf("%s: ok (schema)\n", path);
+		else
+			printf("%s: ok, %zu role%s\n", path, res->nroles, res->nroles == 1 ? "" : "s");
+	} else if (res->errors) {
+		if (res->warnings)
+			fprintf(stderr, "modelc: %u error%s, %u warning%s\n", res->errors,
+			    res->errors == 1 ? "" : "s", res->warnings, res->warnings == 1 ? "" : "s");
+		else
+			fprintf(stderr, "modelc: %u error%s\n", res->errors, res->errors == 1 ? "" : "s");
+	}
+}
+
 int
 cmd_check(int argc, char **argv)
 {
-	const char *path = NULL;
+	const char *path = NULL, *lock = NULL;
 	bool schema_only = false, as_json = false;
 
 	for (int i = 1; i < argc; i++) {
@@ -97,84 +142,74 @@ cmd_check(int argc, char **argv)
 			schema_only = true;
 		} else if (strcmp(argv[i], "--json") == 0) {
 			as_json = true;
+		} else if (strcmp(argv[i], "--lock") == 0) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "modelc: check: --lock needs an argument\n%s", CHECK_USAGE_LINE);
+				return 2;
+			}
+			lock = argv[++i];
 		} else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-			fprintf(stderr, "modelc: check: unknown option '%s'\n%s", argv[i], check_usage);
+			fprintf(stderr, "modelc: check: unknown option '%s'\n%s", argv[i], CHECK_USAGE_LINE);
 			return 2;
 		} else if (path) {
 			fprintf(stderr, "modelc: check: more than one FILE ('%s' and '%s')\n%s", path,
-			    argv[i], check_usage);
+			    argv[i], CHECK_USAGE_LINE);
 			return 2;
 		} else {
 			path = argv[i];
 		}
 	}
+	if (schema_only && lock) {
+		fprintf(stderr, "modelc: check: --lock and --schema-only exclude each other\n%s", CHECK_USAGE_LINE);
+		return 2;
+	}
 	if (!path)
 		path = "models.yaml";
 
-	struct arena arena = {0};
-	struct diag_sink diag;
 	char *captured = NULL;
 	size_t captured_len = 0;
 	FILE *out = stderr;
 	if (as_json) {
 		out = open_memstream(&captured, &captured_len);
 		if (!out) {
-			perror("modelc: check: open_memstream");
+			fprintf(stderr, "modelc: check: cannot capture diagnostics: %s\n", strerror(errno));
 			return 3;
 		}
 	}
-	diag_init(&diag, out, "modelc");
-	if (as_json || getenv("NO_COLOR"))
-		diag.show_source = 0;
 
-	const struct ynode *root = NULL;
-	struct catalog catalog;
-	int rc;
+	struct check_result res = {0};
 	if (schema_only) {
-		rc = frontend_parse(&arena, &diag, path, NULL, &root);
+		/* YAML and schema only: what the ajv agreement test compares. */
+		struct arena arena = {0};
+		struct diag_sink diag;
+		diag_init(&diag, out, "modelc");
+		res.rc = frontend_parse(&arena, &diag, path, NULL, &res.root);
+		res.errors = diag.errors;
+		res.warnings = diag.warnings;
+		if (as_json)
+			fclose(out);
+		check_report(path, true, as_json, &res, captured);
+		arena_free(&arena);
 	} else {
-		rc = frontend_load(&arena, &diag, path, NULL, &catalog);
-		root = rc == FRONTEND_OK ? catalog.root : NULL;
-		/*
-		 * RULES STEP (owner of compiler/plan.c): when plan.c lands, read the lock and run
-		 * the rules here, e.g.
-		 *     struct lock lock; struct plan plan;
-		 *     if (rc == FRONTEND_OK && lock_read(&arena, &diag, lock_path, &lock) == 0 &&
-		 *         plan_build(&arena, &diag, &catalog, &lock, &plan) != 0)
-		 *             rc = FRONTEND_REJECTED;
-		 * Until then check stops after the catalog: schema, data tables, GPU profile.
-		 */
+		/* The whole front half of `modelc build`: catalog, lock and the budget rules. */
+		struct compile_args args;
+		struct compile_run run;
+		compile_args_init(&args);
+		args.catalog = path;
+		args.catalog_set = true;
+		args.lock = lock;
+		res.rc = compile_run(&run, &args, out);
+		res.errors = run.diag.errors;
+		res.warnings = run.diag.warnings;
+		res.root = run.catalog.root;
+		res.nroles = run.catalog.nroles;
+		if (res.rc == FRONTEND_OK && res.errors)
+			res.rc = FRONTEND_REJECTED;
+		if (as_json)
+			fclose(out);
+		check_report(path, false, as_json, &res, captured);
+		compile_done(&run);
 	}
-	if (rc == FRONTEND_OK && diag.errors)
-		rc = FRONTEND_REJECTED;
-
-	if (as_json) {
-		fclose(out);
-		json_t *o = json_object();
-		json_object_set_new(o, "file", json_string(path));
-		json_object_set_new(o, "valid", json_boolean(rc == FRONTEND_OK));
-		json_object_set_new(o, "errors", json_integer(diag.errors));
-		json_object_set_new(o, "warnings", json_integer(diag.warnings));
-		json_object_set_new(o, "diagnostics", check_lines(captured, "modelc"));
-		json_object_set_new(o, "document", root ? check_to_json(root) : json_null());
-		char *s = json_dumps(o, JSON_PRESERVE_ORDER | JSON_COMPACT | JSON_ENSURE_ASCII);
-		if (s)
-			printf("%s\n", s);
-		free(s);
-		json_decref(o);
-		free(captured);
-	} else if (rc == FRONTEND_OK) {
-		if (schema_only)
-			printf("%s: ok (schema)\n", path);
-		else
-			printf("%s: ok, %zu role%s\n", path, catalog.nroles, catalog.nroles == 1 ? "" : "s");
-	} else if (diag.errors) {
-		if (diag.warnings)
-			fprintf(stderr, "modelc: %u error%s, %u warning%s\n", diag.errors,
-			    diag.errors == 1 ? "" : "s", diag.warnings, diag.warnings == 1 ? "" : "s");
-		else
-			fprintf(stderr, "modelc: %u error%s\n", diag.errors, diag.errors == 1 ? "" : "s");
-	}
-	arena_free(&arena);
-	return rc;
+	free(captured);
+	return res.rc;
 }
