@@ -1,0 +1,94 @@
+#!/bin/sh
+# modelc lock against the fake Hub: the Qwen2.5-7B-Instruct fixture (real names, sizes, git
+# oids and sha256 at a09a3545...) resolves through a paginated tree, its safetensors headers
+# are read with Range requests through the CDN without the token, the lock is sorted and
+# stable, and lock -> build -> fetch leaves a verified model in the cache.
+set -u
+. "$(dirname "$0")/../fixtures/fakehub/lib.sh"
+fh_start --gen org/tiny:100000 --gen org/gated:4096 --qwen --qwen-small-served --gated org/gated \
+	--approved-token hf_good_token
+W="$T/w"
+mkdir -p "$W"
+cat >"$W/models.yaml" <<'YAML'
+storage:
+  hf_home: /srv/hf
+gpu:
+  memory: 80 GiB
+  utilization: 0.9
+roles:
+  chat:
+    repo: org/tiny
+    quantization: none
+    max_model_len: 512
+  qwen:
+    repo: Qwen/Qwen2.5-7B-Instruct
+    quantization: none
+    max_model_len: 8192
+YAML
+cd "$W"
+export HF_TOKEN=hf_lock_secret
+"$BIN/modelc" lock >"$T/o1" 2>"$T/e1" || { cat "$T/o1" "$T/e1"; fail "lock failed"; }
+expect_in "$T/o1" "modelc: lock: qwen: Qwen/Qwen2.5-7B-Instruct@main -> a09a35458c702b33eeacc393d103063234e8bc28 (14 files, 15231272982 bytes; weights 15231233024 bytes)"
+expect_in "$T/o1" "modelc: lock: wrote models.lock (2 resolved, 2 entries)"
+expect_in "$T/e1" "modelc: lock: Qwen/Qwen2.5-7B-Instruct@main is commit a09a35458c702b33eeacc393d103063234e8bc28"
+/usr/bin/python3 - models.lock <<'PY' || fail "models.lock content"
+import json, sys
+m = json.load(open(sys.argv[1]))["models"]
+q = m["Qwen/Qwen2.5-7B-Instruct@main"]
+assert q["commit"] == "a09a35458c702b33eeacc393d103063234e8bc28"
+assert q["files_complete"] is True and len(q["files"]) == 14
+f = {x["path"]: x for x in q["files"]}
+s1 = f["model-00001-of-00004.safetensors"]
+assert s1["lfs"] is True and s1["size"] == 3945441440
+assert s1["sha256"] == "a1333e6293854747c481288ea83b348226af178dd565c49b6f9495ba1966aba7"
+assert f["model-00004-of-00004.safetensors"]["sha256"] == "1a72d403cdf0c1ec3cb7f289f17b394a01e64394c2e9b3c0f94dbce3faf879bd"
+assert q["weights"] == {"bytes": 15231233024, "dtypes": {"BF16": 15231233024}, "source": "safetensors-headers"}, q["weights"]
+assert q["config"]["num_key_value_heads"] == 4
+assert f["config.json"]["sha256"] and f["config.json"]["lfs"] is False
+assert "(5 pages)" in q["sources"][1], q["sources"]
+assert [x["path"] for x in q["files"]] == sorted(f)
+t = m["org/tiny@main"]
+assert t["weights"]["dtypes"] == {"F32": 100000}, t["weights"]
+PY
+grep -q '"Range": "bytes=0-65535"' "$T/fh/cdn.log" || fail "headers were not read with Range through the CDN"
+grep -qi '"authorization"' "$T/fh/cdn.log" && fail "the token reached the CDN host"
+grep -q hf_lock_secret models.lock "$T/o1" "$T/e1" && fail "the token was written or printed"
+cp models.lock "$T/lock1"
+
+# Deterministic: the same facts give the same bytes; one role relocked keeps the other entry.
+"$BIN/modelc" lock chat >"$T/o2" 2>&1 || fail "lock chat failed"
+expect_in "$T/o2" "modelc: lock: wrote models.lock (1 resolved, 2 entries)"
+cmp -s models.lock "$T/lock1" || { diff -u "$T/lock1" models.lock | head -20; fail "models.lock is not stable"; }
+
+# lock -> build -> fetch: the manifests modelc writes are what fetch reads.
+"$BIN/modelc" build -o gen >"$T/o3" 2>&1 || { cat "$T/o3"; fail "build after lock failed"; }
+"$BIN/fetch" chat --manifests gen/manifests --cache "$T/cache" >"$T/o4" 2>&1 || { cat "$T/o4"; fail "fetch after build failed"; }
+fh_check "$T/cache" gen/manifests --complete --only chat
+
+# Errors: a missing revision, a missing repo, a gated repo, offline; nothing is written.
+sed 's|    repo: org/tiny|    repo: org/tiny\n    revision: v9|' models.yaml >rev.yaml
+"$BIN/modelc" lock chat rev.yaml --lock "$T/rev.lock" >"$T/o5" 2>&1
+[ $? -eq 1 ] || { cat "$T/o5"; fail "missing revision: expected exit 1"; }
+expect_in "$T/o5" "modelc: rev.yaml:8:5: error: roles.chat: revision 'v9' was not found in org/tiny"
+expect_in "$T/o5" "modelc: lock: 1 error; $T/rev.lock was not changed"
+[ -e "$T/rev.lock" ] && fail "a lock was written despite an error"
+sed 's|repo: org/tiny|repo: org/nosuch|' models.yaml >nosuch.yaml
+"$BIN/modelc" lock chat nosuch.yaml --lock "$T/n.lock" >"$T/o6" 2>&1
+[ $? -eq 1 ] || fail "missing repo: expected exit 1"
+expect_in "$T/o6" "error: roles.chat: repository 'org/nosuch' was not found on $FH_HUB (or it is private and the token has no access)"
+sed 's|repo: org/tiny|repo: org/gated|' models.yaml >gated.yaml
+HF_TOKEN= "$BIN/modelc" lock chat gated.yaml --lock "$T/g.lock" >"$T/o7" 2>&1
+[ $? -eq 1 ] || fail "gated: expected exit 1"
+expect_in "$T/o7" "error: roles.chat: org/gated is a gated model: accept its licence at $FH_HUB/org/gated, then set HF_TOKEN (or run 'hf auth login') and run again"
+HF_TOKEN=hf_good_token "$BIN/modelc" lock chat gated.yaml --lock "$T/g.lock" >"$T/o8" 2>&1 || { cat "$T/o8"; fail "gated with an approved token"; }
+HF_HUB_OFFLINE=1 "$BIN/modelc" lock >"$T/o9" 2>&1
+[ $? -eq 1 ] || fail "offline: expected exit 1"
+expect_in "$T/o9" "modelc: lock: HF_HUB_OFFLINE is set, and 'modelc lock' must ask the Hub; unset it (models.lock was not changed)"
+"$BIN/modelc" lock nosuchrole >"$T/o10" 2>&1
+[ $? -eq 1 ] || fail "unknown role: expected exit 1"
+expect_in "$T/o10" "modelc: models.yaml: error: no role 'nosuchrole' in the catalog"
+"$BIN/modelc" lock --bogus >"$T/o11" 2>&1
+[ $? -eq 2 ] || fail "unknown option: expected exit 2"
+expect_in "$T/o11" "modelc: lock: unknown option '--bogus'"
+cmp -s models.lock "$T/lock1" || fail "a failed lock changed models.lock"
+echo ok
