@@ -2,7 +2,7 @@
 # The Qwen fixture with its real git oids. Its config.json is rebuilt byte for byte from
 # seed-models.md, so it matches the real blob id 0178295f... and passes; the other small files
 # are stand-ins that cannot match, and lock refuses content that disagrees with the Hub's own
-# tree, naming the file and both sizes (or blob ids).
+# tree, naming the file and both blob ids.
 set -u
 . "$(dirname "$0")/../fixtures/fakehub/lib.sh"
 fh_start --qwen --page-size 4
@@ -22,7 +22,8 @@ YAML
 cd "$W"
 "$BIN/modelc" lock >"$T/o1" 2>&1
 [ $? -eq 1 ] || { cat "$T/o1"; fail "expected exit 1"; }
-expect_in "$T/o1" "modelc: models.yaml:7:5: error: roles.qwen: generation_config.json: the Hub sent 46 bytes, its tree lists 243"
+expect_in "$T/o1" "modelc: models.yaml:7:5: error: roles.qwen: generation_config.json: the content's git blob id is "
+expect_in "$T/o1" ", the tree lists 0eb3c536657dcd12626e09eca4b6198c0cbcde1e"
 expect_in "$T/o1" "modelc: lock: 1 error; models.lock was not changed"
 [ -e models.lock ] && fail "a lock was written"
 echo ok
