@@ -171,6 +171,12 @@ $q/awq-not-converted: AWQ GEMM, 4-bit, group size 128, 13 quantized linear layer
 weights: 1333760 bytes (0.00 GiB), predicted 1139712 (0.00 GiB), +17.0%
 EOF
 
+# A file where the directory should be.
+"$BIN/modelc" adopt --check "$q/awq/config.json" >"$work/got" 2>&1; rc=$?
+printf '%s\n' "modelc: $q/awq/config.json: error: cannot open directory: Not a directory" \
+	"modelc: 1 error; '$q/awq/config.json' is not adoptable" >"$work/want"
+[ $rc -eq 1 ] && diff -u "$work/want" "$work/got" && echo "ok file" || { echo "FAIL file (exit $rc)"; fail=1; }
+
 # Usage errors exit 2 with the usage text.
 "$BIN/modelc" adopt --check >/dev/null 2>"$work/err"; rc=$?
 [ $rc -eq 2 ] && head -n 1 "$work/err" | grep -qx "modelc: adopt: --check takes one argument, DIR" \
