@@ -21,11 +21,7 @@ struct catalog_ctx {
 	struct arena *a;
 	struct diag_sink *diag;
 	const char *schema_dir;
-	unsigned errors;
 };
-
-#define CATALOG_ERROR(cx, pos, ...) \
-	do { (cx)->errors++; diag_error((cx)->diag, (pos), __VA_ARGS__); } while (0)
 
 static const char *
 catalog_str(const struct ynode *map, const char *key, const char *def)
@@ -65,7 +61,7 @@ catalog_size(struct catalog_ctx *cx, const struct ynode *map, const char *key, c
 	uint64_t bytes = def;
 	const char *why = size_parse(n->text, &bytes);
 	if (why)
-		CATALOG_ERROR(cx, n->pos, "%s.%s: '%s' %s", path, key,
+		diag_error(cx->diag, n->pos, "%s.%s: '%s' %s", path, key,
 		    yamldoc_quote(cx->a, n->text, n->text_len), why);
 	return bytes;
 }
@@ -79,11 +75,11 @@ catalog_load_table(struct catalog_ctx *cx, const char *name, const char *array_k
 	if (!root) {
 		struct diag_pos pos = {file, (unsigned)(err.line > 0 ? err.line : 0),
 		    (unsigned)(err.column > 0 ? err.column : 0)};
-		CATALOG_ERROR(cx, pos, "%s", err.text);
+		diag_error(cx->diag, pos, "%s", err.text);
 		return NULL;
 	}
 	if (!json_is_array(json_object_get(root, array_key))) {
-		CATALOG_ERROR(cx, diag_file(file), "expected an object with an array '%s'", array_key);
+		diag_error(cx->diag, diag_file(file), "expected an object with an array '%s'", array_key);
 		json_decref(root);
 		return NULL;
 	}
@@ -108,7 +104,7 @@ catalog_load_quants(struct catalog_ctx *cx, struct catalog *c)
 		json_t *scale = json_object_get(f, "scale_bytes"), *emb = json_object_get(f, "embeddings_16bit");
 		if (!json_is_string(name) || !json_is_integer(bits) || !json_is_integer(group) ||
 		    !json_is_boolean(zero) || !json_is_integer(scale) || !json_is_boolean(emb)) {
-			CATALOG_ERROR(cx, diag_file(file), "formats[%zu]: needs name, bits, group_size, "
+			diag_error(cx->diag, diag_file(file), "formats[%zu]: needs name, bits, group_size, "
 			    "zero_point, scale_bytes and embeddings_16bit", i);
 			continue;
 		}
@@ -149,7 +145,7 @@ catalog_resolve_profile(struct catalog_ctx *cx, struct catalog *c, const struct 
 		json_t *total = json_object_get(p, "cuda_total_bytes");
 		json_t *est = json_object_get(p, "estimated");
 		if (!json_is_integer(total) || json_integer_value(total) <= 0 || !json_is_boolean(est)) {
-			CATALOG_ERROR(cx, diag_file(file), "profile '%s': needs a positive "
+			diag_error(cx->diag, diag_file(file), "profile '%s': needs a positive "
 			    "cuda_total_bytes and estimated true or false", name);
 		} else {
 			c->gpu_total_bytes = (uint64_t)json_integer_value(total);
@@ -161,10 +157,10 @@ catalog_resolve_profile(struct catalog_ctx *cx, struct catalog *c, const struct 
 		const char *best = suggest_best(c->gpu_profile, names, n);
 		const char *q = yamldoc_quote(cx->a, pn->text, pn->text_len);
 		if (best)
-			CATALOG_ERROR(cx, pn->pos, "gpu.profile: '%s' is not a known GPU profile "
+			diag_error(cx->diag, pn->pos, "gpu.profile: '%s' is not a known GPU profile "
 			    "(did you mean '%s'?)", q, best);
 		else
-			CATALOG_ERROR(cx, pn->pos, "gpu.profile: '%s' is not a known GPU profile", q);
+			diag_error(cx->diag, pn->pos, "gpu.profile: '%s' is not a known GPU profile", q);
 		diag_note(cx->diag, pn->pos, "known profiles: %s (in %s); or give gpu.memory instead",
 		    known, file);
 	}
@@ -186,7 +182,7 @@ catalog_gpu(struct catalog_ctx *cx, struct catalog *c, const struct ynode *gpu)
 	const struct ynode *used = yamldoc_get(gpu, "memory_in_use");
 	if (used && c->gpu_total_bytes && c->gpu_used_bytes >= c->gpu_total_bytes) {
 		char total[SIZE_FORMAT_LEN];
-		CATALOG_ERROR(cx, used->pos, "gpu.memory_in_use: '%s' leaves nothing of the GPU's %s",
+		diag_error(cx->diag, used->pos, "gpu.memory_in_use: '%s' leaves nothing of the GPU's %s",
 		    yamldoc_quote(cx->a, used->text, used->text_len),
 		    size_format(c->gpu_total_bytes, total, sizeof total));
 	}
@@ -257,7 +253,8 @@ int
 catalog_from_yaml(struct arena *a, struct diag_sink *diag, const char *schema_dir,
     const struct ynode *root, const char *path, struct catalog *out)
 {
-	struct catalog_ctx cx = {a, diag, schema_dir, 0};
+	struct catalog_ctx cx = {a, diag, schema_dir};
+	unsigned errors_before = diag->errors;
 	struct catalog *c = out;
 
 	memset(c, 0, sizeof *c);
@@ -297,7 +294,7 @@ catalog_from_yaml(struct arena *a, struct diag_sink *diag, const char *schema_di
 		}
 		c->nexcluded = ex->count;
 	}
-	return cx.errors ? -1 : 0;
+	return diag->errors != errors_before ? -1 : 0;
 }
 
 const struct catalog_role *

@@ -106,8 +106,9 @@ frontend_read(struct arena *a, struct diag_sink *diag, const char *path, char **
 	int saved = errno;
 	fclose(f);
 	if (!buf) {
-		diag_error(diag, diag_file(path), "out of memory reading the file");
-		return FRONTEND_SYSTEM;
+		/* As arena.c does: nothing sensible can follow. */
+		fputs("out of memory\n", stderr);
+		abort();
 	}
 	if (failed) {
 		free(buf);

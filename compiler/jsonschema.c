@@ -2,6 +2,7 @@
 
 #include <math.h>
 #include <regex.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,7 +76,6 @@ struct jschema_loader {
 	struct jschema *s;
 	struct arena *a;
 	struct diag_sink *diag;
-	unsigned errors;
 };
 
 static void jschema_walk(struct jschema_loader *l, const json_t *schema, const char *ptr);
@@ -89,8 +89,13 @@ jschema_keyword(const char *name)
 	return NULL;
 }
 
-#define JSCHEMA_LOAD_ERROR(l, ...) \
-	do { (l)->errors++; diag_error((l)->diag, diag_file((l)->s->path), __VA_ARGS__); } while (0)
+/* Allocation failed: nothing sensible can follow (as in arena.c). */
+static _Noreturn void
+jschema_oom(void)
+{
+	fputs("out of memory\n", stderr);
+	abort();
+}
 
 /* The JSON pointer of key inside ptr, with '~' and '/' escaped as RFC 6901 says. */
 static const char *
@@ -165,10 +170,8 @@ jschema_add_regex(struct jschema_loader *l, const char *source, const char *ptr)
 	if (s->nregexes == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 16;
 		struct jschema_regex *r = realloc(s->regexes, cap * sizeof *r);
-		if (!r) {
-			JSCHEMA_LOAD_ERROR(l, "%s: out of memory", ptr);
-			return;
-		}
+		if (!r)
+			jschema_oom();
 		s->regexes = r;
 		s->cap = cap;
 	}
@@ -176,7 +179,7 @@ jschema_add_regex(struct jschema_loader *l, const char *source, const char *ptr)
 	if (rc != 0) {
 		char msg[128];
 		regerror(rc, &s->regexes[s->nregexes].re, msg, sizeof msg);
-		JSCHEMA_LOAD_ERROR(l, "%s: pattern '%s' is not a POSIX extended regular expression: %s",
+		diag_error(l->diag, diag_file(l->s->path), "%s: pattern '%s' is not a POSIX extended regular expression: %s",
 		    ptr, source, msg);
 		return;
 	}
@@ -201,14 +204,14 @@ jschema_walk_keyword(struct jschema_loader *l, const struct jschema_keyword *kw,
 	case KW_ANNOTATION:
 	case KW_ANY:
 		if (strcmp(kw->name, "enum") == 0 && (!json_is_array(v) || json_array_size(v) == 0))
-			JSCHEMA_LOAD_ERROR(l, "%s: 'enum' must be a non-empty array", ptr);
+			diag_error(l->diag, diag_file(l->s->path), "%s: 'enum' must be a non-empty array", ptr);
 		return;
 	case KW_SCHEMA:
 		jschema_walk(l, v, ptr);
 		return;
 	case KW_SCHEMA_MAP:
 		if (!json_is_object(v)) {
-			JSCHEMA_LOAD_ERROR(l, "%s: '%s' must be an object", ptr, kw->name);
+			diag_error(l->diag, diag_file(l->s->path), "%s: '%s' must be an object", ptr, kw->name);
 			return;
 		}
 		json_object_foreach((json_t *)v, key, sub)
@@ -216,7 +219,7 @@ jschema_walk_keyword(struct jschema_loader *l, const struct jschema_keyword *kw,
 		return;
 	case KW_PATTERN_MAP:
 		if (!json_is_object(v)) {
-			JSCHEMA_LOAD_ERROR(l, "%s: '%s' must be an object", ptr, kw->name);
+			diag_error(l->diag, diag_file(l->s->path), "%s: '%s' must be an object", ptr, kw->name);
 			return;
 		}
 		json_object_foreach((json_t *)v, key, sub) {
@@ -226,7 +229,7 @@ jschema_walk_keyword(struct jschema_loader *l, const struct jschema_keyword *kw,
 		return;
 	case KW_SCHEMA_LIST:
 		if (!json_is_array(v) || json_array_size(v) == 0) {
-			JSCHEMA_LOAD_ERROR(l, "%s: '%s' must be a non-empty array", ptr, kw->name);
+			diag_error(l->diag, diag_file(l->s->path), "%s: '%s' must be a non-empty array", ptr, kw->name);
 			return;
 		}
 		json_array_foreach(v, i, sub)
@@ -234,15 +237,15 @@ jschema_walk_keyword(struct jschema_loader *l, const struct jschema_keyword *kw,
 		return;
 	case KW_PATTERN:
 		if (!json_is_string(v))
-			JSCHEMA_LOAD_ERROR(l, "%s: 'pattern' must be a string", ptr);
+			diag_error(l->diag, diag_file(l->s->path), "%s: 'pattern' must be a string", ptr);
 		else
 			jschema_add_regex(l, json_string_value(v), ptr);
 		return;
 	case KW_REF:
 		if (!json_is_string(v))
-			JSCHEMA_LOAD_ERROR(l, "%s: '$ref' must be a string", ptr);
+			diag_error(l->diag, diag_file(l->s->path), "%s: '$ref' must be a string", ptr);
 		else if (!jschema_resolve(l->s->root, json_string_value(v)))
-			JSCHEMA_LOAD_ERROR(l, "%s: '$ref' '%s' does not point into this schema", ptr,
+			diag_error(l->diag, diag_file(l->s->path), "%s: '$ref' '%s' does not point into this schema", ptr,
 			    json_string_value(v));
 		return;
 	case KW_TYPE: {
@@ -253,26 +256,26 @@ jschema_walk_keyword(struct jschema_loader *l, const struct jschema_keyword *kw,
 			for (size_t k = 0; json_is_string(t) && k < sizeof jschema_types / sizeof *jschema_types; k++)
 				ok |= strcmp(json_string_value(t), jschema_types[k]) == 0;
 			if (!ok)
-				JSCHEMA_LOAD_ERROR(l, "%s: 'type' must name JSON types", ptr);
+				diag_error(l->diag, diag_file(l->s->path), "%s: 'type' must name JSON types", ptr);
 		}
 		return;
 	}
 	case KW_STRINGS:
 		if (!json_is_array(v)) {
-			JSCHEMA_LOAD_ERROR(l, "%s: '%s' must be an array of strings", ptr, kw->name);
+			diag_error(l->diag, diag_file(l->s->path), "%s: '%s' must be an array of strings", ptr, kw->name);
 			return;
 		}
 		json_array_foreach(v, i, sub)
 			if (!json_is_string(sub))
-				JSCHEMA_LOAD_ERROR(l, "%s: '%s' must be an array of strings", ptr, kw->name);
+				diag_error(l->diag, diag_file(l->s->path), "%s: '%s' must be an array of strings", ptr, kw->name);
 		return;
 	case KW_NUMBER:
 		if (!json_is_number(v))
-			JSCHEMA_LOAD_ERROR(l, "%s: '%s' must be a number", ptr, kw->name);
+			diag_error(l->diag, diag_file(l->s->path), "%s: '%s' must be a number", ptr, kw->name);
 		return;
 	case KW_COUNT:
 		if (!jschema_is_count(v))
-			JSCHEMA_LOAD_ERROR(l, "%s: '%s' must be a non-negative integer", ptr, kw->name);
+			diag_error(l->diag, diag_file(l->s->path), "%s: '%s' must be a non-negative integer", ptr, kw->name);
 		return;
 	}
 }
@@ -286,13 +289,13 @@ jschema_walk(struct jschema_loader *l, const json_t *schema, const char *ptr)
 	if (json_is_boolean(schema))
 		return;
 	if (!json_is_object(schema)) {
-		JSCHEMA_LOAD_ERROR(l, "%s: a schema must be an object or a boolean", ptr);
+		diag_error(l->diag, diag_file(l->s->path), "%s: a schema must be an object or a boolean", ptr);
 		return;
 	}
 	json_object_foreach((json_t *)schema, key, v) {
 		const struct jschema_keyword *kw = jschema_keyword(key);
 		if (!kw) {
-			JSCHEMA_LOAD_ERROR(l, "%s: keyword '%s' is not supported by modelc's validator",
+			diag_error(l->diag, diag_file(l->s->path), "%s: keyword '%s' is not supported by modelc's validator",
 			    ptr, key);
 			continue;
 		}
@@ -311,19 +314,17 @@ jschema_finish_load(struct arena *a, struct diag_sink *diag, const char *path, j
 		return NULL;
 	}
 	struct jschema *s = calloc(1, sizeof *s);
-	if (!s) {
-		json_decref(root);
-		diag_error(diag, diag_file(path), "out of memory");
-		return NULL;
-	}
+	if (!s)
+		jschema_oom();
 	s->root = root;
 	s->path = path;
-	struct jschema_loader l = {s, a, diag, 0};
+	struct jschema_loader l = {s, a, diag};
+	unsigned errors_before = diag->errors;
 	const json_t *draft = json_object_get(root, "$schema");
 	if (draft && (!json_is_string(draft) || strcmp(json_string_value(draft), JSCHEMA_DRAFT) != 0))
-		JSCHEMA_LOAD_ERROR(&l, "#/$schema: only draft 2020-12 ('%s') is supported", JSCHEMA_DRAFT);
+		diag_error(l.diag, diag_file(l.s->path), "#/$schema: only draft 2020-12 ('%s') is supported", JSCHEMA_DRAFT);
 	jschema_walk(&l, root, "#");
-	if (l.errors) {
+	if (diag->errors != errors_before) {
 		jschema_free(s);
 		return NULL;
 	}

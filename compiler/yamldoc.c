@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
@@ -27,7 +28,6 @@ struct yamldoc_state {
 	struct yamldoc_frame stack[YAMLDOC_MAX_DEPTH];
 	int depth;
 	struct ynode *root;
-	unsigned errors;
 };
 
 static const char *const yamldoc_kind_names[] = {
@@ -47,8 +47,13 @@ yamldoc_mark(const struct yamldoc_state *st, yaml_mark_t m)
 	return pos;
 }
 
-#define YAMLDOC_ERROR(st, pos, ...) \
-	do { (st)->errors++; diag_error((st)->diag, (pos), __VA_ARGS__); } while (0)
+/* Memory for libyaml's own buffers ran out: nothing sensible can follow (as in arena.c). */
+static _Noreturn void
+yamldoc_oom(void)
+{
+	fputs("out of memory\n", stderr);
+	abort();
+}
 
 const char *
 yamldoc_quote(struct arena *a, const char *text, size_t len)
@@ -228,14 +233,14 @@ yamldoc_check_props(struct yamldoc_state *st, yaml_mark_t mark, const yaml_char_
 {
 	struct diag_pos pos = yamldoc_mark(st, mark);
 	if (anchor)
-		YAMLDOC_ERROR(st, pos, "anchors are not allowed: '&%s'", (const char *)anchor);
+		diag_error(st->diag, pos, "anchors are not allowed: '&%s'", (const char *)anchor);
 	if (tag) {
 		const char *t = (const char *)tag;
 		const char *core = "tag:yaml.org,2002:";
 		if (strncmp(t, core, strlen(core)) == 0)
-			YAMLDOC_ERROR(st, pos, "tags are not allowed: '!!%s'", t + strlen(core));
+			diag_error(st->diag, pos, "tags are not allowed: '!!%s'", t + strlen(core));
 		else
-			YAMLDOC_ERROR(st, pos, "tags are not allowed: '%s'", t);
+			diag_error(st->diag, pos, "tags are not allowed: '%s'", t);
 	}
 }
 
@@ -283,10 +288,10 @@ yamldoc_attach(struct yamldoc_state *st, struct ynode *n)
 		f->key_pos = n->pos;
 		f->key_ok = false;
 		if (n->kind != YNODE_STRING) {
-			YAMLDOC_ERROR(st, n->pos, "keys must be strings, found %s",
+			diag_error(st->diag, n->pos, "keys must be strings, found %s",
 			    yamldoc_describe(st->a, n));
 		} else if (strlen(n->text) != n->text_len) {
-			YAMLDOC_ERROR(st, n->pos, "keys must not contain a NUL character");
+			diag_error(st->diag, n->pos, "keys must not contain a NUL character");
 		} else {
 			f->key = n->text;
 			f->key_ok = true;
@@ -349,7 +354,7 @@ yamldoc_check_duplicates(struct yamldoc_state *st, struct ynode *map)
 	size_t kept = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (first[i] != i) {
-			YAMLDOC_ERROR(st, map->key_pos[i], "duplicate key '%s' (first defined at line %u)",
+			diag_error(st->diag, map->key_pos[i], "duplicate key '%s' (first defined at line %u)",
 			    yamldoc_quote(st->a, map->keys[i], strlen(map->keys[i])),
 			    map->key_pos[first[i]].line);
 			continue;
@@ -385,21 +390,19 @@ yamldoc_syntax_error(struct yamldoc_state *st, const yaml_parser_t *p)
 	if (p->error == YAML_READER_ERROR) {
 		struct diag_pos pos = yamldoc_offset_pos(st, p->problem_offset);
 		if (p->problem_value != -1)
-			YAMLDOC_ERROR(st, pos, "%s (byte 0x%02x)", problem, (unsigned)p->problem_value);
+			diag_error(st->diag, pos, "%s (byte 0x%02x)", problem, (unsigned)p->problem_value);
 		else
-			YAMLDOC_ERROR(st, pos, "%s", problem);
+			diag_error(st->diag, pos, "%s", problem);
 		return;
 	}
-	if (p->error == YAML_MEMORY_ERROR) {
-		YAMLDOC_ERROR(st, diag_file(st->path), "out of memory while parsing");
-		return;
-	}
+	if (p->error == YAML_MEMORY_ERROR)
+		yamldoc_oom();
 	struct diag_pos pos = yamldoc_mark(st, p->problem_mark);
 	if (p->context)
-		YAMLDOC_ERROR(st, pos, "%s (%s at %zu:%zu)", problem, p->context,
+		diag_error(st->diag, pos, "%s (%s at %zu:%zu)", problem, p->context,
 		    p->context_mark.line + 1, p->context_mark.column + 1);
 	else
-		YAMLDOC_ERROR(st, pos, "%s", problem);
+		diag_error(st->diag, pos, "%s", problem);
 }
 
 static struct ynode *
@@ -421,14 +424,14 @@ yamldoc_event(struct yamldoc_state *st, const yaml_event_t *ev, int *documents)
 	switch (ev->type) {
 	case YAML_DOCUMENT_START_EVENT:
 		if (++*documents > 1) {
-			YAMLDOC_ERROR(st, yamldoc_mark(st, ev->start_mark),
+			diag_error(st->diag, yamldoc_mark(st, ev->start_mark),
 			    "a second document starts here; the file must hold exactly one");
 			return -1;
 		}
 		if (ev->data.document_start.version_directive) {
 			const yaml_version_directive_t *v = ev->data.document_start.version_directive;
 			if (v->major != 1 || v->minor != 2)
-				YAMLDOC_ERROR(st, yamldoc_mark(st, ev->start_mark),
+				diag_error(st->diag, yamldoc_mark(st, ev->start_mark),
 				    "'%%YAML %d.%d' is not supported: the file is read as YAML 1.2",
 				    v->major, v->minor);
 		}
@@ -436,7 +439,7 @@ yamldoc_event(struct yamldoc_state *st, const yaml_event_t *ev, int *documents)
 	case YAML_STREAM_END_EVENT:
 		return 1;
 	case YAML_ALIAS_EVENT:
-		YAMLDOC_ERROR(st, yamldoc_mark(st, ev->start_mark), "aliases are not allowed: '*%s'",
+		diag_error(st->diag, yamldoc_mark(st, ev->start_mark), "aliases are not allowed: '*%s'",
 		    (const char *)ev->data.alias.anchor);
 		/* Stand in a null so the surrounding mapping stays in step. */
 		yamldoc_attach(st, yamldoc_new(st, YNODE_NULL, ev->start_mark));
@@ -461,7 +464,7 @@ yamldoc_event(struct yamldoc_state *st, const yaml_event_t *ev, int *documents)
 			yamldoc_check_props(st, ev->start_mark, ev->data.mapping_start.anchor,
 			    ev->data.mapping_start.tag);
 		if (st->depth == YAMLDOC_MAX_DEPTH) {
-			YAMLDOC_ERROR(st, yamldoc_mark(st, ev->start_mark),
+			diag_error(st->diag, yamldoc_mark(st, ev->start_mark),
 			    "nesting is deeper than %d levels", YAMLDOC_MAX_DEPTH);
 			return -1;
 		}
@@ -492,6 +495,7 @@ yamldoc_parse(struct arena *a, struct diag_sink *diag, const char *path,
 	yaml_event_t ev;
 	int documents = 0;
 	bool broken = false;
+	unsigned errors_before = diag->errors;
 
 	*root = NULL;
 	if (len > YAMLDOC_MAX_BYTES) {
@@ -499,10 +503,8 @@ yamldoc_parse(struct arena *a, struct diag_sink *diag, const char *path,
 		    YAMLDOC_MAX_BYTES / (1024 * 1024));
 		return -1;
 	}
-	if (!yaml_parser_initialize(&parser)) {
-		diag_error(diag, diag_file(path), "out of memory while parsing");
-		return -1;
-	}
+	if (!yaml_parser_initialize(&parser))
+		yamldoc_oom();
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
 	for (;;) {
 		if (!yaml_parser_parse(&parser, &ev)) {
@@ -531,7 +533,7 @@ yamldoc_parse(struct arena *a, struct diag_sink *diag, const char *path,
 	}
 	/* A complete tree comes back even with errors (duplicates, anchors) for tools that show it. */
 	*root = st.root;
-	return st.errors ? -1 : 0;
+	return diag->errors != errors_before ? -1 : 0;
 }
 
 const struct ynode *
