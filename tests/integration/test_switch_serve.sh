@@ -249,6 +249,33 @@ has "warm completion error" err "switch: warning: the warm-up completion failed 
 kill -TERM $sw
 wait $sw
 
+# A server that answers /health but hangs up on the completion.
+cat >"$T/bin/vllm" <<'X'
+#!/usr/bin/python3
+import http.server, sys, threading
+port = int(sys.argv[sys.argv.index("--port") + 1])
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200); self.send_header("Content-Length", "0"); self.end_headers()
+    def do_POST(self):
+        self.close_connection = True
+        self.connection.close()
+    def log_message(self, *a):
+        pass
+srv = http.server.HTTPServer(("127.0.0.1", port), H)
+threading.Timer(30, srv.shutdown).start()
+srv.serve_forever()
+X
+chmod +x "$T/bin/vllm"
+port=$(free_port)
+"$SW" serve primary --warm --port "$port" >"$T/out" 2>"$T/err" &
+sw=$!
+wait_for "$T/err" "is ready"
+has "completion without answer" err "switch: warning: the warm-up completion got no answer: Protocol error"
+kill -TERM $sw
+wait $sw
+use_fake_vllm
+
 # Out of memory during start-up: one retry with half the context, and it says so.
 port=$(free_port)
 FAKE_VLLM_MODE=oom FAKE_VLLM_OOM_ABOVE=5000 FAKE_VLLM_RECORD="$T/oom.json" "$SW" serve primary --warm --port "$port" >"$T/out" 2>"$T/err" &
