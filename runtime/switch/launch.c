@@ -94,8 +94,13 @@ launch_build(const struct model_entry *e, const struct refit *plan, const char *
 	}
 	bad |= arg(cmd, keep(cmd, "--served-model-name"));
 	bad |= arg(cmd, keep(cmd, "%s", e->model_id));
-	bad |= arg(cmd, keep(cmd, "--max-model-len"));
-	bad |= arg(cmd, keep(cmd, "%u", (unsigned)plan->max_model_len));
+	if (plan->max_model_len) {
+		bad |= arg(cmd, keep(cmd, "--max-model-len"));
+		bad |= arg(cmd, keep(cmd, "%u", (unsigned)plan->max_model_len));
+	} else {
+		fprintf(warn, "switch: warning: the catalog gives '%s' no max_model_len; the server will use the "
+		    "model's own limit\n", e->role);
+	}
 	bad |= arg(cmd, keep(cmd, "--gpu-memory-utilization"));
 	bad |= arg(cmd, keep(cmd, "%.4g", plan->utilization));
 	/* AWQ kernels run in fp16: a bf16 default would be refused or slow. */

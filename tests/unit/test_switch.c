@@ -203,6 +203,16 @@ test_launch_build(void)
 	CU_ASSERT(strstr(joined(&cmd), " --max-model-len 4096 ") != NULL);
 	CU_ASSERT(strstr(joined(&cmd), " --quantization bitsandbytes ") != NULL);
 
+	/* No context in the table (modelc could not compute one): no --max-model-len, and a warning. */
+	plan.max_model_len = 0;
+	w = fmemopen(warn, sizeof warn, "w");
+	CU_ASSERT_EQUAL(launch_build(swtable_role("fallback"), &plan, "127.0.0.1", 8000, w, &cmd), 0);
+	fclose(w);
+	CU_ASSERT(strstr(joined(&cmd), "--max-model-len") == NULL);
+	CU_ASSERT(strstr(warn, "switch: warning: the catalog gives 'fallback' no max_model_len; the server will use "
+	    "the model's own limit\n") != NULL);
+	plan.max_model_len = 4096;
+
 	/* A local directory that exists is served offline. */
 	char dir[600];
 	snprintf(dir, sizeof dir, "%s/hub/models--microsoft--Phi-3.5-mini-instruct/snapshots/"
