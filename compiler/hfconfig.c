@@ -94,11 +94,8 @@ read_sliding(const struct hfconfig_src *s, const char *model_type, struct budget
 	} else if (get_bool(s, "use_sliding_window") == 0) {
 		a->sliding_layers = 0;          /* Qwen2/Qwen3: the window is declared but off */
 	} else if (get_bool(s, "use_sliding_window") == 1) {
-		/* Qwen2: layers from max_window_layers on use the window. */
+		/* Qwen2: layers from max_window_layers on use the window (absent: all). */
 		uint32_t mwl = get_u32(s, "max_window_layers");
-		const json_t *mv = get(s, "max_window_layers");
-		if (mv && json_is_integer(mv) && json_integer_value(mv) == 0)
-			mwl = 0;
 		a->sliding_layers = mwl < a->layers ? a->layers - mwl : 0;
 	} else if (get_u32(s, "sliding_window_pattern")) {
 		/* Gemma 3: every pattern-th layer is global, the others slide. */
