@@ -553,7 +553,8 @@ jstrings(const char **v, size_t n)
 	const char **sorted = malloc((n + 1) * sizeof *sorted);
 	if (!sorted)
 		return arr;
-	memcpy(sorted, v, n * sizeof *sorted);
+	if (n)
+		memcpy(sorted, v, n * sizeof *sorted);
 	qsort(sorted, n, sizeof *sorted, cmp_str);
 	for (size_t i = 0; i < n; i++)
 		json_array_append_new(arr, json_string(sorted[i]));
@@ -588,7 +589,8 @@ model_json(const struct lock_model *m)
 	struct lock_file *files = malloc((m->nfiles + 1) * sizeof *files);
 	json_t *fa = json_array();
 	if (files) {
-		memcpy(files, m->files, m->nfiles * sizeof *files);
+		if (m->nfiles)
+			memcpy(files, m->files, m->nfiles * sizeof *files);
 		qsort(files, m->nfiles, sizeof *files, cmp_file_path);
 		for (size_t i = 0; i < m->nfiles; i++) {
 			json_t *f = json_object();

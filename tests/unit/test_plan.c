@@ -81,7 +81,8 @@ plan_try(const struct catalog *c, struct lock_model *models, size_t n, struct pl
 	FILE *m = open_memstream(&buf, &len);
 	struct diag_sink d;
 	diag_init(&d, m, "modelc");
-	qsort(models, n, sizeof *models, cmp_model);
+	if (n)
+		qsort(models, n, sizeof *models, cmp_model);
 	struct lock l = {"models.lock", models, n};
 	*rc = plan_build(a, &d, c, &l, p);
 	fclose(m);
