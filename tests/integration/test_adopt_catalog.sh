@@ -5,6 +5,9 @@
 set -u
 : "${BIN:?BIN must point at build/bin}"
 M="$BIN/modelc"
+# The schemas of this tree, also for builds whose binary is deeper (SAN=1: build/san/bin).
+MODELC_SCHEMA_DIR=${MODELC_SCHEMA_DIR:-$(pwd -P)/schemas}
+export MODELC_SCHEMA_DIR
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 /usr/bin/python3 tests/fixtures/quant/make_fixtures.py "$work/q" >/dev/null || exit 1
