@@ -431,6 +431,26 @@ read_readme(const char *dir, char **data, size_t *len, struct diag_sink *diag)
 	return rc;
 }
 
+/* Create the directories above dir that are missing, as mkdir -p does; 0 or -1 reported. */
+static int
+make_parents(const char *dir, struct diag_sink *diag)
+{
+	char *path = strdup(dir);
+	if (!path)
+		abort();
+	for (char *s = strchr(path + 1, '/'); s; s = strchr(s + 1, '/')) {
+		*s = '\0';
+		if (mkdir(path, 0755) < 0 && errno != EEXIST) {
+			sys_error(diag, path, "create the directory");
+			free(path);
+			return -1;
+		}
+		*s = '/';
+	}
+	free(path);
+	return 0;
+}
+
 /* The directory that holds path ("." for a bare name); malloc'ed. */
 static char *
 parent_of(const char *path)
@@ -515,6 +535,8 @@ outdir_replace(const char *dir_in, const struct outdir_file *files, size_t nfile
 	if (check_existing(dir, files, nfiles, &exists, diag) < 0)
 		goto out;
 	if (exists && read_readme(dir, &readme, &readme_len, diag) < 0)
+		goto out;
+	if (!exists && make_parents(dir, diag) < 0)
 		goto out;
 
 	size_t n = strlen(dir) + sizeof ".tmp.XXXXXX";

@@ -33,7 +33,7 @@ int outdir_render(const struct plan *p, struct outdir_file **files, size_t *nfil
 
 /*
  * Replace dir with exactly files (plus dir's README.md, copied over): write them into a fresh
- * sibling DIR.tmp.XXXXXX, fsync, then exchange it with dir by rename. Refuses a dir that is a
+ * sibling DIR.tmp.XXXXXX (creating missing parents), sync, then exchange it with dir by rename. Refuses a dir that is a
  * symbolic link, not a directory, or holds anything modelc does not write. 0, or 3 as above.
  */
 int outdir_replace(const char *dir, const struct outdir_file *files, size_t nfiles,

@@ -558,12 +558,30 @@ test_outdir_refuses(void)
 	CU_ASSERT_EQUAL(w.rc, 3);
 	free(msg);
 
-	/* The parent does not exist: the temporary directory cannot be made. */
-	snprintf(link, sizeof link, "%s/no/such/gen", scratch);
+	/* Missing parents are created; a parent that is a file stops it. */
+	snprintf(link, sizeof link, "%s/new/parents/gen", scratch);
 	w.dir = link;
 	msg = diag_text(do_write, &w, &errors);
-	snprintf(want, sizeof want, "modelc: %s.tmp.XXXXXX: error: cannot create the directory: No such "
-	    "file or directory\n", link);
+	CU_ASSERT_STRING_EQUAL(msg, "");
+	CU_ASSERT_EQUAL(w.rc, 0);
+	CU_ASSERT_PTR_NOT_NULL(slurp("new/parents/gen/.env"));
+	free(msg);
+	snprintf(link, sizeof link, "%s/gen/README.md/sub/gen", scratch);
+	msg = diag_text(do_write, &w, &errors);
+	snprintf(want, sizeof want, "modelc: %s/gen/README.md/sub/gen: error: cannot inspect: "
+	    "Not a directory\n", scratch);
+	CU_ASSERT_STRING_EQUAL(msg, want);
+	CU_ASSERT_EQUAL(w.rc, 3);
+	free(msg);
+	/* mkdtemp's own failure names the template, not the random name it tried. */
+	char longname[400];
+	int k = snprintf(longname, sizeof longname, "%s/", scratch);
+	memset(longname + k, 'g', 250);
+	longname[k + 250] = '\0';
+	w.dir = longname;
+	msg = diag_text(do_write, &w, &errors);
+	snprintf(want, sizeof want, "modelc: %s.tmp.XXXXXX: error: cannot create the directory: File "
+	    "name too long\n", longname);
 	CU_ASSERT_STRING_EQUAL(msg, want);
 	CU_ASSERT_EQUAL(w.rc, 3);
 	free(msg);
