@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 enum { SUGGEST_MAX_LEN = 128, SUGGEST_MAX_DISTANCE = 3 };
 
@@ -39,6 +40,10 @@ suggest_best(const char *word, const char *const *candidates, size_t n)
 {
 	const char *best = NULL;
 	size_t best_d = (size_t)-1;
+	/* 'AWQ' for 'awq': a difference of case only is the likeliest slip of all. */
+	for (size_t i = 0; i < n; i++)
+		if (strcasecmp(word, candidates[i]) == 0 && strcmp(word, candidates[i]) != 0)
+			return candidates[i];
 	for (size_t i = 0; i < n; i++) {
 		size_t d = suggest_distance(word, candidates[i]);
 		/* A third of the candidate's length, at least 1 and at most 3 edits, is a typo. */

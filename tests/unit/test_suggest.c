@@ -28,6 +28,10 @@ test_best(void)
 	CU_ASSERT_STRING_EQUAL(suggest_best("gpus", keys, 6), "gpu");
 	CU_ASSERT_STRING_EQUAL(suggest_best("defualts", keys, 6), "defaults");
 	CU_ASSERT_PTR_NULL(suggest_best("models", keys, 6));
+	CU_ASSERT_STRING_EQUAL(suggest_best("ROLES", keys, 6), "roles");
+	const char *const quants[] = {"awq", "gptq", "none"};
+	CU_ASSERT_STRING_EQUAL(suggest_best("AWQ", quants, 3), "awq");
+	CU_ASSERT_STRING_EQUAL(suggest_best("GPTQ", quants, 3), "gptq");
 	CU_ASSERT_PTR_NULL(suggest_best("roles", keys, 6));
 	const char *const profiles[] = {"rtx3060-12gb", "rtx3070-8gb"};
 	CU_ASSERT_STRING_EQUAL(suggest_best("rtx3070", profiles, 2), "rtx3070-8gb");
