@@ -158,7 +158,7 @@ def run_gpu(expected_path, out_dir):
             results["failures"].append(what)
             print("FAIL:", what, flush=True)
 
-    for name, cfg in MODELS.items():
+    def one(name, cfg):
         exp = expected["models"][name]
         print("== %s" % name, flush=True)
         fields = {k: v for k, v in cfg.items() if k not in ("architectures", "model_type", "torch_dtype")}
@@ -232,6 +232,17 @@ def run_gpu(expected_path, out_dir):
         del model, ids
         gc.collect()
         torch.cuda.empty_cache()
+
+    import traceback
+    for name, cfg in MODELS.items():
+        try:
+            one(name, cfg)
+        except Exception:  # one model's API trouble must not hide the others' numbers
+            tb = traceback.format_exc()
+            print(tb, flush=True)
+            check(False, "%s: raised %s" % (name, tb.strip().splitlines()[-1]))
+            gc.collect()
+            torch.cuda.empty_cache()
 
     results["predicted_cuda_context_bytes"] = next(iter(expected["models"].values()))["cuda_context_bytes"]
     check(0 < context < 2 << 30, "CUDA context %d bytes is outside (0, 2 GiB)" % context)
