@@ -23,11 +23,12 @@
 
 static const char adopt_usage[] =
     "usage: modelc adopt [-f models.yaml] [--lock FILE] [--method awq|gptq] [--bits N]\n"
-    "                    [--group-size N] [--tolerance PCT] [--dry-run] [--no-hash] ROLE DIR\n"
+    "                    [--group-size N] [--tolerance PCT] [--dry-run] [--no-hash] ROLE [DIR]\n"
     "       modelc adopt --check [--method awq|gptq] [--bits N] [--group-size N] [--tolerance PCT] DIR\n"
     "Checks DIR (config.json, every quantized layer's tensors, size, shards) against the plan of\n"
     "'modelc quantize ROLE' with the same options, then records it: 'local: DIR' for the role in\n"
-    "models.yaml and a 'local:DIR' entry in models.lock. Run 'make config' afterwards.\n";
+    "models.yaml and a 'local:DIR' entry in models.lock. Without DIR, the role's local: is checked\n"
+    "and recorded. Run 'make config' afterwards.\n";
 
 /* What adopting into the catalog needs besides the directory check. */
 struct adopt_catalog_opts {
@@ -153,14 +154,15 @@ cmd_adopt(int argc, char **argv)
 	}
 	if (check_only && npos != 1)
 		return adopt_bad("%s", "--check takes one argument, DIR");
-	if (!check_only && npos != 2)
+	if (!check_only && npos == 0)
 		return adopt_bad("%s", "expected ROLE and DIR");
 	if (check_only && (dry_run || no_hash))
 		return adopt_bad("%s", "--check writes nothing; --dry-run and --no-hash do not apply");
 
-	const char *dir_arg = pos[npos - 1];
+	/* ROLE alone adopts the directory its local: already names. */
+	const char *dir_arg = check_only || npos == 2 ? pos[npos - 1] : NULL;
 	char real[PATH_MAX];
-	if (!realpath(dir_arg, real)) {
+	if (dir_arg && !realpath(dir_arg, real)) {
 		fprintf(stderr, "modelc: %s: %s\n", dir_arg, strerror(errno));
 		return 1;
 	}
@@ -185,7 +187,7 @@ cmd_adopt(int argc, char **argv)
 		}
 	} else {
 		co.role = pos[0];
-		co.dir = real;
+		co.dir = dir_arg ? real : NULL;
 		co.dry_run = dry_run;
 		co.no_hash = no_hash;
 		rc = adopt_catalog_run(&a, &diag, &co, &want, print_summary);
@@ -275,6 +277,27 @@ adopt_catalog_run(struct arena *a, struct diag_sink *diag, const struct adopt_ca
 	if (!role) {
 		diag_error(diag, diag_file(co->catalog), "no role '%s' in the catalog", co->role);
 		return 1;
+	}
+	if (!co->dir) {
+		struct stat dst;
+		if (!role->local) {
+			diag_error(diag, role->node->pos, "roles.%s: has no local directory; name it: modelc adopt %s DIR",
+			    co->role, co->role);
+			return 1;
+		}
+		struct diag_pos lpos = yamldoc_get(role->node, "local")->pos;
+		if (stat(role->local, &dst) != 0) {
+			diag_error(diag, lpos, "roles.%s.local: '%s': %s", co->role, role->local, strerror(errno));
+			return 1;
+		}
+		if (!S_ISDIR(dst.st_mode)) {
+			diag_error(diag, lpos, "roles.%s.local: '%s' is not a directory", co->role, role->local);
+			return 1;
+		}
+		struct adopt_catalog_opts *mco = arena_alloc(a, sizeof *mco);
+		*mco = *co;
+		mco->dir = role->local;
+		co = mco;
 	}
 
 	/* The lock: its entry for the role's repo says which model the directory must be. */

@@ -290,6 +290,48 @@ EOF
 grep -qxF "    local: $q/ct" models.yaml && grep -qxF "    quantization: compressed-tensors    # until adopted" models.yaml \
 	|| { echo "FAIL: models.yaml after the second adoption"; cat models.yaml; fail=1; }
 
+# ROLE alone: the directory the role's local: already names (placed by hand) is checked and recorded.
+cat >t3.yaml <<EOF
+storage:
+  hf_home: /srv/hf
+gpu:
+  memory: 8 GiB
+roles:
+  primary:
+    repo: tiny/llama
+    local: $q/gptq   # placed by hand
+    quantization: none
+  nodir:
+    repo: tiny/llama
+    local: $q/nothere
+    quantization: none
+  file:
+    repo: tiny/llama
+    local: $q/awq/config.json
+    quantization: none
+  bare:
+    repo: tiny/llama
+    quantization: none
+EOF
+run 0 "$M" adopt -f t3.yaml --method gptq primary <<EOF
+$q/gptq: GPTQ, 4-bit, group size 128, 14 quantized linear layers
+weights: 1156096 bytes (0.00 GiB), predicted 1156096 (0.00 GiB), +0.0%
+t3.yaml: roles.primary.quantization: gptq (was 'none')
+models.lock: local:$q/gptq (3 files, sha256)
+next: make config (emits PRIMARY_MODEL_LOCAL), then switch primary
+EOF
+grep -qxF "    local: $q/gptq   # placed by hand" t3.yaml && grep -qxF "    quantization: gptq" t3.yaml \
+	|| { echo "FAIL: t3.yaml after adopting the role's own local"; cat t3.yaml; fail=1; }
+run 1 "$M" adopt -f t3.yaml nodir <<EOF
+modelc: t3.yaml:12:12: error: roles.nodir.local: '$q/nothere': No such file or directory
+EOF
+run 1 "$M" adopt -f t3.yaml file <<EOF
+modelc: t3.yaml:16:12: error: roles.file.local: '$q/awq/config.json' is not a directory
+EOF
+run 1 "$M" adopt -f t3.yaml bare <<'EOF'
+modelc: t3.yaml:19:5: error: roles.bare: has no local directory; name it: modelc adopt bare DIR
+EOF
+
 # The next build emits the role's local directory.
 grep -v '^  big:\|^    repo: meta-llama\|^    max_model_len: 4096\|^  flow:' models.yaml | \
 	sed '/^    quantization: none$/d' >one.yaml
