@@ -151,7 +151,8 @@ def run_fit(modelc, case, workdir, calibration=None, extra=()):
         cmd += ["--calibration", ",".join("%s=%r" % (k, v) for k, v in sorted(calibration.items()))]
     p = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if p.returncode != 0 or p.stderr:
-        raise RuntimeError("%s: modelc fit failed (%d): %s" % (case["id"], p.returncode, p.stderr.strip()))
+        first = (p.stderr.strip().splitlines() or [""])[0]
+        raise RuntimeError("%s: modelc fit failed (%d): %s" % (case["id"], p.returncode, first))
     return json.loads(p.stdout)
 
 
@@ -232,3 +233,16 @@ def graph_bytes(cases_csv, selected_ids):
                 if v and v > best:
                     best = v
     return int(round(best * GIB))
+
+
+def usable_features(modelc, cases, workdir, log):
+    """Features of the cases modelc accepts; the others are reported through log and dropped
+    (an unsupported --kv-cache-dtype, say), so one odd row cannot stop a benchmark."""
+    kept, feats = [], []
+    for c in cases:
+        try:
+            feats.append(features(modelc, c, workdir))
+            kept.append(c)
+        except RuntimeError as e:
+            log("skipped %s" % e)
+    return kept, feats
