@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "emit_common.h"
@@ -632,6 +633,75 @@ test_outdir_write_fails(void)
 	cleanup_scratch();
 }
 
+/* Read all of dirfd/name into buf; its length, or -1 (ENOENT when the set was just removed). */
+static ssize_t
+read_at(int dirfd, const char *name, char *buf, size_t cap)
+{
+	int fd = openat(dirfd, name, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	size_t n = 0;
+	ssize_t r;
+	while (n < cap && (r = read(fd, buf + n, cap - n)) > 0)
+		n += (size_t)r;
+	close(fd);
+	return (ssize_t)n;
+}
+
+/*
+ * While a child replaces the set again and again with two different plans, a reader that
+ * opens the directory once and then reads two files from it never gets one file of each.
+ */
+static void
+test_outdir_readers(void)
+{
+	struct fix_seed s;
+	char dir[128];
+	static char env[65536], table[65536];
+	fix_seed_init(&s);
+	setup_scratch();
+	snprintf(dir, sizeof dir, "%s/gen", scratch);
+	struct diag_sink d;
+	diag_init(&d, stderr, "modelc");
+	CU_ASSERT_EQUAL_FATAL(outdir_write(&s.plan, dir, &d), 0);
+
+	pid_t pid = fork();
+	CU_ASSERT_FATAL(pid >= 0);
+	if (pid == 0) {
+		int bad = 0;
+		for (int i = 0; i < 60 && !bad; i++) {
+			s.cat.hf_home = i % 2 ? "/gen/odd" : "/gen/even";
+			bad = outdir_write(&s.plan, dir, &d) != 0;
+		}
+		_exit(bad);
+	}
+	int status, reads = 0, mixed = 0, partial = 0;
+	while (waitpid(pid, &status, WNOHANG) == 0) {
+		int dfd = open(dir, O_RDONLY | O_DIRECTORY);
+		if (dfd < 0)
+			continue;
+		ssize_t ne = read_at(dfd, ".env", env, sizeof env - 1);
+		ssize_t nt = read_at(dfd, "model_table.c", table, sizeof table - 1);
+		close(dfd);
+		if (ne < 0 || nt < 0)
+			continue;
+		env[ne] = table[nt] = '\0';
+		reads++;
+		if (!strstr(env, "CODE_REVISION=''\n") || !strstr(table, "\t.count = 3,\n};\n"))
+			partial++;
+		int env_odd = strstr(env, "HF_HOME='/gen/odd'") != NULL;
+		int table_odd = strstr(table, ".hf_home = \"/gen/odd\"") != NULL;
+		if (env_odd != table_odd)
+			mixed++;
+	}
+	CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	CU_ASSERT(reads > 0);
+	CU_ASSERT_EQUAL(partial, 0);
+	CU_ASSERT_EQUAL(mixed, 0);
+	CU_ASSERT_EQUAL(siblings(), 0);
+	cleanup_scratch();
+}
+
 void
 suite_emit(void)
 {
@@ -649,4 +719,5 @@ suite_emit(void)
 	CU_add_test(s, "outdir_replace", test_outdir_replace);
 	CU_add_test(s, "outdir_refuses", test_outdir_refuses);
 	CU_add_test(s, "outdir_write_fails", test_outdir_write_fails);
+	CU_add_test(s, "outdir_readers", test_outdir_readers);
 }
