@@ -196,7 +196,8 @@ cmd_explain(int argc, char **argv)
 	struct compile_run run;
 	int rc = compile_run(&run, &args, stderr);
 	fclose(devnull);
-	if (rc == 3 || !run.have_plan) {
+	/* Errors in the catalog or the lock (not the plan's, which explain shows) stop here. */
+	if (rc != 0 || !run.have_plan) {
 		compile_done(&run);
 		return rc ? rc : 1;
 	}

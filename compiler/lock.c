@@ -664,6 +664,18 @@ lock_write(const struct lock *l, const char *path)
 		unlink(tmp);
 		goto out;
 	}
+	/* The rename is durable once the directory holding it is synced. */
+	char *dir = strdup(path);
+	if (dir) {
+		char *slash = strrchr(dir, '/');
+		const char *d = slash ? (slash == dir ? "/" : (*slash = 0, dir)) : ".";
+		int dfd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd >= 0) {
+			fsync(dfd);
+			close(dfd);
+		}
+		free(dir);
+	}
 	rc = 0;
 out:
 	free(tmp);

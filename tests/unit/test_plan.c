@@ -312,6 +312,47 @@ test_local_dir(void)
 	arena_free(&a);
 }
 
+/* A present directory with config.json and a safetensors shard needs no lock entry: exact bytes. */
+static void
+test_local_dir_read(void)
+{
+	struct arena a = {0};
+	char dir[] = "/tmp/modelc-plan-XXXXXX";
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+	char path[128], shard[128];
+	snprintf(path, sizeof path, "%s/config.json", dir);
+	FILE *f = fopen(path, "w");
+	fputs("{\"num_hidden_layers\": 2, \"num_attention_heads\": 4, \"num_key_value_heads\": 2,"
+	    " \"hidden_size\": 256, \"intermediate_size\": 512, \"vocab_size\": 1000,"
+	    " \"max_position_embeddings\": 4096, \"torch_dtype\": \"bfloat16\"}", f);
+	fclose(f);
+	snprintf(shard, sizeof shard, "%s/model.safetensors", dir);
+	f = fopen(shard, "wb");
+	static const char hdr[] = "{\"w\":{\"dtype\":\"BF16\",\"shape\":[2,2],\"data_offsets\":[0,8]}}";
+	unsigned char len[8] = {sizeof hdr - 1, 0, 0, 0, 0, 0, 0, 0};
+	fwrite(len, 1, 8, f);
+	fwrite(hdr, 1, sizeof hdr - 1, f);
+	fwrite("\0\0\0\0\0\0\0\0", 1, 8, f);
+	fclose(f);
+	struct catalog_role roles[] = {{.name = "tiny", .local = dir, .max_model_len_auto = true}};
+	struct catalog c;
+	base_catalog(&c, roles, 1);
+	struct plan p;
+	int rc;
+	const char *out = plan_try(&c, NULL, 0, &p, &a, &rc);
+	expect(out, "");
+	CU_ASSERT_EQUAL(rc, 0);
+	CU_ASSERT(p.roles[0].local_present);
+	CU_ASSERT_STRING_EQUAL(p.roles[0].model_id, dir);
+	CU_ASSERT_EQUAL(p.roles[0].result.weights_bytes, 8);
+	CU_ASSERT_EQUAL(p.roles[0].result.weights_source, BUDGET_EXACT);
+	CU_ASSERT_EQUAL(p.roles[0].max_model_len, 4096);
+	unlink(path);
+	unlink(shard);
+	rmdir(dir);
+	arena_free(&a);
+}
+
 void
 suite_plan(void)
 {
@@ -321,4 +362,5 @@ suite_plan(void)
 	CU_add_test(s, "stale lock, missing local dirs, unverified facts", test_stale_and_unverified);
 	CU_add_test(s, ".env collisions and values, manifest filter, disk budget", test_env_and_disk);
 	CU_add_test(s, "a local directory on disk", test_local_dir);
+	CU_add_test(s, "facts read from a local directory", test_local_dir_read);
 }
