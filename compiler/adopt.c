@@ -1023,7 +1023,8 @@ value_end(const char *text, size_t off, size_t eol)
 	for (size_t i = off; i < eol; i++) {
 		if (text[i] == '#' && i > off && (text[i - 1] == ' ' || text[i - 1] == '\t'))
 			break;
-		if (text[i] != ' ' && text[i] != '\t')
+		/* A CRLF file's '\r' belongs to the line end, not to the value. */
+		if (text[i] != ' ' && text[i] != '\t' && text[i] != '\r')
 			end = i + 1;
 	}
 	return end;
@@ -1107,7 +1108,7 @@ adopt_yaml_set(struct arena *a, const char *text, size_t len, const struct ynode
 			*why = "the value spans lines or is not a plain or quoted scalar";
 			return NULL;
 		}
-		const char *ins = arena_printf(a, " %s%s", scalar, ve < eol && text[ve] != ' ' ? " " : "");
+		const char *ins = arena_printf(a, " %s%s", scalar, ve < eol && text[ve] == '#' ? " " : "");
 		return splice(a, text, len, ke + 1, ve, ins, out_len);
 	}
 	/* No such key yet: a new line after repo's, or before the first key, at the keys' indentation. */

@@ -79,6 +79,9 @@ test_replace(void)
 	out = edit(&a, "roles:\n    m:\n        quantization: none\n        local: /x\n", "m", "quantization",
 	    "compressed-tensors", &why);
 	CU_ASSERT_STRING_EQUAL(out, "roles:\n    m:\n        quantization: compressed-tensors\n        local: /x\n");
+	/* A CRLF file keeps its line ends. */
+	out = edit(&a, "roles:\r\n  m:\r\n    local: /a\r\n    quantization: awq\r\n", "m", "local", "/b", &why);
+	CU_ASSERT_STRING_EQUAL(out, "roles:\r\n  m:\r\n    local: /b\r\n    quantization: awq\r\n");
 	/* Words YAML would read as something else are quoted. */
 	out = edit(&a, "roles:\n  m:\n    quantization: none\n    local: /x\n", "m", "quantization", "true", &why);
 	CU_ASSERT_STRING_EQUAL(out, "roles:\n  m:\n    quantization: 'true'\n    local: /x\n");
