@@ -7,6 +7,9 @@
 #include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -197,6 +200,10 @@ launch_start(const struct launch_cmd *cmd, int *errfd)
 	if (pid == 0) {
 		/* Its own process group: a terminal's ^C reaches switch only, which forwards it once. */
 		setpgid(0, 0);
+#ifdef __linux__
+		/* Its own group keeps it from a terminal's signals; this keeps it from outliving switch. */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+#endif
 		if (errfd) {
 			dup2(fds[1], 2);
 			close(fds[0]);

@@ -268,15 +268,18 @@ serve_warm(const struct model_entry *e, struct refit *plan, const char *host, un
 		for (;;) {
 			if (open) {
 				struct pollfd p = { r.fd, POLLIN, 0 };
-				if (poll(&p, 1, ready ? -1 : 100) > 0)
+				if (poll(&p, 1, ready ? 500 : 100) > 0)
 					open = relay_read(&r);
 			} else if (!ready) {
 				usleep(100000);
 			}
 			pid_t w = waitpid(pid, &status, WNOHANG);
 			if (w == pid) {
-				while (open)
+				/* Only what is already there: the server's own children may hold the pipe open. */
+				struct pollfd p = { r.fd, POLLIN, 0 };
+				while (open && poll(&p, 1, 0) > 0)
 					open = relay_read(&r);
+				relay_flush(&r);
 				close(r.fd);
 				launch_forward_signals(0);
 				break;

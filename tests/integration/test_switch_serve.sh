@@ -194,6 +194,7 @@ has "no vllm" err "switch: error: cannot run 'vllm': No such file or directory"
 # A real launch of the stand-in: its argv and environment, then SIGTERM reaches it through switch.
 use_fake_vllm
 port=$(free_port)
+: >"$T/out"; : >"$T/err"  # before the background job opens them: no stale text
 FAKE_VLLM_RECORD="$T/record.json" "$SW" serve primary --port "$port" >"$T/out" 2>"$T/err" &
 sw=$!
 wait_for "$T/record.json" '"argv"'
@@ -215,6 +216,7 @@ rc=$?
 
 # The server's status passes through: a code, or 128+N for signal N.
 use_stub_vllm 'trap "exit 42" TERM; echo started >"$STUB_FLAG"; while :; do sleep 0.1; done'
+: >"$T/out"; : >"$T/err"  # before the background job opens them: no stale text
 STUB_FLAG="$T/stub_started" "$SW" serve primary >"$T/out" 2>"$T/err" &
 sw=$!
 wait_for "$T/stub_started" started
@@ -230,6 +232,7 @@ run "server fails" 5 "$SW" serve primary
 # --warm: /health, one completion, the cold-start time.
 use_fake_vllm
 port=$(free_port)
+: >"$T/out"; : >"$T/err"  # before the background job opens them: no stale text
 FAKE_VLLM_STARTUP_S=0.5 "$SW" serve primary --warm --port "$port" >"$T/out" 2>"$T/err" &
 sw=$!
 wait_for "$T/err" "is ready"
@@ -242,6 +245,7 @@ rc=$?
 [ $rc -eq 0 ] || fail "warm: SIGINT forwarded, expected 0, got $rc"
 
 port=$(free_port)
+: >"$T/out"; : >"$T/err"  # before the background job opens them: no stale text
 FAKE_VLLM_STATUS_FOR_COMPLETIONS=500 "$SW" serve primary --warm --port "$port" >"$T/out" 2>"$T/err" &
 sw=$!
 wait_for "$T/err" "is ready"
@@ -268,6 +272,7 @@ srv.serve_forever()
 X
 chmod +x "$T/bin/vllm"
 port=$(free_port)
+: >"$T/out"; : >"$T/err"  # before the background job opens them: no stale text
 "$SW" serve primary --warm --port "$port" >"$T/out" 2>"$T/err" &
 sw=$!
 wait_for "$T/err" "is ready"
@@ -278,6 +283,7 @@ use_fake_vllm
 
 # Out of memory during start-up: one retry with half the context, and it says so.
 port=$(free_port)
+: >"$T/out"; : >"$T/err"  # before the background job opens them: no stale text
 FAKE_VLLM_MODE=oom FAKE_VLLM_OOM_ABOVE=5000 FAKE_VLLM_RECORD="$T/oom.json" "$SW" serve primary --warm --port "$port" >"$T/out" 2>"$T/err" &
 sw=$!
 wait_for "$T/err" "is ready"
