@@ -82,12 +82,15 @@ arch(FILE *f, const struct budget_arch *a)
 	fprintf(f, "{\n\t\t\t.layers = %uu, .attention_heads = %uu, .kv_heads = %uu, .head_dim = %uu,\n"
 	    "\t\t\t.hidden_size = %uu, .intermediate_size = %uu, .vocab_size = %uu,\n"
 	    "\t\t\t.max_position_embeddings = %uu, .sliding_window = %uu, .sliding_layers = %uu,\n"
-	    "\t\t\t.tie_word_embeddings = %d, .dtype_bytes = %uu,\n\t\t}",
+	    "\t\t\t.tie_word_embeddings = %d, .dtype_bytes = %uu,\n"
+	    "\t\t\t.qkv_bias = %d, .o_bias = %d, .mlp_bias = %d, .norm_bias = %d, .mlp_ungated = %d,\n"
+	    "\t\t}",
 	    (unsigned)a->layers, (unsigned)a->attention_heads, (unsigned)a->kv_heads,
 	    (unsigned)a->head_dim, (unsigned)a->hidden_size, (unsigned)a->intermediate_size,
 	    (unsigned)a->vocab_size, (unsigned)a->max_position_embeddings,
 	    (unsigned)a->sliding_window, (unsigned)a->sliding_layers, a->tie_word_embeddings ? 1 : 0,
-	    (unsigned)a->dtype_bytes);
+	    (unsigned)a->dtype_bytes, a->qkv_bias ? 1 : 0, a->o_bias ? 1 : 0, a->mlp_bias ? 1 : 0,
+	    a->norm_bias ? 1 : 0, a->mlp_ungated ? 1 : 0);
 }
 
 static const char *

@@ -158,7 +158,8 @@ fix_seed_init(struct fix_seed *s)
 	r[2].kv_cache_dtype = "auto";
 	r[2].arch = (struct budget_arch){.layers = 32, .attention_heads = 36, .kv_heads = 4, .head_dim = 128,
 	    .hidden_size = 4608, .intermediate_size = 18432, .vocab_size = 49152,
-	    .max_position_embeddings = 16384, .sliding_window = 4096, .dtype_bytes = 2};
+	    .max_position_embeddings = 16384, .sliding_window = 4096, .dtype_bytes = 2,
+	    .qkv_bias = true, .o_bias = true, .mlp_bias = true, .norm_bias = true, .mlp_ungated = true};
 	fix_result(&r[2], (uint64_t)4 * FIX_GIB + 100 * FIX_MIB, 65536, 4096);
 	r[2].params.enforce_eager = false;
 
