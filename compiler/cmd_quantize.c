@@ -231,7 +231,7 @@ print_plan(const struct quantize_args *q, const struct catalog *c, const struct 
 			printf("               with max_num_seqs 1 the largest context that fits is %u tokens\n",
 			    alt.max_model_len_fit);
 	}
-	printf("quantization job (llm-compressor, sequential onloading: one decoder layer on the GPU at a time):\n");
+	printf("quantization job (llm-compressor >= 0.6 for sequential onloading: one decoder layer on the GPU at a time):\n");
 	printf("  GPU memory   %.2f GiB needed, %.2f GiB free: %s\n", gib(p->gpu_need_bytes), gib(p->gpu_free_bytes),
 	    p->gpu_ok ? "ok" : "too small");
 	printf("               = max(layer %.2f, embeddings %.2f) + activations %.2f + %s %.2f%s + CUDA context 0.50\n",
@@ -410,7 +410,7 @@ cmd_quantize(int argc, char **argv)
 	}
 	free(buf);
 	if (!q.json) {
-		printf("wrote %s\nrun it on the GPU host (pip install llmcompressor there):\n  ", script);
+		printf("wrote %s\nrun it on the GPU host (pip install \"llmcompressor>=0.6\" there):\n  ", script);
 		if (c.hf_home) {
 			fputs("HF_HOME=", stdout);
 			shquote_write(stdout, c.hf_home);

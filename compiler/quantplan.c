@@ -208,7 +208,7 @@ quantplan_write_script(FILE *out, const struct quantplan *p, const struct quantp
 	    gib(p->host_ram_bytes));
 	fprintf(out, "#   disk        %.2f GiB (16-bit source %.2f + quantized output %.2f)\n", gib(p->disk_bytes),
 	    gib(p->source_bytes), gib(p->predicted_bytes));
-	fprintf(out, "#   Python packages: llmcompressor (pulls torch, transformers, datasets, compressed-tensors)\n");
+	fprintf(out, "#   Python packages: llmcompressor >= 0.6 (sequential onloading; pulls torch, transformers, datasets)\n");
 	fprintf(out, "#\n# Run on the GPU host: python3 THIS_FILE; then, where models.yaml lives:\n");
 	fprintf(out, "#   modelc adopt %s %s\n\n", t->role, t->output_dir);
 	fputs("import os\nimport shutil\nimport sys\n\nimport torch\nfrom datasets import load_dataset\n"

@@ -94,7 +94,7 @@ grep -qxF "modelc: models.yaml:15:5: warning: roles.big: the quantized model doe
 tail -n 4 "$w/out" >"$w/tail"
 cat >"$w/want" <<'EOF'
 wrote quantize-big.py
-run it on the GPU host (pip install llmcompressor there):
+run it on the GPU host (pip install "llmcompressor>=0.6" there):
   HF_HOME=/srv/hf python3 quantize-big.py
 then here: modelc adopt big --method gptq /srv/models/llama-3.1-8b-instruct-gptq-w4g128
 EOF
