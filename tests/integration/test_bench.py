@@ -76,7 +76,14 @@ def bench(args, cwd=None, env=None):
     e.pop("VLLM_ACTIVE_ROLE", None)
     e["PATH"] = "/usr/bin:/bin"  # no nvidia-smi: the gpu column says "unknown"
     e.update(env or {})
-    return subprocess.run([BENCH] + args, capture_output=True, text=True, timeout=120, cwd=cwd, env=e)
+    for _ in range(20):
+        try:
+            return subprocess.run([BENCH] + args, capture_output=True, text=True, timeout=120, cwd=cwd, env=e)
+        except OSError as ex:  # ETXTBSY: a parallel `make` is relinking build/bin/bench
+            if ex.errno != 26:
+                raise
+            time.sleep(0.5)
+    raise RuntimeError("build/bin/bench stayed busy")
 
 
 def rows(path):
@@ -120,7 +127,12 @@ def test_accuracy():
     for target in ("32", "256", "1024", "2036"):
         g = [x for x in c1 if x["target_tokens"] == target]
         want_ttft = base + per_tok * int(target)
-        ttft = median([float(x["ttft_ms"]) for x in g])
+        # The stand-in can be late (a busy CPU wakes its thread late) but never early, so the
+        # fastest repetition shows the measurement's own error; none may read below the model.
+        ttfts = [float(x["ttft_ms"]) for x in g]
+        ttft = min(ttfts)
+        check(all(t >= want_ttft - max(0.05 * want_ttft, 2.0) for t in ttfts), "no TTFT below the configured value",
+              str(ttfts))
         itls = [float(x["itl_ms"]) for x in g]
         mean_itl = sum(itls) / len(itls)
         p50 = median([float(x["itl_p50_ms"]) for x in g])

@@ -38,7 +38,8 @@ else:
     for target in ("32", "512", "2038"):
         g = sorted(float(x["ttft_ms"]) for x in rows if x["target_tokens"] == target)
         want = 30 + 0.02 * int(target)
-        if len(g) != 3 or abs(g[1] - want) > max(0.10 * want, 5):
+        # The fastest repetition: the stand-in can be late on a busy CPU, never early.
+        if len(g) != 3 or abs(g[0] - want) > max(0.10 * want, 5):
             fails.append("TTFT at %s: %s, want %.2f" % (target, g, want))
         itl = [float(x["itl_ms"]) for x in rows if x["target_tokens"] == target]
         if abs(sum(itl) / len(itl) - 8) > 2:
