@@ -234,7 +234,7 @@ read_config(struct lock_ctx *c, json_t *cfg, const char *jpath, struct lock_mode
 		return;
 	}
 	m->has_config = true;
-	char *text = json_dumps(cfg, JSON_COMPACT | JSON_SORT_KEYS);
+	char *text = json_dumps(cfg, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(15));
 	if (text) {
 		m->config_json = arena_strdup(c->a, text);
 		free(text);
@@ -244,7 +244,7 @@ read_config(struct lock_ctx *c, json_t *cfg, const char *jpath, struct lock_mode
 	m->torch_dtype = info.dtype[0] ? arena_strdup(c->a, info.dtype) : NULL;
 	json_t *q = json_object_get(cfg, "quantization_config");
 	if (q && json_is_object(q)) {
-		text = json_dumps(q, JSON_COMPACT | JSON_SORT_KEYS);
+		text = json_dumps(q, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(15));
 		if (text) {
 			m->quantization_config = arena_strdup(c->a, text);
 			free(text);
@@ -652,7 +652,7 @@ lock_write(const struct lock *l, const char *path)
 		saved = errno;
 		goto out;
 	}
-	if (json_dump_callback(root, dump_cb, &fd, JSON_INDENT(2) | JSON_SORT_KEYS) != 0 ||
+	if (json_dump_callback(root, dump_cb, &fd, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(15)) != 0 ||
 	    dump_cb("\n", 1, &fd) != 0 || fchmod(fd, 0644) != 0 || fsync(fd) != 0) {
 		saved = errno ? errno : EIO;
 		close(fd);
