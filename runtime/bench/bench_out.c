@@ -139,14 +139,14 @@ static void xml_text(FILE *f, const char *s)
 	}
 }
 
-/* The smallest of 1, 2, 5 times a power of ten that is at least x. */
+/* The smallest round number (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8 times a power of ten) at least x. */
 static double nice_ceil(double x)
 {
 	if (x <= 0)
 		return 1;
 	double e = pow(10, floor(log10(x)));
-	const double steps[] = { 1, 2, 5, 10 };
-	for (size_t i = 0; i < 4; i++)
+	const double steps[] = { 1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10 };
+	for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++)
 		if (steps[i] * e >= x * (1 - 1e-9))
 			return steps[i] * e;
 	return 10 * e;
