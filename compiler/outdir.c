@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -463,6 +464,59 @@ parent_of(const char *path)
 	return strndup(path, (size_t)(slash - path));
 }
 
+/*
+ * Hold an exclusive flock on the directory that holds dir, so that two builds into the same
+ * place take turns; the fd, or -1 (then builds may overlap, which the exchange tolerates,
+ * but nothing stale is removed).
+ */
+static int
+lock_parent(const char *parent, struct diag_sink *diag)
+{
+	int fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		diag_warning(diag, diag_file(parent), "cannot %s: %s", "lock", strerror(errno));
+		return -1;
+	}
+	while (flock(fd, LOCK_EX) < 0) {
+		if (errno == EINTR)
+			continue;
+		diag_warning(diag, diag_file(parent), "cannot %s: %s", "lock", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * Remove DIR.tmp.XXXXXX and DIR.old.XXXXXX left by a build that was killed. Only called under
+ * the lock, when no other build can be using them.
+ */
+static void
+remove_stale(int parentfd, const char *dir)
+{
+	const char *slash = strrchr(dir, '/');
+	const char *base = slash ? slash + 1 : dir;
+	size_t blen = strlen(base);
+	int fd = dup(parentfd);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		const char *n = e->d_name;
+		struct stat st;
+		if (strlen(n) != blen + strlen(".tmp.XXXXXX") || strncmp(n, base, blen) != 0 ||
+		    (strncmp(n + blen, ".tmp.", 5) != 0 && strncmp(n + blen, ".old.", 5) != 0))
+			continue;
+		if (fstatat(parentfd, n, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode))
+			remove_at(parentfd, n, 0);
+	}
+	closedir(d);
+}
+
 /* Swap the fully written tmp with dir; afterwards tmp holds the old set (if any). */
 static int
 swap_in(const char *tmp, const char *dir, int exists, struct diag_sink *diag)
@@ -517,7 +571,7 @@ int
 outdir_replace(const char *dir_in, const struct outdir_file *files, size_t nfiles,
     struct diag_sink *diag)
 {
-	int exists;
+	int exists, lockfd = -1;
 	char *dir = strdup(dir_in), *tmp = NULL, *readme = NULL, *parent = NULL;
 	size_t readme_len = 0;
 	int rc = OUTDIR_FAIL;
@@ -532,12 +586,18 @@ outdir_replace(const char *dir_in, const struct outdir_file *files, size_t nfile
 		free(dir);
 		return OUTDIR_FAIL;
 	}
+	if (make_parents(dir, diag) < 0)
+		goto out;
+	parent = parent_of(dir);
+	if (!parent)
+		abort();
+	lockfd = lock_parent(parent, diag);
 	if (check_existing(dir, files, nfiles, &exists, diag) < 0)
 		goto out;
 	if (exists && read_readme(dir, &readme, &readme_len, diag) < 0)
 		goto out;
-	if (!exists && make_parents(dir, diag) < 0)
-		goto out;
+	if (lockfd >= 0)
+		remove_stale(lockfd, dir);
 
 	size_t n = strlen(dir) + sizeof ".tmp.XXXXXX";
 	tmp = malloc(n);
@@ -567,8 +627,7 @@ outdir_replace(const char *dir_in, const struct outdir_file *files, size_t nfile
 		goto fail;
 	if (swap_in(tmp, dir, exists, diag) < 0)
 		goto fail;
-	parent = parent_of(dir);
-	if (parent && fsync_path(parent, O_DIRECTORY) < 0)
+	if (fsync_path(parent, O_DIRECTORY) < 0)
 		diag_warning(diag, diag_file(parent), "cannot %s: %s", "sync", strerror(errno));
 	if (exists && remove_tree(tmp) < 0)
 		diag_warning(diag, diag_file(tmp), "cannot %s: %s", "remove the previous outputs",
@@ -578,6 +637,8 @@ outdir_replace(const char *dir_in, const struct outdir_file *files, size_t nfile
 fail:
 	remove_tree(tmp);
 out:
+	if (lockfd >= 0)
+		close(lockfd);
 	free(parent);
 	free(readme);
 	free(tmp);

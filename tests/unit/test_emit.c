@@ -491,6 +491,20 @@ test_outdir_replace(void)
 	free(msg);
 	CU_ASSERT_STRING_EQUAL(first, slurp("gen/model_table.c"));
 
+	/* What a killed build left next to the directory is removed; look-alikes are not. */
+	char cmd[512];
+	snprintf(cmd, sizeof cmd, "cd %s && mkdir -p gen.tmp.abc123/manifests gen.old.zzzzzz "
+	    "gen.tmp.notours && touch gen.tmp.abc123/.env gen.tmp.abc123/manifests/x.json", scratch);
+	CU_ASSERT_EQUAL(system(cmd), 0);
+	w.rc = -1;
+	msg = diag_text(do_write, &w, &errors);
+	CU_ASSERT_EQUAL(w.rc, 0);
+	CU_ASSERT_STRING_EQUAL(msg, "");
+	free(msg);
+	CU_ASSERT_EQUAL(siblings(), 1);
+	snprintf(cmd, sizeof cmd, "test -d %s/gen.tmp.notours && rmdir %s/gen.tmp.notours", scratch, scratch);
+	CU_ASSERT_EQUAL(system(cmd), 0);
+
 	/* A directory that does not exist yet is created. */
 	snprintf(dir, sizeof dir, "%s/fresh", scratch);
 	w.rc = -1;
@@ -569,7 +583,7 @@ test_outdir_refuses(void)
 	free(msg);
 	snprintf(link, sizeof link, "%s/gen/README.md/sub/gen", scratch);
 	msg = diag_text(do_write, &w, &errors);
-	snprintf(want, sizeof want, "modelc: %s/gen/README.md/sub/gen: error: cannot inspect: "
+	snprintf(want, sizeof want, "modelc: %s/gen/README.md/sub: error: cannot create the directory: "
 	    "Not a directory\n", scratch);
 	CU_ASSERT_STRING_EQUAL(msg, want);
 	CU_ASSERT_EQUAL(w.rc, 3);
