@@ -1,3 +1,4 @@
+#define _DEFAULT_SOURCE /* realpath */
 #include "frontend.h"
 
 #include <errno.h>
@@ -43,7 +44,11 @@ frontend_candidates(struct arena *a, const char *catalog_path, const char **out)
 	ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
 	if (len > 0) {
 		exe[len] = '\0';
-		out[n++] = arena_printf(a, "%s/../../schemas", frontend_dirname(a, exe));
+		const char *dir = arena_printf(a, "%s/../../schemas", frontend_dirname(a, exe));
+		/* Name it without the "bin/../.." detour in messages when it exists. */
+		char *real = realpath(dir, NULL);
+		out[n++] = real ? arena_strdup(a, real) : dir;
+		free(real);
 	}
 	out[n++] = MODELC_DATADIR;
 	return n;
