@@ -27,6 +27,7 @@ struct plan_ctx {
 	const struct catalog *c;
 	const struct lock *l;
 	bool *lock_used;                /* per lock entry, for the unused-entry warning */
+	struct diag_pos *role_pos;      /* per role: where its name stands under roles: */
 };
 
 /* Where key's value sits in node, else where node sits, else the whole catalog file. */
@@ -270,7 +271,7 @@ plan_role(struct plan_ctx *x, struct plan_role *pr)
 {
 	const struct catalog *c = x->c;
 	const struct catalog_role *role = pr->role;
-	struct diag_pos rpos = pos_of(x, role->node, NULL);
+	struct diag_pos rpos = x->role_pos[role - c->roles];
 	uint64_t weights = 0;
 	bool weights_exact = false;
 
@@ -488,7 +489,7 @@ check_env_keys(struct plan_ctx *x, struct plan *out)
 		if (keys[first].role == keys[i].role || reported[keys[i].role - 1])
 			continue;
 		reported[keys[i].role - 1] = true;
-		diag_error(x->diag, pos_of(x, role->node, NULL), "roles.%s: .env key '%s' collides with %s",
+		diag_error(x->diag, x->role_pos[keys[i].role - 1], "roles.%s: .env key '%s' collides with %s",
 		    role->name, keys[i].key, other);
 	}
 	free(keys);
@@ -587,7 +588,7 @@ plan_build(struct arena *a, struct diag_sink *diag, const struct catalog *c,
 {
 	static const struct lock empty;
 	unsigned errors0 = diag->errors;
-	struct plan_ctx x = {a, diag, c, l ? l : &empty, NULL};
+	struct plan_ctx x = {a, diag, c, l ? l : &empty, NULL, NULL};
 
 	memset(out, 0, sizeof *out);
 	out->catalog = c;
@@ -595,12 +596,25 @@ plan_build(struct arena *a, struct diag_sink *diag, const struct catalog *c,
 	out->nroles = c->nroles;
 	out->roles = arena_alloc(a, (c->nroles + 1) * sizeof *out->roles);
 	x.lock_used = arena_alloc(a, (x.l->nmodels + 1) * sizeof *x.lock_used);
+	/*
+	 * A role's errors point at its name. The catalog keeps roles in document order, so the
+	 * roles mapping's keys line up with them; checking the name keeps this O(n) and safe.
+	 */
+	x.role_pos = arena_alloc(a, (c->nroles + 1) * sizeof *x.role_pos);
+	const struct ynode *rmap = c->root ? yamldoc_get(c->root, "roles") : NULL;
+	for (size_t r = 0; r < c->nroles; r++) {
+		if (rmap && rmap->kind == YNODE_MAP && r < rmap->count && rmap->keys && rmap->key_pos &&
+		    strcmp(rmap->keys[r], c->roles[r].name) == 0)
+			x.role_pos[r] = rmap->key_pos[r];
+		else
+			x.role_pos[r] = pos_of(&x, c->roles[r].node, NULL);
+	}
 	for (size_t r = 0; r < c->nroles; r++) {
 		out->roles[r].role = &c->roles[r];
 		plan_role(&x, &out->roles[r]);
 		struct plan_role *pr = &out->roles[r];
 		if (!pr->verified)
-			diag_warning(diag, pos_of(&x, pr->role->node, NULL), "roles.%s: unverified: %s",
+			diag_warning(diag, x.role_pos[r], "roles.%s: unverified: %s",
 			    pr->role->name, join(a, pr->unverified, pr->nunverified));
 	}
 	for (size_t i = 0; i < x.l->nmodels; i++)
