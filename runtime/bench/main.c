@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../switch/activefile.h"
 #include "bench_client.h"
 #include "bench_ladder.h"
 #include "bench_out.h"
@@ -119,6 +120,17 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
+/* dir/role.ext into buf; a path too long for buf is cut (it is only printed). */
+static void path_of(char *buf, size_t n, const char *dir, const char *role, const char *ext)
+{
+	size_t len = 0;
+	const char *parts[] = { dir, "/", role, ".", ext };
+	for (size_t i = 0; i < 5; i++)
+		for (const char *p = parts[i]; *p && len + 1 < n; p++)
+			buf[len++] = *p;
+	buf[len] = '\0';
+}
+
 static int exit_for(enum bench_fail f)
 {
 	return f == BENCH_FAIL_HTTP4 ? EXIT_REJECTED : EXIT_SYSTEM;
@@ -210,6 +222,11 @@ int main(int argc, char **argv)
 	const char *role = o.role;
 	if (!role && getenv("VLLM_ACTIVE_ROLE") && *getenv("VLLM_ACTIVE_ROLE"))
 		role = getenv("VLLM_ACTIVE_ROLE");
+	/* Then the role switch recorded (.active_model), then the one modelc made active. */
+	static struct activefile af;
+	unsigned afline = 0;
+	if (!role && activefile_read(activefile_path(NULL), &af, &afline) == 0 && af.role[0])
+		role = af.role;
 	char active[BENCH_ROLE_STR];
 	if (!role && ri.active_role[0]) {
 		memcpy(active, ri.active_role, sizeof active);
@@ -293,8 +310,8 @@ int main(int argc, char **argv)
 	struct bench_point *pts = NULL;
 	size_t np = bench_out_points(&res, &pts);
 	char csv[4096], svg[4096];
-	snprintf(csv, sizeof csv, "%s/%s.csv", o.out, role);
-	snprintf(svg, sizeof svg, "%s/%s.svg", o.out, role);
+	path_of(csv, sizeof csv, o.out, role, "csv");
+	path_of(svg, sizeof svg, o.out, role, "svg");
 	if (o.json) {
 		bench_out_json(stdout, &meta, pts, np, res.exact, csv, svg);
 	} else {

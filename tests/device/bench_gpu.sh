@@ -43,7 +43,7 @@ else
 fi
 if command -v gcc >/dev/null 2>&1 &&
 	gcc -O2 -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra $cflags-Icommon -o "$work/bench" \
-		runtime/bench/*.c $libs -lm >"$work/cc.log" 2>&1; then
+		runtime/bench/*.c runtime/switch/activefile.c $libs -lm >"$work/cc.log" 2>&1; then
 	client="bench (C, libcurl), compiled here"
 	run_bench() { "$work/bench" "$@"; }
 else

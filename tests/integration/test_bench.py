@@ -180,6 +180,13 @@ def test_generated_role_and_json():
     check(r.returncode == 0, "VLLM_ACTIVE_ROLE", r.stderr)
     rs = rows(os.path.join(work, "m2", "code.csv"))
     check(rs[0]["gpu"] == "X" and rs[0]["server_flags"] == "--enforce-eager", "--gpu and --server-flags")
+    # The role switch recorded in .active_model comes before generated/.env's active role.
+    with open(os.path.join(work, "active"), "w") as f:
+        f.write("# written by switch\nrole=other\nmodel_id=bigcode/x\n")
+    r = bench(["--url", s.url, "--lengths", "16", "--reps", "1", "--warmup", "0", "--max-tokens", "4",
+               "--out", "m3"], cwd=work, env={"MODELC_ACTIVE_FILE": os.path.join(work, "active")})
+    check(r.returncode == 0 and os.path.exists(os.path.join(work, "m3", "other.csv")), "role from .active_model",
+          r.stderr)
     s.stop()
     # A served name that cannot be a file name and no role.
     s = Stand([])
