@@ -26,6 +26,15 @@ NUM = re.compile(r"^\s*(-?\d+(?:\.\d+)?)")
 PLAIN = re.compile(r"^\s*\d+(?:\.\d+)?\s*$")
 
 
+def default_arch(cases_csv):
+    """model-arch.csv beside the cases, else the shared reference copy."""
+    beside = os.path.join(os.path.dirname(cases_csv) or ".", "model-arch.csv")
+    if os.path.exists(beside):
+        return beside
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    return os.path.join(root, "..", "shared", "reference", "model-arch.csv")
+
+
 def lead_num(text):
     """The number a field starts with, or None."""
     m = NUM.match(text or "")
