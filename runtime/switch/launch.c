@@ -139,6 +139,9 @@ launch_build(const struct model_entry *e, const struct refit *plan, const char *
 		cmd->env[cmd->nenv++] = keep(cmd, "HF_HUB_OFFLINE=1");
 	for (size_t i = 0; i < cmd->nenv; i++)
 		bad |= cmd->env[i] == NULL;
+	if (bad)
+		fprintf(warn, "switch: error: the server's command line is longer than %d bytes or %d words\n",
+		    LAUNCH_STR_MAX, LAUNCH_MAX_ARGS - 1);
 	return bad ? -1 : 0;
 }
 

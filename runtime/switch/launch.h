@@ -28,7 +28,8 @@ struct launch_cmd {
 
 /*
  * Build the command for e with plan's limits, serving on host:port. Warnings about missing
- * files go to warn. Returns 0, or -1 when the command does not fit the static limits.
+ * files go to warn. Returns 0, or -1 (with an error on warn) when the command does not fit the
+ * static limits.
  */
 int launch_build(const struct model_entry *e, const struct refit *plan, const char *host, unsigned port,
     FILE *warn, struct launch_cmd *cmd);

@@ -252,10 +252,8 @@ serve_warm(const struct model_entry *e, struct refit *plan, const char *host, un
 	static struct relay r;
 
 	for (int attempt = 0;; attempt++) {
-		if (launch_build(e, plan, host, port, stderr, &cmd) != 0) {
-			fprintf(stderr, "switch: error: the server's command line is longer than %d bytes\n", LAUNCH_STR_MAX);
+		if (launch_build(e, plan, host, port, stderr, &cmd) != 0)
 			return 3;
-		}
 		double t0 = now_s(), last_probe = 0;
 		int ready = 0, open = 1, status = 0;
 		memset(&r, 0, sizeof r);
@@ -389,10 +387,8 @@ swcmd_serve(int argc, char **argv)
 		return 1;
 	if (warm)
 		return serve_warm(e, &plan, host, port, timeout);
-	if (launch_build(e, &plan, host, port, stderr, &cmd) != 0) {
-		fprintf(stderr, "switch: error: the server's command line is longer than %d bytes\n", LAUNCH_STR_MAX);
+	if (launch_build(e, &plan, host, port, stderr, &cmd) != 0)
 		return 3;
-	}
 	if (dry) {
 		launch_print(stdout, &cmd);
 		return fflush(stdout) == 0 ? 0 : 3;

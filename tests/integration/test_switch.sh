@@ -115,6 +115,14 @@ i3=$(ls -i .active_model | cut -d' ' -f1)
 [ "$i2" != "$i3" ] || fail "setting another role did not replace the file"
 grep -qx "role=secondary" .active_model || fail "set secondary did not record it"
 
+# A folder where the active file should be: the rename fails, and no temporary file is left.
+mkdir "$T/adir"
+run "set onto a folder" 3 "$SW" set primary --active-file "$T/adir"
+same "set onto a folder" err <<X
+switch: error: $T/adir: rename: Is a directory
+X
+[ -z "$(ls "$T" | grep 'adir.tmp')" ] || fail "a failed rename left its temporary file"
+
 # The active file's place: option over environment over the current directory.
 MODELC_ACTIVE_FILE="$T/env_active" "$SW" set math >/dev/null || fail "set with MODELC_ACTIVE_FILE"
 grep -qx "role=math" "$T/env_active" || fail "MODELC_ACTIVE_FILE was not used"

@@ -232,6 +232,26 @@ test_launch_build(void)
 }
 
 static void
+test_launch_limits(void)
+{
+	static struct launch_cmd cmd;
+	static char huge[LAUNCH_STR_MAX];
+	static struct model_entry e;
+	struct refit plan;
+	char warn[1024];
+
+	memset(huge, 'a', sizeof huge - 1);
+	huge[0] = '/';
+	e = *swtable_role("weird");
+	e.model_id = huge;
+	refit_plan(&e, NULL, 0, &plan);
+	FILE *w = fmemopen(warn, sizeof warn, "w");
+	CU_ASSERT_EQUAL(launch_build(&e, &plan, "127.0.0.1", 8000, w, &cmd), -1);
+	fclose(w);
+	CU_ASSERT(strstr(warn, "switch: error: the server's command line is longer than 16384 bytes or 63 words\n") != NULL);
+}
+
+static void
 test_refit(void)
 {
 	struct nvsmi_gpu idle = { 0, "H100", 81559, 0, 81079, 480 };
@@ -278,6 +298,7 @@ suite_switch(void)
 	CU_add_test(s, "snapshot path and files", test_snapshot);
 	CU_add_test(s, "active file", test_activefile);
 	CU_add_test(s, "server argv", test_launch_build);
+	CU_add_test(s, "server argv limits", test_launch_limits);
 	CU_add_test(s, "re-fit", test_refit);
 	CU_add_test(s, "helpers", test_small_helpers);
 }
