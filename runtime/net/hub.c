@@ -297,9 +297,13 @@ hub_header_cb(char *buf, size_t size, size_t n, void *userdata)
 	if (len >= 5 && strncmp(buf, "HTTP/", 5) == 0) {
 		/* A new response (a 100 Continue or the next hop): start over. */
 		hub_hdrs_reset(hd);
+		/* libcurl's header lines are not NUL-terminated: read at most the line's bytes. */
 		const char *sp = memchr(buf, ' ', len);
-		if (sp)
-			hd->status = strtol(sp + 1, NULL, 10);
+		long status = 0;
+		for (const char *p = sp ? sp + 1 : buf + len; p < buf + len && *p >= '0' && *p <= '9' &&
+		    status < 1000; p++)
+			status = status * 10 + (*p - '0');
+		hd->status = status;
 		return len;
 	}
 	const char *colon = memchr(buf, ':', len);

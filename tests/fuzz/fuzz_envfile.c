@@ -1,3 +1,4 @@
+/* fuzz-covers: common/envfile.c */
 /*
  * Property: every value envfile_check_value accepts is written so that a .env reader that
  * follows the rule (single quotes verbatim, or double quotes verbatim when the value has a

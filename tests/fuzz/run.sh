@@ -20,10 +20,28 @@ for t in "$@"; do
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/log" | tail -n 1)
 	# Coverage over the whole corpus the run produced, restricted to the project's sources.
 	LLVM_PROFILE_FILE="$work/cov.profraw" "$bin/fuzz_$t" -runs=0 "$work/corpus" >/dev/null 2>&1
+	# The code a target is for is named on its first line: "fuzz-covers: FILE[:FUNCTION] ...".
+	covers=$(sed -n '1s/.*fuzz-covers: *\(.*\) *\*\/.*/\1/p' "tests/fuzz/fuzz_$t.c")
 	line=""
 	if "$prof" merge -sparse -o "$work/cov.profdata" "$work/cov.profraw" 2>/dev/null; then
-		line=$("$cov" report "$bin/fuzz_$t" -instr-profile="$work/cov.profdata" \
-			-ignore-filename-regex='tests/|/usr/' 2>/dev/null | awk '/^TOTAL/ {print $(NF-3)}')
+		files="" funcs=""
+		for c in $covers; do
+			case "$c" in
+			*:*) files="$files ${c%%:*}"; funcs="$funcs ${c#*:}" ;;
+			*) files="$files $c" ;;
+			esac
+		done
+		if [ -n "$funcs" ]; then
+			# Line coverage of the named functions only, from the per-function report.
+			line=$("$cov" report -show-functions "$bin/fuzz_$t" -instr-profile="$work/cov.profdata" $files 2>/dev/null |
+				awk -v want="$funcs" 'BEGIN { n = split(want, w, " "); for (i = 1; i <= n; i++) keep[w[i]] = 1 }
+				$1 in keep { lines += $(NF-2); missed += $(NF-1) }
+				END { if (lines) printf "%.2f%%", 100 * (lines - missed) / lines }')
+		else
+			# shellcheck disable=SC2086
+			line=$("$cov" report "$bin/fuzz_$t" -instr-profile="$work/cov.profdata" $files 2>/dev/null |
+				awk '/^TOTAL/ {print $(NF-3)}')
+		fi
 	fi
 	if [ $rc -eq 0 ]; then
 		pass=$((pass + 1)); echo "fuzz $t: ok, ${execs:-?} executions in ${secs}s, line coverage ${line:-?}"
