@@ -383,6 +383,40 @@ yamldoc_offset_pos(const struct yamldoc_state *st, size_t offset)
 	return pos;
 }
 
+/*
+ * NEL, LS and PS are line breaks to YAML 1.1 parsers (libyaml) and ordinary characters to
+ * YAML 1.2 ones (editors, npm yaml): the same file would mean two things and its line numbers
+ * would disagree. Report each; returns how many there were.
+ */
+static unsigned
+yamldoc_check_breaks(struct yamldoc_state *st)
+{
+	static const struct {
+		const char *bytes;
+		const char *name;
+	} breaks[] = {
+		{"\xc2\x85", "U+0085 (next line)"},
+		{"\xe2\x80\xa8", "U+2028 (line separator)"},
+		{"\xe2\x80\xa9", "U+2029 (paragraph separator)"},
+	};
+	unsigned found = 0;
+	for (size_t i = 0; i + 1 < st->len; i++) {
+		unsigned char c = (unsigned char)st->text[i];
+		if (c != 0xc2 && c != 0xe2)
+			continue;
+		for (size_t k = 0; k < sizeof breaks / sizeof breaks[0]; k++) {
+			size_t n = strlen(breaks[k].bytes);
+			if (i + n <= st->len && memcmp(st->text + i, breaks[k].bytes, n) == 0) {
+				diag_error(st->diag, yamldoc_offset_pos(st, i), "character %s is not allowed: "
+				    "YAML 1.1 parsers break the line there and YAML 1.2 parsers do not",
+				    breaks[k].name);
+				found++;
+			}
+		}
+	}
+	return found;
+}
+
 static void
 yamldoc_syntax_error(struct yamldoc_state *st, const yaml_parser_t *p)
 {
@@ -503,6 +537,8 @@ yamldoc_parse(struct arena *a, struct diag_sink *diag, const char *path,
 		    YAMLDOC_MAX_BYTES / (1024 * 1024));
 		return -1;
 	}
+	if (yamldoc_check_breaks(&st))
+		return -1;
 	if (!yaml_parser_initialize(&parser))
 		yamldoc_oom();
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);

@@ -265,6 +265,16 @@ test_syntax_errors(void)
 	CU_ASSERT_STRING_EQUAL(r.out, "t.yaml:2:7: error: invalid leading UTF-8 octet (byte 0xff)\n");
 	arena_free(&r.a);
 
+	/* YAML 1.1 line breaks are refused before libyaml could count lines differently. */
+	yd(&r, "a: x\xe2\x80\xa8y\nb: \"\xc2\x85\"\nc: \xe2\x80\xa9\n");
+	CU_ASSERT_EQUAL(r.rc, -1);
+	CU_ASSERT_PTR_NULL(r.root);
+	CU_ASSERT_STRING_EQUAL(r.out,
+	    "t.yaml:1:5: error: character U+2028 (line separator) is not allowed: YAML 1.1 parsers break the line there and YAML 1.2 parsers do not\n"
+	    "t.yaml:2:5: error: character U+0085 (next line) is not allowed: YAML 1.1 parsers break the line there and YAML 1.2 parsers do not\n"
+	    "t.yaml:3:4: error: character U+2029 (paragraph separator) is not allowed: YAML 1.1 parsers break the line there and YAML 1.2 parsers do not\n");
+	arena_free(&r.a);
+
 	yd(&r, "a: caf\xc3");
 	CU_ASSERT_STRING_EQUAL(r.out, "t.yaml:1:7: error: incomplete UTF-8 octet sequence\n");
 	arena_free(&r.a);
