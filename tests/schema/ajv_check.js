@@ -8,6 +8,7 @@
 //    document that libyaml accepts but npm yaml reads differently is reported);
 //  - every reject/X.yaml has X.err with modelc's exact diagnostics;
 //  - every validation keyword the schema uses is exercised by some rejected document;
+//  - scalars/ holds documents that are no catalogs: both parsers must read them, identically;
 //  - diverge/ holds the known documents npm yaml accepts and modelc deliberately rejects
 //    (YAML 1.1 line breaks); each must still diverge, or it belongs in reject/.
 "use strict";
@@ -181,6 +182,23 @@ function check(dir, file, expect) {
     console.log(`ok   ${name}: known divergence: npm yaml + ajv accept it, modelc rejects it`);
   else if (!bad)
     console.log(`ok   ${name}: ${expect}ed by both`);
+}
+
+// Data only: the two YAML readers must agree on every value.
+{
+  const dir = path.join(root, "tests", "schema", "scalars");
+  for (const f of fs.readdirSync(dir).filter((f) => f.endsWith(".yaml")).sort()) {
+    const name = path.relative(root, path.join(dir, f));
+    const npm = npmRead(fs.readFileSync(path.join(dir, f), "utf8"));
+    const { result } = runModelc(dir, f);
+    if (!npm.ok || result.document === null) {
+      fail(`${name}: not read by both (npm yaml: ${npm.ok ? "ok" : npm.why}; modelc: ${result.diagnostics.join("; ")})`);
+    } else if (JSON.stringify(normalize(npm.data)) !== JSON.stringify(normalize(result.document))) {
+      fail(`${name}: npm yaml and modelc read different data:\n  yaml:   ${JSON.stringify(normalize(npm.data))}\n  modelc: ${JSON.stringify(normalize(result.document))}`);
+    } else {
+      console.log(`ok   ${name}: read identically`);
+    }
+  }
 }
 
 for (const expect of ["accept", "reject", "diverge"]) {
