@@ -103,12 +103,13 @@ verdict:
 	}
 	fputc('\n', f);
 	if (r->role->repo) {
-		if (!r->nfiles && !r->download_bytes_complete)
-			snprintf(note, sizeof note, "file list unknown");
-		else
+		if (!r->nfiles && !r->download_bytes_complete) {
+			fprintf(f, "  %-22s %9s %15s  %s\n", "download", "?", "?", "file list unknown");
+		} else {
 			snprintf(note, sizeof note, "%zu file%s%s", r->nfiles, r->nfiles == 1 ? "" : "s",
 			    r->download_bytes_complete ? "" : ", some sizes unknown: at least this");
-		gib_row(f, "download", r->download_bytes, note);
+			gib_row(f, "download", r->download_bytes, note);
+		}
 	} else {
 		fprintf(f, "  %-22s %9s %15s  %s\n", "download", "", "", "nothing (local-only role)");
 	}
