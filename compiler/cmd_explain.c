@@ -96,6 +96,14 @@ verdict:
 	for (size_t i = 0; i < pr->nunverified; i++)
 		fprintf(out, "%s%s", i ? "; " : " (missing: ", pr->unverified[i]);
 	fputs(pr->nunverified ? ")\n" : "\n", out);
+	if (pr->measured_ttft_ms >= 0) {
+		fprintf(out, "  measured time to first token: %.0f ms at %u tokens (bench, measurements/)",
+		    pr->measured_ttft_ms, pr->max_model_len);
+		if (pr->role->ttft_threshold_ms > 0)
+			fprintf(out, "; threshold %.0f ms%s", pr->role->ttft_threshold_ms,
+			    pr->measured_ttft_ms > pr->role->ttft_threshold_ms ? ", exceeded" : "");
+		fputc('\n', out);
+	}
 }
 
 static void
@@ -136,6 +144,12 @@ explain_json(FILE *out, const struct compile_run *run, const struct plan_role *p
 	for (size_t i = 0; i < pr->nunverified; i++)
 		json_array_append_new(u, json_string(pr->unverified[i]));
 	json_object_set_new(o, "unverified", u);
+	/* Only when bench has measured the role, so other outputs stay as they were. */
+	if (pr->measured_ttft_ms >= 0) {
+		json_object_set_new(o, "measured_ttft_ms", json_real(pr->measured_ttft_ms));
+		if (pr->role->ttft_threshold_ms > 0)
+			json_object_set_new(o, "ttft_threshold_ms", json_real(pr->role->ttft_threshold_ms));
+	}
 	json_dumpf(o, out, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(6));
 	fputc('\n', out);
 	json_decref(o);

@@ -16,6 +16,7 @@
 #include "emit_env.h"
 #include "envfile.h"
 #include "localdir.h"
+#include "measurements.h"
 
 enum { PLAN_MAX_UNVERIFIED = 16 };
 
@@ -562,6 +563,35 @@ check_disk(struct plan_ctx *x, struct plan *out)
 	}
 }
 
+/*
+ * bench's results beside the catalog (measurements/<role>.csv): the time to first token at the
+ * final context, and a warning when it is over the role's ttft_threshold_ms.
+ */
+static void
+measured(struct plan_ctx *x, struct plan_role *pr)
+{
+	const struct catalog_role *role = pr->role;
+	char *dir = measurements_dir_for(x->c->path);
+	double t;
+	if (!dir)
+		abort();
+	errno = 0;
+	if (!pr->max_model_len) {
+		/* nothing to interpolate at */
+	} else if (measurements_ttft_at(dir, role->name, pr->max_model_len, &t) == 0) {
+		pr->measured_ttft_ms = t;
+		if (role->ttft_threshold_ms > 0 && t > role->ttft_threshold_ms)
+			diag_warning(x->diag, pos_of(x, role->node, "ttft_threshold_ms"),
+			    "roles.%s: the first token takes %.0f ms at max_model_len %u (measured in %s/%s.csv), "
+			    "more than ttft_threshold_ms %.0f", role->name, t, pr->max_model_len, dir, role->name,
+			    role->ttft_threshold_ms);
+	} else if (errno == EINVAL) {
+		diag_warning(x->diag, diag_file(arena_printf(x->a, "%s/%s.csv", dir, role->name)),
+		    "no rows at concurrency 1 with prompt_tokens and ttft_ms; measurements ignored");
+	}
+	free(dir);
+}
+
 static const char *
 join(struct arena *a, const char **items, size_t n)
 {
@@ -613,6 +643,7 @@ plan_build(struct arena *a, struct diag_sink *diag, const struct catalog *c,
 		out->roles[r].role = &c->roles[r];
 		plan_role(&x, &out->roles[r]);
 		struct plan_role *pr = &out->roles[r];
+		measured(&x, pr);
 		if (!pr->verified)
 			diag_warning(diag, x.role_pos[r], "roles.%s: unverified: %s",
 			    pr->role->name, join(a, pr->unverified, pr->nunverified));
