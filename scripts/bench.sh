@@ -22,6 +22,13 @@ else
 	echo "skipped: python3 not found"
 fi
 
+section "fetch: 2 x 1 GiB from the fake Hub on loopback against curl (+ sha256sum); verify speed; peak RSS"
+if command -v python3 >/dev/null 2>&1 && [ -x "$BIN/fetch" ]; then
+	python3 tests/fixtures/fakehub/bench_fetch.py
+else
+	echo "skipped: python3 or build/bin/fetch missing"
+fi
+
 section "bench: measurement overhead against the stand-in vLLM (TTFT 0 ms, ITL 1 ms configured)"
 if command -v python3 >/dev/null 2>&1 && [ -x "$BIN/bench" ]; then
 	sh scripts/bench-bench

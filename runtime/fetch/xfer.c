@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "digest.h"
+#include "sink.h"
 
 enum { MSG_MAX = 3 * HUB_URL_MAX };
 
@@ -47,6 +48,9 @@ struct xfer_state {
 	double t0;
 	struct xfer *x;
 	struct xfer_job *job;
+	struct sink sink;               /* writes and hashes on its own thread */
+	bool paused;                    /* the sink was full: curl is paused */
+	CURLM *multi;
 };
 
 static void
@@ -99,6 +103,8 @@ on_data(char *p, size_t size, size_t n, void *ud)
 		} else if (s->hop_data && s->offset > 0) {
 			fprogress_event(s->x->prog, "restart", j->role, j->path, s->offset,
 			    "the server ignored Range; starting again from byte 0");
+			if ((s->wr_errno = sink_drain(&s->sink)))
+				return 0;
 			if (ftruncate(s->fd, 0)) {
 				s->wr_errno = errno;
 				return 0;
@@ -117,17 +123,15 @@ on_data(char *p, size_t size, size_t n, void *ud)
 		s->overflow = true;
 		return 0;
 	}
-	for (size_t w = 0; w < len;) {
-		ssize_t r = pwrite(s->fd, p + w, len - w, (off_t)(s->offset + w));
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			s->wr_errno = errno;
-			return 0;
-		}
-		w += (size_t)r;
+	int q = sink_put(&s->sink, p, len, s->offset);
+	if (q == 0) {
+		s->paused = true;
+		return CURL_WRITEFUNC_PAUSE;  /* curl hands the same bytes again on resume */
 	}
-	digest_update(&s->dg, p, len);
+	if (q < 0) {
+		s->wr_errno = s->sink.err;
+		return 0;
+	}
 	s->offset += len;
 	s->got += len;
 	j->received += len;
@@ -169,7 +173,13 @@ hop_setup(struct xfer_state *s)
 	return 0;
 }
 
-/* Hash the partial file, open it for resuming; 0, or -1 with errno. */
+static void
+wake(void *multi)
+{
+	curl_multi_wakeup(multi);
+}
+
+/* Hash the partial file, open it for resuming, start its sink; 0, or -1 with errno. */
 static int
 open_partial(struct xfer_state *s)
 {
@@ -198,12 +208,13 @@ open_partial(struct xfer_state *s)
 			return -1;
 		s->offset = 0;
 	}
-	return 0;
+	return sink_start(&s->sink, s->fd, &s->dg, wake, s->multi);
 }
 
 static void
 release(struct xfer_state *s)
 {
+	sink_stop(&s->sink);
 	if (s->fd >= 0)
 		close(s->fd);
 	s->fd = -1;
@@ -397,6 +408,10 @@ completed(struct xfer *x, CURLM *multi, struct xfer_job *j, CURLcode cc)
 	long status = 0;
 	curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
 	curl_multi_remove_handle(multi, s->easy);
+	s->paused = false;
+	int e = sink_drain(&s->sink);
+	if (e && !s->wr_errno)
+		s->wr_errno = e;
 	if (s->wr_errno) {
 		snprintf(msg, sizeof msg, "%s: %s (the partial file is kept; free some space and run fetch "
 		    "again to resume)", s->tmp, strerror(s->wr_errno));
@@ -496,6 +511,7 @@ xfer_run(struct xfer *x, struct xfer_job *jobs, size_t n)
 		s->job = &jobs[i];
 		s->fd = s->lockfd = -1;
 		s->phase = PH_WAIT;
+		s->multi = multi;
 		char *u = hub_resolve_url(x->hub, jobs[i].repo, jobs[i].commit, jobs[i].path);
 		snprintf(s->url, sizeof s->url, "%s", u ? u : "");
 		free(u);
@@ -549,6 +565,13 @@ xfer_run(struct xfer *x, struct xfer_job *jobs, size_t n)
 		else if (timeout > 0) {
 			struct timespec ts = {0, (long)timeout * 1000000L};
 			nanosleep(&ts, NULL);
+		}
+		for (size_t i = 0; i < n; i++) {
+			struct xfer_state *s = &states[i];
+			if (s->phase == PH_ACTIVE && s->paused && sink_has_space(&s->sink)) {
+				s->paused = false;
+				curl_easy_pause(s->easy, CURLPAUSE_CONT);
+			}
 		}
 		fprogress_bytes(x->prog, 0);
 	}

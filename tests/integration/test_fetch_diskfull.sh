@@ -52,7 +52,7 @@ ssize_t pwrite64(int fd, const void *buf, size_t n, off_t off) { return pwrite(f
 C
 cc -shared -fPIC -o "$T/enospc.so" "$T/enospc.c" -ldl || exit 77
 C="$T/cache"
-LD_PRELOAD="$T/enospc.so" ENOSPC_AT=1000000 "$BIN/fetch" --manifests "$T/man" --cache "$C" >"$T/o2" 2>&1
+LD_PRELOAD="$T/enospc.so" ENOSPC_AT=2500000 "$BIN/fetch" --manifests "$T/man" --cache "$C" >"$T/o2" 2>&1
 [ $? -eq 3 ] || { cat "$T/o2"; fail "ENOSPC: expected exit 3"; }
 expect_in "$T/o2" ".incomplete: No space left on device (the partial file is kept; free some space and run fetch again to resume)"
 fh_check "$C" "$T/man"

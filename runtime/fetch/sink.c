@@ -1,0 +1,165 @@
+#include "sink.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void *
+worker(void *arg)
+{
+	struct sink *s = arg;
+	pthread_mutex_lock(&s->mu);
+	for (;;) {
+		while (!s->count && !s->stop)
+			pthread_cond_wait(&s->work, &s->mu);
+		if (!s->count && s->stop)
+			break;
+		unsigned i = s->head;
+		s->busy = true;
+		pthread_mutex_unlock(&s->mu);
+		/* Outside the lock: the producer keeps filling other buffers meanwhile. */
+		int e = 0;
+		if (!s->err) {
+			for (size_t w = 0; w < s->len[i];) {
+				ssize_t r = pwrite(s->fd, s->buf[i] + w, s->len[i] - w, (off_t)(s->off[i] + w));
+				if (r < 0 && errno == EINTR)
+					continue;
+				if (r < 0) {
+					e = errno;
+					break;
+				}
+				w += (size_t)r;
+			}
+			if (!e)
+				digest_update(s->dg, s->buf[i], s->len[i]);
+		}
+		pthread_mutex_lock(&s->mu);
+		if (e && !s->err)
+			s->err = e;
+		s->busy = false;
+		s->head = (s->head + 1) % SINK_NBUF;
+		s->count--;
+		pthread_cond_broadcast(&s->space);
+		if (s->notify) {
+			pthread_mutex_unlock(&s->mu);
+			s->notify(s->notify_arg);
+			pthread_mutex_lock(&s->mu);
+		}
+	}
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
+}
+
+int
+sink_start(struct sink *s, int fd, struct digest *dg, void (*notify)(void *), void *arg)
+{
+	memset(s, 0, sizeof *s);
+	s->fd = fd;
+	s->dg = dg;
+	s->notify = notify;
+	s->notify_arg = arg;
+	s->fill = -1;
+	for (int i = 0; i < SINK_NBUF; i++)
+		if (!(s->buf[i] = malloc(SINK_BUF))) {
+			for (int k = 0; k < i; k++)
+				free(s->buf[k]);
+			errno = ENOMEM;
+			return -1;
+		}
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->work, NULL);
+	pthread_cond_init(&s->space, NULL);
+	int e = pthread_create(&s->thread, NULL, worker, s);
+	if (e) {
+		for (int i = 0; i < SINK_NBUF; i++)
+			free(s->buf[i]);
+		errno = e;
+		return -1;
+	}
+	s->running = true;
+	return 0;
+}
+
+/* Hand the filling buffer to the worker. Called with the lock held. */
+static void
+commit(struct sink *s)
+{
+	if (s->fill < 0)
+		return;
+	if (s->len[s->fill] == 0) {
+		s->fill = -1;
+		return;
+	}
+	s->count++;
+	s->fill = -1;
+	pthread_cond_signal(&s->work);
+}
+
+int
+sink_put(struct sink *s, const void *p, size_t n, uint64_t off)
+{
+	pthread_mutex_lock(&s->mu);
+	if (s->err) {
+		pthread_mutex_unlock(&s->mu);
+		return -1;
+	}
+	if (s->fill >= 0 && s->len[s->fill] + n > SINK_BUF)
+		commit(s);
+	if (s->fill < 0) {
+		/* The next buffer after the committed ones, if it is free. */
+		if (s->count >= SINK_NBUF) {
+			pthread_mutex_unlock(&s->mu);
+			return 0;
+		}
+		s->fill = (int)((s->head + s->count) % SINK_NBUF);
+		s->len[s->fill] = 0;
+		s->off[s->fill] = off;
+	}
+	memcpy(s->buf[s->fill] + s->len[s->fill], p, n);
+	s->len[s->fill] += n;
+	if (s->len[s->fill] == SINK_BUF)
+		commit(s);
+	pthread_mutex_unlock(&s->mu);
+	return 1;
+}
+
+bool
+sink_has_space(struct sink *s)
+{
+	pthread_mutex_lock(&s->mu);
+	bool r = s->fill >= 0 || s->count < SINK_NBUF;
+	pthread_mutex_unlock(&s->mu);
+	return r;
+}
+
+int
+sink_drain(struct sink *s)
+{
+	pthread_mutex_lock(&s->mu);
+	commit(s);
+	while (s->count)
+		pthread_cond_wait(&s->space, &s->mu);
+	int e = s->err;
+	pthread_mutex_unlock(&s->mu);
+	return e;
+}
+
+void
+sink_stop(struct sink *s)
+{
+	if (!s->running)
+		return;
+	sink_drain(s);
+	pthread_mutex_lock(&s->mu);
+	s->stop = true;
+	pthread_cond_signal(&s->work);
+	pthread_mutex_unlock(&s->mu);
+	pthread_join(s->thread, NULL);
+	for (int i = 0; i < SINK_NBUF; i++)
+		free(s->buf[i]);
+	pthread_mutex_destroy(&s->mu);
+	pthread_cond_destroy(&s->work);
+	pthread_cond_destroy(&s->space);
+	s->running = false;
+}

@@ -1,0 +1,54 @@
+#ifndef MODELC_SINK_H
+#define MODELC_SINK_H
+
+/*
+ * Where a download's bytes go: a small ring of buffers drained by one worker thread per
+ * file that writes them (pwrite) and hashes them, so hashing runs beside the network instead
+ * of after it. The producer (curl's write callback) never blocks: when the ring is full it is
+ * told to pause, and the worker calls notify when space frees up.
+ */
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "digest.h"
+
+enum { SINK_NBUF = 4, SINK_BUF = 1 << 20 };
+
+struct sink {
+	int fd;
+	struct digest *dg;
+	void (*notify)(void *);
+	void *notify_arg;
+	pthread_t thread;
+	bool running;
+	pthread_mutex_t mu;
+	pthread_cond_t work, space;
+	unsigned char *buf[SINK_NBUF];
+	size_t len[SINK_NBUF];
+	uint64_t off[SINK_NBUF];
+	unsigned head, count;           /* committed buffers waiting for the worker */
+	int fill;                       /* buffer the producer is filling, or -1 */
+	bool busy;                      /* the worker holds a buffer */
+	bool stop;
+	int err;                        /* errno of a failed write */
+};
+
+/* Start the worker for fd and dg; 0, or -1 with errno. */
+int sink_start(struct sink *s, int fd, struct digest *dg, void (*notify)(void *), void *arg);
+
+/* Queue n bytes (at most SINK_BUF) to be written at off; 1 queued, 0 full (pause), -1 failed. */
+int sink_put(struct sink *s, const void *p, size_t n, uint64_t off);
+
+/* Whether sink_put can take more now (to resume a paused transfer). */
+bool sink_has_space(struct sink *s);
+
+/* Wait until everything queued is written and hashed; returns 0 or the write's errno. */
+int sink_drain(struct sink *s);
+
+/* Drain, stop the worker and free the buffers. */
+void sink_stop(struct sink *s);
+
+#endif
