@@ -250,11 +250,11 @@ int main(int argc, char **argv)
 	if (!pick && !o.model && nsv == 1)
 		pick = &sv[0];
 	if (!pick) {
-		char list[1024] = "";
+		fprintf(stderr, "bench: %s: the server at %s does not serve '%s'; it serves ",
+		    o.model ? "--model" : "role", c.base, o.model ? o.model : role);
 		for (size_t i = 0; i < nsv; i++)
-			snprintf(list + strlen(list), sizeof list - strlen(list), "%s'%s'", i ? ", " : "", sv[i].name);
-		fprintf(stderr, "bench: %s: the server at %s does not serve '%s'; it serves %s\n",
-		    o.model ? "--model" : "role", c.base, o.model ? o.model : role, list);
+			fprintf(stderr, "%s'%s'", i ? ", " : "", sv[i].name);
+		fputc('\n', stderr);
 		bench_client_free(&c);
 		return EXIT_REJECTED;
 	}
