@@ -20,6 +20,7 @@
 extern char **environ;
 
 static volatile sig_atomic_t launch_child;
+static volatile sig_atomic_t launch_forwarded;
 
 /* Copy s into the command's storage; NULL when full. */
 static char *
@@ -233,8 +234,10 @@ launch_start(const struct launch_cmd *cmd, int *errfd)
 static void
 forward(int sig)
 {
-	if (launch_child > 0)
+	if (launch_child > 0) {
 		kill((pid_t)launch_child, sig);
+		launch_forwarded = sig;
+	}
 }
 
 void
@@ -250,6 +253,12 @@ launch_forward_signals(pid_t pid)
 	sigemptyset(&sa.sa_mask);
 	for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
 		sigaction(sigs[i], &sa, NULL);
+}
+
+int
+launch_signal_forwarded(void)
+{
+	return launch_forwarded;
 }
 
 int

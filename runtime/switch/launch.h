@@ -46,6 +46,9 @@ pid_t launch_start(const struct launch_cmd *cmd, int *errfd);
 /* Forward SIGINT, SIGTERM, SIGHUP and SIGQUIT to pid from now on (0: stop forwarding). */
 void launch_forward_signals(pid_t pid);
 
+/* The last signal forwarded to the server, or 0: the user stopped it, nothing failed. */
+int launch_signal_forwarded(void);
+
 /* Wait for pid and return its status as an exit code: the code, or 128+N for signal N. */
 int launch_wait(pid_t pid);
 

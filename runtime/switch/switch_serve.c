@@ -308,7 +308,7 @@ serve_warm(const struct model_entry *e, struct refit *plan, const char *host, un
 			}
 		}
 		int code = launch_exit_code(status);
-		if (ready)
+		if (ready || launch_signal_forwarded())
 			return code;
 		if (!r.oom) {
 			fprintf(stderr, "switch: error: the server exited during start-up with status %d\n", code);

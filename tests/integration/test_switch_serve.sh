@@ -281,6 +281,18 @@ kill -TERM $sw
 wait $sw
 use_fake_vllm
 
+# Interrupted while starting: the server's status, and no start-up error.
+port=$(free_port)
+: >"$T/out"; : >"$T/err"  # before the background job opens them: no stale text
+FAKE_VLLM_STARTUP_S=20 FAKE_VLLM_RECORD="$T/slow.json" "$SW" serve primary --warm --port "$port" >"$T/out" 2>"$T/err" &
+sw=$!
+wait_for "$T/slow.json" '"argv"'
+kill -INT $sw
+wait $sw
+rc=$?
+[ $rc -eq 0 ] || fail "interrupted start-up: expected the stand-in's 0, got $rc"
+grep -q "switch: error" "$T/err" && fail "interrupted start-up reported an error: $(cat "$T/err")"
+
 # Out of memory during start-up: one retry with half the context, and it says so.
 port=$(free_port)
 : >"$T/out"; : >"$T/err"  # before the background job opens them: no stale text
