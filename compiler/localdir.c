@@ -86,6 +86,7 @@ localdir_read(struct arena *a, const char *dir, struct localdir_facts *f)
 			return -1;
 		}
 		f->has_config = true;
+		f->quantized = info.quantized;
 	}
 	DIR *d = opendir(dir);
 	if (!d) {

@@ -15,6 +15,7 @@
 struct localdir_facts {
 	bool has_config;
 	struct budget_arch arch;
+	bool quantized;                 /* config.json has a quantization_config */
 	bool weights_known;             /* every *.safetensors header parsed */
 	uint64_t weights_bytes;         /* sum of tensor data over all shards */
 	unsigned shards;

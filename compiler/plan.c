@@ -251,7 +251,7 @@ ways_out(struct plan_ctx *x, struct plan_role *pr, struct diag_pos pos, uint32_t
 
 /* Facts from a local directory on this machine: config.json and safetensors headers. */
 static bool
-read_local(struct plan_ctx *x, struct plan_role *pr, uint64_t *weights)
+read_local(struct plan_ctx *x, struct plan_role *pr, uint64_t *weights, bool *quantized)
 {
 	struct localdir_facts f;
 	const char *dir = pr->local_dir;
@@ -262,6 +262,7 @@ read_local(struct plan_ctx *x, struct plan_role *pr, uint64_t *weights)
 	}
 	if (f.has_config)
 		pr->arch = f.arch;
+	*quantized = f.quantized;
 	if (f.weights_known)
 		*weights = f.weights_bytes;
 	return f.has_config;
@@ -291,9 +292,9 @@ plan_role(struct plan_ctx *x, struct plan_role *pr)
 	pr->kv_cache_dtype = role->kv_cache_dtype ? role->kv_cache_dtype : "auto";
 	pr->quant = find_quant(c, role->quantization);
 
-	bool from_disk = false;
+	bool from_disk = false, disk_quantized = false;
 	if (pr->local_present)
-		from_disk = read_local(x, pr, &weights);
+		from_disk = read_local(x, pr, &weights, &disk_quantized);
 	if (weights)
 		weights_exact = true;
 	if (role->local && !pr->local_present)
@@ -332,9 +333,14 @@ plan_role(struct plan_ctx *x, struct plan_role *pr)
 	}
 
 	/* Does the checkpoint carry its quantization, or does vLLM apply it while loading? */
-	bool carries = m && m->quantization_config;
+	bool carries = from_disk ? disk_quantized : m && m->quantization_config;
 	pr->weights_in_flight = is_in_flight_format(role->quantization) && !carries &&
-	    !(m && m->config_from);
+	    !(!from_disk && m && m->config_from);
+	/* vLLM quantizes the 16-bit checkpoint while loading: its exact size is not what loads. */
+	if (pr->weights_in_flight && weights_exact) {
+		weights = 0;
+		weights_exact = false;
+	}
 	pr->quantization_flag = pr->weights_in_flight ? role->quantization : NULL;
 	if (!pr->quant && !is_16bit(role->quantization))
 		unverified(x, pr, arena_printf(x->a, "the weight format of quantization '%s'",
