@@ -13,7 +13,7 @@
 #define MODELC_DATADIR "/usr/local/share/modelc"
 #endif
 
-enum { FRONTEND_MAX_CANDIDATES = 4, FRONTEND_PATH_MAX = 4096 };
+enum { FRONTEND_MAX_CANDIDATES = 5, FRONTEND_PATH_MAX = 4096 };
 
 static const char *const FRONTEND_SCHEMA = "models.schema.json";
 
@@ -44,11 +44,17 @@ frontend_candidates(struct arena *a, const char *catalog_path, const char **out)
 	ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
 	if (len > 0) {
 		exe[len] = '\0';
-		const char *dir = arena_printf(a, "%s/../../schemas", frontend_dirname(a, exe));
-		/* Name it without the "bin/../.." detour in messages when it exists. */
-		char *real = realpath(dir, NULL);
-		out[n++] = real ? arena_strdup(a, real) : dir;
-		free(real);
+		const char *bindir = frontend_dirname(a, exe);
+		const char *dirs[] = {
+			arena_printf(a, "%s/../../schemas", bindir),      /* a build tree */
+			arena_printf(a, "%s/../share/modelc", bindir),    /* an install moved as a whole */
+		};
+		for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+			/* Name it without the "bin/../.." detour in messages when it exists. */
+			char *real = realpath(dirs[i], NULL);
+			out[n++] = real ? arena_strdup(a, real) : dirs[i];
+			free(real);
+		}
 	}
 	out[n++] = MODELC_DATADIR;
 	return n;

@@ -18,7 +18,8 @@ enum { FRONTEND_OK = 0, FRONTEND_REJECTED = 1, FRONTEND_SYSTEM = 3 };
 /*
  * The folder holding models.schema.json and the data tables: $MODELC_SCHEMA_DIR when set,
  * else schemas/ next to the catalog, else ../../schemas from the executable (a build tree),
- * else the installed MODELC_DATADIR. NULL when none has models.schema.json. Arena-owned.
+ * else ../share/modelc from the executable (a relocated install), else the installed
+ * MODELC_DATADIR. NULL when none has models.schema.json. Arena-owned.
  */
 const char *frontend_schema_dir(struct arena *a, const char *catalog_path);
 

@@ -1,5 +1,6 @@
 #define _DEFAULT_SOURCE
 #include <CUnit/CUnit.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,16 +105,26 @@ test_schema_dir(void)
 	unsetenv("MODELC_SCHEMA_DIR");
 	CU_ASSERT_STRING_EQUAL(frontend_schema_dir(&a, "models.yaml"), "./schemas");
 	CU_ASSERT_STRING_EQUAL(frontend_schema_dir(&a, "tests/../models.yaml"), "tests/../schemas");
-	/* Not next to the catalog: found from the executable (build/bin/../../schemas). */
+	/*
+	 * Not next to the catalog: found from the executable, build/bin/../../schemas, by its
+	 * real path (a SAN=1 runner in build/san/bin has no such folder and finds none).
+	 */
 	const char *dir = frontend_schema_dir(&a, "/nonexistent/models.yaml");
-	CU_ASSERT_PTR_NOT_NULL_FATAL(dir);
 	char *here = realpath("schemas", NULL);
-	CU_ASSERT_STRING_EQUAL(dir, here);
+	char *bin = realpath("build/bin/unit-tests", NULL);
+	char self[4096];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+	self[n > 0 ? n : 0] = '\0';
+	bool in_build_bin = bin && strcmp(bin, self) == 0;
+	if (in_build_bin)
+		CU_ASSERT_STRING_EQUAL(dir ? dir : "(none)", here);
 	const char *search = frontend_schema_search(&a, "/x/models.yaml");
-	char *expect = malloc(strlen(here) + 64);
-	sprintf(expect, "/x/schemas, %s, %s", here, MODELC_DATADIR);
-	CU_ASSERT_STRING_EQUAL(search, expect);
-	free(expect);
+	char expect[8192];
+	snprintf(expect, sizeof expect, "/x/schemas, %s, ", here);
+	if (in_build_bin)
+		CU_ASSERT_EQUAL(strncmp(search, expect, strlen(expect)), 0);
+	CU_ASSERT(strstr(search, "/share/modelc, " MODELC_DATADIR) != NULL);
+	free(bin);
 	free(here);
 	CU_ASSERT_STRING_EQUAL(frontend_schema_search(&a, "m.yaml") + 0, frontend_schema_search(&a, "./m.yaml"));
 
