@@ -347,6 +347,14 @@ test_local_dir_read(void)
 	CU_ASSERT_EQUAL(p.roles[0].result.weights_bytes, 8);
 	CU_ASSERT_EQUAL(p.roles[0].result.weights_source, BUDGET_EXACT);
 	CU_ASSERT_EQUAL(p.roles[0].max_model_len, 4096);
+	/* NF4 applied by vLLM while loading: the 16-bit shard's exact size is not what loads. */
+	roles[0].quantization = "bitsandbytes";
+	out = plan_try(&c, NULL, 0, &p, &a, &rc);
+	CU_ASSERT_EQUAL(rc, 0);
+	CU_ASSERT(p.roles[0].weights_in_flight);
+	CU_ASSERT_STRING_EQUAL(p.roles[0].quantization_flag, "bitsandbytes");
+	CU_ASSERT_EQUAL(p.roles[0].result.weights_source, BUDGET_FORMULA);
+	CU_ASSERT_NOT_EQUAL(p.roles[0].result.weights_bytes, 8);
 	unlink(path);
 	unlink(shard);
 	rmdir(dir);
