@@ -2,6 +2,7 @@
 #include "fplan.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,8 +21,25 @@ struct role_run {
 	struct fmanifest m;
 	bool loaded;
 	int result;
-	size_t first_job, njobs;
-	unsigned skipped;
+	size_t njobs;                   /* files to download */
+	unsigned skipped;               /* files already present and verified */
+	uint64_t need;                  /* bytes still to download */
+};
+
+/* A file present in the cache whose stamp does not vouch for it: hash it (in parallel). */
+struct pending {
+	struct xfer_job j;
+	struct role_run *rr;
+	char holder[HFCACHE_PATH_MAX];  /* the file holding the bytes */
+	bool linked;                    /* snapshots/ already points at it */
+	int verdict;                    /* xfer_verify_file: 0, 1 or 3 */
+	char err[512];
+};
+
+struct verify_pool {
+	struct pending *v;
+	size_t n, next;
+	pthread_mutex_t mu;
 };
 
 /* Learn an unpinned file's hash from the Hub's metadata hop (--trust-hub). */
@@ -63,16 +81,30 @@ trust_hub(const struct hub *h, struct fmanifest *m, size_t i, struct xfer_job *j
 	return 0;
 }
 
-/* Check what the cache holds for one file; true when nothing needs downloading. */
-static bool
-present(const struct hfcache *c, struct fprogress *p, const struct fplan_opts *o, struct xfer_job *j,
-    unsigned *verified_now)
+/* ", N rehashed" for the report, or nothing. */
+static const char *
+rehashed_note(unsigned n)
+{
+	static char buf[48];
+	if (!n)
+		return "";
+	snprintf(buf, sizeof buf, " (%u of them rehashed)", n);
+	return buf;
+}
+
+/*
+ * What the cache holds for one file: 0 present and vouched for by its stamp (linked if it
+ * was not), 1 to download, 2 to hash first (pd filled).
+ */
+static int
+check(const struct hfcache *c, struct fprogress *p, const struct fplan_opts *o, const struct xfer_job *j,
+    struct pending *pd)
 {
 	char blob[HFCACHE_PATH_MAX], ptr[HFCACHE_PATH_MAX], err[ERR_MAX];
 	const char *want = j->sha256 ? j->sha256 : j->blob_id;
 	if (hfcache_path(c, blob, sizeof blob, j->folder, "blobs/%s", j->etag) ||
 	    hfcache_path(c, ptr, sizeof ptr, j->folder, "snapshots/%s/%s", j->commit, j->path))
-		return false;
+		return 1;
 	uint64_t size = 0;
 	bool linked = hfcache_pointer_ok(c, j->folder, j->commit, j->path, j->etag, &size);
 	const char *holder = NULL;
@@ -82,38 +114,87 @@ present(const struct hfcache *c, struct fprogress *p, const struct fplan_opts *o
 	else if (c->symlinks && stat(blob, &st) == 0 && S_ISREG(st.st_mode))
 		holder = blob;
 	if (!holder)
-		return false;
+		return 1;
 	if (stat(holder, &st) || (uint64_t)st.st_size != j->size) {
 		fprogress_event(p, "corrupt", j->role, j->path, 0, "%s has %lld bytes, the manifest pins %llu; "
 		    "removing it", holder, (long long)st.st_size, (unsigned long long)j->size);
-		goto bad;
+		unlink(ptr);
+		unlink(blob);
+		hfcache_stamp_remove(c, j->folder, j->etag);
+		return 1;
 	}
 	if (o->verify || !hfcache_stamp_ok(c, j->folder, j->etag, holder, want)) {
-		int v = xfer_verify_file(j, holder, err, sizeof err);
-		if (v == 3) {
-			fprogress_event(p, "error", j->role, j->path, 0, "%s", err);
-			return false;
-		}
-		if (v == 1) {
-			fprogress_event(p, "corrupt", j->role, j->path, 0, "%s: %s; removing it", holder, err);
-			goto bad;
-		}
-		(*verified_now)++;
-		hfcache_stamp_write(c, j->folder, j->etag, holder, want, err, sizeof err);
-		fprogress_event(p, "verify", j->role, j->path, j->size, "hashed: matches %s", want);
+		pd->j = *j;
+		snprintf(pd->holder, sizeof pd->holder, "%s", holder);
+		pd->linked = linked;
+		return 2;
 	}
 	if (!linked && hfcache_link(c, j->folder, j->commit, j->path, j->etag, false, err, sizeof err)) {
 		fprogress_event(p, "error", j->role, j->path, 0, "%s", err);
-		return false;
+		return 1;
 	}
-	if (!o->verify)
-		fprogress_event(p, "skip", j->role, j->path, 0, "already in the cache, verified");
-	return true;
-bad:
-	unlink(ptr);
-	unlink(blob);
-	hfcache_stamp_remove(c, j->folder, j->etag);
-	return false;
+	fprogress_event(p, "skip", j->role, j->path, 0, "already in the cache, verified");
+	return 0;
+}
+
+static void *
+verify_worker(void *arg)
+{
+	struct verify_pool *vp = arg;
+	for (;;) {
+		pthread_mutex_lock(&vp->mu);
+		size_t i = vp->next++;
+		pthread_mutex_unlock(&vp->mu);
+		if (i >= vp->n)
+			return NULL;
+		struct pending *pd = &vp->v[i];
+		pd->verdict = xfer_verify_file(&pd->j, pd->holder, pd->err, sizeof pd->err);
+	}
+}
+
+/* Hash every pending file, up to jobs at a time. */
+static void
+verify_all(struct pending *v, size_t n, unsigned jobs)
+{
+	struct verify_pool vp = {.v = v, .n = n};
+	pthread_mutex_init(&vp.mu, NULL);
+	pthread_t th[64];
+	unsigned nt = 0;
+	if (jobs > 64)
+		jobs = 64;
+	for (; nt < jobs && nt < n; nt++)
+		if (pthread_create(&th[nt], NULL, verify_worker, &vp))
+			break;
+	if (nt == 0)
+		verify_worker(&vp);
+	for (unsigned i = 0; i < nt; i++)
+		pthread_join(th[i], NULL);
+	pthread_mutex_destroy(&vp.mu);
+}
+
+/* Queue j for download and count the bytes it still needs. */
+static int
+add_job(const struct hfcache *c, struct xfer_job **jobs, size_t *n, size_t *cap, const struct xfer_job *j,
+    struct role_run *rr)
+{
+	if (*n == *cap) {
+		size_t nc = *cap ? 2 * *cap : 64;
+		struct xfer_job *nj = realloc(*jobs, nc * sizeof *nj);
+		if (!nj)
+			return -1;
+		*jobs = nj;
+		*cap = nc;
+	}
+	(*jobs)[(*n)++] = *j;
+	char inc[HFCACHE_PATH_MAX];
+	struct stat st;
+	uint64_t have = 0;
+	if (hfcache_path(c, inc, sizeof inc, j->folder, "blobs/%s.incomplete", j->etag) == 0 &&
+	    stat(inc, &st) == 0 && (uint64_t)st.st_size <= j->size)
+		have = (uint64_t)st.st_size;
+	rr->need += j->size - have;
+	rr->njobs++;
+	return 0;
 }
 
 int
@@ -132,7 +213,8 @@ fplan_fetch(const struct fplan_opts *o, char **roles, size_t nroles)
 	size_t nall = 0;
 	struct role_run *runs = NULL;
 	struct xfer_job *jobs = NULL;
-	size_t njobs = 0, capjobs = 0;
+	struct pending *pend = NULL;
+	size_t njobs = 0, capjobs = 0, npend = 0;
 	if (nroles == 0) {
 		if (fmanifest_list(o->manifests, &all, &nall, err, sizeof err)) {
 			fprogress_event(&prog, "error", NULL, NULL, 0, "%s", err);
@@ -161,18 +243,18 @@ fplan_fetch(const struct fplan_opts *o, char **roles, size_t nroles)
 		    "instead of linked, as huggingface_hub does", root, cache.symlinks_forced_off ?
 		    "HF_HUB_DISABLE_SYMLINKS is set" : "this volume does not support symlinks");
 	runs = calloc(nroles, sizeof *runs);
+	size_t nfiles_all = 0;
 	if (!runs) {
 		worst = 3;
 		goto out;
 	}
-	uint64_t need = 0, already = 0;
-	unsigned nfiles = 0, verified_now = 0;
+	/* Pass 1: read every manifest. */
 	for (size_t r = 0; r < nroles; r++) {
 		struct role_run *rr = &runs[r];
 		char mpath[HFCACHE_PATH_MAX];
 		if (strchr(roles[r], '/') || roles[r][0] == '.') {
 			fprogress_event(&prog, "error", roles[r], NULL, 0, "not a role name");
-			rr->result = worst = 2 > worst ? 1 : worst;
+			rr->result = 1;
 			continue;
 		}
 		snprintf(mpath, sizeof mpath, "%s/%s.json", o->manifests, roles[r]);
@@ -180,42 +262,35 @@ fplan_fetch(const struct fplan_opts *o, char **roles, size_t nroles)
 			fprogress_event(&prog, "error", roles[r], NULL, 0, "no manifest %s (is '%s' a role of the "
 			    "catalog? run 'modelc build')", mpath, roles[r]);
 			rr->result = 1;
-			worst = worst > 1 ? worst : 1;
 			continue;
 		}
 		if (fmanifest_read(mpath, &rr->m, err, sizeof err)) {
 			fprogress_event(&prog, "error", roles[r], NULL, 0, "%s", err);
 			rr->result = 1;
-			worst = worst > 1 ? worst : 1;
 			continue;
 		}
 		rr->loaded = true;
+		if (!rr->m.repo || !rr->m.download)
+			fprogress_event(&prog, "skip", rr->m.role, NULL, 0, "local-only role: nothing to download");
+		else
+			nfiles_all += rr->m.nfiles;
+	}
+	pend = calloc(nfiles_all ? nfiles_all : 1, sizeof *pend);
+	if (!pend) {
+		worst = 3;
+		goto out;
+	}
+	/* Pass 2: what each file needs: nothing, a download, or a hash of what is there. */
+	unsigned nfiles = 0, verified_now = 0;
+	for (size_t r = 0; r < nroles; r++) {
+		struct role_run *rr = &runs[r];
 		struct fmanifest *m = &rr->m;
-		if (!m->repo || !m->download) {
-			fprogress_event(&prog, "skip", m->role, NULL, 0, "local-only role: nothing to download");
+		if (!rr->loaded || !m->repo || !m->download)
 			continue;
-		}
-		rr->first_job = njobs;
 		for (size_t i = 0; i < m->nfiles; i++) {
 			struct fmanifest_file *f = &m->files[i];
-			if (njobs == capjobs) {
-				capjobs = capjobs ? 2 * capjobs : 64;
-				struct xfer_job *nj = realloc(jobs, capjobs * sizeof *nj);
-				if (!nj) {
-					worst = 3;
-					goto out;
-				}
-				jobs = nj;
-			}
-			struct xfer_job *j = &jobs[njobs];
-			memset(j, 0, sizeof *j);
-			j->role = m->role;
-			j->repo = m->repo;
-			j->revision = m->revision;
-			j->commit = m->commit;
-			j->folder = m->repo_folder;
-			j->path = f->path;
-			j->size = f->size;
+			struct xfer_job j = {.role = m->role, .repo = m->repo, .revision = m->revision,
+			    .commit = m->commit, .folder = m->repo_folder, .path = f->path, .size = f->size};
 			if (!f->blob || !f->size_known) {
 				if (!o->trust_hub) {
 					fprogress_event(&prog, "error", m->role, f->path, 0, "the manifest pins no %s for "
@@ -224,7 +299,7 @@ fplan_fetch(const struct fplan_opts *o, char **roles, size_t nroles)
 					rr->result = 1;
 					continue;
 				}
-				int t = trust_hub(&hub, m, i, j, err, sizeof err);
+				int t = trust_hub(&hub, m, i, &j, err, sizeof err);
 				if (t) {
 					fprogress_event(&prog, "error", m->role, f->path, 0, "%s", err);
 					rr->result = t;
@@ -233,36 +308,72 @@ fplan_fetch(const struct fplan_opts *o, char **roles, size_t nroles)
 				fprogress_event(&prog, "trust", m->role, f->path, f->size, "unpinned: trusting the "
 				    "Hub's %s %s (--trust-hub)", f->lfs ? "sha256" : "git blob id", f->blob);
 			}
-			j->etag = f->blob;
-			j->sha256 = f->sha256;
-			j->blob_id = f->lfs == 1 ? NULL : f->blob_id;
-			if (f->lfs == 1 && !j->sha256) {
+			j.etag = f->blob;
+			j.sha256 = f->sha256;
+			j.blob_id = f->lfs == 1 ? NULL : f->blob_id;
+			if (f->lfs == 1 && !j.sha256) {
 				fprogress_event(&prog, "error", m->role, f->path, 0, "LFS file without a sha256");
 				rr->result = 1;
 				continue;
 			}
 			nfiles++;
-			if (present(&cache, &prog, o, j, &verified_now)) {
+			int c = check(&cache, &prog, o, &j, &pend[npend]);
+			if (c == 0)
 				rr->skipped++;
-				already += j->size;
-				continue;
+			else if (c == 2)
+				pend[npend++].rr = rr;
+			else if (add_job(&cache, &jobs, &njobs, &capjobs, &j, rr)) {
+				worst = 3;
+				goto out;
 			}
-			char inc[HFCACHE_PATH_MAX];
-			struct stat st;
-			uint64_t have = 0;
-			if (hfcache_path(&cache, inc, sizeof inc, j->folder, "blobs/%s.incomplete", j->etag) == 0 &&
-			    stat(inc, &st) == 0 && (uint64_t)st.st_size <= j->size)
-				have = (uint64_t)st.st_size;
-			need += j->size - have;
-			njobs++;
 		}
-		rr->njobs = njobs - rr->first_job;
+	}
+	/* Pass 3: hash what the stamps do not vouch for, in parallel. */
+	verify_all(pend, npend, o->jobs ? o->jobs : 1);
+	for (size_t i = 0; i < npend; i++) {
+		struct pending *pd = &pend[i];
+		struct xfer_job *j = &pd->j;
+		const char *want = j->sha256 ? j->sha256 : j->blob_id;
+		if (pd->verdict == 3) {
+			fprogress_event(&prog, "error", j->role, j->path, 0, "%s", pd->err);
+			pd->rr->result = 3;
+			continue;
+		}
+		if (pd->verdict == 1) {
+			char blob[HFCACHE_PATH_MAX], ptr[HFCACHE_PATH_MAX];
+			fprogress_event(&prog, "corrupt", j->role, j->path, 0, "%s: %s; removing it", pd->holder, pd->err);
+			if (!hfcache_path(&cache, ptr, sizeof ptr, j->folder, "snapshots/%s/%s", j->commit, j->path))
+				unlink(ptr);
+			if (!hfcache_path(&cache, blob, sizeof blob, j->folder, "blobs/%s", j->etag))
+				unlink(blob);
+			hfcache_stamp_remove(&cache, j->folder, j->etag);
+			if (add_job(&cache, &jobs, &njobs, &capjobs, j, pd->rr)) {
+				worst = 3;
+				goto out;
+			}
+			continue;
+		}
+		verified_now++;
+		hfcache_stamp_write(&cache, j->folder, j->etag, pd->holder, want, err, sizeof err);
+		if (!pd->linked && hfcache_link(&cache, j->folder, j->commit, j->path, j->etag, false, err, sizeof err)) {
+			fprogress_event(&prog, "error", j->role, j->path, 0, "%s", err);
+			pd->rr->result = 3;
+			continue;
+		}
+		fprogress_event(&prog, "verify", j->role, j->path, j->size, "hashed: matches %s", want);
+		pd->rr->skipped++;
+	}
+	uint64_t need = 0;
+	for (size_t r = 0; r < nroles; r++) {
+		struct role_run *rr = &runs[r];
 		if (rr->result > worst)
 			worst = rr->result;
-		char a[32];
-		fprogress_event(&prog, "plan", m->role, NULL, need, "%s@%.12s: %zu files, %zu to download",
-		    m->repo, m->commit, m->nfiles, rr->njobs);
-		(void)a;
+		if (!rr->loaded || !rr->m.repo || !rr->m.download)
+			continue;
+		need += rr->need;
+		char sz[32];
+		fprogress_event(&prog, "plan", rr->m.role, NULL, rr->need, "%s@%.12s: %zu files, %zu to download (%s)",
+		    rr->m.repo, rr->m.commit, rr->m.nfiles, rr->njobs, fprogress_size(rr->need, sz, sizeof sz));
 	}
 	if (njobs) {
 		struct statvfs vfs;
@@ -300,7 +411,9 @@ fplan_fetch(const struct fplan_opts *o, char **roles, size_t nroles)
 		if (!rr->loaded || !rr->m.repo || !rr->m.download)
 			continue;
 		int rres = rr->result;
-		for (size_t k = rr->first_job; k < rr->first_job + rr->njobs; k++) {
+		for (size_t k = 0; k < njobs; k++) {
+			if (jobs[k].role != rr->m.role)
+				continue;
 			if (jobs[k].result) {
 				failed++;
 				if (jobs[k].result > rres)
@@ -308,28 +421,28 @@ fplan_fetch(const struct fplan_opts *o, char **roles, size_t nroles)
 			} else if (jobs[k].downloaded) {
 				got++;
 				got_bytes += jobs[k].received;
-			} else
-				rr->skipped++;
-		}
-		if (rres == 0) {
-			if (hfcache_write_ref(&cache, rr->m.repo_folder, rr->m.revision, rr->m.commit, err, sizeof err)) {
-				fprogress_event(&prog, "error", rr->m.role, NULL, 0, "%s", err);
-				rres = 3;
 			}
+		}
+		if (rres == 0 && hfcache_write_ref(&cache, rr->m.repo_folder, rr->m.revision, rr->m.commit, err,
+		    sizeof err)) {
+			fprogress_event(&prog, "error", rr->m.role, NULL, 0, "%s", err);
+			rres = 3;
 		}
 		/* Files whose hash came from the Hub are pinned now that their bytes matched it. */
-		for (size_t k = rr->first_job; k < rr->first_job + rr->njobs; k++) {
-			for (size_t i = 0; i < rr->m.nfiles; i++) {
-				struct fmanifest_file *f = &rr->m.files[i];
-				if (f->path != jobs[k].path || !f->trusted || jobs[k].result)
-					continue;
-				if (fmanifest_pin(&rr->m, i, f->sha256, f->blob_id, f->size, err, sizeof err)) {
-					fprogress_event(&prog, "error", rr->m.role, f->path, 0, "%s", err);
-					rres = 3;
-				} else
-					fprogress_event(&prog, "pinned", rr->m.role, f->path, 0, "recorded its %s in %s",
-					    f->lfs ? "sha256" : "git blob id", rr->m.path);
-			}
+		for (size_t i = 0; i < rr->m.nfiles; i++) {
+			struct fmanifest_file *f = &rr->m.files[i];
+			bool ok = f->trusted;
+			for (size_t k = 0; k < njobs && ok; k++)
+				if (jobs[k].path == f->path && jobs[k].result)
+					ok = false;
+			if (!ok)
+				continue;
+			if (fmanifest_pin(&rr->m, i, f->sha256, f->blob_id, f->size, err, sizeof err)) {
+				fprogress_event(&prog, "error", rr->m.role, f->path, 0, "%s", err);
+				rres = 3;
+			} else
+				fprogress_event(&prog, "pinned", rr->m.role, f->path, 0, "recorded its %s in %s",
+				    f->lfs ? "sha256" : "git blob id", rr->m.path);
 		}
 		if (rres > worst)
 			worst = rres;
@@ -340,10 +453,9 @@ fplan_fetch(const struct fplan_opts *o, char **roles, size_t nroles)
 	fprogress_finish(&prog);
 	char a[32];
 	fprogress_event(&prog, "report", NULL, NULL, got_bytes, "%u files: %u downloaded (%s in %.1f s, %.0f MB/s), "
-	    "%u already present%s%s, %u failed", nfiles, got, fprogress_size(got_bytes, a, sizeof a), secs,
-	    secs > 0 ? (double)got_bytes / secs / 1e6 : 0.0, nfiles - got - failed, verified_now ? ", rehashed " : "",
-	    verified_now ? "where unstamped" : "", failed);
-	(void)already;
+	    "%u already present%s, %u failed", nfiles, got, fprogress_size(got_bytes, a, sizeof a), secs,
+	    secs > 0 ? (double)got_bytes / secs / 1e6 : 0.0, nfiles - got - failed,
+	    rehashed_note(verified_now), failed);
 out:
 	if (runs)
 		for (size_t r = 0; r < nroles; r++)
@@ -351,6 +463,7 @@ out:
 				fmanifest_free(&runs[r].m);
 	free(runs);
 	free(jobs);
+	free(pend);
 	for (size_t i = 0; i < nall; i++)
 		free(all[i]);
 	free(all);
