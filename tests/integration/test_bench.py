@@ -79,8 +79,8 @@ def bench(args, cwd=None, env=None):
     for _ in range(20):
         try:
             return subprocess.run([BENCH] + args, capture_output=True, text=True, timeout=120, cwd=cwd, env=e)
-        except OSError as ex:  # ETXTBSY: a parallel `make` is relinking build/bin/bench
-            if ex.errno != 26:
+        except OSError as ex:  # ETXTBSY or EACCES: a parallel `make` is relinking build/bin/bench
+            if ex.errno not in (13, 26):
                 raise
             time.sleep(0.5)
     raise RuntimeError("build/bin/bench stayed busy")
