@@ -1,9 +1,10 @@
 #!/bin/sh
 # generated/.env must read back byte for byte the same in bash, dash, python-dotenv (Debian's,
 # under /usr/bin/python3) and node dotenv (node_modules), for every key, and sourcing it must
-# run nothing. Checked on a plan full of awkward paths, role names and comments (written by
-# tests/integration/emit_demo.c through the real emitters and outdir) and, when `modelc build`
-# works, on the generated/.env of the shipped catalog.
+# run nothing. Checked on a hand-built plan full of awkward paths, role names and comments
+# (tests/integration/emit_demo.c, which also covers repo roles and U+2028, which the YAML front
+# end refuses), on an awkward catalog through `modelc build` (awkward_catalog.py), and on the
+# generated/.env of the shipped catalog.
 set -u
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT INT TERM
@@ -88,11 +89,30 @@ for f in .env .env.example; do
 		grep -qxF "$line" "$work/agreed" || { echo "FAIL: $f: expected $line"; status=1; }
 	done <"$work/expected"
 done
+# The same kind of catalog through the real pipeline: models.yaml -> modelc build.
+/usr/bin/python3 tests/integration/awkward_catalog.py "$work/real" || { echo "FAIL: awkward_catalog.py"; exit 1; }
+if (cd "$work/real" && "$BIN/modelc" build -o out) >"$work/real.log" 2>&1; then
+	for f in .env .env.example; do
+		compare "$work/real/out/$f" "$work/real/keys" || status=1
+		if grep -q ' unset$' "$work/agreed"; then
+			echo "FAIL: modelc build: $f: keys missing:"; grep ' unset$' "$work/agreed"; status=1
+		fi
+		while read -r line; do
+			grep -qxF "$line" "$work/agreed" || { echo "FAIL: modelc build: $f: expected $line"; status=1; }
+		done <"$work/real/expected"
+	done
+	echo "awkward catalog through modelc build: $(wc -l <"$work/real/keys") keys read identically"
+else
+	echo "FAIL: modelc build on the awkward catalog:"; cat "$work/real.log"; status=1
+fi
+
 # Nothing ran: the shell bait in the values created no files.
 for bait in pwned1 pwned2; do
-	if [ -e "$work/run/out/$bait" ] || [ -e "$work/run/$bait" ]; then
-		echo "FAIL: sourcing .env ran a command ($bait exists)"; status=1
-	fi
+	for d in "$work/run/out" "$work/run" "$work/real" "$work/real/out"; do
+		if [ -e "$d/$bait" ]; then
+			echo "FAIL: sourcing .env ran a command ($d/$bait exists)"; status=1
+		fi
+	done
 done
 # A comment with a line break in the catalog stays a comment everywhere.
 grep -q '^EVIL\|^OTHER\|EXTRA' "$work/python.out" "$work/node.out" && { echo "FAIL: comment text became a key"; status=1; }

@@ -2,7 +2,7 @@
 # generated/model_table.c compiles warning-free with the Makefile's strict flags (plus -Werror)
 # under cc and musl-gcc, and a program linked with it prints entries that match the manifests.
 # Run on the seed-like plan and on one full of awkward strings (tests/integration/emit_demo.c),
-# and on the shipped catalog once `modelc build` works on it.
+# on an awkward catalog through modelc build (awkward_catalog.py), and on the shipped catalog.
 set -u
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT INT TERM
@@ -52,6 +52,10 @@ check_dir() { # NAME DIR
 			echo "FAIL: $1: the table ($cc) and the manifests disagree"; status=1
 		fi
 	done
+	# Its budget.svg must be well-formed XML too.
+	if command -v xmllint >/dev/null 2>&1 && ! xmllint --noout "$2/budget.svg"; then
+		echo "FAIL: $1: budget.svg is not well-formed XML"; status=1
+	fi
 	echo "$1: model_table.c compiles with cc and musl-gcc; $(grep -c '^role=' "$work/table.out") entries match the manifests"
 }
 
@@ -59,6 +63,12 @@ check_dir() { # NAME DIR
 	{ echo "FAIL: emit_demo"; exit 1; }
 check_dir seed "$work/seed"
 check_dir awkward "$work/awkward"
+/usr/bin/python3 tests/integration/awkward_catalog.py "$work/real" || { echo "FAIL: awkward_catalog.py"; exit 1; }
+if (cd "$work/real" && "$BIN/modelc" build -o out) >"$work/real.log" 2>&1; then
+	check_dir "awkward catalog (modelc build)" "$work/real/out"
+else
+	echo "FAIL: modelc build on the awkward catalog:"; cat "$work/real.log"; status=1
+fi
 if [ -f models.yaml ] && [ -f models.lock ]; then
 	if "$BIN/modelc" build models.yaml -o "$work/shipped" >"$work/build.log" 2>&1; then
 		check_dir shipped "$work/shipped"
