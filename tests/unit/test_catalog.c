@@ -99,7 +99,7 @@ test_everything_set(void)
 {
 	struct cat_run r;
 	cat_load(&r, "schemas",
-	    "storage: {hf_home: /h, hub_cache: /c, models_dir: /m, disk_budget: 1000}\n"
+	    "storage: {hf_home: /h, hub_cache: /c, models_dir: /m, disk_budget: \"1000\"}\n"
 	    "gpu: {memory: 1e10, memory_in_use: 1 GiB, utilization: 0.8, safety_margin: 0.5 GiB}\n"
 	    "server: {command: [a, b, c], host: 0.0.0.0, port: 0x1F90, max_num_seqs: 8,\n"
 	    "  max_num_batched_tokens: 1e3, enforce_eager: true, engine: v0}\n"
