@@ -69,7 +69,7 @@ $(BIN)/bench: $(BUILD)/runtime/bench/main.o $(LIB)
 MUSL_BUILD = $(BUILD)/musl
 SWITCH_OUT ?= $(BIN)/switch
 MUSL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -DMODELC_VERSION='"$(VERSION)"' -Icommon \
-	$(WARN) -Os -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -fno-unwind-tables -fno-pie
+	$(WARN) -Oz -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -fno-unwind-tables -fno-pie
 MUSL_OBJ = $(patsubst %.c,$(MUSL_BUILD)/%.o,$(wildcard common/*.c) $(wildcard runtime/switch/*.c))
 
 $(MUSL_BUILD)/%.o: %.c
@@ -88,6 +88,16 @@ config: deps $(BIN)/modelc
 
 deps:
 	@sh scripts/deps.sh
+
+# A sanitizer build's programs (build/san/bin) look for ../../schemas as the plain build's do.
+ifeq ($(SAN),1)
+all: build/schemas
+build/schemas:
+	@mkdir -p build && ln -sfn ../schemas $@
+# Tests that preload a fault-injecting shim (test_fetch_diskfull) load it before the ASan runtime.
+export ASAN_OPTIONS ?= verify_asan_link_order=0
+export UBSAN_OPTIONS ?= print_stacktrace=1
+endif
 
 # Unit tests: one CUnit runner over every tests/unit/test_<module>.c.
 $(BUILD)/unit_suites.h: $(UNIT_SRC)
@@ -108,7 +118,7 @@ check-golden: all
 	BIN=$(abspath $(BIN)) sh tests/golden/run.sh
 
 check-integration: all
-	BIN=$(abspath $(BIN)) BUILD=$(abspath $(BUILD)) sh tests/integration/run.sh
+	BIN=$(abspath $(BIN)) BUILD=$(abspath $(BUILD)) CC="$(strip $(CC) $(SANFLAGS))" sh tests/integration/run.sh
 
 test: check-unit check-golden check-integration
 
