@@ -5,44 +5,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "swpath.h"
 #include "swstr.h"
+
+extern char **environ;
 
 static const char gpu_query_reserved[] =
     "--query-gpu=index,name,memory.total,memory.used,memory.free,memory.reserved";
 static const char gpu_query_plain[] = "--query-gpu=index,name,memory.total,memory.used,memory.free";
 static const char gpu_query_apps[] = "--query-compute-apps=pid,process_name,used_memory";
 
-int
-gpu_in_path(const char *name)
-{
-	char path[4096];
-	const char *p = getenv("PATH");
-
-	if (!p)
-		p = "/usr/bin:/bin";
-	while (*p) {
-		const char *end = strchr(p, ':');
-		size_t len = end ? (size_t)(end - p) : strlen(p);
-		int n = snprintf(path, sizeof path, "%.*s/%s", (int)len, len ? p : ".", name);
-		struct stat st;
-		/* A folder of that name is not the command (tests/fixtures/nvidia-smi/ is one). */
-		if (n > 0 && (size_t)n < sizeof path && stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
-		    access(path, X_OK) == 0)
-			return 1;
-		if (!end)
-			break;
-		p = end + 1;
-	}
-	return 0;
-}
-
 /* Run nvidia-smi with one query; stdout and stderr go to out. Returns the exit status or -1. */
 static int
-run_smi(const char *query, char *out, size_t cap)
+run_smi(const char *path, const char *query, char *out, size_t cap)
 {
 	int fds[2];
 	pid_t pid;
@@ -63,7 +41,7 @@ run_smi(const char *query, char *out, size_t cap)
 		dup2(fds[1], 2);
 		close(fds[0]);
 		close(fds[1]);
-		execvp(argv[0], argv);
+		execve(path, argv, environ);
 		_exit(127);
 	}
 	close(fds[1]);
@@ -106,13 +84,14 @@ gpu_query(struct nvsmi_state *st, char msg[GPU_MSG_MAX])
 	int rc, with_reserved = 1;
 
 	memset(st, 0, sizeof *st);
-	if (!gpu_in_path("nvidia-smi"))
+	static char path[SWPATH_MAX];
+	if (swpath_which("nvidia-smi", path, sizeof path) != 0)
 		return GPU_ABSENT;
-	rc = run_smi(gpu_query_reserved, out, sizeof out);
+	rc = run_smi(path, gpu_query_reserved, out, sizeof out);
 	/* Drivers older than memory.reserved refuse the whole query; ask again without it. */
 	if (rc != 0 && swstr_contains(out, "is not a valid field")) {
 		with_reserved = 0;
-		rc = run_smi(gpu_query_plain, out, sizeof out);
+		rc = run_smi(path, gpu_query_plain, out, sizeof out);
 	}
 	if (rc != 0) {
 		first_line(line, sizeof line, out);
@@ -130,7 +109,7 @@ gpu_query(struct nvsmi_state *st, char msg[GPU_MSG_MAX])
 		snprintf(msg, GPU_MSG_MAX, "nvidia-smi lists no GPU");
 		return GPU_FAILED;
 	}
-	rc = run_smi(gpu_query_apps, out, sizeof out);
+	rc = run_smi(path, gpu_query_apps, out, sizeof out);
 	if (rc != 0) {
 		first_line(line, sizeof line, out);
 		snprintf(msg, GPU_MSG_MAX, "nvidia-smi exited with status %d: %s", rc, line);

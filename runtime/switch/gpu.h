@@ -20,7 +20,4 @@ enum gpu_status gpu_query(struct nvsmi_state *st, char msg[GPU_MSG_MAX]);
 /* The GPU that a server started now would use: the first of CUDA_VISIBLE_DEVICES, else index 0. */
 const struct nvsmi_gpu *gpu_pick(const struct nvsmi_state *st);
 
-/* Nonzero when name is an executable file in one of PATH's folders. */
-int gpu_in_path(const char *name);
-
 #endif

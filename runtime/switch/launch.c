@@ -6,7 +6,6 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <string.h>
-#include <sys/stat.h>
 #ifdef __linux__
 #include <sys/prctl.h>
 #endif
@@ -14,6 +13,7 @@
 #include <unistd.h>
 
 #include "shquote.h"
+#include "swpath.h"
 #include "swstr.h"
 #include "swtable.h"
 
@@ -52,13 +52,6 @@ arg(struct launch_cmd *cmd, char *s)
 	return 0;
 }
 
-static int
-is_dir(const char *path)
-{
-	struct stat st;
-	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
 /* Only in-flight quantization is named on the command line; vLLM detects the rest itself. */
 static int
 in_flight(const char *q)
@@ -70,27 +63,36 @@ int
 launch_build(const struct model_entry *e, const struct refit *plan, const char *host, unsigned port,
     FILE *warn, struct launch_cmd *cmd)
 {
-	static char snap[SWTABLE_PATH_MAX];
+	struct swtable_files f;
 	int bad = 0;
 
 	memset(cmd, 0, sizeof *cmd);
 	for (const char *const *p = model_table.server_command; *p; p++)
 		bad |= arg(cmd, keep(cmd, "%s", *p));
-	if (e->local_dir && is_dir(e->local_dir)) {
-		cmd->model_path = e->local_dir;
-		cmd->local = 1;
-	} else if (swtable_snapshot(e, snap, sizeof snap) == 0 && is_dir(snap)) {
-		cmd->model_path = snap;
+	/* Offline only when every listed file is there: a partial download must be able to finish. */
+	swtable_files(e, &f);
+	int complete = f.dir_exists && f.present == f.total;
+	if (complete) {
+		cmd->model_path = keep(cmd, "%s", f.dir);
 		cmd->local = 1;
 	} else if (e->repo) {
 		cmd->model_path = e->repo;
-		fprintf(warn, "switch: warning: '%s' is not in the cache '%s'%s%s; the server will download it\n",
-		    e->role, swtable_hub_cache(), e->local_dir ? " nor in " : "", e->local_dir ? e->local_dir : "");
+		if (f.dir_exists)
+			fprintf(warn, "switch: warning: %zu of %zu files of '%s' are missing from '%s'; the server will "
+			    "download them\n", f.total - f.present, f.total, e->role, f.dir);
+		else
+			fprintf(warn, "switch: warning: '%s' is not in the cache '%s'%s%s; the server will download it\n",
+			    e->role, swtable_hub_cache(), e->local_dir ? " nor in " : "", e->local_dir ? e->local_dir : "");
 	} else {
 		cmd->model_path = e->local_dir ? e->local_dir : e->model_id;
-		fprintf(warn, "switch: warning: the local directory '%s' of '%s' does not exist\n",
-		    cmd->model_path, e->role);
+		if (f.dir_exists)
+			fprintf(warn, "switch: warning: %zu of %zu files of '%s' are missing from '%s'\n",
+			    f.total - f.present, f.total, e->role, f.dir);
+		else
+			fprintf(warn, "switch: warning: the local directory '%s' of '%s' does not exist\n",
+			    cmd->model_path, e->role);
 	}
+	bad |= cmd->model_path == NULL;
 	bad |= arg(cmd, keep(cmd, "%s", cmd->model_path));
 	if (!cmd->local && e->repo && e->commit) {
 		bad |= arg(cmd, keep(cmd, "--revision"));
@@ -185,6 +187,7 @@ pid_t
 launch_start(const struct launch_cmd *cmd, int *errfd)
 {
 	int fds[2] = { -1, -1 };
+	static char path[SWPATH_MAX];
 	char **envp = child_env(cmd);
 	pid_t pid;
 
@@ -213,8 +216,8 @@ launch_start(const struct launch_cmd *cmd, int *errfd)
 			close(fds[0]);
 			close(fds[1]);
 		}
-		environ = envp;
-		execvp(cmd->argv[0], cmd->argv);
+		if (swpath_which(cmd->argv[0], path, sizeof path) == 0)
+			execve(path, cmd->argv, envp);
 		int saved = errno;
 		char msg[LAUNCH_LINE_MAX];
 		int n = snprintf(msg, sizeof msg, "switch: error: cannot run '%s': %s\n", cmd->argv[0], strerror(saved));

@@ -21,7 +21,7 @@ struct launch_cmd {
 	char *env[2];                   /* "HF_HOME=...", "HF_HUB_OFFLINE=1" or NULL */
 	size_t nenv;
 	const char *model_path;         /* what the server is told to load */
-	int local;                      /* the files are on disk: HF_HUB_OFFLINE=1 */
+	int local;                      /* every manifest file is on disk: HF_HUB_OFFLINE=1 */
 	char store[LAUNCH_STR_MAX];
 	size_t used;
 };

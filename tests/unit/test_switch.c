@@ -252,6 +252,33 @@ test_launch_limits(void)
 }
 
 static void
+test_launch_local_partial(void)
+{
+	static struct launch_cmd cmd;
+	static struct model_entry e;
+	static const struct model_file files[] = { { "config.json", 3, NULL }, { "model.safetensors", 5, NULL } };
+	struct refit plan;
+	char warn[1024], want[1024], dir[600], mk[1400];
+
+	snprintf(dir, sizeof dir, "%s/local-only", scratch);
+	snprintf(mk, sizeof mk, "mkdir -p '%s' && printf abc > '%s/config.json'", dir, dir);
+	CU_ASSERT_EQUAL(system(mk), 0);
+	e = *swtable_role("weird");
+	e.local_dir = dir;
+	e.model_id = dir;
+	e.files = files;
+	e.nfiles = 2;
+	refit_plan(&e, NULL, 0, &plan);
+	FILE *w = fmemopen(warn, sizeof warn, "w");
+	CU_ASSERT_EQUAL(launch_build(&e, &plan, "127.0.0.1", 8000, w, &cmd), 0);
+	fclose(w);
+	snprintf(want, sizeof want, "switch: warning: 1 of 2 files of 'weird' are missing from '%s'\n", dir);
+	CU_ASSERT_STRING_EQUAL(warn, want);
+	CU_ASSERT_STRING_EQUAL(cmd.model_path, dir);
+	CU_ASSERT_EQUAL(cmd.local, 0);
+}
+
+static void
 test_refit(void)
 {
 	struct nvsmi_gpu idle = { 0, "H100", 81559, 0, 81079, 480 };
@@ -299,6 +326,7 @@ suite_switch(void)
 	CU_add_test(s, "active file", test_activefile);
 	CU_add_test(s, "server argv", test_launch_build);
 	CU_add_test(s, "server argv limits", test_launch_limits);
+	CU_add_test(s, "local directory, partial", test_launch_local_partial);
 	CU_add_test(s, "re-fit", test_refit);
 	CU_add_test(s, "helpers", test_small_helpers);
 }
