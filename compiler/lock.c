@@ -22,7 +22,71 @@ struct lock_ctx {
 	struct arena *a;
 	struct diag_sink *diag;
 	const char *path;
+	const char *text;               /* the file, NUL-terminated, to place errors */
 };
+
+/* The first `"name"` in [from, end) followed by blanks and ':' (a key), or NULL. */
+static const char *
+find_key(const char *from, const char *name, size_t n)
+{
+	for (const char *p = from; (p = strchr(p, '"')) != NULL; p++) {
+		if (strncmp(p + 1, name, n) != 0 || p[n + 1] != '"')
+			continue;
+		const char *q = p + n + 2;
+		while (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r')
+			q++;
+		if (*q == ':')
+			return p;
+	}
+	return NULL;
+}
+
+/*
+ * Where the value at jpath sits in the file. jansson keeps no positions, so look for the
+ * entry's key, then the field's key (when the path has no array index after the entry),
+ * then the offending string value; the whole file when none is found.
+ */
+static struct diag_pos
+lock_at(const struct lock_ctx *c, const char *jpath, const char *value)
+{
+	const char *at = NULL, *from = c->text;
+	if (!c->text)
+		return diag_file(c->path);
+	const char *rest = jpath;
+	if (strncmp(jpath, "models[\"", 8) == 0) {
+		const char *end = strstr(jpath + 8, "\"]");
+		if (end && (at = find_key(c->text, jpath + 8, (size_t)(end - jpath - 8))) != NULL)
+			from = at;
+		rest = end ? end + 2 : "";
+	}
+	const char *field = strrchr(rest, '.');
+	field = field ? field + 1 : (at ? "" : rest);
+	if (*field && !strchr(rest, '[') && !strchr(field, ' ') && !strchr(field, '(')) {
+		const char *f = find_key(from, field, strlen(field));
+		if (f)
+			at = from = f;
+	}
+	if (value && *value) {
+		size_t n = strlen(value);
+		for (const char *p = from; (p = strchr(p, '"')) != NULL; p++)
+			if (strncmp(p + 1, value, n) == 0 && p[n + 1] == '"') {
+				at = p;
+				break;
+			}
+	}
+	if (!at)
+		return diag_file(c->path);
+	struct diag_pos pos = {c->path, 1, 1};
+	for (const char *p = c->text; p < at; p++) {
+		if (*p == '\n') {
+			pos.line++;
+			pos.col = 1;
+		} else {
+			pos.col++;
+		}
+	}
+	return pos;
+}
 
 static const char *
 json_kind(const json_t *v)
@@ -51,7 +115,7 @@ want(struct lock_ctx *c, const json_t *v, json_type t, bool nullable, const char
 		return false;
 	bool ok = json_typeof(v) == t || (t == JSON_TRUE && json_is_boolean(v));
 	if (!ok) {
-		diag_error(c->diag, diag_file(c->path),
+		diag_error(c->diag, lock_at(c, jpath, NULL),
 		    "%s: expected %s, found %s",
 		    jpath, what, json_kind(v));
 		return false;
@@ -71,7 +135,7 @@ check_keys(struct lock_ctx *c, json_t *obj, const char *const *allowed, const ch
 			if (strcmp(allowed[i], k) == 0)
 				found = true;
 		if (!found)
-			diag_error(c->diag, diag_file(c->path), "%s: unknown key '%s'", jpath, k);
+			diag_error(c->diag, lock_at(c, jpath, k), "%s: unknown key '%s'", jpath, k);
 	}
 }
 
@@ -96,7 +160,7 @@ get_hex(struct lock_ctx *c, json_t *obj, const char *key, size_t n, const char *
 		return NULL;
 	const char *s = json_string_value(v);
 	if (!is_lower_hex(s, n)) {
-		diag_error(c->diag, diag_file(c->path), "%s: expected %zu lowercase hex digits, found '%s'",
+		diag_error(c->diag, lock_at(c, p, s), "%s: expected %zu lowercase hex digits, found '%s'",
 		    p, n, s);
 		return NULL;
 	}
@@ -124,7 +188,7 @@ get_u64(struct lock_ctx *c, json_t *obj, const char *key, uint64_t max, const ch
 		return r;
 	json_int_t n = json_integer_value(v);
 	if (n < 0 || (uint64_t)n > max) {
-		diag_error(c->diag, diag_file(c->path), "%s: %lld is out of range 0..%llu", p,
+		diag_error(c->diag, lock_at(c, p, NULL), "%s: %lld is out of range 0..%llu", p,
 		    (long long)n, (unsigned long long)max);
 		return r;
 	}
@@ -229,7 +293,7 @@ read_config(struct lock_ctx *c, json_t *cfg, const char *jpath, struct lock_mode
 		return;
 	struct hfconfig_info info;
 	if (hfconfig_from_json(cfg, &m->arch, &info) != 0) {
-		diag_error(c->diag, diag_file(c->path), "%s: '%s' is missing or not a positive integer",
+		diag_error(c->diag, lock_at(c, jpath, NULL), "%s: '%s' is missing or not a positive integer",
 		    jpath, info.missing);
 		return;
 	}
@@ -268,7 +332,7 @@ read_weights(struct lock_ctx *c, json_t *w, const char *jpath, struct lock_model
 		for (size_t i = 0; weights_sources[i]; i++)
 			ok |= strcmp(weights_sources[i], m->weights_source) == 0;
 		if (!ok)
-			diag_error(c->diag, diag_file(c->path),
+			diag_error(c->diag, lock_at(c, jpath, m->weights_source),
 			    "%s: '%s' is not one of %s",
 			    arena_printf(c->a, "%s.source", jpath), m->weights_source, "safetensors-index, safetensors-headers");
 	}
@@ -313,14 +377,14 @@ read_files(struct lock_ctx *c, json_t *files, const char *jpath, struct lock_mod
 		json_t *pv = json_object_get(f, "path");
 		const char *pp = arena_printf(c->a, "%s.path", fp);
 		if (!pv) {
-			diag_error(c->diag, diag_file(c->path), "%s: required key is missing", pp);
+			diag_error(c->diag, lock_at(c, fp, NULL), "%s: required key is missing", pp);
 			continue;
 		}
 		if (!want(c, pv, JSON_STRING, false, pp, "a string"))
 			continue;
 		lf->path = arena_strdup(c->a, json_string_value(pv));
 		if (!is_rel_path(lf->path)) {
-			diag_error(c->diag, diag_file(c->path),
+			diag_error(c->diag, lock_at(c, pp, lf->path),
 			    "%s: '%s' is not a repo-relative path (no leading '/', no empty, '.' or '..' parts)",
 			    pp, lf->path);
 			continue;
@@ -334,7 +398,7 @@ read_files(struct lock_ctx *c, json_t *files, const char *jpath, struct lock_mod
 	qsort(m->files, m->nfiles, sizeof *m->files, cmp_file_path);
 	for (size_t k = 1; k < m->nfiles; k++)
 		if (strcmp(m->files[k - 1].path, m->files[k].path) == 0)
-			diag_error(c->diag, diag_file(c->path),
+			diag_error(c->diag, lock_at(c, jpath, m->files[k].path),
 			    "%s: '%s' is listed twice",
 			    jpath, m->files[k].path);
 }
@@ -354,36 +418,36 @@ read_model(struct lock_ctx *c, const char *key, json_t *e, struct lock_model *m)
 	m->revision = get_str(c, e, "revision", jpath);
 	if (strncmp(key, "local:", 6) == 0) {
 		if (key[6] != '/')
-			diag_error(c->diag, diag_file(c->path),
+			diag_error(c->diag, lock_at(c, jpath, NULL),
 			    "%s: a local directory must be absolute, found '%s'",
 			    jpath, key + 6);
 		if (m->repo || m->revision)
-			diag_error(c->diag, diag_file(c->path),
+			diag_error(c->diag, lock_at(c, jpath, NULL),
 			    "%s: a local entry has no repo or revision",
 			    jpath);
 	} else if (!m->repo || !m->revision) {
-		diag_error(c->diag, diag_file(c->path),
+		diag_error(c->diag, lock_at(c, jpath, NULL),
 		    "%s: needs repo and revision (or a key 'local:/dir')",
 		    jpath);
 	} else {
 		if (!is_repo_id(m->repo))
-			diag_error(c->diag, diag_file(c->path),
+			diag_error(c->diag, lock_at(c, arena_printf(c->a, "%s.repo", jpath), NULL),
 			    "%s: '%s' is not a Hugging Face repo id 'owner/name'",
 			    arena_printf(c->a, "%s.repo", jpath), m->repo);
 		if (!is_revision(m->revision))
-			diag_error(c->diag, diag_file(c->path),
+			diag_error(c->diag, lock_at(c, arena_printf(c->a, "%s.revision", jpath), NULL),
 			    "%s: '%s' is not a branch, tag or commit",
 			    arena_printf(c->a, "%s.revision", jpath), m->revision);
 		const char *expect = arena_printf(c->a, "%s@%s", m->repo, m->revision);
 		if (strcmp(expect, key) != 0)
-			diag_error(c->diag, diag_file(c->path),
+			diag_error(c->diag, lock_at(c, jpath, NULL),
 			    "%s: the key does not match repo and revision (expected '%s')",
 			    jpath, expect);
 	}
 	m->commit = get_hex(c, e, "commit", LOCK_HEX_SHA1, jpath);
 	m->gated = get_str(c, e, "gated", jpath);
 	if (m->gated && strcmp(m->gated, "false") && strcmp(m->gated, "auto") && strcmp(m->gated, "manual"))
-		diag_error(c->diag, diag_file(c->path),
+		diag_error(c->diag, lock_at(c, arena_printf(c->a, "%s.gated", jpath), NULL),
 		    "%s: '%s' is not one of %s",
 		    arena_printf(c->a, "%s.gated", jpath), m->gated, "false, auto, manual");
 	read_config(c, json_object_get(e, "config"), arena_printf(c->a, "%s.config", jpath), m);
@@ -449,7 +513,7 @@ slurp(struct arena *a, const char *path, size_t *len, bool *too_big)
 int
 lock_read(struct arena *a, struct diag_sink *diag, const char *path, struct lock *out)
 {
-	struct lock_ctx c = {a, diag, path};
+	struct lock_ctx c = {a, diag, path, NULL};
 	unsigned errors0 = diag->errors;
 	size_t len = 0;
 	bool too_big;
@@ -466,6 +530,7 @@ lock_read(struct arena *a, struct diag_sink *diag, const char *path, struct lock
 		diag_error(diag, diag_file(path), "cannot read: %s", strerror(errno));
 		return -1;
 	}
+	c.text = text;
 	json_error_t je;
 	json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
 	if (!root) {
@@ -483,7 +548,7 @@ lock_read(struct arena *a, struct diag_sink *diag, const char *path, struct lock
 		diag_error(diag, diag_file(path), "%s: required key is missing", "lock_version");
 	else if (want(&c, ver, JSON_INTEGER, false, "lock_version", "an integer") &&
 	    json_integer_value(ver) != LOCK_VERSION) {
-		diag_error(diag, diag_file(path), "lock_version: this modelc reads version %d, found %lld",
+		diag_error(diag, lock_at(&c, "lock_version", NULL), "lock_version: this modelc reads version %d, found %lld",
 		    LOCK_VERSION, (long long)json_integer_value(ver));
 		goto done;
 	}
@@ -503,7 +568,8 @@ lock_read(struct arena *a, struct diag_sink *diag, const char *path, struct lock
 	for (size_t i = 0; i < out->nmodels; i++) {
 		const char *from = out->models[i].config_from;
 		if (from && !lock_find(out, from))
-			diag_error(diag, diag_file(path), "%s: '%s' names no entry in this lock",
+			diag_error(diag, lock_at(&c, arena_printf(a, "models[\"%s\"].config_from", out->models[i].key), NULL),
+			    "%s: '%s' names no entry in this lock",
 			    arena_printf(a, "models[\"%s\"].config_from", out->models[i].key), from);
 	}
 done:

@@ -138,41 +138,41 @@ static const struct bad_case bad[] = {
 	{"{\"lock_version\": 1, \"models\": {}, \"models\": {}}",
 	    "modelc: L:1:42: error: invalid JSON: duplicate object key near '\"models\"'\n"},
 	{"[]", "modelc: L: error: (top level): expected an object, found an array\n"},
-	{"{\"lock_version\": 2, \"models\": {}}", "modelc: L: error: lock_version: this modelc reads version 1, found 2\n"},
+	{"{\"lock_version\": 2, \"models\": {}}", "modelc: L:1:2: error: lock_version: this modelc reads version 1, found 2\n"},
 	{"{\"models\": {}}", "modelc: L: error: lock_version: required key is missing\n"},
 	{"{\"lock_version\": 1}", "modelc: L: error: models: required key is missing\n"},
 	{"{\"lock_version\": 1, \"modles\": {}, \"models\": []}",
-	    "modelc: L: error: (top level): unknown key 'modles'\n"
-	    "modelc: L: error: models: expected an object, found an array\n"},
+	    "modelc: L:1:21: error: (top level): unknown key 'modles'\n"
+	    "modelc: L:1:35: error: models: expected an object, found an array\n"},
 	{"{\"lock_version\": 1, \"models\": {\"a/b@main\": {\"repo\": \"a/b\", \"revision\": \"main\",\n"
 	 "\"files\": [{\"path\": \"x\", \"size\": 1, \"lfs\": 1, \"sha256\": \"xyz\"},\n"
 	 "{\"path\": \"../etc/passwd\"}, {\"size\": 3}, {\"path\": \"x\", \"blob_id\": \"ABCDEF0123456789ABCDEF0123456789ABCDEF01\"}]}}}",
-	    "modelc: L: error: models[\"a/b@main\"].files[0].lfs: expected a boolean or null, found an integer\n"
-	    "modelc: L: error: models[\"a/b@main\"].files[0].sha256: expected 64 lowercase hex digits, found 'xyz'\n"
-	    "modelc: L: error: models[\"a/b@main\"].files[1].path: '../etc/passwd' is not a repo-relative path (no leading '/', no empty, '.' or '..' parts)\n"
-	    "modelc: L: error: models[\"a/b@main\"].files[2].path: required key is missing\n"
-	    "modelc: L: error: models[\"a/b@main\"].files[3].blob_id: expected 40 lowercase hex digits, found 'ABCDEF0123456789ABCDEF0123456789ABCDEF01'\n"
-	    "modelc: L: error: models[\"a/b@main\"].files: 'x' is listed twice\n"},
+	    "modelc: L:1:32: error: models[\"a/b@main\"].files[0].lfs: expected a boolean or null, found an integer\n"
+	    "modelc: L:2:56: error: models[\"a/b@main\"].files[0].sha256: expected 64 lowercase hex digits, found 'xyz'\n"
+	    "modelc: L:3:10: error: models[\"a/b@main\"].files[1].path: '../etc/passwd' is not a repo-relative path (no leading '/', no empty, '.' or '..' parts)\n"
+	    "modelc: L:1:32: error: models[\"a/b@main\"].files[2].path: required key is missing\n"
+	    "modelc: L:3:66: error: models[\"a/b@main\"].files[3].blob_id: expected 40 lowercase hex digits, found 'ABCDEF0123456789ABCDEF0123456789ABCDEF01'\n"
+	    "modelc: L:2:20: error: models[\"a/b@main\"].files: 'x' is listed twice\n"},
 	{"{\"lock_version\": 1, \"models\": {\"a/b@main\": {\"repo\": \"a/b\", \"revision\": \"dev\", \"gated\": \"yes\", \"size\": -1,\n"
 	 "\"config\": {\"num_hidden_layers\": -1, \"num_attention_heads\": \"32\", \"layers\": 3}, \"weights\": {\"source\": \"guess\", \"bytes\": -1}}}}",
-	    "modelc: L: error: models[\"a/b@main\"]: unknown key 'size'\n"
-	    "modelc: L: error: models[\"a/b@main\"]: the key does not match repo and revision (expected 'a/b@dev')\n"
-	    "modelc: L: error: models[\"a/b@main\"].gated: 'yes' is not one of false, auto, manual\n"
-	    "modelc: L: error: models[\"a/b@main\"].config: 'num_hidden_layers' is missing or not a positive integer\n"
-	    "modelc: L: error: models[\"a/b@main\"].weights.bytes: -1 is out of range 0..9223372036854775807\n"
-	    "modelc: L: error: models[\"a/b@main\"].weights.source: 'guess' is not one of safetensors-index, safetensors-headers\n"},
+	    "modelc: L:1:95: error: models[\"a/b@main\"]: unknown key 'size'\n"
+	    "modelc: L:1:32: error: models[\"a/b@main\"]: the key does not match repo and revision (expected 'a/b@dev')\n"
+	    "modelc: L:1:79: error: models[\"a/b@main\"].gated: 'yes' is not one of false, auto, manual\n"
+	    "modelc: L:2:1: error: models[\"a/b@main\"].config: 'num_hidden_layers' is missing or not a positive integer\n"
+	    "modelc: L:2:111: error: models[\"a/b@main\"].weights.bytes: -1 is out of range 0..9223372036854775807\n"
+	    "modelc: L:2:102: error: models[\"a/b@main\"].weights.source: 'guess' is not one of safetensors-index, safetensors-headers\n"},
 	{"{\"lock_version\": 1, \"models\": {\"ab@main\": {\"repo\": \"ab\", \"revision\": \"ma in\"},\n"
 	 "\"x@y\": {}, \"local:rel\": {\"repo\": \"a/b\"}, \"local:/d\": {\"config_from\": \"z/z@main\", \"sources\": [1]},\n"
 	 "\"a/b@main\": []}}",
-	    "modelc: L: error: models[\"ab@main\"].repo: 'ab' is not a Hugging Face repo id 'owner/name'\n"
-	    "modelc: L: error: models[\"ab@main\"].revision: 'ma in' is not a branch, tag or commit\n"
-	    "modelc: L: error: models[\"ab@main\"]: the key does not match repo and revision (expected 'ab@ma in')\n"
-	    "modelc: L: error: models[\"x@y\"]: needs repo and revision (or a key 'local:/dir')\n"
-	    "modelc: L: error: models[\"local:rel\"]: a local directory must be absolute, found 'rel'\n"
-	    "modelc: L: error: models[\"local:rel\"]: a local entry has no repo or revision\n"
-	    "modelc: L: error: models[\"local:/d\"].sources[0]: expected a string, found an integer\n"
-	    "modelc: L: error: models[\"a/b@main\"]: expected an object, found an array\n"
-	    "modelc: L: error: models[\"local:/d\"].config_from: 'z/z@main' names no entry in this lock\n"},
+	    "modelc: L:1:44: error: models[\"ab@main\"].repo: 'ab' is not a Hugging Face repo id 'owner/name'\n"
+	    "modelc: L:1:58: error: models[\"ab@main\"].revision: 'ma in' is not a branch, tag or commit\n"
+	    "modelc: L:1:32: error: models[\"ab@main\"]: the key does not match repo and revision (expected 'ab@ma in')\n"
+	    "modelc: L:2:1: error: models[\"x@y\"]: needs repo and revision (or a key 'local:/dir')\n"
+	    "modelc: L:2:12: error: models[\"local:rel\"]: a local directory must be absolute, found 'rel'\n"
+	    "modelc: L:2:12: error: models[\"local:rel\"]: a local entry has no repo or revision\n"
+	    "modelc: L:2:42: error: models[\"local:/d\"].sources[0]: expected a string, found an integer\n"
+	    "modelc: L:3:1: error: models[\"a/b@main\"]: expected an object, found an array\n"
+	    "modelc: L:2:55: error: models[\"local:/d\"].config_from: 'z/z@main' names no entry in this lock\n"},
 };
 
 static void
