@@ -236,6 +236,14 @@ static int on_event(void *ctx, const char *data, size_t len)
 		s->fail = BENCH_FAIL_PROTOCOL;
 		return -1;
 	}
+	json_t *error = json_object_get(ev, "error");
+	if (json_is_object(error)) {
+		const char *msg = json_string_value(json_object_get(error, "message"));
+		errf(s->err, sizeof s->err, "the server reported an error mid-stream: %s", msg ? msg : "(no message)");
+		s->fail = BENCH_FAIL_HTTP5;
+		json_decref(ev);
+		return -1;
+	}
 	json_t *usage = json_object_get(ev, "usage");
 	if (json_is_object(usage)) {
 		json_t *pt = json_object_get(usage, "prompt_tokens");
@@ -322,6 +330,11 @@ static void finish(struct bench_client *c, struct job *j, CURLcode rc, const cha
 	if (rc == CURLE_OPERATION_TIMEDOUT || rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
 	    (rc != CURLE_OK && j->status != 200)) {
 		s->fail = classify_curl(rc, "POST", url, c->timeout_s, j->cerr, s->err, sizeof s->err);
+		return;
+	}
+	if (rc == CURLE_OK && s->done && s->events == 0) {
+		errf(s->err, sizeof s->err, "POST %s: the stream ended without a single token", url);
+		s->fail = BENCH_FAIL_PROTOCOL;
 		return;
 	}
 	if (rc != CURLE_OK || !s->done) {

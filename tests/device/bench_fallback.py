@@ -93,6 +93,10 @@ class Client:
                 done = True
                 continue
             ev = json.loads(data)
+            if isinstance(ev.get("error"), dict):
+                self.local.c = None
+                raise RuntimeError("POST /v1/completions: the server reported an error mid-stream: %s"
+                                   % ev["error"].get("message"))
             if ev.get("usage"):
                 usage = ev["usage"]
             ch = ev.get("choices") or []

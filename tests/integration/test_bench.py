@@ -231,6 +231,11 @@ def test_errors():
                  "bench: POST %s/v1/completions: the stream was cut after 5 token events without 'data: [DONE]': "
                  % s.url, "stream cut mid-way")
     s.stop()
+    s = Stand(["--served-model-name", "primary"], FAKE_VLLM_MODE="stream_error")
+    expect_error(["--url", s.url] + base, 3,
+                 "bench: POST %s/v1/completions: the server reported an error mid-stream: "
+                 "fake vllm: error in the middle of a stream\n" % s.url, "error event mid-stream")
+    s.stop()
     s = Stand(["--served-model-name", "primary"], FAKE_VLLM_ITL_MS="300")
     expect_error(["--url", s.url, "--timeout", "0.5"] + base, 3,
                  "bench: POST %s/v1/completions: timed out after 0.5 s\n" % s.url, "timeout")
@@ -303,6 +308,8 @@ class Broken(BaseHTTPRequestHandler):
             return
         if Broken.mode == "badevent":
             self.reply("data: {not json\n\n", "text/event-stream")
+        elif Broken.mode == "notokens":
+            self.reply("data: [DONE]\n\n", "text/event-stream")
         elif Broken.mode == "longevent":
             self.reply("data: " + "x" * (1 << 20) + "y" * 1000, "text/event-stream")
 
@@ -318,7 +325,8 @@ def test_protocol_errors():
              ("notjson", "bench: GET %s/v1/models: the answer is not JSON: " % url),
              ("badtokenize", "bench: POST %s/tokenize: the answer has neither 'count' nor 'tokens'\n" % url),
              ("badevent", "bench: POST %s/v1/completions: an event is not JSON: " % url),
-             ("longevent", "bench: POST %s/v1/completions: an event is longer than 1 MiB\n" % url))
+             ("longevent", "bench: POST %s/v1/completions: an event is longer than 1 MiB\n" % url),
+             ("notokens", "bench: POST %s/v1/completions: the stream ended without a single token\n" % url))
     for mode, text in cases:
         Broken.mode = mode
         expect_error(base, 3, text, "protocol error: " + mode)

@@ -245,6 +245,15 @@ def test_concurrency_cut_status_lifetime():
     check(not complete and "[DONE]" not in evs and len(evs) == 5, "cut mode stops mid-way")
     s.stop()
 
+    s = Server([], FAKE_VLLM_MODE="stream_error")
+    c = s.conn()
+    c.request("POST", "/v1/completions", json.dumps({"prompt": "x", "max_tokens": 4, "stream": True}),
+              {"content-type": "application/json"})
+    evs, complete = sse_events(c.getresponse())
+    check(complete and len(evs) == 4 and json.loads(evs[2])["error"]["code"] == 500 and evs[3] == "[DONE]",
+          "stream_error mode sends an error event, then [DONE]")
+    s.stop()
+
     s = Server([], FAKE_VLLM_STATUS_FOR_COMPLETIONS="500", FAKE_VLLM_MAX_LIFETIME_S="1.5")
     st, body = s.request("POST", "/v1/completions", {"prompt": "x"})
     check(st == 500 and json.loads(body)["error"]["code"] == 500, "forced status")
