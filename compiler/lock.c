@@ -16,13 +16,14 @@
 
 #include "hfconfig.h"
 
-enum { LOCK_HEX_SHA256 = 64, LOCK_HEX_SHA1 = 40 };
+enum { LOCK_HEX_SHA256 = 64, LOCK_HEX_SHA1 = 40, LOCK_MAX_LOCATED = 200 };
 
 struct lock_ctx {
 	struct arena *a;
 	struct diag_sink *diag;
 	const char *path;
 	const char *text;               /* the file, NUL-terminated, to place errors */
+	unsigned located;               /* errors placed so far; each search scans the text */
 };
 
 /* The first `"name"` in [from, end) followed by blanks and ':' (a key), or NULL. */
@@ -47,10 +48,11 @@ find_key(const char *from, const char *name, size_t n)
  * then the offending string value; the whole file when none is found.
  */
 static struct diag_pos
-lock_at(const struct lock_ctx *c, const char *jpath, const char *value)
+lock_at(struct lock_ctx *c, const char *jpath, const char *value)
 {
 	const char *at = NULL, *from = c->text;
-	if (!c->text)
+	/* Bounded, so a file of a million bad entries costs linear time, not quadratic. */
+	if (!c->text || c->located++ >= LOCK_MAX_LOCATED)
 		return diag_file(c->path);
 	const char *rest = jpath;
 	if (strncmp(jpath, "models[\"", 8) == 0) {
@@ -513,7 +515,7 @@ slurp(struct arena *a, const char *path, size_t *len, bool *too_big)
 int
 lock_read(struct arena *a, struct diag_sink *diag, const char *path, struct lock *out)
 {
-	struct lock_ctx c = {a, diag, path, NULL};
+	struct lock_ctx c = {a, diag, path, NULL, 0};
 	unsigned errors0 = diag->errors;
 	size_t len = 0;
 	bool too_big;
