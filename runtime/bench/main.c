@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "../switch/activefile.h"
 #include "bench_client.h"
@@ -289,7 +288,7 @@ int main(int argc, char **argv)
 	struct bench_plan plan = { .model = pick->name, .lengths = lens, .nlengths = nlens, .reps = o.reps,
 		.warmup = o.warmup, .concurrency = o.concurrency, .max_tokens = o.max_tokens };
 	struct bench_results res = { 0 };
-	f = bench_run(&c, &plan, &res, isatty(2) ? stderr : NULL, err, sizeof err);
+	f = bench_run(&c, &plan, &res, stderr, err, sizeof err);
 	bench_client_free(&c);
 	if (f != BENCH_OK) {
 		fprintf(stderr, "bench: %s\n", err);

@@ -112,6 +112,8 @@ def test_accuracy():
     check(r.returncode == 0, "bench runs against the stand-in", r.stderr)
     check("bench: note: 1 of 4 lengths do not fit max_model_len 2048 with 12 output tokens; "
           "measuring up to 2036 instead\n" in r.stderr, "ladder capped at max_model_len", r.stderr)
+    check("bench: 32 tokens, concurrency 1, 3 repetitions\nbench: 256 tokens, concurrency 1, 3 repetitions\n"
+          in r.stderr and "bench: 2036 tokens, concurrency 3, 3 repetitions\n" in r.stderr, "progress events", r.stderr)
     rs = rows(os.path.join(out, "primary.csv"))
     header = open(os.path.join(out, "primary.csv")).readline().strip()
     doc = open(os.path.join(ROOT, "docs", "bench.md")).read()
