@@ -91,4 +91,10 @@ expect_in "$T/o10" "modelc: models.yaml: error: no role 'nosuchrole' in the cata
 [ $? -eq 2 ] || fail "unknown option: expected exit 2"
 expect_in "$T/o11" "modelc: lock: unknown option '--bogus'"
 cmp -s models.lock "$T/lock1" || fail "a failed lock changed models.lock"
+# A lock that cannot be read is not overwritten: the user decides.
+printf '{"lock_version": 1, "models": ' >"$T/broken.lock"
+"$BIN/modelc" lock --lock "$T/broken.lock" >"$T/o12" 2>&1
+[ $? -eq 1 ] || { cat "$T/o12"; fail "broken lock: expected exit 1"; }
+expect_in "$T/o12" "modelc: $T/broken.lock: note: fix it or delete it, then run 'modelc lock' again"
+[ "$(cat "$T/broken.lock")" = '{"lock_version": 1, "models": ' ] || fail "the broken lock was changed"
 echo ok
