@@ -49,11 +49,13 @@ def main():
         # 1. a random-weight model, sharded so the index and several blobs are exercised
         torch.manual_seed(0)
         cfg = LlamaConfig(vocab_size=32000, hidden_size=512, intermediate_size=1376, num_hidden_layers=4,
-                          num_attention_heads=8, num_key_value_heads=4, max_position_embeddings=2048,
-                          torch_dtype="bfloat16")
+                          num_attention_heads=8, num_key_value_heads=4, max_position_embeddings=2048)
         model = LlamaForCausalLM(cfg).to(torch.bfloat16)
         mdir = os.path.join(work, "model")
-        model.save_pretrained(mdir, max_shard_size="40MB", safe_serialization=True)
+        try:
+            model.save_pretrained(mdir, max_shard_size="40MB", safe_serialization=True)
+        except TypeError:  # transformers without the (always-on) option
+            model.save_pretrained(mdir, max_shard_size="40MB")
         files = sorted(os.listdir(mdir))
         say("model files: %s" % files)
         big = os.path.join(work, "big")
@@ -116,7 +118,10 @@ def main():
         code = r"""
 import os, sys, torch
 from transformers import AutoModelForCausalLM
-m = AutoModelForCausalLM.from_pretrained("test/tiny-llama", local_files_only=True, torch_dtype=torch.bfloat16)
+try:
+    m = AutoModelForCausalLM.from_pretrained("test/tiny-llama", local_files_only=True, dtype=torch.bfloat16)
+except TypeError:
+    m = AutoModelForCausalLM.from_pretrained("test/tiny-llama", local_files_only=True, torch_dtype=torch.bfloat16)
 ref = torch.load(sys.argv[1])
 sd = m.state_dict()
 bad = [k for k in ref if not torch.equal(ref[k], sd[k])]
