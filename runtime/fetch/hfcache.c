@@ -266,6 +266,31 @@ copy_file(const char *src, const char *dst, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * Whether the folder that will hold path, with symlinks resolved, is inside the cache root.
+ * Checks the deepest folder that exists, so nothing is created through a symlink.
+ */
+static bool
+inside_root(const struct hfcache *c, const char *path)
+{
+	char dir[HFCACHE_PATH_MAX], rdir[PATH_MAX], rroot[PATH_MAX];
+	snprintf(dir, sizeof dir, "%s", path);
+	if (!realpath(c->root, rroot))
+		return false;
+	for (;;) {
+		char *slash = strrchr(dir, '/');
+		if (!slash || slash == dir)
+			return false;
+		*slash = '\0';
+		if (realpath(dir, rdir))
+			break;
+		if (errno != ENOENT)
+			return false;
+	}
+	size_t n = strlen(rroot);
+	return strncmp(rdir, rroot, n) == 0 && (rdir[n] == '/' || rdir[n] == '\0');
+}
+
 int
 hfcache_link(const struct hfcache *c, const char *folder, const char *commit, const char *path,
     const char *etag, bool move_blob, char *err, size_t errlen)
@@ -274,6 +299,9 @@ hfcache_link(const struct hfcache *c, const char *folder, const char *commit, co
 	if (hfcache_path(c, ptr, sizeof ptr, folder, "snapshots/%s/%s", commit, path) ||
 	    hfcache_path(c, blob, sizeof blob, folder, "blobs/%s", etag))
 		return fail(err, errlen, "path too long for '%s'", path);
+	if (!inside_root(c, ptr))
+		return fail(err, errlen, "%s: its folder resolves outside the cache %s (a symlinked folder?); "
+		    "refusing to write there", ptr, c->root);
 	if (hfcache_mkparents(ptr))
 		return fail(err, errlen, "%s: %s", ptr, strerror(errno));
 	if (!c->symlinks) {
