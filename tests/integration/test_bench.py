@@ -233,6 +233,12 @@ def test_errors():
                  "bench: POST %s/v1/completions: the stream was cut after 5 token events without 'data: [DONE]': "
                  % s.url, "stream cut mid-way")
     s.stop()
+    s = Stand(["--served-model-name", "primary", "--api-key", "k1"])
+    expect_error(["--url", s.url] + base, 1, "bench: GET %s/v1/models: HTTP 401: Unauthorized\n" % s.url,
+                 "HTTP 4xx on /v1/models (no API key)", env={"VLLM_API_KEY": "", "OPENAI_API_KEY": ""})
+    r = bench(["--url", s.url] + base, env={"VLLM_API_KEY": "k1"})
+    check(r.returncode == 0 and "k1" not in r.stdout + r.stderr, "VLLM_API_KEY is sent and never printed", r.stderr)
+    s.stop()
     s = Stand(["--served-model-name", "primary"], FAKE_VLLM_MODE="stream_error")
     expect_error(["--url", s.url] + base, 3,
                  "bench: POST %s/v1/completions: the server reported an error mid-stream: "
