@@ -66,6 +66,13 @@ words=$(sh -c "set -- $(cut -d' ' -f2- "$T/out"); printf '%s\n' \"\$3\" \"\$5\""
 [ "$words" = "/mnt/f/my models/it's 7b
 /mnt/f/my models/it's 7b" ] || fail "dry-run quoting reads back as: $words"
 
+# A partial download: the repo id, online, so that the server can finish it.
+primary_snapshot some
+run "dry-run partial" 0 "$SW" serve primary --dry-run
+contains "dry-run partial" out "vllm serve hugging-quants/Meta-Llama-3.1-8B-Instruct-AWQ-INT4 --revision 0123456789abcdef0123456789abcdef01234567 "
+has "dry-run partial" err "switch: warning: 1 of 2 files of 'primary' are missing from '$T/hf/hub/models--hugging-quants--Meta-Llama-3.1-8B-Instruct-AWQ-INT4/snapshots/0123456789abcdef0123456789abcdef01234567'; the server will download them"
+grep -q HF_HUB_OFFLINE "$T/out" && fail "a partial download was served offline"
+
 # With the files in the cache: the snapshot path, offline.
 primary_snapshot all
 snap="$T/hf/hub/models--hugging-quants--Meta-Llama-3.1-8B-Instruct-AWQ-INT4/snapshots/0123456789abcdef0123456789abcdef01234567"
