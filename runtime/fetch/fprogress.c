@@ -98,10 +98,13 @@ fprogress_bytes(struct fprogress *p, uint64_t n)
 		double s = (double)(p->bytes_total - p->bytes_done) / rate;
 		snprintf(eta, sizeof eta, "%dm%02ds", (int)s / 60, (int)s % 60);
 	}
+	char cur[96] = "";
+	if (p->current && p->current_size)
+		snprintf(cur, sizeof cur, "%.64s %3.0f%%", p->current,
+		    100.0 * (double)p->current_done / (double)p->current_size);
 	fprintf(p->errs, "\r\033[Kfetch: %u/%u files  %s / %s  %s/s  ETA %s  %s",
 	    p->files_done, p->files_total, fprogress_size(p->bytes_done, a, sizeof a),
-	    fprogress_size(p->bytes_total, b, sizeof b), fprogress_size((uint64_t)rate, r, sizeof r), eta,
-	    p->current ? p->current : "");
+	    fprogress_size(p->bytes_total, b, sizeof b), fprogress_size((uint64_t)rate, r, sizeof r), eta, cur);
 	fflush(p->errs);
 	p->line_shown = true;
 }

@@ -22,6 +22,7 @@ struct fprogress {
 	double t0, last_draw;
 	bool line_shown;
 	const char *current;            /* a file being downloaded, for the status line */
+	uint64_t current_done, current_size;
 };
 
 /* Start reporting to out (errors to errs) in mode. */

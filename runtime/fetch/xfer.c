@@ -135,6 +135,9 @@ on_data(char *p, size_t size, size_t n, void *ud)
 	s->offset += len;
 	s->got += len;
 	j->received += len;
+	s->x->prog->current = j->path;
+	s->x->prog->current_done = s->offset;
+	s->x->prog->current_size = j->size;
 	fprogress_bytes(s->x->prog, len);
 	return len;
 }
@@ -289,9 +292,10 @@ finish(struct xfer *x, struct xfer_job *j)
 	j->seconds = fprogress_now() - s->t0;
 	s->phase = PH_DONE;
 	x->prog->files_done++;
-	char sz[32];
-	double rate = j->seconds > 0 ? (double)j->received / j->seconds / 1e6 : 0;
-	fprogress_event(x->prog, "done", j->role, j->path, j->received, "verified %s (%s %s), %.1f MB/s",
+	char sz[32], rate[32] = "";
+	if (j->received >= (1u << 20) && j->seconds > 0)
+		snprintf(rate, sizeof rate, ", %.0f MB/s", (double)j->received / j->seconds / 1e6);
+	fprogress_event(x->prog, "done", j->role, j->path, j->received, "verified %s (%s %s)%s",
 	    fprogress_size(j->size, sz, sizeof sz), j->sha256 ? "sha256" : "git blob id", want, rate);
 }
 
