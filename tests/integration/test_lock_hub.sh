@@ -65,6 +65,23 @@ cmp -s models.lock "$T/lock1" || { diff -u "$T/lock1" models.lock | head -20; fa
 "$BIN/fetch" chat --manifests gen/manifests --cache "$T/cache" >"$T/o4" 2>&1 || { cat "$T/o4"; fail "fetch after build failed"; }
 fh_check "$T/cache" gen/manifests --complete --only chat
 
+# A file the lock does not pin: fetch refuses it; --trust-hub takes the Hub's sha256 and
+# records it in the manifest and in models.lock, which then equals the fully locked one.
+/usr/bin/python3 - models.lock <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+for f in d["models"]["org/tiny@main"]["files"]:
+    if f["path"] == "model.safetensors":
+        f["sha256"] = None
+json.dump(d, open(sys.argv[1], "w"), indent=2, sort_keys=True)
+PY
+"$BIN/modelc" build -o gen >"$T/o3b" 2>&1 || { cat "$T/o3b"; fail "build with an unpinned file failed"; }
+"$BIN/fetch" chat --manifests gen/manifests --cache "$T/cache2" >"$T/o4b" 2>&1
+[ $? -eq 1 ] || { cat "$T/o4b"; fail "unpinned: expected exit 1"; }
+"$BIN/fetch" chat --trust-hub --manifests gen/manifests --cache "$T/cache2" >"$T/o4c" 2>&1 || { cat "$T/o4c"; fail "--trust-hub"; }
+expect_in "$T/o4c" "fetch: chat: model.safetensors: recorded its sha256 in models.lock"
+cmp -s models.lock "$T/lock1" || { diff -u "$T/lock1" models.lock | head -20; fail "--trust-hub did not restore the pin in models.lock"; }
+
 # Errors: a missing revision, a missing repo, a gated repo, offline; nothing is written.
 sed 's|    repo: org/tiny|    repo: org/tiny\n    revision: v9|' models.yaml >rev.yaml
 "$BIN/modelc" lock chat rev.yaml --lock "$T/rev.lock" >"$T/o5" 2>&1
