@@ -161,6 +161,16 @@ print("loaded", len(sd), "tensors; forward on", dev, tuple(out.shape), torch.cud
             p, dt = run(["hf", "cache", "verify", "bench/twofiles", "--cache-dir", c2], base)
             t.setdefault("hf_cache_verify_s", []).append(round(dt, 3))
             shutil.rmtree(c1, ignore_errors=True)
+            if shutil.which("curl") and shutil.which("sha256sum"):
+                urls = ["%s/bench/twofiles/resolve/main/%s" % (ports["hub"], n) for n in ("a.safetensors", "b.safetensors")]
+                dl = os.path.join(work, "curl")
+                os.makedirs(dl, exist_ok=True)
+                p, dt = run(["curl", "-sSfL", "--no-progress-meter", "--parallel", "-o", os.path.join(dl, "a"), urls[0],
+                             "-o", os.path.join(dl, "b"), urls[1]], base)
+                t.setdefault("curl_s", []).append(round(dt, 3))
+                p, dt2 = run(["sha256sum", os.path.join(dl, "a"), os.path.join(dl, "b")], base)
+                t.setdefault("curl_sha256sum_s", []).append(round(dt + dt2, 3))
+                shutil.rmtree(dl, ignore_errors=True)
         best = {k: min(v) for k, v in t.items() if v}
         results["best"] = best
         tot = 2 * BIG / 1e6
@@ -168,6 +178,11 @@ print("loaded", len(sd), "tensors; forward on", dev, tuple(out.shape), torch.cud
         say("  hf download      %6.2f s  %6.0f MB/s (checks sizes only)" % (best["hf_download_s"], tot / best["hf_download_s"]))
         say("  fetch --jobs 2   %6.2f s  %6.0f MB/s (sha256 verified)   hf/fetch = %.2fx" %
             (best["fetch_s"], tot / best["fetch_s"], best["hf_download_s"] / best["fetch_s"]))
+        if "curl_s" in best:
+            say("  curl --parallel  %6.2f s  %6.0f MB/s (no hash)            fetch/curl = %.2fx (target <= 1.2x)" %
+                (best["curl_s"], tot / best["curl_s"], best["fetch_s"] / best["curl_s"]))
+            say("  curl + sha256sum %6.2f s  %6.0f MB/s                      (curl+sha256sum)/fetch = %.2fx (target >= 2x)" %
+                (best["curl_sha256sum_s"], tot / best["curl_sha256sum_s"], best["curl_sha256sum_s"] / best["fetch_s"]))
         say("  fetch --verify   %6.2f s  %6.0f MB/s" % (best["fetch_verify_s"], tot / best["fetch_verify_s"]))
         say("  hf cache verify  %6.2f s  %6.0f MB/s" % (best["hf_cache_verify_s"], tot / best["hf_cache_verify_s"]))
         if "fetch_peak_rss_kib" in best:
