@@ -19,9 +19,10 @@ if [ -z "${FETCH_BIN:-}" ] || [ ! -x "${FETCH_BIN:-}" ]; then
 	if command -v gcc >/dev/null 2>&1 && printf '#include <curl/curl.h>\n#include <sodium.h>\n#include <openssl/evp.h>\n#include <jansson.h>\n' |
 		gcc -E -x c - >/dev/null 2>&1; then
 		mkdir -p "$OUT/bin"
-		if gcc -O2 -std=c11 -D_POSIX_C_SOURCE=200809L -DMODELC_VERSION='"device"' -Icommon -Icompiler -Iruntime/net \
-			-o "$OUT/bin/fetch" runtime/fetch/*.c runtime/net/hub.c runtime/net/digest.c runtime/switch/activefile.c \
-			-lcurl -lsodium -lcrypto -ljansson -lpthread 2>"$OUT/build.log"; then
+		if gcc -O2 -std=c11 -D_POSIX_C_SOURCE=200809L -DMODELC_VERSION='"device"' -DMODELC_DATADIR='"/usr/local/share/modelc"' \
+			-Icommon -Icompiler -Iruntime/net -o "$OUT/bin/fetch" runtime/fetch/*.c runtime/net/hub.c runtime/net/digest.c \
+			runtime/switch/activefile.c common/*.c compiler/lock.c compiler/hfconfig.c \
+			-lcurl -lsodium -lcrypto -ljansson -lpthread -lm 2>"$OUT/build.log"; then
 			FETCH_BIN="$OUT/bin/fetch"
 			echo "fetch_gpu: built fetch here with gcc"
 		else
