@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "hub.h"
@@ -33,6 +34,11 @@ int
 fmanifest_read(const char *path, struct fmanifest *m, char *err, size_t errlen)
 {
 	memset(m, 0, sizeof *m);
+	/* A manifest is a few kilobytes; refuse a huge one before jansson holds it in memory. */
+	struct stat st;
+	if (stat(path, &st) == 0 && st.st_size > FMANIFEST_MAX_BYTES)
+		return fail(err, errlen, "%s: %lld bytes, more than a manifest may have (%d); refusing it", path,
+		    (long long)st.st_size, FMANIFEST_MAX_BYTES);
 	json_error_t je;
 	json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
 	if (!root) {

@@ -166,6 +166,8 @@ hfcache_open(struct hfcache *c, const char *root, char *err, size_t errlen)
 	return 0;
 }
 
+static bool inside_root(const struct hfcache *c, const char *path);
+
 int
 hfcache_lock(const struct hfcache *c, const char *folder, const char *etag, bool wait, int *fd,
     char *err, size_t errlen)
@@ -173,6 +175,14 @@ hfcache_lock(const struct hfcache *c, const char *folder, const char *etag, bool
 	char p[HFCACHE_PATH_MAX];
 	if (snprintf(p, sizeof p, "%s/.locks/%s/%s.lock", c->root, folder, etag) >= (int)sizeof p)
 		return fail(err, errlen, "lock path too long");
+	/* The lock is taken before a blob is written: check both folders, as hfcache_link does. */
+	char blob[HFCACHE_PATH_MAX];
+	if (hfcache_path(c, blob, sizeof blob, folder, "blobs/%s", etag))
+		return fail(err, errlen, "blob path too long");
+	const char *outside = !inside_root(c, p) ? p : !inside_root(c, blob) ? blob : NULL;
+	if (outside)
+		return fail(err, errlen, "%s: its folder resolves outside the cache %s (a symlinked folder?); "
+		    "refusing to write there", outside, c->root);
 	if (hfcache_mkparents(p))
 		return fail(err, errlen, "%s: %s", p, strerror(errno));
 	*fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0664);

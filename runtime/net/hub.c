@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -37,6 +39,18 @@ env_true(const char *name)
 	    !strcasecmp(v, "true"));
 }
 
+/*
+ * While a token is held, no core file may carry it and no other process of the same user may
+ * read this one's memory or environment (/proc/PID/mem, environ): dumpable 0 covers both.
+ */
+static void
+token_protect(void)
+{
+	struct rlimit no_core = {0, 0};
+	(void)setrlimit(RLIMIT_CORE, &no_core);
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
 /* Copy a token value into locked memory, trimmed as huggingface_hub's _clean_token does. */
 static int
 token_set(struct hub *h, const char *v, size_t len, const char *source)
@@ -62,6 +76,7 @@ token_set(struct hub *h, const char *v, size_t len, const char *source)
 			return -1;
 		}
 	h->token_source = source;
+	token_protect();
 	return 0;
 }
 

@@ -17,12 +17,20 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* Scratch files go to $FUZZ_TMP (run.sh puts it on tmpfs where it can), else /tmp. */
+static const char *
+fuzz_tmp(void)
+{
+	const char *t = getenv("FUZZ_TMP");
+	return t && *t ? t : "/tmp";
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static char path[64];
+	static char path[4096];
 	if (!path[0])
-		snprintf(path, sizeof path, "/tmp/fuzz-fmanifest-%ld.json", (long)getpid());
+		snprintf(path, sizeof path, "%s/fuzz-fmanifest-%ld.json", fuzz_tmp(), (long)getpid());
 	FILE *f = fopen(path, "wb");
 	if (!f)
 		abort();

@@ -10,13 +10,21 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* Scratch files go to $FUZZ_TMP (run.sh puts it on tmpfs where it can), else /tmp. */
+static const char *
+fuzz_tmp(void)
+{
+	const char *t = getenv("FUZZ_TMP");
+	return t && *t ? t : "/tmp";
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static char path[64];
+	static char path[4096];
 	static FILE *devnull;
 	if (!path[0]) {
-		snprintf(path, sizeof path, "/tmp/fuzz-lock-%ld.lock", (long)getpid());
+		snprintf(path, sizeof path, "%s/fuzz-lock-%ld.lock", fuzz_tmp(), (long)getpid());
 		devnull = fopen("/dev/null", "w");
 	}
 	FILE *f = fopen(path, "wb");

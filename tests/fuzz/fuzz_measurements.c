@@ -15,12 +15,20 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* Scratch files go to $FUZZ_TMP (run.sh puts it on tmpfs where it can), else /tmp. */
+static const char *
+fuzz_tmp(void)
+{
+	const char *t = getenv("FUZZ_TMP");
+	return t && *t ? t : "/tmp";
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static char dir[64], path[96];
+	static char dir[4096], path[4200];
 	if (!dir[0]) {
-		snprintf(dir, sizeof dir, "/tmp/fuzz-measurements-%ld", (long)getpid());
+		snprintf(dir, sizeof dir, "%s/fuzz-measurements-%ld", fuzz_tmp(), (long)getpid());
 		mkdir(dir, 0700);
 		snprintf(path, sizeof path, "%s/r.csv", dir);
 	}
