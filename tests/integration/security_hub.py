@@ -7,6 +7,7 @@ Repos under org/ and what the Hub answers for them:
   deep      a revision answer nested 100000 arrays deep
   big       a revision answer of 65 MiB (the limit for a JSON reply is 64 MiB)
   hdr       a revision answer with a 300 KB header line
+  slow      a good revision after 3 seconds (time to look at the client's /proc), an empty tree
 anything else is RepoNotFound. Every request's method, path and headers are appended to
 STATE/log, one JSON object a line, so a test can see what a client sent. STATE/port names the
 port. The server exits by itself after --lifetime seconds.
@@ -16,6 +17,7 @@ import json
 import os
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 SHA = "5ec0" * 10
@@ -54,9 +56,13 @@ class Handler(BaseHTTPRequestHandler):
                 return self.send(200, b" " * (65 * 1024 * 1024) + b"{}")
             if name == "hdr":
                 return self.send(200, json.dumps({"sha": SHA}).encode(), {"X-Junk": "a" * 300000})
-            if name.startswith("evil") or name == "deeptree":
+            if name == "slow":
+                time.sleep(3)
+            if name.startswith("evil") or name in ("deeptree", "slow"):
                 return self.send(200, json.dumps({"sha": SHA, "gated": False}).encode())
         if what == "tree":
+            if name == "slow":
+                return self.send(200, b"[]")
             if name == "deeptree":
                 return self.send(200, DEEP)
             if name.startswith("evil") and name[4:].isdigit() and int(name[4:]) < len(PATHS):
