@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static void *
@@ -109,8 +110,25 @@ sink_put(struct sink *s, const void *p, size_t n, uint64_t off)
 	if (s->fill < 0) {
 		/* The next buffer after the committed ones, if it is free. */
 		if (s->count >= SINK_NBUF) {
+			/*
+			 * Full: the worker frees a buffer within a millisecond or so (1 MiB of SHA-256), so a
+			 * short wait beats pausing the transfer and waking the event loop for every buffer.
+			 */
+			struct timespec until;
+			clock_gettime(CLOCK_REALTIME, &until);
+			until.tv_nsec += SINK_WAIT_NS;
+			if (until.tv_nsec >= 1000000000L) {
+				until.tv_sec++;
+				until.tv_nsec -= 1000000000L;
+			}
+			while (s->count >= SINK_NBUF && !s->err)
+				if (pthread_cond_timedwait(&s->space, &s->mu, &until))
+					break;
+		}
+		if (s->err || s->count >= SINK_NBUF) {
+			int r = s->err ? -1 : 0;
 			pthread_mutex_unlock(&s->mu);
-			return 0;
+			return r;
 		}
 		s->fill = (int)((s->head + s->count) % SINK_NBUF);
 		s->len[s->fill] = 0;

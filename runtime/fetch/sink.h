@@ -4,8 +4,8 @@
 /*
  * Where a download's bytes go: a small ring of buffers drained by one worker thread per
  * file that writes them (pwrite) and hashes them, so hashing runs beside the network instead
- * of after it. The producer (curl's write callback) never blocks: when the ring is full it is
- * told to pause, and the worker calls notify when space frees up.
+ * of after it. When the ring is full the producer (curl's write callback) waits up to 20 ms for
+ * a buffer, then is told to pause; the worker calls notify when space frees up.
  */
 
 #include <pthread.h>
@@ -15,7 +15,7 @@
 
 #include "digest.h"
 
-enum { SINK_NBUF = 4, SINK_BUF = 1 << 20 };
+enum { SINK_NBUF = 4, SINK_BUF = 1 << 20, SINK_WAIT_NS = 20 * 1000 * 1000 };
 
 struct sink {
 	int fd;
