@@ -278,7 +278,10 @@ fplan_fetch(const struct fplan_opts *o, char **roles, size_t nroles)
 	}
 	char root[HFCACHE_PATH_MAX];
 	struct hfcache cache;
-	if (hfcache_root(o->cache, NULL, root, sizeof root, err, sizeof err) ||
+	char fallback[HFCACHE_PATH_MAX];
+	if (hfcache_catalog_root(o->manifests, fallback, sizeof fallback))
+		fallback[0] = '\0';
+	if (hfcache_root(o->cache, fallback, root, sizeof root, err, sizeof err) ||
 	    hfcache_open(&cache, root, err, sizeof err)) {
 		fprogress_event(&prog, "error", NULL, NULL, 0, "%s", err);
 		worst = 3;

@@ -117,7 +117,10 @@ fprune_run(const struct fprune_opts *o)
 	size_t nroles = 0;
 	int rc = 0;
 	struct keep k = {0};
-	if (hfcache_root(o->cache, NULL, root, sizeof root, err, sizeof err) ||
+	char fallback[HFCACHE_PATH_MAX];
+	if (hfcache_catalog_root(o->manifests, fallback, sizeof fallback))
+		fallback[0] = '\0';
+	if (hfcache_root(o->cache, fallback, root, sizeof root, err, sizeof err) ||
 	    fmanifest_list(o->manifests, &roles, &nroles, err, sizeof err)) {
 		fprogress_event(&prog, "error", NULL, NULL, 0, "%s", err);
 		return 1;

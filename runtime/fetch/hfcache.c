@@ -78,6 +78,36 @@ hfcache_root(const char *option, const char *fallback, char *out, size_t n, char
 }
 
 int
+hfcache_catalog_root(const char *manifests, char *out, size_t n)
+{
+	char path[HFCACHE_PATH_MAX], line[HFCACHE_PATH_MAX + 32];
+	if (snprintf(path, sizeof path, "%s/../.env", manifests) >= (int)sizeof path)
+		return -1;
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	int rc = -1;
+	while (fgets(line, sizeof line, f)) {
+		if (strncmp(line, "HF_HUB_CACHE=", 13))
+			continue;
+		char *v = line + 13;
+		size_t l = strcspn(v, "\n");
+		v[l] = '\0';
+		/* modelc writes single quotes (no escapes inside) or a bare word; anything else is skipped. */
+		if (l >= 2 && v[0] == '\'' && v[l - 1] == '\'') {
+			v[l - 1] = '\0';
+			v++;
+		} else if (strpbrk(v, "\"'\\$` \t"))
+			break;
+		if (v[0] == '/' && snprintf(out, n, "%s", v) < (int)n)
+			rc = 0;
+		break;
+	}
+	fclose(f);
+	return rc;
+}
+
+int
 hfcache_mkparents(const char *path)
 {
 	char buf[HFCACHE_PATH_MAX];

@@ -29,6 +29,12 @@ struct hfcache {
 int hfcache_root(const char *option, const char *fallback, char *out, size_t n, char *err,
     size_t errlen);
 
+/*
+ * The catalog's cache root for when the environment names none: HF_HUB_CACHE from the .env
+ * that `modelc build` wrote next to the manifests (manifests/../.env). 0 with out set, or -1.
+ */
+int hfcache_catalog_root(const char *manifests, char *out, size_t n);
+
 /* Create root if needed, add CACHEDIR.TAG, and find out whether symlinks work there. */
 int hfcache_open(struct hfcache *c, const char *root, char *err, size_t errlen);
 

@@ -9,9 +9,9 @@ fh_start --gen org/tiny:100000 --gen org/gated:4096 --qwen --qwen-small-served -
 	--approved-token hf_good_token
 W="$T/w"
 mkdir -p "$W"
-cat >"$W/models.yaml" <<'YAML'
+cat >"$W/models.yaml" <<YAML
 storage:
-  hf_home: /srv/hf
+  hf_home: $T/srvhf
 gpu:
   memory: 80 GiB
   utilization: 0.9
@@ -64,6 +64,9 @@ cmp -s models.lock "$T/lock1" || { diff -u "$T/lock1" models.lock | head -20; fa
 "$BIN/modelc" build -o gen >"$T/o3" 2>&1 || { cat "$T/o3"; fail "build after lock failed"; }
 "$BIN/fetch" chat --manifests gen/manifests --cache "$T/cache" >"$T/o4" 2>&1 || { cat "$T/o4"; fail "fetch after build failed"; }
 fh_check "$T/cache" gen/manifests --complete --only chat
+# With no cache in the environment, fetch uses the catalog's (HF_HUB_CACHE in generated/.env).
+env -u HF_HOME -u HF_HUB_CACHE "$BIN/fetch" chat --manifests gen/manifests >"$T/o4a" 2>&1 || { cat "$T/o4a"; fail "fetch into the catalog's cache"; }
+expect_in "$T/o4a" "is complete in $T/srvhf/hub/models--org--tiny"
 
 # A file the lock does not pin: fetch refuses it; --trust-hub takes the Hub's sha256 and
 # records it in the manifest and in models.lock, which then equals the fully locked one.
