@@ -150,22 +150,25 @@ skip_file(const char *path, bool have_safetensors)
 	return false;
 }
 
-static void
-plan_files(struct plan_ctx *x, struct plan_role *pr, const struct lock_model *m)
+/* m's files that serving needs into *out; the sum of known sizes into *bytes; false when a size is unknown. */
+static bool
+collect_files(struct plan_ctx *x, const struct lock_model *m, struct plan_file **out, size_t *n,
+    uint64_t *bytes)
 {
-	bool have_st = false;
+	bool have_st = false, complete = m->files_complete;
 	for (size_t i = 0; i < m->nfiles; i++) {
-		size_t n = strlen(m->files[i].path);
-		if (n > 12 && strcmp(m->files[i].path + n - 12, ".safetensors") == 0)
+		size_t k = strlen(m->files[i].path);
+		if (k > 12 && strcmp(m->files[i].path + k - 12, ".safetensors") == 0)
 			have_st = true;
 	}
-	pr->files = arena_alloc(x->a, (m->nfiles + 1) * sizeof *pr->files);
-	pr->download_bytes_complete = m->files_complete;
+	*out = arena_alloc(x->a, (m->nfiles + 1) * sizeof **out);
+	*n = 0;
+	*bytes = 0;
 	for (size_t i = 0; i < m->nfiles; i++) {
 		const struct lock_file *f = &m->files[i];
 		if (skip_file(f->path, have_st))
 			continue;
-		struct plan_file *pf = &pr->files[pr->nfiles++];
+		struct plan_file *pf = &(*out)[(*n)++];
 		pf->path = f->path;
 		pf->size = f->size.value;
 		pf->size_known = f->size.known;
@@ -173,10 +176,17 @@ plan_files(struct plan_ctx *x, struct plan_role *pr, const struct lock_model *m)
 		pf->sha256 = f->sha256;
 		pf->blob_id = f->blob_id;
 		if (f->size.known)
-			pr->download_bytes += f->size.value;
+			*bytes += f->size.value;
 		else
-			pr->download_bytes_complete = false;
+			complete = false;
 	}
+	return complete;
+}
+
+static void
+plan_files(struct plan_ctx *x, struct plan_role *pr, const struct lock_model *m)
+{
+	pr->download_bytes_complete = collect_files(x, m, &pr->files, &pr->nfiles, &pr->download_bytes);
 }
 
 /* Fill params from catalog and role, then fit at max_model_len. */
@@ -288,6 +298,20 @@ plan_role(struct plan_ctx *x, struct plan_role *pr)
 	pr->lock = lock_find(x->l, pr->lock_key);
 	if (pr->lock)
 		x->lock_used[pr->lock - x->l->models] = true;
+	/*
+	 * A role with a repo and a local directory (what 'modelc adopt' writes): the local:DIR entry
+	 * describes the checkpoint that is served, so its facts win; the repo stays the download source.
+	 */
+	pr->facts = pr->lock;
+	if (role->repo && role->local) {
+		const struct lock_model *lm = lock_find(x->l, arena_printf(x->a, "local:%s", role->local));
+		if (lm) {
+			x->lock_used[lm - x->l->models] = true;
+			pr->facts = lm;
+			uint64_t bytes;
+			collect_files(x, lm, &pr->local_files, &pr->nlocal_files, &bytes);
+		}
+	}
 	pr->model_id = pr->local_present || !role->repo ? role->local : role->repo;
 	pr->kv_cache_dtype = role->kv_cache_dtype ? role->kv_cache_dtype : "auto";
 	pr->quant = find_quant(c, role->quantization);
@@ -301,13 +325,13 @@ plan_role(struct plan_ctx *x, struct plan_role *pr)
 		diag_note(x->diag, pos_of(x, role->node, "local"),
 		    "roles.%s.local: '%s' does not exist on this machine; facts come from %s", role->name,
 		    role->local, x->l->path ? x->l->path : "models.lock");
-	if (!pr->lock && !from_disk) {
+	if (!pr->facts && !from_disk) {
 		diag_error(x->diag, rpos, "roles.%s: %s has no entry for '%s'; run 'modelc lock %s'",
 		    role->name, x->l->path ? x->l->path : "models.lock", pr->lock_key, role->name);
 		return;
 	}
 
-	const struct lock_model *m = pr->lock;
+	const struct lock_model *m = pr->facts;
 	if (m && !from_disk) {
 		if (m->has_config) {
 			pr->arch = m->arch;
@@ -326,11 +350,10 @@ plan_role(struct plan_ctx *x, struct plan_role *pr)
 	for (size_t i = 0; cm && !from_disk && i < cm->nunknown; i++)
 		if (strncmp(cm->unknown[i], "config.", 7) == 0)
 			unverified(x, pr, cm->unknown[i]);
-	if (m) {
-		plan_files(x, pr, m);
-		if (!pr->download_bytes_complete && !pr->local_present)
-			unverified(x, pr, "the complete file list (download size)");
-	}
+	if (pr->lock)
+		plan_files(x, pr, pr->lock);
+	if ((pr->lock || role->repo) && !pr->download_bytes_complete && !pr->local_present)
+		unverified(x, pr, "the complete file list (download size)");
 
 	/* Does the checkpoint carry its quantization, or does vLLM apply it while loading? */
 	bool carries = from_disk ? disk_quantized : m && m->quantization_config;

@@ -27,7 +27,10 @@ struct plan_file {
 
 struct plan_role {
 	const struct catalog_role *role;
-	const struct lock_model *lock;  /* NULL when the lock has no entry (local-only roles) */
+	const struct lock_model *lock;  /* the download source: repo@revision, or local:DIR without a repo; NULL when the lock has none */
+	const struct lock_model *facts; /* whose config and weights the budget uses: local:DIR when the role has both and the lock has it, else lock */
+	struct plan_file *local_files;  /* the files of facts when it is the local:DIR entry of a role with a repo */
+	size_t nlocal_files;
 	const char *lock_key;           /* "owner/name@revision" or "local:/dir" */
 	const char *env_prefix;         /* the role name in upper case: PRIMARY */
 	const struct budget_quant *quant; /* the weight format, or NULL when unknown */

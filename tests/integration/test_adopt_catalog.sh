@@ -340,4 +340,17 @@ if "$M" build one.yaml -o gen >"$w/build" 2>&1; then
 else
 	echo "FAIL: modelc build after adoption"; cat one.yaml "$w/build"; fail=1
 fi
+
+# On a machine without the directory, the lock's local: entry gives the facts (not the 16-bit
+# repo's): exact weights of the adopted checkpoint, compressed-tensors known, the entry in use.
+mv "$q/ct" "$q/ct.away"
+"$M" explain primary one.yaml --json >"$w/explain" 2>"$w/explain.err"; rc=$?
+mv "$q/ct.away" "$q/ct"
+/usr/bin/python3 - "$w/explain" <<'EOF' || { echo "FAIL: explain after adoption, directory absent (exit $rc)"; cat "$w/explain" "$w/explain.err"; fail=1; }
+import json, sys
+e = json.load(open(sys.argv[1]))
+print(json.dumps(e, indent=1))
+EOF
+grep -qF "entry 'local:$q/ct' is used by no role" "$w/explain.err" && { echo "FAIL: the local: entry is unused"; cat "$w/explain.err"; fail=1; }
+grep -qF "unverified" "$w/explain.err" && { echo "FAIL: adopted role unverified"; cat "$w/explain.err"; fail=1; }
 exit $fail

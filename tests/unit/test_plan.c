@@ -361,6 +361,67 @@ test_local_dir_read(void)
 	arena_free(&a);
 }
 
+/*
+ * An adopted role (repo + local, what 'modelc adopt' writes) on a machine without the directory:
+ * the local:DIR entry's config, exact weights and files win; the repo stays the download source.
+ */
+static void
+test_adopted_local_entry(void)
+{
+	struct arena a = {0};
+	struct catalog_role roles[] = {{.name = "primary", .repo = "meta-llama/Llama-3.1-8B-Instruct",
+		.local = "/nonexistent/llama-awq", .quantization = "awq", .max_model_len = 4096}};
+	struct catalog c;
+	base_catalog(&c, roles, 1);
+	struct lock_file repo_files[] = {
+		{.path = "config.json", .size = {true, 855}, .lfs = 0},
+		{.path = "model-00001-of-00004.safetensors", .size = {true, 4976698672ULL}, .lfs = 1},
+	};
+	struct lock_file local_files[] = {
+		{.path = "config.json", .size = {true, 900}, .lfs = -1},
+		{.path = "model.safetensors", .size = {true, 5727854592ULL + 4096}, .lfs = -1},
+		{.path = "tokenizer.json", .size = {true, 9085657}, .lfs = -1},
+	};
+	struct lock_model m[] = {
+		entry("meta-llama/Llama-3.1-8B-Instruct@main", "meta-llama/Llama-3.1-8B-Instruct", &llama,
+		    16060522496ULL),
+		entry("local:/nonexistent/llama-awq", NULL, &llama, 5727854592ULL),
+	};
+	m[0].files = repo_files;
+	m[0].nfiles = 2;
+	m[0].files_complete = true;
+	m[1].files = local_files;
+	m[1].nfiles = 3;
+	m[1].files_complete = true;
+	m[1].quantization_config = "{\"quant_method\":\"awq\"}";
+	struct plan p;
+	int rc;
+	const char *out = plan_try(&c, m, 2, &p, &a, &rc);
+	expect(out,
+	    "modelc: models.yaml: note: roles.primary.local: '/nonexistent/llama-awq' does not exist on this machine; facts come from models.lock\n");
+	CU_ASSERT_EQUAL(rc, 0);
+	const struct plan_role *r = &p.roles[0];
+	CU_ASSERT(r->verified);
+	CU_ASSERT(r->result.fits);
+	CU_ASSERT_FALSE(r->weights_in_flight);
+	CU_ASSERT_PTR_NULL(r->quantization_flag);
+	CU_ASSERT_EQUAL(r->result.weights_source, BUDGET_EXACT);
+	CU_ASSERT_EQUAL(r->result.weights_bytes, 5727854592ULL);
+	CU_ASSERT_STRING_EQUAL(r->lock->key, "meta-llama/Llama-3.1-8B-Instruct@main");
+	CU_ASSERT_STRING_EQUAL(r->facts->key, "local:/nonexistent/llama-awq");
+	CU_ASSERT_EQUAL(r->nfiles, 2);          /* the download source's files */
+	CU_ASSERT_EQUAL(r->download_bytes, 855 + 4976698672ULL);
+	CU_ASSERT_EQUAL(r->nlocal_files, 3);    /* the directory's, for switch's presence check */
+	/* Without the local entry: the repo's 16-bit facts, as before (plan_try sorted m by key). */
+	CU_ASSERT_STRING_EQUAL_FATAL(m[0].key, "local:/nonexistent/llama-awq");
+	m[0].key = "local:/elsewhere";
+	out = plan_try(&c, m, 2, &p, &a, &rc);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "entry 'local:/elsewhere' is used by no role"));
+	CU_ASSERT_STRING_EQUAL(p.roles[0].facts->key, "meta-llama/Llama-3.1-8B-Instruct@main");
+	CU_ASSERT_EQUAL(p.roles[0].nlocal_files, 0);
+	arena_free(&a);
+}
+
 void
 suite_plan(void)
 {
@@ -371,4 +432,5 @@ suite_plan(void)
 	CU_add_test(s, ".env collisions and values, manifest filter, disk budget", test_env_and_disk);
 	CU_add_test(s, "a local directory on disk", test_local_dir);
 	CU_add_test(s, "facts read from a local directory", test_local_dir_read);
+	CU_add_test(s, "an adopted role's local:DIR entry wins over its repo's", test_adopted_local_entry);
 }
