@@ -51,6 +51,13 @@ static const struct budget_quant budget_quants[] = {
 	/* bitsandbytes NF4: one fp32 absmax per 64 weights (no double quantization). */
 	{.name = "bitsandbytes", .bits = 4, .group_size = 64, .zero_point = false, .scale_bytes = 4,
 	    .embeddings_16bit = true},
+	/*
+	 * llm-compressor's compressed-tensors (what 'modelc quantize' scripts write), as its W4A16
+	 * preset: symmetric 4-bit, fp16/bf16 scales per 128 inputs, no zero point. Other schemes
+	 * weigh more; the checkpoint's exact bytes decide when the lock or the directory has them.
+	 */
+	{.name = "compressed-tensors", .bits = 4, .group_size = 128, .zero_point = false,
+	    .scale_bytes = 2, .embeddings_16bit = true},
 	{.name = "none", .bits = 16, .group_size = 0, .zero_point = false, .scale_bytes = 0,
 	    .embeddings_16bit = true},
 };

@@ -122,7 +122,10 @@ uint64_t budget_weights_bytes(const struct budget_arch *a, const struct budget_q
 uint64_t budget_kv_request_bytes(const struct budget_arch *a, const struct budget_params *p,
     uint32_t len);
 
-/* The built-in quantization format called name (awq, gptq, fp8, bitsandbytes, none); NULL if unknown. */
+/*
+ * The built-in quantization format called name (awq, gptq, fp8, bitsandbytes, compressed-tensors,
+ * none), the same numbers as schemas/quant-formats.json; NULL if unknown.
+ */
 const struct budget_quant *budget_quant_named(const char *name);
 
 /* Parse SIZE: bytes, or a decimal with GiB/MiB/KiB (2^n) or GB/MB/KB (10^n); 0 on success. */

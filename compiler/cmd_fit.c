@@ -295,7 +295,7 @@ to_params(const struct fit_opts *o, struct budget_params *p, struct budget_calib
 	if (o->weights && (parse_u64(o->weights, &p->weights_bytes) != 0 || p->weights_bytes == 0))
 		return fit_bad("--weights-bytes: '%s' is not a positive number of bytes", o->weights);
 	if (o->quant && !budget_quant_named(o->quant))
-		return fit_bad("--quantization: '%s' is not one of awq, gptq, fp8, bitsandbytes, none",
+		return fit_bad("--quantization: '%s' is not one of awq, gptq, fp8, bitsandbytes, compressed-tensors, none",
 		    o->quant);
 	p->enforce_eager = o->eager;
 	*cal = budget_calibration_default;

@@ -115,7 +115,7 @@ usage_errors = [
     (base(**{"--weights-bytes": "16GB"}),
      "modelc: fit: --weights-bytes: '16GB' is not a positive number of bytes"),
     (base(**{"--weights-bytes": None, "--quantization": "awk"}),
-     "modelc: fit: --quantization: 'awk' is not one of awq, gptq, fp8, bitsandbytes, none"),
+     "modelc: fit: --quantization: 'awk' is not one of awq, gptq, fp8, bitsandbytes, compressed-tensors, none"),
     (base(**{"--calibration": "speed=3"}),
      "modelc: fit: --calibration: 'speed=3' is not a list of KEY=NUMBER (forward_factor, "
      "sampler_bytes_per_logit, non_torch_bytes, non_torch_tp_bytes, cuda_graph_bytes)"),

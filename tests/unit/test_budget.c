@@ -68,6 +68,24 @@ test_weights_awq(void)
 	CU_ASSERT_PTR_NULL(budget_quant_named("awk"));
 }
 
+/* compressed-tensors (llm-compressor's W4A16): AWQ's tensors without the packed 4-bit zeros. */
+static void
+test_weights_compressed_tensors(void)
+{
+	const struct budget_quant *ct = budget_quant_named("compressed-tensors");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ct);
+	CU_ASSERT_STRING_EQUAL(ct->name, "compressed-tensors");
+	CU_ASSERT_EQUAL(ct->bits, 4);
+	CU_ASSERT_EQUAL(ct->group_size, 128);
+	CU_ASSERT_FALSE(ct->zero_point);
+	CU_ASSERT_EQUAL(ct->scale_bytes, 2);
+	CU_ASSERT(ct->embeddings_16bit);
+	/* Linear weights of Llama 3.1 8B: 32 x (q, o 4096x4096; k, v 1024x4096; 3 x 14336x4096). */
+	uint64_t linear = 32ULL * (2 * 4096ULL * 4096 + 2 * 1024ULL * 4096 + 3 * 14336ULL * 4096);
+	uint64_t awq = budget_weights_bytes(&llama31_8b, budget_quant_named("awq"));
+	CU_ASSERT_EQUAL(budget_weights_bytes(&llama31_8b, ct), awq - linear / 128 / 2);
+}
+
 static void
 test_weights_starcoder2(void)
 {
@@ -396,6 +414,7 @@ suite_budget(void)
 	CU_pSuite s = CU_add_suite("budget", NULL, NULL);
 	CU_add_test(s, "bf16 weights match the index totals", test_weights_bf16_exact);
 	CU_add_test(s, "AWQ/GPTQ 4-bit weights", test_weights_awq);
+	CU_add_test(s, "compressed-tensors W4A16 weights", test_weights_compressed_tensors);
 	CU_add_test(s, "starcoder2 layout", test_weights_starcoder2);
 	CU_add_test(s, "KV bytes per token", test_kv_per_token);
 	CU_add_test(s, "vLLM defaults", test_defaults);

@@ -422,6 +422,50 @@ test_adopted_local_entry(void)
 	arena_free(&a);
 }
 
+/*
+ * compressed-tensors (what llm-compressor writes, so every adopted role): a known format, from
+ * the catalog's quant-formats.json entry when loaded, else the built-in one; never unverified.
+ */
+static void
+test_compressed_tensors(void)
+{
+	struct arena a = {0};
+	struct catalog_role roles[] = {{.name = "primary", .repo = "meta-llama/Llama-3.1-8B-Instruct",
+		.quantization = "compressed-tensors", .max_model_len = 4096}};
+	struct catalog c;
+	base_catalog(&c, roles, 1);
+	struct lock_model m[] = {entry("meta-llama/Llama-3.1-8B-Instruct@main",
+		"meta-llama/Llama-3.1-8B-Instruct", &llama, 0)};
+	m[0].files_complete = true;
+	m[0].quantization_config = "{\"quant_method\":\"compressed-tensors\"}";
+	struct plan p;
+	int rc;
+	const char *out = plan_try(&c, m, 1, &p, &a, &rc);
+	expect(out, "modelc: models.yaml: warning: roles.primary: unverified: exact weight bytes (computed from the architecture)\n");
+	CU_ASSERT_EQUAL(rc, 0);
+	CU_ASSERT_PTR_EQUAL(p.roles[0].quant, budget_quant_named("compressed-tensors"));
+	CU_ASSERT_EQUAL(p.roles[0].result.weights_bytes,
+	    budget_weights_bytes(&llama, budget_quant_named("compressed-tensors")));
+	/* The catalog's table (quant-formats.json) wins over the built-in numbers. */
+	struct budget_quant g32 = {.name = "compressed-tensors", .bits = 4, .group_size = 32,
+		.scale_bytes = 2, .embeddings_16bit = true};
+	c.quants = &g32;
+	c.nquants = 1;
+	out = plan_try(&c, m, 1, &p, &a, &rc);
+	CU_ASSERT_EQUAL(rc, 0);
+	CU_ASSERT_PTR_EQUAL(p.roles[0].quant, &g32);
+	CU_ASSERT_EQUAL(p.roles[0].result.weights_bytes, budget_weights_bytes(&llama, &g32));
+	CU_ASSERT_NOT_EQUAL(budget_weights_bytes(&llama, &g32),
+	    budget_weights_bytes(&llama, budget_quant_named("compressed-tensors")));
+	/* With the checkpoint's exact bytes the role is verified. */
+	m[0].weights_bytes.known = true;
+	m[0].weights_bytes.value = 5700000000ULL;
+	out = plan_try(&c, m, 1, &p, &a, &rc);
+	expect(out, "");
+	CU_ASSERT(p.roles[0].verified);
+	arena_free(&a);
+}
+
 void
 suite_plan(void)
 {
@@ -433,4 +477,5 @@ suite_plan(void)
 	CU_add_test(s, "a local directory on disk", test_local_dir);
 	CU_add_test(s, "facts read from a local directory", test_local_dir_read);
 	CU_add_test(s, "an adopted role's local:DIR entry wins over its repo's", test_adopted_local_entry);
+	CU_add_test(s, "compressed-tensors is a known weight format", test_compressed_tensors);
 }
