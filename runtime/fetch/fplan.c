@@ -218,11 +218,24 @@ verify_all(struct pending *v, size_t n, unsigned jobs)
 	pthread_mutex_destroy(&vp.mu);
 }
 
-/* Queue j for download and count the bytes it still needs. */
+/* Whether two jobs write the same snapshot entry (two roles of one repo at one commit). */
+static bool
+same_file(const struct xfer_job *a, const struct xfer_job *b)
+{
+	return !strcmp(a->folder, b->folder) && !strcmp(a->commit, b->commit) && !strcmp(a->path, b->path) &&
+	    !strcmp(a->etag, b->etag);
+}
+
+/* Queue j for download (once, however many roles need it) and count the bytes it still needs. */
 static int
 add_job(const struct hfcache *c, struct xfer_job **jobs, size_t *n, size_t *cap, const struct xfer_job *j,
     struct role_run *rr)
 {
+	for (size_t i = 0; i < *n; i++)
+		if (same_file(&(*jobs)[i], j)) {
+			rr->njobs++;  /* another role's job brings it */
+			return 0;
+		}
 	if (*n == *cap) {
 		size_t nc = *cap ? 2 * *cap : 64;
 		struct xfer_job *nj = realloc(*jobs, nc * sizeof *nj);
@@ -452,7 +465,7 @@ fplan_fetch(const struct fplan_opts *o, char **roles, size_t nroles)
 		if (w > worst)
 			worst = w;
 	}
-	unsigned got = 0, failed = 0;
+	unsigned got = 0, failed = 0, shared_ok = 0;
 	uint64_t got_bytes = 0;
 	double secs = fprogress_now() - prog.t0;
 	for (size_t r = 0; r < nroles; r++) {
@@ -461,12 +474,23 @@ fplan_fetch(const struct fplan_opts *o, char **roles, size_t nroles)
 			continue;
 		int rres = rr->result;
 		for (size_t k = 0; k < njobs; k++) {
-			if (jobs[k].role != rr->m.role)
+			bool own = jobs[k].role == rr->m.role;
+			/* A job another role queued for a file this role needs too counts for both. */
+			bool shared = !own && !strcmp(jobs[k].folder, rr->m.repo_folder) &&
+			    !strcmp(jobs[k].commit, rr->m.commit);
+			if (shared) {
+				shared = false;
+				for (size_t i = 0; i < rr->m.nfiles && !shared; i++)
+					shared = !strcmp(rr->m.files[i].path, jobs[k].path);
+			}
+			if (!own && !shared)
 				continue;
 			if (jobs[k].result) {
-				failed++;
+				failed += own;
 				if (jobs[k].result > rres)
 					rres = jobs[k].result;
+			} else if (!own) {
+				shared_ok++;
 			} else if (jobs[k].downloaded) {
 				got++;
 				got_bytes += jobs[k].received;
@@ -513,9 +537,12 @@ fplan_fetch(const struct fplan_opts *o, char **roles, size_t nroles)
 	}
 	fprogress_finish(&prog);
 	char a[32];
-	fprogress_event(&prog, "report", NULL, NULL, got_bytes, "%u files: %u downloaded (%s in %.1f s, %.0f MB/s), "
+	char shared_txt[64] = "";
+	if (shared_ok)
+		snprintf(shared_txt, sizeof shared_txt, ", %u shared with another role", shared_ok);
+	fprogress_event(&prog, "report", NULL, NULL, got_bytes, "%u files: %u downloaded (%s in %.1f s, %.0f MB/s)%s, "
 	    "%u already present%s, %u failed", nfiles, got, fprogress_size(got_bytes, a, sizeof a), secs,
-	    secs > 0 ? (double)got_bytes / secs / 1e6 : 0.0, nfiles - got - failed,
+	    secs > 0 ? (double)got_bytes / secs / 1e6 : 0.0, shared_txt, nfiles - got - failed - shared_ok,
 	    rehashed_note(verified_now), failed);
 out:
 	if (runs)

@@ -68,6 +68,16 @@ fh_check "$C2" "$T/man" --complete
 HF_HUB_DISABLE_SYMLINKS=1 "$BIN/fetch" --cache "$C2" --manifests "$T/man" >"$T/out7" 2>&1 || fail "copy mode rerun failed"
 expect_in "$T/out7" "5 files: 0 downloaded"
 
+# Two roles of one repo at one commit: each file is downloaded once, and both roles are ready.
+mkdir "$T/man2"
+cp "$T/man/chat.json" "$T/man2/chat.json"
+sed 's/"role": "chat"/"role": "code"/' "$T/man/chat.json" >"$T/man2/code.json"
+"$BIN/fetch" --manifests "$T/man2" --cache "$T/cache3" >"$T/out8" 2>&1 || { cat "$T/out8"; fail "two roles failed"; }
+expect_in "$T/out8" "10 files: 5 downloaded ("
+expect_in "$T/out8" "5 shared with another role, 0 already present, 0 failed"
+expect_in "$T/out8" "fetch: code: org/tiny@"
+grep -q "waiting for the blob's lock" "$T/out8" && fail "a shared file was downloaded twice"
+
 # Usage errors.
 "$BIN/fetch" --jobs 0 >/dev/null 2>"$T/u1"; [ $? -eq 2 ] || fail "--jobs 0 is not a usage error"
 expect_in "$T/u1" "fetch: --jobs '0' is not a number from 1 to 64"
