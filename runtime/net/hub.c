@@ -636,6 +636,10 @@ one_hop(const struct hub *h, CURL *c, const char *method, const char *url, uint6
 	if (*cc != CURLE_OK) {
 		if (b->too_big)
 			return fail(err, errlen, "%s: answer is larger than %zu bytes", url, b->max);
+		/* libcurl 7.x reports a header line over its 100 KB limit as running out of memory. */
+		if (*cc == CURLE_OUT_OF_MEMORY)
+			return fail(err, errlen, "%s: the answer's headers are too large (over libcurl's limit of %d "
+			    "bytes a header) or memory ran out", url, CURL_MAX_HTTP_HEADER);
 		return fail(err, errlen, "%s: %s", url, ebuf[0] ? ebuf : curl_easy_strerror(*cc));
 	}
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->h.status);

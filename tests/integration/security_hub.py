@@ -31,6 +31,13 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, fmt, *a):
         pass
 
+    def handle(self):
+        # Clients that hang up on a hostile answer are what the tests expect.
+        try:
+            super().handle()
+        except (ConnectionResetError, BrokenPipeError):
+            pass
+
     def send(self, code, body, headers=None):
         self.send_response(code)
         for k, v in (headers or {}).items():
