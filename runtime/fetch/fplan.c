@@ -334,8 +334,13 @@ fplan_fetch(const struct fplan_opts *o, char **roles, size_t nroles)
 		rr->loaded = true;
 		if (!rr->m.repo || !rr->m.download)
 			fprogress_event(&prog, "skip", rr->m.role, NULL, 0, "local-only role: nothing to download");
-		else
+		else {
 			nfiles_all += rr->m.nfiles;
+			if (!rr->m.complete)
+				fprogress_event(&prog, "note", rr->m.role, NULL, 0, "the manifest's file list is partial "
+				    "(models.lock did not record the whole repo); files it does not name are not fetched: "
+				    "run 'modelc lock %s' for the full list", rr->m.role);
+		}
 	}
 	pend = calloc(nfiles_all ? nfiles_all : 1, sizeof *pend);
 	if (!pend) {

@@ -47,6 +47,16 @@ expect_in "$T/o4" "fetch: error: o: missing.json: file 'missing.json' was not fo
 [ $? -eq 1 ] || fail "missing repo: expected exit 1"
 expect_in "$T/o5" "fetch: error: n: config.json: repository 'org/nosuch' was not found on $FH_HUB (or it is private and no token is set)"
 
+# A partial file list is fetched, with a note saying so.
+/usr/bin/python3 - "$T/man" <<'PY'
+import json, os, sys
+m = json.load(open(os.path.join(sys.argv[1], "g.json")))
+m["complete"] = False; m["role"] = "part"
+json.dump(m, open(os.path.join(sys.argv[1], "part.json"), "w"))
+PY
+HF_TOKEN=hf_good_token "$BIN/fetch" part --manifests "$T/man" --cache "$C" >"$T/o5b" 2>&1 || { cat "$T/o5b"; fail "partial list"; }
+expect_in "$T/o5b" "fetch: part: the manifest's file list is partial (models.lock did not record the whole repo); files it does not name are not fetched: run 'modelc lock part' for the full list"
+
 # HF_HUB_OFFLINE: refuse to download, say what is missing.
 HF_HUB_OFFLINE=1 "$BIN/fetch" o --manifests "$T/man" --cache "$T/c3" >"$T/o6" 2>&1
 [ $? -eq 1 ] || fail "offline: expected exit 1"
