@@ -172,7 +172,7 @@ hop_setup(struct xfer_state *s)
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, x->hub->low_speed_time_s);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	HUB_HTTP_ONLY(c);
 	return 0;
 }
 

@@ -14,6 +14,13 @@
 
 #include <curl/curl.h>
 
+/* Only http and https, on old libcurl too (CURLOPT_PROTOCOLS_STR is 7.85+). */
+#if LIBCURL_VERSION_NUM >= 0x075500
+#define HUB_HTTP_ONLY(c) curl_easy_setopt((c), CURLOPT_PROTOCOLS_STR, "http,https")
+#else
+#define HUB_HTTP_ONLY(c) curl_easy_setopt((c), CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS))
+#endif
+
 enum {
 	HUB_MAX_REDIRECTS = 10,
 	HUB_MAX_TRIES = 6,              /* attempts per request, the first included */
