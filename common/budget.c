@@ -4,6 +4,7 @@
  * fitted on public start-up logs (common/budget_calibration.h, scripts/calibrate-estimator).
  * docs/budget.md explains every formula and where the model is weakest.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,7 +20,12 @@ enum {
 	BUDGET_SERVE_LARGE_SEQS = 1024,
 	BUDGET_DEFAULT_VOCAB = 160000,       /* unknown vocab: above Qwen2/3 (152,064) and Llama 3 (128,256) */
 	BUDGET_DEFAULT_FFN_RATIO = 4,        /* unknown intermediate_size: the classic 4 x hidden */
-	BUDGET_SERVED_DTYPE_BYTES = 2        /* dtype auto serves fp32 checkpoints in 16-bit */
+	BUDGET_SERVED_DTYPE_BYTES = 2,       /* dtype auto serves fp32 checkpoints in 16-bit */
+	BUDGET_V1_GRAPH_MAX = 512,           /* config/vllm.py _set_cudagraph_sizes: min(2 x seqs, 512) */
+	BUDGET_V1_GRAPH_STEP_SMALL = 8,      /* ... then multiples of 8 below 256 */
+	BUDGET_V1_GRAPH_STEP_LARGE = 16,     /* ... and multiples of 16 from 256 */
+	BUDGET_GRAPH_STEP_BOUNDARY = 256,
+	BUDGET_V0_GRAPH_MAX = 256            /* V0 model_runner _BATCH_SIZES_TO_CAPTURE: 1, 2, 4, 8..256 */
 };
 
 #define BUDGET_GIB (1024.0 * 1024.0 * 1024.0)
@@ -27,7 +33,10 @@ enum {
 #define BUDGET_DEFAULT_UTILIZATION 0.9               /* cache.py @c1d86421; newer builds use 0.92 */
 #define BUDGET_MARGIN_MIN_BYTES (256ULL << 20)        /* the benchmark's over-prediction bound */
 #define BUDGET_MARGIN_FRACTION 0.03
-#define BUDGET_CUDA_CONTEXT_BYTES (512ULL << 20)      /* estimate; tests/device measures it */
+/* The CUDA context: 619 MiB measured on an H100 (torch 2.11, CUDA 13; docs/device/estimator_gpu.json)
+ * and 527 MiB in the reference nvidia-smi capture; the larger rounded up to 64 MiB. An estimate on
+ * every other GPU (smaller GPUs have fewer SMs and usually need less). */
+#define BUDGET_CUDA_CONTEXT_BYTES (640ULL << 20)
 #define BUDGET_LEN_CAP 0x7fffffffU                   /* search limit when max_position is unknown */
 
 const struct budget_calibration budget_calibration_default = {
@@ -36,6 +45,7 @@ const struct budget_calibration budget_calibration_default = {
 	.non_torch_bytes = BUDGET_CAL_NON_TORCH_BYTES,
 	.non_torch_tp_bytes = BUDGET_CAL_NON_TORCH_TP_BYTES,
 	.cuda_graph_bytes = BUDGET_CAL_CUDA_GRAPH_BYTES,
+	.cuda_graph_bytes_per_unit = BUDGET_CAL_CUDA_GRAPH_BYTES_PER_UNIT,
 };
 
 static const struct budget_quant budget_quants[] = {
@@ -254,23 +264,104 @@ budget_weights_bytes(const struct budget_arch *a, const struct budget_quant *q)
 	return (uint64_t)a->layers * (linear + l.other * b16) + (embed + final_norm) * b16;
 }
 
-/* Utilization vLLM will accept: late V1 refuses when free < total x utilization. */
-static double
-usable_utilization(const struct budget_params *p, uint64_t context, bool *lowered)
+uint32_t
+budget_cuda_graph_sizes(const struct budget_params *params, uint32_t *max_size)
 {
-	double total = (double)p->gpu_total_bytes;
-	double free_bytes = total - (double)p->gpu_used_bytes - (double)context;
-	*lowered = false;
-	if (total <= 0)
-		return p->utilization;
-	if (free_bytes < total * p->utilization) {
-		double u = free_bytes > 0 ? free_bytes / total : 0;
-		/* Round down to 4 decimals, as the value is written for vLLM. */
-		u = (double)(uint64_t)(u * 10000.0) / 10000.0;
-		*lowered = true;
-		return u;
+	struct budget_params p = *params;
+	uint32_t n = 0, max = 0;
+	budget_defaults(&p);
+	if (!p.enforce_eager && p.engine == BUDGET_ENGINE_V1) {
+		/* config/vllm.py _set_cudagraph_sizes: up to min(2 x max_num_seqs, 512), then at most
+		 * max_num_batched_tokens; 1, 2, 4, multiples of 8 below 256, multiples of 16 from 256. */
+		uint64_t m = 2ULL * p.max_num_seqs;
+		if (m > BUDGET_V1_GRAPH_MAX)
+			m = BUDGET_V1_GRAPH_MAX;
+		if (m > p.max_num_batched_tokens)
+			m = p.max_num_batched_tokens;
+		max = (uint32_t)m;
+		for (uint32_t s = 1; s <= 4; s *= 2)
+			n += s <= max;
+		for (uint32_t s = BUDGET_V1_GRAPH_STEP_SMALL; s < BUDGET_GRAPH_STEP_BOUNDARY && s <= max;
+		    s += BUDGET_V1_GRAPH_STEP_SMALL)
+			n++;
+		for (uint32_t s = BUDGET_GRAPH_STEP_BOUNDARY; s <= max; s += BUDGET_V1_GRAPH_STEP_LARGE)
+			n++;
+	} else if (!p.enforce_eager) {
+		/* V0 model_runner: 1, 2, 4, 8, 16, ..., 256 up to max_num_seqs padded to the next size. */
+		uint32_t seqs = p.max_num_seqs ? p.max_num_seqs : 1;
+		max = seqs <= 2 ? seqs : seqs <= 4 ? 4 : (uint32_t)cdiv(seqs, 8) * 8;
+		if (max > BUDGET_V0_GRAPH_MAX)
+			max = BUDGET_V0_GRAPH_MAX;
+		for (uint32_t s = 1; s <= 4; s *= 2)
+			n += s <= max;
+		n += max / 8;
 	}
-	return p->utilization;
+	if (max_size)
+		*max_size = n ? max : 0;
+	return n;
+}
+
+const char *
+budget_lowering_code(enum budget_lowering why)
+{
+	switch (why) {
+	case BUDGET_LOWERED_NONE: return "none";
+	case BUDGET_LOWERED_IN_USE: return "memory_in_use";
+	case BUDGET_LOWERED_PEAK: return "cuda_context_and_graphs";
+	}
+	return "none";
+}
+
+void
+budget_lowering_text(const struct budget_result *r, char *buf, size_t size)
+{
+	const double gib = BUDGET_GIB;
+	if (!size)
+		return;
+	buf[0] = '\0';
+	if (r->utilization_reason == BUDGET_LOWERED_IN_USE) {
+		snprintf(buf, size, "utilization lowered from %.4g to %.4g because %.2f GiB is already "
+		    "in use (vLLM refuses to start when free memory is below total x utilization)",
+		    r->utilization_asked, r->utilization, (double)r->gpu_used_bytes / gib);
+	} else if (r->utilization_reason == BUDGET_LOWERED_PEAK) {
+		char used[64] = "";
+		if (r->gpu_used_bytes)
+			snprintf(used, sizeof used, "the memory in use by others (%.2f GiB), ",
+			    (double)r->gpu_used_bytes / gib);
+		snprintf(buf, size, "utilization lowered from %.2f to %.2f so that %sthe CUDA context "
+		    "(%.2f GiB) and CUDA graphs (%.2f GiB) fit beside the budget", r->utilization_asked,
+		    r->utilization, used, (double)r->cuda_context_bytes / gib,
+		    (double)r->cuda_graph_bytes / gib);
+	}
+}
+
+/*
+ * The utilization to use. Late V1 sizes the KV cache to fill total x utilization, measured
+ * after the CUDA context exists, and captures CUDA graphs on top (vllm-memory.md §1-§3), so
+ * the physical peak is in use + context + budget + graphs, which must not pass the total.
+ * Without graphs on top this is also vLLM's start-up check (free >= total x utilization):
+ * lowered to 4 decimals as before. With graphs it is lowered to whole hundredths.
+ */
+static double
+usable_utilization(const struct budget_params *p, struct budget_result *r)
+{
+	uint64_t total = p->gpu_total_bytes;
+	uint64_t start_free = sub_sat(total, p->gpu_used_bytes + r->cuda_context_bytes);
+	uint64_t room = sub_sat(start_free, r->cuda_graph_bytes);
+	r->utilization_asked = p->utilization;
+	r->utilization_reason = BUDGET_LOWERED_NONE;
+	r->utilization_lowered = false;
+	if (!total || p->keep_utilization || (double)total * p->utilization <= (double)room)
+		return p->utilization;
+	r->utilization_lowered = true;
+	if (!r->cuda_graph_bytes) {
+		r->utilization_reason = BUDGET_LOWERED_IN_USE;
+		double u = (double)start_free / (double)total;
+		return (double)(uint64_t)(u * 10000.0) / 10000.0;
+	}
+	r->utilization_reason = BUDGET_LOWERED_PEAK;
+	/* Whole hundredths in integers, so that total x u never passes room by rounding. */
+	return (double)(room * 100 / total) / 100.0;
 }
 
 /* Tokens vLLM reports for kv bytes: blocks per layer group, hybrid groups padded. */
@@ -325,8 +416,23 @@ terms(const struct budget_arch *a, const struct budget_params *params, struct bu
 	r->max_num_seqs = p.max_num_seqs;
 	r->max_num_batched_tokens = p.max_num_batched_tokens;
 	r->cuda_context_bytes = BUDGET_CUDA_CONTEXT_BYTES;
-	r->utilization = usable_utilization(&p, r->cuda_context_bytes, &r->utilization_lowered);
+	r->gpu_used_bytes = p.gpu_used_bytes;
+
+	/* CUDA graphs: vLLM captures one graph per batch size (piecewise in V1: one per layer
+	 * piece); the memory they keep grows with the number of sizes, the layers and the width. */
+	r->cuda_graph_sizes = budget_cuda_graph_sizes(&p, &r->cuda_graph_max_size);
+	if (p.enforce_eager) {
+		r->cuda_graph_bytes = 0;
+		r->cuda_graph_source = BUDGET_EXACT;
+	} else {
+		r->cuda_graph_bytes = cal->cuda_graph_bytes + (uint64_t)(cal->cuda_graph_bytes_per_unit *
+		    (double)r->cuda_graph_sizes * (double)a->layers * (double)a->hidden_size);
+		r->cuda_graph_source = BUDGET_CALIBRATED;
+	}
+
+	r->utilization = usable_utilization(&p, r);
 	r->budget_bytes = (uint64_t)((double)p.gpu_total_bytes * r->utilization);
+	r->peak_bytes = p.gpu_used_bytes + r->cuda_context_bytes + r->budget_bytes + r->cuda_graph_bytes;
 
 	if (p.weights_bytes) {
 		r->weights_bytes = cdiv(p.weights_bytes, tp);
@@ -358,8 +464,6 @@ terms(const struct budget_arch *a, const struct budget_params *params, struct bu
 
 	r->non_torch_bytes = cal->non_torch_bytes + (tp > 1 ? cal->non_torch_tp_bytes : 0);
 	r->non_torch_source = BUDGET_CALIBRATED;
-	r->cuda_graph_bytes = p.enforce_eager ? 0 : cal->cuda_graph_bytes;
-	r->cuda_graph_source = p.enforce_eager ? BUDGET_EXACT : BUDGET_CALIBRATED;
 
 	r->kv_bytes_per_token = budget_kv_bytes_per_token(a, &p);
 	r->kv_source = BUDGET_FORMULA;
@@ -423,50 +527,4 @@ budget_fit(const struct budget_arch *a, const struct budget_params *params,
 		r->fits = p.max_model_len <= r->max_model_len_fit;
 	else
 		r->fits = r->max_model_len_fit > 0;
-}
-
-int
-budget_parse_size(const char *s, uint64_t *out)
-{
-	static const struct {
-		const char *suffix;
-		double scale;
-	} units[] = {
-		{"", 1}, {"B", 1},
-		{"KiB", 1024.0}, {"MiB", 1048576.0}, {"GiB", BUDGET_GIB}, {"TiB", BUDGET_GIB * 1024.0},
-		{"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12},
-	};
-	const char *c = s;
-	uint64_t mant = 0, div = 1;
-	bool digits = false, frac = false;
-	for (; *c; c++) {
-		if (*c >= '0' && *c <= '9') {
-			if (mant > UINT64_MAX / 100 || div > UINT64_MAX / 100)
-				return -1;
-			mant = mant * 10 + (uint64_t)(*c - '0');
-			if (frac)
-				div *= 10;
-			digits = true;
-		} else if (*c == '.' && !frac) {
-			frac = true;
-		} else {
-			break;
-		}
-	}
-	if (!digits)
-		return -1;
-	if (*c == ' ')
-		c++;
-	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
-		if (strcmp(c, units[i].suffix) != 0)
-			continue;
-		if (frac && units[i].scale == 1)
-			return -1;                      /* a fraction of a byte */
-		long double bytes = (long double)mant * (long double)units[i].scale / (long double)div;
-		if (bytes >= 18446744073709551615.0L)
-			return -1;
-		*out = (uint64_t)(bytes + 0.5);
-		return 0;
-	}
-	return -1;
 }

@@ -8,6 +8,7 @@
  */
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 enum budget_engine { BUDGET_ENGINE_V0, BUDGET_ENGINE_V1 };
@@ -66,6 +67,8 @@ struct budget_params {
 	bool safety_margin_set;         /* false: the default rule, max(256 MiB, 3% of the KV cache) */
 	enum budget_source weights_source; /* how weights_bytes was obtained (0 = exact) */
 	const struct budget_calibration *calibration; /* NULL: common/budget_calibration.h */
+	/* Added for the physical check. */
+	bool keep_utilization;          /* never lower utilization: reproduce a start-up log as it ran */
 };
 
 /* The calibrated constants (scripts/calibrate-estimator); the benchmark swaps them per case. */
@@ -74,12 +77,20 @@ struct budget_calibration {
 	double sampler_bytes_per_logit; /* x profile requests x vocab: the sampler warm-up peak */
 	uint64_t non_torch_bytes;       /* non-torch increase with one GPU */
 	uint64_t non_torch_tp_bytes;    /* added when tensor_parallel > 1 (NCCL buffers) */
-	uint64_t cuda_graph_bytes;      /* graph capture, outside the budget; 0 with enforce_eager */
+	uint64_t cuda_graph_bytes;      /* a constant part of graph memory; 0 with enforce_eager */
+	double cuda_graph_bytes_per_unit; /* x captured sizes x layers x hidden_size: graph memory */
 };
 
 /* The committed constants. */
 extern const struct budget_calibration budget_calibration_default;
 
+
+/* Why utilization was lowered below what was asked. */
+enum budget_lowering {
+	BUDGET_LOWERED_NONE,
+	BUDGET_LOWERED_IN_USE,          /* vLLM would refuse: free memory below total x utilization */
+	BUDGET_LOWERED_PEAK             /* context + budget + CUDA graphs would not fit the GPU */
+};
 
 /* The breakdown, all sizes in bytes per GPU. Keys match `modelc fit`'s JSON. */
 struct budget_result {
@@ -107,7 +118,23 @@ struct budget_result {
 	uint64_t activation_forward_bytes; /* the forward-pass candidate of the activation peak */
 	uint64_t activation_sampler_bytes; /* the sampler candidate; activation is the larger */
 	uint64_t kv_at_max_model_len;   /* KV bytes one request of max_model_len needs (vLLM's check) */
+	/* Added for the physical check: in use + context + budget + graphs <= CUDA total. */
+	double utilization_asked;       /* before any lowering */
+	enum budget_lowering utilization_reason;
+	uint64_t gpu_used_bytes;        /* memory in use by others, as given */
+	uint64_t peak_bytes;            /* in use + context + budget + graphs outside the budget */
+	uint32_t cuda_graph_sizes;      /* batch sizes vLLM captures (0 with enforce_eager) */
+	uint32_t cuda_graph_max_size;   /* the largest of them */
 };
+
+/* How many batch sizes vLLM captures CUDA graphs for (0 with enforce_eager); *max_size the largest. */
+uint32_t budget_cuda_graph_sizes(const struct budget_params *p, uint32_t *max_size);
+
+/* "none", "memory_in_use" or "cuda_context_and_graphs": the stable code for scripts. */
+const char *budget_lowering_code(enum budget_lowering why);
+
+/* Write why utilization was lowered, one sentence, into buf (NUL-terminated); "" when it was not. */
+void budget_lowering_text(const struct budget_result *r, char *buf, size_t size);
 
 /* Fill params' zero fields with vLLM's defaults for its engine and GPU size. */
 void budget_defaults(struct budget_params *p);
@@ -127,9 +154,6 @@ uint64_t budget_kv_request_bytes(const struct budget_arch *a, const struct budge
  * none), the same numbers as schemas/quant-formats.json; NULL if unknown.
  */
 const struct budget_quant *budget_quant_named(const char *name);
-
-/* Parse SIZE: bytes, or a decimal with GiB/MiB/KiB (2^n) or GB/MB/KB (10^n); 0 on success. */
-int budget_parse_size(const char *s, uint64_t *out);
 
 /* The whole breakdown for one model; fits is false when max_model_len does not fit. */
 void budget_fit(const struct budget_arch *a, const struct budget_params *p,

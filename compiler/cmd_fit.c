@@ -12,6 +12,7 @@
 #include "budget.h"
 #include "commands.h"
 #include "hfconfig.h"
+#include "size.h"
 
 static const char fit_usage[] =
     "usage: modelc fit --config PATH (--weights-bytes N | --quantization Q) --gpu-memory SIZE\n"
@@ -19,6 +20,7 @@ static const char fit_usage[] =
     "                  [--max-num-batched-tokens N] [--kv-cache-dtype auto|fp8|...]\n"
     "                  [--tensor-parallel-size N] [--enforce-eager] [--engine v0|v1]\n"
     "                  [--gpu-used SIZE] [--safety-margin SIZE] [--calibration K=V,...]\n"
+    "                  [--keep-utilization]\n"
     "SIZE is bytes or a decimal with GiB/MiB (2^30, 2^20) or GB/MB (10^9, 10^6).\n"
     "Q is awq, gptq, fp8, bitsandbytes or none. Prints one JSON object; see docs/budget.md.\n";
 
@@ -38,6 +40,7 @@ struct fit_opts {
 	const char *margin;
 	const char *calibration;
 	int eager;
+	int keep_utilization;
 };
 
 static int
@@ -122,6 +125,8 @@ parse_calibration(const char *spec, struct budget_calibration *cal)
 			cal->non_torch_tp_bytes = (uint64_t)v;
 		else if (strcmp(tok, "cuda_graph_bytes") == 0)
 			cal->cuda_graph_bytes = (uint64_t)v;
+		else if (strcmp(tok, "cuda_graph_bytes_per_unit") == 0)
+			cal->cuda_graph_bytes_per_unit = v;
 		else
 			return -1;
 	}
@@ -166,6 +171,17 @@ fit_json(const struct budget_result *r)
 	    json_integer((json_int_t)r->activation_forward_bytes));
 	json_object_set_new(o, "activation_sampler_bytes",
 	    json_integer((json_int_t)r->activation_sampler_bytes));
+	/* The physical check: in use + context + budget + graphs outside the budget <= CUDA total. */
+	char why[256];
+	budget_lowering_text(r, why, sizeof why);
+	json_object_set_new(o, "utilization_asked", json_real(r->utilization_asked));
+	json_object_set_new(o, "utilization_lowered_reason",
+	    json_string(budget_lowering_code(r->utilization_reason)));
+	json_object_set_new(o, "utilization_lowered_text", json_string(why));
+	json_object_set_new(o, "gpu_used_bytes", json_integer((json_int_t)r->gpu_used_bytes));
+	json_object_set_new(o, "peak_bytes", json_integer((json_int_t)r->peak_bytes));
+	json_object_set_new(o, "cuda_graph_sizes", json_integer(r->cuda_graph_sizes));
+	json_object_set_new(o, "cuda_graph_max_size", json_integer(r->cuda_graph_max_size));
 	json_t *src = json_object();
 	json_object_set_new(src, "weights", json_string(source_name(r->weights_source)));
 	json_object_set_new(src, "kv", json_string(source_name(r->kv_source)));
@@ -224,6 +240,10 @@ parse_args(int argc, char **argv, struct fit_opts *o)
 			o->eager = 1;
 			continue;
 		}
+		if (strcmp(argv[i], "--keep-utilization") == 0) {
+			o->keep_utilization = 1;
+			continue;
+		}
 		int matched = 0;
 		for (size_t k = 0; k < sizeof opts / sizeof opts[0] && !matched; k++) {
 			const char *prev = *opts[k].slot;
@@ -254,14 +274,14 @@ static int
 to_params(const struct fit_opts *o, struct budget_params *p, struct budget_calibration *cal)
 {
 	char *end;
-	if (budget_parse_size(o->gpu_memory, &p->gpu_total_bytes) != 0 || p->gpu_total_bytes == 0)
+	if (size_parse(o->gpu_memory, &p->gpu_total_bytes) || p->gpu_total_bytes == 0)
 		return fit_bad("--gpu-memory: '%s' is not a size (bytes, or a number with GiB, MiB, GB or MB)",
 		    o->gpu_memory);
-	if (o->gpu_used && budget_parse_size(o->gpu_used, &p->gpu_used_bytes) != 0)
+	if (o->gpu_used && size_parse(o->gpu_used, &p->gpu_used_bytes))
 		return fit_bad("--gpu-used: '%s' is not a size (bytes, or a number with GiB, MiB, GB or MB)",
 		    o->gpu_used);
 	if (o->margin) {
-		if (budget_parse_size(o->margin, &p->safety_margin_bytes) != 0)
+		if (size_parse(o->margin, &p->safety_margin_bytes))
 			return fit_bad("--safety-margin: '%s' is not a size (bytes, or a number with GiB, MiB, GB or MB)",
 			    o->margin);
 		p->safety_margin_set = true;
@@ -298,10 +318,11 @@ to_params(const struct fit_opts *o, struct budget_params *p, struct budget_calib
 		return fit_bad("--quantization: '%s' is not one of awq, gptq, fp8, bitsandbytes, compressed-tensors, none",
 		    o->quant);
 	p->enforce_eager = o->eager;
+	p->keep_utilization = o->keep_utilization;
 	*cal = budget_calibration_default;
 	if (o->calibration) {
 		if (parse_calibration(o->calibration, cal) != 0)
-			return fit_bad("--calibration: '%s' is not a list of KEY=NUMBER (forward_factor, sampler_bytes_per_logit, non_torch_bytes, non_torch_tp_bytes, cuda_graph_bytes)",
+			return fit_bad("--calibration: '%s' is not a list of KEY=NUMBER (forward_factor, sampler_bytes_per_logit, non_torch_bytes, non_torch_tp_bytes, cuda_graph_bytes, cuda_graph_bytes_per_unit)",
 			    o->calibration);
 		p->calibration = cal;
 	}

@@ -12,7 +12,10 @@ The rules are those of issue 5, fixed so that anyone can reproduce them:
     --max-num-batched-tokens, --tensor-parallel-size, --kv-cache-dtype and --engine when the
     case gives them. --weights-bytes is the whole model (modelc divides it by the TP size),
     so the logged per-GPU figure is multiplied by the TP size: modelc's per-GPU weights then
-    equal the logged number.
+    equal the logged number;
+  * every fit also gets --keep-utilization: the case ran at its utilization, so the KV cache is
+    compared at that utilization, not at the one modelc would lower it to for its own plans
+    (the physical check: context + budget + CUDA graphs <= total).
 Standard library only.
 """
 import csv
@@ -145,6 +148,8 @@ def select(cases_csv, arch_csv):
                         "gpu": row.get("gpu_model", ""), "engine": eng or "v1", "tp": tp,
                         "total_gib": float(total), "gmu": gmu, "mml": mml,
                         "weights_gib": weights, "kv_gib": kv, "kv_bytes": kv * GIB,
+                        "graph_gib": lead_num(row.get("cuda_graph_gib")),
+                        "eager": (row.get("enforce_eager") or "").strip().lower().startswith("true"),
                         "config": build_config(arow), "args": args})
     return out
 
@@ -155,7 +160,7 @@ def run_fit(modelc, case, workdir, calibration=None, extra=()):
     if not os.path.exists(path):
         with open(path, "w", encoding="utf-8") as f:
             json.dump(case["config"], f, indent=1, sort_keys=True)
-    cmd = [modelc, "fit", "--config", path] + case["args"] + list(extra)
+    cmd = [modelc, "fit", "--config", path] + case["args"] + ["--keep-utilization"] + list(extra)
     if calibration:
         cmd += ["--calibration", ",".join("%s=%r" % (k, v) for k, v in sorted(calibration.items()))]
     p = subprocess.run(cmd, capture_output=True, text=True, check=False)
@@ -232,16 +237,39 @@ def fit(feats):
     return c
 
 
-def graph_bytes(cases_csv, selected_ids):
-    """CUDA graph memory: the largest positive figure logged among the selected cases."""
-    best = 0.0
-    with open(cases_csv, newline="", encoding="utf-8") as f:
-        for row in csv.DictReader(f):
-            if row["case_id"].strip() in selected_ids:
-                v = lead_num(row.get("cuda_graph_gib"))
-                if v and v > best:
-                    best = v
-    return int(round(best * GIB))
+GRAPH_UNIT_STEP = 0.1    # bytes per unit; the fitted value is rounded up to this step
+
+
+def graph_cases(cases):
+    """The cases that inform the CUDA graph term: a positive logged graph figure, one GPU, graphs
+    captured (no enforce_eager). TP > 1 is left out: NCCL and custom all-reduce buffers registered
+    during capture (and memory freed by it: vm51, vm55 log negative figures) are another term."""
+    return [c for c in cases if c.get("graph_gib") and c["graph_gib"] > 0 and c["tp"] == 1
+            and not c.get("eager")]
+
+
+def graph_units(modelc, case, workdir):
+    """Captured sizes x layers x hidden_size for a case, from modelc with a unit constant and
+    every setting the case logged (max_num_seqs decides how many sizes are captured)."""
+    r = run_fit(modelc, case, workdir, {"cuda_graph_bytes": 0, "cuda_graph_bytes_per_unit": 1.0},
+                case["fit_extra"])
+    return r["cuda_graph_bytes"]
+
+
+def graph_per_unit(modelc, cases, workdir):
+    """Graph memory per (captured size x layer x hidden unit): the largest ratio among the
+    informing cases, rounded up, so no informing case is under-predicted. Returns (value, rows)
+    with rows (case, units, logged bytes)."""
+    rows = []
+    for c in graph_cases(cases):
+        units = graph_units(modelc, c, workdir)
+        if units > 0:
+            rows.append((c, units, c["graph_gib"] * GIB))
+    if not rows:
+        return 0.0, rows
+    best = max(logged / units for _, units, logged in rows)
+    steps = -(-round(best / GRAPH_UNIT_STEP, 6) // 1)
+    return round(steps * GRAPH_UNIT_STEP, 1), rows
 
 
 def usable_features(modelc, cases, workdir, log):

@@ -60,12 +60,30 @@ check(rc == 0 and err == "" and json.loads(out)["fits"] is False, "8 GiB: fits f
 
 # --quantization from the formula; GB is 10^9; fp8 KV halves the bytes per token; V0; TP 2.
 rc, out, err = run(base(**{"--weights-bytes": None, "--quantization": "awq",
-                          "--gpu-memory": "8GB", "--kv-cache-dtype": "fp8"}))
+                          "--gpu-memory": "8GB", "--kv-cache-dtype": "fp8"}) + ["--keep-utilization"])
 r = json.loads(out)
 check(rc == 0 and r["weights_bytes"] == 5727854592 and r["sources"]["weights"] == "formula",
       "AWQ weights from the formula")
 check(r["kv_bytes_per_token"] == 65536, "fp8 KV")
 check(r["budget_bytes"] == int(8e9 * 0.9), "GB is 10^9")
+check(r["utilization_lowered"] is False and r["peak_bytes"] > 8e9,
+      "--keep-utilization: not lowered, the peak passes the total")
+
+# The physical check: the same without --keep-utilization is lowered to whole hundredths so that
+# context + budget + graphs (51 sizes x 32 layers x 4096) fit; the reason is given as code and text.
+rc, out, err = run(base(**{"--weights-bytes": None, "--quantization": "awq",
+                          "--gpu-memory": "8GB", "--kv-cache-dtype": "fp8"}))
+r = json.loads(out)
+check(rc == 0 and r["utilization_lowered"] is True and r["utilization_asked"] == 0.9
+      and r["utilization_lowered_reason"] == "cuda_context_and_graphs"
+      and r["cuda_graph_sizes"] == 51 and r["cuda_graph_max_size"] == 512
+      and r["cuda_graph_bytes"] == 794139033 and r["cuda_context_bytes"] == 640 << 20
+      and r["utilization"] == 0.81 and r["budget_bytes"] == int(8e9 * 0.81)
+      and r["peak_bytes"] == (640 << 20) + r["budget_bytes"] + 794139033 and r["peak_bytes"] <= 8e9,
+      "physical check lowers utilization: %r" % r)
+check(r["utilization_lowered_text"] == "utilization lowered from 0.90 to 0.81 so that the CUDA "
+      "context (0.62 GiB) and CUDA graphs (0.74 GiB) fit beside the budget",
+      "reason text: %r" % r["utilization_lowered_text"])
 rc, out, err = run(base(**{"--engine": "v0", "--tensor-parallel-size": "2",
                           "--enforce-eager": None}) + ["--enforce-eager"])
 r = json.loads(out)
@@ -76,7 +94,8 @@ rc, out, err = run(base(**{"--gpu-used": "2GiB", "--safety-margin": "0", "--max-
                           "--max-num-seqs": "8", "--max-num-batched-tokens": "1024"}))
 r = json.loads(out)
 check(rc == 0 and r["utilization_lowered"] is True and r["safety_margin_bytes"] == 0
-      and r["max_num_seqs"] == 8 and r["max_num_batched_tokens"] == 1024,
+      and r["max_num_seqs"] == 8 and r["max_num_batched_tokens"] == 1024
+      and r["gpu_used_bytes"] == 2 << 30 and r["cuda_graph_sizes"] == 5,
       "used memory lowers utilization; explicit margin; auto length")
 rc, out, err = run(base(**{"--calibration": "forward_factor=0,sampler_bytes_per_logit=0,"
                                           "non_torch_bytes=0"}))
@@ -118,7 +137,8 @@ usage_errors = [
      "modelc: fit: --quantization: 'awk' is not one of awq, gptq, fp8, bitsandbytes, compressed-tensors, none"),
     (base(**{"--calibration": "speed=3"}),
      "modelc: fit: --calibration: 'speed=3' is not a list of KEY=NUMBER (forward_factor, "
-     "sampler_bytes_per_logit, non_torch_bytes, non_torch_tp_bytes, cuda_graph_bytes)"),
+     "sampler_bytes_per_logit, non_torch_bytes, non_torch_tp_bytes, cuda_graph_bytes, "
+     "cuda_graph_bytes_per_unit)"),
 ]
 for args, first in usage_errors:
     rc, out, err = run(args)

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "budget.h"
+#include "size.h"
 
 void suite_budget(void);
 
@@ -300,23 +301,152 @@ test_fit_seed_8gb(void)
 static void
 test_utilization_lowered(void)
 {
-	/* free = 8 - 1 - 0.5 (CUDA context) = 6.5 GiB < 0.9 x 8: lowered to 6.5 / 8. */
+	/* Without graphs (enforce_eager): vLLM's start-up check, free = 8 - 1 - 0.625 (CUDA
+	 * context) = 6.375 GiB < 0.9 x 8, lowered to 6.375 / 8 = 0.796875, 4 decimals down. */
 	struct budget_params p = {.gpu_total_bytes = 8 * GIB, .gpu_used_bytes = 1 * GIB,
-		.utilization = 0.9, .max_model_len = 1024, .weights_bytes = 1 * GIB};
+		.utilization = 0.9, .max_model_len = 1024, .weights_bytes = 1 * GIB,
+		.enforce_eager = true};
 	struct budget_result r;
+	char why[256];
 	budget_fit(&qwen25_7b, &p, &r);
 	CU_ASSERT_TRUE(r.utilization_lowered);
-	CU_ASSERT_DOUBLE_EQUAL(r.utilization, 0.8125, 1e-9);
-	CU_ASSERT_EQUAL(r.cuda_context_bytes, 512 * MIB);
-	CU_ASSERT_EQUAL(r.budget_bytes, 8 * GIB * 8125 / 10000);
+	CU_ASSERT_EQUAL(r.utilization_reason, BUDGET_LOWERED_IN_USE);
+	CU_ASSERT_DOUBLE_EQUAL(r.utilization, 0.7968, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(r.utilization_asked, 0.9, 1e-12);
+	CU_ASSERT_EQUAL(r.cuda_context_bytes, 640 * MIB);
+	CU_ASSERT_EQUAL(r.budget_bytes, (uint64_t)(8.0 * GIB * 0.7968));
+	CU_ASSERT_EQUAL(r.gpu_used_bytes, 1 * GIB);
+	CU_ASSERT_STRING_EQUAL(budget_lowering_code(r.utilization_reason), "memory_in_use");
+	budget_lowering_text(&r, why, sizeof why);
+	CU_ASSERT_STRING_EQUAL(why, "utilization lowered from 0.9 to 0.7968 because 1.00 GiB is "
+	    "already in use (vLLM refuses to start when free memory is below total x utilization)");
 	p.gpu_used_bytes = 0;
 	budget_fit(&qwen25_7b, &p, &r);
 	CU_ASSERT_FALSE(r.utilization_lowered);
+	CU_ASSERT_EQUAL(r.utilization_reason, BUDGET_LOWERED_NONE);
 	CU_ASSERT_DOUBLE_EQUAL(r.utilization, 0.9, 1e-12);
+	budget_lowering_text(&r, why, sizeof why);
+	CU_ASSERT_STRING_EQUAL(why, "");
+	CU_ASSERT_STRING_EQUAL(budget_lowering_code(r.utilization_reason), "none");
 	p.gpu_used_bytes = 9 * GIB;                   /* nothing left */
 	budget_fit(&qwen25_7b, &p, &r);
 	CU_ASSERT_DOUBLE_EQUAL(r.utilization, 0.0, 1e-12);
 	CU_ASSERT_FALSE(r.fits);
+}
+
+static void
+test_graph_sizes(void)
+{
+	/* V1 (config/vllm.py _set_cudagraph_sizes): up to min(2 x max_num_seqs, 512, batched
+	 * tokens); 1, 2, 4, multiples of 8 below 256, multiples of 16 from 256. */
+	struct budget_params p = {.engine = BUDGET_ENGINE_V1, .max_num_seqs = 8,
+		.max_num_batched_tokens = 2048};
+	uint32_t max = 0;
+	CU_ASSERT_EQUAL(budget_cuda_graph_sizes(&p, &max), 5);         /* 1 2 4 8 16 */
+	CU_ASSERT_EQUAL(max, 16);
+	p.max_num_seqs = 256;
+	CU_ASSERT_EQUAL(budget_cuda_graph_sizes(&p, &max), 51);        /* 3 + 31 + 17 */
+	CU_ASSERT_EQUAL(max, 512);
+	p.max_num_seqs = 1;
+	CU_ASSERT_EQUAL(budget_cuda_graph_sizes(&p, &max), 2);         /* 1 2 */
+	CU_ASSERT_EQUAL(max, 2);
+	p.max_num_seqs = 100;
+	CU_ASSERT_EQUAL(budget_cuda_graph_sizes(&p, &max), 28);        /* 3 + 8..200 */
+	CU_ASSERT_EQUAL(max, 200);
+	p.max_num_seqs = 256;
+	p.max_num_batched_tokens = 300;                                 /* 3 + 31 + 256 272 288 */
+	CU_ASSERT_EQUAL(budget_cuda_graph_sizes(&p, &max), 37);
+	CU_ASSERT_EQUAL(max, 300);
+	/* V0 model_runner: 1, 2, 4, 8..256, up to max_num_seqs padded to a captured size. */
+	struct budget_params v0 = {.engine = BUDGET_ENGINE_V0, .max_num_seqs = 16, .max_model_len = 4096};
+	CU_ASSERT_EQUAL(budget_cuda_graph_sizes(&v0, &max), 5);
+	CU_ASSERT_EQUAL(max, 16);
+	v0.max_num_seqs = 5;                                            /* padded to 8 */
+	CU_ASSERT_EQUAL(budget_cuda_graph_sizes(&v0, &max), 4);
+	CU_ASSERT_EQUAL(max, 8);
+	v0.max_num_seqs = 300;
+	CU_ASSERT_EQUAL(budget_cuda_graph_sizes(&v0, &max), 35);
+	CU_ASSERT_EQUAL(max, 256);
+	v0.enforce_eager = true;
+	CU_ASSERT_EQUAL(budget_cuda_graph_sizes(&v0, &max), 0);
+	CU_ASSERT_EQUAL(max, 0);
+	/* Graph memory: the per-unit constant x sizes x layers x hidden_size. */
+	struct budget_calibration cal = budget_calibration_default;
+	cal.cuda_graph_bytes = 0;
+	cal.cuda_graph_bytes_per_unit = 100.0;
+	struct budget_params f = {.gpu_total_bytes = 24 * GIB, .utilization = 0.9,
+		.max_model_len = 4096, .max_num_seqs = 8, .weights_bytes = 8 * GIB,
+		.calibration = &cal, .engine = BUDGET_ENGINE_V1};
+	struct budget_result r;
+	budget_fit(&llama31_8b, &f, &r);
+	CU_ASSERT_EQUAL(r.cuda_graph_sizes, 5);
+	CU_ASSERT_EQUAL(r.cuda_graph_max_size, 16);
+	CU_ASSERT_EQUAL(r.cuda_graph_bytes, 100ULL * 5 * 32 * 4096);
+	CU_ASSERT_EQUAL(r.cuda_graph_source, BUDGET_CALIBRATED);
+}
+
+static void
+test_physical_peak(void)
+{
+	/* The RTX 3070 profile (CUDA total 8,086,618,112 bytes), 4-bit Llama 3.1 8B, V1, vLLM's
+	 * 256 requests: 51 sizes x 32 layers x 4096 x 118.8 B = 794,139,033 bytes of graphs.
+	 * 0.9 x total + 640 MiB context + graphs passes the total, so utilization is lowered to
+	 * floor(100 x (total - context - graphs) / total) / 100 = 0.81. */
+	struct budget_params p = {.gpu_total_bytes = 8086618112ULL, .utilization = 0.9,
+		.max_model_len = 4096, .engine = BUDGET_ENGINE_V1};
+	struct budget_result r;
+	char why[256];
+	p.weights_bytes = budget_weights_bytes(&llama31_8b, budget_quant_named("awq"));
+	budget_fit(&llama31_8b, &p, &r);
+	CU_ASSERT_DOUBLE_EQUAL(budget_calibration_default.cuda_graph_bytes_per_unit, 118.8, 1e-9);
+	CU_ASSERT_EQUAL(r.cuda_graph_sizes, 51);
+	CU_ASSERT_EQUAL(r.cuda_graph_bytes, 794139033ULL);
+	CU_ASSERT_TRUE(r.utilization_lowered);
+	CU_ASSERT_EQUAL(r.utilization_reason, BUDGET_LOWERED_PEAK);
+	CU_ASSERT_DOUBLE_EQUAL(r.utilization, 0.81, 1e-12);
+	CU_ASSERT_EQUAL(r.budget_bytes, (uint64_t)(8086618112.0 * 0.81));
+	CU_ASSERT_EQUAL(r.peak_bytes, 640 * MIB + r.budget_bytes + 794139033ULL);
+	CU_ASSERT(r.peak_bytes <= 8086618112ULL);
+	CU_ASSERT_STRING_EQUAL(budget_lowering_code(r.utilization_reason), "cuda_context_and_graphs");
+	budget_lowering_text(&r, why, sizeof why);
+	CU_ASSERT_STRING_EQUAL(why, "utilization lowered from 0.90 to 0.81 so that the CUDA context "
+	    "(0.62 GiB) and CUDA graphs (0.74 GiB) fit beside the budget");
+	/* The seed catalog's 8 requests: 5 sizes, 77,856,768 bytes; 0.9 stays, and the peak is
+	 * 8,026,901,708 bytes, under the total. */
+	p.max_num_seqs = 8;
+	budget_fit(&llama31_8b, &p, &r);
+	CU_ASSERT_EQUAL(r.cuda_graph_bytes, 77856768ULL);
+	CU_ASSERT_FALSE(r.utilization_lowered);
+	CU_ASSERT_DOUBLE_EQUAL(r.utilization, 0.9, 1e-12);
+	CU_ASSERT_EQUAL(r.peak_bytes, 8026901708ULL);
+	/* Memory in use by others joins the reason. 1 GiB: room = total - 1 GiB - context -
+	 * graphs = 6,263,930,880 bytes, 77.46% of the total: 0.77. */
+	p.gpu_used_bytes = 1 * GIB;
+	budget_fit(&llama31_8b, &p, &r);
+	CU_ASSERT_EQUAL(r.utilization_reason, BUDGET_LOWERED_PEAK);
+	CU_ASSERT_DOUBLE_EQUAL(r.utilization, 0.77, 1e-12);
+	CU_ASSERT(r.peak_bytes <= 8086618112ULL);
+	budget_lowering_text(&r, why, sizeof why);
+	CU_ASSERT_STRING_EQUAL(why, "utilization lowered from 0.90 to 0.77 so that the memory in use "
+	    "by others (1.00 GiB), the CUDA context (0.62 GiB) and CUDA graphs (0.07 GiB) fit beside "
+	    "the budget");
+	/* The KV cache follows the lowered budget; keep_utilization reproduces a log as it ran. */
+	struct budget_result kept;
+	p.keep_utilization = true;
+	budget_fit(&llama31_8b, &p, &kept);
+	CU_ASSERT_FALSE(kept.utilization_lowered);
+	CU_ASSERT_DOUBLE_EQUAL(kept.utilization, 0.9, 1e-12);
+	CU_ASSERT_EQUAL(kept.kv_cache_bytes - r.kv_cache_bytes, kept.budget_bytes - r.budget_bytes);
+	CU_ASSERT(kept.peak_bytes > 8086618112ULL);
+	/* enforce_eager: no graphs, and only vLLM's start-up check remains. */
+	p.keep_utilization = false;
+	p.gpu_used_bytes = 0;
+	p.max_num_seqs = 0;
+	p.enforce_eager = true;
+	budget_fit(&llama31_8b, &p, &r);
+	CU_ASSERT_EQUAL(r.cuda_graph_bytes, 0);
+	CU_ASSERT_FALSE(r.utilization_lowered);
+	CU_ASSERT_EQUAL(r.peak_bytes, 640 * MIB + r.budget_bytes);
 }
 
 static void
@@ -382,30 +512,31 @@ test_hybrid_tokens(void)
 	CU_ASSERT_EQUAL(r.kv_tokens, r.kv_cache_bytes / page / 14 * 16);
 }
 
+/* fit's sizes go through size_parse, as the catalog's do (rounded down to whole bytes). */
 static void
 test_parse_size(void)
 {
 	uint64_t v = 0;
-	CU_ASSERT_EQUAL(budget_parse_size("8589934592", &v), 0);
+	CU_ASSERT_PTR_NULL(size_parse("8589934592", &v));
 	CU_ASSERT_EQUAL(v, 8 * GIB);
-	CU_ASSERT_EQUAL(budget_parse_size("8GiB", &v), 0);
+	CU_ASSERT_PTR_NULL(size_parse("8GiB", &v));
 	CU_ASSERT_EQUAL(v, 8 * GIB);
-	CU_ASSERT_EQUAL(budget_parse_size("23.58 GiB", &v), 0);
-	CU_ASSERT_EQUAL(v, 25318832210ULL);
-	CU_ASSERT_EQUAL(budget_parse_size("512MiB", &v), 0);
+	CU_ASSERT_PTR_NULL(size_parse("23.58 GiB", &v));
+	CU_ASSERT_EQUAL(v, 25318832209ULL);     /* 25318832209.92 bytes */
+	CU_ASSERT_PTR_NULL(size_parse("512MiB", &v));
 	CU_ASSERT_EQUAL(v, 512 * MIB);
-	CU_ASSERT_EQUAL(budget_parse_size("8GB", &v), 0);
+	CU_ASSERT_PTR_NULL(size_parse("8GB", &v));
 	CU_ASSERT_EQUAL(v, 8000000000ULL);
-	CU_ASSERT_EQUAL(budget_parse_size("1.5MB", &v), 0);
+	CU_ASSERT_PTR_NULL(size_parse("1.5MB", &v));
 	CU_ASSERT_EQUAL(v, 1500000ULL);
-	CU_ASSERT_EQUAL(budget_parse_size("100B", &v), 0);
+	CU_ASSERT_PTR_NULL(size_parse("100B", &v));
 	CU_ASSERT_EQUAL(v, 100);
-	CU_ASSERT_EQUAL(budget_parse_size("1.5", &v), -1);
-	CU_ASSERT_EQUAL(budget_parse_size("GiB", &v), -1);
-	CU_ASSERT_EQUAL(budget_parse_size("8 gib", &v), -1);
-	CU_ASSERT_EQUAL(budget_parse_size("-1GiB", &v), -1);
-	CU_ASSERT_EQUAL(budget_parse_size("", &v), -1);
-	CU_ASSERT_EQUAL(budget_parse_size("99999999999TB", &v), -1);
+	CU_ASSERT_PTR_NOT_NULL(size_parse("1.5", &v));
+	CU_ASSERT_PTR_NOT_NULL(size_parse("GiB", &v));
+	CU_ASSERT_PTR_NOT_NULL(size_parse("8 gib", &v));
+	CU_ASSERT_PTR_NOT_NULL(size_parse("-1GiB", &v));
+	CU_ASSERT_PTR_NOT_NULL(size_parse("", &v));
+	CU_ASSERT_PTR_NOT_NULL(size_parse("99999999999TB", &v));
 }
 
 void
@@ -424,6 +555,8 @@ suite_budget(void)
 	CU_add_test(s, "fit boundary, V0 profile", test_fit_boundary_v0);
 	CU_add_test(s, "seed facts on 8 GB", test_fit_seed_8gb);
 	CU_add_test(s, "utilization lowered", test_utilization_lowered);
+	CU_add_test(s, "CUDA graph capture sizes and memory", test_graph_sizes);
+	CU_add_test(s, "physical peak: context + budget + graphs <= total", test_physical_peak);
 	CU_add_test(s, "activation, non-torch, graphs", test_terms);
 	CU_add_test(s, "hybrid KV tokens", test_hybrid_tokens);
 	CU_add_test(s, "sizes", test_parse_size);
