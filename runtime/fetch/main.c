@@ -77,6 +77,10 @@ cmd_prune(int argc, char **argv)
 		}
 		if (r == -1)
 			return usage();
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			fputs(usage_fetch, stdout);
+			return 0;
+		}
 		if (!strcmp(argv[i], "--yes"))
 			o.yes = 1;
 		else if (!strcmp(argv[i], "--active") && i + 1 < argc)
@@ -107,6 +111,13 @@ cmd_fetch(int argc, char **argv)
 		}
 		if (r == -1)
 			goto bad;
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			fputs(usage_fetch, stdout);
+			fputs("\n", stdout);
+			fputs(help_text, stdout);
+			free(roles);
+			return 0;
+		}
 		if (!strcmp(argv[i], "--verify"))
 			o.verify = 1;
 		else if (!strcmp(argv[i], "--trust-hub"))
