@@ -60,10 +60,18 @@ explain_text(FILE *out, const struct compile_run *run, const struct plan_role *p
 	row(out, "weights", r->weights_bytes, emit_source_name(r->weights_source));
 	row(out, "activation peak", r->activation_bytes, emit_source_name(r->activation_source));
 	row(out, "non-torch memory", r->non_torch_bytes, emit_source_name(r->non_torch_source));
-	row(out, "CUDA graphs", r->cuda_graph_bytes,
-	    c->enforce_eager ? "none (enforce_eager)"
-	    : graphs_in ? emit_source_name(r->cuda_graph_source) : "on top of the budget");
+	char note[256];
+	snprintf(note, sizeof note, "%s, %u captured sizes up to %u x %u layers x %u hidden%s",
+	    emit_source_name(r->cuda_graph_source), (unsigned)r->cuda_graph_sizes,
+	    (unsigned)r->cuda_graph_max_size, a->layers, a->hidden_size,
+	    graphs_in ? "" : ", on top of the budget");
+	row(out, "CUDA graphs", r->cuda_graph_bytes, c->enforce_eager ? "none (enforce_eager)" : note);
+	row(out, "CUDA context", r->cuda_context_bytes,
+	    "outside the budget; an H100 figure, estimated for other GPUs");
 	row(out, "budget", r->budget_bytes, "CUDA total x utilization");
+	snprintf(note, sizeof note, "in use + CUDA context + budget + CUDA graphs, %s the CUDA total",
+	    r->peak_bytes <= c->gpu_total_bytes ? "within" : "OVER");
+	row(out, "physical peak", r->peak_bytes, note);
 	row(out, "KV cache", r->kv_cache_bytes, graphs_in
 	    ? "what vLLM allocates: budget - weights - activation - non-torch - CUDA graphs"
 	    : "what vLLM allocates: budget - weights - activation - non-torch");
@@ -76,7 +84,10 @@ explain_text(FILE *out, const struct compile_run *run, const struct plan_role *p
 	fprintf(out, "  %-22s %16llu tokens\n", "KV tokens", (unsigned long long)r->kv_tokens);
 	fputc('\n', out);
 	double asked = role->gpu_memory_utilization > 0 ? role->gpu_memory_utilization : c->gpu_memory_utilization;
-	if (r->utilization_lowered)
+	if (r->utilization_reason == BUDGET_LOWERED_PEAK) {
+		budget_lowering_text(r, note, sizeof note);
+		fprintf(out, "  %s\n", note);
+	} else if (r->utilization_lowered)
 		fprintf(out, "  utilization: %s asked, lowered to %s because %.2f GiB is already in use "
 		    "(vLLM refuses to start when free memory is below total x utilization)\n",
 		    emit_util(asked).s, emit_util(r->utilization).s, (double)c->gpu_used_bytes / GIB);
@@ -132,6 +143,15 @@ explain_json(FILE *out, const struct compile_run *run, const struct plan_role *p
 	json_object_set_new(o, "fits", json_boolean(r->fits));
 	json_object_set_new(o, "utilization", json_real(r->utilization));
 	json_object_set_new(o, "utilization_lowered", json_boolean(r->utilization_lowered));
+	char why[256];
+	budget_lowering_text(r, why, sizeof why);
+	json_object_set_new(o, "utilization_asked", json_real(r->utilization_asked));
+	json_object_set_new(o, "utilization_lowered_reason",
+	    json_string(budget_lowering_code(r->utilization_reason)));
+	json_object_set_new(o, "utilization_lowered_text", json_string(why));
+	json_object_set_new(o, "cuda_context_bytes", json_integer((json_int_t)r->cuda_context_bytes));
+	json_object_set_new(o, "cuda_graph_sizes", json_integer(r->cuda_graph_sizes));
+	json_object_set_new(o, "peak_bytes", json_integer((json_int_t)r->peak_bytes));
 	json_t *src = json_object();
 	json_object_set_new(src, "weights_bytes", json_string(emit_source_name(r->weights_source)));
 	json_object_set_new(src, "activation_bytes", json_string(emit_source_name(r->activation_source)));

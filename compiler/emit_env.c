@@ -170,7 +170,11 @@ explain_role(FILE *f, const struct plan *p, const struct plan_role *r)
 		fputc('\n', f);
 	}
 	explain_len(f, p, r);
-	if (r->result.utilization_lowered)
+	if (r->result.utilization_reason == BUDGET_LOWERED_PEAK) {
+		char why[256];
+		budget_lowering_text(&r->result, why, sizeof why);
+		fprintf(f, "# gpu_memory_utilization %s: %s\n", emit_util(r->result.utilization).s, why);
+	} else if (r->result.utilization_lowered)
 		fprintf(f, "# gpu_memory_utilization %s: lowered from %s because %s of the GPU is already "
 		    "in use by other processes\n", emit_util(r->result.utilization).s,
 		    emit_util(asked_utilization(p, r)).s, emit_gib(p->catalog->gpu_used_bytes).s);
@@ -277,7 +281,8 @@ active(struct env_out *o, const struct plan *p, int doc)
 		put(o, "VLLM_MAX_MODEL_LEN", "");
 	if (doc)
 		fputs("# VLLM_GPU_MEMORY_UTILIZATION: fraction of CUDA's total memory vLLM may use;\n"
-		    "# modelc lowers it when other processes already hold memory.\n", f);
+		    "# modelc lowers it when other processes already hold memory, or so that the CUDA\n"
+		    "# context and CUDA graphs fit beside it on the GPU.\n", f);
 	put(o, "VLLM_GPU_MEMORY_UTILIZATION", emit_util(emit_role_utilization(p, r)).s);
 	if (doc)
 		fputs("# VLLM_KV_CACHE_DTYPE: auto (the model's dtype) or fp8 (half the bytes per token).\n", f);

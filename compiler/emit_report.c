@@ -69,16 +69,31 @@ txt_role(FILE *f, const struct plan *p, const struct plan_role *r)
 	row(f, "KV per token", "", (unsigned long long)b->kv_bytes_per_token, note);
 	gib_row(f, "activation", b->activation_bytes, emit_source_name(b->activation_source));
 	gib_row(f, "non-torch", b->non_torch_bytes, emit_source_name(b->non_torch_source));
-	snprintf(note, sizeof note, "%s%s", emit_source_name(b->cuda_graph_source),
-	    emit_graphs_inside_budget(r) ? "" : ", on top of the budget");
+	if (b->cuda_graph_sizes)
+		snprintf(note, sizeof note, "%s, %u captured sizes up to %u%s",
+		    emit_source_name(b->cuda_graph_source), (unsigned)b->cuda_graph_sizes,
+		    (unsigned)b->cuda_graph_max_size, emit_graphs_inside_budget(r) ? "" : ", on top of the budget");
+	else
+		snprintf(note, sizeof note, "%s%s", emit_source_name(b->cuda_graph_source),
+		    emit_graphs_inside_budget(r) ? "" : ", on top of the budget");
 	gib_row(f, "CUDA graphs", b->cuda_graph_bytes, note);
 	if (b->cuda_context_bytes)
 		gib_row(f, "CUDA context", b->cuda_context_bytes,
-		    "outside the budget; counts against free memory at start");
+		    "outside the budget; counts against free memory at start (an H100 figure, estimated for other GPUs)");
 	gib_row(f, "safety margin", b->safety_margin_bytes, "ours, on top of what vLLM reserves");
 	snprintf(note, sizeof note, "CUDA total %s x utilization %s%s", emit_gib(p->catalog->gpu_total_bytes).s,
-	    emit_util(b->utilization).s, b->utilization_lowered ? " (lowered: memory in use by others)" : "");
+	    emit_util(b->utilization).s, b->utilization_reason == BUDGET_LOWERED_PEAK ?
+	    " (lowered: CUDA context and graphs)" : b->utilization_lowered ?
+	    " (lowered: memory in use by others)" : "");
 	gib_row(f, "budget", b->budget_bytes, note);
+	if (b->utilization_reason == BUDGET_LOWERED_PEAK) {
+		budget_lowering_text(b, note, sizeof note);
+		fprintf(f, "  %-22s %9s %15s  %s\n", "", "", "", note);
+	}
+	snprintf(note, sizeof note, "in use + CUDA context + budget + CUDA graphs; %s CUDA total %s",
+	    b->peak_bytes <= p->catalog->gpu_total_bytes ? "within" : "OVER", emit_gib(p->catalog->gpu_total_bytes).s);
+	if (b->peak_bytes)
+		gib_row(f, "physical peak", b->peak_bytes, note);
 	snprintf(note, sizeof note, "what vLLM allocates; %s after the margin", emit_gib(emit_kv_after_margin(r)).s);
 	gib_row(f, "KV cache", b->kv_cache_bytes, note);
 	snprintf(note, sizeof note, "one request of %u tokens", (unsigned)r->max_model_len);

@@ -444,7 +444,11 @@ plan_role(struct plan_ctx *x, struct plan_role *pr)
 		pr->result.weights_source = weights_exact ? BUDGET_EXACT : BUDGET_FORMULA;
 	}
 	pr->max_model_len = want;
-	if (pr->result.utilization_lowered)
+	if (pr->result.utilization_reason == BUDGET_LOWERED_PEAK) {
+		char why[256];
+		budget_lowering_text(&pr->result, why, sizeof why);
+		diag_note(x->diag, rpos, "roles.%s: gpu_memory_%s", role->name, why);
+	} else if (pr->result.utilization_lowered)
 		diag_note(x->diag, rpos,
 		    "roles.%s: gpu_memory_utilization lowered from %.4g to %.4g because %.2f GiB is already in use",
 		    role->name, pr->params.utilization, pr->result.utilization, (double)c->gpu_used_bytes / GIB);
