@@ -274,7 +274,8 @@ active(struct env_out *o, const struct plan *p, int doc)
 	put(o, "VLLM_QUANTIZATION", r->role->quantization);
 	if (doc)
 		fputs("# VLLM_MAX_MODEL_LEN: context length in tokens that the VRAM budget allows;\n"
-		    "# lower it if you see out-of-memory errors.\n", f);
+		    "# lower it if you see out-of-memory errors. Empty when modelc could not compute\n"
+		    "# it (facts missing): vLLM decides (the model's own limit).\n", f);
 	if (r->max_model_len)
 		put_u32(o, "VLLM_MAX_MODEL_LEN", r->max_model_len);
 	else
@@ -343,7 +344,8 @@ emit_env_example(FILE *out, const struct plan *p)
 	    "#   ROLE_MODEL_ID                 what VLLM_MODEL_ID becomes for the role\n"
 	    "#   ROLE_MODEL_LOCAL              the role's local directory (empty: none); put a\n"
 	    "#                                 quantized directory there and name it in the catalog\n"
-	    "#   ROLE_MAX_MODEL_LEN            context length that fits the budget\n"
+	    "#   ROLE_MAX_MODEL_LEN            context length that fits the budget; empty when it\n"
+	    "#                                 could not be computed: vLLM decides\n"
 	    "#   ROLE_QUANTIZATION             weight format: awq, gptq, bitsandbytes, fp8, none\n"
 	    "#   ROLE_KV_CACHE_DTYPE           KV cache dtype: auto or fp8\n"
 	    "#   ROLE_GPU_MEMORY_UTILIZATION   fraction of CUDA's total memory vLLM may use\n"

@@ -146,6 +146,9 @@ check_gpu(const struct model_entry *e)
 	double used = (double)plan.gpu_used_bytes / doctor_gib, total = (double)plan.gpu_total_bytes / doctor_gib;
 	switch (plan.outcome) {
 	case REFIT_UNCHECKED:
+		printf("skip: '%s' has no computed budget (modelc lacked facts); free VRAM not checked (%.1f GiB of "
+		    "%.1f GiB in use on GPU %d)\n", e->role, used, total, g->index);
+		break;
 	case REFIT_AS_PLANNED:
 		printf("ok: '%s' fits GPU %d now with max_model_len %u (%.1f GiB of %.1f GiB in use)\n", e->role,
 		    g->index, (unsigned)plan.max_model_len, used, total);

@@ -58,6 +58,9 @@ refit_plan(const struct model_entry *e, const struct nvsmi_gpu *gpu, uint32_t ma
 	out->gpu_total_bytes = total;
 	out->gpu_used_bytes = used;
 	out->gpu_index = gpu->index;
+	/* modelc could not size this role (facts missing, max_model_len 0): nothing to fit against. */
+	if (!len || !e->weights_bytes || !e->arch.layers || !e->arch.attention_heads)
+		return;
 
 	params_for(e, total, used, len, &p);
 	budget_defaults(&p);

@@ -16,7 +16,7 @@
 enum { REFIT_MIN_CONTEXT = 256 };
 
 enum refit_outcome {
-	REFIT_UNCHECKED,   /* no GPU state: the compiled plan as it is */
+	REFIT_UNCHECKED,   /* no GPU state, or no budget (modelc lacked facts): the compiled plan as it is */
 	REFIT_AS_PLANNED,  /* the compiled plan fits the GPU as it is now */
 	REFIT_LOWERED,     /* fits only with a smaller context (or utilization) */
 	REFIT_REFUSED      /* does not fit even at REFIT_MIN_CONTEXT */

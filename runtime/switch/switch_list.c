@@ -44,7 +44,11 @@ print_json(const char *active)
 		swjson_write_string(stdout, e->model_id);
 		printf(", \"quantization\": ");
 		swjson_write_string(stdout, e->quantization ? e->quantization : "none");
-		printf(", \"max_model_len\": %u, \"verdict\": ", (unsigned)e->max_model_len);
+		/* 0: modelc could not compute it; vLLM decides (null for scripts). */
+		if (e->max_model_len)
+			printf(", \"max_model_len\": %u, \"verdict\": ", (unsigned)e->max_model_len);
+		else
+			printf(", \"max_model_len\": null, \"verdict\": ");
 		swjson_write_string(stdout, e->verdict ? e->verdict : "unverified");
 		printf(", \"files\": ");
 		swjson_write_string(stdout, swtable_files_word(&f));
@@ -58,7 +62,7 @@ static void
 print_table(const char *active)
 {
 	int wr = 4, wm = 5, wq = 5;
-	char files[64];
+	char files[64], ctx[16];
 
 	for (size_t i = 0; i < model_table.count; i++) {
 		const struct model_entry *e = &model_table.entries[i];
@@ -76,9 +80,14 @@ print_table(const char *active)
 		struct swtable_files f;
 		swtable_files(e, &f);
 		files_text(&f, files, sizeof files);
-		printf("%c %-*s  %-*s  %-*s  %7u  %-10s  %s\n", strcmp(e->role, active) == 0 ? '*' : ' ',
+		/* "-": no context computed; vLLM decides. */
+		if (e->max_model_len)
+			snprintf(ctx, sizeof ctx, "%u", (unsigned)e->max_model_len);
+		else
+			snprintf(ctx, sizeof ctx, "-");
+		printf("%c %-*s  %-*s  %-*s  %7s  %-10s  %s\n", strcmp(e->role, active) == 0 ? '*' : ' ',
 		    wr, e->role, wm, e->model_id, wq, e->quantization ? e->quantization : "none",
-		    (unsigned)e->max_model_len, e->verdict ? e->verdict : "unverified", files);
+		    ctx, e->verdict ? e->verdict : "unverified", files);
 	}
 }
 

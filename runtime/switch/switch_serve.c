@@ -144,6 +144,9 @@ plan_now(const struct model_entry *e, uint32_t len, struct refit *plan)
 	uint32_t want = len ? len : e->max_model_len;
 	switch (plan->outcome) {
 	case REFIT_UNCHECKED:
+		fprintf(stderr, "switch: warning: '%s' has no computed budget (modelc lacked facts); not checked "
+		    "against GPU %d (%.1f GiB of %.1f GiB in use)\n", e->role, g->index, used, total);
+		return 0;
 	case REFIT_AS_PLANNED:
 		return 0;
 	case REFIT_LOWERED:

@@ -48,10 +48,18 @@ swcmd_set(int argc, char **argv)
 	snprintf(util, sizeof util, "%.4g", e->gpu_memory_utilization);
 	const char *keys[SET_VARS] = { "VLLM_MODEL_ID", "VLLM_MAX_MODEL_LEN", "VLLM_QUANTIZATION",
 		"VLLM_GPU_MEMORY_UTILIZATION", "VLLM_KV_CACHE_DTYPE", "MODELC_ACTIVE_ROLE" };
-	const char *vals[SET_VARS] = { e->model_id, len, e->quantization ? e->quantization : "none", util,
+	/*
+	 * NULL is a value the table does not know (max_model_len 0: modelc could not compute the
+	 * budget): it is unset, so that a stale value in the caller's shell does not survive, and
+	 * vLLM decides (serve leaves the flag out too).
+	 */
+	const char *vals[SET_VARS] = { e->model_id, e->max_model_len ? len : NULL,
+		e->quantization ? e->quantization : "none", e->gpu_memory_utilization > 0 ? util : NULL,
 		e->kv_cache_dtype ? e->kv_cache_dtype : "auto", e->role };
 	/* Refuse before writing anything: a value the quoting rule rejects would not read back. */
 	for (int k = 0; k < SET_VARS; k++) {
+		if (!vals[k])
+			continue;
 		const char *why = envfile_check_value(keys[k], vals[k], strlen(vals[k]));
 		if (why) {
 			fprintf(stderr, "switch: error: %s of '%s' cannot be exported: it %s\n", keys[k], e->role, why);
@@ -63,7 +71,11 @@ swcmd_set(int argc, char **argv)
 		fprintf(stderr, "switch: error: %s: %s: %s\n", path, what, strerror(errno));
 		return 3;
 	}
-	for (int k = 0; k < SET_VARS; k++)
-		envfile_write(stdout, "export ", keys[k], vals[k]);
+	for (int k = 0; k < SET_VARS; k++) {
+		if (vals[k])
+			envfile_write(stdout, "export ", keys[k], vals[k]);
+		else
+			printf("unset %s\n", keys[k]);
+	}
 	return fflush(stdout) == 0 ? 0 : 3;
 }

@@ -23,6 +23,7 @@ same "list" out <<'X'
   math          mistralai/Mathstral-7B-v0.1                         fp8              8192  unverified  missing
   primary       hugging-quants/Meta-Llama-3.1-8B-Instruct-AWQ-INT4  awq              8192  fits        missing
   secondary     Qwen/Qwen2.5-7B-Instruct-AWQ                        awq              8192  fits        missing
+  unsized       test/unsized-7b                                     bitsandbytes        -  unverified  missing
   weird         /mnt/f/my models/it's 7b                            none             2048  unverified  missing
   unexportable  /mnt/f/models/it's "$x"                             none             2048  unverified  missing
 X
@@ -57,6 +58,21 @@ got=$(sh -c 'eval "$($0 --set /mnt/f/models/starcoder2-7b/)" && printf "%s|%s|%s
 [ "$got" = "/mnt/f/models/starcoder2-7b|4096|code" ] || fail "eval set by path: got '$got'"
 got=$(bash -c 'eval "$($0 set Qwen/Qwen2.5-7B-Instruct-AWQ)" && printf "%s" "$VLLM_MODEL_ID"' "$SW")
 [ "$got" = "Qwen/Qwen2.5-7B-Instruct-AWQ" ] || fail "eval set by repo: got '$got'"
+# A role modelc could not size: VLLM_MAX_MODEL_LEN is unset, not '0', so a stale value goes.
+run "set unsized" 0 "$SW" --set unsized
+same "set unsized" out <<'X'
+export VLLM_MODEL_ID='test/unsized-7b'
+unset VLLM_MAX_MODEL_LEN
+export VLLM_QUANTIZATION='bitsandbytes'
+export VLLM_GPU_MEMORY_UTILIZATION='0.9'
+export VLLM_KV_CACHE_DTYPE='auto'
+export MODELC_ACTIVE_ROLE='unsized'
+X
+same "set unsized: no noise" err </dev/null
+for shell in sh bash; do
+	got=$(VLLM_MAX_MODEL_LEN=4096 $shell -c 'eval "$($0 --set unsized)" && printf "%s|%s" "${VLLM_MAX_MODEL_LEN-unset}" "$VLLM_MODEL_ID"' "$SW")
+	[ "$got" = "unset|test/unsized-7b" ] || fail "$shell after set unsized: got '$got'"
+done
 run "set weird" 0 "$SW" set weird
 has "set weird" out "export VLLM_MODEL_ID=\"/mnt/f/my models/it's 7b\""
 for shell in sh bash; do
@@ -74,12 +90,13 @@ cmp -s .active_model "$T/before" || fail "a refused set changed the active file"
 run "set unknown" 1 "$SW" --set secundary
 same "set unknown" err <<'X'
 switch: error: unknown role, path or repo 'secundary' (did you mean 'secondary'?)
-switch: note: known roles: code, fallback, math, primary, secondary, weird, unexportable
+switch: note: known roles: code, fallback, math, primary, secondary, unsized, weird, unexportable
 switch: note:   code: bigcode/starcoder2-7b, /mnt/f/models/starcoder2-7b
 switch: note:   fallback: microsoft/Phi-3.5-mini-instruct
 switch: note:   math: mistralai/Mathstral-7B-v0.1, /mnt/f/models/mathstral-7b
 switch: note:   primary: hugging-quants/Meta-Llama-3.1-8B-Instruct-AWQ-INT4
 switch: note:   secondary: Qwen/Qwen2.5-7B-Instruct-AWQ
+switch: note:   unsized: test/unsized-7b
 switch: note:   weird: /mnt/f/my models/it's 7b, /mnt/f/my models/it's 7b
 switch: note:   unexportable: /mnt/f/models/it's "$x", /mnt/f/models/it's "$x"
 X
@@ -156,12 +173,15 @@ run "list json" 0 "$SW" list --json
 /usr/bin/python3 - "$T/out" <<'X' || fail "list --json"
 import json, sys
 rows = json.load(open(sys.argv[1]))
-assert [r["role"] for r in rows] == ["code", "fallback", "math", "primary", "secondary", "weird", "unexportable"], rows
+assert [r["role"] for r in rows] == ["code", "fallback", "math", "primary", "secondary", "unsized", "weird",
+                                     "unexportable"], rows
 p = rows[3]
 assert p == {"role": "primary", "model_id": "hugging-quants/Meta-Llama-3.1-8B-Instruct-AWQ-INT4",
              "quantization": "awq", "max_model_len": 8192, "verdict": "fits", "files": "present",
              "files_present": 2, "files_total": 2, "active": True}, p
-assert rows[6]["model_id"] == "/mnt/f/models/it's \"$x\""
+assert rows[7]["model_id"] == "/mnt/f/models/it's \"$x\""
+# No context computed: null for scripts, not 0.
+assert rows[5]["role"] == "unsized" and rows[5]["max_model_len"] is None, rows[5]
 assert sum(r["active"] for r in rows) == 1
 X
 same "list json: no warning with a cache" err </dev/null

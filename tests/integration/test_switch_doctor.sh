@@ -58,6 +58,10 @@ fake_nvsmi two-gpus-busy
 CUDA_VISIBLE_DEVICES=1 run "second GPU" 1 "$SW" doctor
 has "second GPU" out "ok: 'primary' fits GPU 1 now with max_model_len 8192 (6.5 GiB of 79.2 GiB in use)"
 has "second GPU" out "problem: other GPU processes hold memory: pid 562 (python3) 518 MiB, pid 562 (python3) 6662 MiB"
+"$SW" set unsized --active-file "$T/unsized" >/dev/null
+fake_nvsmi idle
+run "unsized" 1 "$SW" doctor --active-file "$T/unsized"
+has "unsized" out "skip: 'unsized' has no computed budget (modelc lacked facts); free VRAM not checked (0.0 GiB of 79.2 GiB in use on GPU 0)"
 fake_nvsmi nodriver
 run "nodriver" 1 "$SW" doctor
 has "nodriver" out "problem: nvidia-smi exited with status 9: NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver. Make sure that the latest NVIDIA driver is installed and running."

@@ -95,8 +95,24 @@ has "serve unreadable" err "switch: error: $T/dir_active: Is a directory"
 run "serve unknown" 1 "$SW" serve primay --dry-run
 has "serve unknown" err "switch: error: unknown role, path or repo 'primay' (did you mean 'primary'?)"
 
+# A role modelc could not size: no --max-model-len (vLLM decides), and no re-fit against a GPU.
+run "dry-run unsized" 0 "$SW" serve unsized --dry-run
+same "dry-run unsized" out <<X
+HF_HOME=$T/hf vllm serve test/unsized-7b --served-model-name test/unsized-7b --gpu-memory-utilization 0.9 --quantization bitsandbytes --max-num-seqs 8 --host 127.0.0.1 --port 8000
+X
+same "dry-run unsized" err <<X
+switch: warning: nvidia-smi not found; using the compiled limits unchecked
+switch: warning: 'unsized' is not in the cache '$T/hf/hub'; the server will download it
+switch: warning: the catalog gives 'unsized' no max_model_len; the server will use the model's own limit
+X
+check_flags "$T/out"
+
 # Re-fit against nvidia-smi's real output.
 fake_nvsmi idle
+run "unsized on a GPU" 0 "$SW" serve unsized --dry-run
+has "unsized on a GPU" err "switch: warning: 'unsized' has no computed budget (modelc lacked facts); not checked against GPU 0 (0.0 GiB of 79.2 GiB in use)"
+contains "unsized on a GPU" out "--gpu-memory-utilization 0.9 --quantization bitsandbytes "
+grep -q -- "--max-model-len" "$T/out" && fail "unsized on a GPU: --max-model-len in argv"
 FAKE_NVSMI_LOG="$T/nvsmi.log" run "idle H100" 0 "$SW" serve primary --dry-run
 same "idle H100" err </dev/null
 same "idle H100 queries" nvsmi.log <<'X'
