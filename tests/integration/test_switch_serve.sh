@@ -144,7 +144,8 @@ fake_nvsmi small-busy
 run "small busy" 1 "$SW" serve primary --dry-run
 has "small busy" err "switch: note: pid 4242 (/usr/bin/python3 train, lr=3) holds 3050 MiB"
 fake_nvsmi na
-run "unknown usage" 0 "$SW" serve primary --dry-run
+# (secondary: since the physical check of fa43c40, primary's 5.7 GB no longer fits beside 1.2 GiB.)
+run "unknown usage" 0 "$SW" serve secondary --dry-run
 contains "unknown usage" err "switch: note: GPU 0 has 1.2 GiB of 7.8 GiB in use; max_model_len lowered from 8192 to "
 printf '0, RTX, 8192, 8100, 91, [N/A]\n' >"$T/fullna.csv"
 mkdir -p "$T/nvsmi/fullna" && cp "$T/fullna.csv" "$T/nvsmi/fullna/query-gpu.csv" && printf '99, [Insufficient Permissions], [N/A]\n' >"$T/nvsmi/fullna/compute-apps.csv"
