@@ -12,11 +12,14 @@
 
 #include "budget.h"
 
-/* One file of a model, as its manifest lists it. */
+/*
+ * One file of a model, as its manifest lists it. switch only stats snapshots/<commit>/<path>
+ * (or the local directory) and compares the size; blob names and hashes stay in the manifests,
+ * which fetch reads, so the static binary does not carry 64-hex strings per file.
+ */
 struct model_file {
 	const char *path;               /* repo-relative */
-	uint64_t size;
-	const char *blob;               /* cache blob name: sha256 for LFS, git blob id otherwise; NULL if unknown */
+	uint64_t size;                  /* 0 when unknown */
 };
 
 struct model_entry {

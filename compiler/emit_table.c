@@ -94,12 +94,6 @@ arch(FILE *f, const struct budget_arch *a)
 }
 
 static const char *
-blob(const struct plan_file *f)
-{
-	return f->lfs == 1 ? f->sha256 : f->lfs == 0 ? f->blob_id : NULL;
-}
-
-static const char *
 primary_name(const struct plan *p)
 {
 	const struct plan_role *r = emit_primary(p);
@@ -145,11 +139,8 @@ walk(struct table_ctx *t, const struct plan *p)
 			if (!t->declaring) {
 				fputs(", ", f);
 				u64(f, files[k]->size_known ? files[k]->size : 0);
-				fputs(", ", f);
-			}
-			str(t, blob(files[k]));
-			if (!t->declaring)
 				fputs("},\n", f);
+			}
 		}
 		if (r->nfiles && !t->declaring)
 			fputs("};\n\n", f);

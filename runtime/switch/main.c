@@ -43,6 +43,6 @@ main(int argc, char **argv)
 			return commands[i].run(argc - 1, argv + 1);
 		}
 	}
-	fprintf(stderr, "switch: error: unknown command '%s'\n%s", argv[1], usage);
+	swcmd_error("unknown command '%s'\n%s", argv[1], usage);
 	return 2;
 }

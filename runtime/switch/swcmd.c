@@ -1,6 +1,41 @@
 #include "swcmd.h"
 
+#include <stdarg.h>
 #include <string.h>
+
+static void
+message(const char *prefix, const char *fmt, va_list ap)
+{
+	fputs(prefix, stderr);
+	vfprintf(stderr, fmt, ap);
+}
+
+void
+swcmd_error(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	message("switch: error: ", fmt, ap);
+	va_end(ap);
+}
+
+void
+swcmd_warning(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	message("switch: warning: ", fmt, ap);
+	va_end(ap);
+}
+
+void
+swcmd_note(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	message("switch: note: ", fmt, ap);
+	va_end(ap);
+}
 
 int
 swcmd_option(int argc, char **argv, int *i, const char *name, const char **val)
@@ -17,7 +52,7 @@ swcmd_option(int argc, char **argv, int *i, const char *name, const char **val)
 	if (a[n] != '\0')
 		return 0;
 	if (*i + 1 >= argc) {
-		fprintf(stderr, "switch: error: %s: option '%s' needs a value\n", argv[0], name);
+		swcmd_error("%s: option '%s' needs a value\n", argv[0], name);
 		return -1;
 	}
 	*i += 1;
@@ -28,7 +63,7 @@ swcmd_option(int argc, char **argv, int *i, const char *name, const char **val)
 int
 swcmd_unknown_option(const char *cmd, const char *opt, const char *usage)
 {
-	fprintf(stderr, "switch: error: %s: unknown option '%s'\nusage: %s\n", cmd, opt, usage);
+	swcmd_error("%s: unknown option '%s'\nusage: %s\n", cmd, opt, usage);
 	return 2;
 }
 

@@ -28,4 +28,12 @@ int swcmd_unknown_option(const char *cmd, const char *opt, const char *usage);
 /* Print "usage: switch ..." for --help to out; returns 0. */
 int swcmd_usage(FILE *out, const char *usage);
 
+/*
+ * "switch: error: ", "switch: warning: " or "switch: note: " and the formatted message on
+ * stderr. One copy of each prefix instead of one per message keeps the static binary small.
+ */
+void swcmd_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void swcmd_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void swcmd_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 #endif

@@ -29,32 +29,32 @@ swcmd_current(int argc, char **argv)
 	const char *path = activefile_path(file);
 	int rc = activefile_read(path, &af, &line);
 	if (rc == -1 && errno == ENOENT) {
-		fprintf(stderr, "switch: error: no active model: '%s' does not exist; run: eval \"$(switch --set %s)\"\n",
+		swcmd_error("no active model: '%s' does not exist; run: eval \"$(switch --set %s)\"\n",
 		    path, model_table.primary_role);
 		return 1;
 	}
 	if (rc == -1) {
-		fprintf(stderr, "switch: error: %s: %s\n", path, strerror(errno));
+		swcmd_error("%s: %s\n", path, strerror(errno));
 		return 3;
 	}
 	if (rc == -2) {
-		fprintf(stderr, "switch: error: %s:%u: not a file switch wrote (expected role=... and model_id=...)\n",
+		swcmd_error("%s:%u: not a file switch wrote (expected role=... and model_id=...)\n",
 		    path, line);
 		return 1;
 	}
 	const struct model_entry *e = swtable_role(af.role);
 	if (!e) {
-		fprintf(stderr, "switch: error: %s: role '%s' is not in this build's catalog '%s'\n", path, af.role,
+		swcmd_error("%s: role '%s' is not in this build's catalog '%s'\n", path, af.role,
 		    model_table.catalog_path);
 		return 1;
 	}
 	printf("%s %s\n", e->role, e->model_id);
 	if (strcmp(af.model_id, e->model_id) != 0)
-		fprintf(stderr, "switch: warning: %s names model '%s' for '%s', but the catalog now has '%s'; "
+		swcmd_warning("%s names model '%s' for '%s', but the catalog now has '%s'; "
 		    "run switch --set %s again\n", path, af.model_id, e->role, e->model_id, e->role);
 	const char *env = getenv("VLLM_MODEL_ID");
 	if (env && strcmp(env, e->model_id) != 0)
-		fprintf(stderr, "switch: warning: $VLLM_MODEL_ID is '%s' but %s says '%s' (wrong model loaded?); "
+		swcmd_warning("$VLLM_MODEL_ID is '%s' but %s says '%s' (wrong model loaded?); "
 		    "run: eval \"$(switch --set %s)\"\n", env, path, e->model_id, e->role);
 	return 0;
 }

@@ -112,7 +112,7 @@ swcmd_list(int argc, char **argv)
 			return swcmd_unknown_option(argv[0], argv[i], list_usage);
 	}
 	if (stat(swtable_hub_cache(), &st) != 0)
-		fprintf(stderr, "switch: warning: the Hugging Face cache '%s' does not exist; files show as missing\n",
+		swcmd_warning("the Hugging Face cache '%s' does not exist; files show as missing\n",
 		    swtable_hub_cache());
 	const char *active = active_role(activefile_path(file));
 	if (json)

@@ -67,24 +67,24 @@ pick_entry(const char *target, const char *file, int *rc)
 	const char *path = activefile_path(file);
 	int r = activefile_read(path, &af, &line);
 	if (r == -1 && errno == ENOENT) {
-		fprintf(stderr, "switch: note: no active model in '%s'; serving the primary role '%s'\n", path,
+		swcmd_note("no active model in '%s'; serving the primary role '%s'\n", path,
 		    model_table.primary_role);
 		return swtable_role(model_table.primary_role);
 	}
 	if (r == -1) {
-		fprintf(stderr, "switch: error: %s: %s\n", path, strerror(errno));
+		swcmd_error("%s: %s\n", path, strerror(errno));
 		*rc = 3;
 		return NULL;
 	}
 	if (r == -2) {
-		fprintf(stderr, "switch: error: %s:%u: not a file switch wrote (expected role=... and model_id=...)\n",
+		swcmd_error("%s:%u: not a file switch wrote (expected role=... and model_id=...)\n",
 		    path, line);
 		*rc = 1;
 		return NULL;
 	}
 	const struct model_entry *e = swtable_role(af.role);
 	if (!e) {
-		fprintf(stderr, "switch: error: %s: role '%s' is not in this build's catalog '%s'\n", path, af.role,
+		swcmd_error("%s: role '%s' is not in this build's catalog '%s'\n", path, af.role,
 		    model_table.catalog_path);
 		*rc = 1;
 	}
@@ -128,11 +128,11 @@ plan_now(const struct model_entry *e, uint32_t len, struct refit *plan)
 
 	switch (gpu_query(&st, msg)) {
 	case GPU_ABSENT:
-		fprintf(stderr, "switch: warning: nvidia-smi not found; using the compiled limits unchecked\n");
+		swcmd_warning("nvidia-smi not found; using the compiled limits unchecked\n");
 		refit_plan(e, NULL, len, plan);
 		return 0;
 	case GPU_FAILED:
-		fprintf(stderr, "switch: warning: %s; using the compiled limits unchecked\n", msg);
+		swcmd_warning("%s; using the compiled limits unchecked\n", msg);
 		refit_plan(e, NULL, len, plan);
 		return 0;
 	case GPU_OK:
@@ -144,29 +144,29 @@ plan_now(const struct model_entry *e, uint32_t len, struct refit *plan)
 	uint32_t want = len ? len : e->max_model_len;
 	switch (plan->outcome) {
 	case REFIT_UNCHECKED:
-		fprintf(stderr, "switch: warning: '%s' has no computed budget (modelc lacked facts); not checked "
+		swcmd_warning("'%s' has no computed budget (modelc lacked facts); not checked "
 		    "against GPU %d (%.1f GiB of %.1f GiB in use)\n", e->role, g->index, used, total);
 		return 0;
 	case REFIT_AS_PLANNED:
 		return 0;
 	case REFIT_LOWERED:
 		if (plan->max_model_len != want)
-			fprintf(stderr, "switch: note: GPU %d has %.1f GiB of %.1f GiB in use; max_model_len lowered "
+			swcmd_note("GPU %d has %.1f GiB of %.1f GiB in use; max_model_len lowered "
 			    "from %u to %u, the largest that fits now\n", g->index, used, total, (unsigned)want,
 			    (unsigned)plan->max_model_len);
 		if (plan->utilization < e->gpu_memory_utilization)
-			fprintf(stderr, "switch: note: GPU %d has %.1f GiB of %.1f GiB in use; gpu_memory_utilization "
+			swcmd_note("GPU %d has %.1f GiB of %.1f GiB in use; gpu_memory_utilization "
 			    "lowered from %.4g to %.4g\n", g->index, used, total, e->gpu_memory_utilization,
 			    plan->utilization);
 		return 0;
 	case REFIT_REFUSED:
 		break;
 	}
-	fprintf(stderr, "switch: error: '%s' does not fit GPU %d now: %.1f GiB of %.1f GiB are in use, "
+	swcmd_error("'%s' does not fit GPU %d now: %.1f GiB of %.1f GiB are in use, "
 	    "and not even max_model_len %d would fit\n", e->role, g->index, used, total, REFIT_MIN_CONTEXT);
 	print_holders(stderr, &st);
 	if (st.napps == 0)
-		fprintf(stderr, "switch: note: nvidia-smi lists no process holding it\n");
+		swcmd_note("nvidia-smi lists no process holding it\n");
 	return 1;
 }
 
@@ -224,9 +224,9 @@ warm_up(const struct model_entry *e, const char *host, unsigned port, double t0,
 	double t_done = now_s();
 	if (st != 200) {
 		if (st < 0)
-			fprintf(stderr, "switch: warning: the warm-up completion got no answer: %s\n", strerror(errno));
+			swcmd_warning("the warm-up completion got no answer: %s\n", strerror(errno));
 		else
-			fprintf(stderr, "switch: warning: the warm-up completion failed with HTTP status %d\n", st);
+			swcmd_warning("the warm-up completion failed with HTTP status %d\n", st);
 	}
 	fprintf(stderr, "switch: '%s' is ready: cold start %.2f s (GET /health answered after %.2f s, "
 	    "first completion %.2f s)\n", e->role, t_done - t0, t_health - t0, t_done - t_health);
@@ -262,7 +262,7 @@ serve_warm(const struct model_entry *e, struct refit *plan, const char *host, un
 		memset(&r, 0, sizeof r);
 		pid_t pid = launch_start(&cmd, &r.fd);
 		if (pid < 0) {
-			fprintf(stderr, "switch: error: cannot start '%s': %s\n", cmd.argv[0], strerror(errno));
+			swcmd_error("cannot start '%s': %s\n", cmd.argv[0], strerror(errno));
 			return 3;
 		}
 		launch_forward_signals(pid);
@@ -302,7 +302,7 @@ serve_warm(const struct model_entry *e, struct refit *plan, const char *host, un
 				}
 			}
 			if (!ready && now_s() - t0 > (double)timeout) {
-				fprintf(stderr, "switch: error: the server did not answer GET /health within %ld s; stopping it\n",
+				swcmd_error("the server did not answer GET /health within %ld s; stopping it\n",
 				    timeout);
 				stop(pid);
 				close(r.fd);
@@ -314,17 +314,17 @@ serve_warm(const struct model_entry *e, struct refit *plan, const char *host, un
 		if (ready || launch_signal_forwarded())
 			return code;
 		if (!r.oom) {
-			fprintf(stderr, "switch: error: the server exited during start-up with status %d\n", code);
+			swcmd_error("the server exited during start-up with status %d\n", code);
 			return code ? code : 3;
 		}
 		uint32_t smaller = plan->max_model_len / 2 / 256 * 256;
 		if (attempt > 0 || smaller < REFIT_MIN_CONTEXT) {
-			fprintf(stderr, "switch: error: the server ran out of memory during start-up with max_model_len %u; "
+			swcmd_error("the server ran out of memory during start-up with max_model_len %u; "
 			    "lower max_model_len or gpu_memory_utilization in the catalog, or free the GPU\n",
 			    (unsigned)plan->max_model_len);
 			return code ? code : 3;
 		}
-		fprintf(stderr, "switch: note: the server ran out of memory during start-up with max_model_len %u; "
+		swcmd_note("the server ran out of memory during start-up with max_model_len %u; "
 		    "retrying once with max_model_len %u\n", (unsigned)plan->max_model_len, (unsigned)smaller);
 		plan->max_model_len = smaller;
 	}
@@ -352,7 +352,7 @@ swcmd_serve(int argc, char **argv)
 			long p = m < 0 ? -1 : number(v, 1, 65535);
 			if (p < 0) {
 				if (m > 0)
-					fprintf(stderr, "switch: error: serve: --port '%s' is not a port number (1-65535)\n", v);
+					swcmd_error("serve: --port '%s' is not a port number (1-65535)\n", v);
 				return 2;
 			}
 			port = (unsigned)p;
@@ -360,7 +360,7 @@ swcmd_serve(int argc, char **argv)
 			timeout = m < 0 ? -1 : number(v, 1, 86400);
 			if (timeout < 0) {
 				if (m > 0)
-					fprintf(stderr, "switch: error: serve: --timeout '%s' is not a number of seconds (1-86400)\n", v);
+					swcmd_error("serve: --timeout '%s' is not a number of seconds (1-86400)\n", v);
 				return 2;
 			}
 		} else if (strcmp(argv[i], "--dry-run") == 0) {
@@ -372,7 +372,7 @@ swcmd_serve(int argc, char **argv)
 		} else if (argv[i][0] == '-' && argv[i][1] != '\0') {
 			return swcmd_unknown_option(argv[0], argv[i], serve_usage);
 		} else if (target) {
-			fprintf(stderr, "switch: error: serve: expected at most one ROLE, PATH or REPO, got '%s' and '%s'\n"
+			swcmd_error("serve: expected at most one ROLE, PATH or REPO, got '%s' and '%s'\n"
 			    "usage: %s\n", target, argv[i], serve_usage);
 			return 2;
 		} else {
@@ -380,7 +380,7 @@ swcmd_serve(int argc, char **argv)
 		}
 	}
 	if (dry && warm) {
-		fprintf(stderr, "switch: error: serve: --dry-run and --warm cannot be combined\nusage: %s\n", serve_usage);
+		swcmd_error("serve: --dry-run and --warm cannot be combined\nusage: %s\n", serve_usage);
 		return 2;
 	}
 	const struct model_entry *e = pick_entry(target, file, &rc);
@@ -398,7 +398,7 @@ swcmd_serve(int argc, char **argv)
 	}
 	pid_t pid = launch_start(&cmd, NULL);
 	if (pid < 0) {
-		fprintf(stderr, "switch: error: cannot start '%s': %s\n", cmd.argv[0], strerror(errno));
+		swcmd_error("cannot start '%s': %s\n", cmd.argv[0], strerror(errno));
 		return 3;
 	}
 	launch_forward_signals(pid);

@@ -29,14 +29,14 @@ swcmd_set(int argc, char **argv)
 		if (argv[i][0] == '-' && argv[i][1] != '\0')
 			return swcmd_unknown_option(argv[0], argv[i], set_usage);
 		if (target) {
-			fprintf(stderr, "switch: error: set: expected one ROLE, PATH or REPO, got '%s' and '%s'\n"
+			swcmd_error("set: expected one ROLE, PATH or REPO, got '%s' and '%s'\n"
 			    "usage: %s\n", target, argv[i], set_usage);
 			return 2;
 		}
 		target = argv[i];
 	}
 	if (!target) {
-		fprintf(stderr, "switch: error: set: missing ROLE, PATH or REPO\nusage: %s\n", set_usage);
+		swcmd_error("set: missing ROLE, PATH or REPO\nusage: %s\n", set_usage);
 		return 2;
 	}
 	const struct model_entry *e = swtable_find(target);
@@ -62,13 +62,13 @@ swcmd_set(int argc, char **argv)
 			continue;
 		const char *why = envfile_check_value(keys[k], vals[k], strlen(vals[k]));
 		if (why) {
-			fprintf(stderr, "switch: error: %s of '%s' cannot be exported: it %s\n", keys[k], e->role, why);
+			swcmd_error("%s of '%s' cannot be exported: it %s\n", keys[k], e->role, why);
 			return 1;
 		}
 	}
 	const char *path = activefile_path(file);
 	if (activefile_write(path, e, &what) != 0) {
-		fprintf(stderr, "switch: error: %s: %s: %s\n", path, what, strerror(errno));
+		swcmd_error("%s: %s: %s\n", path, what, strerror(errno));
 		return 3;
 	}
 	for (int k = 0; k < SET_VARS; k++) {

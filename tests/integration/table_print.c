@@ -35,7 +35,6 @@ main(void)
 		for (size_t k = 0; k < e->nfiles; k++) {
 			hex("path", e->files[k].path);
 			printf("size=%" PRIu64 "\n", e->files[k].size);
-			hex("blob", e->files[k].blob);
 		}
 		printf("total=%" PRIu64 "\n", e->total_bytes);
 	}

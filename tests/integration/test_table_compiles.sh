@@ -30,7 +30,6 @@ for r in roles:
     for f in m["files"]:
         print("path=" + h(f["path"]))
         print("size=%d" % (f["size"] or 0))
-        print("blob=" + h(f["blob"]))
     print("total=%d" % m["total_bytes"])
 PY
 }

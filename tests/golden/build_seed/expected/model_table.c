@@ -2,15 +2,15 @@
 #include "model_table.h"
 
 static const struct model_file files_2[] = {
-	{"added_tokens.json", UINT64_C(0), NULL},
-	{"config.json", UINT64_C(0), NULL},
-	{"configuration_phi3.py", UINT64_C(0), NULL},
-	{"generation_config.json", UINT64_C(0), NULL},
-	{"model-00001-of-00002.safetensors", UINT64_C(0), NULL},
-	{"model-00002-of-00002.safetensors", UINT64_C(0), NULL},
-	{"model.safetensors.index.json", UINT64_C(0), NULL},
-	{"special_tokens_map.json", UINT64_C(0), NULL},
-	{"tokenizer.json", UINT64_C(0), NULL},
+	{"added_tokens.json", UINT64_C(0)},
+	{"config.json", UINT64_C(0)},
+	{"configuration_phi3.py", UINT64_C(0)},
+	{"generation_config.json", UINT64_C(0)},
+	{"model-00001-of-00002.safetensors", UINT64_C(0)},
+	{"model-00002-of-00002.safetensors", UINT64_C(0)},
+	{"model.safetensors.index.json", UINT64_C(0)},
+	{"special_tokens_map.json", UINT64_C(0)},
+	{"tokenizer.json", UINT64_C(0)},
 };
 
 static const struct model_entry entries[] = {
