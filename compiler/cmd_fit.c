@@ -22,7 +22,8 @@ static const char fit_usage[] =
     "                  [--gpu-used SIZE] [--safety-margin SIZE] [--calibration K=V,...]\n"
     "                  [--keep-utilization]\n"
     "SIZE is bytes or a decimal with GiB/MiB (2^30, 2^20) or GB/MB (10^9, 10^6).\n"
-    "Q is awq, gptq, fp8, bitsandbytes or none. Prints one JSON object; see docs/budget.md.\n";
+    "Q is awq, gptq, fp8, bitsandbytes, compressed-tensors or none.\n"
+    "Prints one JSON object; see docs/budget.md.\n";
 
 struct fit_opts {
 	const char *config;

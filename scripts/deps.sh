@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 # and the real consumers that tests check our output against.
 PKGS="build-essential pkg-config libyaml-dev libcurl4-openssl-dev libsodium-dev
 libcunit1-dev libjansson-dev libssl-dev musl-tools libxml2-utils python3-dotenv
-clang llvm libclang-rt-14-dev valgrind curl coreutils iproute2 python3-yaml"
+clang llvm libclang-rt-14-dev valgrind curl coreutils iproute2 python3-yaml groff-base"
 
 missing=""
 for p in $PKGS; do
