@@ -1,5 +1,9 @@
 /* fuzz-covers: compiler/lock.c */
-/* models.lock as a pull request or a corrupted disk may leave it: read and validate it. */
+/*
+ * models.lock as a pull request or a corrupted disk may leave it: read and validate it. A lock
+ * that is accepted is written back in canonical form, which must read back and write out
+ * byte for byte the same (lock_write's output is lock_read's input on the next run).
+ */
 #define _DEFAULT_SOURCE
 #include <stdint.h>
 #include <stdio.h>
@@ -18,13 +22,33 @@ fuzz_tmp(void)
 	return t && *t ? t : "/tmp";
 }
 
+static int
+same_file(const char *x, const char *y)
+{
+	FILE *f = fopen(x, "rb"), *g = fopen(y, "rb");
+	int same = f && g;
+	while (same) {
+		int c = getc(f), d = getc(g);
+		same = c == d;
+		if (c == EOF)
+			break;
+	}
+	if (f)
+		fclose(f);
+	if (g)
+		fclose(g);
+	return same;
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static char path[4096];
+	static char path[4096], path2[4200], path3[4200];
 	static FILE *devnull;
 	if (!path[0]) {
 		snprintf(path, sizeof path, "%s/fuzz-lock-%ld.lock", fuzz_tmp(), (long)getpid());
+		snprintf(path2, sizeof path2, "%s.2", path);
+		snprintf(path3, sizeof path3, "%s.3", path);
 		devnull = fopen("/dev/null", "w");
 	}
 	FILE *f = fopen(path, "wb");
@@ -36,7 +60,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct diag_sink diag;
 	struct lock l;
 	diag_init(&diag, devnull, "fuzz");
-	(void)lock_read(&a, &diag, path, &l);
+	if (lock_read(&a, &diag, path, &l) == 0) {
+		struct lock l2;
+		if (lock_write(&l, path2) || lock_read(&a, &diag, path2, &l2) || l2.nmodels != l.nmodels ||
+		    lock_write(&l2, path3) || !same_file(path2, path3))
+			abort();
+	}
 	arena_free(&a);
 	return 0;
 }
