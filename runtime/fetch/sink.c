@@ -97,6 +97,34 @@ commit(struct sink *s)
 	pthread_cond_signal(&s->work);
 }
 
+/* More than a buffer at once (libcurl may hand over more after a pause): write it here, in order. */
+static int
+put_large(struct sink *s, const unsigned char *p, size_t n, uint64_t off)
+{
+	commit(s);
+	while (s->count && !s->err)
+		pthread_cond_wait(&s->space, &s->mu);
+	if (s->err) {
+		pthread_mutex_unlock(&s->mu);
+		return -1;
+	}
+	pthread_mutex_unlock(&s->mu);
+	for (size_t w = 0; w < n;) {
+		ssize_t r = pwrite(s->fd, p + w, n - w, (off_t)(off + w));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			pthread_mutex_lock(&s->mu);
+			s->err = errno;
+			pthread_mutex_unlock(&s->mu);
+			return -1;
+		}
+		w += (size_t)r;
+	}
+	digest_update(s->dg, p, n);  /* the worker is idle: everything before is written */
+	return 1;
+}
+
 int
 sink_put(struct sink *s, const void *p, size_t n, uint64_t off)
 {
@@ -105,6 +133,8 @@ sink_put(struct sink *s, const void *p, size_t n, uint64_t off)
 		pthread_mutex_unlock(&s->mu);
 		return -1;
 	}
+	if (n > SINK_BUF)
+		return put_large(s, p, n, off);
 	if (s->fill >= 0 && s->len[s->fill] + n > SINK_BUF)
 		commit(s);
 	if (s->fill < 0) {

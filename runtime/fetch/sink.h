@@ -39,7 +39,7 @@ struct sink {
 /* Start the worker for fd and dg; 0, or -1 with errno. */
 int sink_start(struct sink *s, int fd, struct digest *dg, void (*notify)(void *), void *arg);
 
-/* Queue n bytes (at most SINK_BUF) to be written at off; 1 queued, 0 full (pause), -1 failed. */
+/* Queue n bytes to be written at off (more than SINK_BUF are written at once); 1 queued, 0 full (pause), -1 failed. */
 int sink_put(struct sink *s, const void *p, size_t n, uint64_t off);
 
 /* Whether sink_put can take more now (to resume a paused transfer). */

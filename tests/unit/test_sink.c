@@ -1,0 +1,85 @@
+#define _DEFAULT_SOURCE
+#include <CUnit/CUnit.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../runtime/fetch/sink.h"
+
+void suite_sink(void);
+
+/* Bytes in odd sizes, a chunk larger than a buffer, and a full ring: the file and the digest
+ * must equal a straight write of the same bytes. */
+static void
+test_order(void)
+{
+	char path[] = "/tmp/sink-test-XXXXXX";
+	int fd = mkstemp(path);
+	CU_ASSERT_FATAL(fd >= 0);
+	size_t total = 3 * SINK_BUF + 12345 + 2 * SINK_BUF + 7;
+	unsigned char *data = malloc(total);
+	for (size_t i = 0; i < total; i++)
+		data[i] = (unsigned char)(i * 2654435761u >> 13);
+	struct digest dg, ref;
+	CU_ASSERT_EQUAL_FATAL(digest_init(&dg, true, total), 0);
+	CU_ASSERT_EQUAL_FATAL(digest_init(&ref, true, total), 0);
+	digest_update(&ref, data, total);
+	struct sink s;
+	CU_ASSERT_EQUAL_FATAL(sink_start(&s, fd, &dg, NULL, NULL), 0);
+	size_t sizes[] = {1, 16384, 999999, 3 * SINK_BUF / 2, 65536, 7, SINK_BUF, 2 * SINK_BUF + 5};
+	size_t off = 0, k = 0;
+	while (off < total) {
+		size_t n = sizes[k++ % (sizeof sizes / sizeof sizes[0])];
+		if (n > total - off)
+			n = total - off;
+		int r;
+		while ((r = sink_put(&s, data + off, n, off)) == 0)
+			usleep(1000);  /* full: what curl's pause would do */
+		CU_ASSERT_EQUAL_FATAL(r, 1);
+		off += n;
+	}
+	CU_ASSERT_EQUAL(sink_drain(&s), 0);
+	sink_stop(&s);
+	char a[65], b[65], a1[41], b1[41];
+	digest_final(&dg, a, a1);
+	digest_final(&ref, b, b1);
+	CU_ASSERT_STRING_EQUAL(a, b);
+	CU_ASSERT_STRING_EQUAL(a1, b1);
+	digest_free(&dg);
+	digest_free(&ref);
+	unsigned char *back = malloc(total);
+	CU_ASSERT_EQUAL(pread(fd, back, total, 0), (ssize_t)total);
+	CU_ASSERT_EQUAL(memcmp(back, data, total), 0);
+	free(back);
+	free(data);
+	close(fd);
+	unlink(path);
+}
+
+static void
+test_error(void)
+{
+	struct digest dg;
+	CU_ASSERT_EQUAL_FATAL(digest_init(&dg, false, 0), 0);
+	struct sink s;
+	int fd = open("/dev/null", O_RDONLY);  /* writes fail with EBADF */
+	CU_ASSERT_EQUAL_FATAL(sink_start(&s, fd, &dg, NULL, NULL), 0);
+	char buf[SINK_BUF];
+	memset(buf, 1, sizeof buf);
+	CU_ASSERT_EQUAL(sink_put(&s, buf, sizeof buf, 0), 1);  /* full buffer: handed over */
+	CU_ASSERT_NOT_EQUAL(sink_drain(&s), 0);
+	CU_ASSERT_EQUAL(sink_put(&s, buf, 10, SINK_BUF), -1);
+	sink_stop(&s);
+	digest_free(&dg);
+	close(fd);
+}
+
+void
+suite_sink(void)
+{
+	CU_pSuite s = CU_add_suite("sink", NULL, NULL);
+	CU_add_test(s, "bytes arrive in order, hashed once", test_order);
+	CU_add_test(s, "a failed write stops the sink", test_error);
+}
