@@ -3,7 +3,8 @@
 # never from argv; a running fetch or modelc lock has it in neither /proc/PID/cmdline nor a core
 # file (core size limit 0) and holds it in locked memory; it never appears in logs, --json
 # events, models.lock, generated/ or the cache; and it goes to the Hub only (the CDN refuses
-# any request with Authorization, and test_fetch_basic.sh and test_lock_hub.sh check its log).
+# any request with Authorization, and test_fetch_basic.sh and test_lock_hub.sh check its log;
+# a tree page that names a next page on another host is refused).
 set -u
 . "$(dirname "$0")/../fixtures/fakehub/lib.sh"
 TOKEN=hf_SecretCanary7fQ2
@@ -88,6 +89,14 @@ pid=$!
 watch $pid modelc
 wait $pid
 grep -q "Bearer $TOKEN" "$T/sh/log" || fail "the slow Hub never saw the token"
+
+# 5. A tree page whose next page is on another host: refused, not followed with the token.
+mkdir -p "$T/w3"
+sed 's|org/tiny|org/hop|' "$W/models.yaml" >"$T/w3/models.yaml"
+(cd "$T/w3" && HF_TOKEN=$TOKEN HF_ENDPOINT="http://127.0.0.1:$(cat "$T/sh/port")" "$BIN/modelc" lock \
+	>"$T/l3.out" 2>"$T/l3.err") && fail "lock followed a next page on another host"
+expect_in "$T/l3.err" "the tree's next page is on another host (http://127.0.0.2:"
+grep -q 'cursor=1' "$T/sh/log" && fail "the next page on another host was requested"
 
 # Nowhere on disk or in any output, save the token file itself and the Hub's own log.
 grep -rl "$TOKEN" "$C" "$T/cache2" "$W" "$T/w2" "$T"/*.out "$T"/*.err "$T"/*.cmdline 2>/dev/null &&
