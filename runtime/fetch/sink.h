@@ -15,7 +15,7 @@
 
 #include "digest.h"
 
-enum { SINK_NBUF = 4, SINK_BUF = 1 << 20, SINK_WAIT_NS = 20 * 1000 * 1000 };
+enum { SINK_NBUF = 4, SINK_BUF = 512 * 1024, SINK_WAIT_NS = 20 * 1000 * 1000 };
 
 struct sink {
 	int fd;

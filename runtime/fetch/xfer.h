@@ -17,7 +17,7 @@
 #include "hfcache.h"
 #include "hub.h"
 
-enum { XFER_MAX_JOBS = 64, XFER_BUFFER = 1 << 20 };
+enum { XFER_MAX_JOBS = 64, XFER_BUFFER = 512 * 1024 };
 
 struct xfer_job {
 	/* what to fetch, set by the caller */
