@@ -2,9 +2,9 @@
 #define MODELC_SINK_H
 
 /*
- * Where a download's bytes go: a small ring of buffers drained by one worker thread per
- * file that writes them (pwrite) and hashes them, so hashing runs beside the network instead
- * of after it. When the ring is full the producer (curl's write callback) waits up to 20 ms for
+ * Where a download's bytes go: the caller writes them (pwrite) and copies them into a small
+ * ring drained by one worker thread per file that hashes them, so hashing runs beside the
+ * network instead of after it. When the ring is full the producer (curl's write callback) waits up to 20 ms for
  * a buffer, then is told to pause; the worker calls notify when space frees up.
  */
 
