@@ -24,7 +24,7 @@ struct model_file {
 
 struct model_entry {
 	const char *role;
-	const char *model_id;           /* what VLLM_MODEL_ID is: the repo id, or the local directory */
+	const char *model_id;           /* VLLM_MODEL_ID as built: the local directory if modelc saw it, else the repo id; switch re-checks (swtable_model_id) */
 	const char *repo;               /* NULL for local-only roles */
 	const char *revision;
 	const char *commit;             /* 40 hex, or NULL when not locked */
@@ -41,9 +41,15 @@ struct model_entry {
 	const char *verdict;            /* "fits" or "unverified" */
 	uint64_t weights_bytes;
 	struct budget_arch arch;
-	const struct model_file *files;
+	const struct model_file *files;  /* the download source's (the manifest's) */
 	size_t nfiles;
 	uint64_t total_bytes;
+	/*
+	 * The local directory's own files when the lock describes it (a 'local:DIR' entry, as
+	 * 'modelc adopt' writes), else NULL: an existing local directory is then checked against files.
+	 */
+	const struct model_file *local_files;
+	size_t nlocal_files;
 };
 
 struct model_table {

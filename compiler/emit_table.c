@@ -100,19 +100,45 @@ primary_name(const struct plan *p)
 	return r ? r->role->name : NULL;
 }
 
-/* The files of role i, sorted like its manifest; NULL when there are none. */
+/* files[0..n), sorted like a manifest; NULL when there are none. */
 static const struct plan_file **
-sorted_files(const struct plan_role *r)
+sorted_files(const struct plan_file *files, size_t n)
 {
-	if (!r->nfiles)
+	if (!n)
 		return NULL;
-	const struct plan_file **v = malloc(r->nfiles * sizeof *v);
+	const struct plan_file **v = malloc(n * sizeof *v);
 	if (!v)
 		return NULL;
-	for (size_t i = 0; i < r->nfiles; i++)
-		v[i] = &r->files[i];
-	emit_sort_files(v, r->nfiles);
+	for (size_t i = 0; i < n; i++)
+		v[i] = &files[i];
+	emit_sort_files(v, n);
 	return v;
+}
+
+/* "static const struct model_file NAME_i[] = {...};" for n files; strings through str(). */
+static int
+file_array(struct table_ctx *t, const char *name, size_t i, const struct plan_file *list, size_t n)
+{
+	FILE *f = t->f;
+	const struct plan_file **files = sorted_files(list, n);
+	if (n && !files)
+		return -1;
+	if (n && !t->declaring)
+		fprintf(f, "static const struct model_file %s_%zu[] = {\n", name, i);
+	for (size_t k = 0; k < n; k++) {
+		if (!t->declaring)
+			fputs("\t{", f);
+		str(t, files[k]->path);
+		if (!t->declaring) {
+			fputs(", ", f);
+			u64(f, files[k]->size_known ? files[k]->size : 0);
+			fputs("},\n", f);
+		}
+	}
+	if (n && !t->declaring)
+		fputs("};\n\n", f);
+	free(files);
+	return 0;
 }
 
 /*
@@ -127,24 +153,9 @@ walk(struct table_ctx *t, const struct plan *p)
 
 	for (size_t i = 0; i < p->nroles; i++) {
 		const struct plan_role *r = &p->roles[i];
-		const struct plan_file **files = sorted_files(r);
-		if (r->nfiles && !files)
+		if (file_array(t, "files", i, r->files, r->nfiles) < 0 ||
+		    file_array(t, "local_files", i, r->local_files, r->nlocal_files) < 0)
 			return -1;
-		if (r->nfiles && !t->declaring)
-			fprintf(f, "static const struct model_file files_%zu[] = {\n", i);
-		for (size_t k = 0; k < r->nfiles; k++) {
-			if (!t->declaring)
-				fputs("\t{", f);
-			str(t, files[k]->path);
-			if (!t->declaring) {
-				fputs(", ", f);
-				u64(f, files[k]->size_known ? files[k]->size : 0);
-				fputs("},\n", f);
-			}
-		}
-		if (r->nfiles && !t->declaring)
-			fputs("};\n\n", f);
-		free(files);
 	}
 
 	if (!t->declaring && p->nroles)
@@ -189,7 +200,11 @@ walk(struct table_ctx *t, const struct plan *p)
 			fputs(",\n\t\t.files = NULL,\n\t\t.nfiles = 0,\n", f);
 		fputs("\t\t.total_bytes = ", f);
 		u64(f, r->download_bytes);
-		fputs(",\n\t},\n", f);
+		if (r->nlocal_files)
+			fprintf(f, ",\n\t\t.local_files = local_files_%zu,\n\t\t.nlocal_files = %zu,\n\t},\n", i,
+			    r->nlocal_files);
+		else
+			fputs(",\n\t\t.local_files = NULL,\n\t\t.nlocal_files = 0,\n\t},\n", f);
 	}
 	if (!t->declaring && p->nroles)
 		fputs("};\n\n", f);

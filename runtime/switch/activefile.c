@@ -57,13 +57,13 @@ same_content(const char *path, const char *text, size_t len)
 }
 
 int
-activefile_write(const char *path, const struct model_entry *e, const char **what)
+activefile_write(const char *path, const struct model_entry *e, const char *model_id, const char **what)
 {
 	static char text[ACTIVEFILE_TEXT_MAX];
 	char lock[ACTIVEFILE_PATH_MAX + 8], tmp[ACTIVEFILE_PATH_MAX + 32];
 	int n, lfd, fd, saved;
 
-	n = snprintf(text, sizeof text, "%srole=%s\nmodel_id=%s\n", activefile_header, e->role, e->model_id);
+	n = snprintf(text, sizeof text, "%srole=%s\nmodel_id=%s\n", activefile_header, e->role, model_id);
 	if (n < 0 || (size_t)n >= sizeof text || strlen(path) >= ACTIVEFILE_PATH_MAX) {
 		*what = "format";
 		errno = ENAMETOOLONG;

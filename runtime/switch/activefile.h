@@ -23,8 +23,11 @@ struct activefile {
 /* The file to use: option (when not NULL), else $MODELC_ACTIVE_FILE, else ".active_model". */
 const char *activefile_path(const char *option);
 
-/* Record e as active in path. Returns 0, or -1 with errno set and *what naming the failed step. */
-int activefile_write(const char *path, const struct model_entry *e, const char **what);
+/*
+ * Record e as active in path under model_id (what switch --set exports: swtable_model_id(e)).
+ * Returns 0, or -1 with errno set and *what naming the failed step.
+ */
+int activefile_write(const char *path, const struct model_entry *e, const char *model_id, const char **what);
 
 /*
  * Read path into af. Returns 0; -1 when it cannot be read (errno set; ENOENT when absent);

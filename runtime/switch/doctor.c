@@ -69,12 +69,12 @@ check_active(const char *path)
 		snprintf(what, sizeof what, "'%s' names role '%s', which the catalog no longer has", path, af.role);
 		problem(what, todo);
 	} else {
-		printf("ok: active model is '%s' (%s)\n", e->role, e->model_id);
+		printf("ok: active model is '%s' (%s)\n", e->role, swtable_model_id(e));
 	}
 	const char *env = getenv("VLLM_MODEL_ID");
-	if (e && env && strcmp(env, e->model_id) != 0) {
+	if (e && env && strcmp(env, swtable_model_id(e)) != 0) {
 		snprintf(what, sizeof what, "wrong model loaded: $VLLM_MODEL_ID is '%s' but '%s' says '%s'", env, path,
-		    e->model_id);
+		    swtable_model_id(e));
 		snprintf(todo, sizeof todo, "eval \"$(switch --set %s)\" in this shell, then restart the server", e->role);
 		problem(what, todo);
 	} else if (e && env) {

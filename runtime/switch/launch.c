@@ -98,8 +98,9 @@ launch_build(const struct model_entry *e, const struct refit *plan, const char *
 		bad |= arg(cmd, keep(cmd, "--revision"));
 		bad |= arg(cmd, keep(cmd, "%s", e->commit));
 	}
+	/* The name clients ask for: what switch --set exports as VLLM_MODEL_ID. */
 	bad |= arg(cmd, keep(cmd, "--served-model-name"));
-	bad |= arg(cmd, keep(cmd, "%s", e->model_id));
+	bad |= arg(cmd, keep(cmd, "%s", swtable_model_id(e)));
 	if (plan->max_model_len) {
 		bad |= arg(cmd, keep(cmd, "--max-model-len"));
 		bad |= arg(cmd, keep(cmd, "%u", (unsigned)plan->max_model_len));

@@ -48,13 +48,15 @@ swcmd_current(int argc, char **argv)
 		    model_table.catalog_path);
 		return 1;
 	}
-	printf("%s %s\n", e->role, e->model_id);
-	if (strcmp(af.model_id, e->model_id) != 0)
+	/* The id as switch resolves it now: the local directory when it exists, else the repo. */
+	const char *id = swtable_model_id(e);
+	printf("%s %s\n", e->role, id);
+	if (strcmp(af.model_id, id) != 0)
 		swcmd_warning("%s names model '%s' for '%s', but the catalog now has '%s'; "
-		    "run switch --set %s again\n", path, af.model_id, e->role, e->model_id, e->role);
+		    "run switch --set %s again\n", path, af.model_id, e->role, id, e->role);
 	const char *env = getenv("VLLM_MODEL_ID");
-	if (env && strcmp(env, e->model_id) != 0)
+	if (env && strcmp(env, id) != 0)
 		swcmd_warning("$VLLM_MODEL_ID is '%s' but %s says '%s' (wrong model loaded?); "
-		    "run: eval \"$(switch --set %s)\"\n", env, path, e->model_id, e->role);
+		    "run: eval \"$(switch --set %s)\"\n", env, path, id, e->role);
 	return 0;
 }

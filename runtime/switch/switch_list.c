@@ -41,7 +41,7 @@ print_json(const char *active)
 		printf("%s\n  {\"role\": ", i ? "," : "");
 		swjson_write_string(stdout, e->role);
 		printf(", \"model_id\": ");
-		swjson_write_string(stdout, e->model_id);
+		swjson_write_string(stdout, swtable_model_id(e));
 		printf(", \"quantization\": ");
 		swjson_write_string(stdout, e->quantization ? e->quantization : "none");
 		/* 0: modelc could not compute it; vLLM decides (null for scripts). */
@@ -68,7 +68,7 @@ print_table(const char *active)
 		const struct model_entry *e = &model_table.entries[i];
 		int l = (int)strlen(e->role);
 		wr = l > wr ? l : wr;
-		l = (int)strlen(e->model_id);
+		l = (int)strlen(swtable_model_id(e));
 		wm = l > wm ? l : wm;
 		l = e->quantization ? (int)strlen(e->quantization) : 4;
 		wq = l > wq ? l : wq;
@@ -86,7 +86,7 @@ print_table(const char *active)
 		else
 			snprintf(ctx, sizeof ctx, "-");
 		printf("%c %-*s  %-*s  %-*s  %7s  %-10s  %s\n", strcmp(e->role, active) == 0 ? '*' : ' ',
-		    wr, e->role, wm, e->model_id, wq, e->quantization ? e->quantization : "none",
+		    wr, e->role, wm, swtable_model_id(e), wq, e->quantization ? e->quantization : "none",
 		    ctx, e->verdict ? e->verdict : "unverified", files);
 	}
 }

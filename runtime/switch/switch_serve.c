@@ -217,7 +217,7 @@ warm_up(const struct model_entry *e, const char *host, unsigned port, double t0,
 	static char resp[HEALTH_RESPONSE_MAX];
 	char model[SERVE_BODY_MAX / 2], body[SERVE_BODY_MAX];
 
-	if (swjson_escape(model, sizeof model, e->model_id) != 0)
+	if (swjson_escape(model, sizeof model, swtable_model_id(e)) != 0)
 		return;
 	snprintf(body, sizeof body, "{\"model\": %s, \"prompt\": \"Hello\", \"max_tokens\": 1}", model);
 	int st = health_request(host, port, "POST", "/v1/completions", body, 600000, resp, sizeof resp);

@@ -53,7 +53,7 @@ swcmd_set(int argc, char **argv)
 	 * budget): it is unset, so that a stale value in the caller's shell does not survive, and
 	 * vLLM decides (serve leaves the flag out too).
 	 */
-	const char *vals[SET_VARS] = { e->model_id, e->max_model_len ? len : NULL,
+	const char *vals[SET_VARS] = { swtable_model_id(e), e->max_model_len ? len : NULL,
 		e->quantization ? e->quantization : "none", e->gpu_memory_utilization > 0 ? util : NULL,
 		e->kv_cache_dtype ? e->kv_cache_dtype : "auto", e->role };
 	/* Refuse before writing anything: a value the quoting rule rejects would not read back. */
@@ -67,7 +67,7 @@ swcmd_set(int argc, char **argv)
 		}
 	}
 	const char *path = activefile_path(file);
-	if (activefile_write(path, e, &what) != 0) {
+	if (activefile_write(path, e, vals[0], &what) != 0) {
 		swcmd_error("%s: %s: %s\n", path, what, strerror(errno));
 		return 3;
 	}

@@ -196,33 +196,48 @@ is_dir(const char *path)
 	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+const char *
+swtable_model_id(const struct model_entry *e)
+{
+	if (e->local_dir && is_dir(e->local_dir))
+		return e->local_dir;
+	return e->repo ? e->repo : e->model_id;
+}
+
 void
 swtable_files(const struct model_entry *e, struct swtable_files *f)
 {
 	static char snap[SWTABLE_PATH_MAX];
 	char path[SWTABLE_PATH_MAX];
+	const struct model_file *files = e->files;
+	size_t nfiles = e->nfiles;
 
 	memset(f, 0, sizeof *f);
-	f->total = e->nfiles;
-	if (e->local_dir && is_dir(e->local_dir))
+	if (e->local_dir && is_dir(e->local_dir)) {
 		f->dir = e->local_dir;
-	else if (swtable_snapshot(e, snap, sizeof snap) == 0)
+		if (e->local_files) {
+			files = e->local_files;
+			nfiles = e->nlocal_files;
+		}
+	} else if (swtable_snapshot(e, snap, sizeof snap) == 0) {
 		f->dir = snap;
-	else if (e->local_dir)
+	} else if (e->local_dir) {
 		f->dir = e->local_dir;
+	}
+	f->total = nfiles;
 	if (!f->dir)
 		return;
 	f->dir_exists = is_dir(f->dir);
 	if (!f->dir_exists)
 		return;
-	for (size_t i = 0; i < e->nfiles; i++) {
+	for (size_t i = 0; i < nfiles; i++) {
 		struct stat st;
-		int n = snprintf(path, sizeof path, "%s/%s", f->dir, e->files[i].path);
+		int n = snprintf(path, sizeof path, "%s/%s", f->dir, files[i].path);
 		/* stat follows the snapshot's symlink to the blob; only the size is checked, no hashing. */
 		if (n > 0 && (size_t)n < sizeof path && stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
-		    (uint64_t)st.st_size == e->files[i].size) {
+		    (uint64_t)st.st_size == files[i].size) {
 			f->present++;
-			f->present_bytes += e->files[i].size;
+			f->present_bytes += files[i].size;
 		}
 	}
 }

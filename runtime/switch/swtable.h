@@ -49,7 +49,16 @@ const char *swtable_hub_cache(void);
  */
 int swtable_snapshot(const struct model_entry *e, char *buf, size_t cap);
 
-/* Stat the entry's manifest in its local directory (when it exists) or its snapshot folder. */
+/*
+ * The model id the server is launched under and VLLM_MODEL_ID: the local directory when it exists
+ * now (stat), else the repo id, else the table's model id (a local-only role).
+ */
+const char *swtable_model_id(const struct model_entry *e);
+
+/*
+ * Stat the entry's files in its local directory (when it exists: its own list when the table has
+ * one, else the manifest's) or its snapshot folder (the manifest's).
+ */
 void swtable_files(const struct model_entry *e, struct swtable_files *f);
 
 /* "present", "partial", "missing" or "unlisted" (a folder exists but the table has no manifest). */

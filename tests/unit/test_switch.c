@@ -123,7 +123,7 @@ test_activefile(void)
 	errno = 0;
 	CU_ASSERT_EQUAL(activefile_read(path, &af, &line), -1);
 	CU_ASSERT_EQUAL(errno, ENOENT);
-	CU_ASSERT_EQUAL(activefile_write(path, swtable_role("weird"), &what), 0);
+	CU_ASSERT_EQUAL(activefile_write(path, swtable_role("weird"), swtable_role("weird")->model_id, &what), 0);
 	CU_ASSERT_EQUAL(activefile_read(path, &af, &line), 0);
 	CU_ASSERT_STRING_EQUAL(af.role, "weird");
 	CU_ASSERT_STRING_EQUAL(af.model_id, "/mnt/f/my models/it's 7b");
@@ -150,7 +150,7 @@ test_activefile(void)
 	CU_ASSERT_STRING_EQUAL(activefile_path(NULL), ".active_model");
 
 	snprintf(path, sizeof path, "%s/no/such/dir/.active_model", scratch);
-	CU_ASSERT_EQUAL(activefile_write(path, swtable_role("primary"), &what), -1);
+	CU_ASSERT_EQUAL(activefile_write(path, swtable_role("primary"), swtable_role("primary")->model_id, &what), -1);
 	CU_ASSERT_STRING_EQUAL(what, "open lock file");
 }
 
@@ -257,7 +257,7 @@ test_launch_local_partial(void)
 {
 	static struct launch_cmd cmd;
 	static struct model_entry e;
-	static const struct model_file files[] = { { "config.json", 3, NULL }, { "model.safetensors", 5, NULL } };
+	static const struct model_file files[] = { { "config.json", 3 }, { "model.safetensors", 5 } };
 	struct refit plan;
 	char warn[1024], want[1024], dir[600], mk[1400];
 
@@ -277,6 +277,43 @@ test_launch_local_partial(void)
 	CU_ASSERT_STRING_EQUAL(warn, want);
 	CU_ASSERT_STRING_EQUAL(cmd.model_path, dir);
 	CU_ASSERT_EQUAL(cmd.local, 0);
+}
+
+/* The id is decided at run time; an existing local directory is checked against its own list. */
+static void
+test_local_dir_at_run_time(void)
+{
+	static struct model_entry e;
+	static const struct model_file repo_files[] = { { "config.json", 3 }, { "model-1.safetensors", 9 } };
+	static const struct model_file dir_files[] = { { "config.json", 3 }, { "model.safetensors", 5 } };
+	struct swtable_files f;
+	char dir[600], mk[2000];
+
+	snprintf(dir, sizeof dir, "%s/adopted", scratch);
+	e = *swtable_role("code");
+	e.local_dir = dir;
+	e.files = repo_files;
+	e.nfiles = 2;
+	e.local_files = dir_files;
+	e.nlocal_files = 2;
+	CU_ASSERT_STRING_EQUAL(swtable_model_id(&e), "bigcode/starcoder2-7b");
+	snprintf(mk, sizeof mk, "mkdir -p '%s' && printf abc > '%s/config.json' && printf 12345 > '%s/model.safetensors'",
+	    dir, dir, dir);
+	CU_ASSERT_EQUAL(system(mk), 0);
+	CU_ASSERT_STRING_EQUAL(swtable_model_id(&e), dir);
+	swtable_files(&e, &f);
+	CU_ASSERT_STRING_EQUAL(f.dir, dir);
+	CU_ASSERT_EQUAL(f.total, 2);
+	CU_ASSERT_EQUAL(f.present, 2);
+	CU_ASSERT_STRING_EQUAL(swtable_files_word(&f), "present");
+	/* Without its own list, the directory is checked against the manifest's files. */
+	e.local_files = NULL;
+	e.nlocal_files = 0;
+	swtable_files(&e, &f);
+	CU_ASSERT_EQUAL(f.present, 1);
+	CU_ASSERT_STRING_EQUAL(swtable_files_word(&f), "partial");
+	/* A local-only role keeps its table id. */
+	CU_ASSERT_STRING_EQUAL(swtable_model_id(swtable_role("weird")), "/mnt/f/my models/it's 7b");
 }
 
 static void
@@ -328,6 +365,7 @@ suite_switch(void)
 	CU_add_test(s, "server argv", test_launch_build);
 	CU_add_test(s, "server argv limits", test_launch_limits);
 	CU_add_test(s, "local directory, partial", test_launch_local_partial);
+	CU_add_test(s, "local directory decided at run time", test_local_dir_at_run_time);
 	CU_add_test(s, "re-fit", test_refit);
 	CU_add_test(s, "helpers", test_small_helpers);
 }

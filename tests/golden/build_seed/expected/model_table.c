@@ -42,6 +42,8 @@ static const struct model_entry entries[] = {
 		.files = NULL,
 		.nfiles = 0,
 		.total_bytes = UINT64_C(0),
+		.local_files = NULL,
+		.nlocal_files = 0,
 	},
 	{
 		.role = "secondary",
@@ -71,6 +73,8 @@ static const struct model_entry entries[] = {
 		.files = NULL,
 		.nfiles = 0,
 		.total_bytes = UINT64_C(0),
+		.local_files = NULL,
+		.nlocal_files = 0,
 	},
 	{
 		.role = "lightweight",
@@ -100,6 +104,8 @@ static const struct model_entry entries[] = {
 		.files = files_2,
 		.nfiles = 9,
 		.total_bytes = UINT64_C(0),
+		.local_files = NULL,
+		.nlocal_files = 0,
 	},
 	{
 		.role = "math",
@@ -129,6 +135,8 @@ static const struct model_entry entries[] = {
 		.files = NULL,
 		.nfiles = 0,
 		.total_bytes = UINT64_C(0),
+		.local_files = NULL,
+		.nlocal_files = 0,
 	},
 	{
 		.role = "code",
@@ -158,6 +166,8 @@ static const struct model_entry entries[] = {
 		.files = NULL,
 		.nfiles = 0,
 		.total_bytes = UINT64_C(0),
+		.local_files = NULL,
+		.nlocal_files = 0,
 	},
 };
 
