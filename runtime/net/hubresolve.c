@@ -98,7 +98,7 @@ tree_page(struct arena *a, const char *body, size_t len, struct files *fs, char 
 			if (sha && hub_is_hex(sha, 64))
 				f->sha256 = arena_strdup(a, sha);
 			json_t *ls = json_object_get(lfs, "size");
-			if (json_is_integer(ls))
+			if (json_is_integer(ls) && json_integer_value(ls) >= 0)
 				f->size = (struct lock_u64){true, (uint64_t)json_integer_value(ls)};
 		}
 	}

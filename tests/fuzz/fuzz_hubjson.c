@@ -84,7 +84,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct arena a = {0};
 	struct lock_model m;
 	char err[HUB_ERR_MAX];
-	(void)hubresolve_model(&h, &a, "org/model", "main", &m, NULL, err, sizeof err);
+	/* Sizes come from JSON integers: one the Hub sends negative must not become a huge size. */
+	if (hubresolve_model(&h, &a, "org/model", "main", &m, NULL, err, sizeof err) == HUB_OK)
+		for (size_t i = 0; i < m.nfiles; i++)
+			if (m.files[i].size.known && m.files[i].size.value > (uint64_t)INT64_MAX)
+				abort();
 	arena_free(&a);
 	return 0;
 }
