@@ -7,7 +7,8 @@ set -u
 cd "$(dirname "$0")/../.."
 secs=${FUZZ_SECONDS:-30}
 runs=${FUZZ_RUNS:--1}
-bin=build/fuzz/bin
+# FUZZ_BIN: where the targets are (a copy keeps a long run safe from a rebuild meanwhile).
+bin=${FUZZ_BIN:-build/fuzz/bin}
 prof=$(command -v llvm-profdata || echo /usr/lib/llvm-14/bin/llvm-profdata)
 cov=$(command -v llvm-cov || echo /usr/lib/llvm-14/bin/llvm-cov)
 fail=0 pass=0
