@@ -167,8 +167,11 @@ print("loaded", len(sd), "tensors; forward on", dev, tuple(out.shape), torch.cud
                 os.makedirs(dl, exist_ok=True)
                 p, dt = run(["curl", "-sSfL", "--no-progress-meter", "--parallel", "-o", os.path.join(dl, "a"), urls[0],
                              "-o", os.path.join(dl, "b"), urls[1]], base)
+                # A baseline that failed would give meaningless ratios: it is a failed check.
+                check("curl baseline (run %d)" % (i + 1), p.returncode == 0, p.stderr.strip()[-200:])
                 t.setdefault("curl_s", []).append(round(dt, 3))
                 p, dt2 = run(["sha256sum", os.path.join(dl, "a"), os.path.join(dl, "b")], base)
+                check("sha256sum baseline (run %d)" % (i + 1), p.returncode == 0, p.stderr.strip()[-200:])
                 t.setdefault("curl_sha256sum_s", []).append(round(dt + dt2, 3))
                 shutil.rmtree(dl, ignore_errors=True)
         best = {k: min(v) for k, v in t.items() if v}

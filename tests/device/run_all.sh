@@ -7,11 +7,17 @@ set -u
 cd "$(dirname "$0")/../.."
 : "${OUT:?set OUT}"
 export PYTHONUNBUFFERED=1 NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVLS=1
-if [ -d .devlib ]; then
-	export LD_LIBRARY_PATH="$(pwd)/.devlib/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-	export BENCH_BIN="$(pwd)/.devlib/bin/bench" FETCH_BIN="$(pwd)/.devlib/bin/fetch" MODELC_BIN="$(pwd)/.devlib/bin/modelc"
-fi
 res=$(mktemp -d)
+if [ -d .devlib ]; then
+	# Each carried binary gets a wrapper that points it alone at its libraries: an exported
+	# LD_LIBRARY_PATH would hand the machine's own curl our libcurl and break the baselines.
+	mkdir -p "$res/.bin"
+	for b in bench fetch modelc; do
+		printf '#!/bin/sh\nLD_LIBRARY_PATH=%s exec %s "$@"\n' "$(pwd)/.devlib/lib" "$(pwd)/.devlib/bin/$b" >"$res/.bin/$b"
+		chmod +x "$res/.bin/$b"
+	done
+	export BENCH_BIN="$res/.bin/bench" FETCH_BIN="$res/.bin/fetch" MODELC_BIN="$res/.bin/modelc"
+fi
 status=0
 for t in "${@:-estimator quant bench}"; do
 	for name in $t; do
@@ -25,6 +31,7 @@ for t in "${@:-estimator quant bench}"; do
 		tail -n 25 "$res/$name/log.txt"
 	done
 done
+rm -rf "$res/.bin"
 tar -C "$res" -czf "$OUT/results.tar.gz" .
 ls -la "$OUT"
 exit $status
