@@ -15,9 +15,12 @@ sh scripts/bench-switch
 section "modelc build: seed catalog and generated catalogs of 1,000 and 10,000 roles"
 sh scripts/bench-modelc
 
-section "estimator accuracy: modelc fit against vLLM start-up logs (CSV=${CSV:-../shared/reference/vllm-cases-train.csv})"
+# The shared reference CSV when it sits beside the checkout, else the repository's copy of it.
+[ -f ../shared/reference/vllm-cases-train.csv ] && : "${CSV:=../shared/reference/vllm-cases-train.csv}"
+: "${CSV:=tests/fixtures/estimator/vllm-cases-train.csv}"
+section "estimator accuracy: modelc fit against vLLM start-up logs (CSV=$CSV)"
 if command -v python3 >/dev/null 2>&1; then
-	python3 scripts/bench-estimator --modelc "$BIN/modelc" "${CSV:-../shared/reference/vllm-cases-train.csv}"
+	python3 scripts/bench-estimator --modelc "$BIN/modelc" "$CSV"
 else
 	echo "skipped: python3 not found"
 fi

@@ -2,7 +2,7 @@
 # The estimator meets issue 5's targets leave-one-out on the training cases, and the committed
 # constants are what scripts/calibrate-estimator fits from them (anyone can redo them).
 set -u
-csv=../shared/reference/vllm-cases-train.csv
+csv=tests/fixtures/estimator/vllm-cases-train.csv
 if [ ! -f "$csv" ]; then
 	echo "skip: $csv not found" >&2
 	exit 77
