@@ -528,9 +528,11 @@ xfer_run(struct xfer *x, struct xfer_job *jobs, size_t n)
 		for (size_t i = 0; i < n; i++)
 			if (states[i].phase == PH_ACTIVE)
 				active++;
+		bool moved = false;  /* a job changed phase: go round again at once */
 		for (size_t i = 0; i < n; i++) {
 			struct xfer_state *s = &states[i];
 			if (s->phase == PH_WAIT && active < max && s->next_try <= now) {
+				moved = true;
 				if (s->fd >= 0) {
 					s->t0 = s->t0 ? s->t0 : now;
 					restart_hop(x, multi, &jobs[i]);
@@ -559,11 +561,19 @@ xfer_run(struct xfer *x, struct xfer_job *jobs, size_t n)
 			struct xfer_state *s = NULL;
 			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&s);
 			completed(x, multi, s->job, msg->data.result);
+			moved = true;
 		}
 		now = fprogress_now();
 		int timeout = wake > now ? (int)((wake - now) * 1000) + 1 : 0;
 		if (timeout > 100)
 			timeout = 100;
+		/*
+		 * A transfer just ended (done, redirected, to be retried) or started: no sleeping, or
+		 * the last file's end and every redirect hop would wait out the 100 ms below with
+		 * nothing running.
+		 */
+		if (moved)
+			timeout = 0;
 		if (running)
 			curl_multi_poll(multi, NULL, 0, timeout, NULL);
 		else if (timeout > 0) {
