@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 static void *
@@ -26,7 +25,9 @@ worker(void *arg)
 		s->head = (s->head + 1) % SINK_NBUF;
 		s->count--;
 		pthread_cond_broadcast(&s->space);
-		if (s->notify) {
+		/* Wake the event loop only when the producer was turned away (its transfer is paused). */
+		if (s->want_space && s->notify) {
+			s->want_space = false;
 			pthread_mutex_unlock(&s->mu);
 			s->notify(s->notify_arg);
 			pthread_mutex_lock(&s->mu);
@@ -125,24 +126,14 @@ sink_put(struct sink *s, const void *p, size_t n, uint64_t off)
 		/* The next buffer after the committed ones, if it is free. */
 		if (s->count >= SINK_NBUF) {
 			/*
-			 * Full: the worker frees a buffer within a millisecond or so (1 MiB of SHA-256), so a
-			 * short wait beats pausing the transfer and waking the event loop for every buffer.
+			 * Full: turn the bytes away at once (curl pauses this transfer and serves the
+			 * others) rather than wait here, which would stall every transfer of the
+			 * event loop behind this file's hashing. The worker wakes the loop when a
+			 * buffer frees up.
 			 */
-			struct timespec until;
-			clock_gettime(CLOCK_REALTIME, &until);
-			until.tv_nsec += SINK_WAIT_NS;
-			if (until.tv_nsec >= 1000000000L) {
-				until.tv_sec++;
-				until.tv_nsec -= 1000000000L;
-			}
-			while (s->count >= SINK_NBUF && !s->err)
-				if (pthread_cond_timedwait(&s->space, &s->mu, &until))
-					break;
-		}
-		if (s->err || s->count >= SINK_NBUF) {
-			int r = s->err ? -1 : 0;
+			s->want_space = true;
 			pthread_mutex_unlock(&s->mu);
-			return r;
+			return 0;
 		}
 		s->fill = (int)((s->head + s->count) % SINK_NBUF);
 		s->len[s->fill] = 0;

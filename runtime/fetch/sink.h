@@ -3,9 +3,10 @@
 
 /*
  * Where a download's bytes go: the caller writes them (pwrite) and copies them into a small
- * ring drained by one worker thread per file that hashes them, so hashing runs beside the
- * network instead of after it. When the ring is full the producer (curl's write callback) waits up to 20 ms for
- * a buffer, then is told to pause; the worker calls notify when space frees up.
+ * ring of buffers hashed by one worker thread per file, so
+ * hashing runs beside the network instead of after it. When the ring is full the producer
+ * (curl's write callback) is told at once to pause, so the event loop serves the other
+ * transfers meanwhile; the worker calls notify when a buffer frees up for a paused producer.
  */
 
 #include <pthread.h>
@@ -15,7 +16,7 @@
 
 #include "digest.h"
 
-enum { SINK_NBUF = 4, SINK_BUF = 512 * 1024, SINK_WAIT_NS = 20 * 1000 * 1000 };
+enum { SINK_NBUF = 4, SINK_BUF = 512 * 1024 };
 
 struct sink {
 	int fd;
@@ -33,13 +34,17 @@ struct sink {
 	int fill;                       /* buffer the producer is filling, or -1 */
 	bool busy;                      /* the worker holds a buffer */
 	bool stop;
+	bool want_space;                /* sink_put was turned away: notify when a buffer frees */
 	int err;                        /* errno of a failed write */
 };
 
 /* Start the worker for fd and dg; 0, or -1 with errno. */
 int sink_start(struct sink *s, int fd, struct digest *dg, void (*notify)(void *), void *arg);
 
-/* Queue n bytes to be written at off (more than SINK_BUF are written at once); 1 queued, 0 full (pause), -1 failed. */
+/*
+ * Queue n bytes to be written at off (more than SINK_BUF are written at once); 1 queued, 0 full
+ * (pause; notify follows when there is space), -1 failed.
+ */
 int sink_put(struct sink *s, const void *p, size_t n, uint64_t off);
 
 /* Whether sink_put can take more now (to resume a paused transfer). */

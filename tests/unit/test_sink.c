@@ -1,5 +1,6 @@
 #define _DEFAULT_SOURCE
 #include <CUnit/CUnit.h>
+#include <pthread.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -77,10 +78,72 @@ test_error(void)
 	close(fd);
 }
 
+static pthread_mutex_t notify_mu = PTHREAD_MUTEX_INITIALIZER;
+static unsigned notified;
+
+static void
+count_notify(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&notify_mu);
+	notified++;
+	pthread_mutex_unlock(&notify_mu);
+}
+
+static unsigned
+notify_count(void)
+{
+	pthread_mutex_lock(&notify_mu);
+	unsigned n = notified;
+	pthread_mutex_unlock(&notify_mu);
+	return n;
+}
+
+/* A full ring turns the producer away at once, and only a turned-away producer is woken. */
+static void
+test_notify_when_paused(void)
+{
+	char path[] = "/tmp/sink-test-XXXXXX";
+	int fd = mkstemp(path);
+	CU_ASSERT_FATAL(fd >= 0);
+	struct digest dg;
+	CU_ASSERT_EQUAL_FATAL(digest_init(&dg, false, 0), 0);
+	struct sink s;
+	notified = 0;
+	CU_ASSERT_EQUAL_FATAL(sink_start(&s, fd, &dg, count_notify, NULL), 0);
+	unsigned char *buf = calloc(1, SINK_BUF);
+	unsigned turned = 0;
+	uint64_t off = 0;
+	for (int k = 0; k < 32; k++) {
+		int r;
+		while ((r = sink_put(&s, buf, SINK_BUF, off)) == 0) {
+			turned++;
+			unsigned before = notify_count();
+			/* The worker must wake us once a buffer frees (bounded: 10 s). */
+			for (int t = 0; t < 10000 && !sink_has_space(&s); t++)
+				usleep(1000);
+			CU_ASSERT(sink_has_space(&s));
+			for (int t = 0; t < 10000 && notify_count() == before; t++)
+				usleep(1000);
+			CU_ASSERT(notify_count() > before);
+		}
+		CU_ASSERT_EQUAL_FATAL(r, 1);
+		off += SINK_BUF;
+	}
+	CU_ASSERT_EQUAL(sink_drain(&s), 0);
+	sink_stop(&s);
+	CU_ASSERT(notify_count() <= turned);
+	free(buf);
+	digest_free(&dg);
+	close(fd);
+	unlink(path);
+}
+
 void
 suite_sink(void)
 {
 	CU_pSuite s = CU_add_suite("sink", NULL, NULL);
 	CU_add_test(s, "bytes arrive in order, hashed once", test_order);
 	CU_add_test(s, "a failed write stops the sink", test_error);
+	CU_add_test(s, "a full ring pauses at once; only a paused producer is woken", test_notify_when_paused);
 }
