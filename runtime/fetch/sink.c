@@ -67,33 +67,10 @@ sink_start(struct sink *s, int fd, struct digest *dg, void (*notify)(void *), vo
 	return 0;
 }
 
-/* Hand the filling buffer to the worker. Called with the lock held. */
-static void
-commit(struct sink *s)
-{
-	if (s->fill < 0)
-		return;
-	if (s->len[s->fill] == 0) {
-		s->fill = -1;
-		return;
-	}
-	s->count++;
-	s->fill = -1;
-	pthread_cond_signal(&s->work);
-}
-
-/* More than a buffer at once (libcurl may hand over more after a pause): write it here, in order. */
+/* pwrite all of p at off; 0, or -1 with s->err set. Called without the lock. */
 static int
-put_large(struct sink *s, const unsigned char *p, size_t n, uint64_t off)
+write_all(struct sink *s, const unsigned char *p, size_t n, uint64_t off)
 {
-	commit(s);
-	while (s->count && !s->err)
-		pthread_cond_wait(&s->space, &s->mu);
-	if (s->err) {
-		pthread_mutex_unlock(&s->mu);
-		return -1;
-	}
-	pthread_mutex_unlock(&s->mu);
 	for (size_t w = 0; w < n;) {
 		ssize_t r = pwrite(s->fd, p + w, n - w, (off_t)(off + w));
 		if (r < 0 && errno == EINTR)
@@ -106,7 +83,45 @@ put_large(struct sink *s, const unsigned char *p, size_t n, uint64_t off)
 		}
 		w += (size_t)r;
 	}
-	digest_update(s->dg, p, n);  /* the worker is idle: everything before is written */
+	return 0;
+}
+
+/*
+ * Hand the filling buffer to the worker and write it (one pwrite per buffer instead of one
+ * per 16 KiB callback). The worker only reads the buffer, and this thread is the only one that
+ * refills it, so hashing and writing the same bytes overlap. Called without the lock; -1 when
+ * the write failed.
+ */
+static int
+flush_fill(struct sink *s)
+{
+	pthread_mutex_lock(&s->mu);
+	int i = s->fill;
+	s->fill = -1;
+	if (i < 0 || s->len[i] == 0) {
+		pthread_mutex_unlock(&s->mu);
+		return 0;
+	}
+	s->count++;
+	pthread_cond_signal(&s->work);
+	pthread_mutex_unlock(&s->mu);
+	return write_all(s, s->buf[i], s->len[i], s->off[i]);
+}
+
+/* More than a buffer at once (libcurl may hand over more after a pause): write it here, in order. */
+static int
+put_large(struct sink *s, const unsigned char *p, size_t n, uint64_t off)
+{
+	if (flush_fill(s))
+		return -1;
+	pthread_mutex_lock(&s->mu);
+	while (s->count && !s->err)
+		pthread_cond_wait(&s->space, &s->mu);
+	int bad = s->err != 0;
+	pthread_mutex_unlock(&s->mu);
+	if (bad || write_all(s, p, n, off))
+		return -1;
+	digest_update(s->dg, p, n);  /* the worker is idle: everything before is hashed */
 	return 1;
 }
 
@@ -118,10 +133,16 @@ sink_put(struct sink *s, const void *p, size_t n, uint64_t off)
 		pthread_mutex_unlock(&s->mu);
 		return -1;
 	}
-	if (n > SINK_BUF)
+	if (n > SINK_BUF) {
+		pthread_mutex_unlock(&s->mu);
 		return put_large(s, p, n, off);
-	if (s->fill >= 0 && s->len[s->fill] + n > SINK_BUF)
-		commit(s);
+	}
+	if (s->fill >= 0 && (s->len[s->fill] + n > SINK_BUF || s->off[s->fill] + s->len[s->fill] != off)) {
+		pthread_mutex_unlock(&s->mu);
+		if (flush_fill(s))
+			return -1;
+		pthread_mutex_lock(&s->mu);
+	}
 	if (s->fill < 0) {
 		/* The next buffer after the committed ones, if it is free. */
 		if (s->count >= SINK_NBUF) {
@@ -139,30 +160,13 @@ sink_put(struct sink *s, const void *p, size_t n, uint64_t off)
 		s->len[s->fill] = 0;
 		s->off[s->fill] = off;
 	}
-	/*
-	 * The caller writes (as curl alone would); only hashing goes to the worker, so a file's
-	 * throughput is that of SHA-256, not of SHA-256 plus the copy into the page cache.
-	 * The filling buffer is the producer's until committed, so the lock can be dropped here.
-	 */
+	/* The filling buffer is the producer's until flushed, so the copy needs no lock. */
+	int i = s->fill;
 	pthread_mutex_unlock(&s->mu);
-	for (size_t w = 0; w < n;) {
-		ssize_t r = pwrite(s->fd, (const unsigned char *)p + w, n - w, (off_t)(off + w));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			pthread_mutex_lock(&s->mu);
-			s->err = errno;
-			pthread_mutex_unlock(&s->mu);
-			return -1;
-		}
-		w += (size_t)r;
-	}
-	pthread_mutex_lock(&s->mu);
-	memcpy(s->buf[s->fill] + s->len[s->fill], p, n);
-	s->len[s->fill] += n;
-	if (s->len[s->fill] == SINK_BUF)
-		commit(s);
-	pthread_mutex_unlock(&s->mu);
+	memcpy(s->buf[i] + s->len[i], p, n);
+	s->len[i] += n;
+	if (s->len[i] == SINK_BUF && flush_fill(s))
+		return -1;
 	return 1;
 }
 
@@ -178,8 +182,8 @@ sink_has_space(struct sink *s)
 int
 sink_drain(struct sink *s)
 {
+	flush_fill(s);
 	pthread_mutex_lock(&s->mu);
-	commit(s);
 	while (s->count)
 		pthread_cond_wait(&s->space, &s->mu);
 	int e = s->err;

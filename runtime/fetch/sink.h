@@ -2,8 +2,8 @@
 #define MODELC_SINK_H
 
 /*
- * Where a download's bytes go: the caller writes them (pwrite) and copies them into a small
- * ring of buffers hashed by one worker thread per file, so
+ * Where a download's bytes go: the caller copies them into a small ring of buffers; each full
+ * buffer is written with one pwrite by the caller and hashed by one worker thread per file, so
  * hashing runs beside the network instead of after it. When the ring is full the producer
  * (curl's write callback) is told at once to pause, so the event loop serves the other
  * transfers meanwhile; the worker calls notify when a buffer frees up for a paused producer.
@@ -43,7 +43,8 @@ int sink_start(struct sink *s, int fd, struct digest *dg, void (*notify)(void *)
 
 /*
  * Queue n bytes to be written at off (more than SINK_BUF are written at once); 1 queued, 0 full
- * (pause; notify follows when there is space), -1 failed.
+ * (pause; notify follows when there is space), -1 failed. Queued bytes reach the file by the
+ * time their buffer fills, or at sink_drain.
  */
 int sink_put(struct sink *s, const void *p, size_t n, uint64_t off);
 

@@ -78,6 +78,24 @@ test_error(void)
 	close(fd);
 }
 
+/* A small put is only buffered: its write error shows at the drain. */
+static void
+test_error_at_drain(void)
+{
+	struct digest dg;
+	CU_ASSERT_EQUAL_FATAL(digest_init(&dg, false, 0), 0);
+	struct sink s;
+	int fd = open("/dev/null", O_RDONLY);
+	CU_ASSERT_EQUAL_FATAL(sink_start(&s, fd, &dg, NULL, NULL), 0);
+	char buf[100] = {0};
+	CU_ASSERT_EQUAL(sink_put(&s, buf, sizeof buf, 0), 1);
+	CU_ASSERT_EQUAL(sink_drain(&s), EBADF);
+	CU_ASSERT_EQUAL(sink_put(&s, buf, 10, sizeof buf), -1);
+	sink_stop(&s);
+	digest_free(&dg);
+	close(fd);
+}
+
 static pthread_mutex_t notify_mu = PTHREAD_MUTEX_INITIALIZER;
 static unsigned notified;
 
@@ -145,5 +163,6 @@ suite_sink(void)
 	CU_pSuite s = CU_add_suite("sink", NULL, NULL);
 	CU_add_test(s, "bytes arrive in order, hashed once", test_order);
 	CU_add_test(s, "a failed write stops the sink", test_error);
+	CU_add_test(s, "a buffered write's error shows at the drain", test_error_at_drain);
 	CU_add_test(s, "a full ring pauses at once; only a paused producer is woken", test_notify_when_paused);
 }
