@@ -2,11 +2,12 @@
 #define MODELC_SINK_H
 
 /*
- * Where a download's bytes go: the caller copies them into a small ring of buffers; each full
- * buffer is written with one pwrite by the caller and hashed by one worker thread per file, so
- * hashing runs beside the network instead of after it. When the ring is full the producer
- * (curl's write callback) is told at once to pause, so the event loop serves the other
- * transfers meanwhile; the worker calls notify when a buffer frees up for a paused producer.
+ * Where a download's bytes go: the caller (curl's write callback, on the thread that serves
+ * every transfer) only copies them into a small ring of buffers; one worker thread per file
+ * writes each full buffer with one pwrite and hashes it, so writing and hashing run beside the
+ * network instead of after it. When the ring is full the producer is told at once to pause, so
+ * the event loop serves the other transfers meanwhile; the worker calls notify when a buffer
+ * frees up for a paused producer.
  */
 
 #include <pthread.h>
@@ -43,15 +44,16 @@ int sink_start(struct sink *s, int fd, struct digest *dg, void (*notify)(void *)
 
 /*
  * Queue n bytes to be written at off (more than SINK_BUF are written at once); 1 queued, 0 full
- * (pause; notify follows when there is space), -1 failed. Queued bytes reach the file by the
- * time their buffer fills, or at sink_drain.
+ * (pause; notify follows when there is space), -1 failed (a write failed: this one or an
+ * earlier one, which the worker made). Queued bytes are written once their buffer fills, or at
+ * sink_drain.
  */
 int sink_put(struct sink *s, const void *p, size_t n, uint64_t off);
 
 /* Whether sink_put can take more now (to resume a paused transfer). */
 bool sink_has_space(struct sink *s);
 
-/* Wait until everything queued is written and hashed; returns 0 or the write's errno. */
+/* Wait until everything queued is written and hashed; returns 0 or a failed write's errno. */
 int sink_drain(struct sink *s);
 
 /* Drain, stop the worker and free the buffers. */

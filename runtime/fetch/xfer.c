@@ -129,7 +129,9 @@ on_data(char *p, size_t size, size_t n, void *ud)
 		return CURL_WRITEFUNC_PAUSE;  /* curl hands the same bytes again on resume */
 	}
 	if (q < 0) {
-		s->wr_errno = s->sink.err;
+		/* The worker may have failed the write: take its errno under the sink's lock. */
+		if (!(s->wr_errno = sink_drain(&s->sink)))
+			s->wr_errno = EIO;
 		return 0;
 	}
 	s->offset += len;
