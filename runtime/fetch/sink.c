@@ -33,8 +33,23 @@ worker(void *arg)
 	struct sink *s = arg;
 	pthread_mutex_lock(&s->mu);
 	for (;;) {
-		while (!s->count && !s->stop)
+		while (!s->count && !s->stop && !s->sync_req)
 			pthread_cond_wait(&s->work, &s->mu);
+		if (!s->count && s->sync_req) {
+			/* Everything queued is written: fsync here, beside the other transfers. */
+			s->sync_req = false;
+			pthread_mutex_unlock(&s->mu);
+			int e = fsync(s->fd) ? errno : 0;
+			pthread_mutex_lock(&s->mu);
+			s->sync_err = e;
+			s->sync_done = true;
+			if (s->notify) {
+				pthread_mutex_unlock(&s->mu);
+				s->notify(s->notify_arg);
+				pthread_mutex_lock(&s->mu);
+			}
+			continue;
+		}
 		if (!s->count && s->stop)
 			break;
 		unsigned i = s->head;
@@ -190,6 +205,31 @@ sink_drain(struct sink *s)
 	int e = s->err;
 	pthread_mutex_unlock(&s->mu);
 	return e;
+}
+
+void
+sink_sync_start(struct sink *s)
+{
+	commit_fill(s);
+	pthread_mutex_lock(&s->mu);
+	s->sync_req = true;
+	s->sync_done = false;
+	s->sync_err = 0;
+	pthread_cond_signal(&s->work);
+	pthread_mutex_unlock(&s->mu);
+}
+
+bool
+sink_sync_done(struct sink *s, int *err)
+{
+	pthread_mutex_lock(&s->mu);
+	bool done = s->sync_done;
+	if (done) {
+		*err = s->err ? s->err : s->sync_err;
+		s->sync_done = false;
+	}
+	pthread_mutex_unlock(&s->mu);
+	return done;
 }
 
 void

@@ -35,7 +35,9 @@ struct sink {
 	int fill;                       /* buffer the producer is filling, or -1 */
 	bool busy;                      /* the worker holds a buffer */
 	bool stop;
-	bool want_space;                /* sink_put was turned away: notify when a buffer frees */
+	bool want_space;
+	bool sync_req, sync_done;       /* sink_sync_start asked the worker for an fsync; it is done */
+	int sync_err;                /* sink_put was turned away: notify when a buffer frees */
 	int err;                        /* errno of a failed write */
 };
 
@@ -56,7 +58,15 @@ bool sink_has_space(struct sink *s);
 /* Wait until everything queued is written and hashed; returns 0 or a failed write's errno. */
 int sink_drain(struct sink *s);
 
-/* Drain, stop the worker and free the buffers. */
+/*
+ * Ask the worker to fsync the file once everything queued is written, so the fsync (seconds
+ * for a large file on a disk) runs beside the other transfers; notify is called when it is
+ * done. sink_sync_done then says whether it is, with 0 or the errno of a failed write or fsync.
+ */
+void sink_sync_start(struct sink *s);
+bool sink_sync_done(struct sink *s, int *err);
+
+/* Drain, stop the worker (after any fsync asked for) and free the buffers. */
 void sink_stop(struct sink *s);
 
 #endif

@@ -23,7 +23,7 @@ shown(const char *url, char *buf, size_t n)
 	return buf;
 }
 
-enum job_phase { PH_WAIT, PH_ACTIVE, PH_DONE };
+enum job_phase { PH_WAIT, PH_ACTIVE, PH_SYNC, PH_DONE };  /* PH_SYNC: verified, fsync on the sink's worker */
 
 struct xfer_state {
 	enum job_phase phase;
@@ -240,7 +240,7 @@ static void
 finish(struct xfer *x, struct xfer_job *j)
 {
 	struct xfer_state *s = j->st;
-	char s256[DIGEST_SHA256_HEX + 1], s1[DIGEST_SHA1_HEX + 1], msg[MSG_MAX], err[MSG_MAX];
+	char s256[DIGEST_SHA256_HEX + 1], s1[DIGEST_SHA1_HEX + 1], msg[MSG_MAX];
 	digest_final(&s->dg, s256, s1);
 	const char *want = j->sha256 ? j->sha256 : j->blob_id;
 	const char *got = j->sha256 ? s256 : s1;
@@ -260,15 +260,34 @@ finish(struct xfer *x, struct xfer_job *j)
 		job_fail(x, j, 1, msg);
 		return;
 	}
+	/*
+	 * The fsync (seconds for a large file on a disk) runs on the file's worker thread, so the
+	 * event loop keeps the other transfers going; finish_commit follows when it is done.
+	 */
+	sink_sync_start(&s->sink);
+	s->phase = PH_SYNC;
+}
+
+/* The verified file is on disk: make it visible (rename, stamp, link). err: the fsync's errno. */
+static void
+finish_commit(struct xfer *x, struct xfer_job *j, int sync_err)
+{
+	struct xfer_state *s = j->st;
+	char msg[MSG_MAX], err[MSG_MAX];
+	const char *want = j->sha256 ? j->sha256 : j->blob_id;
 	mode_t um = umask(0);
 	umask(um);
-	if (fsync(s->fd) || fchmod(s->fd, 0666 & ~um) || close(s->fd)) {
-		s->fd = -1;
-		snprintf(msg, sizeof msg, "%s: %s", s->tmp, strerror(errno));
+	int e = sync_err;
+	if (!e && fchmod(s->fd, 0666 & ~um))
+		e = errno;
+	if (close(s->fd) && !e)
+		e = errno;
+	s->fd = -1;
+	if (e) {
+		snprintf(msg, sizeof msg, "%s: %s", s->tmp, strerror(e));
 		job_fail(x, j, 3, msg);
 		return;
 	}
-	s->fd = -1;
 	if (rename(s->tmp, s->blob)) {
 		snprintf(msg, sizeof msg, "%s: %s", s->blob, strerror(errno));
 		job_fail(x, j, 3, msg);
@@ -528,8 +547,8 @@ xfer_run(struct xfer *x, struct xfer_job *jobs, size_t n)
 		unsigned active = 0;
 		size_t left = 0;
 		for (size_t i = 0; i < n; i++)
-			if (states[i].phase == PH_ACTIVE)
-				active++;
+			if (states[i].phase == PH_ACTIVE || states[i].phase == PH_SYNC)
+				active++;  /* a file being fsynced keeps its ring: memory stays bounded by --jobs */
 		bool moved = false;  /* a job changed phase: go round again at once */
 		for (size_t i = 0; i < n; i++) {
 			struct xfer_state *s = &states[i];
@@ -569,6 +588,14 @@ xfer_run(struct xfer *x, struct xfer_job *jobs, size_t n)
 		int timeout = wake > now ? (int)((wake - now) * 1000) + 1 : 0;
 		if (timeout > 100)
 			timeout = 100;
+		for (size_t i = 0; i < n; i++)
+			if (states[i].phase == PH_SYNC) {
+				int e;
+				if (sink_sync_done(&states[i].sink, &e)) {
+					finish_commit(x, &jobs[i], e);
+					moved = true;
+				}
+			}
 		/*
 		 * A transfer just ended (done, redirected, to be retried) or started: no sleeping, or
 		 * the last file's end and every redirect hop would wait out the 100 ms below with
@@ -576,12 +603,8 @@ xfer_run(struct xfer *x, struct xfer_job *jobs, size_t n)
 		 */
 		if (moved)
 			timeout = 0;
-		if (running)
-			curl_multi_poll(multi, NULL, 0, timeout, NULL);
-		else if (timeout > 0) {
-			struct timespec ts = {0, (long)timeout * 1000000L};
-			nanosleep(&ts, NULL);
-		}
+		/* Also with nothing running: a worker's fsync ends with curl_multi_wakeup. */
+		curl_multi_poll(multi, NULL, 0, timeout, NULL);
 		for (size_t i = 0; i < n; i++) {
 			struct xfer_state *s = &states[i];
 			if (s->phase == PH_ACTIVE && s->paused && sink_has_space(&s->sink)) {

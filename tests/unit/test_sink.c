@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../../runtime/fetch/sink.h"
@@ -96,6 +97,38 @@ test_error_at_drain(void)
 	close(fd);
 }
 
+/* The fsync runs on the worker after the queued bytes; a failed write shows in its result. */
+static void
+test_sync(void)
+{
+	char path[] = "/tmp/sink-test-XXXXXX";
+	int fd = mkstemp(path);
+	CU_ASSERT_FATAL(fd >= 0);
+	int bad = open("/dev/null", O_RDONLY);
+	for (int k = 0; k < 2; k++) {
+		struct digest dg;
+		CU_ASSERT_EQUAL_FATAL(digest_init(&dg, false, 0), 0);
+		struct sink s;
+		CU_ASSERT_EQUAL_FATAL(sink_start(&s, k ? bad : fd, &dg, NULL, NULL), 0);
+		char buf[1000];
+		memset(buf, 'x', sizeof buf);
+		CU_ASSERT_EQUAL(sink_put(&s, buf, sizeof buf, 0), 1);
+		sink_sync_start(&s);
+		int e = -1, t;
+		for (t = 0; t < 10000 && !sink_sync_done(&s, &e); t++)
+			usleep(1000);
+		CU_ASSERT(t < 10000);
+		CU_ASSERT_EQUAL(e, k ? EBADF : 0);
+		sink_stop(&s);
+		digest_free(&dg);
+	}
+	struct stat st;
+	CU_ASSERT(fstat(fd, &st) == 0 && st.st_size == 1000);
+	close(bad);
+	close(fd);
+	unlink(path);
+}
+
 static pthread_mutex_t notify_mu = PTHREAD_MUTEX_INITIALIZER;
 static unsigned notified;
 
@@ -164,5 +197,6 @@ suite_sink(void)
 	CU_add_test(s, "bytes arrive in order, hashed once", test_order);
 	CU_add_test(s, "a failed write stops the sink", test_error);
 	CU_add_test(s, "a buffered write's error shows at the drain", test_error_at_drain);
+	CU_add_test(s, "fsync on the worker, after the queued bytes", test_sync);
 	CU_add_test(s, "a full ring pauses at once; only a paused producer is woken", test_notify_when_paused);
 }
