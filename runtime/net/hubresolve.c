@@ -289,6 +289,10 @@ hubresolve_model(const struct hub *h, struct arena *a, const char *repo, const c
 	}
 	if (fs.n)
 		qsort(fs.v, fs.n, sizeof *fs.v, cmp_file);
+	/* A path listed twice (on two pages, say) would be fetched and recorded twice. */
+	for (size_t i = 1; i < fs.n; i++)
+		if (!strcmp(fs.v[i - 1].path, fs.v[i].path))
+			return fail(HUB_REFUSED, err, errlen, "the Hub lists the file '%s' twice", fs.v[i].path);
 	out->files = fs.v;
 	out->nfiles = fs.n;
 	out->files_complete = true;

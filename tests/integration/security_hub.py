@@ -9,6 +9,7 @@ Repos under org/ and what the Hub answers for them:
   hdr       a revision answer with a 300 KB header line
   slow      a good revision after 3 seconds (time to look at the client's /proc), an empty tree
   hop       a good revision, then a tree page whose Link: rel="next" is on another host
+  dup       a good revision, then a tree that lists the same file twice
 anything else is RepoNotFound. Every request's method, path and headers are appended to
 STATE/log, one JSON object a line, so a test can see what a client sent. STATE/port names the
 port. The server exits by itself after --lifetime seconds.
@@ -66,11 +67,14 @@ class Handler(BaseHTTPRequestHandler):
                 return self.send(200, json.dumps({"sha": SHA}).encode(), {"X-Junk": "a" * 300000})
             if name == "slow":
                 time.sleep(3)
-            if name.startswith("evil") or name in ("deeptree", "slow", "hop"):
+            if name.startswith("evil") or name in ("deeptree", "slow", "hop", "dup"):
                 return self.send(200, json.dumps({"sha": SHA, "gated": False}).encode())
         if what == "tree":
             if name == "slow":
                 return self.send(200, b"[]")
+            if name == "dup":
+                e = {"type": "file", "path": "model.safetensors.index.json", "size": 2, "oid": "0" * 40}
+                return self.send(200, json.dumps([e, e]).encode())
             if name == "hop":
                 link = '<http://127.0.0.2:%d/api/models/org/hop/tree/%s?cursor=1>; rel="next"' % (
                     self.server.server_address[1], SHA)

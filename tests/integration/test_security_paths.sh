@@ -128,3 +128,11 @@ the Hub lists a file './a.txt' that contains a '.' component; refusing it
 the tree listing is not a JSON array (\u0000 is not allowed without JSON_ALLOW_NUL near
 EOF
 echo "modelc lock: $k hostile tree paths refused"
+
+# 5. A tree that lists one file twice (fuzz target hubjson found the second copy leaking).
+mkdir -p "$T/dup"
+sed 's|org/evil0|org/dup|' "$T/l0/models.yaml" >"$T/dup/models.yaml"
+(cd "$T/dup" && "$BIN/modelc" lock) >"$T/dupo" 2>&1 && fail "a tree with a duplicate path was accepted"
+expect_in "$T/dupo" "the Hub lists the file 'model.safetensors.index.json' twice"
+[ -e "$T/dup/models.lock" ] && fail "dup: modelc lock wrote a lock"
+echo "modelc lock: a duplicate tree path refused"
