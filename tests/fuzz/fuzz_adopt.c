@@ -86,7 +86,22 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct diag_sink diag;
 	diag_init(&diag, devnull, "fuzz");
 	struct adopt_result r;
+	/*
+	 * Half the inputs are checked against a plan too (the fixtures' tiny Llama, AWQ or GPTQ
+	 * 4-bit, group 128 or 64): the last byte chooses, so a mutation can flip it.
+	 */
+	static const struct budget_arch tiny = {.layers = 2, .attention_heads = 4, .kv_heads = 2,
+		.head_dim = 64, .hidden_size = 256, .intermediate_size = 512, .vocab_size = 512};
 	struct adopt_expect want = {0};
+	unsigned char last = size ? data[size - 1] : 0;
+	if (last & 1) {
+		want.method = last & 2 ? "gptq" : "awq";
+		want.bits = last & 4 ? 8 : 4;
+		want.group_size = last & 8 ? 64 : 128;
+		want.arch = &tiny;
+		want.arch_source = "org/tiny@main";
+		want.tolerance = last & 16 ? 0.5 : 0;
+	}
 	(void)adopt_check(&a, &diag, dir, &want, &r);
 	arena_free(&a);
 	return 0;
