@@ -14,6 +14,7 @@
 
 #include "adopt.h"
 #include "arena.h"
+#include "cli.h"
 #include "commands.h"
 #include "diag.h"
 #include "frontend.h"
@@ -56,25 +57,7 @@ upper_name(struct arena *a, const char *s)
 static int
 adopt_bad(const char *fmt, const char *arg)
 {
-	fputs("modelc: adopt: ", stderr);
-	fprintf(stderr, fmt, arg);
-	fputc('\n', stderr);
-	fputs(adopt_usage, stderr);
-	return 2;
-}
-
-static int
-parse_num(const char *s, unsigned long max, uint32_t *out)
-{
-	char *end;
-	if (!s || *s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	unsigned long v = strtoul(s, &end, 10);
-	if (errno || *end || v == 0 || v > max)
-		return -1;
-	*out = (uint32_t)v;
-	return 0;
+	return cli_usage_error("adopt", adopt_usage, fmt, arg);
 }
 
 static double
@@ -138,11 +121,11 @@ cmd_adopt(int argc, char **argv)
 				if (strcmp(next, "awq") && strcmp(next, "gptq"))
 					return adopt_bad("--method: '%s' is not awq or gptq", next);
 				method = next;
-			} else if (!strcmp(a, "--bits") && (parse_num(next, 8, &bits) || (bits != 4 && bits != 8)))
+			} else if (!strcmp(a, "--bits") && (cli_parse_u32(next, 8, &bits) || (bits != 4 && bits != 8)))
 				return adopt_bad("--bits: '%s' is not 4 or 8", next);
-			else if (!strcmp(a, "--group-size") && parse_num(next, 1u << 20, &group))
+			else if (!strcmp(a, "--group-size") && cli_parse_u32(next, 1u << 20, &group))
 				return adopt_bad("--group-size: '%s' is not a positive integer", next);
-			else if (!strcmp(a, "--tolerance") && parse_num(next, 100, &tol))
+			else if (!strcmp(a, "--tolerance") && cli_parse_u32(next, 100, &tol))
 				return adopt_bad("--tolerance: '%s' is not a percentage from 1 to 100", next);
 		} else if (a[0] == '-' && a[1]) {
 			return adopt_bad("unknown option '%s'", a);

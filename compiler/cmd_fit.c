@@ -10,7 +10,9 @@
 #include <string.h>
 
 #include "budget.h"
+#include "cli.h"
 #include "commands.h"
+#include "emit_common.h"
 #include "hfconfig.h"
 #include "size.h"
 
@@ -47,26 +49,7 @@ struct fit_opts {
 static int
 fit_bad(const char *fmt, const char *arg)
 {
-	fputs("modelc: fit: ", stderr);
-	fprintf(stderr, fmt, arg);
-	fputc('\n', stderr);
-	fputs(fit_usage, stderr);
-	return 2;
-}
-
-/* A positive decimal integer that fits uint32_t; 0 on success. */
-static int
-parse_u32(const char *s, uint32_t *out)
-{
-	char *end;
-	if (!s || *s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno || *end || v == 0 || v > UINT32_MAX)
-		return -1;
-	*out = (uint32_t)v;
-	return 0;
+	return cli_usage_error("fit", fit_usage, fmt, arg);
 }
 
 static int
@@ -134,18 +117,6 @@ parse_calibration(const char *spec, struct budget_calibration *cal)
 	return 0;
 }
 
-static const char *
-source_name(enum budget_source s)
-{
-	switch (s) {
-	case BUDGET_EXACT: return "exact";
-	case BUDGET_FORMULA: return "formula";
-	case BUDGET_CALIBRATED: return "calibrated";
-	case BUDGET_UNCALIBRATED: return "uncalibrated";
-	}
-	return "unknown";
-}
-
 static json_t *
 fit_json(const struct budget_result *r)
 {
@@ -184,12 +155,12 @@ fit_json(const struct budget_result *r)
 	json_object_set_new(o, "cuda_graph_sizes", json_integer(r->cuda_graph_sizes));
 	json_object_set_new(o, "cuda_graph_max_size", json_integer(r->cuda_graph_max_size));
 	json_t *src = json_object();
-	json_object_set_new(src, "weights", json_string(source_name(r->weights_source)));
-	json_object_set_new(src, "kv", json_string(source_name(r->kv_source)));
-	json_object_set_new(src, "activation", json_string(source_name(r->activation_source)));
-	json_object_set_new(src, "non_torch", json_string(source_name(r->non_torch_source)));
-	json_object_set_new(src, "cuda_graph", json_string(source_name(r->cuda_graph_source)));
-	json_object_set_new(src, "safety_margin", json_string(source_name(r->margin_source)));
+	json_object_set_new(src, "weights", json_string(emit_source_name(r->weights_source)));
+	json_object_set_new(src, "kv", json_string(emit_source_name(r->kv_source)));
+	json_object_set_new(src, "activation", json_string(emit_source_name(r->activation_source)));
+	json_object_set_new(src, "non_torch", json_string(emit_source_name(r->non_torch_source)));
+	json_object_set_new(src, "cuda_graph", json_string(emit_source_name(r->cuda_graph_source)));
+	json_object_set_new(src, "safety_margin", json_string(emit_source_name(r->margin_source)));
 	json_object_set_new(o, "sources", src);
 	return o;
 }
@@ -293,13 +264,13 @@ to_params(const struct fit_opts *o, struct budget_params *p, struct budget_calib
 		return fit_bad("--utilization: '%s' is not a number in (0, 1]", o->utilization);
 	if (strcmp(o->max_model_len, "auto") == 0)
 		p->max_model_len = 0;
-	else if (parse_u32(o->max_model_len, &p->max_model_len) != 0)
+	else if (cli_parse_u32(o->max_model_len, UINT32_MAX, &p->max_model_len) != 0)
 		return fit_bad("--max-model-len: '%s' is not a positive integer or 'auto'", o->max_model_len);
-	if (o->max_num_seqs && parse_u32(o->max_num_seqs, &p->max_num_seqs) != 0)
+	if (o->max_num_seqs && cli_parse_u32(o->max_num_seqs, UINT32_MAX, &p->max_num_seqs) != 0)
 		return fit_bad("--max-num-seqs: '%s' is not a positive integer", o->max_num_seqs);
-	if (o->batched && parse_u32(o->batched, &p->max_num_batched_tokens) != 0)
+	if (o->batched && cli_parse_u32(o->batched, UINT32_MAX, &p->max_num_batched_tokens) != 0)
 		return fit_bad("--max-num-batched-tokens: '%s' is not a positive integer", o->batched);
-	if (o->tp && parse_u32(o->tp, &p->tensor_parallel) != 0)
+	if (o->tp && cli_parse_u32(o->tp, UINT32_MAX, &p->tensor_parallel) != 0)
 		return fit_bad("--tensor-parallel-size: '%s' is not a positive integer", o->tp);
 	if (o->kv_dtype) {
 		p->kv_dtype_bytes = kv_dtype_bytes_named(o->kv_dtype);

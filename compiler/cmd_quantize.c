@@ -15,6 +15,7 @@
 #include "arena.h"
 #include "budget.h"
 #include "catalog.h"
+#include "cli.h"
 #include "commands.h"
 #include "diag.h"
 #include "frontend.h"
@@ -45,25 +46,7 @@ struct quantize_args {
 static int
 quantize_bad(const char *fmt, const char *arg)
 {
-	fputs("modelc: quantize: ", stderr);
-	fprintf(stderr, fmt, arg);
-	fputc('\n', stderr);
-	fputs(quantize_usage, stderr);
-	return 2;
-}
-
-static int
-parse_u32(const char *s, unsigned long max, uint32_t *out)
-{
-	char *end;
-	if (!s || *s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	unsigned long v = strtoul(s, &end, 10);
-	if (errno || *end || v == 0 || v > max)
-		return -1;
-	*out = (uint32_t)v;
-	return 0;
+	return cli_usage_error("quantize", quantize_usage, fmt, arg);
 }
 
 /* 0 parsed, 1 --help/--version answered, 2 usage error (printed). */
@@ -109,10 +92,10 @@ parse_args(int argc, char **argv, struct quantize_args *q)
 					return quantize_bad("--method: '%s' is not awq or gptq", v);
 				q->opts.method = v;
 			} else if (!strcmp(a, "--bits")) {
-				if (parse_u32(v, 8, &q->opts.bits) || (q->opts.bits != 4 && q->opts.bits != 8))
+				if (cli_parse_u32(v, 8, &q->opts.bits) || (q->opts.bits != 4 && q->opts.bits != 8))
 					return quantize_bad("--bits: '%s' is not 4 or 8", v);
 			} else if (!strcmp(a, "--group-size")) {
-				if (parse_u32(v, 128, &q->opts.group_size) ||
+				if (cli_parse_u32(v, 128, &q->opts.group_size) ||
 				    (q->opts.group_size != 32 && q->opts.group_size != 64 && q->opts.group_size != 128))
 					return quantize_bad("--group-size: '%s' is not 32, 64 or 128", v);
 			} else if (!strcmp(a, "--dataset"))
@@ -120,10 +103,10 @@ parse_args(int argc, char **argv, struct quantize_args *q)
 			else if (!strcmp(a, "--split"))
 				q->opts.dataset_split = v;
 			else if (!strcmp(a, "--samples")) {
-				if (parse_u32(v, QUANTPLAN_MAX_SAMPLES, &q->opts.samples))
+				if (cli_parse_u32(v, QUANTPLAN_MAX_SAMPLES, &q->opts.samples))
 					return quantize_bad("--samples: '%s' is not an integer from 1 to 65536", v);
 			} else if (!strcmp(a, "--seq-len")) {
-				if (parse_u32(v, QUANTPLAN_MAX_SEQ_LEN, &q->opts.seq_len))
+				if (cli_parse_u32(v, QUANTPLAN_MAX_SEQ_LEN, &q->opts.seq_len))
 					return quantize_bad("--seq-len: '%s' is not an integer from 1 to 1048576", v);
 			} else if (!strcmp(a, "--output-dir")) {
 				if (v[0] != '/')
