@@ -210,16 +210,9 @@ swcmd_doctor(int argc, char **argv)
 {
 	const char *file = NULL;
 
-	for (int i = 1; i < argc; i++) {
-		int m = swcmd_option(argc, argv, &i, "--active-file", &file);
-		if (m < 0)
-			return 2;
-		if (m)
-			continue;
-		if (strcmp(argv[i], "--help") == 0)
-			return swcmd_usage(stdout, doctor_usage);
-		return swcmd_unknown_option(argv[0], argv[i], doctor_usage);
-	}
+	int rc = swcmd_active_file_only(argc, argv, doctor_usage, &file);
+	if (rc >= 0)
+		return rc;
 	doctor_problems = 0;
 	const struct model_entry *e = check_active(activefile_path(file));
 	check_files(e);

@@ -61,6 +61,22 @@ swcmd_option(int argc, char **argv, int *i, const char *name, const char **val)
 }
 
 int
+swcmd_active_file_only(int argc, char **argv, const char *usage, const char **file)
+{
+	for (int i = 1; i < argc; i++) {
+		int m = swcmd_option(argc, argv, &i, "--active-file", file);
+		if (m < 0)
+			return 2;
+		if (m)
+			continue;
+		if (strcmp(argv[i], "--help") == 0)
+			return swcmd_usage(stdout, usage);
+		return swcmd_unknown_option(argv[0], argv[i], usage);
+	}
+	return -1;
+}
+
+int
 swcmd_unknown_option(const char *cmd, const char *opt, const char *usage)
 {
 	swcmd_error("%s: unknown option '%s'\nusage: %s\n", cmd, opt, usage);

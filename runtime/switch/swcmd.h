@@ -22,6 +22,13 @@ int swcmd_doctor(int argc, char **argv);
  */
 int swcmd_option(int argc, char **argv, int *i, const char *name, const char **val);
 
+/*
+ * The whole option loop of a command whose only options are --active-file FILE and --help
+ * (current, doctor); sets *file when given. Returns -1 when the command should go on, else
+ * the exit code to return: 0 after --help, 2 after printing a usage error.
+ */
+int swcmd_active_file_only(int argc, char **argv, const char *usage, const char **file);
+
 /* Print "switch: error: CMD: unknown option 'X'" and the usage line; returns 2. */
 int swcmd_unknown_option(const char *cmd, const char *opt, const char *usage);
 

@@ -16,18 +16,11 @@ swcmd_current(int argc, char **argv)
 	const char *file = NULL;
 	unsigned line;
 
-	for (int i = 1; i < argc; i++) {
-		int m = swcmd_option(argc, argv, &i, "--active-file", &file);
-		if (m < 0)
-			return 2;
-		if (m)
-			continue;
-		if (strcmp(argv[i], "--help") == 0)
-			return swcmd_usage(stdout, current_usage);
-		return swcmd_unknown_option(argv[0], argv[i], current_usage);
-	}
+	int rc = swcmd_active_file_only(argc, argv, current_usage, &file);
+	if (rc >= 0)
+		return rc;
 	const char *path = activefile_path(file);
-	int rc = activefile_read(path, &af, &line);
+	rc = activefile_read(path, &af, &line);
 	if (rc == -1 && errno == ENOENT) {
 		swcmd_error("no active model: '%s' does not exist; run: eval \"$(switch --set %s)\"\n",
 		    path, model_table.primary_role);
