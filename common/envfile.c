@@ -3,6 +3,8 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "utf8.h"
+
 /* Names shells drop, read back differently, or that change how later programs behave. */
 static const char *const reserved_keys[] = {
 	"BASHOPTS", "BASHPID", "BASH_ALIASES", "BASH_ARGC", "BASH_ARGV", "BASH_ARGV0",
@@ -33,37 +35,6 @@ envfile_check_key(const char *key)
 	return NULL;
 }
 
-/* Length of the UTF-8 sequence at s (at most n bytes), or 0 when it is invalid. */
-static size_t
-utf8_sequence(const unsigned char *s, size_t n)
-{
-	size_t len;
-	unsigned min;
-	unsigned cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if ((s[0] & 0xe0) == 0xc0) {
-		len = 2, min = 0x80, cp = s[0] & 0x1f;
-	} else if ((s[0] & 0xf0) == 0xe0) {
-		len = 3, min = 0x800, cp = s[0] & 0x0f;
-	} else if ((s[0] & 0xf8) == 0xf0) {
-		len = 4, min = 0x10000, cp = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
-
 const char *
 envfile_check_value(const char *key, const char *value, size_t len)
 {
@@ -85,7 +56,7 @@ envfile_check_value(const char *key, const char *value, size_t len)
 			squote = true;
 		if (s[i] == '"' || s[i] == '\\' || s[i] == '$' || s[i] == '`')
 			special = true;
-		size_t n = utf8_sequence(s + i, len - i);
+		size_t n = utf8_decode((const char *)s + i, len - i, NULL);
 		if (n == 0)
 			return "is not valid UTF-8";
 		i += n;

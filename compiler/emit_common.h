@@ -66,9 +66,6 @@ uint64_t emit_kv_after_margin(const struct plan_role *r);
  */
 int emit_graphs_inside_budget(const struct plan_role *r);
 
-/* Decode the UTF-8 sequence at s (NUL-terminated) into *cp; its length, or 0 when invalid. */
-size_t emit_utf8_decode(const char *s, unsigned *cp);
-
 /*
  * Write s as text that stays on one line and is valid UTF-8: control characters and the
  * Unicode line separators (U+0085, U+2028, U+2029) become spaces, invalid bytes become '?'.

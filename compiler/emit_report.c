@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "emit_common.h"
+#include "utf8.h"
 
 static const char *
 quant(const struct plan_role *r)
@@ -211,7 +212,7 @@ xml_text(FILE *f, const char *s)
 {
 	while (*s) {
 		unsigned cp;
-		size_t n = emit_utf8_decode(s, &cp);
+		size_t n = utf8_decode(s, strnlen(s, UTF8_MAX_LEN), &cp);
 		if (n == 0) {
 			fputc('?', f);
 			s++;
