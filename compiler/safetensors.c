@@ -1,10 +1,11 @@
 #include "safetensors.h"
 
 #include <jansson.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "errmsg.h"
 
 static const struct {
 	const char *name;
@@ -16,17 +17,6 @@ static const struct {
 	{"I64", 64}, {"U64", 64}, {"F64", 64}, {"C64", 64},
 	{"F4", 4}, {"F6_E2M3", 6}, {"F6_E3M2", 6},
 };
-
-static int
-fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	if (errlen)
-		vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 unsigned
 safetensors_dtype_bits(const char *dtype)
@@ -42,15 +32,15 @@ safetensors_header_len(const void *buf, size_t len, uint64_t *n, char *err, size
 {
 	const unsigned char *p = buf;
 	if (len < SAFETENSORS_PREFIX)
-		return fail(err, errlen, "file is shorter than the 8-byte header length (%zu bytes)", len);
+		return errmsg_fail(err, errlen, "file is shorter than the 8-byte header length (%zu bytes)", len);
 	uint64_t v = 0;
 	for (int i = 7; i >= 0; i--)
 		v = v << 8 | p[i];
 	if (v > SAFETENSORS_MAX_HEADER)
-		return fail(err, errlen, "header length %llu exceeds the limit of %d bytes",
+		return errmsg_fail(err, errlen, "header length %llu exceeds the limit of %d bytes",
 		    (unsigned long long)v, SAFETENSORS_MAX_HEADER);
 	if (v < 2)
-		return fail(err, errlen, "header length %llu is too small for a JSON object",
+		return errmsg_fail(err, errlen, "header length %llu is too small for a JSON object",
 		    (unsigned long long)v);
 	*n = v;
 	return 0;
@@ -80,57 +70,57 @@ parse_tensor(struct arena *a, const char *name, json_t *v, struct safetensors_te
     char *err, size_t errlen)
 {
 	if (!json_is_object(v))
-		return fail(err, errlen, "tensor '%s': entry is not an object", name);
+		return errmsg_fail(err, errlen, "tensor '%s': entry is not an object", name);
 	json_t *dt = json_object_get(v, "dtype"), *shape = json_object_get(v, "shape"),
 	    *off = json_object_get(v, "data_offsets");
 	if (!json_is_string(dt))
-		return fail(err, errlen, "tensor '%s': 'dtype' is missing or not a string", name);
+		return errmsg_fail(err, errlen, "tensor '%s': 'dtype' is missing or not a string", name);
 	if (!json_is_array(shape))
-		return fail(err, errlen, "tensor '%s': 'shape' is missing or not an array", name);
+		return errmsg_fail(err, errlen, "tensor '%s': 'shape' is missing or not an array", name);
 	if (!json_is_array(off) || json_array_size(off) != 2)
-		return fail(err, errlen, "tensor '%s': 'data_offsets' is not an array of two integers", name);
+		return errmsg_fail(err, errlen, "tensor '%s': 'data_offsets' is not an array of two integers", name);
 	const char *k;
 	json_t *x;
 	json_object_foreach(v, k, x) {
 		if (strcmp(k, "dtype") && strcmp(k, "shape") && strcmp(k, "data_offsets"))
-			return fail(err, errlen, "tensor '%s': unknown key '%s'", name, k);
+			return errmsg_fail(err, errlen, "tensor '%s': unknown key '%s'", name, k);
 	}
 	t->name = arena_strdup(a, name);
 	t->dtype = arena_strdup(a, json_string_value(dt));
 	unsigned bits = safetensors_dtype_bits(t->dtype);
 	if (!bits)
-		return fail(err, errlen, "tensor '%s': unknown dtype '%s'", name, t->dtype);
+		return errmsg_fail(err, errlen, "tensor '%s': unknown dtype '%s'", name, t->dtype);
 	t->ndim = json_array_size(shape);
 	if (t->ndim > SAFETENSORS_MAX_DIMS)
-		return fail(err, errlen, "tensor '%s': %zu dimensions exceed the limit of %d", name,
+		return errmsg_fail(err, errlen, "tensor '%s': %zu dimensions exceed the limit of %d", name,
 		    t->ndim, SAFETENSORS_MAX_DIMS);
 	uint64_t elems = 1;
 	for (size_t i = 0; i < t->ndim; i++) {
 		json_t *d = json_array_get(shape, i);
 		if (!json_is_integer(d) || json_integer_value(d) < 0)
-			return fail(err, errlen, "tensor '%s': shape[%zu] is not a non-negative integer", name, i);
+			return errmsg_fail(err, errlen, "tensor '%s': shape[%zu] is not a non-negative integer", name, i);
 		t->shape[i] = (uint64_t)json_integer_value(d);
 		if (__builtin_mul_overflow(elems, t->shape[i], &elems))
-			return fail(err, errlen, "tensor '%s': shape overflows 64 bits", name);
+			return errmsg_fail(err, errlen, "tensor '%s': shape overflows 64 bits", name);
 	}
 	for (int i = 0; i < 2; i++) {
 		json_t *o = json_array_get(off, (size_t)i);
 		if (!json_is_integer(o) || json_integer_value(o) < 0)
-			return fail(err, errlen, "tensor '%s': data_offsets[%d] is not a non-negative integer", name, i);
+			return errmsg_fail(err, errlen, "tensor '%s': data_offsets[%d] is not a non-negative integer", name, i);
 	}
 	t->begin = (uint64_t)json_integer_value(json_array_get(off, 0));
 	t->end = (uint64_t)json_integer_value(json_array_get(off, 1));
 	if (t->end < t->begin)
-		return fail(err, errlen, "tensor '%s': data_offsets end %llu is before begin %llu", name,
+		return errmsg_fail(err, errlen, "tensor '%s': data_offsets end %llu is before begin %llu", name,
 		    (unsigned long long)t->end, (unsigned long long)t->begin);
 	uint64_t nbits;
 	if (__builtin_mul_overflow(elems, (uint64_t)bits, &nbits))
-		return fail(err, errlen, "tensor '%s': size overflows 64 bits", name);
+		return errmsg_fail(err, errlen, "tensor '%s': size overflows 64 bits", name);
 	if (nbits % 8)
-		return fail(err, errlen, "tensor '%s': %llu elements of %s do not fill whole bytes", name,
+		return errmsg_fail(err, errlen, "tensor '%s': %llu elements of %s do not fill whole bytes", name,
 		    (unsigned long long)elems, t->dtype);
 	if (t->end - t->begin != nbits / 8)
-		return fail(err, errlen, "tensor '%s': data_offsets span %llu bytes, dtype %s and shape need %llu",
+		return errmsg_fail(err, errlen, "tensor '%s': data_offsets span %llu bytes, dtype %s and shape need %llu",
 		    name, (unsigned long long)(t->end - t->begin), t->dtype, (unsigned long long)(nbits / 8));
 	return 0;
 }
@@ -144,21 +134,21 @@ safetensors_parse(const char *buf, size_t len, struct arena *a, struct safetenso
 	if (safetensors_header_len(buf, len, &n, err, errlen))
 		return -1;
 	if (len - SAFETENSORS_PREFIX < n)
-		return fail(err, errlen, "header needs %llu bytes after the length, only %zu given",
+		return errmsg_fail(err, errlen, "header needs %llu bytes after the length, only %zu given",
 		    (unsigned long long)n, len - SAFETENSORS_PREFIX);
 	const char *json = buf + SAFETENSORS_PREFIX;
 	if (json[0] != '{')
-		return fail(err, errlen, "header does not start with '{'");
+		return errmsg_fail(err, errlen, "header does not start with '{'");
 	if (memchr(json, '\0', n))
-		return fail(err, errlen, "header contains a NUL byte");
+		return errmsg_fail(err, errlen, "header contains a NUL byte");
 	/* The format pads the JSON with spaces to an 8-byte boundary; jansson skips them. */
 	json_error_t je;
 	json_t *root = json_loadb(json, n, JSON_REJECT_DUPLICATES, &je);
 	if (!root)
-		return fail(err, errlen, "header is not valid JSON: %s at byte %d", je.text, je.position);
+		return errmsg_fail(err, errlen, "header is not valid JSON: %s at byte %d", je.text, je.position);
 	int rc = -1;
 	if (!json_is_object(root)) {
-		fail(err, errlen, "header is not a JSON object");
+		errmsg_fail(err, errlen, "header is not a JSON object");
 		goto done;
 	}
 	out->header_len = n;
@@ -171,7 +161,7 @@ safetensors_parse(const char *buf, size_t len, struct arena *a, struct safetenso
 	json_object_foreach(root, key, v) {
 		if (strcmp(key, "__metadata__") == 0) {
 			if (!json_is_object(v)) {
-				fail(err, errlen, "'__metadata__' is not an object");
+				errmsg_fail(err, errlen, "'__metadata__' is not an object");
 				goto done;
 			}
 			out->meta = arena_alloc(a, (json_object_size(v) + 1) * sizeof *out->meta);
@@ -179,7 +169,7 @@ safetensors_parse(const char *buf, size_t len, struct arena *a, struct safetenso
 			json_t *mv;
 			json_object_foreach(v, mk, mv) {
 				if (!json_is_string(mv)) {
-					fail(err, errlen, "'__metadata__' value of '%s' is not a string", mk);
+					errmsg_fail(err, errlen, "'__metadata__' value of '%s' is not a string", mk);
 					goto done;
 				}
 				out->meta[out->nmeta].key = arena_strdup(a, mk);
@@ -197,10 +187,10 @@ safetensors_parse(const char *buf, size_t len, struct arena *a, struct safetenso
 		const struct safetensors_tensor *t = &out->tensors[i];
 		if (t->begin != at) {
 			if (t->begin < at)
-				fail(err, errlen, "tensor '%s': data_offsets [%llu, %llu) overlap the previous tensor",
+				errmsg_fail(err, errlen, "tensor '%s': data_offsets [%llu, %llu) overlap the previous tensor",
 				    t->name, (unsigned long long)t->begin, (unsigned long long)t->end);
 			else
-				fail(err, errlen, "tensor '%s': data_offsets begin at %llu, leaving a gap after %llu",
+				errmsg_fail(err, errlen, "tensor '%s': data_offsets begin at %llu, leaving a gap after %llu",
 				    t->name, (unsigned long long)t->begin, (unsigned long long)at);
 			goto done;
 		}
@@ -227,7 +217,7 @@ safetensors_check_file_size(const struct safetensors_header *h, uint64_t file_si
 {
 	uint64_t want = h->data_offset + h->data_bytes;
 	if (file_size != want)
-		return fail(err, errlen, "file has %llu bytes, its header describes %llu",
+		return errmsg_fail(err, errlen, "file has %llu bytes, its header describes %llu",
 		    (unsigned long long)file_size, (unsigned long long)want);
 	return 0;
 }

@@ -5,24 +5,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "errmsg.h"
 #include "hub.h"
-
-static int
-fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 static char *
 dup_or_null(json_t *v)
@@ -37,20 +27,20 @@ fmanifest_read(const char *path, struct fmanifest *m, char *err, size_t errlen)
 	/* A manifest is a few kilobytes; refuse a huge one before jansson holds it in memory. */
 	struct stat st;
 	if (stat(path, &st) == 0 && st.st_size > FMANIFEST_MAX_BYTES)
-		return fail(err, errlen, "%s: %lld bytes, more than a manifest may have (%d); refusing it", path,
+		return errmsg_fail(err, errlen, "%s: %lld bytes, more than a manifest may have (%d); refusing it", path,
 		    (long long)st.st_size, FMANIFEST_MAX_BYTES);
 	json_error_t je;
 	json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
 	if (!root) {
 		if (je.line < 0 || je.position == 0)
-			return fail(err, errlen, "%s: cannot read: %s", path, je.text);
-		return fail(err, errlen, "%s:%d:%d: not valid JSON: %s", path, je.line, je.column, je.text);
+			return errmsg_fail(err, errlen, "%s: cannot read: %s", path, je.text);
+		return errmsg_fail(err, errlen, "%s:%d:%d: not valid JSON: %s", path, je.line, je.column, je.text);
 	}
 	int rc = -1;
 	char why[256];
 	m->path = strdup(path);
 	if (!json_is_object(root)) {
-		fail(err, errlen, "%s: not a JSON object", path);
+		errmsg_fail(err, errlen, "%s: not a JSON object", path);
 		goto done;
 	}
 	m->role = dup_or_null(json_object_get(root, "role"));
@@ -64,7 +54,7 @@ fmanifest_read(const char *path, struct fmanifest *m, char *err, size_t errlen)
 	json_t *tb = json_object_get(root, "total_bytes");
 	m->total_bytes = json_is_integer(tb) && json_integer_value(tb) > 0 ? (uint64_t)json_integer_value(tb) : 0;
 	if (!m->role) {
-		fail(err, errlen, "%s: 'role' is missing", path);
+		errmsg_fail(err, errlen, "%s: 'role' is missing", path);
 		goto done;
 	}
 	if (!m->repo || !m->download) {
@@ -72,18 +62,18 @@ fmanifest_read(const char *path, struct fmanifest *m, char *err, size_t errlen)
 		goto done;
 	}
 	if (!hub_repo_id_ok(m->repo)) {
-		fail(err, errlen, "%s: repo '%s' is not a Hub repo id", path, m->repo);
+		errmsg_fail(err, errlen, "%s: repo '%s' is not a Hub repo id", path, m->repo);
 		goto done;
 	}
 	if (!m->commit || !hub_is_hex(m->commit, 40)) {
-		fail(err, errlen, "%s: role '%s' has no pinned commit; run 'modelc lock' then 'modelc build'",
+		errmsg_fail(err, errlen, "%s: role '%s' has no pinned commit; run 'modelc lock' then 'modelc build'",
 		    path, m->role);
 		goto done;
 	}
 	if (!m->revision)
 		m->revision = strdup("main");
 	if (hub_path_check(m->revision, strlen(m->revision), why, sizeof why)) {
-		fail(err, errlen, "%s: revision '%s' %s", path, m->revision, why);
+		errmsg_fail(err, errlen, "%s: revision '%s' %s", path, m->revision, why);
 		goto done;
 	}
 	free(m->repo_folder);
@@ -98,7 +88,7 @@ fmanifest_read(const char *path, struct fmanifest *m, char *err, size_t errlen)
 	*q = '\0';
 	json_t *files = json_object_get(root, "files");
 	if (!json_is_array(files) || json_array_size(files) > FMANIFEST_MAX_FILES) {
-		fail(err, errlen, "%s: 'files' is missing or not an array", path);
+		errmsg_fail(err, errlen, "%s: 'files' is missing or not an array", path);
 		goto done;
 	}
 	m->nfiles = json_array_size(files);
@@ -108,11 +98,11 @@ fmanifest_read(const char *path, struct fmanifest *m, char *err, size_t errlen)
 		struct fmanifest_file *mf = &m->files[i];
 		const char *p = json_string_value(json_object_get(f, "path"));
 		if (!p) {
-			fail(err, errlen, "%s: files[%zu]: 'path' is missing", path, i);
+			errmsg_fail(err, errlen, "%s: files[%zu]: 'path' is missing", path, i);
 			goto done;
 		}
 		if (hub_path_check(p, strlen(p), why, sizeof why)) {
-			fail(err, errlen, "%s: files[%zu]: path '%s' %s; refusing to write it", path, i, p, why);
+			errmsg_fail(err, errlen, "%s: files[%zu]: path '%s' %s; refusing to write it", path, i, p, why);
 			goto done;
 		}
 		mf->path = strdup(p);
@@ -126,11 +116,11 @@ fmanifest_read(const char *path, struct fmanifest *m, char *err, size_t errlen)
 		mf->sha256 = dup_or_null(json_object_get(f, "sha256"));
 		mf->blob_id = dup_or_null(json_object_get(f, "blob_id"));
 		if (mf->sha256 && !hub_is_hex(mf->sha256, 64)) {
-			fail(err, errlen, "%s: files[%zu]: sha256 of '%s' is not 64 lower-case hex digits", path, i, p);
+			errmsg_fail(err, errlen, "%s: files[%zu]: sha256 of '%s' is not 64 lower-case hex digits", path, i, p);
 			goto done;
 		}
 		if (mf->blob_id && !hub_is_hex(mf->blob_id, 40)) {
-			fail(err, errlen, "%s: files[%zu]: blob_id of '%s' is not 40 lower-case hex digits", path, i, p);
+			errmsg_fail(err, errlen, "%s: files[%zu]: blob_id of '%s' is not 40 lower-case hex digits", path, i, p);
 			goto done;
 		}
 		if (mf->lfs == 1 && mf->sha256)
@@ -139,7 +129,7 @@ fmanifest_read(const char *path, struct fmanifest *m, char *err, size_t errlen)
 			mf->blob = strdup(mf->blob_id);
 		const char *blob = json_string_value(json_object_get(f, "blob"));
 		if (blob && mf->blob && strcmp(blob, mf->blob)) {
-			fail(err, errlen, "%s: files[%zu]: blob '%s' of '%s' is not its %s", path, i, blob, p,
+			errmsg_fail(err, errlen, "%s: files[%zu]: blob '%s' of '%s' is not its %s", path, i, blob, p,
 			    mf->lfs ? "sha256" : "blob_id");
 			goto done;
 		}
@@ -184,7 +174,7 @@ fmanifest_list(const char *dir, char ***roles, size_t *n, char *err, size_t errl
 	*n = 0;
 	DIR *d = opendir(dir);
 	if (!d)
-		return fail(err, errlen, "%s: %s (run 'modelc build' first, or pass --manifests DIR)", dir,
+		return errmsg_fail(err, errlen, "%s: %s (run 'modelc build' first, or pass --manifests DIR)", dir,
 		    strerror(errno));
 	size_t cap = 0;
 	struct dirent *e;
@@ -214,11 +204,11 @@ fmanifest_pin(struct fmanifest *m, size_t i, const char *sha256, const char *blo
 	json_error_t je;
 	json_t *root = json_load_file(m->path, JSON_REJECT_DUPLICATES, &je);
 	if (!root)
-		return fail(err, errlen, "%s: cannot read: %s", m->path, je.text);
+		return errmsg_fail(err, errlen, "%s: cannot read: %s", m->path, je.text);
 	json_t *f = json_array_get(json_object_get(root, "files"), i);
 	int rc = -1;
 	if (!json_is_object(f)) {
-		fail(err, errlen, "%s: files[%zu] changed while fetch ran", m->path, i);
+		errmsg_fail(err, errlen, "%s: files[%zu] changed while fetch ran", m->path, i);
 		goto done;
 	}
 	if (sha256)
@@ -234,7 +224,7 @@ fmanifest_pin(struct fmanifest *m, size_t i, const char *sha256, const char *blo
 	char *text = json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS);
 	int fd = text ? open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : -1;
 	if (fd < 0) {
-		fail(err, errlen, "%s: %s", tmp, strerror(errno));
+		errmsg_fail(err, errlen, "%s: %s", tmp, strerror(errno));
 		free(text);
 		goto done;
 	}
@@ -243,7 +233,7 @@ fmanifest_pin(struct fmanifest *m, size_t i, const char *sha256, const char *blo
 	ok = close(fd) == 0 && ok;
 	free(text);
 	if (!ok || rename(tmp, m->path)) {
-		fail(err, errlen, "%s: %s", m->path, strerror(errno));
+		errmsg_fail(err, errlen, "%s: %s", m->path, strerror(errno));
 		unlink(tmp);
 		goto done;
 	}

@@ -13,21 +13,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "errmsg.h"
+
 static const char cachedir_tag[] =
     "Signature: 8a477f597d28d172789f06886806bc55\n"
     "# This file is a cache directory tag created by huggingface_hub.\n"
     "# For information about cache directory tags, see:\n"
     "#\thttps://bford.info/cachedir/\n";
-
-static int
-fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 /* Expand a leading ~ as Python's expanduser does; $VARS are left as they are. */
 static int
@@ -66,15 +58,15 @@ hfcache_root(const char *option, const char *fallback, char *out, size_t n, char
 	else if ((v = getenv("HOME")) && *v)
 		r = snprintf(raw, sizeof raw, "%s/.cache/huggingface/hub", v) < (int)sizeof raw ? 0 : -1;
 	else
-		return fail(err, errlen, "no cache directory: set HF_HUB_CACHE or HF_HOME");
+		return errmsg_fail(err, errlen, "no cache directory: set HF_HUB_CACHE or HF_HOME");
 	if (r)
-		return fail(err, errlen, "the cache directory path is too long");
+		return errmsg_fail(err, errlen, "the cache directory path is too long");
 	if (raw[0] == '/')
-		return snprintf(out, n, "%s", raw) < (int)n ? 0 : fail(err, errlen, "path too long");
+		return snprintf(out, n, "%s", raw) < (int)n ? 0 : errmsg_fail(err, errlen, "path too long");
 	char cwd[HFCACHE_PATH_MAX];
 	if (!getcwd(cwd, sizeof cwd))
-		return fail(err, errlen, "getcwd: %s", strerror(errno));
-	return snprintf(out, n, "%s/%s", cwd, raw) < (int)n ? 0 : fail(err, errlen, "path too long");
+		return errmsg_fail(err, errlen, "getcwd: %s", strerror(errno));
+	return snprintf(out, n, "%s/%s", cwd, raw) < (int)n ? 0 : errmsg_fail(err, errlen, "path too long");
 }
 
 int
@@ -169,11 +161,11 @@ hfcache_open(struct hfcache *c, const char *root, char *err, size_t errlen)
 {
 	memset(c, 0, sizeof *c);
 	if (snprintf(c->root, sizeof c->root, "%s", root) >= (int)sizeof c->root)
-		return fail(err, errlen, "cache path too long");
+		return errmsg_fail(err, errlen, "cache path too long");
 	char p[HFCACHE_PATH_MAX];
 	snprintf(p, sizeof p, "%s/.locks/x", root);
 	if (hfcache_mkparents(p))
-		return fail(err, errlen, "%s/.locks: %s", root, strerror(errno));
+		return errmsg_fail(err, errlen, "%s/.locks: %s", root, strerror(errno));
 	snprintf(p, sizeof p, "%s/CACHEDIR.TAG", root);
 	int fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
 	if (fd >= 0) {
@@ -204,20 +196,20 @@ hfcache_lock(const struct hfcache *c, const char *folder, const char *etag, bool
 {
 	char p[HFCACHE_PATH_MAX];
 	if (snprintf(p, sizeof p, "%s/.locks/%s/%s.lock", c->root, folder, etag) >= (int)sizeof p)
-		return fail(err, errlen, "lock path too long");
+		return errmsg_fail(err, errlen, "lock path too long");
 	/* The lock is taken before a blob is written: check both folders, as hfcache_link does. */
 	char blob[HFCACHE_PATH_MAX];
 	if (hfcache_path(c, blob, sizeof blob, folder, "blobs/%s", etag))
-		return fail(err, errlen, "blob path too long");
+		return errmsg_fail(err, errlen, "blob path too long");
 	const char *outside = !inside_root(c, p) ? p : !inside_root(c, blob) ? blob : NULL;
 	if (outside)
-		return fail(err, errlen, "%s: its folder resolves outside the cache %s (a symlinked folder?); "
+		return errmsg_fail(err, errlen, "%s: its folder resolves outside the cache %s (a symlinked folder?); "
 		    "refusing to write there", outside, c->root);
 	if (hfcache_mkparents(p))
-		return fail(err, errlen, "%s: %s", p, strerror(errno));
+		return errmsg_fail(err, errlen, "%s: %s", p, strerror(errno));
 	*fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0664);
 	if (*fd < 0)
-		return fail(err, errlen, "%s: %s", p, strerror(errno));
+		return errmsg_fail(err, errlen, "%s: %s", p, strerror(errno));
 	while (flock(*fd, LOCK_EX | (wait ? 0 : LOCK_NB))) {
 		if (errno == EINTR)
 			continue;
@@ -226,7 +218,7 @@ hfcache_lock(const struct hfcache *c, const char *folder, const char *etag, bool
 		*fd = -1;
 		if (e == EWOULDBLOCK)
 			return 1;
-		return fail(err, errlen, "%s: flock: %s", p, strerror(e));
+		return errmsg_fail(err, errlen, "%s: flock: %s", p, strerror(e));
 	}
 	return 0;
 }
@@ -247,17 +239,17 @@ write_atomic(const char *path, const char *data, size_t len, bool sync, char *er
 	char tmp[HFCACHE_PATH_MAX + 32];
 	snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
 	if (hfcache_mkparents(path))
-		return fail(err, errlen, "%s: %s", path, strerror(errno));
+		return errmsg_fail(err, errlen, "%s: %s", path, strerror(errno));
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
 	if (fd < 0)
-		return fail(err, errlen, "%s: %s", tmp, strerror(errno));
+		return errmsg_fail(err, errlen, "%s: %s", tmp, strerror(errno));
 	bool ok = write(fd, data, len) == (ssize_t)len && (!sync || fsync(fd) == 0);
 	int e = errno;
 	ok = close(fd) == 0 && ok;
 	if (!ok || rename(tmp, path)) {
 		e = ok ? errno : e;
 		unlink(tmp);
-		return fail(err, errlen, "%s: %s", path, strerror(e));
+		return errmsg_fail(err, errlen, "%s: %s", path, strerror(e));
 	}
 	return 0;
 }
@@ -270,7 +262,7 @@ hfcache_write_ref(const struct hfcache *c, const char *folder, const char *revis
 		return 0;  /* huggingface_hub writes no ref when the revision is the commit */
 	char p[HFCACHE_PATH_MAX];
 	if (hfcache_path(c, p, sizeof p, folder, "refs/%s", revision))
-		return fail(err, errlen, "ref path too long");
+		return errmsg_fail(err, errlen, "ref path too long");
 	return write_atomic(p, commit, strlen(commit), true, err, errlen);
 }
 
@@ -282,11 +274,11 @@ copy_file(const char *src, const char *dst, char *err, size_t errlen)
 	snprintf(tmp, sizeof tmp, "%s.tmp.%ld", dst, (long)getpid());
 	int in = open(src, O_RDONLY | O_CLOEXEC);
 	if (in < 0)
-		return fail(err, errlen, "%s: %s", src, strerror(errno));
+		return errmsg_fail(err, errlen, "%s: %s", src, strerror(errno));
 	int out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
 	if (out < 0) {
 		close(in);
-		return fail(err, errlen, "%s: %s", tmp, strerror(errno));
+		return errmsg_fail(err, errlen, "%s: %s", tmp, strerror(errno));
 	}
 	char *buf = malloc(1 << 20);
 	ssize_t r = -1;
@@ -301,7 +293,7 @@ copy_file(const char *src, const char *dst, char *err, size_t errlen)
 	if (!ok || rename(tmp, dst)) {
 		e = ok ? errno : e;
 		unlink(tmp);
-		return fail(err, errlen, "%s: %s", dst, strerror(e));
+		return errmsg_fail(err, errlen, "%s: %s", dst, strerror(e));
 	}
 	return 0;
 }
@@ -338,16 +330,16 @@ hfcache_link(const struct hfcache *c, const char *folder, const char *commit, co
 	char ptr[HFCACHE_PATH_MAX], blob[HFCACHE_PATH_MAX];
 	if (hfcache_path(c, ptr, sizeof ptr, folder, "snapshots/%s/%s", commit, path) ||
 	    hfcache_path(c, blob, sizeof blob, folder, "blobs/%s", etag))
-		return fail(err, errlen, "path too long for '%s'", path);
+		return errmsg_fail(err, errlen, "path too long for '%s'", path);
 	if (!inside_root(c, ptr))
-		return fail(err, errlen, "%s: its folder resolves outside the cache %s (a symlinked folder?); "
+		return errmsg_fail(err, errlen, "%s: its folder resolves outside the cache %s (a symlinked folder?); "
 		    "refusing to write there", ptr, c->root);
 	if (hfcache_mkparents(ptr))
-		return fail(err, errlen, "%s: %s", ptr, strerror(errno));
+		return errmsg_fail(err, errlen, "%s: %s", ptr, strerror(errno));
 	if (!c->symlinks) {
 		if (move_blob) {
 			if (rename(blob, ptr))
-				return fail(err, errlen, "%s: %s", ptr, strerror(errno));
+				return errmsg_fail(err, errlen, "%s: %s", ptr, strerror(errno));
 			return 0;
 		}
 		return copy_file(blob, ptr, err, errlen);
@@ -357,7 +349,7 @@ hfcache_link(const struct hfcache *c, const char *folder, const char *commit, co
 	size_t tl = strlen(target);
 	for (const char *s = path; (s = strchr(s, '/')); s++) {
 		if (tl + 3 >= sizeof target)
-			return fail(err, errlen, "path too deep: '%s'", path);
+			return errmsg_fail(err, errlen, "path too deep: '%s'", path);
 		memcpy(target + tl, "../", 4);
 		tl += 3;
 	}
@@ -373,11 +365,11 @@ hfcache_link(const struct hfcache *c, const char *folder, const char *commit, co
 	snprintf(tmp, sizeof tmp, "%s.tmp.%ld", ptr, (long)getpid());
 	unlink(tmp);
 	if (symlink(target, tmp))
-		return fail(err, errlen, "%s: symlink: %s", tmp, strerror(errno));
+		return errmsg_fail(err, errlen, "%s: symlink: %s", tmp, strerror(errno));
 	if (rename(tmp, ptr)) {
 		int e = errno;
 		unlink(tmp);
-		return fail(err, errlen, "%s: %s", ptr, strerror(e));
+		return errmsg_fail(err, errlen, "%s: %s", ptr, strerror(e));
 	}
 	return 0;
 }
@@ -445,9 +437,9 @@ hfcache_stamp_write(const struct hfcache *c, const char *folder, const char *eta
 	char sp[HFCACHE_PATH_MAX], text[512];
 	struct stat st;
 	if (stamp_path(c, sp, sizeof sp, folder, etag))
-		return fail(err, errlen, "stamp path too long");
+		return errmsg_fail(err, errlen, "stamp path too long");
 	if (stat(file, &st))
-		return fail(err, errlen, "%s: %s", file, strerror(errno));
+		return errmsg_fail(err, errlen, "%s: %s", file, strerror(errno));
 	stamp_text(&st, hash, text, sizeof text);
 	/* A lost stamp only costs a rehash, so no fsync. */
 	return write_atomic(sp, text, strlen(text), false, err, errlen);

@@ -15,21 +15,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "errmsg.h"
+
 enum {
 	DEFAULT_BACKOFF_MS = 1000,
 	DEFAULT_BACKOFF_MAX_MS = 30000,
 };
-
-static int
-fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	if (errlen)
-		vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 static bool
 env_true(const char *name)
@@ -105,11 +96,11 @@ token_from_file(struct hub *h, char *err, size_t errlen)
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT || errno == ENOTDIR ? 0 :
-		    fail(err, errlen, "%s: %s", path, strerror(errno));
+		    errmsg_fail(err, errlen, "%s: %s", path, strerror(errno));
 	char *buf = sodium_malloc(HUB_TOKEN_MAX);
 	if (!buf) {
 		close(fd);
-		return fail(err, errlen, "cannot allocate locked memory for the token");
+		return errmsg_fail(err, errlen, "cannot allocate locked memory for the token");
 	}
 	size_t len = 0;
 	ssize_t r;
@@ -118,7 +109,7 @@ token_from_file(struct hub *h, char *err, size_t errlen)
 	close(fd);
 	int rc = 0;
 	if (len >= HUB_TOKEN_MAX || token_set(h, buf, len, "token file"))
-		rc = fail(err, errlen, "%s: not a usable token (too long or contains spaces or control bytes)", path);
+		rc = errmsg_fail(err, errlen, "%s: not a usable token (too long or contains spaces or control bytes)", path);
 	sodium_free(buf);
 	return rc;
 }
@@ -128,9 +119,9 @@ hub_open(struct hub *h, char *err, size_t errlen)
 {
 	memset(h, 0, sizeof *h);
 	if (sodium_init() < 0)
-		return fail(err, errlen, "libsodium failed to initialise");
+		return errmsg_fail(err, errlen, "libsodium failed to initialise");
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-		return fail(err, errlen, "libcurl failed to initialise");
+		return errmsg_fail(err, errlen, "libcurl failed to initialise");
 	const char *ep = getenv("HF_ENDPOINT");
 	if (!ep || !*ep)
 		ep = "https://huggingface.co";
@@ -138,13 +129,13 @@ hub_open(struct hub *h, char *err, size_t errlen)
 	while (n && ep[n - 1] == '/')
 		n--;
 	if (n >= sizeof h->endpoint)
-		return fail(err, errlen, "HF_ENDPOINT is too long");
+		return errmsg_fail(err, errlen, "HF_ENDPOINT is too long");
 	memcpy(h->endpoint, ep, n);
 	h->endpoint[n] = '\0';
 	if (strncmp(h->endpoint, "https://", 8) && strncmp(h->endpoint, "http://", 7))
-		return fail(err, errlen, "HF_ENDPOINT '%s' is not an http:// or https:// URL", h->endpoint);
+		return errmsg_fail(err, errlen, "HF_ENDPOINT '%s' is not an http:// or https:// URL", h->endpoint);
 	if (hub_url_host(h->endpoint, h->host, sizeof h->host))
-		return fail(err, errlen, "HF_ENDPOINT '%s' has no host name", h->endpoint);
+		return errmsg_fail(err, errlen, "HF_ENDPOINT '%s' has no host name", h->endpoint);
 	h->offline = env_true("HF_HUB_OFFLINE") || env_true("TRANSFORMERS_OFFLINE");
 	h->max_tries = HUB_MAX_TRIES;
 	h->backoff_ms = DEFAULT_BACKOFF_MS;
@@ -154,7 +145,7 @@ hub_open(struct hub *h, char *err, size_t errlen)
 		char *end;
 		unsigned long v = strtoul(b, &end, 10);
 		if (*end || v > 60000)
-			return fail(err, errlen, "MODELC_HUB_BACKOFF_MS '%s' is not a number of milliseconds up to 60000", b);
+			return errmsg_fail(err, errlen, "MODELC_HUB_BACKOFF_MS '%s' is not a number of milliseconds up to 60000", b);
 		h->backoff_ms = (unsigned)v;
 	}
 	h->connect_timeout_s = 20;
@@ -171,7 +162,7 @@ hub_open(struct hub *h, char *err, size_t errlen)
 	}
 	if (t && *t) {
 		if (token_set(h, t, strlen(t), src))
-			return fail(err, errlen, "%s is not a usable token (too long or contains spaces or control bytes)", src);
+			return errmsg_fail(err, errlen, "%s is not a usable token (too long or contains spaces or control bytes)", src);
 		return 0;
 	}
 	return token_from_file(h, err, errlen);
@@ -387,31 +378,31 @@ int
 hub_path_check(const char *path, size_t len, char *err, size_t errlen)
 {
 	if (len == 0)
-		return fail(err, errlen, "is empty");
+		return errmsg_fail(err, errlen, "is empty");
 	if (memchr(path, '\0', len))
-		return fail(err, errlen, "contains a NUL byte");
+		return errmsg_fail(err, errlen, "contains a NUL byte");
 	if (path[0] == '/')
-		return fail(err, errlen, "is absolute");
+		return errmsg_fail(err, errlen, "is absolute");
 	if (memchr(path, '\\', len))
-		return fail(err, errlen, "contains a backslash");
+		return errmsg_fail(err, errlen, "contains a backslash");
 	for (size_t i = 0; i < len; i++)
 		if ((unsigned char)path[i] < 0x20 || path[i] == 0x7f)
-			return fail(err, errlen, "contains a control character");
+			return errmsg_fail(err, errlen, "contains a control character");
 	size_t start = 0;
 	for (size_t i = 0; i <= len; i++) {
 		if (i < len && path[i] != '/')
 			continue;
 		size_t cl = i - start;
 		if (cl == 0)
-			return fail(err, errlen, "has an empty component");
+			return errmsg_fail(err, errlen, "has an empty component");
 		if (cl == 2 && path[start] == '.' && path[start + 1] == '.')
-			return fail(err, errlen, "contains '..'");
+			return errmsg_fail(err, errlen, "contains '..'");
 		if (cl == 1 && path[start] == '.')
-			return fail(err, errlen, "contains a '.' component");
+			return errmsg_fail(err, errlen, "contains a '.' component");
 		start = i + 1;
 	}
 	if (len > 1024)
-		return fail(err, errlen, "is longer than 1024 bytes");
+		return errmsg_fail(err, errlen, "is longer than 1024 bytes");
 	return 0;
 }
 
@@ -519,44 +510,44 @@ hub_error_message(const struct hub *h, const char *repo, const char *rev, const 
 	const char *code = hd->error_code;
 	if (!strcmp(code, "GatedRepo")) {
 		if (h->token)
-			fail(err, errlen, "%s is a gated model and the token from %s is not approved for it: "
+			errmsg_fail(err, errlen, "%s is a gated model and the token from %s is not approved for it: "
 			    "accept its licence at %s/%s (with the account the token belongs to), then run again",
 			    repo, h->token_source, h->endpoint, repo);
 		else
-			fail(err, errlen, "%s is a gated model: accept its licence at %s/%s, then set HF_TOKEN "
+			errmsg_fail(err, errlen, "%s is a gated model: accept its licence at %s/%s, then set HF_TOKEN "
 			    "(or run 'hf auth login') and run again", repo, h->endpoint, repo);
 		return HUB_REFUSED;
 	}
 	if (!strcmp(code, "RepoNotFound")) {
-		fail(err, errlen, "repository '%s' was not found on %s (or it is private and %s)", repo,
+		errmsg_fail(err, errlen, "repository '%s' was not found on %s (or it is private and %s)", repo,
 		    h->endpoint, h->token ? "the token has no access" : "no token is set");
 		return HUB_REFUSED;
 	}
 	if (!strcmp(code, "RevisionNotFound")) {
-		fail(err, errlen, "revision '%s' was not found in %s", rev ? rev : "?", repo);
+		errmsg_fail(err, errlen, "revision '%s' was not found in %s", rev ? rev : "?", repo);
 		return HUB_REFUSED;
 	}
 	if (!strcmp(code, "EntryNotFound")) {
-		fail(err, errlen, "file '%s' was not found in %s at revision '%s'", path ? path : "?", repo,
+		errmsg_fail(err, errlen, "file '%s' was not found in %s at revision '%s'", path ? path : "?", repo,
 		    rev ? rev : "?");
 		return HUB_REFUSED;
 	}
 	if (!strcmp(code, "DisabledRepo")) {
-		fail(err, errlen, "repository '%s' is disabled on %s", repo, h->endpoint);
+		errmsg_fail(err, errlen, "repository '%s' is disabled on %s", repo, h->endpoint);
 		return HUB_REFUSED;
 	}
 	if (hd->status == 401 || hd->status == 403) {
-		fail(err, errlen, "%s: HTTP %ld%s%s: %s", url, hd->status, hd->error_message[0] ? ": " : "",
+		errmsg_fail(err, errlen, "%s: HTTP %ld%s%s: %s", url, hd->status, hd->error_message[0] ? ": " : "",
 		    hd->error_message, h->token ? "the token was refused; check HF_TOKEN" :
 		    "the Hub wants a token; set HF_TOKEN");
 		return HUB_REFUSED;
 	}
 	if (hd->status == 404) {
-		fail(err, errlen, "%s: HTTP 404 (not found)%s%s", url, hd->error_message[0] ? ": " : "",
+		errmsg_fail(err, errlen, "%s: HTTP 404 (not found)%s%s", url, hd->error_message[0] ? ": " : "",
 		    hd->error_message);
 		return HUB_REFUSED;
 	}
-	fail(err, errlen, "%s: HTTP %ld%s%s", url, hd->status, hd->error_message[0] ? ": " : "",
+	errmsg_fail(err, errlen, "%s: HTTP %ld%s%s", url, hd->status, hd->error_message[0] ? ": " : "",
 	    hd->error_message);
 	return HUB_FAILED;
 }
@@ -608,7 +599,7 @@ one_hop(const struct hub *h, CURL *c, const char *method, const char *url, uint6
 	char ebuf[CURL_ERROR_SIZE] = "";
 	struct curl_slist *hl = hub_headers(h, url, rf, rt);
 	if (!hl)
-		return fail(err, errlen, "out of memory");
+		return errmsg_fail(err, errlen, "out of memory");
 	curl_easy_reset(c);
 	hub_hdrs_reset(&out->h);
 	free(b->buf);
@@ -635,12 +626,12 @@ one_hop(const struct hub *h, CURL *c, const char *method, const char *url, uint6
 	snprintf(out->url, sizeof out->url, "%s", url);
 	if (*cc != CURLE_OK) {
 		if (b->too_big)
-			return fail(err, errlen, "%s: answer is larger than %zu bytes", url, b->max);
+			return errmsg_fail(err, errlen, "%s: answer is larger than %zu bytes", url, b->max);
 		/* libcurl 7.x reports a header line over its 100 KB limit as running out of memory. */
 		if (*cc == CURLE_OUT_OF_MEMORY)
-			return fail(err, errlen, "%s: the answer's headers are too large (over libcurl's limit of %d "
+			return errmsg_fail(err, errlen, "%s: the answer's headers are too large (over libcurl's limit of %d "
 			    "bytes a header) or memory ran out", url, CURL_MAX_HTTP_HEADER);
-		return fail(err, errlen, "%s: %s", url, ebuf[0] ? ebuf : curl_easy_strerror(*cc));
+		return errmsg_fail(err, errlen, "%s: %s", url, ebuf[0] ? ebuf : curl_easy_strerror(*cc));
 	}
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->h.status);
 	return 0;
@@ -653,12 +644,12 @@ hub_request(const struct hub *h, const char *method, const char *url, uint64_t r
 {
 	memset(out, 0, sizeof *out);
 	if (h->offline) {
-		fail(err, errlen, "HF_HUB_OFFLINE is set, so %s cannot be reached; unset it to use the Hub", url);
+		errmsg_fail(err, errlen, "HF_HUB_OFFLINE is set, so %s cannot be reached; unset it to use the Hub", url);
 		return HUB_REFUSED;
 	}
 	CURL *c = curl_easy_init();
 	if (!c) {
-		fail(err, errlen, "libcurl: cannot create a handle");
+		errmsg_fail(err, errlen, "libcurl: cannot create a handle");
 		return HUB_FAILED;
 	}
 	struct body b = {.max = max_body};
@@ -676,13 +667,13 @@ hub_request(const struct hub *h, const char *method, const char *url, uint64_t r
 			char *next = NULL;
 			curl_easy_getinfo(c, CURLINFO_REDIRECT_URL, &next);
 			if (!next) {
-				fail(err, errlen, "%s: HTTP %ld without a Location header", cur, out->h.status);
+				errmsg_fail(err, errlen, "%s: HTTP %ld without a Location header", cur, out->h.status);
 				goto out;
 			}
 			if (stop_cross_host && !hub_is_hub_host(h, next))
 				break;  /* the metadata hop: its headers are the answer */
 			if (++hops > HUB_MAX_REDIRECTS) {
-				fail(err, errlen, "%s: more than %d redirects (a redirect loop?)", url, HUB_MAX_REDIRECTS);
+				errmsg_fail(err, errlen, "%s: more than %d redirects (a redirect loop?)", url, HUB_MAX_REDIRECTS);
 				goto out;
 			}
 			snprintf(cur, sizeof cur, "%s", next);
@@ -710,7 +701,7 @@ hub_request(const struct hub *h, const char *method, const char *url, uint64_t r
 		out->body = calloc(1, 1);
 		if (!out->body) {
 			rc = HUB_FAILED;
-			fail(err, errlen, "out of memory");
+			errmsg_fail(err, errlen, "out of memory");
 		}
 	}
 out:
