@@ -111,26 +111,42 @@ join_fields(const struct nvsmi_line *l, size_t from, size_t to, char *dst, size_
 	}
 }
 
+/*
+ * Read the next line of *text into *l, skipping blank lines and a first line that is the
+ * header (its first field is header). 1 a record, 0 no lines left, -1 a line too long (err set).
+ */
+static int
+next_record(const char **text, struct nvsmi_line *l, unsigned *lineno, const char *header,
+    char err[NVSMI_ERR_MAX])
+{
+	int toolong;
+
+	while (**text) {
+		*text = split_line(*text, l, &toolong);
+		++*lineno;
+		if (l->n == 1 && blank(l->field[0]))
+			continue;
+		if (toolong) {
+			snprintf(err, NVSMI_ERR_MAX, "line %u: longer than %d bytes", *lineno, NVSMI_LINE_MAX - 1);
+			return -1;
+		}
+		if (*lineno == 1 && header_line(l, header))
+			continue;
+		return 1;
+	}
+	return 0;
+}
+
 int
 nvsmi_parse_gpus(const char *text, int with_reserved, struct nvsmi_state *st, char err[NVSMI_ERR_MAX])
 {
 	struct nvsmi_line l;
 	size_t want = with_reserved ? 6 : 5;
 	unsigned lineno = 0;
-	int toolong;
+	int rc;
 
 	st->ngpus = 0;
-	while (*text) {
-		text = split_line(text, &l, &toolong);
-		lineno++;
-		if (l.n == 1 && blank(l.field[0]))
-			continue;
-		if (toolong) {
-			snprintf(err, NVSMI_ERR_MAX, "line %u: longer than %d bytes", lineno, NVSMI_LINE_MAX - 1);
-			return -1;
-		}
-		if (lineno == 1 && header_line(&l, "index"))
-			continue;
+	while ((rc = next_record(&text, &l, &lineno, "index", err)) > 0) {
 		if (l.n < want) {
 			snprintf(err, NVSMI_ERR_MAX, "line %u: expected %zu fields, found %zu", lineno, want, l.n);
 			return -1;
@@ -161,7 +177,7 @@ nvsmi_parse_gpus(const char *text, int with_reserved, struct nvsmi_state *st, ch
 		}
 		st->ngpus++;
 	}
-	return 0;
+	return rc;
 }
 
 int
@@ -169,20 +185,10 @@ nvsmi_parse_apps(const char *text, struct nvsmi_state *st, char err[NVSMI_ERR_MA
 {
 	struct nvsmi_line l;
 	unsigned lineno = 0;
-	int toolong;
+	int rc;
 
 	st->napps = 0;
-	while (*text) {
-		text = split_line(text, &l, &toolong);
-		lineno++;
-		if (l.n == 1 && blank(l.field[0]))
-			continue;
-		if (toolong) {
-			snprintf(err, NVSMI_ERR_MAX, "line %u: longer than %d bytes", lineno, NVSMI_LINE_MAX - 1);
-			return -1;
-		}
-		if (lineno == 1 && header_line(&l, "pid"))
-			continue;
+	while ((rc = next_record(&text, &l, &lineno, "pid", err)) > 0) {
 		if (l.n < 3) {
 			snprintf(err, NVSMI_ERR_MAX, "line %u: expected 3 fields, found %zu", lineno, l.n);
 			return -1;
@@ -207,7 +213,7 @@ nvsmi_parse_apps(const char *text, struct nvsmi_state *st, char err[NVSMI_ERR_MA
 		}
 		st->napps++;
 	}
-	return 0;
+	return rc;
 }
 
 int64_t
