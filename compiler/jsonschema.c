@@ -685,6 +685,27 @@ jschema_child_path(struct arena *a, const char *path, const char *key)
 	return *path ? arena_printf(a, "%s.%s", path, k) : k;
 }
 
+/*
+ * The bounds min_key and max_key set on count, the entries of a mapping or the items of a
+ * sequence: one error for each bound broken, counting in one or many.
+ */
+static void
+jschema_check_count(struct jschema_ctx *c, const json_t *schema, const char *min_key,
+    const char *max_key, const char *one, const char *many, size_t count, const char *path,
+    struct diag_pos anchor, struct jschema_errs *out)
+{
+	const json_t *v;
+
+	if ((v = json_object_get(schema, min_key)) && count < (size_t)json_integer_value(v))
+		jschema_push(c, out, anchor, path, arena_printf(c->a,
+		    "must have at least %lld %s, found %zu", (long long)json_integer_value(v),
+		    json_integer_value(v) == 1 ? one : many, count));
+	if ((v = json_object_get(schema, max_key)) && count > (size_t)json_integer_value(v))
+		jschema_push(c, out, anchor, path, arena_printf(c->a,
+		    "must have at most %lld %s, found %zu", (long long)json_integer_value(v),
+		    json_integer_value(v) == 1 ? one : many, count));
+}
+
 static void
 jschema_check_object(struct jschema_ctx *c, const json_t *schema, const struct ynode *node,
     const char *path, struct diag_pos anchor, struct jschema_errs *out)
@@ -751,14 +772,8 @@ jschema_check_object(struct jschema_ctx *c, const json_t *schema, const struct y
 				jschema_push(c, out, anchor, path, arena_printf(c->a,
 				    "missing required key '%s'", json_string_value(r)));
 	}
-	if ((v = json_object_get(schema, "minProperties")) && node->count < (size_t)json_integer_value(v))
-		jschema_push(c, out, anchor, path, arena_printf(c->a,
-		    "must have at least %lld %s, found %zu", (long long)json_integer_value(v),
-		    json_integer_value(v) == 1 ? "entry" : "entries", node->count));
-	if ((v = json_object_get(schema, "maxProperties")) && node->count > (size_t)json_integer_value(v))
-		jschema_push(c, out, anchor, path, arena_printf(c->a,
-		    "must have at most %lld %s, found %zu", (long long)json_integer_value(v),
-		    json_integer_value(v) == 1 ? "entry" : "entries", node->count));
+	jschema_check_count(c, schema, "minProperties", "maxProperties", "entry", "entries", node->count,
+	    path, anchor, out);
 }
 
 static void
@@ -766,20 +781,12 @@ jschema_check_array(struct jschema_ctx *c, const json_t *schema, const struct yn
     const char *path, struct diag_pos anchor, struct jschema_errs *out)
 {
 	const json_t *items = json_object_get(schema, "items");
-	const json_t *v;
 
 	for (size_t i = 0; items && i < node->count; i++) {
 		const char *child = arena_printf(c->a, "%s[%zu]", path, i);
 		jschema_check(c, items, node->items[i], child, node->items[i]->pos, out);
 	}
-	if ((v = json_object_get(schema, "minItems")) && node->count < (size_t)json_integer_value(v))
-		jschema_push(c, out, anchor, path, arena_printf(c->a,
-		    "must have at least %lld %s, found %zu", (long long)json_integer_value(v),
-		    json_integer_value(v) == 1 ? "item" : "items", node->count));
-	if ((v = json_object_get(schema, "maxItems")) && node->count > (size_t)json_integer_value(v))
-		jschema_push(c, out, anchor, path, arena_printf(c->a,
-		    "must have at most %lld %s, found %zu", (long long)json_integer_value(v),
-		    json_integer_value(v) == 1 ? "item" : "items", node->count));
+	jschema_check_count(c, schema, "minItems", "maxItems", "item", "items", node->count, path, anchor, out);
 }
 
 /* The schema a branch stands for once its $ref chain is followed. */
