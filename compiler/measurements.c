@@ -20,10 +20,12 @@ static size_t split_csv(char *line, char **fields, size_t max)
 	for (;;) {
 		if (n == max)
 			return n;
-		char *out = p;
+		char *out = NULL;
+		char *end = p;
 		fields[n++] = p;
 		if (*p == '"') {
 			char *r = p + 1;
+			out = p;
 			for (;;) {
 				if (*r == '\0')
 					break;
@@ -37,24 +39,16 @@ static size_t split_csv(char *line, char **fields, size_t max)
 					*out++ = *r++;
 				}
 			}
-			char *end = r;
-			while (*end && *end != ',')
-				end++;
-			int more = *end == ',';
-			*out = '\0';
-			if (!more)
-				return n;
-			p = end + 1;
-		} else {
-			char *end = p;
-			while (*end && *end != ',')
-				end++;
-			int more = *end == ',';
-			*end = '\0';
-			if (!more)
-				return n;
-			p = end + 1;
+			end = r;
 		}
+		while (*end && *end != ',')
+			end++;
+		int more = *end == ',';
+		/* A quoted field ends where its unescaped copy does; text after its closing quote is dropped. */
+		*(out ? out : end) = '\0';
+		if (!more)
+			return n;
+		p = end + 1;
 	}
 }
 
