@@ -389,9 +389,9 @@ struct jschema_ctx {
 static void jschema_check(struct jschema_ctx *c, const json_t *schema, const struct ynode *node,
     const char *path, struct diag_pos anchor, struct jschema_errs *out);
 
+/* Room for one more error in out: the array doubles (from 8) when full. */
 static void
-jschema_push(struct jschema_ctx *c, struct jschema_errs *out, struct diag_pos pos,
-    const char *path, const char *msg)
+jschema_reserve(struct jschema_ctx *c, struct jschema_errs *out)
 {
 	if (out->n == out->cap) {
 		size_t cap = out->cap ? out->cap * 2 : 8;
@@ -401,6 +401,13 @@ jschema_push(struct jschema_ctx *c, struct jschema_errs *out, struct diag_pos po
 		out->v = v;
 		out->cap = cap;
 	}
+}
+
+static void
+jschema_push(struct jschema_ctx *c, struct jschema_errs *out, struct diag_pos pos,
+    const char *path, const char *msg)
+{
+	jschema_reserve(c, out);
 	out->v[out->n].pos = pos;
 	out->v[out->n].seq = c->seq++;
 	out->v[out->n].msg = *path ? arena_printf(c->a, "%s: %s", path, msg) : msg;
@@ -411,14 +418,7 @@ static void
 jschema_append(struct jschema_ctx *c, struct jschema_errs *out, const struct jschema_errs *in)
 {
 	for (size_t i = 0; i < in->n; i++) {
-		if (out->n == out->cap) {
-			size_t cap = out->cap ? out->cap * 2 : 8;
-			struct jschema_err *v = arena_alloc(c->a, cap * sizeof *v);
-			if (out->n)
-				memcpy(v, out->v, out->n * sizeof *v);
-			out->v = v;
-			out->cap = cap;
-		}
+		jschema_reserve(c, out);
 		out->v[out->n++] = in->v[i];
 	}
 }
