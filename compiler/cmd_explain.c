@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "budgetjson.h"
 #include "commands.h"
 #include "compile.h"
 #include "emit_common.h"
@@ -127,22 +128,10 @@ explain_json(FILE *out, const struct compile_run *run, const struct plan_role *p
 	json_object_set_new(o, "model_id", pr->model_id ? json_string(pr->model_id) : json_null());
 	json_object_set_new(o, "gpu_total_bytes", json_integer((json_int_t)run->catalog.gpu_total_bytes));
 	json_object_set_new(o, "gpu_used_bytes", json_integer((json_int_t)run->catalog.gpu_used_bytes));
-	json_object_set_new(o, "weights_bytes", json_integer((json_int_t)r->weights_bytes));
-	json_object_set_new(o, "kv_bytes_per_token", json_integer((json_int_t)r->kv_bytes_per_token));
-	json_object_set_new(o, "activation_bytes", json_integer((json_int_t)r->activation_bytes));
-	json_object_set_new(o, "non_torch_bytes", json_integer((json_int_t)r->non_torch_bytes));
-	json_object_set_new(o, "cuda_graph_bytes", json_integer((json_int_t)r->cuda_graph_bytes));
-	json_object_set_new(o, "safety_margin_bytes", json_integer((json_int_t)r->safety_margin_bytes));
-	json_object_set_new(o, "budget_bytes", json_integer((json_int_t)r->budget_bytes));
-	json_object_set_new(o, "kv_cache_bytes", json_integer((json_int_t)r->kv_cache_bytes));
-	json_object_set_new(o, "kv_tokens", json_integer((json_int_t)r->kv_tokens));
-	json_object_set_new(o, "max_model_len_fit", json_integer(r->max_model_len_fit));
+	budgetjson_terms(o, r);
 	json_object_set_new(o, "max_model_len", json_integer(pr->max_model_len));
 	json_object_set_new(o, "max_model_len_auto", json_boolean(pr->role->max_model_len_auto));
 	json_object_set_new(o, "max_position_embeddings", json_integer(pr->arch.max_position_embeddings));
-	json_object_set_new(o, "fits", json_boolean(r->fits));
-	json_object_set_new(o, "utilization", json_real(r->utilization));
-	json_object_set_new(o, "utilization_lowered", json_boolean(r->utilization_lowered));
 	char why[256];
 	budget_lowering_text(r, why, sizeof why);
 	json_object_set_new(o, "utilization_asked", json_real(r->utilization_asked));

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "budget.h"
+#include "budgetjson.h"
 #include "cli.h"
 #include "commands.h"
 #include "emit_common.h"
@@ -121,20 +122,7 @@ static json_t *
 fit_json(const struct budget_result *r)
 {
 	json_t *o = json_object();
-	json_object_set_new(o, "weights_bytes", json_integer((json_int_t)r->weights_bytes));
-	json_object_set_new(o, "kv_bytes_per_token", json_integer((json_int_t)r->kv_bytes_per_token));
-	json_object_set_new(o, "activation_bytes", json_integer((json_int_t)r->activation_bytes));
-	json_object_set_new(o, "non_torch_bytes", json_integer((json_int_t)r->non_torch_bytes));
-	json_object_set_new(o, "cuda_graph_bytes", json_integer((json_int_t)r->cuda_graph_bytes));
-	json_object_set_new(o, "safety_margin_bytes", json_integer((json_int_t)r->safety_margin_bytes));
-	json_object_set_new(o, "budget_bytes", json_integer((json_int_t)r->budget_bytes));
-	json_object_set_new(o, "kv_cache_bytes", json_integer((json_int_t)r->kv_cache_bytes));
-	json_object_set_new(o, "kv_tokens", json_integer((json_int_t)r->kv_tokens));
-	json_object_set_new(o, "max_model_len_fit", json_integer((json_int_t)r->max_model_len_fit));
-	json_object_set_new(o, "fits", json_boolean(r->fits));
-	/* Beyond the keys issue 2 fixes: the settings as used and where each term came from. */
-	json_object_set_new(o, "utilization", json_real(r->utilization));
-	json_object_set_new(o, "utilization_lowered", json_boolean(r->utilization_lowered));
+	budgetjson_terms(o, r);
 	json_object_set_new(o, "max_num_seqs", json_integer(r->max_num_seqs));
 	json_object_set_new(o, "max_num_batched_tokens", json_integer(r->max_num_batched_tokens));
 	json_object_set_new(o, "cuda_context_bytes", json_integer((json_int_t)r->cuda_context_bytes));
