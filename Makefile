@@ -5,64 +5,93 @@ VERSION = 0.1.0
 BUILD  = build$(if $(filter 1,$(SAN)),/san)
 BIN    = $(BUILD)/bin
 
-LIBS_PC   = yaml-0.1 libcurl libsodium libcrypto jansson
-PC_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(LIBS_PC) 2>/dev/null)
-PC_LIBS   := $(shell $(PKG_CONFIG) --libs $(LIBS_PC) 2>/dev/null)
-CUNIT_LIBS := $(shell $(PKG_CONFIG) --libs cunit 2>/dev/null || echo -lcunit)
+LIBS_PC = yaml-0.1 libcurl libsodium libcrypto jansson
+
+# The libraries are looked up only when a recipe needs them, so that `make config` can install
+# them first (scripts/deps.sh) and build in a sub-make; a module pkg-config cannot find stops
+# the build with its name instead of linking with nothing.
+pc_missing = $(strip $(foreach m,$(1),$(if $(shell $(PKG_CONFIG) --exists $(m) 2>/dev/null && echo y),,$(m))))
+pc_query = $(if $(call pc_missing,$(2)),$(error pkg-config finds no $(call pc_missing,$(2)): \
+	run 'make deps' to install them (or set PKG_CONFIG_PATH)),$(shell $(PKG_CONFIG) $(1) $(2)))
+PC_CFLAGS = $(eval PC_CFLAGS := $(call pc_query,--cflags,$(LIBS_PC)))$(PC_CFLAGS)
+PC_LIBS = $(eval PC_LIBS := $(call pc_query,--libs,$(LIBS_PC)))$(PC_LIBS)
+CUNIT_LIBS = $(eval CUNIT_LIBS := $(call pc_query,--libs,cunit))$(CUNIT_LIBS)
+
+# The layers (docs/architecture.md): each folder and the folders its code may include besides
+# its own. An object is compiled with exactly these include paths, and scripts/check-layers.sh
+# refuses includes by relative path, so an include that breaks the rule fails the build.
+LAYERS = common hub compiler runtime/http runtime/switch runtime/fetch runtime/bench
+SEES_common         =
+SEES_hub            = common
+SEES_compiler       = common hub
+SEES_runtime/http   = common
+SEES_runtime/switch = common runtime/http
+SEES_runtime/fetch  = common hub
+SEES_runtime/bench  = common
+layer_inc = $(addprefix -I,$(1) $(SEES_$(1)))
 
 WARN     = -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 SANFLAGS_1 = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 SANFLAGS = $(if $(filter 1,$(SAN)),$(SANFLAGS_1))
 CPPFLAGS_BASE = -std=c11 -D_POSIX_C_SOURCE=200809L -DMODELC_VERSION='"$(VERSION)"' \
-	-DMODELC_DATADIR='"$(PREFIX)/share/modelc"' -Icommon -Icompiler -Iruntime/net
+	-DMODELC_DATADIR='"$(PREFIX)/share/modelc"'
 CFLAGS  ?= -O2 -g
 ALL_CFLAGS = $(CPPFLAGS_BASE) $(WARN) $(CFLAGS) $(SANFLAGS) $(PC_CFLAGS) -MMD -MP
 LDLIBS_ALL = $(PC_LIBS) -lm
+# Tests and fuzz targets are no layer: they see every folder.
+TEST_INC = $(addprefix -I,$(LAYERS))
 
-# Sources by folder; each program's main.c stays out of the library so tests link the modules.
-COMMON_SRC   = $(wildcard common/*.c)
-COMPILER_SRC = $(filter-out compiler/main.c,$(wildcard compiler/*.c))
-NET_SRC      = $(wildcard runtime/net/*.c)
-SWITCH_SRC   = $(filter-out runtime/switch/main.c,$(wildcard runtime/switch/*.c))
-FETCH_SRC    = $(filter-out runtime/fetch/main.c,$(wildcard runtime/fetch/*.c))
-BENCH_SRC    = $(filter-out runtime/bench/main.c,$(wildcard runtime/bench/*.c))
+# One archive per layer; each program's main.c stays out of it so that tests link the modules.
+layer_lib = $(BUILD)/lib/lib$(notdir $(1)).a
+layer_src = $(filter-out $(1)/main.c,$(wildcard $(1)/*.c))
+LIB_SRC = $(foreach l,$(LAYERS),$(call layer_src,$(l)))
+LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB_COMMON   = $(call layer_lib,common)
+LIB_HUB      = $(call layer_lib,hub)
+LIB_COMPILER = $(call layer_lib,compiler)
+LIB_HTTP     = $(call layer_lib,runtime/http)
+LIB_SWITCH   = $(call layer_lib,runtime/switch)
+LIB_FETCH    = $(call layer_lib,runtime/fetch)
+LIB_BENCH    = $(call layer_lib,runtime/bench)
 UNIT_SRC     = $(wildcard tests/unit/test_*.c)
 
-LIB_SRC = $(COMMON_SRC) $(COMPILER_SRC) $(NET_SRC) $(SWITCH_SRC) $(FETCH_SRC) $(BENCH_SRC)
-LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
-LIB     = $(BUILD)/libmodelc.a
-
-# Programs that exist so far: modelc always; the runtime tools once their main.c lands.
-PROGRAMS = $(BIN)/modelc \
-	$(if $(wildcard runtime/fetch/main.c),$(BIN)/fetch) \
-	$(if $(wildcard runtime/bench/main.c),$(BIN)/bench)
+PROGRAMS = $(BIN)/modelc $(BIN)/fetch $(BIN)/bench
 
 CATALOG ?= models.yaml
 GENERATED ?= generated
 SWITCH_TABLE ?= $(GENERATED)/model_table.c
 
-.PHONY: all config test check-unit check-golden check-integration bench fuzz install clean deps
+.PHONY: all config configure test check test-deps check-unit check-golden check-integration bench fuzz \
+	install clean deps print-layers print-layer-flags
 all: $(PROGRAMS)
 
-$(BUILD)/%.o: %.c
+$(BUILD)/layers.ok: scripts/check-layers.sh $(foreach l,$(LAYERS),$(wildcard $(l)/*.[ch]))
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	@sh scripts/check-layers.sh $(foreach l,$(LAYERS),'$(l):$(SEES_$(l))') && touch $@
 
-$(LIB): $(LIB_OBJ)
+$(BUILD)/%.o: %.c | $(BUILD)/layers.ok
+	@mkdir -p $(dir $@)
+	$(CC) $(call layer_inc,$(<D)) $(ALL_CFLAGS) -c -o $@ $<
+
+$(foreach l,$(LAYERS),$(eval $(call layer_lib,$(l)): $(patsubst %.c,$(BUILD)/%.o,$(call layer_src,$(l)))))
+$(BUILD)/lib/%.a:
 	@mkdir -p $(dir $@)
 	rm -f $@ && $(AR) rcs $@ $^
 
-$(BIN)/modelc: $(BUILD)/compiler/main.o $(LIB)
+# Link order: a layer before the layers it sees.
+$(BIN)/modelc: $(BUILD)/compiler/main.o $(LIB_COMPILER) $(LIB_HUB) $(LIB_COMMON)
+$(BIN)/fetch: $(BUILD)/runtime/fetch/main.o $(LIB_FETCH) $(LIB_HUB) $(LIB_COMMON)
+$(BIN)/bench: $(BUILD)/runtime/bench/main.o $(LIB_BENCH) $(LIB_COMMON)
+$(PROGRAMS):
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS_ALL)
 
-$(BIN)/fetch: $(BUILD)/runtime/fetch/main.o $(LIB)
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS_ALL)
-
-$(BIN)/bench: $(BUILD)/runtime/bench/main.o $(LIB)
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS_ALL)
+# The rule as check-layers.sh takes it, and which include paths a folder's code gets
+# (tests/integration/test_layers.sh checks with both).
+print-layers:
+	@echo "$(foreach l,$(LAYERS),'$(l):$(SEES_$(l))')"
+print-layer-flags:
+	@echo $(call layer_inc,$(DIR))
 
 # switch: static, stripped, libc only (musl), linked with a compiled model table.
 # Tests build their own with SWITCH_TABLE=... SWITCH_OUT=...; musl objects never mix with glibc ones.
@@ -70,27 +99,39 @@ MUSL_BUILD = $(BUILD)/musl
 SWITCH_OUT ?= $(BIN)/switch
 # -flto: whole-program size optimisation (about 1 KiB); common-page-size=16: ld would otherwise
 # pad the file up to the next 4 KiB page before the data segment whenever that saves a page of RAM.
-MUSL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -DMODELC_VERSION='"$(VERSION)"' -Icommon \
+MUSL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -DMODELC_VERSION='"$(VERSION)"' \
 	$(WARN) -Oz -flto -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -fno-unwind-tables -fno-pie
-MUSL_OBJ = $(patsubst %.c,$(MUSL_BUILD)/%.o,$(wildcard common/*.c) $(wildcard runtime/switch/*.c))
+MUSL_LAYERS = common runtime/http runtime/switch
+MUSL_OBJ = $(patsubst %.c,$(MUSL_BUILD)/%.o,$(foreach l,$(MUSL_LAYERS),$(wildcard $(l)/*.c)))
 
-$(MUSL_BUILD)/%.o: %.c
+$(MUSL_BUILD)/%.o: %.c | $(BUILD)/layers.ok
 	@mkdir -p $(dir $@)
-	$(MUSLCC) $(MUSL_CFLAGS) -MMD -MP -c -o $@ $<
+	$(MUSLCC) $(call layer_inc,$(<D)) $(MUSL_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(SWITCH_OUT): $(MUSL_OBJ) $(SWITCH_TABLE)
 	@mkdir -p $(dir $@)
 	$(MUSLCC) $(MUSL_CFLAGS) -static -s -Wl,--gc-sections -Wl,-z,noseparate-code -Wl,-z,norelro \
-	    -Wl,-z,common-page-size=16 -o $@ $(MUSL_OBJ) $(SWITCH_TABLE)
+	    -Wl,-z,common-page-size=16 -Icommon -o $@ $(MUSL_OBJ) $(SWITCH_TABLE)
 
-# config: check the dependencies, compile the catalog, then build the runtime with the fresh table.
-config: deps $(BIN)/modelc
+# config and test first install what they need (scripts/deps.sh), then build in a sub-make,
+# which reads this file again and finds the libraries.
+config: deps
+	@$(MAKE) --no-print-directory configure
+
+configure: $(BIN)/modelc
 	$(BIN)/modelc build $(CATALOG) -o $(GENERATED)
-	@if [ -f runtime/switch/main.c ]; then $(MAKE) --no-print-directory $(SWITCH_OUT); fi
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory $(SWITCH_OUT) all
 
 deps:
 	@sh scripts/deps.sh
+
+test-deps:
+	@sh scripts/deps.sh --test
+
+test: test-deps
+	@$(MAKE) --no-print-directory check
+
+check: check-unit check-golden check-integration
 
 # A sanitizer build's programs (build/san/bin) look for ../../schemas as the plain build's do.
 ifeq ($(SAN),1)
@@ -101,7 +142,7 @@ build/schemas:
 export ASAN_OPTIONS ?= verify_asan_link_order=0
 export UBSAN_OPTIONS ?= print_stacktrace=1
 # Tests that link the library themselves (emit_demo.sh, test_table_compiles.sh) run $CC: a
-# compiler that adds the sanitizer flags, so they link build/san/libmodelc.a.
+# compiler that adds the sanitizer flags, so they link build/san/lib/*.a.
 SAN_CC = $(abspath $(BUILD))/cc-san
 check-integration: $(SAN_CC)
 $(SAN_CC):
@@ -114,9 +155,10 @@ $(BUILD)/unit_suites.h: $(UNIT_SRC)
 	@for f in $(UNIT_SRC); do b=$${f##*/test_}; echo "SUITE($${b%.c})"; done > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/tests/unit/main.o: $(BUILD)/unit_suites.h
-$(BUILD)/tests/unit/%.o: ALL_CFLAGS += -I$(BUILD) -Itests/unit
+$(BUILD)/tests/unit/%.o: ALL_CFLAGS += -I$(BUILD) -Itests/unit $(TEST_INC)
 
-$(BIN)/unit-tests: $(BUILD)/tests/unit/main.o $(UNIT_SRC:%.c=$(BUILD)/%.o) $(LIB)
+$(BIN)/unit-tests: $(BUILD)/tests/unit/main.o $(UNIT_SRC:%.c=$(BUILD)/%.o) $(LIB_COMPILER) $(LIB_FETCH) \
+	    $(LIB_BENCH) $(LIB_SWITCH) $(LIB_HTTP) $(LIB_HUB) $(LIB_COMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS_ALL) $(CUNIT_LIBS)
 
@@ -152,18 +194,18 @@ FUZZ_BUILD = build/fuzz
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fprofile-instr-generate -fcoverage-mapping
 FUZZ_TARGETS = $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_SECONDS ?= 30
-FUZZ_LIB_OBJ = $(filter-out $(FUZZ_BUILD)/runtime/switch/%,$(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o))
+FUZZ_LIB_OBJ = $(filter-out $(FUZZ_BUILD)/runtime/switch/% $(FUZZ_BUILD)/runtime/http/%,$(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o))
 
-$(FUZZ_BUILD)/%.o: %.c
+$(FUZZ_BUILD)/%.o: %.c | $(BUILD)/layers.ok
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(CPPFLAGS_BASE) $(PC_CFLAGS) $(FUZZ_FLAGS) -c -o $@ $<
+	$(FUZZ_CC) $(call layer_inc,$(<D)) $(CPPFLAGS_BASE) $(PC_CFLAGS) $(FUZZ_FLAGS) -c -o $@ $<
 
 $(FUZZ_BUILD)/libfuzzmodelc.a: $(FUZZ_LIB_OBJ)
 	rm -f $@ && $(AR) rcs $@ $^
 
 $(FUZZ_BUILD)/bin/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_BUILD)/libfuzzmodelc.a
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(CPPFLAGS_BASE) $(PC_CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS_ALL)
+	$(FUZZ_CC) $(TEST_INC) $(CPPFLAGS_BASE) $(PC_CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS_ALL)
 
 fuzz: $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/bin/fuzz_%)
 	FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh $(FUZZ_TARGETS)

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../switch/activefile.h"
+#include "activefile.h"
 #include "bench_client.h"
 #include "bench_ladder.h"
 #include "bench_out.h"

@@ -10,10 +10,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
-#include "arena.h"
-#include "diag.h"
 #include "fmanifest.h"
-#include "lock.h"
 #include "hfcache.h"
 #include "hub.h"
 #include "xfer.h"
@@ -82,49 +79,6 @@ trust_hub(const struct hub *h, struct fmanifest *m, size_t i, struct xfer_job *j
 	}
 	j->size = size;
 	return 0;
-}
-
-/*
- * Record a hash taken from the Hub (--trust-hub) in models.lock too, so the next build pins it.
- * 0 done, 1 the lock has no such entry or file, -1 with err.
- */
-static int
-pin_lock(const char *path, const struct fmanifest *m, const struct fmanifest_file *f, char *err, size_t errlen)
-{
-	struct arena a = {0};
-	struct diag_sink d;
-	diag_init(&d, stderr, "fetch");
-	struct lock l;
-	int rc = -1;
-	if (lock_read(&a, &d, path, &l)) {
-		snprintf(err, errlen, "%s: cannot be read; the hash was recorded in the manifest only", path);
-		goto out;
-	}
-	rc = 1;
-	char key[1024];
-	snprintf(key, sizeof key, "%s@%s", m->repo, m->revision);
-	for (size_t i = 0; i < l.nmodels; i++) {
-		if (strcmp(l.models[i].key, key))
-			continue;
-		for (size_t k = 0; k < l.models[i].nfiles; k++) {
-			struct lock_file *lf = &l.models[i].files[k];
-			if (strcmp(lf->path, f->path))
-				continue;
-			lf->size = (struct lock_u64){true, f->size};
-			lf->lfs = f->lfs;
-			if (f->sha256)
-				lf->sha256 = arena_strdup(&a, f->sha256);
-			if (f->blob_id)
-				lf->blob_id = arena_strdup(&a, f->blob_id);
-			rc = lock_write(&l, path) ? -1 : 0;
-			if (rc)
-				snprintf(err, errlen, "%s: %s", path, strerror(errno));
-			goto out;
-		}
-	}
-out:
-	arena_free(&a);
-	return rc;
 }
 
 /* ", N rehashed" for the report, or nothing. */
@@ -519,20 +473,9 @@ fplan_fetch(const struct fplan_opts *o, char **roles, size_t nroles)
 				fprogress_event(&prog, "error", rr->m.role, f->path, 0, "%s", err);
 				rres = 3;
 			} else
-				fprogress_event(&prog, "pinned", rr->m.role, f->path, 0, "recorded its %s in %s",
-				    f->lfs ? "sha256" : "git blob id", rr->m.path);
-			if (!o->lock)
-				continue;
-			int pl = pin_lock(o->lock, &rr->m, f, err, sizeof err);
-			if (pl < 0) {
-				fprogress_event(&prog, "error", rr->m.role, f->path, 0, "%s", err);
-				rres = 3;
-			} else if (pl == 0)
-				fprogress_event(&prog, "pinned", rr->m.role, f->path, 0, "recorded its %s in %s",
-				    f->lfs ? "sha256" : "git blob id", o->lock);
-			else
-				fprogress_event(&prog, "pinned", rr->m.role, f->path, 0, "%s has no entry for %s@%s "
-				    "with this file; run 'modelc lock' to pin it there", o->lock, rr->m.repo, rr->m.revision);
+				fprogress_event(&prog, "pinned", rr->m.role, f->path, 0, "recorded its %s in %s; "
+				    "run 'modelc lock %s' to pin it in models.lock", f->lfs ? "sha256" : "git blob id",
+				    rr->m.path, rr->m.role);
 		}
 		if (rres > worst)
 			worst = rres;

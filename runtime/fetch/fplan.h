@@ -17,7 +17,6 @@ struct fplan_opts {
 	bool trust_hub;                 /* take the Hub's hash for files the manifest does not pin */
 	const char *manifests;          /* directory of <role>.json */
 	const char *cache;              /* cache root override, or NULL */
-	const char *lock;               /* models.lock to update after --trust-hub, or NULL */
 	enum fprogress_mode mode;
 };
 

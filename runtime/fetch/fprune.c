@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../switch/activefile.h"
+#include "activefile.h"
 #include "fmanifest.h"
 #include "hfcache.h"
 

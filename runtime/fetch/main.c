@@ -10,7 +10,7 @@
 enum { FETCH_MAX_JOBS = 64, FETCH_DEFAULT_JOBS = 4 };
 
 static const char usage_fetch[] =
-    "usage: fetch [all|ROLE...] [--jobs N] [--verify] [--trust-hub [--lock FILE]] [--json] [--manifests DIR] [--cache DIR]\n"
+    "usage: fetch [all|ROLE...] [--jobs N] [--verify] [--trust-hub] [--json] [--manifests DIR] [--cache DIR]\n"
     "       fetch prune [--yes] [--json] [--manifests DIR] [--cache DIR] [--active FILE]\n";
 
 static const char help_text[] =
@@ -21,7 +21,7 @@ static const char help_text[] =
     "  --jobs N           parallel transfers (default 4, at most 64)\n"
     "  --verify           rehash every file already present instead of trusting its stamp\n"
     "  --trust-hub        accept the Hub's hash for files the manifest does not pin, and record it\n"
-    "                     in the manifest and in models.lock (--lock FILE; default ./models.lock)\n"
+    "                     in the manifest ('modelc lock ROLE' pins it in models.lock)\n"
     "  --json             one JSON object per event on stdout\n"
     "  --manifests DIR    where the manifests are (default generated/manifests)\n"
     "  --cache DIR        the hub cache root (default as huggingface_hub: HF_HUB_CACHE, HF_HOME/hub)\n"
@@ -122,13 +122,6 @@ cmd_fetch(int argc, char **argv)
 			o.verify = 1;
 		else if (!strcmp(argv[i], "--trust-hub"))
 			o.trust_hub = 1;
-		else if (!strcmp(argv[i], "--lock")) {
-			if (i + 1 >= argc || !argv[i + 1][0]) {
-				fputs("fetch: --lock needs a file\n", stderr);
-				goto bad;
-			}
-			o.lock = argv[++i];
-		}
 		else if (!strcmp(argv[i], "--jobs") || !strncmp(argv[i], "--jobs=", 7)) {
 			const char *v = argv[i][6] == '=' ? argv[i] + 7 : (i + 1 < argc ? argv[++i] : "");
 			char *end;
@@ -150,9 +143,6 @@ cmd_fetch(int argc, char **argv)
 		fputs("fetch: 'all' and role names exclude each other\n", stderr);
 		goto bad;
 	}
-	/* --trust-hub also pins what it learnt in models.lock, when there is one here. */
-	if (o.trust_hub && !o.lock && access("models.lock", F_OK) == 0)
-		o.lock = "models.lock";
 	o.mode = mode_for(json);
 	int rc = fplan_fetch(&o, n ? roles : NULL, n);
 	free(roles);

@@ -46,8 +46,8 @@ if [ -n "${BENCH_BIN:-}" ] && "$BENCH_BIN" --version >/dev/null 2>&1; then
 	client="bench (C, libcurl), built on the development machine: $BENCH_BIN"
 	run_bench() { "$BENCH_BIN" "$@"; }
 elif command -v gcc >/dev/null 2>&1 &&
-	gcc -O2 -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra $cflags-Icommon -o "$work/bench" \
-		runtime/bench/*.c runtime/switch/activefile.c $libs -lm >"$work/cc.log" 2>&1; then
+	gcc -O2 -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra $cflags-Icommon -Iruntime/bench -o "$work/bench" \
+		runtime/bench/*.c common/activefile.c $libs -lm >"$work/cc.log" 2>&1; then
 	client="bench (C, libcurl), compiled here"
 	run_bench() { "$work/bench" "$@"; }
 else

@@ -20,8 +20,8 @@ if [ -z "${FETCH_BIN:-}" ] || [ ! -x "${FETCH_BIN:-}" ]; then
 		gcc -E -x c - >/dev/null 2>&1; then
 		mkdir -p "$OUT/bin"
 		if gcc -O2 -std=c11 -D_POSIX_C_SOURCE=200809L -DMODELC_VERSION='"device"' -DMODELC_DATADIR='"/usr/local/share/modelc"' \
-			-Icommon -Icompiler -Iruntime/net -o "$OUT/bin/fetch" runtime/fetch/*.c runtime/net/hub.c runtime/net/digest.c \
-			runtime/switch/activefile.c common/*.c compiler/lock.c compiler/hfconfig.c \
+			-Icommon -Ihub -Iruntime/fetch -o "$OUT/bin/fetch" runtime/fetch/*.c hub/*.c \
+			common/*.c \
 			-lcurl -lsodium -lcrypto -ljansson -lpthread -lm 2>"$OUT/build.log"; then
 			FETCH_BIN="$OUT/bin/fetch"
 			echo "fetch_gpu: built fetch here with gcc"

@@ -1,4 +1,4 @@
-/* fuzz-covers: runtime/net/hubresolve.c */
+/* fuzz-covers: compiler/hubresolve.c */
 /*
  * Every reply `modelc lock` parses from the Hub, as a hostile or broken Hub could send them:
  * the revision answer, the tree pages, the small files (config.json, the safetensors index)

@@ -4,7 +4,7 @@
  * `emit_demo awkward DIR` a plan full of awkward paths, role names and file names, and prints
  * "KEY=HEX" for each value it set (hex of the exact bytes) so consumers can be checked, and
  * `emit_demo keys` prints every key .env must hold for the awkward plan.
- * Built by the integration tests against build/libmodelc.a.
+ * Built by the integration tests against the compiler's archives (build/lib).
  */
 #include <stdio.h>
 #include <stdlib.h>

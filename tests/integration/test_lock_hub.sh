@@ -69,7 +69,7 @@ env -u HF_HOME -u HF_HUB_CACHE "$BIN/fetch" chat --manifests gen/manifests >"$T/
 expect_in "$T/o4a" "is complete in $T/srvhf/hub/models--org--tiny"
 
 # A file the lock does not pin: fetch refuses it; --trust-hub takes the Hub's sha256 and
-# records it in the manifest and in models.lock, which then equals the fully locked one.
+# records it in the manifest only (modelc alone writes models.lock); 'modelc lock' pins it.
 /usr/bin/python3 - models.lock <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
@@ -81,9 +81,13 @@ PY
 "$BIN/modelc" build -o gen >"$T/o3b" 2>&1 || { cat "$T/o3b"; fail "build with an unpinned file failed"; }
 "$BIN/fetch" chat --manifests gen/manifests --cache "$T/cache2" >"$T/o4b" 2>&1
 [ $? -eq 1 ] || { cat "$T/o4b"; fail "unpinned: expected exit 1"; }
+cp models.lock "$T/lock_unpinned"
 "$BIN/fetch" chat --trust-hub --manifests gen/manifests --cache "$T/cache2" >"$T/o4c" 2>&1 || { cat "$T/o4c"; fail "--trust-hub"; }
-expect_in "$T/o4c" "fetch: chat: model.safetensors: recorded its sha256 in models.lock"
-cmp -s models.lock "$T/lock1" || { diff -u "$T/lock1" models.lock | head -20; fail "--trust-hub did not restore the pin in models.lock"; }
+expect_in "$T/o4c" "fetch: chat: model.safetensors: recorded its sha256 in gen/manifests/chat.json; run 'modelc lock chat' to pin it in models.lock"
+grep -q dccfe01a5179e6adc852ab05a6ac02cde12f12eb5ebb5ddde343c824d4e12b8e gen/manifests/chat.json || fail "--trust-hub did not pin the manifest"
+cmp -s models.lock "$T/lock_unpinned" || fail "fetch --trust-hub changed models.lock"
+"$BIN/modelc" lock chat >"$T/o4d" 2>&1 || { cat "$T/o4d"; fail "lock after --trust-hub"; }
+cmp -s models.lock "$T/lock1" || { diff -u "$T/lock1" models.lock | head -20; fail "modelc lock did not restore the pin"; }
 
 # Errors: a missing revision, a missing repo, a gated repo, offline; nothing is written.
 sed 's|    repo: org/tiny|    repo: org/tiny\n    revision: v9|' models.yaml >rev.yaml

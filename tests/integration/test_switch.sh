@@ -231,7 +231,7 @@ has "current usage" err "switch: error: current: unknown option 'extra'"
 # No heap: the static link holds no allocator at all (an unstripped link of the same objects).
 if command -v nm >/dev/null 2>&1; then
 	(cd "$ROOT" && ${MUSLCC:-musl-gcc} -static -Wl,--gc-sections -o "$T/switch.unstripped" \
-		"$BUILD"/musl/common/*.o "$BUILD"/musl/runtime/switch/*.o tests/fixtures/model_table_test.c -Icommon) ||
+		"$BUILD"/musl/common/*.o "$BUILD"/musl/runtime/http/*.o "$BUILD"/musl/runtime/switch/*.o tests/fixtures/model_table_test.c -Icommon) ||
 		fail "cannot link an unstripped switch"
 	nm "$T/switch.unstripped" | grep -E ' T (malloc|calloc|realloc|free)$' >"$T/heap" && { fail "switch links an allocator"; cat "$T/heap"; }
 fi

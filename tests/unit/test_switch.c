@@ -10,7 +10,7 @@
 
 #include "../fixtures/model_table_test.c"
 
-#include "../../runtime/switch/activefile.h"
+#include "activefile.h"
 #include "../../runtime/switch/launch.h"
 #include "../../runtime/switch/refit.h"
 #include "../../runtime/switch/swjson.h"
