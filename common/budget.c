@@ -81,6 +81,31 @@ budget_quant_named(const char *name)
 	return NULL;
 }
 
+/*
+ * vLLM's --kv-cache-dtype choices (shared/reference/vllm-flags.txt), float16 from newer builds.
+ * fp8_ds_mla is left out: it is DeepSeek's MLA layout (a latent vector, not K and V per head),
+ * which the budget does not model, so any number here would be wrong.
+ */
+static const struct {
+	const char *name;
+	uint32_t bytes;
+} budget_kv_dtypes[] = {
+	{"auto", 0}, {"bfloat16", 2}, {"float16", 2},
+	{"fp8", 1}, {"fp8_e4m3", 1}, {"fp8_e5m2", 1}, {"fp8_inc", 1},
+};
+
+bool
+budget_kv_dtype_bytes(const char *name, uint32_t *bytes)
+{
+	for (size_t i = 0; name && i < sizeof budget_kv_dtypes / sizeof budget_kv_dtypes[0]; i++) {
+		if (strcmp(budget_kv_dtypes[i].name, name) == 0) {
+			*bytes = budget_kv_dtypes[i].bytes;
+			return true;
+		}
+	}
+	return false;
+}
+
 static uint64_t
 sub_sat(uint64_t a, uint64_t b)
 {

@@ -136,6 +136,16 @@ const char *budget_lowering_code(enum budget_lowering why);
 /* Write why utilization was lowered, one sentence, into buf (NUL-terminated); "" when it was not. */
 void budget_lowering_text(const struct budget_result *r, char *buf, size_t size);
 
+/*
+ * Bytes per KV cache element of a --kv-cache-dtype value into *bytes: 0 for "auto" (the served
+ * model dtype), 2 for bfloat16 and float16, 1 for the fp8 formats. false when name is not one
+ * of BUDGET_KV_DTYPE_NAMES (vLLM's choices whose cache the budget models; the schema's enum).
+ */
+bool budget_kv_dtype_bytes(const char *name, uint32_t *bytes);
+
+/* The names budget_kv_dtype_bytes knows, for messages: "auto, bfloat16, ...". */
+#define BUDGET_KV_DTYPE_NAMES "auto, bfloat16, float16, fp8, fp8_e4m3, fp8_e5m2, fp8_inc"
+
 /* Fill params' zero fields with vLLM's defaults for its engine and GPU size. */
 void budget_defaults(struct budget_params *p);
 

@@ -67,22 +67,6 @@ parse_u64(const char *s, uint64_t *out)
 	return 0;
 }
 
-static uint32_t
-kv_dtype_bytes_named(const char *name)
-{
-	static const struct {
-		const char *name;
-		uint32_t bytes;
-	} kv[] = {
-		{"auto", 0}, {"bfloat16", 2}, {"float16", 2},
-		{"fp8", 1}, {"fp8_e4m3", 1}, {"fp8_e5m2", 1}, {"fp8_inc", 1},
-	};
-	for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++)
-		if (strcmp(kv[i].name, name) == 0)
-			return kv[i].bytes;
-	return UINT32_MAX;
-}
-
 /* "forward_factor=1.2,non_torch_bytes=..." over the committed constants; 0 on success. */
 static int
 parse_calibration(const char *spec, struct budget_calibration *cal)
@@ -260,12 +244,8 @@ to_params(const struct fit_opts *o, struct budget_params *p, struct budget_calib
 		return fit_bad("--max-num-batched-tokens: '%s' is not a positive integer", o->batched);
 	if (o->tp && cli_parse_u32(o->tp, UINT32_MAX, &p->tensor_parallel) != 0)
 		return fit_bad("--tensor-parallel-size: '%s' is not a positive integer", o->tp);
-	if (o->kv_dtype) {
-		p->kv_dtype_bytes = kv_dtype_bytes_named(o->kv_dtype);
-		if (p->kv_dtype_bytes == UINT32_MAX)
-			return fit_bad("--kv-cache-dtype: '%s' is not one of auto, bfloat16, float16, fp8, fp8_e4m3, fp8_e5m2, fp8_inc",
-			    o->kv_dtype);
-	}
+	if (o->kv_dtype && !budget_kv_dtype_bytes(o->kv_dtype, &p->kv_dtype_bytes))
+		return fit_bad("--kv-cache-dtype: '%s' is not one of " BUDGET_KV_DTYPE_NAMES, o->kv_dtype);
 	if (!o->engine || strcmp(o->engine, "v1") == 0)
 		p->engine = BUDGET_ENGINE_V1;
 	else if (strcmp(o->engine, "v0") == 0)

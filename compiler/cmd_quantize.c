@@ -138,12 +138,6 @@ lock_path_of(struct arena *a, const struct quantize_args *q)
 	return slash ? arena_printf(a, "%.*s/models.lock", (int)(slash - q->catalog), q->catalog) : "models.lock";
 }
 
-static uint32_t
-kv_bytes_of(const char *kv)
-{
-	return kv && strncmp(kv, "fp8", 3) == 0 ? 1 : 0;
-}
-
 /* The serving parameters of the role as plan.c's fit sets them, at the role's context. */
 static void
 serve_params(const struct catalog *c, const struct catalog_role *r, const struct budget_arch *arch,
@@ -157,7 +151,8 @@ serve_params(const struct catalog *c, const struct catalog_role *r, const struct
 	    ? (arch->max_position_embeddings ? arch->max_position_embeddings : 8192) : r->max_model_len;
 	p->max_num_seqs = r->max_num_seqs ? r->max_num_seqs : c->max_num_seqs;
 	p->max_num_batched_tokens = r->max_num_batched_tokens ? r->max_num_batched_tokens : c->max_num_batched_tokens;
-	p->kv_dtype_bytes = kv_bytes_of(r->kv_cache_dtype);
+	if (r->kv_cache_dtype)
+		(void)budget_kv_dtype_bytes(r->kv_cache_dtype, &p->kv_dtype_bytes);
 	p->tensor_parallel = 1;
 	p->enforce_eager = c->enforce_eager;
 	p->engine = c->engine;

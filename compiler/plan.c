@@ -79,19 +79,6 @@ is_in_flight_format(const char *quant)
 	return quant && (strcmp(quant, "bitsandbytes") == 0 || strcmp(quant, "fp8") == 0);
 }
 
-/* Bytes per KV element for a kv_cache_dtype; 0 for "auto" (the model dtype). */
-static uint32_t
-kv_bytes(const char *kv)
-{
-	if (!kv || strcmp(kv, "auto") == 0)
-		return 0;
-	if (strncmp(kv, "fp8", 3) == 0)
-		return 1;
-	if (strcmp(kv, "float32") == 0)
-		return 4;
-	return 2;
-}
-
 static uint32_t
 dtype_bytes(const char *dtype)
 {
@@ -404,7 +391,14 @@ plan_role(struct plan_ctx *x, struct plan_role *pr)
 		    c->gpu_profile ? c->gpu_profile : "?"));
 
 	uint32_t cap = pr->arch.max_position_embeddings;
-	uint32_t kvb = kv_bytes(pr->kv_cache_dtype);
+	uint32_t kvb;
+	if (!budget_kv_dtype_bytes(pr->kv_cache_dtype, &kvb)) {
+		/* The schema's enum is the same list; this holds for a catalog built in code. */
+		diag_error(x->diag, pos_of(x, role->node, "kv_cache_dtype"),
+		    "roles.%s.kv_cache_dtype: '%s' is not one of " BUDGET_KV_DTYPE_NAMES, role->name,
+		    pr->kv_cache_dtype);
+		return;
+	}
 	uint32_t seqs = role->max_num_seqs ? role->max_num_seqs : c->max_num_seqs;
 	if (!fits_arch(&pr->arch) || !weights) {
 		/* Nothing to fit: keep the settings as asked; 0 leaves the context to vLLM (the model's limit). */

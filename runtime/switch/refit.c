@@ -2,18 +2,6 @@
 
 #include <string.h>
 
-uint32_t
-refit_kv_dtype_bytes(const char *kv)
-{
-	if (!kv || strcmp(kv, "auto") == 0)
-		return 0;
-	if (strncmp(kv, "fp8", 3) == 0)
-		return 1;
-	if (strcmp(kv, "float32") == 0 || strcmp(kv, "float") == 0)
-		return 4;
-	return 2;
-}
-
 static void
 params_for(const struct model_entry *e, uint64_t total, uint64_t used, uint32_t len,
     struct budget_params *p)
@@ -25,7 +13,9 @@ params_for(const struct model_entry *e, uint64_t total, uint64_t used, uint32_t 
 	p->max_model_len = len;
 	p->max_num_seqs = e->max_num_seqs;
 	p->max_num_batched_tokens = e->max_num_batched_tokens;
-	p->kv_dtype_bytes = refit_kv_dtype_bytes(e->kv_cache_dtype);
+	/* modelc wrote only names budget_kv_dtype_bytes knows; "auto" otherwise. */
+	if (!e->kv_cache_dtype || !budget_kv_dtype_bytes(e->kv_cache_dtype, &p->kv_dtype_bytes))
+		p->kv_dtype_bytes = 0;
 	p->tensor_parallel = 1;
 	p->enforce_eager = e->enforce_eager != 0;
 	p->engine = model_table.engine;

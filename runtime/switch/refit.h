@@ -32,9 +32,6 @@ struct refit {
 	struct budget_result result;
 };
 
-/* Bytes per KV element for a --kv-cache-dtype value; 0 for "auto" (the model's dtype). */
-uint32_t refit_kv_dtype_bytes(const char *kv_cache_dtype);
-
 /* Plan e against gpu (NULL: no GPU state) with max_model_len (0: the entry's). */
 void refit_plan(const struct model_entry *e, const struct nvsmi_gpu *gpu, uint32_t max_model_len,
     struct refit *out);

@@ -124,6 +124,30 @@ test_kv_per_token(void)
 	CU_ASSERT_EQUAL(budget_kv_bytes_per_token(&nohd, &p), 131072);
 }
 
+/* One list of --kv-cache-dtype names, the schema's enum; float32 is not vLLM's and fp8_ds_mla is MLA. */
+static void
+test_kv_dtype_bytes(void)
+{
+	static const struct {
+		const char *name;
+		bool known;
+		uint32_t bytes;
+	} cases[] = {
+		{"auto", true, 0}, {"bfloat16", true, 2}, {"float16", true, 2}, {"fp8", true, 1},
+		{"fp8_e4m3", true, 1}, {"fp8_e5m2", true, 1}, {"fp8_inc", true, 1},
+		{"float32", false, 0}, {"float", false, 0}, {"fp8_ds_mla", false, 0}, {"FP8", false, 0},
+		{"", false, 0},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		uint32_t b = 99;
+		CU_ASSERT_EQUAL(budget_kv_dtype_bytes(cases[i].name, &b), cases[i].known);
+		CU_ASSERT_EQUAL(b, cases[i].known ? cases[i].bytes : 99);
+	}
+	uint32_t b = 7;
+	CU_ASSERT_FALSE(budget_kv_dtype_bytes(NULL, &b));
+	CU_ASSERT_STRING_EQUAL(BUDGET_KV_DTYPE_NAMES, "auto, bfloat16, float16, fp8, fp8_e4m3, fp8_e5m2, fp8_inc");
+}
+
 static void
 test_defaults(void)
 {
@@ -548,6 +572,7 @@ suite_budget(void)
 	CU_add_test(s, "compressed-tensors W4A16 weights", test_weights_compressed_tensors);
 	CU_add_test(s, "starcoder2 layout", test_weights_starcoder2);
 	CU_add_test(s, "KV bytes per token", test_kv_per_token);
+	CU_add_test(s, "KV cache dtype names", test_kv_dtype_bytes);
 	CU_add_test(s, "vLLM defaults", test_defaults);
 	CU_add_test(s, "sliding-window request bytes", test_sliding_request);
 	CU_add_test(s, "Llama 3.1 8B on a 3090 (vm01)", test_fit_llama_3090_v0);
