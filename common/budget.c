@@ -10,6 +10,7 @@
 
 #include "budget.h"
 #include "budget_calibration.h"
+#include "size.h"
 
 enum {
 	BUDGET_BLOCK_DEFAULT = 16,           /* vLLM's CUDA block size (cache.py DEFAULT_BLOCK_SIZE) */
@@ -28,15 +29,14 @@ enum {
 	BUDGET_V0_GRAPH_MAX = 256            /* V0 model_runner _BATCH_SIZES_TO_CAPTURE: 1, 2, 4, 8..256 */
 };
 
-#define BUDGET_GIB (1024.0 * 1024.0 * 1024.0)
-#define BUDGET_LARGE_GPU_BYTES (70.0 * BUDGET_GIB)   /* arg_utils's 70 GiB threshold */
+#define BUDGET_LARGE_GPU_BYTES (70 * SIZE_GIB)   /* arg_utils's 70 GiB threshold */
 #define BUDGET_DEFAULT_UTILIZATION 0.9               /* cache.py @c1d86421; newer builds use 0.92 */
-#define BUDGET_MARGIN_MIN_BYTES (256ULL << 20)        /* the benchmark's over-prediction bound */
+#define BUDGET_MARGIN_MIN_BYTES (256 * SIZE_MIB)        /* the benchmark's over-prediction bound */
 #define BUDGET_MARGIN_FRACTION 0.03
 /* The CUDA context: 619 MiB measured on an H100 (torch 2.11, CUDA 13; docs/device/estimator_gpu.json)
  * and 527 MiB in the reference nvidia-smi capture; the larger rounded up to 64 MiB. An estimate on
  * every other GPU (smaller GPUs have fewer SMs and usually need less). */
-#define BUDGET_CUDA_CONTEXT_BYTES (640ULL << 20)
+#define BUDGET_CUDA_CONTEXT_BYTES (640 * SIZE_MIB)
 #define BUDGET_LEN_CAP 0x7fffffffU                   /* search limit when max_position is unknown */
 
 const struct budget_calibration budget_calibration_default = {
@@ -185,7 +185,7 @@ budget_defaults(struct budget_params *p)
 		if (!p->max_num_seqs)
 			p->max_num_seqs = BUDGET_SERVE_SMALL_SEQS;
 	} else {
-		bool large = (double)p->gpu_total_bytes >= BUDGET_LARGE_GPU_BYTES;
+		bool large = p->gpu_total_bytes >= BUDGET_LARGE_GPU_BYTES;
 		if (!p->max_num_batched_tokens)
 			p->max_num_batched_tokens = large ? BUDGET_SERVE_LARGE_TOKENS : BUDGET_SERVE_SMALL_TOKENS;
 		if (!p->max_num_seqs)
@@ -340,23 +340,22 @@ budget_lowering_code(enum budget_lowering why)
 void
 budget_lowering_text(const struct budget_result *r, char *buf, size_t size)
 {
-	const double gib = BUDGET_GIB;
 	if (!size)
 		return;
 	buf[0] = '\0';
 	if (r->utilization_reason == BUDGET_LOWERED_IN_USE) {
 		snprintf(buf, size, "utilization lowered from %.4g to %.4g because %.2f GiB is already "
 		    "in use (vLLM refuses to start when free memory is below total x utilization)",
-		    r->utilization_asked, r->utilization, (double)r->gpu_used_bytes / gib);
+		    r->utilization_asked, r->utilization, size_gib(r->gpu_used_bytes));
 	} else if (r->utilization_reason == BUDGET_LOWERED_PEAK) {
 		char used[64] = "";
 		if (r->gpu_used_bytes)
 			snprintf(used, sizeof used, "the memory in use by others (%.2f GiB), ",
-			    (double)r->gpu_used_bytes / gib);
+			    size_gib(r->gpu_used_bytes));
 		snprintf(buf, size, "utilization lowered from %.2f to %.2f so that %sthe CUDA context "
 		    "(%.2f GiB) and CUDA graphs (%.2f GiB) fit beside the budget", r->utilization_asked,
-		    r->utilization, used, (double)r->cuda_context_bytes / gib,
-		    (double)r->cuda_graph_bytes / gib);
+		    r->utilization, used, size_gib(r->cuda_context_bytes),
+		    size_gib(r->cuda_graph_bytes));
 	}
 }
 

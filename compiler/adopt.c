@@ -16,9 +16,10 @@
 #include "hfconfig.h"
 #include "quantplan.h"
 #include "safetensors.h"
+#include "size.h"
 
 /* Tensor problems past this many are counted, not printed, so one bad setting stays readable. */
-enum { ADOPT_MAX_TENSOR_ERRORS = 20, ADOPT_HASH_CHUNK = 1 << 20 };
+enum { ADOPT_MAX_TENSOR_ERRORS = 20, ADOPT_HASH_CHUNK = SIZE_MIB };
 
 /* A tensor and the shard that holds it. */
 struct adopt_tensor {

@@ -16,9 +16,10 @@
 #include "budget.h"
 #include "diag.h"
 #include "lock.h"
+#include "size.h"
 #include "yamldoc.h"
 
-enum { ADOPT_MAX_CONFIG_BYTES = 4 * 1024 * 1024 };
+enum { ADOPT_MAX_CONFIG_BYTES = 4 * SIZE_MIB };
 
 /* What the directory must be. Zero or NULL fields are not checked. */
 struct adopt_expect {

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "exitcode.h"
+
 int
 cli_usage_error(const char *cmd, const char *usage, const char *fmt, const char *arg)
 {
@@ -11,7 +13,7 @@ cli_usage_error(const char *cmd, const char *usage, const char *fmt, const char 
 	fprintf(stderr, fmt, arg);
 	fputc('\n', stderr);
 	fputs(usage, stderr);
-	return 2;
+	return EXITCODE_USAGE;
 }
 
 int

@@ -19,6 +19,7 @@
 #include "diag.h"
 #include "frontend.h"
 #include "lock.h"
+#include "size.h"
 #include "yamldoc.h"
 #include "quantplan.h"
 
@@ -60,11 +61,6 @@ adopt_bad(const char *fmt, const char *arg)
 	return cli_usage_error("adopt", adopt_usage, fmt, arg);
 }
 
-static double
-gib(uint64_t b)
-{
-	return (double)b / (1024.0 * 1024.0 * 1024.0);
-}
 
 static void
 print_summary(const char *dir, const struct adopt_result *r)
@@ -75,8 +71,8 @@ print_summary(const char *dir, const struct adopt_result *r)
 	    ? 100.0 * ((double)r->tensor_bytes - (double)r->predicted_bytes) / (double)r->predicted_bytes
 	    : 0.0;
 	printf("weights: %llu bytes (%.2f GiB), predicted %llu (%.2f GiB), %+.1f%%\n",
-	    (unsigned long long)r->tensor_bytes, gib(r->tensor_bytes), (unsigned long long)r->predicted_bytes,
-	    gib(r->predicted_bytes), diff);
+	    (unsigned long long)r->tensor_bytes, size_gib(r->tensor_bytes), (unsigned long long)r->predicted_bytes,
+	    size_gib(r->predicted_bytes), diff);
 	fflush(stdout);
 }
 
@@ -254,7 +250,7 @@ adopt_catalog_run(struct arena *a, struct diag_sink *diag, const struct adopt_ca
 {
 	struct catalog cat;
 	int rc = frontend_load(a, diag, co->catalog, NULL, &cat);
-	if (rc != FRONTEND_OK)
+	if (rc != EXITCODE_OK)
 		return rc;
 	const struct catalog_role *role = catalog_role(&cat, co->role);
 	if (!role) {
@@ -366,7 +362,7 @@ adopt_catalog_run(struct arena *a, struct diag_sink *diag, const struct adopt_ca
 	}
 	struct catalog check;
 	const struct catalog_role *cr = NULL;
-	if (frontend_load(a, diag, tmp, NULL, &check) == FRONTEND_OK)
+	if (frontend_load(a, diag, tmp, NULL, &check) == EXITCODE_OK)
 		cr = catalog_role(&check, co->role);
 	if (!cr || !cr->local || strcmp(cr->local, co->dir) != 0) {
 		unlink(tmp);

@@ -8,6 +8,7 @@
 
 #include "commands.h"
 #include "compile.h"
+#include "exitcode.h"
 #include "outdir.h"
 
 static void
@@ -32,15 +33,15 @@ cmd_build(int argc, char **argv)
 		const char *arg = argv[i];
 		if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
 			usage(stdout);
-			return 0;
+			return EXITCODE_OK;
 		} else if (strcmp(arg, "--version") == 0) {
 			printf("modelc %s\n", MODELC_VERSION);
-			return 0;
+			return EXITCODE_OK;
 		} else if (strcmp(arg, "-o") == 0 || strcmp(arg, "--lock") == 0) {
 			if (i + 1 >= argc) {
 				fprintf(stderr, "modelc: build: %s needs an argument\n", arg);
 				usage(stderr);
-				return 2;
+				return EXITCODE_USAGE;
 			}
 			if (arg[1] == 'o')
 				outdir = argv[++i];
@@ -51,11 +52,11 @@ cmd_build(int argc, char **argv)
 		} else if (arg[0] == '-' && arg[1]) {
 			fprintf(stderr, "modelc: build: unknown option '%s'\n", arg);
 			usage(stderr);
-			return 2;
+			return EXITCODE_USAGE;
 		} else if (args.catalog_set) {
 			fprintf(stderr, "modelc: build: more than one catalog ('%s' and '%s')\n", args.catalog, arg);
 			usage(stderr);
-			return 2;
+			return EXITCODE_USAGE;
 		} else {
 			args.catalog = arg;
 			args.catalog_set = true;

@@ -101,7 +101,7 @@ check_report(const char *path, bool schema_only, bool as_json, const struct chec
 	if (as_json) {
 		json_t *o = json_object();
 		json_object_set_new(o, "file", json_string(path));
-		json_object_set_new(o, "valid", json_boolean(res->rc == FRONTEND_OK));
+		json_object_set_new(o, "valid", json_boolean(res->rc == EXITCODE_OK));
 		json_object_set_new(o, "errors", json_integer(res->errors));
 		json_object_set_new(o, "warnings", json_integer(res->warnings));
 		json_object_set_new(o, "diagnostics", check_lines(captured, "modelc"));
@@ -111,7 +111,7 @@ check_report(const char *path, bool schema_only, bool as_json, const struct chec
 			printf("%s\n", s);
 		free(s);
 		json_decref(o);
-	} else if (res->rc == FRONTEND_OK) {
+	} else if (res->rc == EXITCODE_OK) {
 		if (schema_only)
 			printf("%s: ok (schema)\n", path);
 		else
@@ -203,8 +203,8 @@ cmd_check(int argc, char **argv)
 		res.warnings = run.diag.warnings;
 		res.root = run.catalog.root;
 		res.nroles = run.catalog.nroles;
-		if (res.rc == FRONTEND_OK && res.errors)
-			res.rc = FRONTEND_REJECTED;
+		if (res.rc == EXITCODE_OK && res.errors)
+			res.rc = EXITCODE_REJECTED;
 		if (as_json)
 			fclose(out);
 		check_report(path, false, as_json, &res, captured);

@@ -11,8 +11,7 @@
 #include "commands.h"
 #include "compile.h"
 #include "emit_common.h"
-
-static const double GIB = 1073741824.0;
+#include "size.h"
 
 static void
 usage(FILE *out)
@@ -28,7 +27,7 @@ static void
 row(FILE *out, const char *term, uint64_t bytes, const char *source)
 {
 	fprintf(out, "  %-22s %16llu B %9.2f GiB  %s\n", term, (unsigned long long)bytes,
-	    (double)bytes / GIB, source);
+	    size_gib(bytes), source);
 }
 
 static void
@@ -50,8 +49,8 @@ explain_text(FILE *out, const struct compile_run *run, const struct plan_role *p
 	    pr->kv_cache_dtype ? pr->kv_cache_dtype : "auto");
 	fprintf(out, "  GPU %s: %llu B (%.2f GiB) CUDA total%s; %.2f GiB in use by other processes\n",
 	    c->gpu_profile ? c->gpu_profile : "(explicit memory)", (unsigned long long)c->gpu_total_bytes,
-	    (double)c->gpu_total_bytes / GIB, c->gpu_total_estimated ? " (estimated, no source)" : "",
-	    (double)c->gpu_used_bytes / GIB);
+	    size_gib(c->gpu_total_bytes), c->gpu_total_estimated ? " (estimated, no source)" : "",
+	    size_gib(c->gpu_used_bytes));
 	if (!a->layers || !a->kv_heads || !a->head_dim || !r->budget_bytes) {
 		fputs("  no budget: the architecture or the weight size is unknown\n", out);
 		goto verdict;
@@ -91,7 +90,7 @@ explain_text(FILE *out, const struct compile_run *run, const struct plan_role *p
 	} else if (r->utilization_lowered)
 		fprintf(out, "  utilization: %s asked, lowered to %s because %.2f GiB is already in use "
 		    "(vLLM refuses to start when free memory is below total x utilization)\n",
-		    emit_util(asked).s, emit_util(r->utilization).s, (double)c->gpu_used_bytes / GIB);
+		    emit_util(asked).s, emit_util(r->utilization).s, size_gib(c->gpu_used_bytes));
 	else
 		fprintf(out, "  utilization: %s (%s)\n", emit_util(r->utilization).s,
 		    role->gpu_memory_utilization > 0 ? "the role's" : "the GPU's");

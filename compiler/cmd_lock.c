@@ -90,7 +90,7 @@ cmd_lock(int argc, char **argv)
 	diag_init(&diag, stderr, "modelc");
 	struct catalog cat;
 	int rc = frontend_load(&a, &diag, catalog_path, NULL, &cat);
-	if (rc != FRONTEND_OK)
+	if (rc != EXITCODE_OK)
 		goto out;
 	if (!lock_path)
 		lock_path = lock_next_to(&a, catalog_path);

@@ -22,6 +22,7 @@
 #include "lock.h"
 #include "quantplan.h"
 #include "shquote.h"
+#include "size.h"
 
 static const char quantize_usage[] =
     "usage: modelc quantize [-f models.yaml] [--lock FILE] [--method awq|gptq] [--bits 4|8]\n"
@@ -160,11 +161,6 @@ serve_params(const struct catalog *c, const struct catalog_role *r, const struct
 	budget_defaults(p);
 }
 
-static double
-gib(uint64_t b)
-{
-	return (double)b / (1024.0 * 1024.0 * 1024.0);
-}
 
 static double
 gb(uint64_t b)
@@ -195,8 +191,8 @@ print_plan(const struct quantize_args *q, const struct catalog *c, const struct 
 		printf("  serving      does not fit %s at any context\n", gpu);
 	const struct budget_result *f = &p->fit;
 	printf("               budget %.2f GiB - weights %.2f - activation %.2f - non-torch %.2f = KV cache %.2f GiB, "
-	       "before the %.2f GiB margin (max_num_seqs %u)\n", gib(f->budget_bytes), gib(f->weights_bytes),
-	    gib(f->activation_bytes), gib(f->non_torch_bytes), gib(f->kv_cache_bytes), gib(f->safety_margin_bytes),
+	       "before the %.2f GiB margin (max_num_seqs %u)\n", size_gib(f->budget_bytes), size_gib(f->weights_bytes),
+	    size_gib(f->activation_bytes), size_gib(f->non_torch_bytes), size_gib(f->kv_cache_bytes), size_gib(f->safety_margin_bytes),
 	    f->max_num_seqs);
 	if (!f->fits && f->max_num_seqs > 1) {
 		struct budget_params one = p->serve;
@@ -210,12 +206,12 @@ print_plan(const struct quantize_args *q, const struct catalog *c, const struct 
 			    alt.max_model_len_fit);
 	}
 	printf("quantization job (llm-compressor >= 0.6 for sequential onloading: one decoder layer on the GPU at a time):\n");
-	printf("  GPU memory   %.2f GiB needed, %.2f GiB free: %s\n", gib(p->gpu_need_bytes), gib(p->gpu_free_bytes),
+	printf("  GPU memory   %.2f GiB needed, %.2f GiB free: %s\n", size_gib(p->gpu_need_bytes), size_gib(p->gpu_free_bytes),
 	    p->gpu_ok ? "ok" : "too small");
 	printf("               = max(layer %.2f, embeddings %.2f) + activations %.2f + %s %.2f%s + CUDA context 0.50\n",
-	    gib(p->layer_bytes), gib(p->embed_bytes), gib(p->activation_bytes), awq ? "AWQ cache" : "GPTQ Hessians",
-	    gib(p->method_bytes), awq && p->awq_offload ? " (offloaded to CPU)" : "");
-	printf("  host memory  %.2f GiB (16-bit weights in CPU memory + calibration inputs%s)\n", gib(p->host_ram_bytes),
+	    size_gib(p->layer_bytes), size_gib(p->embed_bytes), size_gib(p->activation_bytes), awq ? "AWQ cache" : "GPTQ Hessians",
+	    size_gib(p->method_bytes), awq && p->awq_offload ? " (offloaded to CPU)" : "");
+	printf("  host memory  %.2f GiB (16-bit weights in CPU memory + calibration inputs%s)\n", size_gib(p->host_ram_bytes),
 	    awq && p->awq_offload ? " + AWQ cache" : "");
 	printf("  disk         %.2f GB (16-bit source in the HF cache + output)\n", gb(p->disk_bytes));
 	printf("  calibration  %s [%s], %u samples x %u tokens\n", o->dataset, o->dataset_split, o->samples, o->seq_len);
@@ -274,7 +270,7 @@ cmd_quantize(int argc, char **argv)
 	int rc = 1;
 	struct catalog c;
 	int frc = frontend_load(&a, &diag, q.catalog, NULL, &c);
-	if (frc != FRONTEND_OK) {
+	if (frc != EXITCODE_OK) {
 		rc = frc;
 		goto out;
 	}
@@ -340,14 +336,14 @@ cmd_quantize(int argc, char **argv)
 
 	if (!p.gpu_ok) {
 		diag_error(&diag, rpos, "roles.%s: quantizing needs %.2f GiB of GPU memory, %s has %.2f GiB free",
-		    q.role, gib(p.gpu_need_bytes), c.gpu_profile ? c.gpu_profile : "the GPU", gib(p.gpu_free_bytes));
+		    q.role, size_gib(p.gpu_need_bytes), c.gpu_profile ? c.gpu_profile : "the GPU", size_gib(p.gpu_free_bytes));
 		uint64_t onload = p.layer_bytes > p.embed_bytes ? p.layer_bytes : p.embed_bytes;
 		if (p.activation_bytes + p.method_bytes > onload && p.opts.seq_len > 128)
 			diag_note(&diag, rpos, "fewer tokens per sample lower the activations: --seq-len %u",
 			    p.opts.seq_len / 2);
 		else
 			diag_note(&diag, rpos, "the largest part, %.2f GiB of 16-bit weights onloaded at once, cannot be split: "
-			    "quantize on a larger GPU and copy the result here", gib(onload));
+			    "quantize on a larger GPU and copy the result here", size_gib(onload));
 		goto out;
 	}
 	if (!p.fit.fits && p.fit.max_model_len_fit)

@@ -33,15 +33,15 @@ compile_run(struct compile_run *run, const struct compile_args *args, FILE *err)
 	memset(run, 0, sizeof *run);
 	diag_init(&run->diag, err, "modelc");
 	int frc = frontend_load(&run->arena, &run->diag, args->catalog, args->schema_dir, &run->catalog);
-	if (frc == FRONTEND_SYSTEM)
-		return 3;
+	if (frc == EXITCODE_SYSTEM)
+		return EXITCODE_SYSTEM;
 	run->lock_path = args->lock ? args->lock : lock_next_to(&run->arena, args->catalog);
 	int lrc = lock_read(&run->arena, &run->diag, run->lock_path, &run->lock);
 	if (lrc < 0 && errno != ENOENT)
-		return 3;
+		return EXITCODE_SYSTEM;
 	run->lock.path = run->lock_path;
 	if (frc != 0)
-		return 1;
+		return EXITCODE_REJECTED;
 
 	struct diag_sink quiet;
 	struct diag_sink *pd = &run->diag;
@@ -51,7 +51,7 @@ compile_run(struct compile_run *run, const struct compile_args *args, FILE *err)
 	}
 	plan_build(&run->arena, pd, &run->catalog, &run->lock, &run->plan);
 	run->have_plan = true;
-	return run->diag.errors ? 1 : 0;
+	return run->diag.errors ? EXITCODE_REJECTED : EXITCODE_OK;
 }
 
 void

@@ -5,13 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "size.h"
 #include "utf8.h"
 
 struct emit_num
 emit_gib(uint64_t bytes)
 {
 	struct emit_num n;
-	snprintf(n.s, sizeof n.s, "%.2f GiB", (double)bytes / (1024.0 * 1024.0 * 1024.0));
+	snprintf(n.s, sizeof n.s, "%.2f GiB", size_gib(bytes));
 	return n;
 }
 
@@ -20,14 +21,14 @@ emit_size(uint64_t bytes)
 {
 	struct emit_num n;
 	double b = (double)bytes;
-	if (bytes < 1024)
+	if (bytes < SIZE_KIB)
 		snprintf(n.s, sizeof n.s, "%u B", (unsigned)bytes);
-	else if (bytes < 1024u * 1024u)
-		snprintf(n.s, sizeof n.s, "%.1f KiB", b / 1024.0);
-	else if (bytes < 1024u * 1024u * 1024u)
-		snprintf(n.s, sizeof n.s, "%.1f MiB", b / (1024.0 * 1024.0));
+	else if (bytes < SIZE_MIB)
+		snprintf(n.s, sizeof n.s, "%.1f KiB", b / (double)SIZE_KIB);
+	else if (bytes < SIZE_GIB)
+		snprintf(n.s, sizeof n.s, "%.1f MiB", size_mib(bytes));
 	else
-		snprintf(n.s, sizeof n.s, "%.2f GiB", b / (1024.0 * 1024.0 * 1024.0));
+		snprintf(n.s, sizeof n.s, "%.2f GiB", size_gib(bytes));
 	return n;
 }
 

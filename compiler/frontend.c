@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "jsonschema.h"
+#include "size.h"
 
 #ifndef MODELC_DATADIR
 #define MODELC_DATADIR "/usr/local/share/modelc"
@@ -91,7 +92,7 @@ frontend_read(struct arena *a, struct diag_sink *diag, const char *path, char **
 	FILE *f = fopen(path, "rb");
 	if (!f) {
 		diag_error(diag, diag_file(path), "cannot open: %s", strerror(errno));
-		return FRONTEND_SYSTEM;
+		return EXITCODE_SYSTEM;
 	}
 	size_t cap = 64 * 1024, n = 0;
 	char *buf = malloc(cap);
@@ -124,18 +125,18 @@ frontend_read(struct arena *a, struct diag_sink *diag, const char *path, char **
 	if (failed) {
 		free(buf);
 		diag_error(diag, diag_file(path), "cannot read: %s", strerror(saved));
-		return FRONTEND_SYSTEM;
+		return EXITCODE_SYSTEM;
 	}
 	if (n > YAMLDOC_MAX_BYTES) {
 		free(buf);
 		diag_error(diag, diag_file(path), "the file is larger than %d MiB",
-		    YAMLDOC_MAX_BYTES / (1024 * 1024));
-		return FRONTEND_REJECTED;
+		    (int)(YAMLDOC_MAX_BYTES / SIZE_MIB));
+		return EXITCODE_REJECTED;
 	}
 	*text = arena_strndup(a, buf, n);
 	*len = n;
 	free(buf);
-	return FRONTEND_OK;
+	return EXITCODE_OK;
 }
 
 int
@@ -152,24 +153,24 @@ frontend_parse(struct arena *a, struct diag_sink *diag, const char *path,
 	if (!schema_dir) {
 		diag_error(diag, diag_file(path), "cannot find %s (looked in %s); set MODELC_SCHEMA_DIR",
 		    FRONTEND_SCHEMA, frontend_schema_search(a, path));
-		return FRONTEND_SYSTEM;
+		return EXITCODE_SYSTEM;
 	}
 	int rc = frontend_read(a, diag, path, &text, &len);
-	if (rc != FRONTEND_OK)
+	if (rc != EXITCODE_OK)
 		return rc;
 	diag_set_source(diag, path, text);
 	int bad = yamldoc_parse(a, diag, path, text, len, &doc) != 0;
 	*root = doc;
 	/* YAML-level errors make the tree unreliable; the schema would only add noise. */
 	if (bad)
-		return FRONTEND_REJECTED;
+		return EXITCODE_REJECTED;
 	const char *schema_path = arena_printf(a, "%s/%s", schema_dir, FRONTEND_SCHEMA);
 	struct jschema *s = jschema_load(a, diag, schema_path);
 	if (!s)
-		return FRONTEND_SYSTEM;
+		return EXITCODE_SYSTEM;
 	unsigned violations = jschema_validate(s, a, diag, doc);
 	jschema_free(s);
-	return violations ? FRONTEND_REJECTED : FRONTEND_OK;
+	return violations ? EXITCODE_REJECTED : EXITCODE_OK;
 }
 
 int
@@ -182,9 +183,9 @@ frontend_load(struct arena *a, struct diag_sink *diag, const char *path,
 	if (!schema_dir)
 		schema_dir = frontend_schema_dir(a, path);
 	int rc = frontend_parse(a, diag, path, schema_dir, &root);
-	if (rc != FRONTEND_OK)
+	if (rc != EXITCODE_OK)
 		return rc;
 	if (catalog_from_yaml(a, diag, schema_dir, root, path, out) != 0)
-		return FRONTEND_REJECTED;
-	return FRONTEND_OK;
+		return EXITCODE_REJECTED;
+	return EXITCODE_OK;
 }

@@ -13,8 +13,9 @@
 #include "arena.h"
 #include "budget.h"
 #include "diag.h"
+#include "size.h"
 
-enum { LOCK_VERSION = 1, LOCK_MAX_BYTES = 64 * 1024 * 1024 };
+enum { LOCK_VERSION = 1, LOCK_MAX_BYTES = 64 * SIZE_MIB };
 
 /* A fact that may be unknown: known is false when the source did not say. */
 struct lock_u64 {

@@ -24,8 +24,9 @@
 #include "emit_manifest.h"
 #include "emit_report.h"
 #include "emit_table.h"
+#include "exitcode.h"
 
-enum { OUTDIR_FAIL = 3, OUTDIR_MAX_DEPTH = 8 };
+enum { OUTDIR_MAX_DEPTH = 8 };
 
 /* Files modelc writes at the top of the directory, and the one it keeps. */
 static const char *const known_names[] = {
@@ -101,7 +102,7 @@ outdir_render(const struct plan *p, struct outdir_file **files, size_t *nfiles,
 	*nfiles = 0;
 	if (!v) {
 		sys_error(diag, "generated outputs", "render");
-		return OUTDIR_FAIL;
+		return EXITCODE_SYSTEM;
 	}
 	for (size_t i = 0; i < nfixed; i++, n++)
 		if (render(&v[n], fixed[i].path, p, NULL, fixed[i].fn, diag) < 0)
@@ -125,7 +126,7 @@ outdir_render(const struct plan *p, struct outdir_file **files, size_t *nfiles,
 	return 0;
 fail:
 	outdir_free(v, n + 1);
-	return OUTDIR_FAIL;
+	return EXITCODE_SYSTEM;
 }
 
 void
@@ -574,7 +575,7 @@ outdir_replace(const char *dir_in, const struct outdir_file *files, size_t nfile
 	int exists, lockfd = -1;
 	char *dir = strdup(dir_in), *tmp = NULL, *readme = NULL, *parent = NULL;
 	size_t readme_len = 0;
-	int rc = OUTDIR_FAIL;
+	int rc = EXITCODE_SYSTEM;
 
 	if (!dir)
 		abort();
@@ -584,7 +585,7 @@ outdir_replace(const char *dir_in, const struct outdir_file *files, size_t nfile
 		diag_error(diag, diag_file(dir_in), "cannot be the output directory: modelc replaces it "
 		    "as a whole, so it needs a directory of its own");
 		free(dir);
-		return OUTDIR_FAIL;
+		return EXITCODE_SYSTEM;
 	}
 	if (make_parents(dir, diag) < 0)
 		goto out;
@@ -653,7 +654,7 @@ outdir_write(const struct plan *p, const char *dir, struct diag_sink *diag)
 	size_t nfiles;
 
 	if (outdir_render(p, &files, &nfiles, diag) != 0)
-		return OUTDIR_FAIL;
+		return EXITCODE_SYSTEM;
 	int rc = outdir_replace(dir, files, nfiles, diag);
 	outdir_free(files, nfiles);
 	return rc;

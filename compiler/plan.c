@@ -17,10 +17,9 @@
 #include "envfile.h"
 #include "localdir.h"
 #include "measurements.h"
+#include "size.h"
 
 enum { PLAN_MAX_UNVERIFIED = 16 };
-
-static const double GIB = 1073741824.0;
 
 struct plan_ctx {
 	struct arena *a;
@@ -445,18 +444,18 @@ plan_role(struct plan_ctx *x, struct plan_role *pr)
 	} else if (pr->result.utilization_lowered)
 		diag_note(x->diag, rpos,
 		    "roles.%s: gpu_memory_utilization lowered from %.4g to %.4g because %.2f GiB is already in use",
-		    role->name, pr->params.utilization, pr->result.utilization, (double)c->gpu_used_bytes / GIB);
+		    role->name, pr->params.utilization, pr->result.utilization, size_gib(c->gpu_used_bytes));
 	if (!pr->result.fits) {
 		if (pr->result.max_model_len_fit == 0)
 			diag_error(x->diag, rpos,
 			    "roles.%s: does not fit at any context: needs %.2f GiB before the KV cache, budget is %.2f GiB",
-			    role->name, (double)before_kv(pr) / GIB,
-			    (double)pr->result.budget_bytes / GIB);
+			    role->name, size_gib(before_kv(pr)),
+			    size_gib(pr->result.budget_bytes));
 		else
 			diag_error(x->diag, rpos, "roles.%s: needs %.2f GiB at max_model_len %u, budget is %.2f GiB",
 			    role->name,
-			    (double)(before_kv(pr) + pr->result.kv_bytes_per_token * (uint64_t)want) / GIB,
-			    want, (double)pr->result.budget_bytes / GIB);
+			    size_gib(before_kv(pr) + pr->result.kv_bytes_per_token * (uint64_t)want),
+			    want, size_gib(pr->result.budget_bytes));
 		ways_out(x, pr, rpos, want, kvb, seqs);
 	}
 }
@@ -586,7 +585,7 @@ check_disk(struct plan_ctx *x, struct plan *out)
 		const struct ynode *storage = c->root ? yamldoc_get(c->root, "storage") : NULL;
 		diag_error(x->diag, pos_of(x, storage, "disk_budget"),
 		    "storage.disk_budget: the roles download %.2f GiB, more than the disk budget of %.2f GiB",
-		    (double)out->download_bytes / GIB, (double)c->disk_budget_bytes / GIB);
+		    size_gib(out->download_bytes), size_gib(c->disk_budget_bytes));
 	}
 }
 

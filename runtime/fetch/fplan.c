@@ -51,7 +51,7 @@ trust_hub(const struct hub *h, struct fmanifest *m, size_t i, struct xfer_job *j
 	char *url = hub_resolve_url(h, m->repo, m->commit, f->path);
 	struct hub_response r;
 	int rc = url ? hub_request(h, "HEAD", url, 0, UINT64_MAX, true, 0, m->repo, m->commit, f->path, &r,
-	    err, errlen) : HUB_FAILED;
+	    err, errlen) : EXITCODE_SYSTEM;
 	free(url);
 	if (rc)
 		return rc;
@@ -62,7 +62,7 @@ trust_hub(const struct hub *h, struct fmanifest *m, size_t i, struct xfer_job *j
 	if (lfs ? !hub_is_hex(etag, 64) : !hub_is_hex(etag, 40)) {
 		snprintf(err, errlen, "the Hub gave no usable %s for '%s' (got '%s')", lfs ? "sha256" : "git blob id",
 		    f->path, etag);
-		return HUB_REFUSED;
+		return EXITCODE_REJECTED;
 	}
 	f->lfs = lfs;
 	f->trusted = true;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "errmsg.h"
+#include "size.h"
 
 static const char cachedir_tag[] =
     "Signature: 8a477f597d28d172789f06886806bc55\n"
@@ -280,10 +281,10 @@ copy_file(const char *src, const char *dst, char *err, size_t errlen)
 		close(in);
 		return errmsg_fail(err, errlen, "%s: %s", tmp, strerror(errno));
 	}
-	char *buf = malloc(1 << 20);
+	char *buf = malloc(SIZE_MIB);
 	ssize_t r = -1;
 	bool ok = buf != NULL;
-	while (ok && (r = read(in, buf, 1 << 20)) > 0)
+	while (ok && (r = read(in, buf, SIZE_MIB)) > 0)
 		ok = write(out, buf, (size_t)r) == r;
 	ok = ok && r == 0 && fsync(out) == 0;
 	int e = errno;

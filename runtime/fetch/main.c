@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "exitcode.h"
 #include "fplan.h"
 #include "fprune.h"
 
@@ -34,7 +35,7 @@ static int
 usage(void)
 {
 	fputs(usage_fetch, stderr);
-	return 2;
+	return EXITCODE_USAGE;
 }
 
 /* Options shared by both commands; returns the index consumed up to, or -1 on a usage error. */
@@ -79,7 +80,7 @@ cmd_prune(int argc, char **argv)
 			return usage();
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			fputs(usage_fetch, stdout);
-			return 0;
+			return EXITCODE_OK;
 		}
 		if (!strcmp(argv[i], "--yes"))
 			o.yes = 1;
@@ -102,7 +103,7 @@ cmd_fetch(int argc, char **argv)
 	char **roles = calloc((size_t)argc + 1, sizeof *roles);
 	size_t n = 0;
 	if (!roles)
-		return 3;
+		return EXITCODE_SYSTEM;
 	for (int i = 1; i < argc; i++) {
 		int r = common_opt(argc, argv, i, &o.manifests, &o.cache, &json);
 		if (r >= 0) {
@@ -116,7 +117,7 @@ cmd_fetch(int argc, char **argv)
 			fputs("\n", stdout);
 			fputs(help_text, stdout);
 			free(roles);
-			return 0;
+			return EXITCODE_OK;
 		}
 		if (!strcmp(argv[i], "--verify"))
 			o.verify = 1;
@@ -159,11 +160,11 @@ main(int argc, char **argv)
 		fputs(usage_fetch, stdout);
 		fputs("\n", stdout);
 		fputs(help_text, stdout);
-		return 0;
+		return EXITCODE_OK;
 	}
 	if (argc > 1 && !strcmp(argv[1], "--version")) {
 		printf("fetch %s\n", MODELC_VERSION);
-		return 0;
+		return EXITCODE_OK;
 	}
 	static const struct {
 		const char *name;

@@ -11,6 +11,7 @@
 
 #include "digest.h"
 #include "sink.h"
+#include "size.h"
 
 enum { MSG_MAX = 3 * HUB_URL_MAX };
 
@@ -314,7 +315,7 @@ finish_commit(struct xfer *x, struct xfer_job *j, int sync_err)
 	s->phase = PH_DONE;
 	x->prog->files_done++;
 	char sz[32], rate[32] = "";
-	if (j->received >= (1u << 20) && j->seconds > 0)
+	if (j->received >= SIZE_MIB && j->seconds > 0)
 		snprintf(rate, sizeof rate, ", %.0f MB/s", (double)j->received / j->seconds / 1e6);
 	fprogress_event(x->prog, "done", j->role, j->path, j->received, "verified %s (%s %s)%s",
 	    fprogress_size(j->size, sz, sizeof sz), j->sha256 ? "sha256" : "git blob id", want, rate);

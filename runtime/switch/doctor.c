@@ -7,6 +7,7 @@
 #include "activefile.h"
 #include "gpu.h"
 #include "refit.h"
+#include "size.h"
 #include "swcmd.h"
 #include "swtable.h"
 
@@ -16,8 +17,6 @@
  */
 
 static const char doctor_usage[] = "switch doctor [--active-file FILE]";
-
-static const double doctor_gib = 1073741824.0;
 
 static unsigned doctor_problems;
 
@@ -143,7 +142,7 @@ check_gpu(const struct model_entry *e)
 	}
 	const struct nvsmi_gpu *g = gpu_pick(&st);
 	refit_plan(e, g, 0, &plan);
-	double used = (double)plan.gpu_used_bytes / doctor_gib, total = (double)plan.gpu_total_bytes / doctor_gib;
+	double used = size_gib(plan.gpu_used_bytes), total = size_gib(plan.gpu_total_bytes);
 	switch (plan.outcome) {
 	case REFIT_UNCHECKED:
 		printf("skip: '%s' has no computed budget (modelc lacked facts); free VRAM not checked (%.1f GiB of "
@@ -196,12 +195,12 @@ check_disk(void)
 	uint64_t rest = model_table.disk_budget_bytes - have;
 	if (avail < rest) {
 		snprintf(what, sizeof what, "disk pressure: %.1f GiB free on the volume of '%s', but the disk budget "
-		    "leaves %.1f GiB to download", (double)avail / doctor_gib, cache, (double)rest / doctor_gib);
+		    "leaves %.1f GiB to download", size_gib(avail), cache, size_gib(rest));
 		problem(what, "remove secondary or specialized models not in active use (fetch prune lists them), "
 		    "or lower the disk budget");
 	} else {
 		printf("ok: %.1f GiB free on the volume of '%s' covers the rest of the disk budget (%.1f GiB)\n",
-		    (double)avail / doctor_gib, cache, (double)rest / doctor_gib);
+		    size_gib(avail), cache, size_gib(rest));
 	}
 }
 

@@ -1,4 +1,5 @@
 #include "refit.h"
+#include "size.h"
 
 #include <string.h>
 
@@ -41,10 +42,10 @@ refit_plan(const struct model_entry *e, const struct nvsmi_gpu *gpu, uint32_t ma
 	/* used + free is what CUDA can see (total minus reserved); fall back to the table's total. */
 	uint64_t total = model_table.gpu_total_bytes;
 	if (gpu->used_mib >= 0 && gpu->free_mib >= 0)
-		total = (uint64_t)(gpu->used_mib + gpu->free_mib) * 1048576u;
+		total = (uint64_t)(gpu->used_mib + gpu->free_mib) * SIZE_MIB;
 	else if (nvsmi_cuda_total_bytes(gpu) > 0)
 		total = (uint64_t)nvsmi_cuda_total_bytes(gpu);
-	uint64_t used = gpu->used_mib > 0 ? (uint64_t)gpu->used_mib * 1048576u : 0;
+	uint64_t used = gpu->used_mib > 0 ? (uint64_t)gpu->used_mib * SIZE_MIB : 0;
 	out->gpu_total_bytes = total;
 	out->gpu_used_bytes = used;
 	out->gpu_index = gpu->index;

@@ -14,6 +14,7 @@
 #include "health.h"
 #include "launch.h"
 #include "refit.h"
+#include "size.h"
 #include "swcmd.h"
 #include "swjson.h"
 #include "swtable.h"
@@ -23,8 +24,6 @@ static const char serve_usage[] =
     "[--active-file FILE]";
 
 enum { SERVE_TIMEOUT_DEFAULT = 600, SERVE_PROBE_MS = 250, SERVE_BODY_MAX = 8192 };
-
-static const double gib = 1073741824.0;
 
 static double
 now_s(void)
@@ -140,7 +139,7 @@ plan_now(const struct model_entry *e, uint32_t len, struct refit *plan)
 	}
 	const struct nvsmi_gpu *g = gpu_pick(&st);
 	refit_plan(e, g, len, plan);
-	double used = (double)plan->gpu_used_bytes / gib, total = (double)plan->gpu_total_bytes / gib;
+	double used = size_gib(plan->gpu_used_bytes), total = size_gib(plan->gpu_total_bytes);
 	uint32_t want = len ? len : e->max_model_len;
 	switch (plan->outcome) {
 	case REFIT_UNCHECKED:

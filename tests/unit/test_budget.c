@@ -6,8 +6,8 @@
 
 void suite_budget(void);
 
-#define GIB (1ULL << 30)
-#define MIB (1ULL << 20)
+#define GIB SIZE_GIB
+#define MIB SIZE_MIB
 
 /* The seed models' config.json numbers (shared/reference/seed-models.md). */
 static const struct budget_arch llama31_8b = {

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "plan.h"
+#include "size.h"
 
 void suite_plan(void);
 
@@ -28,7 +29,7 @@ base_catalog(struct catalog *c, struct catalog_role *roles, size_t n)
 	memset(c, 0, sizeof *c);
 	c->path = "models.yaml";
 	c->gpu_profile = "test-8gb";
-	c->gpu_total_bytes = 8ULL << 30;
+	c->gpu_total_bytes = 8 * SIZE_GIB;
 	c->gpu_memory_utilization = 0.9;
 	c->max_num_seqs = 4;
 	c->enforce_eager = true;
@@ -244,8 +245,8 @@ test_env_and_disk(void)
 	struct catalog c;
 	base_catalog(&c, roles, 2);
 	c.hf_home = "/mnt/f/it's \"here\"";
-	c.disk_budget_bytes = 1ULL << 30;
-	c.gpu_used_bytes = 1ULL << 30;
+	c.disk_budget_bytes = SIZE_GIB;
+	c.gpu_used_bytes = SIZE_GIB;
 	struct lock_model m[] = {
 		entry("Qwen/Qwen2.5-7B-Instruct-AWQ@main", "Qwen/Qwen2.5-7B-Instruct-AWQ", &qwen, 5600000000ULL),
 	};

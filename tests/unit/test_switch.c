@@ -16,6 +16,7 @@
 #include "../../runtime/switch/swjson.h"
 #include "../../runtime/switch/swstr.h"
 #include "../../runtime/switch/swtable.h"
+#include "size.h"
 
 void suite_switch(void);
 
@@ -326,10 +327,10 @@ test_refit(void)
 	refit_plan(swtable_role("primary"), &idle, 0, &plan);
 	CU_ASSERT_EQUAL(plan.outcome, REFIT_AS_PLANNED);
 	CU_ASSERT_EQUAL(plan.max_model_len, 8192);
-	CU_ASSERT_EQUAL(plan.gpu_total_bytes, 81079ULL * 1048576);
+	CU_ASSERT_EQUAL(plan.gpu_total_bytes, 81079 * SIZE_MIB);
 	refit_plan(swtable_role("primary"), &full, 0, &plan);
 	CU_ASSERT_EQUAL(plan.outcome, REFIT_REFUSED);
-	CU_ASSERT_EQUAL(plan.gpu_used_bytes, 7700ULL * 1048576);
+	CU_ASSERT_EQUAL(plan.gpu_used_bytes, 7700 * SIZE_MIB);
 }
 
 static void
