@@ -367,18 +367,18 @@ budget_lowering_text(const struct budget_result *r, char *buf, size_t size)
  * lowered to 4 decimals as before. With graphs it is lowered to whole hundredths.
  */
 static double
-usable_utilization(const struct budget_params *p, struct budget_result *r)
+usable_utilization(const struct budget_params *p, uint64_t graphs, struct budget_result *r)
 {
 	uint64_t total = p->gpu_total_bytes;
 	uint64_t start_free = sub_sat(total, p->gpu_used_bytes + r->cuda_context_bytes);
-	uint64_t room = sub_sat(start_free, r->cuda_graph_bytes);
+	uint64_t room = sub_sat(start_free, graphs);
 	r->utilization_asked = p->utilization;
 	r->utilization_reason = BUDGET_LOWERED_NONE;
 	r->utilization_lowered = false;
 	if (!total || p->keep_utilization || (double)total * p->utilization <= (double)room)
 		return p->utilization;
 	r->utilization_lowered = true;
-	if (!r->cuda_graph_bytes) {
+	if (!graphs) {
 		r->utilization_reason = BUDGET_LOWERED_IN_USE;
 		double u = (double)start_free / (double)total;
 		return (double)(uint64_t)(u * 10000.0) / 10000.0;
@@ -386,6 +386,17 @@ usable_utilization(const struct budget_params *p, struct budget_result *r)
 	r->utilization_reason = BUDGET_LOWERED_PEAK;
 	/* Whole hundredths in integers, so that total x u never passes room by rounding. */
 	return (double)(room * 100 / total) / 100.0;
+}
+
+void
+budget_check_start(const struct budget_params *params, uint64_t cuda_graph_bytes,
+    struct budget_result *r)
+{
+	struct budget_params p = *params;
+	budget_defaults(&p);
+	r->cuda_context_bytes = BUDGET_CUDA_CONTEXT_BYTES;
+	r->gpu_used_bytes = p.gpu_used_bytes;
+	r->utilization = usable_utilization(&p, cuda_graph_bytes, r);
 }
 
 /* Tokens vLLM reports for kv bytes: blocks per layer group, hybrid groups padded. */
@@ -439,8 +450,6 @@ terms(const struct budget_arch *a, const struct budget_params *params, struct bu
 
 	r->max_num_seqs = p.max_num_seqs;
 	r->max_num_batched_tokens = p.max_num_batched_tokens;
-	r->cuda_context_bytes = BUDGET_CUDA_CONTEXT_BYTES;
-	r->gpu_used_bytes = p.gpu_used_bytes;
 
 	/* CUDA graphs: vLLM captures one graph per batch size (piecewise in V1: one per layer
 	 * piece); the memory they keep grows with the number of sizes, the layers and the width. */
@@ -454,7 +463,7 @@ terms(const struct budget_arch *a, const struct budget_params *params, struct bu
 		r->cuda_graph_source = BUDGET_CALIBRATED;
 	}
 
-	r->utilization = usable_utilization(&p, r);
+	budget_check_start(&p, r->cuda_graph_bytes, r);
 	r->budget_bytes = (uint64_t)((double)p.gpu_total_bytes * r->utilization);
 	r->peak_bytes = p.gpu_used_bytes + r->cuda_context_bytes + r->budget_bytes + r->cuda_graph_bytes;
 
@@ -551,4 +560,24 @@ budget_fit(const struct budget_arch *a, const struct budget_params *params,
 		r->fits = p.max_model_len <= r->max_model_len_fit;
 	else
 		r->fits = r->max_model_len_fit > 0;
+}
+
+bool
+budget_fit_context(const struct budget_arch *a, const struct budget_params *params, uint32_t min_len,
+    struct budget_result *r, struct budget_params *used)
+{
+	struct budget_params p = *params;
+	budget_defaults(&p);
+	budget_fit(a, &p, r);
+	uint32_t fit = r->max_model_len_fit;
+	if (!r->fits && fit >= min_len && fit < p.max_model_len) {
+		/* Again at the smaller context, defaults and all: V0's profile batch follows it. */
+		p = *params;
+		p.max_model_len = fit;
+		budget_defaults(&p);
+		budget_fit(a, &p, r);
+	}
+	if (used)
+		*used = p;
+	return r->fits;
 }

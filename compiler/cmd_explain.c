@@ -11,6 +11,7 @@
 #include "commands.h"
 #include "compile.h"
 #include "emit_common.h"
+#include "planparams.h"
 #include "size.h"
 
 static void
@@ -83,7 +84,7 @@ explain_text(FILE *out, const struct compile_run *run, const struct plan_role *p
 	    a->sliding_window ? " (sliding-window layers hold at most the window)" : "");
 	fprintf(out, "  %-22s %16llu tokens\n", "KV tokens", (unsigned long long)r->kv_tokens);
 	fputc('\n', out);
-	double asked = role->gpu_memory_utilization > 0 ? role->gpu_memory_utilization : c->gpu_memory_utilization;
+	double asked = planparams_utilization(c, role);
 	if (r->utilization_reason == BUDGET_LOWERED_PEAK) {
 		budget_lowering_text(r, note, sizeof note);
 		fprintf(out, "  %s\n", note);

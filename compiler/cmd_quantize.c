@@ -20,6 +20,7 @@
 #include "diag.h"
 #include "frontend.h"
 #include "lock.h"
+#include "planparams.h"
 #include "quantplan.h"
 #include "shquote.h"
 #include "size.h"
@@ -137,28 +138,6 @@ lock_path_of(struct arena *a, const struct quantize_args *q)
 		return q->lock;
 	const char *slash = strrchr(q->catalog, '/');
 	return slash ? arena_printf(a, "%.*s/models.lock", (int)(slash - q->catalog), q->catalog) : "models.lock";
-}
-
-/* The serving parameters of the role as plan.c's fit sets them, at the role's context. */
-static void
-serve_params(const struct catalog *c, const struct catalog_role *r, const struct budget_arch *arch,
-    struct budget_params *p)
-{
-	memset(p, 0, sizeof *p);
-	p->gpu_total_bytes = c->gpu_total_bytes;
-	p->gpu_used_bytes = c->gpu_used_bytes;
-	p->utilization = r->gpu_memory_utilization > 0 ? r->gpu_memory_utilization : c->gpu_memory_utilization;
-	p->max_model_len = r->max_model_len_auto || !r->max_model_len
-	    ? (arch->max_position_embeddings ? arch->max_position_embeddings : 8192) : r->max_model_len;
-	p->max_num_seqs = r->max_num_seqs ? r->max_num_seqs : c->max_num_seqs;
-	p->max_num_batched_tokens = r->max_num_batched_tokens ? r->max_num_batched_tokens : c->max_num_batched_tokens;
-	if (r->kv_cache_dtype)
-		(void)budget_kv_dtype_bytes(r->kv_cache_dtype, &p->kv_dtype_bytes);
-	p->tensor_parallel = 1;
-	p->enforce_eager = c->enforce_eager;
-	p->engine = c->engine;
-	p->safety_margin_bytes = c->safety_margin_bytes;
-	budget_defaults(p);
 }
 
 
@@ -317,11 +296,19 @@ cmd_quantize(int argc, char **argv)
 	struct budget_params serve;
 	struct budget_arch served = arch;
 	served.dtype_bytes = 2;        /* 4-bit checkpoints run in half */
-	serve_params(&c, r, &served, &serve);
+	/* Served as modelc build would serve the adopted checkpoint: the same inputs, the same auto. */
+	if (!planparams_role(&c, r, &serve)) {
+		diag_error(&diag, rpos, "roles.%s.kv_cache_dtype: '%s' is not one of " BUDGET_KV_DTYPE_NAMES, q.role,
+		    r->kv_cache_dtype);
+		goto out;
+	}
+	serve.max_model_len = planparams_len(r, &served);
+	budget_defaults(&serve);
 	uint64_t used = c.gpu_used_bytes < c.gpu_total_bytes ? c.gpu_used_bytes : c.gpu_total_bytes;
 	struct quantplan p;
 	quantplan_compute(&served, &q.opts, &serve, m->weights_bytes.known ? m->weights_bytes.value : 0,
 	    c.gpu_total_bytes - used, &p);
+	budget_fit_context(&served, &p.serve, planparams_min_len(r), &p.fit, &p.serve);
 
 	char name[192];
 	const char *outdir = q.output_dir;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "planparams.h"
 #include "size.h"
 #include "utf8.h"
 
@@ -81,9 +82,7 @@ emit_role_utilization(const struct plan *p, const struct plan_role *r)
 {
 	if (r->result.utilization > 0)
 		return r->result.utilization;
-	if (r->role->gpu_memory_utilization > 0)
-		return r->role->gpu_memory_utilization;
-	return p->catalog->gpu_memory_utilization;
+	return planparams_utilization(p->catalog, r->role);
 }
 
 const char *

@@ -17,6 +17,7 @@
 #include "envfile.h"
 #include "localdir.h"
 #include "measurements.h"
+#include "planparams.h"
 #include "size.h"
 
 enum { PLAN_MAX_UNVERIFIED = 16 };
@@ -175,36 +176,12 @@ plan_files(struct plan_ctx *x, struct plan_role *pr, const struct lock_model *m)
 	pr->download_bytes_complete = collect_files(x, m, &pr->files, &pr->nfiles, &pr->download_bytes);
 }
 
-/* Fill params from catalog and role, then fit at max_model_len. */
+/* The role's fitted parameters with one setting changed, fitted at the same context into *r. */
 static void
-fit(const struct plan_ctx *x, struct plan_role *pr, uint32_t max_model_len, uint32_t kvb,
-    uint64_t weights, uint32_t max_num_seqs, struct budget_result *r)
+fit_alt(const struct plan_role *pr, struct budget_params p, struct budget_result *r)
 {
-	const struct catalog *c = x->c;
-	const struct catalog_role *role = pr->role;
-	struct budget_params p;
-	memset(&p, 0, sizeof p);
-	p.gpu_total_bytes = c->gpu_total_bytes;
-	p.gpu_used_bytes = c->gpu_used_bytes;
-	p.utilization = role->gpu_memory_utilization > 0 ? role->gpu_memory_utilization
-	    : c->gpu_memory_utilization;
-	p.max_model_len = max_model_len;
-	p.max_num_seqs = max_num_seqs;
-	p.max_num_batched_tokens = role->max_num_batched_tokens ? role->max_num_batched_tokens
-	    : c->max_num_batched_tokens;
-	p.kv_dtype_bytes = kvb;
-	p.tensor_parallel = 1;
-	p.enforce_eager = c->enforce_eager;
-	p.engine = c->engine;
-	p.weights_bytes = weights;
-	p.safety_margin_bytes = c->safety_margin_bytes;
-	p.safety_margin_set = c->safety_margin_bytes != 0;
-	p.weights_source = pr->result.weights_source;
-	budget_defaults(&p);
 	memset(r, 0, sizeof *r);
-	budget_fit(&pr->arch, &p, r);
-	if (r == &pr->result)
-		pr->params = p;
+	budget_fit_context(&pr->arch, &p, UINT32_MAX, r, NULL);
 }
 
 /* What the budget must hold besides the KV cache; CUDA graphs only when budget.c counts them inside. */
@@ -218,28 +195,34 @@ before_kv(const struct plan_role *pr)
 
 /* The ways out of a role that does not fit, each as a note with its number. */
 static void
-ways_out(struct plan_ctx *x, struct plan_role *pr, struct diag_pos pos, uint32_t len, uint32_t kvb,
-    uint32_t seqs)
+ways_out(struct plan_ctx *x, struct plan_role *pr, struct diag_pos pos)
 {
 	struct budget_result alt;
+	struct budget_params p;
 	if (pr->result.max_model_len_fit > 0)
 		diag_note(x->diag, pos, "the largest context that fits is %u tokens",
 		    pr->result.max_model_len_fit);
-	if (kvb != 1) {
-		fit(x, pr, len, 1, pr->params.weights_bytes, seqs, &alt);
+	if (pr->params.kv_dtype_bytes != 1) {
+		p = pr->params;
+		p.kv_dtype_bytes = 1;
+		fit_alt(pr, p, &alt);
 		if (alt.max_model_len_fit > 0)
 			diag_note(x->diag, pos, "kv_cache_dtype: fp8 fits %u tokens", alt.max_model_len_fit);
 	}
 	const struct budget_quant *q4 = find_quant(x->c, "awq");
 	if ((is_16bit(pr->role->quantization) || pr->weights_in_flight) && q4 &&
 	    formula_arch(&pr->arch)) {
-		fit(x, pr, len, kvb, budget_weights_bytes(&pr->arch, q4), seqs, &alt);
+		p = pr->params;
+		p.weights_bytes = budget_weights_bytes(&pr->arch, q4);
+		fit_alt(pr, p, &alt);
 		if (alt.max_model_len_fit > 0)
 			diag_note(x->diag, pos, "a 4-bit AWQ checkpoint of this model fits %u tokens",
 			    alt.max_model_len_fit);
 	}
 	if (pr->params.max_num_seqs > 1) {
-		fit(x, pr, len, kvb, pr->params.weights_bytes, 1, &alt);
+		p = pr->params;
+		p.max_num_seqs = 1;
+		fit_alt(pr, p, &alt);
 		if (alt.max_model_len_fit > pr->result.max_model_len_fit)
 			diag_note(x->diag, pos, "max_num_seqs: 1 fits %u tokens", alt.max_model_len_fit);
 	}
@@ -390,31 +373,34 @@ plan_role(struct plan_ctx *x, struct plan_role *pr)
 		    c->gpu_profile ? c->gpu_profile : "?"));
 
 	uint32_t cap = pr->arch.max_position_embeddings;
-	uint32_t kvb;
-	if (!budget_kv_dtype_bytes(pr->kv_cache_dtype, &kvb)) {
+	struct budget_params p;
+	if (!planparams_role(c, role, &p)) {
 		/* The schema's enum is the same list; this holds for a catalog built in code. */
 		diag_error(x->diag, pos_of(x, role->node, "kv_cache_dtype"),
 		    "roles.%s.kv_cache_dtype: '%s' is not one of " BUDGET_KV_DTYPE_NAMES, role->name,
 		    pr->kv_cache_dtype);
 		return;
 	}
-	uint32_t seqs = role->max_num_seqs ? role->max_num_seqs : c->max_num_seqs;
+	p.weights_bytes = weights;
+	p.weights_source = weights_exact ? BUDGET_EXACT : BUDGET_FORMULA;
 	if (!fits_arch(&pr->arch) || !weights) {
-		/* Nothing to fit: keep the settings as asked; 0 leaves the context to vLLM (the model's limit). */
+		/*
+		 * Nothing to fit: keep the settings as asked; 0 leaves the context to vLLM (the model's
+		 * limit). vLLM's start-up check still applies: memory in use lowers the utilization as
+		 * it does for every other role (graphs unknown: none counted).
+		 */
 		pr->max_model_len = role->max_model_len_auto ? 0 : role->max_model_len;
-		pr->params.gpu_total_bytes = c->gpu_total_bytes;
-		pr->params.gpu_used_bytes = c->gpu_used_bytes;
-		pr->params.utilization = role->gpu_memory_utilization > 0 ? role->gpu_memory_utilization
-		    : c->gpu_memory_utilization;
+		pr->params = p;
+		pr->params.weights_bytes = 0;
 		pr->params.max_model_len = pr->max_model_len;
-		pr->params.max_num_seqs = seqs;
-		pr->params.kv_dtype_bytes = kvb;
-		pr->params.enforce_eager = c->enforce_eager;
-		pr->params.engine = c->engine;
 		budget_defaults(&pr->params);
-		pr->result.utilization = pr->params.utilization;
+		budget_check_start(&pr->params, 0, &pr->result);
 		pr->result.max_num_seqs = pr->params.max_num_seqs;
 		pr->result.max_num_batched_tokens = pr->params.max_num_batched_tokens;
+		if (pr->result.utilization_lowered)
+			diag_note(x->diag, rpos, "roles.%s: gpu_memory_utilization lowered from %.4g to %.4g "
+			    "because %.2f GiB is already in use", role->name, pr->params.utilization,
+			    pr->result.utilization, size_gib(c->gpu_used_bytes));
 		if (pr->verified)
 			unverified(x, pr, "the architecture numbers the KV cache needs");
 		return;
@@ -425,17 +411,11 @@ plan_role(struct plan_ctx *x, struct plan_role *pr)
 		    role->name, role->max_model_len, cap);
 		return;
 	}
-	uint32_t want = role->max_model_len_auto ? (cap ? cap : UINT32_MAX / 2) : role->max_model_len;
 	if (role->max_model_len_auto && !cap)
 		unverified(x, pr, "max_position_embeddings (context capped only by memory)");
-	pr->result.weights_source = weights_exact ? BUDGET_EXACT : BUDGET_FORMULA;
-	fit(x, pr, want, kvb, weights, seqs, &pr->result);
-	pr->result.weights_source = weights_exact ? BUDGET_EXACT : BUDGET_FORMULA;
-	if (role->max_model_len_auto && !pr->result.fits && pr->result.max_model_len_fit > 0) {
-		want = pr->result.max_model_len_fit;
-		fit(x, pr, want, kvb, weights, seqs, &pr->result);
-		pr->result.weights_source = weights_exact ? BUDGET_EXACT : BUDGET_FORMULA;
-	}
+	p.max_model_len = planparams_len(role, &pr->arch);
+	budget_fit_context(&pr->arch, &p, planparams_min_len(role), &pr->result, &pr->params);
+	uint32_t want = pr->params.max_model_len;
 	pr->max_model_len = want;
 	if (pr->result.utilization_reason == BUDGET_LOWERED_PEAK) {
 		char why[256];
@@ -456,7 +436,7 @@ plan_role(struct plan_ctx *x, struct plan_role *pr)
 			    role->name,
 			    size_gib(before_kv(pr) + pr->result.kv_bytes_per_token * (uint64_t)want),
 			    want, size_gib(pr->result.budget_bytes));
-		ways_out(x, pr, rpos, want, kvb, seqs);
+		ways_out(x, pr, rpos);
 	}
 }
 

@@ -322,6 +322,62 @@ test_fit_seed_8gb(void)
 	CU_ASSERT_EQUAL(r8.kv_tokens, r.kv_cache_bytes / (65536ULL * 16) * 16);
 }
 
+/* Fit, and if it does not fit, the largest context that does (modelc's auto, switch's re-fit). */
+static void
+test_fit_context(void)
+{
+	struct budget_params p = {.gpu_total_bytes = 8 * GIB, .utilization = 0.9, .max_num_seqs = 4,
+		.max_model_len = 131072, .engine = BUDGET_ENGINE_V1, .enforce_eager = true};
+	struct budget_params used;
+	struct budget_result r, once;
+	p.weights_bytes = budget_weights_bytes(&llama31_8b, budget_quant_named("awq"));
+	budget_fit(&llama31_8b, &p, &once);
+	CU_ASSERT_FALSE(once.fits);
+	CU_ASSERT(once.max_model_len_fit > 4096 && once.max_model_len_fit < 131072);
+	/* Lowered to the largest that fits, with the defaults of that length. */
+	CU_ASSERT_TRUE(budget_fit_context(&llama31_8b, &p, 1, &r, &used));
+	CU_ASSERT_EQUAL(used.max_model_len, once.max_model_len_fit);
+	CU_ASSERT_EQUAL(r.max_model_len_fit, once.max_model_len_fit);
+	CU_ASSERT_EQUAL(used.max_num_batched_tokens, 2048);
+	/* Not below min_len: a configured context is reported, not lowered. */
+	CU_ASSERT_FALSE(budget_fit_context(&llama31_8b, &p, UINT32_MAX, &r, &used));
+	CU_ASSERT_EQUAL(used.max_model_len, 131072);
+	CU_ASSERT_FALSE(budget_fit_context(&llama31_8b, &p, once.max_model_len_fit + 1, &r, NULL));
+	/* A context that fits stays as it is. */
+	p.max_model_len = 2048;
+	CU_ASSERT_TRUE(budget_fit_context(&llama31_8b, &p, 1, &r, &used));
+	CU_ASSERT_EQUAL(used.max_model_len, 2048);
+	/* Nothing fits: r is the first fit's breakdown. */
+	p.weights_bytes = 8 * GIB;
+	p.max_model_len = 4096;
+	CU_ASSERT_FALSE(budget_fit_context(&llama31_8b, &p, 1, &r, &used));
+	CU_ASSERT_EQUAL(r.max_model_len_fit, 0);
+	CU_ASSERT_EQUAL(used.max_model_len, 4096);
+}
+
+/* The start-up check without an architecture: in use and the CUDA context, graphs unknown. */
+static void
+test_check_start(void)
+{
+	struct budget_params p = {.gpu_total_bytes = 8 * GIB, .gpu_used_bytes = 1 * GIB, .utilization = 0.9};
+	struct budget_result r;
+	memset(&r, 0, sizeof r);
+	budget_check_start(&p, 0, &r);
+	CU_ASSERT_DOUBLE_EQUAL(r.utilization, 0.7968, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(r.utilization_asked, 0.9, 1e-9);
+	CU_ASSERT_EQUAL(r.utilization_reason, BUDGET_LOWERED_IN_USE);
+	CU_ASSERT_EQUAL(r.gpu_used_bytes, 1 * GIB);
+	CU_ASSERT_EQUAL(r.budget_bytes, 0);
+	/* With graphs on top, whole hundredths: (8 - 1 - 0.625 - 0.5) / 8 = 0.734375. */
+	budget_check_start(&p, GIB / 2, &r);
+	CU_ASSERT_DOUBLE_EQUAL(r.utilization, 0.73, 1e-9);
+	CU_ASSERT_EQUAL(r.utilization_reason, BUDGET_LOWERED_PEAK);
+	p.gpu_used_bytes = 0;
+	budget_check_start(&p, 0, &r);
+	CU_ASSERT_DOUBLE_EQUAL(r.utilization, 0.9, 1e-9);
+	CU_ASSERT_FALSE(r.utilization_lowered);
+}
+
 static void
 test_utilization_lowered(void)
 {
@@ -580,6 +636,8 @@ suite_budget(void)
 	CU_add_test(s, "fit boundary, V0 profile", test_fit_boundary_v0);
 	CU_add_test(s, "seed facts on 8 GB", test_fit_seed_8gb);
 	CU_add_test(s, "utilization lowered", test_utilization_lowered);
+	CU_add_test(s, "fit, else the largest context that fits", test_fit_context);
+	CU_add_test(s, "start-up check without an architecture", test_check_start);
 	CU_add_test(s, "CUDA graph capture sizes and memory", test_graph_sizes);
 	CU_add_test(s, "physical peak: context + budget + graphs <= total", test_physical_peak);
 	CU_add_test(s, "activation, non-torch, graphs", test_terms);

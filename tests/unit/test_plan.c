@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "emit_common.h"
 #include "plan.h"
 #include "size.h"
 
@@ -228,6 +229,50 @@ test_stale_and_unverified(void)
 	CU_ASSERT(p.roles[0].result.fits);
 	CU_ASSERT_STRING_EQUAL(p.roles[2].quantization_flag, "bitsandbytes");
 	CU_ASSERT_EQUAL(p.roles[2].max_model_len, 4096);
+	arena_free(&a);
+}
+
+/*
+ * One utilization rule for every role: memory in use lowers it for a role whose budget cannot
+ * be computed (no config.json) exactly as vLLM's start-up check would, not only for the fitted
+ * ones (the math role used to keep 0.9 beside others lowered to 0.82, and vLLM refused it).
+ */
+static void
+test_utilization_rule(void)
+{
+	struct arena a = {0};
+	struct catalog_role roles[] = {
+		{.name = "primary", .repo = "Qwen/Qwen2.5-7B-Instruct-AWQ", .quantization = "awq",
+		    .max_model_len_auto = true},
+		{.name = "math", .repo = "mistralai/Mathstral-7B-v0.1", .quantization = "bitsandbytes",
+		    .max_model_len_auto = true},
+		{.name = "own", .repo = "mistralai/Mathstral-7B-v0.1", .quantization = "bitsandbytes",
+		    .max_model_len_auto = true, .gpu_memory_utilization = 0.5},
+	};
+	struct catalog c;
+	base_catalog(&c, roles, 3);
+	c.gpu_used_bytes = SIZE_GIB;
+	struct lock_model m[] = {
+		entry("Qwen/Qwen2.5-7B-Instruct-AWQ@main", "Qwen/Qwen2.5-7B-Instruct-AWQ", &qwen, 5600000000ULL),
+		entry("mistralai/Mathstral-7B-v0.1@main", "mistralai/Mathstral-7B-v0.1", NULL, 0),
+	};
+	m[0].files_complete = m[1].files_complete = true;
+	struct plan p;
+	int rc;
+	const char *out = plan_try(&c, m, 2, &p, &a, &rc);
+	CU_ASSERT_EQUAL(rc, 0);
+	/* (8 GiB - 1 GiB in use - 640 MiB of CUDA context) / 8 GiB = 0.796875, down to 4 decimals. */
+	CU_ASSERT_DOUBLE_EQUAL(p.roles[0].result.utilization, 0.7968, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(p.roles[1].result.utilization, 0.7968, 1e-9);
+	CU_ASSERT_EQUAL(p.roles[1].result.utilization_reason, BUDGET_LOWERED_IN_USE);
+	CU_ASSERT_EQUAL(p.roles[1].max_model_len, 0);
+	CU_ASSERT_DOUBLE_EQUAL(emit_role_utilization(&p, &p.roles[1]), 0.7968, 1e-9);
+	/* A role's own utilization is its input, and needs no lowering here. */
+	CU_ASSERT_DOUBLE_EQUAL(p.roles[2].result.utilization, 0.5, 1e-9);
+	CU_ASSERT_FALSE(p.roles[2].result.utilization_lowered);
+	CU_ASSERT(strstr(out, "modelc: models.yaml: note: roles.math: gpu_memory_utilization lowered from 0.9 to "
+	    "0.7968 because 1.00 GiB is already in use\n") != NULL);
+	CU_ASSERT(strstr(out, "roles.own: gpu_memory_utilization") == NULL);
 	arena_free(&a);
 }
 
@@ -473,6 +518,7 @@ suite_plan(void)
 	CU_pSuite s = CU_add_suite("plan", NULL, NULL);
 	CU_add_test(s, "a 4-bit role fits with an automatic context", test_fits_auto);
 	CU_add_test(s, "roles that do not fit, with the ways out", test_does_not_fit);
+	CU_add_test(s, "one utilization rule, sized or not", test_utilization_rule);
 	CU_add_test(s, "stale lock, missing local dirs, unverified facts", test_stale_and_unverified);
 	CU_add_test(s, ".env collisions and values, manifest filter, disk budget", test_env_and_disk);
 	CU_add_test(s, "a local directory on disk", test_local_dir);
