@@ -297,11 +297,8 @@ cmd_quantize(int argc, char **argv)
 	struct budget_arch served = arch;
 	served.dtype_bytes = 2;        /* 4-bit checkpoints run in half */
 	/* Served as modelc build would serve the adopted checkpoint: the same inputs, the same auto. */
-	if (!planparams_role(&c, r, &serve)) {
-		diag_error(&diag, rpos, "roles.%s.kv_cache_dtype: '%s' is not one of " BUDGET_KV_DTYPE_NAMES, q.role,
-		    r->kv_cache_dtype);
+	if (!planparams_role(&c, r, &serve, &diag))
 		goto out;
-	}
 	serve.max_model_len = planparams_len(r, &served);
 	budget_defaults(&serve);
 	uint64_t used = c.gpu_used_bytes < c.gpu_total_bytes ? c.gpu_used_bytes : c.gpu_total_bytes;

@@ -374,13 +374,8 @@ plan_role(struct plan_ctx *x, struct plan_role *pr)
 
 	uint32_t cap = pr->arch.max_position_embeddings;
 	struct budget_params p;
-	if (!planparams_role(c, role, &p)) {
-		/* The schema's enum is the same list; this holds for a catalog built in code. */
-		diag_error(x->diag, pos_of(x, role->node, "kv_cache_dtype"),
-		    "roles.%s.kv_cache_dtype: '%s' is not one of " BUDGET_KV_DTYPE_NAMES, role->name,
-		    pr->kv_cache_dtype);
+	if (!planparams_role(c, role, &p, x->diag))
 		return;
-	}
 	p.weights_bytes = weights;
 	p.weights_source = weights_exact ? BUDGET_EXACT : BUDGET_FORMULA;
 	if (!fits_arch(&pr->arch) || !weights) {

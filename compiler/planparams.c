@@ -9,7 +9,8 @@ planparams_utilization(const struct catalog *c, const struct catalog_role *r)
 }
 
 bool
-planparams_role(const struct catalog *c, const struct catalog_role *r, struct budget_params *p)
+planparams_role(const struct catalog *c, const struct catalog_role *r, struct budget_params *p,
+    struct diag_sink *diag)
 {
 	memset(p, 0, sizeof *p);
 	p->gpu_total_bytes = c->gpu_total_bytes;
@@ -23,7 +24,13 @@ planparams_role(const struct catalog *c, const struct catalog_role *r, struct bu
 	p->engine = c->engine;
 	p->safety_margin_bytes = c->safety_margin_bytes;
 	p->safety_margin_set = c->safety_margin_bytes != 0;
-	return budget_kv_dtype_bytes(r->kv_cache_dtype ? r->kv_cache_dtype : "auto", &p->kv_dtype_bytes);
+	const char *kv = r->kv_cache_dtype ? r->kv_cache_dtype : "auto";
+	if (budget_kv_dtype_bytes(kv, &p->kv_dtype_bytes))
+		return true;
+	const struct ynode *at = r->node ? yamldoc_get(r->node, "kv_cache_dtype") : NULL;
+	diag_error(diag, at ? at->pos : r->node ? r->node->pos : diag_file(c->path),
+	    "roles.%s.kv_cache_dtype: '%s' is not one of %s", r->name, kv, BUDGET_KV_DTYPE_NAMES);
+	return false;
 }
 
 uint32_t

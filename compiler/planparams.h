@@ -12,6 +12,7 @@
 
 #include "budget.h"
 #include "catalog.h"
+#include "diag.h"
 
 /* auto with no max_position_embeddings known: as large as memory allows. */
 enum { PLANPARAMS_UNCAPPED = UINT32_MAX / 2 };
@@ -23,10 +24,12 @@ double planparams_utilization(const struct catalog *c, const struct catalog_role
  * The budget inputs of role r into *p: the catalog's GPU (total and memory in use), engine,
  * enforce_eager and safety margin, one GPU, with the role's utilization, max_num_seqs and
  * max_num_batched_tokens over the catalog's and its kv_cache_dtype's bytes. max_model_len,
- * weights_bytes and weights_source are the caller's (0); budget_defaults is not applied. false
- * when kv_cache_dtype is not a name budget_kv_dtype_bytes knows.
+ * weights_bytes and weights_source are the caller's (0); budget_defaults is not applied. false,
+ * after an error on diag at the value, when kv_cache_dtype is not a name budget_kv_dtype_bytes
+ * knows (the schema's enum is that list; a catalog built in code may still hold another).
  */
-bool planparams_role(const struct catalog *c, const struct catalog_role *r, struct budget_params *p);
+bool planparams_role(const struct catalog *c, const struct catalog_role *r, struct budget_params *p,
+    struct diag_sink *diag);
 
 /*
  * The context to fit first: the configured max_model_len, or for auto the model's

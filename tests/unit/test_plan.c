@@ -85,7 +85,7 @@ plan_try(const struct catalog *c, struct lock_model *models, size_t n, struct pl
 	diag_init(&d, m, "modelc");
 	if (n)
 		qsort(models, n, sizeof *models, cmp_model);
-	struct lock l = {"models.lock", models, n};
+	struct lock l = {.path = "models.lock", .models = models, .nmodels = n};
 	*rc = plan_build(a, &d, c, &l, p);
 	fclose(m);
 	snprintf(out, sizeof out, "%s", buf ? buf : "");
@@ -273,6 +273,29 @@ test_utilization_rule(void)
 	CU_ASSERT(strstr(out, "modelc: models.yaml: note: roles.math: gpu_memory_utilization lowered from 0.9 to "
 	    "0.7968 because 1.00 GiB is already in use\n") != NULL);
 	CU_ASSERT(strstr(out, "roles.own: gpu_memory_utilization") == NULL);
+	arena_free(&a);
+}
+
+/* One list of KV cache dtypes: float32 is no vLLM choice, refused as the schema refuses it. */
+static void
+test_kv_cache_dtype(void)
+{
+	struct arena a = {0};
+	struct catalog_role roles[] = {{.name = "primary", .repo = "Qwen/Qwen2.5-7B-Instruct-AWQ",
+		.quantization = "awq", .max_model_len = 4096, .kv_cache_dtype = "float32"}};
+	struct catalog c;
+	base_catalog(&c, roles, 1);
+	struct lock_model m[] = {entry("Qwen/Qwen2.5-7B-Instruct-AWQ@main", "Qwen/Qwen2.5-7B-Instruct-AWQ", &qwen,
+		5600000000ULL)};
+	m[0].files_complete = true;
+	struct plan p;
+	int rc;
+	expect(plan_try(&c, m, 1, &p, &a, &rc), "modelc: models.yaml: error: roles.primary.kv_cache_dtype: 'float32' "
+	    "is not one of auto, bfloat16, float16, fp8, fp8_e4m3, fp8_e5m2, fp8_inc\n");
+	CU_ASSERT_EQUAL(rc, 1);
+	roles[0].kv_cache_dtype = "fp8_e5m2";
+	expect(plan_try(&c, m, 1, &p, &a, &rc), "");
+	CU_ASSERT_EQUAL(p.roles[0].params.kv_dtype_bytes, 1);
 	arena_free(&a);
 }
 
@@ -519,6 +542,7 @@ suite_plan(void)
 	CU_add_test(s, "a 4-bit role fits with an automatic context", test_fits_auto);
 	CU_add_test(s, "roles that do not fit, with the ways out", test_does_not_fit);
 	CU_add_test(s, "one utilization rule, sized or not", test_utilization_rule);
+	CU_add_test(s, "kv_cache_dtype names", test_kv_cache_dtype);
 	CU_add_test(s, "stale lock, missing local dirs, unverified facts", test_stale_and_unverified);
 	CU_add_test(s, ".env collisions and values, manifest filter, disk budget", test_env_and_disk);
 	CU_add_test(s, "a local directory on disk", test_local_dir);
