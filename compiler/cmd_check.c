@@ -183,7 +183,7 @@ cmd_check(int argc, char **argv)
 		struct arena arena = {0};
 		struct diag_sink diag;
 		diag_init(&diag, out, "modelc");
-		res.rc = frontend_parse(&arena, &diag, path, NULL, &res.root);
+		res.rc = frontend_parse(&arena, &diag, path, NULL, &res.root, NULL);
 		res.errors = diag.errors;
 		res.warnings = diag.warnings;
 		if (as_json)

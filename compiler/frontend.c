@@ -87,13 +87,16 @@ frontend_schema_search(struct arena *a, const char *catalog_path)
 
 /* Read the whole file into the arena, NUL-terminated; refuse files over the parser's limit. */
 static int
-frontend_read(struct arena *a, struct diag_sink *diag, const char *path, char **text, size_t *len)
+frontend_read(struct arena *a, struct diag_sink *diag, const char *path, char **text, size_t *len,
+    struct srcfile *src)
 {
 	FILE *f = fopen(path, "rb");
 	if (!f) {
 		diag_error(diag, diag_file(path), "cannot open: %s", strerror(errno));
 		return EXITCODE_SYSTEM;
 	}
+	if (src)
+		srcfile_stat(src, fileno(f));
 	size_t cap = 64 * 1024, n = 0;
 	char *buf = malloc(cap);
 	while (buf) {
@@ -136,12 +139,16 @@ frontend_read(struct arena *a, struct diag_sink *diag, const char *path, char **
 	*text = arena_strndup(a, buf, n);
 	*len = n;
 	free(buf);
+	if (src) {
+		src->text = *text;
+		src->len = n;
+	}
 	return EXITCODE_OK;
 }
 
 int
 frontend_parse(struct arena *a, struct diag_sink *diag, const char *path,
-    const char *schema_dir, const struct ynode **root)
+    const char *schema_dir, const struct ynode **root, struct srcfile *src)
 {
 	char *text;
 	size_t len;
@@ -155,7 +162,7 @@ frontend_parse(struct arena *a, struct diag_sink *diag, const char *path,
 		    FRONTEND_SCHEMA, frontend_schema_search(a, path));
 		return EXITCODE_SYSTEM;
 	}
-	int rc = frontend_read(a, diag, path, &text, &len);
+	int rc = frontend_read(a, diag, path, &text, &len, src);
 	if (rc != EXITCODE_OK)
 		return rc;
 	diag_set_source(diag, path, text);
@@ -182,10 +189,11 @@ frontend_load(struct arena *a, struct diag_sink *diag, const char *path,
 	memset(out, 0, sizeof *out);
 	if (!schema_dir)
 		schema_dir = frontend_schema_dir(a, path);
-	int rc = frontend_parse(a, diag, path, schema_dir, &root);
+	struct srcfile src = {0};
+	int rc = frontend_parse(a, diag, path, schema_dir, &root, &src);
 	if (rc != EXITCODE_OK)
 		return rc;
-	if (catalog_from_yaml(a, diag, schema_dir, root, path, out) != 0)
-		return EXITCODE_REJECTED;
-	return EXITCODE_OK;
+	int bad = catalog_from_yaml(a, diag, schema_dir, root, path, out) != 0;
+	out->source = src;
+	return bad ? EXITCODE_REJECTED : EXITCODE_OK;
 }

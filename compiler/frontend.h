@@ -28,12 +28,12 @@ const char *frontend_schema_search(struct arena *a, const char *catalog_path);
 
 /*
  * Read and parse path and check it against the schema in schema_dir (NULL: search for it).
- * *root is the tree whenever the YAML could be read, even if the schema rejected it.
- * Returns EXITCODE_OK, EXITCODE_REJECTED (errors reported) or EXITCODE_SYSTEM (a file could
- * not be read).
+ * *root is the tree whenever the YAML could be read, even if the schema rejected it; *src
+ * (when not NULL) what was read of the file. Returns EXITCODE_OK, EXITCODE_REJECTED (errors
+ * reported) or EXITCODE_SYSTEM (a file could not be read).
  */
 int frontend_parse(struct arena *a, struct diag_sink *diag, const char *path,
-    const char *schema_dir, const struct ynode **root);
+    const char *schema_dir, const struct ynode **root, struct srcfile *src);
 
 /* frontend_parse, then catalog_from_yaml into *out. Same return values. */
 int frontend_load(struct arena *a, struct diag_sink *diag, const char *path,

@@ -469,12 +469,13 @@ cmp_model_key(const void *x, const void *y)
 
 /* Read all of path into the arena, refusing files over LOCK_MAX_BYTES; NULL with errno. */
 static char *
-slurp(struct arena *a, const char *path, size_t *len, bool *too_big)
+slurp(struct arena *a, const char *path, size_t *len, bool *too_big, struct srcfile *src)
 {
 	*too_big = false;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return NULL;
+	srcfile_stat(src, fd);
 	struct stat st;
 	if (fstat(fd, &st) < 0) {
 		int e = errno;
@@ -522,7 +523,7 @@ lock_read(struct arena *a, struct diag_sink *diag, const char *path, struct lock
 
 	memset(out, 0, sizeof *out);
 	out->path = path;
-	char *text = slurp(a, path, &len, &too_big);
+	char *text = slurp(a, path, &len, &too_big, &out->source);
 	if (too_big) {
 		diag_error(diag, diag_file(path), "is %zu bytes, more than the limit of %d bytes", len,
 		    LOCK_MAX_BYTES);
@@ -533,6 +534,8 @@ lock_read(struct arena *a, struct diag_sink *diag, const char *path, struct lock
 		return -1;
 	}
 	c.text = text;
+	out->source.text = text;
+	out->source.len = len;
 	json_error_t je;
 	json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
 	if (!root) {

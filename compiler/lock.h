@@ -13,6 +13,7 @@
 #include "arena.h"
 #include "budget.h"
 #include "diag.h"
+#include "srcfile.h"
 #include "size.h"
 
 enum { LOCK_VERSION = 1, LOCK_MAX_BYTES = 64 * SIZE_MIB };
@@ -67,6 +68,7 @@ struct lock_model {
 
 struct lock {
 	const char *path;
+	struct srcfile source;          /* what lock_read read of path; text NULL when it read nothing */
 	struct lock_model *models;
 	size_t nmodels;
 };

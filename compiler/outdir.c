@@ -28,9 +28,14 @@
 
 enum { OUTDIR_MAX_DEPTH = 8 };
 
-/* Files modelc writes at the top of the directory, and the one it keeps. */
+/*
+ * Files modelc writes at the top of the directory, and the one it keeps. model_table.c is what
+ * modelc wrote before switch.table (the table compiled into switch): a generated/ from then is
+ * replaced, not refused.
+ */
 static const char *const known_names[] = {
-	".env", ".env.example", "budget.svg", "budget.txt", "model_table.c", "manifests", "README.md",
+	".env", ".env.example", "budget.svg", "budget.txt", "switch.table", "model_table.c", "manifests",
+	"README.md",
 };
 
 static char *
@@ -93,7 +98,7 @@ outdir_render(const struct plan *p, struct outdir_file **files, size_t *nfiles,
 		int (*fn)(FILE *, const struct plan *);
 	} fixed[] = {
 		{".env", emit_env}, {".env.example", emit_env_example}, {"budget.svg", emit_budget_svg},
-		{"budget.txt", emit_budget_txt}, {"model_table.c", emit_table},
+		{"budget.txt", emit_budget_txt}, {"switch.table", emit_table},
 	};
 	size_t nfixed = sizeof fixed / sizeof fixed[0], n = 0;
 	struct outdir_file *v = calloc(nfixed + p->nroles, sizeof *v);

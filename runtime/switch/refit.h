@@ -2,8 +2,9 @@
 #define MODELC_REFIT_H
 
 /*
- * The launch plan for one role: the compiled limits, re-fitted with budget_fit (the same code
- * modelc uses) against the memory nvidia-smi says is in use right now, when it could be read.
+ * The launch plan for one role: the compiled limits, re-fitted with budget_fit_context (the
+ * same code modelc uses, with the inputs modelc stored in the table) against the memory
+ * nvidia-smi says is in use right now, when it could be read.
  */
 
 #include <stdint.h>
@@ -17,8 +18,8 @@ enum { REFIT_MIN_CONTEXT = 256 };
 
 enum refit_outcome {
 	REFIT_UNCHECKED,   /* no GPU state, or no budget (modelc lacked facts): the compiled plan as it is */
-	REFIT_AS_PLANNED,  /* the compiled plan fits the GPU as it is now */
-	REFIT_LOWERED,     /* fits only with a smaller context (or utilization) */
+	REFIT_AS_PLANNED,  /* fits the GPU as it is now with the compiled context and utilization (or more) */
+	REFIT_LOWERED,     /* fits only with a smaller context or utilization than compiled */
 	REFIT_REFUSED      /* does not fit even at REFIT_MIN_CONTEXT */
 };
 

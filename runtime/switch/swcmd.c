@@ -3,6 +3,8 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "exitcode.h"
+
 static void
 message(const char *prefix, const char *fmt, va_list ap)
 {
@@ -66,7 +68,7 @@ swcmd_active_file_only(int argc, char **argv, const char *usage, const char **fi
 	for (int i = 1; i < argc; i++) {
 		int m = swcmd_option(argc, argv, &i, "--active-file", file);
 		if (m < 0)
-			return 2;
+			return EXITCODE_USAGE;
 		if (m)
 			continue;
 		if (strcmp(argv[i], "--help") == 0)
@@ -80,12 +82,12 @@ int
 swcmd_unknown_option(const char *cmd, const char *opt, const char *usage)
 {
 	swcmd_error("%s: unknown option '%s'\nusage: %s\n", cmd, opt, usage);
-	return 2;
+	return EXITCODE_USAGE;
 }
 
 int
 swcmd_usage(FILE *out, const char *usage)
 {
 	fprintf(out, "usage: %s\n", usage);
-	return 0;
+	return EXITCODE_OK;
 }

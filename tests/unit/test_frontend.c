@@ -49,7 +49,7 @@ fe_parse(struct fe_run *r, const char *path, const char *schema_dir)
 	struct diag_sink d;
 	diag_init(&d, f, "m");
 	memset(&r->a, 0, sizeof r->a);
-	r->rc = frontend_parse(&r->a, &d, path, schema_dir, &r->root);
+	r->rc = frontend_parse(&r->a, &d, path, schema_dir, &r->root, NULL);
 	fe_finish(r, f, &buf);
 }
 
