@@ -171,7 +171,6 @@ check-golden: all
 check-integration: all
 	BIN=$(abspath $(BIN)) BUILD=$(abspath $(BUILD)) CC="$(or $(SAN_CC),$(CC))" sh tests/integration/run.sh
 
-test: check-unit check-golden check-integration
 
 bench: all
 	BIN=$(abspath $(BIN)) sh scripts/bench.sh
