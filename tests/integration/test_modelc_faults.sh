@@ -27,7 +27,8 @@ expect() {
 }
 
 # A catalog of 2 MiB (comments): the buffer it is read into cannot grow past 1 MiB. Sanitizer
-# builds refuse the allocation themselves (allocator_may_return_null).
+# builds refuse the allocation themselves (allocator_may_return_null), with a warning of their
+# own in log_path; nothing else may be there.
 cp models.yaml big.yaml
 /usr/bin/python3 -c 'import sys; sys.stdout.write(("# " + "x" * 1021 + "\n") * 2048)' >>big.yaml
 if [ "$FAULTS_MALLOC" = yes ]; then
@@ -35,10 +36,12 @@ if [ "$FAULTS_MALLOC" = yes ]; then
 out of memory
 X
 else
-	expect "out of memory" 134 env ASAN_OPTIONS="${ASAN_OPTIONS:-}:allocator_may_return_null=1:max_allocation_size_mb=1" \
+	expect "out of memory" 134 env ASAN_OPTIONS="${ASAN_OPTIONS:-}:allocator_may_return_null=1:max_allocation_size_mb=1:log_path=$T/asan" \
 	    "$BIN/modelc" check big.yaml <<'X'
 out of memory
 X
+	cat "$T"/asan.* 2>/dev/null | grep -v 'WARNING: AddressSanitizer failed to allocate' | grep . &&
+		fail "out of memory: the sanitizer reported more than the refused allocation"
 fi
 
 # The name of a file in the new output folder cannot be allocated (sizes near its path's
