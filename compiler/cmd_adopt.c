@@ -146,7 +146,7 @@ cmd_adopt(int argc, char **argv)
 	const char *dir_arg = check_only || npos == 2 ? pos[npos - 1] : NULL;
 	char real[PATH_MAX];
 	if (dir_arg && !realpath(dir_arg, real)) {
-		fprintf(stderr, "modelc: %s: %s\n", dir_arg, strerror(errno));
+		diag_print(stderr, "modelc: %s: %s\n", dir_arg, strerror(errno));
 		return 1;
 	}
 	want.method = method;
@@ -161,7 +161,7 @@ cmd_adopt(int argc, char **argv)
 	if (check_only) {
 		struct adopt_result r;
 		if (adopt_check(&a, &diag, real, &want, &r) != 0) {
-			fprintf(stderr, "modelc: %u error%s; '%s' is not adoptable\n", diag.errors,
+			diag_print(stderr, "modelc: %u error%s; '%s' is not adoptable\n", diag.errors,
 			    diag.errors == 1 ? "" : "s", real);
 			rc = 1;
 		} else {
@@ -291,7 +291,7 @@ adopt_catalog_run(struct arena *a, struct diag_sink *diag, const struct adopt_ca
 		if (lock_read(a, diag, lock_path, &lock) != 0)
 			return 1;
 	} else if (errno != ENOENT) {
-		fprintf(stderr, "modelc: %s: %s\n", lock_path, strerror(errno));
+		diag_print(stderr, "modelc: %s: %s\n", lock_path, strerror(errno));
 		return 3;
 	}
 	if (role->repo) {
@@ -305,7 +305,7 @@ adopt_catalog_run(struct arena *a, struct diag_sink *diag, const struct adopt_ca
 
 	struct adopt_result r;
 	if (adopt_check(a, diag, co->dir, want, &r) != 0) {
-		fprintf(stderr, "modelc: %u error%s; '%s' is not adoptable for role '%s'\n", diag->errors,
+		diag_print(stderr, "modelc: %u error%s; '%s' is not adoptable for role '%s'\n", diag->errors,
 		    diag->errors == 1 ? "" : "s", co->dir, co->role);
 		return 1;
 	}
@@ -315,7 +315,7 @@ adopt_catalog_run(struct arena *a, struct diag_sink *diag, const struct adopt_ca
 	size_t len;
 	char *text = read_text(a, co->catalog, &len);
 	if (!text) {
-		fprintf(stderr, "modelc: %s: %s\n", co->catalog, strerror(errno));
+		diag_print(stderr, "modelc: %s: %s\n", co->catalog, strerror(errno));
 		return 3;
 	}
 	const char *edits[2][2] = {{"local", co->dir}, {"quantization", format_word(&r)}};
@@ -343,7 +343,7 @@ adopt_catalog_run(struct arena *a, struct diag_sink *diag, const struct adopt_ca
 	if (!co->no_hash) {
 		size_t bad = 0;
 		if (adopt_hash_files(co->dir, &r, &bad) != 0) {
-			fprintf(stderr, "modelc: %s/%s: %s\n", co->dir, r.files[bad].name, strerror(errno));
+			diag_print(stderr, "modelc: %s/%s: %s\n", co->dir, r.files[bad].name, strerror(errno));
 			return 3;
 		}
 	}
@@ -361,7 +361,7 @@ adopt_catalog_run(struct arena *a, struct diag_sink *diag, const struct adopt_ca
 	struct stat st;
 	unsigned mode = stat(co->catalog, &st) == 0 ? (unsigned)(st.st_mode & 07777) : 0644;
 	if (adopt_write_atomic(tmp, text, len, mode) != 0) {
-		fprintf(stderr, "modelc: %s: %s\n", tmp, strerror(errno));
+		diag_print(stderr, "modelc: %s: %s\n", tmp, strerror(errno));
 		return 3;
 	}
 	struct catalog check;
@@ -370,20 +370,20 @@ adopt_catalog_run(struct arena *a, struct diag_sink *diag, const struct adopt_ca
 		cr = catalog_role(&check, co->role);
 	if (!cr || !cr->local || strcmp(cr->local, co->dir) != 0) {
 		unlink(tmp);
-		fprintf(stderr, "modelc: the edited %s did not load back with roles.%s.local; nothing written\n",
+		diag_print(stderr, "modelc: the edited %s did not load back with roles.%s.local; nothing written\n",
 		    co->catalog, co->role);
 		return 3;
 	}
 	if (lock_write(&merged, lock_path) != 0) {
 		int e = errno;
 		unlink(tmp);
-		fprintf(stderr, "modelc: %s: %s\n", lock_path, strerror(e));
+		diag_print(stderr, "modelc: %s: %s\n", lock_path, strerror(e));
 		return 3;
 	}
 	if (rename(tmp, co->catalog) != 0) {
 		int e = errno;
 		unlink(tmp);
-		fprintf(stderr, "modelc: %s: %s\n", co->catalog, strerror(e));
+		diag_print(stderr, "modelc: %s: %s\n", co->catalog, strerror(e));
 		return 3;
 	}
 	printf("next: make config (emits %s_MODEL_LOCAL), then switch %s\n", upper_name(a, co->role), co->role);

@@ -8,6 +8,7 @@
 
 #include "commands.h"
 #include "compile.h"
+#include "diag.h"
 #include "outdir.h"
 
 static void
@@ -38,7 +39,7 @@ cmd_build(int argc, char **argv)
 			return 0;
 		} else if (strcmp(arg, "-o") == 0 || strcmp(arg, "--lock") == 0) {
 			if (i + 1 >= argc) {
-				fprintf(stderr, "modelc: build: %s needs an argument\n", arg);
+				diag_print(stderr, "modelc: build: %s needs an argument\n", arg);
 				usage(stderr);
 				return 2;
 			}
@@ -49,11 +50,11 @@ cmd_build(int argc, char **argv)
 		} else if (strcmp(arg, "--json") == 0) {
 			json = true;
 		} else if (arg[0] == '-' && arg[1]) {
-			fprintf(stderr, "modelc: build: unknown option '%s'\n", arg);
+			diag_print(stderr, "modelc: build: unknown option '%s'\n", arg);
 			usage(stderr);
 			return 2;
 		} else if (args.catalog_set) {
-			fprintf(stderr, "modelc: build: more than one catalog ('%s' and '%s')\n", args.catalog, arg);
+			diag_print(stderr, "modelc: build: more than one catalog ('%s' and '%s')\n", args.catalog, arg);
 			usage(stderr);
 			return 2;
 		} else {
@@ -67,7 +68,7 @@ cmd_build(int argc, char **argv)
 	if (rc == 0 && outdir_write(&run.plan, outdir, &run.diag) != 0)
 		rc = 3;
 	if (rc == 1)
-		fprintf(stderr, "modelc: %u error%s; nothing written\n", run.diag.errors,
+		diag_print(stderr, "modelc: %u error%s; nothing written\n", run.diag.errors,
 		    run.diag.errors == 1 ? "" : "s");
 	if (json && rc != 3)
 		compile_print_json(&run, stdout, rc == 0);

@@ -118,10 +118,10 @@ check_report(const char *path, bool schema_only, bool as_json, const struct chec
 			printf("%s: ok, %zu role%s\n", path, res->nroles, res->nroles == 1 ? "" : "s");
 	} else if (res->errors) {
 		if (res->warnings)
-			fprintf(stderr, "modelc: %u error%s, %u warning%s\n", res->errors,
+			diag_print(stderr, "modelc: %u error%s, %u warning%s\n", res->errors,
 			    res->errors == 1 ? "" : "s", res->warnings, res->warnings == 1 ? "" : "s");
 		else
-			fprintf(stderr, "modelc: %u error%s\n", res->errors, res->errors == 1 ? "" : "s");
+			diag_print(stderr, "modelc: %u error%s\n", res->errors, res->errors == 1 ? "" : "s");
 	}
 }
 
@@ -144,15 +144,15 @@ cmd_check(int argc, char **argv)
 			as_json = true;
 		} else if (strcmp(argv[i], "--lock") == 0) {
 			if (i + 1 >= argc) {
-				fprintf(stderr, "modelc: check: --lock needs an argument\n%s", CHECK_USAGE_LINE);
+				diag_print(stderr, "modelc: check: --lock needs an argument\n%s", CHECK_USAGE_LINE);
 				return 2;
 			}
 			lock = argv[++i];
 		} else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-			fprintf(stderr, "modelc: check: unknown option '%s'\n%s", argv[i], CHECK_USAGE_LINE);
+			diag_print(stderr, "modelc: check: unknown option '%s'\n%s", argv[i], CHECK_USAGE_LINE);
 			return 2;
 		} else if (path) {
-			fprintf(stderr, "modelc: check: more than one FILE ('%s' and '%s')\n%s", path,
+			diag_print(stderr, "modelc: check: more than one FILE ('%s' and '%s')\n%s", path,
 			    argv[i], CHECK_USAGE_LINE);
 			return 2;
 		} else {
@@ -160,7 +160,7 @@ cmd_check(int argc, char **argv)
 		}
 	}
 	if (schema_only && lock) {
-		fprintf(stderr, "modelc: check: --lock and --schema-only exclude each other\n%s", CHECK_USAGE_LINE);
+		diag_print(stderr, "modelc: check: --lock and --schema-only exclude each other\n%s", CHECK_USAGE_LINE);
 		return 2;
 	}
 	if (!path)
@@ -172,7 +172,7 @@ cmd_check(int argc, char **argv)
 	if (as_json) {
 		out = open_memstream(&captured, &captured_len);
 		if (!out) {
-			fprintf(stderr, "modelc: check: cannot capture diagnostics: %s\n", strerror(errno));
+			diag_print(stderr, "modelc: check: cannot capture diagnostics: %s\n", strerror(errno));
 			return 3;
 		}
 	}

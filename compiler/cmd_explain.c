@@ -3,6 +3,7 @@
  * it came from (exact, formula, calibrated, uncalibrated), and how utilization and
  * max_model_len were derived. --json gives the same as one object for scripts.
  */
+#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "budgetjson.h"
 #include "commands.h"
 #include "compile.h"
+#include "diag.h"
 #include "emit_common.h"
 
 static const double GIB = 1073741824.0;
@@ -182,7 +184,7 @@ cmd_explain(int argc, char **argv)
 			return 0;
 		} else if (strcmp(arg, "--lock") == 0) {
 			if (i + 1 >= argc) {
-				fprintf(stderr, "modelc: explain: --lock needs an argument\n");
+				diag_print(stderr, "modelc: explain: --lock needs an argument\n");
 				usage(stderr);
 				return 2;
 			}
@@ -190,7 +192,7 @@ cmd_explain(int argc, char **argv)
 		} else if (strcmp(arg, "--json") == 0) {
 			json = true;
 		} else if (arg[0] == '-' && arg[1]) {
-			fprintf(stderr, "modelc: explain: unknown option '%s'\n", arg);
+			diag_print(stderr, "modelc: explain: unknown option '%s'\n", arg);
 			usage(stderr);
 			return 2;
 		} else if (!name) {
@@ -199,7 +201,7 @@ cmd_explain(int argc, char **argv)
 			args.catalog = arg;
 			args.catalog_set = true;
 		} else {
-			fprintf(stderr, "modelc: explain: unexpected argument '%s'\n", arg);
+			diag_print(stderr, "modelc: explain: unexpected argument '%s'\n", arg);
 			usage(stderr);
 			return 2;
 		}
@@ -212,7 +214,7 @@ cmd_explain(int argc, char **argv)
 	/* Other roles' findings are build's business; explain shows this role's numbers. */
 	FILE *devnull = fopen("/dev/null", "w");
 	if (!devnull) {
-		perror("modelc: explain: /dev/null");
+		diag_print(stderr, "modelc: explain: /dev/null: %s\n", strerror(errno));
 		return 3;
 	}
 	args.plan_diag = devnull;
@@ -229,7 +231,7 @@ cmd_explain(int argc, char **argv)
 		if (strcmp(run.plan.roles[i].role->name, name) == 0)
 			pr = &run.plan.roles[i];
 	if (!pr) {
-		fprintf(stderr, "modelc: explain: %s has no role '%s'\n", args.catalog, name);
+		diag_print(stderr, "modelc: explain: %s has no role '%s'\n", args.catalog, name);
 		compile_done(&run);
 		return 1;
 	}

@@ -378,7 +378,7 @@ cmd_quantize(int argc, char **argv)
 	size_t len = 0;
 	FILE *mem = open_memstream(&buf, &len);
 	if (!mem) {
-		fprintf(stderr, "modelc: %s\n", strerror(errno));
+		diag_print(stderr, "modelc: %s\n", strerror(errno));
 		rc = 3;
 		goto out;
 	}
@@ -386,7 +386,7 @@ cmd_quantize(int argc, char **argv)
 		outdir, c.hf_home};
 	int wrc = quantplan_write_script(mem, &p, &t);
 	if (fclose(mem) != 0 || wrc != 0 || adopt_write_atomic(script, buf, len, 0755) != 0) {
-		fprintf(stderr, "modelc: %s: %s\n", script, strerror(errno));
+		diag_print(stderr, "modelc: %s: %s\n", script, strerror(errno));
 		free(buf);
 		rc = 3;
 		goto out;

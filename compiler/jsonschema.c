@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "diag.h"
 #include "suggest.h"
 
 enum { JSCHEMA_MAX_REF_DEPTH = 256, JSCHEMA_MAX_ENUM_SHOWN = 12 };
@@ -93,7 +94,7 @@ jschema_keyword(const char *name)
 static _Noreturn void
 jschema_oom(void)
 {
-	fputs("out of memory\n", stderr);
+	diag_print(stderr, "out of memory\n");
 	abort();
 }
 

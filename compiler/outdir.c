@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "diag.h"
 #include "emit_env.h"
 #include "emit_manifest.h"
 #include "emit_report.h"
@@ -38,7 +39,7 @@ join(const char *a, const char *b)
 	size_t n = strlen(a) + 1 + strlen(b) + 1;
 	char *s = malloc(n);
 	if (!s) {
-		fputs("modelc: out of memory\n", stderr);
+		diag_print(stderr, "modelc: out of memory\n");
 		abort();
 	}
 	snprintf(s, n, "%s/%s", a, b);

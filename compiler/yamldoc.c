@@ -7,6 +7,8 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "diag.h"
+
 enum { YAMLDOC_QUOTE_MAX = 60, YAMLDOC_FIRST_CAP = 4 };
 
 /* A collection being built, with the key that waits for its value when it is a mapping. */
@@ -51,7 +53,7 @@ yamldoc_mark(const struct yamldoc_state *st, yaml_mark_t m)
 static _Noreturn void
 yamldoc_oom(void)
 {
-	fputs("out of memory\n", stderr);
+	diag_print(stderr, "out of memory\n");
 	abort();
 }
 

@@ -3,6 +3,7 @@
  * `switch serve` starts it). See docs/bench.md and bench(1).
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "bench_out.h"
 #include "bench_role.h"
 #include "bench_run.h"
+#include "diag.h"
 
 #ifndef MODELC_VERSION
 #define MODELC_VERSION "0"
@@ -32,10 +34,15 @@ struct opts {
 	int json;
 };
 
-static int usage_error(const char *fmt, const char *arg)
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int usage_error(const char *fmt, ...)
 {
+	va_list ap;
+	diag_record(fmt);
 	fputs("bench: ", stderr);
-	fprintf(stderr, fmt, arg);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
 	fputc('\n', stderr);
 	fputs(usage_text, stderr);
 	return EXIT_USAGE;
@@ -104,11 +111,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case 10: o->gpu = v; break;
 		default: o->server_flags = v; break;
 		}
-		if (bad) {
-			char msg[128];
-			snprintf(msg, sizeof msg, "%s: '%%s' is not a valid value", a);
-			return usage_error(msg, v);
-		}
+		if (bad)
+			return usage_error("%s: '%s' is not a valid value", a, v);
 	}
 	if (o->role) {
 		for (const char *p = o->role; *p; p++)
@@ -204,14 +208,14 @@ int main(int argc, char **argv)
 
 	struct bench_client c;
 	if (bench_client_init(&c, o.url, o.timeout_s, err, sizeof err) != 0) {
-		fprintf(stderr, "bench: %s\n", err);
+		diag_print(stderr, "bench: %s\n", err);
 		return EXIT_SYSTEM;
 	}
 	struct served sv[16];
 	size_t nsv = 0;
 	enum bench_fail f;
 	if (list_models(&c, sv, 16, &nsv, &f, err, sizeof err) != 0) {
-		fprintf(stderr, "bench: %s\n", err);
+		diag_print(stderr, "bench: %s\n", err);
 		bench_client_free(&c);
 		return exit_for(f);
 	}
@@ -249,10 +253,10 @@ int main(int argc, char **argv)
 	if (!pick && !o.model && nsv == 1)
 		pick = &sv[0];
 	if (!pick) {
-		fprintf(stderr, "bench: %s: the server at %s does not serve '%s'; it serves ",
+		diag_print(stderr, "bench: %s: the server at %s does not serve '%s'; it serves ",
 		    o.model ? "--model" : "role", c.base, o.model ? o.model : role);
 		for (size_t i = 0; i < nsv; i++)
-			fprintf(stderr, "%s'%s'", i ? ", " : "", sv[i].name);
+			diag_print(stderr, "%s'%s'", i ? ", " : "", sv[i].name);
 		fputc('\n', stderr);
 		bench_client_free(&c);
 		return EXIT_REJECTED;
@@ -261,18 +265,18 @@ int main(int argc, char **argv)
 		role = pick->name;
 	for (const char *p = role; *p; p++)
 		if (*p == '/' || role[0] == '.') {
-			fprintf(stderr, "bench: '%s' cannot name an output file; give a ROLE\n", role);
+			diag_print(stderr, "bench: '%s' cannot name an output file; give a ROLE\n", role);
 			bench_client_free(&c);
 			return EXIT_USAGE;
 		}
 	uint32_t mml = pick->max_model_len ? pick->max_model_len : ri.max_model_len;
 	if (ri.max_model_len && pick->max_model_len && ri.max_model_len != pick->max_model_len)
-		fprintf(stderr, "bench: warning: the server runs '%s' with max_model_len %u, generated/.env says %u\n",
+		diag_print(stderr, "bench: warning: the server runs '%s' with max_model_len %u, generated/.env says %u\n",
 		    pick->name, pick->max_model_len, ri.max_model_len);
 	size_t asked = nlens;
 	size_t dropped = bench_ladder_cap(lens, &nlens, mml, o.max_tokens);
 	if (dropped)
-		fprintf(stderr, "bench: note: %zu of %zu lengths do not fit max_model_len %u with %u output tokens; "
+		diag_print(stderr, "bench: note: %zu of %zu lengths do not fit max_model_len %u with %u output tokens; "
 		    "measuring up to %u instead\n", dropped, asked, mml, o.max_tokens, lens[nlens - 1]);
 
 	char gpu[256], flags[1024];
@@ -291,18 +295,18 @@ int main(int argc, char **argv)
 	f = bench_run(&c, &plan, &res, stderr, err, sizeof err);
 	bench_client_free(&c);
 	if (f != BENCH_OK) {
-		fprintf(stderr, "bench: %s\n", err);
-		fprintf(stderr, "bench: nothing written to %s\n", o.out);
+		diag_print(stderr, "bench: %s\n", err);
+		diag_print(stderr, "bench: nothing written to %s\n", o.out);
 		bench_results_free(&res);
 		return exit_for(f);
 	}
 	if (!res.exact)
-		fprintf(stderr, "bench: warning: the server has no /tokenize: prompt lengths are approximate "
+		diag_print(stderr, "bench: warning: the server has no /tokenize: prompt lengths are approximate "
 		    "(one word taken as one token)\n");
 	struct bench_meta meta = { .role = role, .model = pick->name, .commit = ri.commit, .gpu = gpu,
 		.server_flags = flags, .max_model_len = mml };
 	if (bench_out_write(o.out, &meta, &res, err, sizeof err) != 0) {
-		fprintf(stderr, "bench: %s\n", err);
+		diag_print(stderr, "bench: %s\n", err);
 		bench_results_free(&res);
 		return EXIT_SYSTEM;
 	}
