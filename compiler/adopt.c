@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "hfconfig.h"
 #include "quantplan.h"
 #include "safetensors.h"
@@ -41,59 +42,11 @@ struct adopt_ctx {
 	unsigned tensor_errors_hidden;
 };
 
-static const char *
-join(struct arena *a, const char *dir, const char *name)
-{
-	size_t n = strlen(dir);
-	return arena_printf(a, "%s%s%s", dir, n && dir[n - 1] == '/' ? "" : "/", name);
-}
-
-/* Read a whole small file into the arena; NULL with errno (EFBIG when over max). */
-static char *
-slurp(struct arena *a, const char *path, size_t max, size_t *len)
-{
-	int fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return NULL;
-	struct stat st;
-	if (fstat(fd, &st) != 0) {
-		int e = errno;
-		close(fd);
-		errno = e;
-		return NULL;
-	}
-	if ((uint64_t)st.st_size > max) {
-		close(fd);
-		errno = EFBIG;
-		return NULL;
-	}
-	size_t cap = (size_t)st.st_size, n = 0;
-	char *buf = arena_alloc(a, cap + 1);
-	while (n < cap) {
-		ssize_t k = read(fd, buf + n, cap - n);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0) {
-			int e = errno;
-			close(fd);
-			errno = e;
-			return NULL;
-		}
-		if (k == 0)
-			break;
-		n += (size_t)k;
-	}
-	close(fd);
-	buf[n] = '\0';
-	*len = n;
-	return buf;
-}
-
 static json_t *
 load_json(struct adopt_ctx *x, const char *path)
 {
 	size_t len;
-	char *text = slurp(x->a, path, ADOPT_MAX_CONFIG_BYTES, &len);
+	char *text = fileio_read_all(x->a, path, ADOPT_MAX_CONFIG_BYTES, 0, &len);
 	if (!text) {
 		diag_error(x->diag, diag_file(path), "cannot read: %s", strerror(errno));
 		return NULL;
@@ -324,7 +277,7 @@ find_tensor(const struct adopt_ctx *x, const char *name)
 static const struct safetensors_header *
 read_shard(struct adopt_ctx *x, const char *name)
 {
-	const char *path = join(x->a, x->dir, name);
+	const char *path = fileio_join(x->a, x->dir, name);
 	int fd = open(path, O_RDONLY);
 	if (fd < 0) {
 		diag_error(x->diag, diag_file(path), "cannot open: %s", strerror(errno));
@@ -414,7 +367,7 @@ list_files(struct adopt_ctx *x)
 		if (e->d_name[0] == '.')
 			continue;
 		struct stat st;
-		if (stat(join(x->a, x->dir, e->d_name), &st) != 0 || !S_ISREG(st.st_mode))
+		if (stat(fileio_join(x->a, x->dir, e->d_name), &st) != 0 || !S_ISREG(st.st_mode))
 			continue;
 		if (x->r->nfiles == cap) {
 			struct adopt_file *nf = arena_alloc(x->a, 2 * cap * sizeof *nf);
@@ -447,7 +400,7 @@ read_shards(struct adopt_ctx *x)
 	bool missing = false;
 	json_t *map = NULL, *index = NULL;
 	if (has_file(x, "model.safetensors.index.json")) {
-		x->index_path = join(x->a, x->dir, "model.safetensors.index.json");
+		x->index_path = fileio_join(x->a, x->dir, "model.safetensors.index.json");
 		index = load_json(x, x->index_path);
 		if (!index)
 			return false;
@@ -491,7 +444,7 @@ read_shards(struct adopt_ctx *x)
 		}
 		nshards = kept;
 	} else if (has_file(x, "model.safetensors")) {
-		x->index_path = join(x->a, x->dir, "model.safetensors");
+		x->index_path = fileio_join(x->a, x->dir, "model.safetensors");
 		shards = arena_alloc(x->a, sizeof *shards);
 		shards[nshards++] = "model.safetensors";
 	} else {
@@ -515,7 +468,7 @@ read_shards(struct adopt_ctx *x)
 	for (size_t i = 0; i < nshards; i++) {
 		if (!hs[i])
 			continue;
-		const char *path = join(x->a, x->dir, shards[i]);
+		const char *path = fileio_join(x->a, x->dir, shards[i]);
 		for (size_t j = 0; j < hs[i]->ntensors; j++) {
 			struct adopt_tensor *t = &x->tensors[x->ntensors++];
 			t->name = hs[i]->tensors[j].name;
@@ -550,9 +503,9 @@ read_shards(struct adopt_ctx *x)
 			if (!want)
 				continue;
 			if (!t)
-				diag_error(x->diag, diag_file(join(x->a, x->dir, want)),
+				diag_error(x->diag, diag_file(fileio_join(x->a, x->dir, want)),
 				    "tensor '%s' is listed here by the index but the shard does not hold it", k);
-			else if (strcmp(t->file, join(x->a, x->dir, want)) != 0)
+			else if (strcmp(t->file, fileio_join(x->a, x->dir, want)) != 0)
 				diag_error(x->diag, diag_file(t->file), "tensor '%s' is here, the index says it is in %s", k, want);
 		}
 	}
@@ -762,7 +715,7 @@ check_tensors(struct adopt_ctx *x)
 	struct linear l[8];
 	size_t nl = arch_linears(r->model_type, &r->arch, l);
 	if (!nl) {
-		diag_error(x->diag, diag_file(join(x->a, x->dir, "config.json")),
+		diag_error(x->diag, diag_file(fileio_join(x->a, x->dir, "config.json")),
 		    "model_type '%s' has no known layout of linear layers (llama, mistral, qwen2, qwen3, phi3, starcoder2)",
 		    r->model_type ? r->model_type : "(none)");
 		return;
@@ -805,7 +758,7 @@ adopt_check(struct arena *a, struct diag_sink *diag, const char *dir, const stru
 	unsigned before = diag->errors;
 	if (!list_files(&x))
 		return -1;
-	const char *cfg_path = join(a, dir, "config.json");
+	const char *cfg_path = fileio_join(a, dir, "config.json");
 	json_t *cfg = load_json(&x, cfg_path);
 	if (!cfg)
 		return -1;
@@ -1146,52 +1099,4 @@ adopt_yaml_set(struct arena *a, const char *text, size_t len, const struct ynode
 		return splice(a, text, len, eol + 1, eol + 1, line, out_len);
 	/* The repo line ends the file without a newline. */
 	return splice(a, text, len, len, len, arena_printf(a, "\n%s", line), out_len);
-}
-
-int
-adopt_write_atomic(const char *path, const char *data, size_t len, unsigned mode)
-{
-	size_t plen = strlen(path);
-	char *tmp = malloc(plen + 16);
-	if (!tmp) {
-		errno = ENOMEM;
-		return -1;
-	}
-	snprintf(tmp, plen + 16, "%s.tmp.XXXXXX", path);
-	int fd = mkstemp(tmp);
-	if (fd < 0) {
-		int e = errno;
-		free(tmp);
-		errno = e;
-		return -1;
-	}
-	size_t off = 0;
-	int rc = 0;
-	while (off < len) {
-		ssize_t k = write(fd, data + off, len - off);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0) {
-			rc = -1;
-			break;
-		}
-		off += (size_t)k;
-	}
-	if (rc == 0 && (fchmod(fd, (mode_t)mode) != 0 || fsync(fd) != 0))
-		rc = -1;
-	int e = errno;
-	if (close(fd) != 0 && rc == 0) {
-		rc = -1;
-		e = errno;
-	}
-	if (rc == 0 && rename(tmp, path) != 0) {
-		rc = -1;
-		e = errno;
-	}
-	if (rc)
-		unlink(tmp);
-	free(tmp);
-	if (rc)
-		errno = e;
-	return rc;
 }

@@ -90,7 +90,4 @@ struct lock adopt_lock_merge(struct arena *a, const struct lock *l, const struct
 char *adopt_yaml_set(struct arena *a, const char *text, size_t len, const struct ynode *role, const char *key,
     const char *value, size_t *out_len, const char **why);
 
-/* Write len bytes to path atomically (temp file in the same directory, fsync, rename); -1 with errno. */
-int adopt_write_atomic(const char *path, const char *data, size_t len, unsigned mode);
-
 #endif

@@ -6,6 +6,7 @@
 #define _DEFAULT_SOURCE
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "diag.h"
+#include "fileio.h"
 #include "frontend.h"
 #include "lock.h"
 #include "yamldoc.h"
@@ -209,45 +211,6 @@ format_word(const struct adopt_result *r)
 	return r->format == ADOPT_AWQ_GEMM ? "awq" : r->format == ADOPT_GPTQ ? "gptq" : "compressed-tensors";
 }
 
-static char *
-read_text(struct arena *a, const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	size_t cap = 4096, n = 0;
-	char *buf = malloc(cap);
-	for (;;) {
-		if (!buf)
-			break;
-		if (n == cap) {
-			char *nb = realloc(buf, cap * 2);
-			if (!nb) {
-				free(buf);
-				buf = NULL;
-				break;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-		size_t k = fread(buf + n, 1, cap - n, f);
-		n += k;
-		if (k == 0)
-			break;
-	}
-	int err = ferror(f);
-	fclose(f);
-	if (!buf || err) {
-		free(buf);
-		errno = err ? EIO : ENOMEM;
-		return NULL;
-	}
-	char *out = arena_strndup(a, buf, n);
-	free(buf);
-	*len = n;
-	return out;
-}
-
 static int
 adopt_catalog_run(struct arena *a, struct diag_sink *diag, const struct adopt_catalog_opts *co,
     struct adopt_expect *want, void (*summary)(const char *, const struct adopt_result *))
@@ -313,7 +276,7 @@ adopt_catalog_run(struct arena *a, struct diag_sink *diag, const struct adopt_ca
 
 	/* models.yaml: local: DIR and quantization: the format, edited in the text. */
 	size_t len;
-	char *text = read_text(a, co->catalog, &len);
+	char *text = fileio_read_all(a, co->catalog, SIZE_MAX, 0, &len);
 	if (!text) {
 		fprintf(stderr, "modelc: %s: %s\n", co->catalog, strerror(errno));
 		return 3;
@@ -356,34 +319,39 @@ adopt_catalog_run(struct arena *a, struct diag_sink *diag, const struct adopt_ca
 		return 0;
 	}
 
-	/* Check the edited catalog before it replaces the user's: it must load and name DIR. */
-	const char *tmp = arena_printf(a, "%s.adopt.tmp", co->catalog);
+	/*
+	 * The edited catalog goes to its temp file first and is checked there before it replaces
+	 * the user's: it must load and name DIR. It is renamed in only once the lock is written.
+	 */
 	struct stat st;
 	unsigned mode = stat(co->catalog, &st) == 0 ? (unsigned)(st.st_mode & 07777) : 0644;
-	if (adopt_write_atomic(tmp, text, len, mode) != 0) {
-		fprintf(stderr, "modelc: %s: %s\n", tmp, strerror(errno));
+	struct fileio_atomic f;
+	if (fileio_atomic_open(&f, co->catalog, mode, FILEIO_EXACT_MODE) != 0) {
+		fprintf(stderr, "modelc: %s: %s\n", f.tmp, strerror(errno));
+		return 3;
+	}
+	if (fileio_write_all(f.fd, text, len) != 0 || fileio_atomic_close(&f) != 0) {
+		fprintf(stderr, "modelc: %s: %s\n", f.tmp, strerror(errno));
+		fileio_atomic_abort(&f);
 		return 3;
 	}
 	struct catalog check;
 	const struct catalog_role *cr = NULL;
-	if (frontend_load(a, diag, tmp, NULL, &check) == FRONTEND_OK)
+	if (frontend_load(a, diag, f.tmp, NULL, &check) == FRONTEND_OK)
 		cr = catalog_role(&check, co->role);
 	if (!cr || !cr->local || strcmp(cr->local, co->dir) != 0) {
-		unlink(tmp);
+		fileio_atomic_abort(&f);
 		fprintf(stderr, "modelc: the edited %s did not load back with roles.%s.local; nothing written\n",
 		    co->catalog, co->role);
 		return 3;
 	}
 	if (lock_write(&merged, lock_path) != 0) {
-		int e = errno;
-		unlink(tmp);
-		fprintf(stderr, "modelc: %s: %s\n", lock_path, strerror(e));
+		fileio_atomic_abort(&f);
+		fprintf(stderr, "modelc: %s: %s\n", lock_path, strerror(errno));
 		return 3;
 	}
-	if (rename(tmp, co->catalog) != 0) {
-		int e = errno;
-		unlink(tmp);
-		fprintf(stderr, "modelc: %s: %s\n", co->catalog, strerror(e));
+	if (fileio_atomic_commit(&f) != 0) {
+		fprintf(stderr, "modelc: %s: %s\n", co->catalog, strerror(errno));
 		return 3;
 	}
 	printf("next: make config (emits %s_MODEL_LOCAL), then switch %s\n", upper_name(a, co->role), co->role);

@@ -136,27 +136,6 @@ test_lock_merge(void)
 	arena_free(&a);
 }
 
-static void
-test_write_atomic(void)
-{
-	char dir[] = "/tmp/test_adopt.XXXXXX";
-	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
-	char path[64], buf[16] = {0};
-	snprintf(path, sizeof path, "%s/f", dir);
-	CU_ASSERT_EQUAL(adopt_write_atomic(path, "one\n", 4, 0644), 0);
-	CU_ASSERT_EQUAL(adopt_write_atomic(path, "two\n", 4, 0644), 0);
-	FILE *f = fopen(path, "r");
-	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-	CU_ASSERT_EQUAL(fread(buf, 1, sizeof buf - 1, f), 4);
-	fclose(f);
-	CU_ASSERT_STRING_EQUAL(buf, "two\n");
-	snprintf(path, sizeof path, "%s/missing/f", dir);
-	CU_ASSERT_EQUAL(adopt_write_atomic(path, "x", 1, 0644), -1);
-	snprintf(path, sizeof path, "%s/f", dir);
-	unlink(path);
-	rmdir(dir);
-}
-
 void
 suite_adopt(void)
 {
@@ -166,5 +145,4 @@ suite_adopt(void)
 	CU_add_test(s, "insert_first", test_insert_first);
 	CU_add_test(s, "refusals", test_refusals);
 	CU_add_test(s, "lock_merge", test_lock_merge);
-	CU_add_test(s, "write_atomic", test_write_atomic);
 }
