@@ -21,8 +21,10 @@
 #include "fileio.h"
 #include "frontend.h"
 #include "lock.h"
-#include "yamldoc.h"
+#include "lockmerge.h"
 #include "quantplan.h"
+#include "yamldoc.h"
+#include "yamledit.h"
 
 static const char adopt_usage[] =
     "usage: modelc adopt [-f models.yaml] [--lock FILE] [--method awq|gptq] [--bits N]\n"
@@ -193,22 +195,11 @@ lock_path_for(struct arena *a, const struct adopt_catalog_opts *co)
 	return arena_printf(a, "%.*s/models.lock", (int)(slash - co->catalog), co->catalog);
 }
 
-/* The role's mapping in a YAML text, for editing; NULL when the text does not parse. */
-static const struct ynode *
-role_node(struct arena *a, struct diag_sink *diag, const char *path, const char *text, size_t len,
-    const char *role)
-{
-	struct ynode *root;
-	if (yamldoc_parse(a, diag, path, text, len, &root) != 0)
-		return NULL;
-	return yamldoc_get(yamldoc_get(root, "roles"), role);
-}
-
 /* The catalog's quantization word for a checkpoint format. */
 static const char *
 format_word(const struct adopt_result *r)
 {
-	return r->format == ADOPT_AWQ_GEMM ? "awq" : r->format == ADOPT_GPTQ ? "gptq" : "compressed-tensors";
+	return r->format == TENSORCHECK_AWQ_GEMM ? "awq" : r->format == TENSORCHECK_GPTQ ? "gptq" : "compressed-tensors";
 }
 
 static int
@@ -276,43 +267,45 @@ adopt_catalog_run(struct arena *a, struct diag_sink *diag, const struct adopt_ca
 
 	/* models.yaml: local: DIR and quantization: the format, edited in the text. */
 	size_t len;
-	char *text = fileio_read_all(a, co->catalog, SIZE_MAX, 0, &len);
+	const char *text = fileio_read_all(a, co->catalog, SIZE_MAX, 0, &len);
 	if (!text) {
 		fprintf(stderr, "modelc: %s: %s\n", co->catalog, strerror(errno));
 		return 3;
 	}
+	struct yamledit ed;
+	yamledit_init(&ed, a, diag, co->catalog, text, len);
+	ed.noun = "the role";
+	const char *const role_path[] = {"roles", co->role, NULL};
 	const char *edits[2][2] = {{"local", co->dir}, {"quantization", format_word(&r)}};
 	for (size_t i = 0; i < 2; i++) {
-		const struct ynode *node = role_node(a, diag, co->catalog, text, len, co->role);
-		const struct ynode *cur = node ? yamldoc_get(node, edits[i][0]) : NULL;
+		const struct ynode *node = yamledit_get(&ed, role_path);
+		const struct ynode *cur = yamldoc_get(node, edits[i][0]);
 		if (cur && cur->kind == YNODE_STRING && strcmp(cur->text, edits[i][1]) == 0)
 			continue;
-		const char *why = NULL;
-		size_t nlen;
-		char *next = node ? adopt_yaml_set(a, text, len, node, edits[i][0], edits[i][1], &nlen, &why) : NULL;
-		if (!next) {
+		const char *why = !node ? "the catalog changed while reading it"
+		    : strpbrk(edits[i][1], "\r\n") ? "the directory name contains a line break" : NULL;
+		if (why || yamledit_set(&ed, role_path, edits[i][0], edits[i][1], "repo", &why) != 0) {
 			diag_error(diag, role->node->pos, "roles.%s: cannot set '%s' automatically (%s); write '%s: %s' "
-			    "under the role yourself", co->role, edits[i][0], why ? why : "the catalog changed while reading it",
-			    edits[i][0], edits[i][1]);
+			    "under the role yourself", co->role, edits[i][0], why, edits[i][0], edits[i][1]);
 			return 1;
 		}
 		printf("%s: roles.%s.%s: %s%s\n", co->catalog, co->role, edits[i][0], edits[i][1],
 		    cur ? arena_printf(a, " (was '%s')", cur->text ? cur->text : "") : " (added)");
-		text = next;
-		len = nlen;
 	}
+	text = ed.text;
+	len = ed.len;
 
 	/* models.lock: the facts of the directory under "local:DIR". */
 	if (!co->no_hash) {
-		size_t bad = 0;
-		if (adopt_hash_files(co->dir, &r, &bad) != 0) {
-			fprintf(stderr, "modelc: %s/%s: %s\n", co->dir, r.files[bad].name, strerror(errno));
+		char err[512];
+		if (ckptdir_hash(co->dir, r.files, r.nfiles, err, sizeof err) != 0) {
+			fprintf(stderr, "modelc: %s\n", err);
 			return 3;
 		}
 	}
 	struct lock_model entry;
 	adopt_lock_model(a, co->dir, &r, &entry);
-	struct lock merged = adopt_lock_merge(a, &lock, &entry);
+	struct lock merged = lockmerge_put(a, &lock, &entry);
 	printf("%s: %s (%zu files%s)\n", lock_path, entry.key, entry.nfiles, co->no_hash ? "" : ", sha256");
 	if (co->dry_run) {
 		puts("dry run: nothing written");
