@@ -16,6 +16,7 @@
 #include "adopt.h"
 #include "arena.h"
 #include "cli.h"
+#include "cliopt.h"
 #include "commands.h"
 #include "diag.h"
 #include "fileio.h"
@@ -92,51 +93,48 @@ cmd_adopt(int argc, char **argv)
 	bool check_only = false, dry_run = false, no_hash = false;
 	uint32_t bits = QUANTPLAN_DEFAULT_BITS, group = QUANTPLAN_DEFAULT_GROUP, tol = 5;
 	const char *method = "awq";
-	const char *pos[2];
-	int npos = 0;
 	co.catalog = "models.yaml";
 
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		const char *next = i + 1 < argc ? argv[i + 1] : NULL;
-		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-			fputs(adopt_usage, stdout);
-			return 0;
-		} else if (!strcmp(a, "--version")) {
-			printf("modelc %s\n", MODELC_VERSION);
-			return 0;
-		} else if (!strcmp(a, "--check")) {
-			check_only = true;
-		} else if (!strcmp(a, "--dry-run")) {
-			dry_run = true;
-		} else if (!strcmp(a, "--no-hash")) {
-			no_hash = true;
-		} else if (!strcmp(a, "-f") || !strcmp(a, "--catalog") || !strcmp(a, "--lock") ||
-		    !strcmp(a, "--method") || !strcmp(a, "--bits") || !strcmp(a, "--group-size") ||
-		    !strcmp(a, "--tolerance")) {
-			if (!next)
-				return adopt_bad("option '%s' needs a value", a);
-			i++;
-			if (!strcmp(a, "-f") || !strcmp(a, "--catalog"))
-				co.catalog = next;
-			else if (!strcmp(a, "--lock"))
-				co.lock = next;
-			else if (!strcmp(a, "--method")) {
-				if (strcmp(next, "awq") && strcmp(next, "gptq"))
-					return adopt_bad("--method: '%s' is not awq or gptq", next);
-				method = next;
-			} else if (!strcmp(a, "--bits") && (cli_parse_u32(next, 8, &bits) || (bits != 4 && bits != 8)))
-				return adopt_bad("--bits: '%s' is not 4 or 8", next);
-			else if (!strcmp(a, "--group-size") && cli_parse_u32(next, 1u << 20, &group))
-				return adopt_bad("--group-size: '%s' is not a positive integer", next);
-			else if (!strcmp(a, "--tolerance") && cli_parse_u32(next, 100, &tol))
-				return adopt_bad("--tolerance: '%s' is not a percentage from 1 to 100", next);
-		} else if (a[0] == '-' && a[1]) {
-			return adopt_bad("unknown option '%s'", a);
-		} else if (npos < 2) {
-			pos[npos++] = a;
-		} else {
-			return adopt_bad("unexpected argument '%s'", a);
+	static const struct option longopts[] = {
+		{"help", 0, NULL, 'h'}, {"version", 0, NULL, 'V'}, {"check", 0, NULL, 'C'}, {"dry-run", 0, NULL, 'n'},
+		{"no-hash", 0, NULL, 'H'}, {"catalog", 1, NULL, 'f'}, {"lock", 1, NULL, 'l'}, {"method", 1, NULL, 'm'},
+		{"bits", 1, NULL, 'b'}, {"group-size", 1, NULL, 'g'}, {"tolerance", 1, NULL, 't'}, {NULL, 0, NULL, 0}};
+	const char *pos[2], *arg;
+	int npos = 0;
+	for (int c; (c = cliopt_next(argc, argv, "+:hf:", longopts, &arg)) != -1;) {
+		const char *v = optarg;
+		switch (c) {
+		case 1:
+			if (npos == 2)
+				return adopt_bad("unexpected argument '%s'", v);
+			pos[npos++] = v;
+			break;
+		case 'h': fputs(adopt_usage, stdout); return 0;
+		case 'V': printf("modelc %s\n", MODELC_VERSION); return 0;
+		case 'C': check_only = true; break;
+		case 'n': dry_run = true; break;
+		case 'H': no_hash = true; break;
+		case 'f': co.catalog = v; break;
+		case 'l': co.lock = v; break;
+		case 'm':
+			if (strcmp(v, "awq") && strcmp(v, "gptq"))
+				return adopt_bad("--method: '%s' is not awq or gptq", v);
+			method = v;
+			break;
+		case 'b':
+			if (cli_parse_u32(v, 8, &bits) || (bits != 4 && bits != 8))
+				return adopt_bad("--bits: '%s' is not 4 or 8", v);
+			break;
+		case 'g':
+			if (cli_parse_u32(v, 1u << 20, &group))
+				return adopt_bad("--group-size: '%s' is not a positive integer", v);
+			break;
+		case 't':
+			if (cli_parse_u32(v, 100, &tol))
+				return adopt_bad("--tolerance: '%s' is not a percentage from 1 to 100", v);
+			break;
+		case ':': return adopt_bad("option '%s' needs a value", arg);
+		default: return adopt_bad("unknown option '%s'", arg);
 		}
 	}
 	if (check_only && npos != 1)
