@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "arena.h"
+#include "cliopt.h"
 #include "commands.h"
 #include "compile.h"
 #include "diag.h"
@@ -131,33 +132,28 @@ cmd_check(int argc, char **argv)
 	const char *path = NULL, *lock = NULL;
 	bool schema_only = false, as_json = false;
 
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			fputs(check_usage, stdout);
-			return 0;
-		} else if (strcmp(argv[i], "--version") == 0) {
-			printf("modelc %s\n", MODELC_VERSION);
-			return 0;
-		} else if (strcmp(argv[i], "--schema-only") == 0) {
-			schema_only = true;
-		} else if (strcmp(argv[i], "--json") == 0) {
-			as_json = true;
-		} else if (strcmp(argv[i], "--lock") == 0) {
-			if (i + 1 >= argc) {
-				diag_print(stderr, "modelc: check: --lock needs an argument\n%s", CHECK_USAGE_LINE);
-				return 2;
+	static const struct option longopts[] = {{"help", 0, NULL, 'h'}, {"version", 0, NULL, 'V'},
+		{"schema-only", 0, NULL, 's'}, {"json", 0, NULL, 'j'}, {"lock", 1, NULL, 'l'}, {NULL, 0, NULL, 0}};
+	const char *arg;
+	for (int c; (c = cliopt_next(argc, argv, "+:h", longopts, &arg)) != -1;) {
+		switch (c) {
+		case 'h': fputs(check_usage, stdout); return 0;
+		case 'V': printf("modelc %s\n", MODELC_VERSION); return 0;
+		case 's': schema_only = true; continue;
+		case 'j': as_json = true; continue;
+		case 'l': lock = optarg; continue;
+		case 1:
+			if (!path) {
+				path = optarg;
+				continue;
 			}
-			lock = argv[++i];
-		} else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-			diag_print(stderr, "modelc: check: unknown option '%s'\n%s", argv[i], CHECK_USAGE_LINE);
-			return 2;
-		} else if (path) {
-			diag_print(stderr, "modelc: check: more than one FILE ('%s' and '%s')\n%s", path,
-			    argv[i], CHECK_USAGE_LINE);
-			return 2;
-		} else {
-			path = argv[i];
+			diag_print(stderr, "modelc: check: more than one FILE ('%s' and '%s')\n", path, arg);
+			break;
+		case ':': diag_print(stderr, "modelc: check: --lock needs an argument\n"); break;
+		default: diag_print(stderr, "modelc: check: unknown option '%s'\n", arg); break;
 		}
+		fputs(CHECK_USAGE_LINE, stderr);
+		return 2;
 	}
 	if (schema_only && lock) {
 		diag_print(stderr, "modelc: check: --lock and --schema-only exclude each other\n%s", CHECK_USAGE_LINE);

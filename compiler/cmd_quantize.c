@@ -11,13 +11,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "adopt.h"
 #include "arena.h"
 #include "budget.h"
 #include "catalog.h"
 #include "cli.h"
 #include "commands.h"
 #include "diag.h"
+#include "fileio.h"
 #include "frontend.h"
 #include "lock.h"
 #include "quantplan.h"
@@ -385,7 +385,7 @@ cmd_quantize(int argc, char **argv)
 	struct quantplan_target t = {q.role, q.catalog, r->repo, m->commit ? m->commit : r->revision ? r->revision : "main",
 		outdir, c.hf_home};
 	int wrc = quantplan_write_script(mem, &p, &t);
-	if (fclose(mem) != 0 || wrc != 0 || adopt_write_atomic(script, buf, len, 0755) != 0) {
+	if (fclose(mem) != 0 || wrc != 0 || fileio_write_atomic(script, buf, len, 0755, FILEIO_EXACT_MODE, NULL, 0) != 0) {
 		diag_print(stderr, "modelc: %s: %s\n", script, strerror(errno));
 		free(buf);
 		rc = 3;

@@ -11,6 +11,7 @@
 
 #include "emit_common.h"
 #include "envfile.h"
+#include "fileio.h"
 
 const char *const emit_env_global_keys[] = {
 	"HF_HOME", "HF_HUB_CACHE", "TRANSFORMERS_CACHE", "HF_DATASETS_CACHE",
@@ -228,7 +229,7 @@ storage(struct env_out *o, const struct catalog *c, int doc)
 		return 0;
 	}
 	char *hub = emit_hub_cache(c);
-	char *datasets = emit_path_join(c->hf_home, "datasets");
+	char *datasets = fileio_join(NULL, c->hf_home, "datasets");
 	if (!hub || !datasets) {
 		free(hub);
 		free(datasets);

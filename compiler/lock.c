@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "hfconfig.h"
 
 enum { LOCK_HEX_SHA256 = 64, LOCK_HEX_SHA1 = 40, LOCK_MAX_LOCATED = 200 };
@@ -681,17 +682,7 @@ model_json(const struct lock_model *m)
 static int
 dump_cb(const char *buf, size_t size, void *data)
 {
-	int fd = *(int *)data;
-	while (size > 0) {
-		ssize_t n = write(fd, buf, size);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		buf += n;
-		size -= (size_t)n;
-	}
-	return 0;
+	return fileio_write_all(*(int *)data, buf, size);
 }
 
 int
@@ -706,49 +697,20 @@ lock_write(const struct lock *l, const char *path)
 		json_object_set_new(models, l->models[i].key, model_json(&l->models[i]));
 	json_object_set_new(root, "models", models);
 
-	size_t plen = strlen(path);
-	char *tmp = malloc(plen + 16);
-	if (!tmp) {
-		json_decref(root);
-		errno = ENOMEM;
-		return -1;
+	struct fileio_atomic f;
+	int rc = fileio_atomic_open(&f, path, 0644, FILEIO_EXACT_MODE);
+	if (rc == 0) {
+		errno = 0;
+		size_t flags = JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(15);
+		if (json_dump_callback(root, dump_cb, &f.fd, flags) != 0 || fileio_write_all(f.fd, "\n", 1) != 0) {
+			errno = errno ? errno : EIO;
+			fileio_atomic_abort(&f);
+			rc = -1;
+		} else if ((rc = fileio_atomic_commit(&f)) == 0)
+			fileio_sync_dir(path);
 	}
-	snprintf(tmp, plen + 16, "%s.tmp.XXXXXX", path);
-	int fd = mkstemp(tmp);
-	int rc = -1, saved = 0;
-	if (fd < 0) {
-		saved = errno;
-		goto out;
-	}
-	if (json_dump_callback(root, dump_cb, &fd, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(15)) != 0 ||
-	    dump_cb("\n", 1, &fd) != 0 || fchmod(fd, 0644) != 0 || fsync(fd) != 0) {
-		saved = errno ? errno : EIO;
-		close(fd);
-		unlink(tmp);
-		goto out;
-	}
-	if (close(fd) != 0 || rename(tmp, path) != 0) {
-		saved = errno;
-		unlink(tmp);
-		goto out;
-	}
-	/* The rename is durable once the directory holding it is synced. */
-	char *dir = strdup(path);
-	if (dir) {
-		char *slash = strrchr(dir, '/');
-		const char *d = slash ? (slash == dir ? "/" : (*slash = 0, dir)) : ".";
-		int dfd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (dfd >= 0) {
-			fsync(dfd);
-			close(dfd);
-		}
-		free(dir);
-	}
-	rc = 0;
-out:
-	free(tmp);
+	int saved = errno;
 	json_decref(root);
-	if (rc)
-		errno = saved;
+	errno = saved;
 	return rc;
 }

@@ -14,6 +14,7 @@
 #include "bench_out.h"
 #include "bench_role.h"
 #include "bench_run.h"
+#include "cliopt.h"
 #include "diag.h"
 
 #ifndef MODELC_VERSION
@@ -61,58 +62,49 @@ static int parse_uint(const char *s, unsigned min, unsigned max, unsigned *out)
 
 static int parse_args(int argc, char **argv, struct opts *o)
 {
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-			fputs(usage_text, stdout);
-			exit(0);
-		}
-		if (strcmp(a, "--version") == 0) {
-			printf("bench %s\n", MODELC_VERSION);
-			exit(0);
-		}
-		if (strcmp(a, "--json") == 0) {
-			o->json = 1;
-			continue;
-		}
-		if (a[0] != '-') {
-			if (o->role)
-				return usage_error("more than one role given: '%s'", a);
-			o->role = a;
-			continue;
-		}
-		static const char *const with_value[] = { "--url", "--lengths", "--reps", "--warmup", "--concurrency",
-			"--max-tokens", "--timeout", "--out", "--generated", "--model", "--gpu", "--server-flags", NULL };
-		size_t k = 0;
-		while (with_value[k] && strcmp(a, with_value[k]) != 0)
-			k++;
-		if (!with_value[k])
-			return usage_error("unknown option '%s'", a);
-		if (i + 1 >= argc)
-			return usage_error("option '%s' needs a value", a);
-		const char *v = argv[++i];
+	/* The options with a value come first, val their index + O_URL (1 is cliopt's "no option"). */
+	enum { O_URL = 2, O_LENGTHS, O_REPS, O_WARMUP, O_CONC, O_MAX_TOKENS, O_TIMEOUT, O_OUT, O_GENERATED, O_MODEL, O_GPU };
+	static const struct option longopts[] = {
+		{"url", 1, NULL, O_URL}, {"lengths", 1, NULL, O_LENGTHS}, {"reps", 1, NULL, O_REPS},
+		{"warmup", 1, NULL, O_WARMUP}, {"concurrency", 1, NULL, O_CONC}, {"max-tokens", 1, NULL, O_MAX_TOKENS},
+		{"timeout", 1, NULL, O_TIMEOUT}, {"out", 1, NULL, O_OUT}, {"generated", 1, NULL, O_GENERATED},
+		{"model", 1, NULL, O_MODEL}, {"gpu", 1, NULL, O_GPU}, {"server-flags", 1, NULL, O_GPU + 1},
+		{"json", 0, NULL, 'j'}, {"help", 0, NULL, 'h'}, {"version", 0, NULL, 'V'}, {NULL, 0, NULL, 0} };
+	const char *a;
+	for (int k; (k = cliopt_next(argc, argv, "+:h", longopts, &a)) != -1;) {
+		const char *v = optarg;
 		int bad = 0;
 		switch (k) {
-		case 0: o->url = v; break;
-		case 1: o->lengths = v; break;
-		case 2: bad = parse_uint(v, 1, 100000, &o->reps); break;
-		case 3: bad = parse_uint(v, 0, 100000, &o->warmup); break;
-		case 4: bad = parse_uint(v, 1, 1024, &o->concurrency); break;
-		case 5: bad = parse_uint(v, 2, 1u << 20, &o->max_tokens); break;
-		case 6: {
+		case 'h': fputs(usage_text, stdout); exit(0);
+		case 'V': printf("bench %s\n", MODELC_VERSION); exit(0);
+		case 'j': o->json = 1; break;
+		case ':': return usage_error("option '%s' needs a value", a);
+		case '?': return usage_error("unknown option '%s'", a);
+		case 1:
+			if (o->role)
+				return usage_error("more than one role given: '%s'", v);
+			o->role = v;
+			break;
+		case O_URL: o->url = v; break;
+		case O_LENGTHS: o->lengths = v; break;
+		case O_REPS: bad = parse_uint(v, 1, 100000, &o->reps); break;
+		case O_WARMUP: bad = parse_uint(v, 0, 100000, &o->warmup); break;
+		case O_CONC: bad = parse_uint(v, 1, 1024, &o->concurrency); break;
+		case O_MAX_TOKENS: bad = parse_uint(v, 2, 1u << 20, &o->max_tokens); break;
+		case O_TIMEOUT: {
 			char *end;
 			o->timeout_s = strtod(v, &end);
 			bad = !*v || *end || !(o->timeout_s > 0 && o->timeout_s <= 86400);
 			break;
 		}
-		case 7: o->out = v; break;
-		case 8: o->gendir = v; break;
-		case 9: o->model = v; break;
-		case 10: o->gpu = v; break;
+		case O_OUT: o->out = v; break;
+		case O_GENERATED: o->gendir = v; break;
+		case O_MODEL: o->model = v; break;
+		case O_GPU: o->gpu = v; break;
 		default: o->server_flags = v; break;
 		}
 		if (bad)
-			return usage_error("%s: '%s' is not a valid value", a, v);
+			return usage_error("--%s: '%s' is not a valid value", longopts[k - O_URL].name, v);
 	}
 	if (o->role) {
 		for (const char *p = o->role; *p; p++)
