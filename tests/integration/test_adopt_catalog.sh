@@ -235,11 +235,21 @@ run_err() {
 run_err 3 env LD_PRELOAD="$FAULTS" FAULT_OPEN=awq/model.safetensors FAULT_OPEN_NTH=2 "$M" adopt primary q/awq <<EOF
 modelc: $q/awq/model.safetensors: Permission denied
 EOF
-run_err 3 env LD_PRELOAD="$FAULTS" FAULT_OPEN=models.yaml.adopt.tmp "$M" adopt primary q/awq <<'EOF'
-modelc: models.yaml.adopt.tmp: error: cannot open: Permission denied
+# The edited catalog is written to models.yaml.tmp.<pid> and loaded back from there (the
+# second open of that name); when the load fails, nothing is written and the temp is removed.
+env LD_PRELOAD="$FAULTS" FAULT_OPEN=models.yaml.tmp. FAULT_OPEN_NTH=2 "$M" adopt primary q/awq >/dev/null 2>"$w/got.raw"
+rc=$?
+sed 's/models\.yaml\.tmp\.[0-9][0-9]*/models.yaml.tmp.PID/' "$w/got.raw" >"$w/got"
+cat >"$w/want" <<'EOF'
+modelc: models.yaml.tmp.PID: error: cannot open: Permission denied
 modelc: the edited models.yaml did not load back with roles.primary.local; nothing written
 EOF
-[ -e models.yaml.adopt.tmp ] && { echo "FAIL: models.yaml.adopt.tmp was left behind"; fail=1; }
+if [ "$rc" -ne 3 ] || ! diff -u "$w/want" "$w/got"; then
+	echo "FAIL: adopt with the edited catalog unreadable (exit $rc, expected 3)"; cat "$w/got"; fail=1
+else
+	echo "ok: adopt with the edited catalog unreadable"
+fi
+ls models.yaml.tmp.* >/dev/null 2>&1 && { echo "FAIL: a models.yaml.tmp.* was left behind"; fail=1; }
 run_err 3 env LD_PRELOAD="$FAULTS" FAULT_MEMSTREAM=1 "$M" quantize primary <<'EOF'
 modelc: Cannot allocate memory
 EOF
