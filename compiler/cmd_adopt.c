@@ -240,7 +240,7 @@ adopt_catalog_run(struct arena *a, struct diag_sink *diag, const struct adopt_ca
 	struct lock lock = {0};
 	lock.path = lock_path;
 	if (access(lock_path, F_OK) == 0) {
-		if (lock_read(a, diag, lock_path, &lock) != 0)
+		if (lock_read(a, diag, lock_path, frontend_schema_dir(a, co->catalog), &lock) != 0)
 			return 1;
 	} else if (errno != ENOENT) {
 		diag_print(stderr, "modelc: %s: %s\n", lock_path, strerror(errno));

@@ -111,7 +111,7 @@ cmd_lock(int argc, char **argv)
 	FILE *probe = fopen(lock_path, "r");
 	if (probe) {
 		fclose(probe);
-		if (lock_read(&a, &diag, lock_path, &old)) {
+		if (lock_read(&a, &diag, lock_path, frontend_schema_dir(&a, catalog_path), &old)) {
 			diag_note(&diag, diag_file(lock_path), "fix it or delete it, then run 'modelc lock' again");
 			rc = 1;
 			goto out;

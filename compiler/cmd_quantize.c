@@ -302,7 +302,7 @@ cmd_quantize(int argc, char **argv)
 		diag_error(&diag, rpos, "roles.%s: %s does not exist; run 'modelc lock %s' first", q.role, lock_path, q.role);
 		goto out;
 	}
-	if (lock_read(&a, &diag, lock_path, &lock) != 0)
+	if (lock_read(&a, &diag, lock_path, frontend_schema_dir(&a, q.catalog), &lock) != 0)
 		goto out;
 	const struct lock_model *m = lock_find(&lock, key);
 	const struct lock_model *cfg = m && !m->has_config && m->config_from ? lock_find(&lock, m->config_from) : m;

@@ -233,8 +233,6 @@ hubresolve_model(const struct hub *h, struct arena *a, const char *repo, const c
 	out->key = arena_printf(a, "%s@%s", repo, revision);
 	out->repo = arena_strdup(a, repo);
 	out->revision = arena_strdup(a, revision);
-	if (!hub_repo_id_ok(repo))
-		return fail(HUB_REFUSED, err, errlen, "'%s' is not a Hub repo id", repo);
 	/* 1. revision -> commit */
 	char *url = hub_api_url(h, repo, "revision", revision, NULL);
 	struct hub_response r;

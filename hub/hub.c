@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "errmsg.h"
+#include "repoid.h"
 
 enum {
 	DEFAULT_BACKOFF_MS = 1000,
@@ -406,24 +407,6 @@ hub_path_check(const char *path, size_t len, char *err, size_t errlen)
 	return 0;
 }
 
-bool
-hub_repo_id_ok(const char *repo)
-{
-	size_t slashes = 0, n = strlen(repo);
-	if (n == 0 || n > 200 || strstr(repo, "--") || strstr(repo, "..") || repo[0] == '/' ||
-	    repo[n - 1] == '/' || repo[0] == '.' || repo[0] == '-')
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = repo[i];
-		if (c == '/') {
-			if (++slashes > 1 || repo[i + 1] == '.' || repo[i + 1] == '-')
-				return false;
-		} else if (!isalnum((unsigned char)c) && c != '.' && c != '_' && c != '-')
-			return false;
-	}
-	return true;
-}
-
 char *
 hub_quote(const char *s, bool keep_slash)
 {
@@ -643,6 +626,12 @@ hub_request(const struct hub *h, const char *method, const char *url, uint64_t r
     const char *path, struct hub_response *out, char *err, size_t errlen)
 {
 	memset(out, 0, sizeof *out);
+	/* Every request passes here: an id the Hub would refuse never becomes a URL. */
+	char why[128];
+	if (repo && repoid_check(repo, why, sizeof why)) {
+		errmsg_fail(err, errlen, "'%s' is not a Hugging Face repository id: %s", repo, why);
+		return HUB_REFUSED;
+	}
 	if (h->offline) {
 		errmsg_fail(err, errlen, "HF_HUB_OFFLINE is set, so %s cannot be reached; unset it to use the Hub", url);
 		return HUB_REFUSED;

@@ -110,9 +110,6 @@ size_t hub_header_cb(char *buf, size_t size, size_t n, void *userdata);
  */
 int hub_path_check(const char *path, size_t len, char *err, size_t errlen);
 
-/* Whether a repo id is "owner/name" or "name" of [A-Za-z0-9._-] without "--" or "..". */
-bool hub_repo_id_ok(const char *repo);
-
 /* Percent-encode s into a malloc'd string, keeping '/' when keep_slash; NULL on no memory. */
 char *hub_quote(const char *s, bool keep_slash);
 

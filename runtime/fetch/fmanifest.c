@@ -14,6 +14,7 @@
 #include "errmsg.h"
 #include "fileio.h"
 #include "hub.h"
+#include "repoid.h"
 
 static char *
 dup_or_null(json_t *v)
@@ -62,8 +63,8 @@ fmanifest_read(const char *path, struct fmanifest *m, char *err, size_t errlen)
 		rc = 0;  /* a local-only role: nothing to fetch */
 		goto done;
 	}
-	if (!hub_repo_id_ok(m->repo)) {
-		errmsg_fail(err, errlen, "%s: repo '%s' is not a Hub repo id", path, m->repo);
+	if (repoid_check(m->repo, why, sizeof why)) {
+		errmsg_fail(err, errlen, "%s: repo '%s' is not a Hub repo id: %s", path, m->repo, why);
 		goto done;
 	}
 	if (!m->commit || !hub_is_hex(m->commit, 40)) {

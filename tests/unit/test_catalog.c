@@ -189,6 +189,14 @@ test_problems(void)
 	CU_ASSERT_STRING_EQUAL(r.out,
 	    "m: t.yaml:2:37: error: gpu.memory_in_use: '8192 MiB' leaves nothing of the GPU's 8.00 GiB\n");
 	arena_free(&r.a);
+
+	/* A repo id an edited schema let through is still refused: it would become URLs and folders. */
+	cat_load(&r, "schemas", "storage: {hf_home: /h}\ngpu: {profile: rtx3070-8gb}\n"
+	    "roles: {a: {repo: ../../x, quantization: none}}\n");
+	CU_ASSERT_EQUAL(r.rc, -1);
+	CU_ASSERT_STRING_EQUAL(r.out,
+	    "m: t.yaml:3:19: error: roles.a.repo: '../../x' is not a Hugging Face repository id: has more than one '/'\n");
+	arena_free(&r.a);
 }
 
 static void
