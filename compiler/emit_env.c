@@ -276,7 +276,7 @@ active(struct env_out *o, const struct plan *p, int doc)
 	fputs(" (switch --set ROLE exports another role's values)\n", f);
 	if (doc)
 		fputs("# VLLM_MODEL_ID: what vLLM serves: the role's local directory when it exists,\n"
-		    "# else its repo id. Here as modelc saw it; switch --set decides again where it runs.\n", f);
+		    "# else its repo id, as modelc saw it when it built; switch --set decides again where it runs.\n", f);
 	put(o, "VLLM_MODEL_ID", r->model_id);
 	fputs("# VLLM_QUANTIZATION is a hint: vLLM detects pre-quantized checkpoints itself;\n"
 	    "# switch serve passes --quantization only for in-flight formats (bitsandbytes, fp8)\n", f);
