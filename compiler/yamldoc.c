@@ -16,6 +16,8 @@ struct yamldoc_frame {
 	bool have_key;          /* a key was read; the next node is its value */
 	bool key_ok;            /* the key was a usable string; otherwise the pair is dropped */
 	const char *key;
+	const char *key_text;   /* the key as written, usable or not, for paths in messages */
+	size_t key_len;
 	struct diag_pos key_pos;
 };
 
@@ -268,17 +270,55 @@ yamldoc_grow(struct arena *a, struct yamldoc_frame *f)
 	f->cap = cap;
 }
 
+/*
+ * The path messages write ("roles.chat.files[2]") of the node about to be attached below the
+ * first levels open collections: all of them for a value, all but the innermost for a key.
+ */
+static const char *
+yamldoc_path(struct yamldoc_state *st, int levels)
+{
+	const char *path = "";
+	for (int d = 0; d < levels; d++) {
+		const struct yamldoc_frame *f = &st->stack[d];
+		if (f->node->kind == YNODE_SEQ) {
+			path = arena_printf(st->a, "%s[%zu]", path, f->node->count);
+			continue;
+		}
+		const char *k = yamldoc_quote(st->a, f->key_text, f->key_len);
+		path = *path ? arena_printf(st->a, "%s.%s", path, k) : k;
+	}
+	return path;
+}
+
+/*
+ * A "\0" escape puts a NUL inside a value. Everything downstream (paths, names, .env, the
+ * compiled table) holds C strings, which would end there silently: refuse it here.
+ */
+static bool
+yamldoc_check_nul(struct yamldoc_state *st, const struct ynode *n, bool key)
+{
+	if (n->kind != YNODE_STRING || !memchr(n->text, '\0', n->text_len))
+		return false;
+	const char *path = yamldoc_path(st, key ? st->depth - 1 : st->depth);
+	diag_error(st->diag, n->pos, "%s%s%s'%s' contains a NUL character, which no path, name or "
+	    "text may hold", path, *path ? ": " : "", key ? "key " : "",
+	    yamldoc_quote(st->a, n->text, n->text_len));
+	return true;
+}
+
 /* Put a finished node into the collection being built, or make it the document. */
 static void
 yamldoc_attach(struct yamldoc_state *st, struct ynode *n)
 {
 	if (st->depth == 0) {
+		yamldoc_check_nul(st, n, false);
 		st->root = n;
 		return;
 	}
 	struct yamldoc_frame *f = &st->stack[st->depth - 1];
 	struct ynode *parent = f->node;
 	if (parent->kind == YNODE_SEQ) {
+		yamldoc_check_nul(st, n, false);
 		yamldoc_grow(st->a, f);
 		parent->items[parent->count++] = n;
 		return;
@@ -287,17 +327,18 @@ yamldoc_attach(struct yamldoc_state *st, struct ynode *n)
 		f->have_key = true;
 		f->key_pos = n->pos;
 		f->key_ok = false;
+		f->key_text = n->text;
+		f->key_len = n->text_len;
 		if (n->kind != YNODE_STRING) {
 			diag_error(st->diag, n->pos, "keys must be strings, found %s",
 			    yamldoc_describe(st->a, n));
-		} else if (strlen(n->text) != n->text_len) {
-			diag_error(st->diag, n->pos, "keys must not contain a NUL character");
-		} else {
+		} else if (!yamldoc_check_nul(st, n, true)) {
 			f->key = n->text;
 			f->key_ok = true;
 		}
 		return;
 	}
+	yamldoc_check_nul(st, n, false);
 	f->have_key = false;
 	if (!f->key_ok)
 		return;
