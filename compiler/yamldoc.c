@@ -1,11 +1,12 @@
 #include "yamldoc.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
+
+#include "yamlscalar.h"
 
 enum { YAMLDOC_QUOTE_MAX = 60, YAMLDOC_FIRST_CAP = 4 };
 
@@ -118,114 +119,6 @@ yamldoc_integral(const struct ynode *n, double *value)
 		return 1;
 	}
 	return 0;
-}
-
-static int
-yamldoc_all(const char *s, const char *set)
-{
-	return *s != '\0' && s[strspn(s, set)] == '\0';
-}
-
-/* YAML 1.2 core schema float: [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)? */
-static int
-yamldoc_is_float(const char *s)
-{
-	if (*s == '-' || *s == '+')
-		s++;
-	size_t digits = strspn(s, "0123456789");
-	s += digits;
-	if (*s == '.') {
-		s++;
-		size_t frac = strspn(s, "0123456789");
-		if (digits == 0 && frac == 0)
-			return 0;
-		s += frac;
-	} else if (digits == 0) {
-		return 0;
-	}
-	if (*s == 'e' || *s == 'E') {
-		s++;
-		if (*s == '-' || *s == '+')
-			s++;
-		size_t exp = strspn(s, "0123456789");
-		if (exp == 0)
-			return 0;
-		s += exp;
-	}
-	return *s == '\0';
-}
-
-static int
-yamldoc_one_of(const char *s, const char *a, const char *b, const char *c)
-{
-	return strcmp(s, a) == 0 || strcmp(s, b) == 0 || strcmp(s, c) == 0;
-}
-
-/* Give a plain scalar its YAML 1.2 core schema type; anything else stays a string. */
-static void
-yamldoc_resolve(struct ynode *n)
-{
-	const char *s = n->text;
-
-	n->kind = YNODE_STRING;
-	if (strlen(s) != n->text_len)
-		return;
-	if (*s == '\0' || strcmp(s, "~") == 0 || yamldoc_one_of(s, "null", "Null", "NULL")) {
-		n->kind = YNODE_NULL;
-		return;
-	}
-	if (yamldoc_one_of(s, "true", "True", "TRUE") || yamldoc_one_of(s, "false", "False", "FALSE")) {
-		n->kind = YNODE_BOOL;
-		n->boolean = s[0] == 't' || s[0] == 'T';
-		return;
-	}
-	const char *body = s + (*s == '-' || *s == '+');
-	if (yamldoc_all(body, "0123456789")) {
-		errno = 0;
-		long long v = strtoll(s, NULL, 10);
-		n->number = strtod(s, NULL);
-		if (errno == ERANGE) {
-			n->kind = YNODE_FLOAT;   /* too large for an integer: keep its value */
-			return;
-		}
-		n->kind = YNODE_INT;
-		n->integer = v;
-		return;
-	}
-	if (strncmp(s, "0o", 2) == 0 && yamldoc_all(s + 2, "01234567")) {
-		double d = 0;
-		for (const char *p = s + 2; *p; p++)
-			d = d * 8 + (*p - '0');
-		n->number = d;
-		errno = 0;
-		long long v = strtoll(s + 2, NULL, 8);
-		n->kind = errno == ERANGE ? YNODE_FLOAT : YNODE_INT;
-		n->integer = v;
-		return;
-	}
-	if (strncmp(s, "0x", 2) == 0 && yamldoc_all(s + 2, "0123456789abcdefABCDEF")) {
-		n->number = strtod(s, NULL);
-		errno = 0;
-		long long v = strtoll(s + 2, NULL, 16);
-		n->kind = errno == ERANGE ? YNODE_FLOAT : YNODE_INT;
-		n->integer = v;
-		return;
-	}
-	if (yamldoc_is_float(s)) {
-		n->kind = YNODE_FLOAT;
-		n->number = strtod(s, NULL);
-		return;
-	}
-	const char *inf = s + (*s == '-' || *s == '+');
-	if (yamldoc_one_of(inf, ".inf", ".Inf", ".INF")) {
-		n->kind = YNODE_FLOAT;
-		n->number = *s == '-' ? -HUGE_VAL : HUGE_VAL;
-		return;
-	}
-	if (yamldoc_one_of(s, ".nan", ".NaN", ".NAN")) {
-		n->kind = YNODE_FLOAT;
-		n->number = NAN;
-	}
 }
 
 /* Refuse anchors and tags on any node: models.yaml is plain data, read the same everywhere. */
@@ -526,7 +419,7 @@ yamldoc_event(struct yamldoc_state *st, const yaml_event_t *ev, int *documents)
 		n->text_len = ev->data.scalar.length;
 		n->quoted = ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE;
 		if (!n->quoted)
-			yamldoc_resolve(n);
+			yamlscalar_resolve(n);
 		yamldoc_attach(st, n);
 		return 0;
 	case YAML_SEQUENCE_START_EVENT:
