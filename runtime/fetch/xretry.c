@@ -18,6 +18,19 @@ static void
 retry(struct xfer *x, struct xfer_job *j, long retry_after, const char *why)
 {
 	struct xfer_state *s = j->st;
+	if (s->offset == j->size) {
+		/*
+		 * Every pinned byte is already here: the server announced a longer body and closed
+		 * after the file, say. Resuming would ask for bytes=SIZE-, a range past the end that
+		 * servers answer with 416; the hashes decide instead.
+		 */
+		char sz[32];
+		fprogress_event(x->prog, "note", j->role, j->path, s->offset, "%s; all %s the manifest "
+		    "pins have arrived, so they are verified instead of resumed", why,
+		    fprogress_size(j->size, sz, sizeof sz));
+		xfer_finish(x, j);
+		return;
+	}
 	if (s->got)
 		s->attempt = 0;  /* progress was made: only tries without progress count */
 	s->attempt++;
@@ -36,6 +49,35 @@ retry(struct xfer *x, struct xfer_job *j, long retry_after, const char *why)
 	s->hops = 0;
 	s->got = 0;
 	s->phase = PH_WAIT;  /* keeps its lock and partial file */
+}
+
+/*
+ * A 416 (range not satisfiable) to "Range: bytes=OFFSET-": the partial file does not continue
+ * the file the server has. Say which of the two is off and what to do about it.
+ */
+static void
+range_refused(struct xfer *x, struct xfer_job *j)
+{
+	struct xfer_state *s = j->st;
+	char msg[XFER_MSG_MAX + HFCACHE_PATH_MAX], u[HUB_URL_MAX], at[32], sz[32], srv[32];
+	const char *url = xfer_shown(s->cur, u, sizeof u);
+	fprogress_size(s->offset, at, sizeof at);
+	fprogress_size(j->size, sz, sizeof sz);
+	if (s->hd.has_range_total && s->hd.range_total != j->size) {
+		snprintf(msg, sizeof msg, "%s: HTTP 416 (range not satisfiable): the server refused to resume "
+		    "at %s because its file has %llu bytes (%s) and the manifest pins %llu (%s): it serves "
+		    "another file than the one pinned (check HF_ENDPOINT, or run 'modelc lock %s' and "
+		    "'modelc build' if the pin is wrong); the partial file is kept", url, at,
+		    (unsigned long long)s->hd.range_total, fprogress_size(s->hd.range_total, srv, sizeof srv),
+		    (unsigned long long)j->size, sz, j->role);
+		xfer_job_fail(x, j, 1, msg);
+		return;
+	}
+	snprintf(msg, sizeof msg, "%s: HTTP 416 (range not satisfiable): the server refused to send the "
+	    "file from byte %llu (%s of %s), a range the pinned file has; the partial file %s is kept: "
+	    "run fetch again to retry, or delete it to download the file from the start", url,
+	    (unsigned long long)s->offset, at, sz, s->tmp);
+	xfer_job_fail(x, j, 3, msg);
 }
 
 void
@@ -122,6 +164,10 @@ xretry_completed(struct xfer *x, CURLM *multi, struct xfer_job *j, CURLcode cc)
 		}
 		snprintf(s->cur, sizeof s->cur, "%s", next);
 		xretry_restart_hop(x, multi, j);  /* hub_headers adds the token only for the Hub's host */
+		return;
+	}
+	if (status == 416) {
+		range_refused(x, j);
 		return;
 	}
 	if (status >= 400) {
