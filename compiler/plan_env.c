@@ -109,15 +109,16 @@ check_uses(struct plan_env_ctx *x, const char *where, struct diag_pos pos, const
 		}
 		const char *why = refused ? NULL : envfile_check_value(use[i].key, use[i].value, len);
 		if (why) {
-			diag_error(x->diag, pos, "%s: cannot be written to .env as %s%s: %s", where, use[i].key,
-			    use[i].how, why);
+			diag_error(x->diag, pos, "%s: cannot be written to .env as %s: %s", where,
+			    arena_printf(x->a, "%s%s", use[i].key, use[i].how), why);
 			refused = true;
 		}
 	}
 	if (longest)
-		diag_error(x->diag, pos, "%s: cannot be written to .env as %s%s: the assignment would be "
-		    "%zu bytes, over the limit of %d (no child process could start)", where,
-		    longest->key, longest->how, longest_bytes, ENVFILE_MAX_ASSIGNMENT);
+		diag_error(x->diag, pos, "%s: cannot be written to .env as %s: the assignment would be %zu "
+		    "bytes, over the limit of %d (no child process could start)", where,
+		    arena_printf(x->a, "%s%s", longest->key, longest->how), longest_bytes,
+		    ENVFILE_MAX_ASSIGNMENT);
 }
 
 /* Where key's value sits in node, else where node sits, else the whole catalog file. */

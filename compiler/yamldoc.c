@@ -193,9 +193,11 @@ yamldoc_check_nul(struct yamldoc_state *st, const struct ynode *n, bool key)
 	if (n->kind != YNODE_STRING || !memchr(n->text, '\0', n->text_len))
 		return false;
 	const char *path = yamldoc_path(st, key ? st->depth - 1 : st->depth);
-	diag_error(st->diag, n->pos, "%s%s%s'%s' contains a NUL character, which no path, name or "
-	    "text may hold", path, *path ? ": " : "", key ? "key " : "",
-	    yamldoc_quote(st->a, n->text, n->text_len));
+	const char *what = key ? "a key " : *path ? "" : "the document ";
+	if (*path)
+		what = arena_printf(st->a, "%s: %s", path, what);
+	diag_error(st->diag, n->pos, "%scontains a NUL character ('%s'), which no path, name or text "
+	    "may hold", what, yamldoc_quote(st->a, n->text, n->text_len));
 	return true;
 }
 

@@ -209,7 +209,7 @@ test_keys(void)
 	    "t.yaml:3:1: error: keys must be strings, found boolean 'true'\n"
 	    "t.yaml:4:1: error: keys must be strings, found sequence\n"
 	    "t.yaml:5:1: error: keys must be strings, found mapping\n"
-	    "t.yaml:7:1: error: key 'n\\x00ul' contains a NUL character, which no path, name or text may hold\n"
+	    "t.yaml:7:1: error: a key contains a NUL character ('n\\x00ul'), which no path, name or text may hold\n"
 	    "t.yaml:8:1: error: keys must be strings, found float '1.5'\n");
 	CU_ASSERT_EQUAL(r.root->count, 1);
 	CU_ASSERT_STRING_EQUAL(r.root->keys[0], "2");
@@ -224,16 +224,16 @@ test_nul_in_values(void)
 	    "l: |\n  text\n\"\\0\": 1\n");
 	CU_ASSERT_EQUAL(r.rc, -1);
 	CU_ASSERT_STRING_EQUAL(r.out,
-	    "t.yaml:1:4: error: a: '/srv/a\\x00b' contains a NUL character, which no path, name or text may hold\n"
-	    "t.yaml:3:11: error: m.k[1]: 'x\\x00' contains a NUL character, which no path, name or text may hold\n"
-	    "t.yaml:4:3: error: m: key 'q\\x00' contains a NUL character, which no path, name or text may hold\n"
-	    "t.yaml:7:1: error: key '\\x00' contains a NUL character, which no path, name or text may hold\n");
+	    "t.yaml:1:4: error: a: contains a NUL character ('/srv/a\\x00b'), which no path, name or text may hold\n"
+	    "t.yaml:3:11: error: m.k[1]: contains a NUL character ('x\\x00'), which no path, name or text may hold\n"
+	    "t.yaml:4:3: error: m: a key contains a NUL character ('q\\x00'), which no path, name or text may hold\n"
+	    "t.yaml:7:1: error: a key contains a NUL character ('\\x00'), which no path, name or text may hold\n");
 	arena_free(&r.a);
 
 	yd(&r, "\"\\0\"\n");
 	CU_ASSERT_EQUAL(r.rc, -1);
 	CU_ASSERT_STRING_EQUAL(r.out,
-	    "t.yaml:1:1: error: '\\x00' contains a NUL character, which no path, name or text may hold\n");
+	    "t.yaml:1:1: error: the document contains a NUL character ('\\x00'), which no path, name or text may hold\n");
 	arena_free(&r.a);
 }
 
