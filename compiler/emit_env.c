@@ -37,7 +37,7 @@ put(struct env_out *o, const char *key, const char *value)
 {
 	if (!value)
 		value = "";
-	/* plan.c rejects these at their lines; refusing here keeps a bug from writing a bad file. */
+	/* plan_env.c rejects these at their lines; refusing here keeps a bug from writing a bad file. */
 	if (envfile_check_key(key) || envfile_check_value(key, value, strlen(value))) {
 		o->refused = 1;
 		return;

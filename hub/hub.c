@@ -343,12 +343,15 @@ hub_header_cb(char *buf, size_t size, size_t n, void *userdata)
 		if (parse_u64(val, &s))
 			hd->retry_after_s = s > HUB_RETRY_AFTER_MAX_S ? HUB_RETRY_AFTER_MAX_S : (long)s;
 	} else if (KEY("Content-Range")) {
-		/* bytes a-b/total */
+		/* "bytes a-b/total", or on a 416 "bytes", an asterisk, "/total" */
 		unsigned long long a, b, t;
 		if (sscanf(val, "bytes %llu-%llu/%llu", &a, &b, &t) == 3) {
 			hd->range_start = a;
 			hd->range_total = t;
-			hd->has_content_range = true;
+			hd->has_content_range = hd->has_range_total = true;
+		} else if (sscanf(val, "bytes */%llu", &t) == 1) {
+			hd->range_total = t;
+			hd->has_range_total = true;
 		}
 	} else if (KEY("Link")) {
 		/* <url>; rel="next", <url2>; rel="other" */

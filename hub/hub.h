@@ -60,6 +60,7 @@ struct hub_hdrs {
 	char link_next[HUB_URL_MAX];    /* Link: <...>; rel="next" */
 	uint64_t linked_size, content_length, range_start, range_total;
 	bool has_linked_size, has_content_length, has_content_range;
+	bool has_range_total;           /* range_total known: from a 206, or from the "*" form of a 416 */
 	long retry_after_s;             /* -1 when absent */
 };
 

@@ -72,7 +72,7 @@ function usedKeywords(schema) {
 const used = usedKeywords(schema);
 
 // What npm yaml reads, with modelc's restrictions: one document, no anchors, aliases, tags,
-// non-string keys or duplicate keys. Returns {ok, data, why}.
+// non-string keys, duplicate keys or NUL characters in keys and values. Returns {ok, data, why}.
 function npmRead(text) {
   const docs = YAML.parseAllDocuments(text, { version: "1.2", schema: "core", uniqueKeys: true,
     strict: true });
@@ -89,6 +89,8 @@ function npmRead(text) {
     Node(_, n) {
       if (n.anchor) why = why || "anchor";
       if (n.tag) why = why || "tag";
+      if (YAML.isScalar(n) && typeof n.value === "string" && n.value.includes("\0"))
+        why = why || "NUL in a scalar";
     },
     Pair(_, p) {
       if (!YAML.isScalar(p.key) || typeof p.key.value !== "string") why = why || "non-string key";

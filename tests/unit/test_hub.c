@@ -173,7 +173,15 @@ test_header_parse(void)
 	CU_ASSERT_TRUE(hd.has_content_range);
 	CU_ASSERT_EQUAL(hd.range_start, 10);
 	CU_ASSERT_EQUAL(hd.range_total, 20);
+	CU_ASSERT_TRUE(hd.has_range_total);
 	feed(&hd, "Link: <http://h/x>; rel=\"xet-auth\"\r\n");
+	CU_ASSERT_STRING_EQUAL(hd.link_next, "");
+	feed(&hd, "HTTP/1.1 416 Range Not Satisfiable\r\n");
+	CU_ASSERT_FALSE(hd.has_range_total);
+	feed(&hd, "Content-Range: bytes */3000192\r\n");
+	CU_ASSERT_FALSE(hd.has_content_range);
+	CU_ASSERT_TRUE(hd.has_range_total);
+	CU_ASSERT_EQUAL(hd.range_total, 3000192);
 	CU_ASSERT_STRING_EQUAL(hd.link_next, "");
 }
 
