@@ -4,6 +4,7 @@
 
 #include "commands.h"
 #include "exitcode.h"
+#include "diag.h"
 
 struct command {
 	const char *name;
@@ -48,7 +49,7 @@ main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		if (strcmp(argv[1], commands[i].name) == 0)
 			return commands[i].run(argc - 1, argv + 1);
-	fprintf(stderr, "modelc: unknown command '%s'\n", argv[1]);
+	diag_print(stderr, "modelc: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return EXITCODE_USAGE;
 }
