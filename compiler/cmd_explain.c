@@ -53,7 +53,7 @@ explain_text(FILE *out, const struct compile_run *run, const struct plan_role *p
 	    pr->kv_cache_dtype ? pr->kv_cache_dtype : "auto");
 	fprintf(out, "  GPU %s: %llu B (%.2f GiB) CUDA total%s; %.2f GiB in use by other processes\n",
 	    c->gpu_profile ? c->gpu_profile : "(explicit memory)", (unsigned long long)c->gpu_total_bytes,
-	    size_gib(c->gpu_total_bytes), c->gpu_total_estimated ? " (estimated, no source)" : "",
+	    size_gib(c->gpu_total_bytes), c->gpu_total_estimated ? " (estimated from the card's nominal size; set gpu.memory for an exact budget)" : "",
 	    size_gib(c->gpu_used_bytes));
 	if (!a->layers || !a->kv_heads || !a->head_dim || !r->budget_bytes) {
 		fputs("  no budget: the architecture or the weight size is unknown\n", out);
@@ -71,7 +71,7 @@ explain_text(FILE *out, const struct compile_run *run, const struct plan_role *p
 	    graphs_in ? "" : ", on top of the budget");
 	row(out, "CUDA graphs", r->cuda_graph_bytes, c->enforce_eager ? "none (enforce_eager)" : note);
 	row(out, "CUDA context", r->cuda_context_bytes,
-	    "outside the budget; an H100 figure, estimated for other GPUs");
+	    "outside the budget; estimated: it varies with GPU, driver and CUDA");
 	row(out, "budget", r->budget_bytes, "CUDA total x utilization");
 	snprintf(note, sizeof note, "in use + CUDA context + budget + CUDA graphs, %s the CUDA total",
 	    r->peak_bytes <= c->gpu_total_bytes ? "within" : "OVER");
@@ -79,7 +79,7 @@ explain_text(FILE *out, const struct compile_run *run, const struct plan_role *p
 	row(out, "KV cache", r->kv_cache_bytes, graphs_in
 	    ? "what vLLM allocates: budget - weights - activation - non-torch - CUDA graphs"
 	    : "what vLLM allocates: budget - weights - activation - non-torch");
-	row(out, "safety margin", r->safety_margin_bytes, "ours, taken from the KV cache");
+	row(out, "safety margin", r->safety_margin_bytes, "gpu.safety_margin, taken from the KV cache");
 	row(out, "KV after the margin", emit_kv_after_margin(pr), "what max_model_len may use");
 	fprintf(out, "  %-22s %16llu B %13s  formula: 2 x %u layers x %u KV heads x %u head_dim x %u bytes%s\n",
 	    "KV per token", (unsigned long long)r->kv_bytes_per_token, "", a->layers, a->kv_heads, a->head_dim,
