@@ -45,7 +45,7 @@ def entry(repo, arch, size):
            "quantization_config": None}
     cfg.update(arch)
     return {"repo": repo, "revision": "main", "commit": "0123456789abcdef0123456789abcdef01234567",
-            "gated": "false", "config": cfg,
+            "gated": False, "config": cfg,
             "weights": {"bytes": size, "source": "safetensors-index", "dtypes": {"BF16": size}},
             "files": [], "files_complete": False, "sources": ["test"], "unknown": []}
 tiny = dict(num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2, head_dim=64,
