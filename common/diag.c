@@ -8,6 +8,20 @@
 #include <unistd.h>
 
 static const char *const level_names[] = {"note", "warning", "error"};
+/* gcc's colours: a note cyan, a warning magenta, an error red, each in bold. */
+static const char *const level_colours[] = {"\033[1;36m", "\033[1;35m", "\033[1;31m"};
+static const char colour_off[] = "\033[0m";
+
+bool
+diag_colour(FILE *out)
+{
+	const char *no = getenv("NO_COLOR"), *force = getenv("CLICOLOR_FORCE");
+	if (no && *no)
+		return false;
+	if (force && *force && strcmp(force, "0") != 0)
+		return true;
+	return isatty(fileno(out)) == 1;
+}
 
 void
 diag_init(struct diag_sink *sink, FILE *out, const char *prog)
@@ -16,6 +30,7 @@ diag_init(struct diag_sink *sink, FILE *out, const char *prog)
 	sink->out = out;
 	sink->prog = prog;
 	sink->show_source = isatty(fileno(out));
+	sink->colour = diag_colour(out);
 }
 
 void
@@ -82,9 +97,41 @@ diag_print(FILE *out, const char *fmt, ...)
 	va_list ap;
 
 	diag_record(fmt);
+	if (!diag_colour(out)) {
+		va_start(ap, fmt);
+		vfprintf(out, fmt, ap);
+		va_end(ap);
+		return;
+	}
+	/* "prog: ... error: text": the first level word after a ": " is coloured. */
+	char buf[DIAG_COLOUR_MAX];
 	va_start(ap, fmt);
-	vfprintf(out, fmt, ap);
+	int n = vsnprintf(buf, sizeof buf, fmt, ap);
 	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof buf) {
+		va_start(ap, fmt);
+		vfprintf(out, fmt, ap);
+		va_end(ap);
+		return;
+	}
+	const char *best = NULL;
+	int level = 0;
+	for (int l = DIAG_NOTE; l <= DIAG_ERROR; l++) {
+		char word[16];
+		snprintf(word, sizeof word, ": %s: ", level_names[l]);
+		const char *at = strstr(buf, word);
+		if (at && (!best || at < best)) {
+			best = at;
+			level = l;
+		}
+	}
+	if (!best) {
+		fputs(buf, out);
+		return;
+	}
+	size_t pre = (size_t)(best - buf) + 2, wlen = strlen(level_names[level]) + 1;
+	fprintf(out, "%.*s%s%.*s%s%s", (int)pre, buf, level_colours[level], (int)wlen, buf + pre, colour_off,
+	    buf + pre + wlen);
 }
 
 void
@@ -102,7 +149,10 @@ diag_report(struct diag_sink *sink, enum diag_level level, struct diag_pos pos,
 		fprintf(sink->out, "%s:%u:%u: ", pos.file, pos.line, pos.col);
 	else if (pos.file)
 		fprintf(sink->out, "%s: ", pos.file);
-	fprintf(sink->out, "%s: ", level_names[level]);
+	if (sink->colour)
+		fprintf(sink->out, "%s%s:%s ", level_colours[level], level_names[level], colour_off);
+	else
+		fprintf(sink->out, "%s: ", level_names[level]);
 	diag_record(fmt);
 	va_start(ap, fmt);
 	vfprintf(sink->out, fmt, ap);
