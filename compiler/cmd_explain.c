@@ -14,16 +14,20 @@
 #include "compile.h"
 #include "diag.h"
 #include "emit_common.h"
+#include "cli.h"
+#include "levers.h"
 #include "planparams.h"
 #include "size.h"
 
 static void
 usage(FILE *out)
 {
-	fputs("usage: modelc explain ROLE [FILE] [--lock FILE] [--json]\n"
+	fputs("usage: modelc explain ROLE [FILE] [--lock FILE] [--want N] [--json]\n"
 	      "  ROLE        a role of the catalog\n"
 	      "  FILE        the catalog (default models.yaml)\n"
 	      "  --lock FILE the resolved facts (default models.lock next to FILE)\n"
+	      "  --want N    the context to reach with the levers (default: the configured max_model_len,\n"
+	      "              for auto none: only what each lever buys)\n"
 	      "  --json      print the breakdown as one JSON object on stdout\n", out);
 }
 
@@ -35,7 +39,7 @@ row(FILE *out, const char *term, uint64_t bytes, const char *source)
 }
 
 static void
-explain_text(FILE *out, const struct compile_run *run, const struct plan_role *pr)
+explain_text(FILE *out, const struct compile_run *run, const struct plan_role *pr, const struct levers *lv)
 {
 	const struct catalog *c = &run->catalog;
 	const struct catalog_role *role = pr->role;
@@ -106,6 +110,8 @@ explain_text(FILE *out, const struct compile_run *run, const struct plan_role *p
 	else
 		fprintf(out, "  max_model_len: %u as configured; the largest that fits is %u\n", pr->max_model_len,
 		    r->max_model_len_fit);
+	if (lv)
+		levers_print(out, lv);
 verdict:
 	fprintf(out, "  verdict: %s", emit_verdict(pr));
 	for (size_t i = 0; i < pr->nunverified; i++)
@@ -122,7 +128,7 @@ verdict:
 }
 
 static void
-explain_json(FILE *out, const struct compile_run *run, const struct plan_role *pr)
+explain_json(FILE *out, const struct compile_run *run, const struct plan_role *pr, const struct levers *lv)
 {
 	const struct budget_result *r = &pr->result;
 	json_t *o = json_object();
@@ -156,6 +162,7 @@ explain_json(FILE *out, const struct compile_run *run, const struct plan_role *p
 	for (size_t i = 0; i < pr->nunverified; i++)
 		json_array_append_new(u, json_string(pr->unverified[i]));
 	json_object_set_new(o, "unverified", u);
+	json_object_set_new(o, "levers", lv ? levers_json(lv) : json_null());
 	/* Only when bench has measured the role, so other outputs stay as they were. */
 	if (pr->measured_ttft_ms >= 0) {
 		json_object_set_new(o, "measured_ttft_ms", json_real(pr->measured_ttft_ms));
@@ -173,9 +180,11 @@ cmd_explain(int argc, char **argv)
 	struct compile_args args;
 	const char *name = NULL;
 	bool json = false;
+	uint32_t want = 0;
 
 	static const struct option longopts[] = {
-		{"help", 0, NULL, 'h'}, {"version", 0, NULL, 'V'}, {"lock", 1, NULL, 'l'}, {"json", 0, NULL, 'j'}, {NULL, 0, NULL, 0}};
+		{"help", 0, NULL, 'h'}, {"version", 0, NULL, 'V'}, {"lock", 1, NULL, 'l'}, {"json", 0, NULL, 'j'},
+		{"want", 1, NULL, 'w'}, {NULL, 0, NULL, 0}};
 	const char *arg;
 	compile_args_init(&args);
 	for (int c; (c = cliopt_next(argc, argv, "+:h", longopts, &arg)) != -1;) {
@@ -184,6 +193,11 @@ cmd_explain(int argc, char **argv)
 		case 'V': printf("modelc %s\n", MODELC_VERSION); return 0;
 		case 'l': args.lock = optarg; continue;
 		case 'j': json = true; continue;
+		case 'w':
+			if (cli_parse_u32(optarg, UINT32_MAX, &want) == 0)
+				continue;
+			diag_print(stderr, "modelc: explain: --want: '%s' is not a positive number of tokens\n", optarg);
+			break;
 		case 1:
 			if (!name) {
 				name = optarg;
@@ -195,7 +209,7 @@ cmd_explain(int argc, char **argv)
 			}
 			diag_print(stderr, "modelc: explain: unexpected argument '%s'\n", arg);
 			break;
-		case ':': diag_print(stderr, "modelc: explain: --lock needs an argument\n"); break;
+		case ':': diag_print(stderr, "modelc: explain: %s needs an argument\n", arg); break;
 		default: diag_print(stderr, "modelc: explain: unknown option '%s'\n", arg); break;
 		}
 		usage(stderr);
@@ -230,10 +244,12 @@ cmd_explain(int argc, char **argv)
 		compile_done(&run);
 		return 1;
 	}
+	struct levers lv;
+	bool have = levers_compute(&run.arena, &run.catalog, pr, want, &lv);
 	if (json)
-		explain_json(stdout, &run, pr);
+		explain_json(stdout, &run, pr, have ? &lv : NULL);
 	else
-		explain_text(stdout, &run, pr);
+		explain_text(stdout, &run, pr, have ? &lv : NULL);
 	compile_done(&run);
 	return 0;
 }
