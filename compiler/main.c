@@ -19,6 +19,7 @@ static const struct command commands[] = {
 	{"fit", cmd_fit, "estimate whether a model fits a GPU (JSON for scripts)"},
 	{"lock", cmd_lock, "resolve models.lock from the Hugging Face Hub"},
 	{"quantize", cmd_quantize, "plan a 4-bit quantization of a role and write its script"},
+	{"add", cmd_add, "add a model as a role: edit models.yaml, lock, build, show the fit"},
 	{"adopt", cmd_adopt, "validate a quantized directory and adopt it for a role"},
 };
 
