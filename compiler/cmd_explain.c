@@ -57,7 +57,8 @@ explain_text(FILE *out, const struct compile_run *run, const struct plan_role *p
 	    pr->kv_cache_dtype ? pr->kv_cache_dtype : "auto");
 	fprintf(out, "  GPU %s: %llu B (%.2f GiB) CUDA total%s; %.2f GiB in use by other processes\n",
 	    c->gpu_profile ? c->gpu_profile : "(explicit memory)", (unsigned long long)c->gpu_total_bytes,
-	    size_gib(c->gpu_total_bytes), c->gpu_total_estimated ? " (estimated from the card's nominal size; set gpu.memory for an exact budget)" : "",
+	    size_gib(c->gpu_total_bytes), c->gpu_total_estimated ? " (estimated from the card's nominal size; set gpu.memory for an exact budget)"
+	    : c->gpu_memory_given && c->gpu_profile ? " (gpu.memory, over the profile's number)" : "",
 	    size_gib(c->gpu_used_bytes));
 	if (!a->layers || !a->kv_heads || !a->head_dim || !r->budget_bytes) {
 		fputs("  no budget: the architecture or the weight size is unknown\n", out);
