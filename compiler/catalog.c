@@ -174,6 +174,8 @@ catalog_gpu(struct catalog_ctx *cx, struct catalog *c, const struct ynode *gpu)
 	c->gpu_profile = catalog_str(gpu, "profile", NULL);
 	if (c->gpu_profile)
 		catalog_resolve_profile(cx, c, gpu);
+	c->gpu_profile_bytes = c->gpu_total_bytes;
+	c->gpu_profile_estimated = c->gpu_total_estimated;
 	const struct ynode *mem = yamldoc_get(gpu, "memory");
 	if (mem) {
 		/* A measured total wins over the profile's number, which is most often an estimate. */

@@ -20,6 +20,7 @@ static const struct command commands[] = {
 	{"lock", cmd_lock, "resolve models.lock from the Hugging Face Hub"},
 	{"quantize", cmd_quantize, "plan a 4-bit quantization of a role and write its script"},
 	{"add", cmd_add, "add a model as a role: edit models.yaml, lock, build, show the fit"},
+	{"gpu", cmd_gpu, "write the measured GPU (switch gpu's output, or nvidia-smi) into models.yaml"},
 	{"adopt", cmd_adopt, "validate a quantized directory and adopt it for a role"},
 };
 
