@@ -328,7 +328,9 @@ cmd_fit(int argc, char **argv)
 	}
 	struct budget_result r;
 	budget_fit(&arch, &p, &r);
-	return fit_print_json(fit_result_json(&r));
+	json_t *out = fit_result_json(&r);
+	json_object_set_new(out, "gpu_total_bytes", json_integer((json_int_t)p.gpu_total_bytes));
+	return fit_print_json(out);
 }
 
 int

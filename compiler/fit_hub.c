@@ -285,8 +285,11 @@ fit_hub(int argc, char **argv)
 	p.max_model_len = planparams_len(&role, &arch);
 	struct budget_result r;
 	budget_fit_context(&arch, &p, planparams_min_len(&role), &r, &used);
-	if (o.json)
-		rc = fit_print_json(fit_result_json(&r));
+	if (o.json) {
+		json_t *out = fit_result_json(&r);
+		json_object_set_new(out, "gpu_total_bytes", json_integer((json_int_t)c.gpu_total_bytes));
+		rc = fit_print_json(out);
+	}
 	else
 		print_human(&o, &m, &c, &role, &used, &r, gpu_said, from, cap, mem_fit);
 	arena_free(&a);
