@@ -31,6 +31,14 @@ usage(FILE *out)
 	      "  --json      print the breakdown as one JSON object on stdout\n", out);
 }
 
+static struct emit_num
+count_text(uint32_t n)
+{
+	struct emit_num t;
+	snprintf(t.s, sizeof t.s, "%u", n);
+	return t;
+}
+
 static void
 row(FILE *out, const char *term, uint64_t bytes, const char *source)
 {
@@ -106,8 +114,12 @@ explain_text(FILE *out, const struct compile_run *run, const struct plan_role *p
 	fprintf(out, "  max_num_seqs %u, max_num_batched_tokens %u, engine %s%s\n", r->max_num_seqs,
 	    r->max_num_batched_tokens, emit_engine_name(p->engine), c->enforce_eager ? ", enforce_eager" : "");
 	if (role->max_model_len_auto)
-		fprintf(out, "  max_model_len: auto = min(largest that fits %u, max_position_embeddings %u) = %u\n",
-		    r->max_model_len_fit, a->max_position_embeddings, pr->max_model_len);
+		fprintf(out, "  max_model_len: auto = min(largest that fits %s, max_position_embeddings %u) = %u (%s decides)\n",
+		    pr->max_model_len_memory >= PLANPARAMS_UNCAPPED ? "any length (the sliding window bounds the KV cache)"
+		    : count_text(pr->max_model_len_memory ? pr->max_model_len_memory : r->max_model_len_fit).s,
+		    a->max_position_embeddings,
+		    pr->max_model_len, a->max_position_embeddings && pr->max_model_len == a->max_position_embeddings &&
+		    pr->max_model_len_memory > a->max_position_embeddings ? "the model's limit" : "memory");
 	else
 		fprintf(out, "  max_model_len: %u as configured; the largest that fits is %u\n", pr->max_model_len,
 		    r->max_model_len_fit);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "emit_common.h"
+#include "planparams.h"
 #include "size.h"
 #include "utf8.h"
 
@@ -123,8 +124,18 @@ txt_role(FILE *f, const struct plan *p, const struct plan_role *r)
 	snprintf(note, sizeof note, "one request of %u tokens", (unsigned)r->max_model_len);
 	gib_row(f, "KV at max_model_len", emit_kv_at_len(r), note);
 	row(f, "KV tokens", "", (unsigned long long)b->kv_tokens, "tokens that fit in the KV cache");
-	snprintf(note, sizeof note, "%s; the largest that fits is %u",
-	    r->role->max_model_len_auto ? "auto" : "configured", (unsigned)b->max_model_len_fit);
+	uint32_t cap = r->arch.max_position_embeddings;
+	if (r->role->max_model_len_auto && cap && r->max_model_len == cap && r->max_model_len_memory > cap)
+		snprintf(note, sizeof note, r->max_model_len_memory >= PLANPARAMS_UNCAPPED
+		    ? "auto; the model's limit decides (max_position_embeddings %u; memory would allow any length: "
+		      "the sliding window bounds the KV cache)"
+		    : "auto; the model's limit decides (max_position_embeddings %u; memory would allow %u)",
+		    (unsigned)cap, (unsigned)r->max_model_len_memory);
+	else if (r->role->max_model_len_auto)
+		snprintf(note, sizeof note, "auto; memory decides: the largest that fits is %u%s",
+		    (unsigned)b->max_model_len_fit, cap ? "" : " (the model's limit is unknown)");
+	else
+		snprintf(note, sizeof note, "configured; the largest that fits is %u", (unsigned)b->max_model_len_fit);
 	row(f, "max_model_len", "", (unsigned long long)r->max_model_len, note);
 	fprintf(f, "  %-22s %9s %15s  %u, max_num_batched_tokens %u, %s\n", "max_num_seqs", "", "",
 	    (unsigned)b->max_num_seqs, (unsigned)b->max_num_batched_tokens,

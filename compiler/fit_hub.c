@@ -277,11 +277,7 @@ fit_hub(int argc, char **argv)
 	}
 	uint32_t cap = arch.max_position_embeddings;
 	/* What memory alone allows, past the model's limit: which bound decides. */
-	struct budget_params wide = p;
-	struct budget_result rw;
-	wide.max_model_len = PLANPARAMS_UNCAPPED;
-	budget_fit_context(&arch, &wide, 1, &rw, &used);
-	uint32_t mem_fit = rw.fits ? used.max_model_len : 0;
+	uint32_t mem_fit = planparams_memory_len(&arch, &p);
 	p.max_model_len = planparams_len(&role, &arch);
 	struct budget_result r;
 	budget_fit_context(&arch, &p, planparams_min_len(&role), &r, &used);
