@@ -442,10 +442,17 @@ emit_budget_svg(FILE *f, const struct plan *p)
 			    "stroke-width=\"2\"/>\n", bx, y - 5, bx, y + SVG_BAR_H + 5);
 		}
 		if (!emit_budget_known(r)) {
-			fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" fill=\"#8a5a00\">no bar: not computed, missing ",
-			    left + 10, y + SVG_BAR_H / 2.0 + 4);
-			xml_text(f, r->nunverified ? r->unverified[0] : "facts");
-			fputs(" (budget.txt lists all)</text>\n</g>\n", f);
+			fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" fill=\"#8a5a00\">no bar: ", left + 10, y + SVG_BAR_H / 2.0 + 4);
+			if (!r->lock && !r->facts) {
+				fputs("not locked; run &apos;modelc lock ", f);
+				xml_text(f, r->role->name);
+				fputs("&apos;", f);
+			} else {
+				fputs("not computed, missing ", f);
+				xml_text(f, r->nunverified ? r->unverified[0] : "the architecture or the weight size");
+				fputs(" (budget.txt lists all)", f);
+			}
+			fputs("</text>\n</g>\n", f);
 			continue;
 		}
 		fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" fill=\"%s\">%s: %u tokens (up to %u fit); peak %s</text>\n</g>\n",

@@ -241,6 +241,42 @@ mkdir -p "$T/empty"
 "$BIN/fetch" scan --manifests "$T/empty" >"$T/s9f" 2>&1
 expect_in "$T/s9f" "fetch: scan: $T/empty has no manifests; run 'modelc build' first"
 
+section "10. Pictures and words"
+# generated/ is the build of the catalog with the roles added above (tiny, later unlocked, mine).
+grep -q '<title>CUDA context (outside the budget) 0.62 GiB</title>' generated/budget.svg || fail "budget.svg does not draw the CUDA context"
+grep -q 'font-weight="bold">7.53</text>' generated/budget.svg || fail "budget.svg has no GPU total on the axis"
+grep -q '; peak 7.4[0-9] GiB</text>' generated/budget.svg || fail "budget.svg does not give the physical peak"
+grep -q '<rect [^>]*width="[3-9][.0-9]*" [^>]*fill="#CC79A7"><title>non-torch' generated/budget.svg || fail "non-torch is not visible"
+grep -q ">no bar: not locked; run &apos;modelc lock later&apos;</text>" generated/budget.svg || { grep "no bar" generated/budget.svg; grep -B3 -A12 "^role " generated/budget.txt | grep -A14 "mine\|later\|other2" | head -40; fail "a role without a bar does not say why"; }
+if command -v xmllint >/dev/null 2>&1; then xmllint --noout generated/budget.svg || fail "budget.svg is not XML"; fi
+expect_in generated/budget.txt "16384  auto; the model's limit decides (max_position_embeddings 16384; memory would allow any length: the sliding window bounds the KV cache)"
+expect_in generated/budget.txt "7568  auto; memory decides: the largest that fits is 7568"
+"$M" explain code >"$T/e10" 2>&1
+expect_in "$T/e10" "= 16384 (the model's limit decides)"
+# The benchmark chart: what was measured, and both concurrency lines readable.
+"$BIN/bench" --chart "$ROOT/docs/device/bench_stub.csv" --title "random-weight Llama-architecture model, transformers stand-in server" >"$T/b10.svg" || fail "bench --chart"
+expect_in "$T/b10.svg" ">random-weight Llama-architecture model, transformers stand-in server on NVIDIA H100 80GB HBM3</text>"
+expect_in "$T/b10.svg" "time to first token, ms (median; band: min to max) (log scale)</text>"
+not_in "$T/b10.svg" "stub (stub)"
+cmp -s "$T/b10.svg" "$ROOT/docs/bench-gpu.svg" || fail "docs/bench-gpu.svg is not what bench --chart draws from docs/device/bench_stub.csv"
+"$BIN/bench" --chart "$ROOT/docs/device/bench_stub.csv" >"$T/b10b.svg" || fail "bench --chart without --title"
+expect_in "$T/b10b.svg" ">stub (stub) on NVIDIA H100 80GB HBM3</text>"
+echo "not,a,csv" >bad.csv
+"$BIN/bench" --chart bad.csv >"$T/b10c" 2>&1; rc=$?
+[ $rc -eq 1 ] || fail "bench --chart of a foreign CSV: expected exit 1, got $rc"
+expect_in "$T/b10c" "bench: bad.csv:1: not a CSV that bench wrote (its header differs)"
+head -1 "$ROOT/docs/device/bench_stub.csv" >empty.csv
+"$BIN/bench" --chart empty.csv >"$T/b10d" 2>&1
+expect_in "$T/b10d" "bench: empty.csv: no rows"
+(head -1 "$ROOT/docs/device/bench_stub.csv"; echo "a,b,c") >short.csv
+"$BIN/bench" --chart short.csv >"$T/b10e" 2>&1
+expect_in "$T/b10e" "bench: short.csv:2: expected 17 fields"
+(head -1 "$ROOT/docs/device/bench_stub.csv"; echo "r,m,,g,f,0,256,256,1,0,1,1,1,1,1,1,1") >zero.csv
+"$BIN/bench" --chart zero.csv >"$T/b10f" 2>&1
+expect_in "$T/b10f" "bench: zero.csv:2: concurrency '0' is not a positive integer"
+"$BIN/bench" --chart nosuch.csv >"$T/b10g" 2>&1
+expect_in "$T/b10g" "bench: nosuch.csv: No such file or directory"
+
 section "11. Small inconsistencies"
 : >empty.yaml
 "$M" check empty.yaml >"$T/k11" 2>&1
