@@ -66,10 +66,11 @@ join(const char *dir, const char *rel)
 	return s;
 }
 
+/* One problem: "PATH: why", or why alone when it names its file already (path NULL). */
 static void
 problem(struct verify *v, const char *path, const char *why)
 {
-	fprintf(stderr, "modelc: verify: %s: %s\n", path, why);
+	fprintf(stderr, "modelc: verify: %s%s%s\n", path ? path : "", path ? ": " : "", why);
 	v->problems++;
 }
 
@@ -92,7 +93,7 @@ verify_one(struct verify *v, const char *path, const char *data, size_t len, con
 		goto out;
 	}
 	if (mssig_load(sig_path, &s, err, sizeof err)) {
-		problem(v, path, err);
+		problem(v, NULL, err);
 		goto out;
 	}
 	if (mssig_check(&s, v->keys, v->nkeys, data, len, &used, err, sizeof err) ||
