@@ -102,7 +102,9 @@ tcomment_parse(const char *text, struct tcomment *out, char *err, size_t errlen)
 		char *end;
 		const char *colon = memchr(v, ':', vl);
 		out->ncommits = strtoul(v, &end, 10);
-		if (!colon || end != colon || v[0] < '0' || v[0] > '9' || (size_t)(v + vl - colon - 1) != TCOMMENT_HEX)
+		/* N as tcomment_format writes it: decimal, no sign, no leading zero, at most 9 digits. */
+		if (!colon || end != colon || v[0] < '0' || v[0] > '9' || (v[0] == '0' && colon - v > 1) ||
+		    colon - v > 9 || (size_t)(v + vl - colon - 1) != TCOMMENT_HEX)
 			return errmsg_fail(err, errlen, "the trusted comment's 'commits-sha256:' is '%.*s', not "
 			    "N:64 hex digits", (int)(vl > QUOTE_MAX ? QUOTE_MAX : vl), v);
 		vl -= (size_t)(colon + 1 - v);
