@@ -101,7 +101,7 @@ static int
 sign_one(const struct mskey_secret *sk, const char *untrusted, const char *data, size_t len,
     const struct tcomment *c, const char *sig_path)
 {
-	char trusted[MSSIG_TRUSTED_MAX], err[1024], text[MSSIG_FILE_MAX];
+	char trusted[MSSIG_TRUSTED_MAX], err[1024] = "the signature does not fit its file", text[MSSIG_FILE_MAX];
 	struct mssig s;
 	int tl = tcomment_format(c, trusted, sizeof trusted), sl;
 	if (tl < 0 || (size_t)tl > MSSIG_TRUSTED_TEXT_MAX) {

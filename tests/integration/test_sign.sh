@@ -75,6 +75,23 @@ run 1 setsid -w "$BIN/modelc" keygen -s keys/tty.key -p keys/tty.pub </dev/null
 expect_in "$T/err" "modelc: keygen: no terminal to read the passphrase from (/dev/tty: "
 expect_in "$T/err" "); pass --passphrase-file FILE (mode 0600) or --passphrase-fd N; nothing written"
 [ -e keys/tty.key ] && fail "a key was written without a passphrase"
+# On a terminal (script(1) gives it one) the passphrase is asked twice without echo; two that
+# differ are refused before anything is derived.
+if command -v script >/dev/null 2>&1; then
+	(sleep 1; printf 'first secret\n'; sleep 1; printf 'second secret\n') |
+		script -qefc "'$BIN/modelc' keygen -s keys/tty.key -p keys/tty.pub" /dev/null >"$T/tty" 2>&1
+	[ $? -eq 1 ] || { cat "$T/tty"; fail "keygen on a terminal with two passphrases did not exit 1"; }
+	grep -q secret "$T/tty" && fail "the passphrase was echoed: $(cat "$T/tty")"
+	tr -d '\r' <"$T/tty" >"$T/tty2"
+	expect "$T/tty2" <<EOF
+Passphrase for the new key: 
+Passphrase (again): 
+modelc: keygen: the two passphrases differ; nothing written
+EOF
+	[ -e keys/tty.key ] && fail "a key was written with differing passphrases"
+else
+	echo "script(1) is missing: the terminal prompt is not tested"
+fi
 # A key minisign made, and two more that no catalog will trust.
 minisign -G -W -p keys/k2.pub -s keys/k2.key >/dev/null || fail "minisign -G"
 K2=$(keyid keys/k2.pub)

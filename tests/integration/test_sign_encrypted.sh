@@ -59,15 +59,25 @@ mkfifo fifo
 "$BIN/modelc" sign -s k2.key --passphrase-fd 3 3<fifo >"$T/out" 2>"$T/err" &
 PID=$!
 exec 4>fifo
-# While it waits for the passphrase: argv without secrets, no core file, locked memory.
+# While it waits for the passphrase: no core file (set as the key is read), locked memory
+# (AddressSanitizer makes mlock a no-op: a SAN=1 build is not checked for it), argv clean.
 i=0
-while ! grep -Eq 'VmLck:[[:space:]]+[1-9]' "/proc/$PID/status" 2>/dev/null; do
+while ! grep -Eq '^Max core file size +0 +0 ' "/proc/$PID/limits" 2>/dev/null; do
 	i=$((i + 1))
-	[ $i -gt 100 ] && fail "modelc sign never held locked memory: $(grep VmLck "/proc/$PID/status" 2>&1)"
+	[ $i -gt 200 ] && fail "core files are not off: $(grep core "/proc/$PID/limits" 2>&1)"
 	sleep 0.1
 done
+if grep -q __asan_init "$BIN/modelc" 2>/dev/null; then
+	echo "modelc is built with AddressSanitizer, which ignores mlock: locked memory not checked"
+else
+	i=0
+	while ! grep -Eq 'VmLck:[[:space:]]+[1-9]' "/proc/$PID/status" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -gt 100 ] && fail "modelc sign holds no locked memory: $(grep VmLck "/proc/$PID/status" 2>&1)"
+		sleep 0.1
+	done
+fi
 tr '\0' ' ' <"/proc/$PID/cmdline" | grep -q 'correct horse' && fail "the passphrase is in argv"
-grep -Eq '^Max core file size +0 +0 ' "/proc/$PID/limits" || fail "core files are not off: $(grep core "/proc/$PID/limits")"
 cat pass >&4
 exec 4>&-
 wait $PID || { cat "$T/out" "$T/err"; fail "modelc sign with minisign's encrypted key"; }
