@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "mskey.h"
+#include "repoid.h"
 #include "size.h"
 #include "suggest.h"
 
@@ -267,6 +268,11 @@ catalog_role_from(struct catalog_ctx *cx, const struct ynode *defaults, const ch
 	r->name = name;
 	r->node = n;
 	r->repo = catalog_str(n, "repo", NULL);
+	/* The schema says the same unless someone edited it: a repo id becomes URLs and folders. */
+	char why[128];
+	if (r->repo && repoid_check(r->repo, why, sizeof why))
+		diag_error(cx->diag, yamldoc_get(n, "repo")->pos,
+		    "roles.%s.repo: '%s' is not a Hugging Face repository id: %s", name, r->repo, why);
 	r->revision = r->repo ? catalog_str(n, "revision", CATALOG_DEFAULT_REVISION) : NULL;
 	r->local = catalog_str(n, "local", NULL);
 	r->quantization = catalog_str(n, "quantization", "none");

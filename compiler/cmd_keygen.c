@@ -13,6 +13,8 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "diag.h"
+#include "fileio.h"
 #include "msfile.h"
 #include "mskey.h"
 #include "passphrase.h"
@@ -44,7 +46,7 @@ check_absent(const char *path, bool force)
 	struct stat st;
 	if (force || lstat(path, &st) != 0)
 		return 0;
-	fprintf(stderr, "modelc: keygen: %s already exists; pass -f to replace it (what the old key signed will "
+	diag_print(stderr, "modelc: keygen: %s already exists; pass -f to replace it (what the old key signed will "
 	    "not verify with the new one)\n", path);
 	return -1;
 }
@@ -58,7 +60,7 @@ make_parent(const char *path)
 		return;
 	char *dir = strndup(path, (size_t)(slash - path));
 	if (dir && mkdir(dir, 0700) < 0 && errno != EEXIST)
-		fprintf(stderr, "modelc: keygen: warning: cannot create %s: %s\n", dir, strerror(errno));
+		diag_print(stderr, "modelc: keygen: warning: cannot create %s: %s\n", dir, strerror(errno));
 	free(dir);
 }
 
@@ -124,7 +126,7 @@ cmd_keygen(int argc, char **argv)
 	if (!sec_path)
 		sec_path = signset_default_secret_key();
 	if (mskey_init(err, sizeof err)) {
-		fprintf(stderr, "modelc: keygen: %s\n", err);
+		diag_print(stderr, "modelc: keygen: %s\n", err);
 		free(sec_path);
 		return 3;
 	}
@@ -138,35 +140,35 @@ cmd_keygen(int argc, char **argv)
 	size_t passlen = 0, textlen = 0;
 	struct mskey_public pk;
 	if (!sk) {
-		fputs("modelc: keygen: cannot allocate locked memory for the key\n", stderr);
+		diag_print(stderr, "modelc: keygen: cannot allocate locked memory for the key\n");
 		rc = 3;
 		goto out;
 	}
 	mskey_secret_generate(sk, &pk);
 	if (!unencrypted) {
 		if (passphrase_read(&po, "Passphrase for the new key: ", true, &pass, &passlen, err, sizeof err)) {
-			fprintf(stderr, "modelc: keygen: %s; nothing written\n", err);
+			diag_print(stderr, "modelc: keygen: %s; nothing written\n", err);
 			goto out;
 		}
 		if (passlen == 0) {
-			fputs("modelc: keygen: an empty passphrase does not protect the key; give one, or pass -W for an "
-			    "unencrypted key; nothing written\n", stderr);
+			diag_print(stderr, "modelc: keygen: an empty passphrase does not protect the key; give one, or "
+			    "pass -W for an unencrypted key; nothing written\n");
 			goto out;
 		}
 		bool lowered;
 		if (mskey_secret_encrypt(sk, pass, passlen, &lowered, err, sizeof err)) {
-			fprintf(stderr, "modelc: keygen: %s; nothing written\n", err);
+			diag_print(stderr, "modelc: keygen: %s; nothing written\n", err);
 			rc = 3;
 			goto out;
 		}
 		if (lowered)
-			fputs("modelc: keygen: warning: not enough memory for minisign's scrypt limits; the key was "
-			    "encrypted with lower ones\n", stderr);
+			diag_print(stderr, "modelc: keygen: warning: not enough memory for minisign's scrypt limits; "
+			    "the key was encrypted with lower ones\n");
 	}
 	if (!comment)
 		comment = unencrypted ? "minisign unencrypted secret key" : "minisign encrypted secret key";
 	if (mskey_secret_format(sk, comment, &text, &textlen)) {
-		fputs("modelc: keygen: -c: the comment is too long for a minisign key file\n", stderr);
+		diag_print(stderr, "modelc: keygen: -c: the comment is too long for a minisign key file\n");
 		goto out;
 	}
 	char pubtext[256], id[MSKEY_ID_HEX_LEN + 1], b64[MSKEY_PUBLIC_B64_LEN + 1];
@@ -175,9 +177,9 @@ cmd_keygen(int argc, char **argv)
 	if (pl < 0 || check_absent(sec_path, force) || check_absent(pub_path, force))
 		goto out;
 	make_parent(sec_path);
-	if (msfile_write(sec_path, text, textlen, 0600, err, sizeof err) ||
-	    msfile_write(pub_path, pubtext, (size_t)pl, 0644, err, sizeof err)) {
-		fprintf(stderr, "modelc: keygen: %s\n", err);
+	if (fileio_write_atomic(sec_path, text, textlen, 0600, FILEIO_EXACT_MODE, err, sizeof err) ||
+	    fileio_write_atomic(pub_path, pubtext, (size_t)pl, 0644, FILEIO_EXACT_MODE, err, sizeof err)) {
+		diag_print(stderr, "modelc: keygen: %s\n", err);
 		rc = 3;
 		goto out;
 	}

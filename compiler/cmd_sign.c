@@ -14,6 +14,8 @@
 #include "cli.h"
 #include "commands.h"
 #include "compile.h"
+#include "diag.h"
+#include "fileio.h"
 #include "msfile.h"
 #include "mskey.h"
 #include "mssig.h"
@@ -43,19 +45,6 @@ sign_usage(const char *fmt, const char *arg)
 	return cli_usage_error("sign", usage_text, fmt, arg);
 }
 
-static char *
-join(const char *dir, const char *rel)
-{
-	size_t n = strlen(dir) + 1 + strlen(rel) + 1;
-	char *s = malloc(n);
-	if (!s) {
-		fputs("modelc: out of memory\n", stderr);
-		abort();
-	}
-	snprintf(s, n, "%s/%s", dir, rel);
-	return s;
-}
-
 /* Report each way dir differs from the rendered build; the number of differences. */
 static unsigned
 compare_outputs(const char *dir, const struct outdir_file *files, size_t nfiles)
@@ -63,14 +52,15 @@ compare_outputs(const char *dir, const struct outdir_file *files, size_t nfiles)
 	unsigned bad = 0;
 	char err[1024];
 	for (size_t i = 0; i < nfiles; i++) {
-		char *path = join(dir, files[i].path), *text;
+		char *path = signset_join(dir, files[i].path), *text;
 		size_t len;
 		if (msfile_read(path, SIGN_READ_MAX, false, &text, &len, err, sizeof err)) {
-			fprintf(stderr, "modelc: sign: %s\n", err);
+			diag_print(stderr, "modelc: sign: %s\n", err);
 			bad++;
 		} else {
 			if (len != files[i].len || memcmp(text, files[i].data, len)) {
-				fprintf(stderr, "modelc: sign: %s differs from what the catalog and the lock build\n", path);
+				diag_print(stderr, "modelc: sign: %s differs from what the catalog and the lock build\n",
+				    path);
 				bad++;
 			}
 			free(text);
@@ -80,7 +70,7 @@ compare_outputs(const char *dir, const struct outdir_file *files, size_t nfiles)
 	char **have;
 	size_t nhave;
 	if (signset_files(dir, &have, &nhave, err, sizeof err)) {
-		fprintf(stderr, "modelc: sign: %s\n", err);
+		diag_print(stderr, "modelc: sign: %s\n", err);
 		return bad + 1;
 	}
 	for (size_t i = 0; i < nhave; i++) {
@@ -88,7 +78,7 @@ compare_outputs(const char *dir, const struct outdir_file *files, size_t nfiles)
 		for (size_t k = 0; k < nfiles && !known; k++)
 			known = !strcmp(have[i], files[k].path);
 		if (!known) {
-			fprintf(stderr, "modelc: sign: %s/%s is not a file modelc build writes\n", dir, have[i]);
+			diag_print(stderr, "modelc: sign: %s/%s is not a file modelc build writes\n", dir, have[i]);
 			bad++;
 		}
 	}
@@ -105,16 +95,16 @@ sign_one(const struct mskey_secret *sk, const char *untrusted, const char *data,
 	struct mssig s;
 	int tl = tcomment_format(c, trusted, sizeof trusted), sl;
 	if (tl < 0 || (size_t)tl > MSSIG_TRUSTED_TEXT_MAX) {
-		fprintf(stderr, "modelc: sign: %s: the trusted comment is longer than minisign allows\n", sig_path);
+		diag_print(stderr, "modelc: sign: %s: the trusted comment is longer than minisign allows\n", sig_path);
 		return -1;
 	}
 	if (mssig_create(sk, data, len, untrusted, trusted, false, &s, err, sizeof err) ||
 	    (sl = mssig_format(&s, text, sizeof text)) < 0) {
-		fprintf(stderr, "modelc: sign: %s: %s\n", sig_path, err);
+		diag_print(stderr, "modelc: sign: %s: %s\n", sig_path, err);
 		return -1;
 	}
-	if (msfile_write(sig_path, text, (size_t)sl, 0644, err, sizeof err)) {
-		fprintf(stderr, "modelc: sign: %s\n", err);
+	if (fileio_write_atomic(sig_path, text, (size_t)sl, 0644, FILEIO_EXACT_MODE, err, sizeof err)) {
+		diag_print(stderr, "modelc: sign: %s\n", err);
 		return -1;
 	}
 	return 0;
@@ -126,7 +116,7 @@ slurp(const char *path, size_t *len)
 {
 	char *text, err[1024];
 	if (msfile_read(path, SIGN_READ_MAX, false, &text, len, err, sizeof err)) {
-		fprintf(stderr, "modelc: sign: %s\n", err);
+		diag_print(stderr, "modelc: sign: %s\n", err);
 		return NULL;
 	}
 	return text;
@@ -139,7 +129,7 @@ load_key(const char *path, const struct passphrase_opts *po)
 	char err[1024];
 	struct mskey_secret *sk;
 	if (mskey_secret_load(path, &sk, err, sizeof err)) {
-		fprintf(stderr, "modelc: sign: %s; nothing signed\n", err);
+		diag_print(stderr, "modelc: sign: %s; nothing signed\n", err);
 		return NULL;
 	}
 	if (!mskey_secret_encrypted(sk))
@@ -148,14 +138,14 @@ load_key(const char *path, const struct passphrase_opts *po)
 	size_t passlen;
 	snprintf(prompt, sizeof prompt, "Passphrase for %s: ", path);
 	if (passphrase_read(po, prompt, false, &pass, &passlen, err, sizeof err)) {
-		fprintf(stderr, "modelc: sign: %s; nothing signed\n", err);
+		diag_print(stderr, "modelc: sign: %s; nothing signed\n", err);
 		mskey_secret_free(sk);
 		return NULL;
 	}
 	int rc = mskey_secret_decrypt(sk, pass, passlen, err, sizeof err);
 	passphrase_free(pass);
 	if (rc) {
-		fprintf(stderr, "modelc: sign: %s: %s; nothing signed\n", path, err);
+		diag_print(stderr, "modelc: sign: %s: %s; nothing signed\n", path, err);
 		mskey_secret_free(sk);
 		return NULL;
 	}
@@ -170,8 +160,8 @@ key_trusted(const struct catalog *cat, const struct mskey_public *pk, const char
 	mskey_id_hex(pk->id, id);
 	mskey_public_b64(pk, b64);
 	if (cat->ntrust == 0) {
-		fprintf(stderr, "modelc: sign: note: %s has no trust: list, so fetch checks these signatures only with "
-		    "--require-signature; to make it always check them, add:\ntrust:\n  - %s\n", cat->path, b64);
+		diag_print(stderr, "modelc: sign: note: %s has no trust: list, so fetch checks these signatures only "
+		    "with --require-signature; to make it always check them, add:\ntrust:\n  - %s\n", cat->path, b64);
 		return true;
 	}
 	for (size_t i = 0; i < cat->ntrust; i++) {
@@ -179,7 +169,7 @@ key_trusted(const struct catalog *cat, const struct mskey_public *pk, const char
 		if (!mskey_public_decode(cat->trust[i], strlen(cat->trust[i]), &t, NULL, 0) && mskey_public_equal(&t, pk))
 			return true;
 	}
-	fprintf(stderr, "modelc: sign: key %s (%s) is not in the trust: list of %s, so fetch and 'modelc verify' "
+	diag_print(stderr, "modelc: sign: key %s (%s) is not in the trust: list of %s, so fetch and 'modelc verify' "
 	    "would refuse its signatures; add '%s' under trust:, or sign with a listed key; nothing signed\n", id,
 	    sec_path, cat->path, b64);
 	return false;
@@ -199,16 +189,16 @@ make_sums(const char *dir, char **out, size_t *len, size_t *count)
 	char **paths, err[1024];
 	size_t n;
 	if (signset_files(dir, &paths, &n, err, sizeof err)) {
-		fprintf(stderr, "modelc: sign: %s\n", err);
+		diag_print(stderr, "modelc: sign: %s\n", err);
 		return -1;
 	}
 	struct sumfile_entry *e = calloc(n + 1, sizeof *e);
 	int rc = e ? 0 : -1;
 	for (size_t i = 0; rc == 0 && i < n; i++) {
-		char *path = join(dir, paths[i]);
+		char *path = signset_join(dir, paths[i]);
 		e[i].path = paths[i];
 		if (sumfile_hash_file(path, e[i].sha256, err, sizeof err)) {
-			fprintf(stderr, "modelc: sign: %s\n", err);
+			diag_print(stderr, "modelc: sign: %s\n", err);
 			rc = -1;
 		}
 		free(path);
@@ -265,7 +255,8 @@ cmd_sign(int argc, char **argv)
 			free(sec_path);
 			return sign_usage("unknown option '%s'", a);
 		} else if (args.catalog_set) {
-			fprintf(stderr, "modelc: sign: more than one catalog ('%s' and '%s')\n%s", args.catalog, a, usage_text);
+			diag_print(stderr, "modelc: sign: more than one catalog ('%s' and '%s')\n%s", args.catalog, a,
+			    usage_text);
 			free(sec_path);
 			return 2;
 		} else {
@@ -284,7 +275,7 @@ cmd_sign(int argc, char **argv)
 	char *catalog_text = NULL, *lock_text = NULL, *sums = NULL;
 	if (rc) {
 		if (rc == 1)
-			fprintf(stderr, "modelc: sign: %u error%s; nothing signed\n", run.diag.errors,
+			diag_print(stderr, "modelc: sign: %u error%s; nothing signed\n", run.diag.errors,
 			    run.diag.errors == 1 ? "" : "s");
 		goto out;
 	}
@@ -294,13 +285,14 @@ cmd_sign(int argc, char **argv)
 	}
 	unsigned stale = compare_outputs(outdir, files, nfiles);
 	if (stale) {
-		fprintf(stderr, "modelc: sign: %s is not what %s and %s build (%u difference%s); run 'modelc build', "
-		    "then sign; nothing signed\n", outdir, args.catalog, run.lock_path, stale, stale == 1 ? "" : "s");
+		diag_print(stderr, "modelc: sign: %s is not what %s and %s build (%u difference%s); run "
+		    "'modelc build', then sign; nothing signed\n", outdir, args.catalog, run.lock_path, stale,
+		    stale == 1 ? "" : "s");
 		rc = 1;
 		goto out;
 	}
 	if (mskey_init(err, sizeof err)) {
-		fprintf(stderr, "modelc: sign: %s\n", err);
+		diag_print(stderr, "modelc: sign: %s\n", err);
 		rc = 3;
 		goto out;
 	}
@@ -342,10 +334,10 @@ cmd_sign(int argc, char **argv)
 		m.kind = TCOMMENT_COMMIT;
 		snprintf(m.file, sizeof m.file, "%s", files[i].path);
 		if (signset_manifest_commit(files[i].data, files[i].len, m.commits, sizeof m.commits, err, sizeof err)) {
-			fprintf(stderr, "modelc: sign: %s/%s: %s\n", outdir, files[i].path, err);
+			diag_print(stderr, "modelc: sign: %s/%s: %s\n", outdir, files[i].path, err);
 			goto out;
 		}
-		char *path = join(outdir, files[i].path), *sig = signset_sig_path(path);
+		char *path = signset_join(outdir, files[i].path), *sig = signset_sig_path(path);
 		int r = sign_one(sk, untrusted, files[i].data, files[i].len, &m, sig);
 		free(path);
 		free(sig);
@@ -366,11 +358,11 @@ cmd_sign(int argc, char **argv)
 	size_t sums_len, nsummed;
 	if (make_sums(outdir, &sums, &sums_len, &nsummed))
 		goto out;
-	char *sums_path = join(outdir, SIGNSET_SUMS), *sums_sig = signset_sig_path(sums_path);
+	char *sums_path = signset_join(outdir, SIGNSET_SUMS), *sums_sig = signset_sig_path(sums_path);
 	snprintf(c.file, sizeof c.file, "%s", SIGNSET_SUMS);
-	int r = msfile_write(sums_path, sums, sums_len, 0644, err, sizeof err);
+	int r = fileio_write_atomic(sums_path, sums, sums_len, 0644, FILEIO_EXACT_MODE, err, sizeof err);
 	if (r)
-		fprintf(stderr, "modelc: sign: %s\n", err);
+		diag_print(stderr, "modelc: sign: %s\n", err);
 	else
 		r = sign_one(sk, untrusted, sums, sums_len, &c, sums_sig);
 	free(sums_path);

@@ -53,24 +53,11 @@ verify_usage(const char *fmt, const char *arg)
 	return cli_usage_error("verify", usage_text, fmt, arg);
 }
 
-static char *
-join(const char *dir, const char *rel)
-{
-	size_t n = strlen(dir) + 1 + strlen(rel) + 1;
-	char *s = malloc(n);
-	if (!s) {
-		fputs("modelc: out of memory\n", stderr);
-		abort();
-	}
-	snprintf(s, n, "%s/%s", dir, rel);
-	return s;
-}
-
 /* One problem: "PATH: why", or why alone when it names its file already (path NULL). */
 static void
 problem(struct verify *v, const char *path, const char *why)
 {
-	fprintf(stderr, "modelc: verify: %s%s%s\n", path ? path : "", path ? ": " : "", why);
+	diag_print(stderr, "modelc: verify: %s%s%s\n", path ? path : "", path ? ": " : "", why);
 	v->problems++;
 }
 
@@ -143,7 +130,7 @@ slurp(struct verify *v, const char *path, size_t *len)
 {
 	char *text, err[1024];
 	if (msfile_read(path, VERIFY_READ_MAX, false, &text, len, err, sizeof err)) {
-		fprintf(stderr, "modelc: verify: %s\n", err);
+		diag_print(stderr, "modelc: verify: %s\n", err);
 		v->problems++;
 		return NULL;
 	}
@@ -159,7 +146,7 @@ cmp_str(const void *a, const void *b)
 static void
 verify_manifests(struct verify *v, const char *dir)
 {
-	char *mdir = join(dir, "manifests");
+	char *mdir = signset_join(dir, "manifests");
 	DIR *d = opendir(mdir);
 	if (!d) {
 		char why[512];
@@ -188,7 +175,7 @@ verify_manifests(struct verify *v, const char *dir)
 	if (n)
 		qsort(names, n, sizeof *names, cmp_str);
 	for (size_t i = 0; i < n; i++) {
-		char *path = join(mdir, names[i]), *rel = join("manifests", names[i]);
+		char *path = signset_join(mdir, names[i]), *rel = signset_join("manifests", names[i]);
 		size_t len;
 		char *text = slurp(v, path, &len), commit[2048], err[1024];
 		if (text && signset_manifest_commit(text, len, commit, sizeof commit, err, sizeof err))
@@ -208,7 +195,7 @@ verify_manifests(struct verify *v, const char *dir)
 static void
 verify_sums(struct verify *v, const char *dir)
 {
-	char *path = join(dir, SIGNSET_SUMS), err[1024], why[1200];
+	char *path = signset_join(dir, SIGNSET_SUMS), err[1024], why[1200];
 	size_t len;
 	struct stat st;
 	if (stat(path, &st) != 0 && errno == ENOENT) {
@@ -228,10 +215,10 @@ verify_sums(struct verify *v, const char *dir)
 	}
 	unsigned bad = 0;
 	for (size_t i = 0; i < n; i++) {
-		char *f = join(dir, e[i].path);
+		char *f = signset_join(dir, e[i].path);
 		unsigned char d[SUMFILE_DIGEST];
 		if (sumfile_hash_file(f, d, err, sizeof err)) {
-			fprintf(stderr, "modelc: verify: %s\n", err);
+			diag_print(stderr, "modelc: verify: %s\n", err);
 			v->problems++;
 			bad++;
 		} else if (sodium_memcmp(d, e[i].sha256, SUMFILE_DIGEST)) {
@@ -248,7 +235,7 @@ verify_sums(struct verify *v, const char *dir)
 	char **have;
 	size_t nhave;
 	if (signset_files(dir, &have, &nhave, err, sizeof err)) {
-		fprintf(stderr, "modelc: verify: %s\n", err);
+		diag_print(stderr, "modelc: verify: %s\n", err);
 		v->problems++;
 		goto out;
 	}
@@ -257,7 +244,7 @@ verify_sums(struct verify *v, const char *dir)
 		for (size_t k = 0; k < n && !listed; k++)
 			listed = !strcmp(have[i], e[k].path);
 		if (!listed) {
-			char *f = join(dir, have[i]);
+			char *f = signset_join(dir, have[i]);
 			snprintf(why, sizeof why, "not in %s: the file was added after signing", SIGNSET_SUMS);
 			problem(v, f, why);
 			free(f);
@@ -317,7 +304,8 @@ cmd_verify(int argc, char **argv)
 			free(pubs);
 			return verify_usage("unknown option '%s'", a);
 		} else if (catalog_set) {
-			fprintf(stderr, "modelc: verify: more than one catalog ('%s' and '%s')\n%s", catalog, a, usage_text);
+			diag_print(stderr, "modelc: verify: more than one catalog ('%s' and '%s')\n%s", catalog, a,
+			    usage_text);
 			free(pubs);
 			return 2;
 		} else {
@@ -335,40 +323,40 @@ cmd_verify(int argc, char **argv)
 	char err[1024];
 	int rc = frontend_load(&a, &diag, catalog, NULL, &cat);
 	if (rc != FRONTEND_OK) {
-		fprintf(stderr, "modelc: verify: %s has errors; nothing verified\n", catalog);
+		diag_print(stderr, "modelc: verify: %s has errors; nothing verified\n", catalog);
 		goto out;
 	}
 	rc = 1;
 	if (mskey_init(err, sizeof err)) {
-		fprintf(stderr, "modelc: verify: %s\n", err);
+		diag_print(stderr, "modelc: verify: %s\n", err);
 		rc = 3;
 		goto out;
 	}
 	v.keys = arena_alloc(&a, (npubs + cat.ntrust + 1) * sizeof *v.keys);
 	for (size_t i = 0; i < npubs; i++)
 		if (mskey_public_arg(pubs[i], &v.keys[v.nkeys++], err, sizeof err)) {
-			fprintf(stderr, "modelc: verify: -p %s\n", err);
+			diag_print(stderr, "modelc: verify: -p %s\n", err);
 			goto out;
 		}
 	for (size_t i = 0; i < cat.ntrust; i++)
 		if (!mskey_public_decode(cat.trust[i], strlen(cat.trust[i]), &v.keys[v.nkeys], NULL, 0))
 			v.nkeys++;
 	if (v.nkeys == 0) {
-		fprintf(stderr, "modelc: verify: no key to trust: list the signers' public keys under trust: in %s, or "
-		    "pass -p PUBKEY\n", catalog);
+		diag_print(stderr, "modelc: verify: no key to trust: list the signers' public keys under trust: in "
+		    "%s, or pass -p PUBKEY\n", catalog);
 		goto out;
 	}
 	v.lock_path = lock_path ? lock_path : lock_next_to(&a, catalog);
 	if (signset_file_sha256(catalog, v.catalog_sha256, err, sizeof err)) {
-		fprintf(stderr, "modelc: verify: %s\n", err);
+		diag_print(stderr, "modelc: verify: %s\n", err);
 		rc = 3;
 		goto out;
 	}
 	struct stat st;
 	snprintf(v.lock_sha256, sizeof v.lock_sha256, "%s", SIGNSET_EMPTY_SHA256);
 	if (stat(v.lock_path, &st) == 0) {
-		if (lock_read(&a, &diag, v.lock_path, &lock)) {
-			fprintf(stderr, "modelc: verify: %s has errors; nothing verified\n", v.lock_path);
+		if (lock_read(&a, &diag, v.lock_path, frontend_schema_dir(&a, catalog), &lock)) {
+			diag_print(stderr, "modelc: verify: %s has errors; nothing verified\n", v.lock_path);
 			goto out;
 		}
 		size_t len;
@@ -385,7 +373,7 @@ cmd_verify(int argc, char **argv)
 	verify_manifests(&v, outdir);
 	verify_sums(&v, outdir);
 	if (v.problems) {
-		fprintf(stderr, "modelc: verify: %u problem%s; do not use these files until they are signed again\n",
+		diag_print(stderr, "modelc: verify: %u problem%s; do not use these files until they are signed again\n",
 		    v.problems, v.problems == 1 ? "" : "s");
 		goto out;
 	}

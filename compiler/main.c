@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "diag.h"
 
 struct command {
 	const char *name;
@@ -50,7 +51,7 @@ main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		if (strcmp(argv[1], commands[i].name) == 0)
 			return commands[i].run(argc - 1, argv + 1);
-	fprintf(stderr, "modelc: unknown command '%s'\n", argv[1]);
+	diag_print(stderr, "modelc: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return 2;
 }

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,10 +22,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "diag.h"
 #include "emit_env.h"
 #include "emit_manifest.h"
 #include "emit_report.h"
 #include "emit_table.h"
+#include "fileio.h"
 
 enum { OUTDIR_FAIL = 3, OUTDIR_MAX_DEPTH = 8 };
 
@@ -40,13 +43,11 @@ static const char *const known_names[] = {
 static char *
 join(const char *a, const char *b)
 {
-	size_t n = strlen(a) + 1 + strlen(b) + 1;
-	char *s = malloc(n);
+	char *s = fileio_join(NULL, a, b);
 	if (!s) {
-		fputs("modelc: out of memory\n", stderr);
+		diag_print(stderr, "modelc: out of memory\n");
 		abort();
 	}
-	snprintf(s, n, "%s/%s", a, b);
 	return s;
 }
 
@@ -291,22 +292,6 @@ fsync_path(const char *path, int flags)
 	return rc;
 }
 
-static int
-write_all(int fd, const char *data, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, data, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		data += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Write one file under tmp, creating its parent directories; fsync it when sync is set. */
 static int
 put_file(const char *tmp, const char *rel, const char *data, size_t len, int sync,
@@ -323,25 +308,11 @@ put_file(const char *tmp, const char *rel, const char *data, size_t len, int syn
 		}
 		*s = '/';
 	}
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		sys_error(diag, path, "create");
-		free(path);
-		return -1;
-	}
-	if (write_all(fd, data, len) < 0 || (sync && fsync(fd) < 0)) {
-		sys_error(diag, path, "write");
-		close(fd);
-		free(path);
-		return -1;
-	}
-	if (close(fd) < 0) {
-		sys_error(diag, path, "write");
-		free(path);
-		return -1;
-	}
+	int rc = fileio_write_file(path, data, len, 0644, FILEIO_EXCL | FILEIO_NOFOLLOW | (sync ? 0 : FILEIO_NOSYNC));
+	if (rc < 0)
+		sys_error(diag, path, rc == -1 ? "create" : "write");
 	free(path);
-	return 0;
+	return rc < 0 ? -1 : 0;
 }
 
 #ifdef __linux__
@@ -407,33 +378,11 @@ static int
 read_readme(const char *dir, char **data, size_t *len, struct diag_sink *diag)
 {
 	char *path = join(dir, "README.md");
-	*data = NULL;
 	*len = 0;
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0) {
-		int rc = errno == ENOENT ? 0 : -1;
-		if (rc < 0)
-			sys_error(diag, path, "read");
-		free(path);
-		return rc;
-	}
-	FILE *m = open_memstream(data, len);
-	char buf[8192];
-	ssize_t n;
-	int rc = m ? 0 : -1;
-	while (rc == 0 && (n = read(fd, buf, sizeof buf)) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 || fwrite(buf, 1, (size_t)n, m) != (size_t)n)
-			rc = -1;
-	}
+	*data = fileio_read_all(NULL, path, SIZE_MAX, FILEIO_NOFOLLOW, len);
+	int rc = *data || errno == ENOENT ? 0 : -1;
 	if (rc < 0)
 		sys_error(diag, path, "read");
-	if (m && fclose(m) != 0 && rc == 0) {
-		sys_error(diag, path, "read");
-		rc = -1;
-	}
-	close(fd);
 	free(path);
 	return rc;
 }

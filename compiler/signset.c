@@ -8,21 +8,34 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "diag.h"
 #include "errmsg.h"
+#include "fileio.h"
 #include "mssig.h"
 #include "sumfile.h"
 
 enum { SIGNSET_MAX_DEPTH = 8 };
 
 static void *
-xmalloc(size_t n)
+oom_check(void *p)
 {
-	void *p = malloc(n);
 	if (!p) {
-		fputs("modelc: out of memory\n", stderr);
+		diag_print(stderr, "modelc: out of memory\n");
 		abort();
 	}
 	return p;
+}
+
+static void *
+xmalloc(size_t n)
+{
+	return oom_check(malloc(n));
+}
+
+char *
+signset_join(const char *dir, const char *rel)
+{
+	return oom_check(fileio_join(NULL, dir, rel));
 }
 
 char *

@@ -24,6 +24,9 @@
 /* "PATH.minisig", malloc'd; aborts when out of memory. */
 char *signset_sig_path(const char *path);
 
+/* "DIR/REL" (fileio_join), malloc'd; aborts when out of memory. */
+char *signset_join(const char *dir, const char *rel);
+
 /* The lower-case hex SHA-256 of a file into hex; 0, or -1 with "PATH: why" in err. */
 int signset_file_sha256(const char *path, char hex[TCOMMENT_HEX + 1], char *err, size_t errlen);
 

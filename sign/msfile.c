@@ -1,4 +1,3 @@
-#define _DEFAULT_SOURCE /* mkstemp, fchmod */
 #include "msfile.h"
 
 #include <errno.h>
@@ -97,44 +96,4 @@ msfile_rest_blank(const char *text, size_t len, size_t pos)
 		if (text[pos] != '\n' && text[pos] != '\r')
 			return false;
 	return true;
-}
-
-int
-msfile_write(const char *path, const char *data, size_t len, unsigned mode, char *err, size_t errlen)
-{
-	size_t pl = strlen(path);
-	char *tmp = malloc(pl + 16);
-	if (!tmp)
-		return errmsg_fail(err, errlen, "%s: out of memory", path);
-	memcpy(tmp, path, pl);
-	memcpy(tmp + pl, ".tmp.XXXXXX", 12);
-	int fd = mkstemp(tmp);  /* mode 0600 from the start: a secret is never readable by others */
-	if (fd < 0) {
-		int e = errno;
-		free(tmp);
-		return errmsg_fail(err, errlen, "%s: %s", path, strerror(e));
-	}
-	int e = fchmod(fd, (mode_t)mode) < 0 ? errno : 0;
-	for (size_t off = 0; !e && off < len;) {
-		ssize_t w = write(fd, data + off, len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			e = w < 0 ? errno : EIO;
-		else
-			off += (size_t)w;
-	}
-	if (!e && fsync(fd) < 0)
-		e = errno;
-	if (close(fd) < 0 && !e)
-		e = errno;
-	if (!e && rename(tmp, path) < 0)
-		e = errno;
-	if (!e) {
-		free(tmp);
-		return 0;
-	}
-	unlink(tmp);
-	free(tmp);
-	return errmsg_fail(err, errlen, "%s: %s", path, strerror(e));
 }

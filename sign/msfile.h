@@ -5,6 +5,7 @@
  * Reading the small line-oriented files of minisign (keys, signatures) and of modelc's
  * signed set: whole files with a size limit, secrets into locked memory, and lines cut as
  * minisign's trim() cuts them (one "\n", then one "\r"; a "\r" anywhere else is refused).
+ * Writing them is common/fileio.c's atomic replacement (fileio_write_atomic).
  */
 
 #include <stdbool.h>
@@ -27,11 +28,5 @@ int msfile_line(const char *text, size_t len, size_t *pos, const char **line, si
 
 /* Whether the rest of the text from pos is only line ends (what may follow the last line). */
 bool msfile_rest_blank(const char *text, size_t len, size_t pos);
-
-/*
- * Write data to path atomically: a temp file in the same directory with the given mode,
- * fsynced, renamed over path. 0, or -1 with "PATH: strerror" in err.
- */
-int msfile_write(const char *path, const char *data, size_t len, unsigned mode, char *err, size_t errlen);
 
 #endif

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "diag.h"
 #include "fplan.h"
 #include "fprune.h"
 
@@ -56,7 +57,7 @@ common_opt(int argc, char **argv, int i, const char **manifests, const char **ca
 	}
 	if (!strcmp(argv[i], "--manifests") || !strcmp(argv[i], "--cache")) {
 		if (i + 1 >= argc || !argv[i + 1][0]) {
-			fprintf(stderr, "fetch: %s needs a directory\n", argv[i]);
+			diag_print(stderr, "fetch: %s needs a directory\n", argv[i]);
 			return -1;
 		}
 		*(!strcmp(argv[i], "--cache") ? cache : manifests) = argv[i + 1];
@@ -95,7 +96,7 @@ cmd_prune(int argc, char **argv)
 		else if (!strcmp(argv[i], "--active") && i + 1 < argc)
 			o.active_file = argv[++i];
 		else {
-			fprintf(stderr, "fetch: prune: unknown option '%s'\n", argv[i]);
+			diag_print(stderr, "fetch: prune: unknown option '%s'\n", argv[i]);
 			return usage();
 		}
 	}
@@ -137,7 +138,8 @@ cmd_fetch(int argc, char **argv)
 			o.trust_hub = 1;
 		else if (!strcmp(argv[i], "--require-signature") || !strcmp(argv[i], "--catalog")) {
 			if (i + 1 >= argc || !argv[i + 1][0]) {
-				fprintf(stderr, "fetch: %s needs %s\n", argv[i], argv[i][2] == 'r' ? "a public key" : "a file");
+				diag_print(stderr, "fetch: %s needs %s\n", argv[i],
+				    argv[i][2] == 'r' ? "a public key" : "a file");
 				goto bad;
 			}
 			if (argv[i][2] == 'r')
@@ -150,12 +152,12 @@ cmd_fetch(int argc, char **argv)
 			char *end;
 			long j = strtol(v, &end, 10);
 			if (!*v || *end || j < 1 || j > FETCH_MAX_JOBS) {
-				fprintf(stderr, "fetch: --jobs '%s' is not a number from 1 to %d\n", v, FETCH_MAX_JOBS);
+				diag_print(stderr, "fetch: --jobs '%s' is not a number from 1 to %d\n", v, FETCH_MAX_JOBS);
 				goto bad;
 			}
 			o.jobs = (unsigned)j;
 		} else if (argv[i][0] == '-') {
-			fprintf(stderr, "fetch: unknown option '%s'\n", argv[i]);
+			diag_print(stderr, "fetch: unknown option '%s'\n", argv[i]);
 			goto bad;
 		} else if (!strcmp(argv[i], "all"))
 			all = 1;
@@ -163,12 +165,12 @@ cmd_fetch(int argc, char **argv)
 			roles[n++] = argv[i];
 	}
 	if (all && n) {
-		fputs("fetch: 'all' and role names exclude each other\n", stderr);
+		diag_print(stderr, "fetch: 'all' and role names exclude each other\n");
 		goto bad;
 	}
 	if (nkeys && o.trust_hub) {
-		fputs("fetch: --trust-hub takes hashes nobody signed; it cannot be combined with --require-signature\n",
-		    stderr);
+		diag_print(stderr, "fetch: --trust-hub takes hashes nobody signed; it cannot be combined with "
+		    "--require-signature\n");
 		goto bad;
 	}
 	o.mode = mode_for(json);

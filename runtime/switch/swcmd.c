@@ -3,9 +3,12 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "diag.h"
+
 static void
 message(const char *prefix, const char *fmt, va_list ap)
 {
+	diag_record(fmt);
 	fputs(prefix, stderr);
 	vfprintf(stderr, fmt, ap);
 }

@@ -6,6 +6,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "diag.h"
+
 enum { SWTABLE_DISTANCE_MAX = 256 };
 
 /* Compare paths ignoring trailing slashes, so "/mnt/f/models/x/" finds "/mnt/f/models/x". */
@@ -99,18 +101,18 @@ swtable_report_unknown(FILE *out, const char *arg)
 	size_t dist;
 	const char *best = nearest(arg, &dist);
 
-	fprintf(out, "switch: error: unknown role, path or repo '%s'", arg);
+	diag_print(out, "switch: error: unknown role, path or repo '%s'", arg);
 	/* A suggestion further away than about a third of the name would be noise. */
 	if (best && dist <= strlen(arg) / 3 + 2)
-		fprintf(out, " (did you mean '%s'?)", best);
+		diag_print(out, " (did you mean '%s'?)", best);
 	fputc('\n', out);
-	fputs("switch: note: known roles:", out);
+	diag_print(out, "switch: note: known roles:");
 	for (size_t i = 0; i < model_table.count; i++)
 		fprintf(out, "%s %s", i ? "," : "", model_table.entries[i].role);
 	fputc('\n', out);
 	for (size_t i = 0; i < model_table.count; i++) {
 		const struct model_entry *e = &model_table.entries[i];
-		fprintf(out, "switch: note:   %s: %s", e->role, e->repo ? e->repo : e->model_id);
+		diag_print(out, "switch: note:   %s: %s", e->role, e->repo ? e->repo : e->model_id);
 		if (e->local_dir)
 			fprintf(out, ", %s", e->local_dir);
 		fputc('\n', out);

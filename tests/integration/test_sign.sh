@@ -70,6 +70,18 @@ run 1 "$BIN/modelc" keygen -W -s keys/k1.key -p keys/other.pub
 expect "$T/err" <<EOF
 modelc: keygen: keys/k1.key already exists; pass -f to replace it (what the old key signed will not verify with the new one)
 EOF
+# A comment minisign's key file cannot hold; a key folder that cannot be made (one level only).
+run 1 "$BIN/modelc" keygen -W -s keys/long.key -p keys/long.pub -c "$(printf '%01100d' 0)"
+expect "$T/err" <<EOF
+modelc: keygen: -c: the comment is too long for a minisign key file
+EOF
+run 3 "$BIN/modelc" keygen -W -s missing/sub/k.key -p keys/sub.pub
+sed 's/\.tmp\.[0-9]*:/.tmp.PID:/' "$T/err" >"$T/err2"
+expect "$T/err2" <<EOF
+modelc: keygen: warning: cannot create missing/sub: No such file or directory
+modelc: keygen: missing/sub/k.key.tmp.PID: No such file or directory
+EOF
+[ -e keys/long.key ] || [ -e keys/long.pub ] || [ -e keys/sub.pub ] && fail "a refused keygen wrote a key"
 # With no terminal and no passphrase option, an encrypted key cannot be made (nothing is derived).
 run 1 setsid -w "$BIN/modelc" keygen -s keys/tty.key -p keys/tty.pub </dev/null
 expect_in "$T/err" "modelc: keygen: no terminal to read the passphrase from (/dev/tty: "
@@ -152,6 +164,17 @@ run 1 "$BIN/modelc" verify
 expect "$T/err" <<EOF
 modelc: verify: no key to trust: list the signers' public keys under trust: in models.yaml, or pass -p PUBKEY
 EOF
+run 1 "$BIN/modelc" verify -p keys/missing.pub
+expect "$T/err" <<EOF
+modelc: verify: -p keys/missing.pub: No such file or directory
+EOF
+# A catalog with errors: nothing is signed or verified.
+printf 'roles: 5\n' >bad.yaml
+run 1 "$BIN/modelc" sign -s keys/k1.key bad.yaml
+expect_in "$T/err" "modelc: bad.yaml:1:8: error: roles: expected mapping, found integer '5'"
+tail -n 1 "$T/err" | grep -qx "modelc: sign: 3 errors; nothing signed" || fail "sign with catalog errors: $(tail -n 1 "$T/err")"
+run 1 "$BIN/modelc" verify -p keys/k1.pub bad.yaml
+tail -n 1 "$T/err" | grep -qx "modelc: verify: bad.yaml has errors; nothing verified" || fail "verify with catalog errors: $(tail -n 1 "$T/err")"
 
 # The catalog gains a trust: list: what was signed was made for the old catalog.
 printf 'trust:\n  - %s\n  - %s\n' "$P1" "$P2" >>models.yaml
@@ -171,6 +194,14 @@ echo stray >generated/manifests/notes.txt
 run 1 "$BIN/modelc" sign -s keys/k1.key
 expect_in "$T/err" "modelc: sign: generated/manifests/notes.txt is not a file modelc build writes"
 rm generated/manifests/notes.txt
+mv generated/budget.txt "$T/budget.txt"
+run 1 "$BIN/modelc" sign -s keys/k1.key
+expect "$T/err" <<EOF
+modelc: sign: generated/.env differs from what the catalog and the lock build
+modelc: sign: generated/budget.txt: No such file or directory
+modelc: sign: generated is not what models.yaml and models.lock build (2 differences); run 'modelc build', then sign; nothing signed
+EOF
+mv "$T/budget.txt" generated/budget.txt
 "$BIN/modelc" build 2>/dev/null || fail "build with trust"
 run 0 "$BIN/modelc" sign -s keys/k1.key
 [ -s "$T/err" ] && { cat "$T/err"; fail "sign with a trusted key said something on stderr"; }
@@ -250,6 +281,9 @@ restore
 printf 'VLLM_MODEL_ID=evil/model\n' >>generated/.env
 one_problem "generated/.env: sha256 $(sha generated/.env), but SHA256SUMS lists $(sha "$T/good/.env"): the file changed after signing"
 restore
+rm generated/budget.txt
+one_problem "generated/budget.txt: No such file or directory"
+restore
 echo extra >generated/extra.txt
 one_problem "generated/extra.txt: not in SHA256SUMS: the file was added after signing"
 restore
@@ -289,10 +323,55 @@ expect "$T/err" <<EOF
 modelc: sign: keys/missing.key: No such file or directory; nothing signed
 EOF
 diff -r "$T/good" generated >/dev/null || fail "a refused sign changed generated/"
+# The lock's file name goes into the trusted comment: one minisign cannot print is refused.
+L=$(printf 'odd\001.lock')
+cp models.lock "$L"
+run 1 "$BIN/modelc" sign -s keys/k1.key --lock "$L"
+expect "$T/err" <<EOF
+modelc: sign: $L.minisig: the trusted comment must be printable UTF-8 of at most 8173 bytes
+EOF
+[ -e "$L.minisig" ] && fail "a lock with an unprintable name was signed"
+rm "$L"
 
 # A rebuild replaces the signatures with the rest: a new build is not signed.
 "$BIN/modelc" build 2>/dev/null || fail "build over a signed set"
 [ -e generated/SHA256SUMS ] || [ -e generated/manifests/chat.json.minisig ] && fail "a rebuild kept old signatures"
 run 1 "$BIN/modelc" verify
 expect_in "$T/err" "modelc: verify: generated/manifests/chat.json: not signed: generated/manifests/chat.json.minisig is missing (run 'modelc sign')"
+
+# Schemas edited to allow a revision of thousands of characters (the shipped ones stop at 255):
+# sign refuses a manifest whose commit field does not fit a trusted comment, and one whose
+# trusted comment would be longer than minisign reads, instead of writing either.
+mkdir "$T/schemas"
+for f in "$MODELC_SCHEMA_DIR"/*; do
+	sed 's/{0,254}/{0,9999}/' "$f" >"$T/schemas/${f##*/}"
+done
+long_revision() {
+	mkdir "$T/long$1"
+	/usr/bin/python3 - "$1" "$T/long$1" <<'PY' || fail "long revision $1"
+import json, sys
+n, d = int(sys.argv[1]), sys.argv[2]
+rev = "r" * n
+lock = json.load(open("models.lock"))
+entry = lock["models"].pop("Qwen/Qwen2.5-7B-Instruct-AWQ@main")
+entry["revision"] = rev
+lock["models"]["Qwen/Qwen2.5-7B-Instruct-AWQ@" + rev] = entry
+json.dump(lock, open(d + "/models.lock", "w"), indent=2)
+repo = "    repo: Qwen/Qwen2.5-7B-Instruct-AWQ\n"
+open(d + "/models.yaml", "w").write(open("models.yaml").read().replace(repo, repo + "    revision: " + rev + "\n"))
+PY
+	(cd "$T/long$1" && MODELC_SCHEMA_DIR="$T/schemas" "$BIN/modelc" build) 2>/dev/null || fail "build with a revision of $1 characters"
+	(cd "$T/long$1" && MODELC_SCHEMA_DIR="$T/schemas" "$BIN/modelc" sign -s "$W/keys/k1.key") >"$T/out" 2>"$T/err" &&
+		fail "sign with a revision of $1 characters"
+	[ -e "$T/long$1/generated/manifests/chat.json.minisig" ] && fail "a manifest with a revision of $1 characters was signed"
+	return 0
+}
+long_revision 8050
+expect "$T/err" <<EOF
+modelc: sign: generated/manifests/chat.json.minisig: the trusted comment is longer than minisign allows
+EOF
+long_revision 8300
+expect "$T/err" <<EOF
+modelc: sign: generated/manifests/chat.json: the manifest's repo and revision are too long to sign
+EOF
 echo "keygen, sign and verify: minisign verifies modelc's signatures and modelc minisign's; every refusal as expected"

@@ -150,6 +150,10 @@ refused 1 --trust-hub
 expect_in "$T/err" "fetch: error: --trust-hub takes hashes nobody signed, and signatures are required (the trust: list of models.yaml); pin the files with 'modelc lock' instead"
 refused 2 --trust-hub --require-signature keys/k1.pub
 expect_in "$T/err" "fetch: --trust-hub takes hashes nobody signed; it cannot be combined with --require-signature"
+refused 2 --require-signature
+expect_in "$T/err" "fetch: --require-signature needs a public key"
+refused 2 --catalog ""
+expect_in "$T/err" "fetch: --catalog needs a file"
 printf 'trust: [RWnotakey]\n' >"$T/bad.yaml"
 refused 1 --catalog "$T/bad.yaml"
 expect "$T/err" <<EOF
