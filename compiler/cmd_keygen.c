@@ -76,22 +76,14 @@ cmd_keygen(int argc, char **argv)
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
-		int p = passphrase_option(argc, argv, &i, &po, err, sizeof err);
-		if (p < 0) {
-			free(sec_path);
-			return keygen_usage("%s", err);
-		}
-		if (p)
+		int p = signset_shared_option(argc, argv, &i, &po, usage_text, err, sizeof err);
+		if (p == 1)
 			continue;
-		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-			fputs(usage_text, stdout);
+		if (p) {
 			free(sec_path);
-			return 0;
-		} else if (!strcmp(a, "--version")) {
-			printf("modelc %s\n", MODELC_VERSION);
-			free(sec_path);
-			return 0;
-		} else if (!strcmp(a, "-W") || !strcmp(a, "--unencrypted")) {
+			return p < 0 ? keygen_usage("%s", err) : 0;
+		}
+		if (!strcmp(a, "-W") || !strcmp(a, "--unencrypted")) {
 			unencrypted = true;
 		} else if (!strcmp(a, "-f") || !strcmp(a, "--force")) {
 			force = true;

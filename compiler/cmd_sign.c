@@ -222,22 +222,14 @@ cmd_sign(int argc, char **argv)
 	compile_args_init(&args);
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
-		int p = passphrase_option(argc, argv, &i, &po, err, sizeof err);
-		if (p < 0) {
-			free(sec_path);
-			return sign_usage("%s", err);
-		}
-		if (p)
+		int p = signset_shared_option(argc, argv, &i, &po, usage_text, err, sizeof err);
+		if (p == 1)
 			continue;
-		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-			fputs(usage_text, stdout);
+		if (p) {
 			free(sec_path);
-			return 0;
-		} else if (!strcmp(a, "--version")) {
-			printf("modelc %s\n", MODELC_VERSION);
-			free(sec_path);
-			return 0;
-		} else if (!strcmp(a, "-o") || !strcmp(a, "--lock") || !strcmp(a, "-s") || !strcmp(a, "--secret-key")) {
+			return p < 0 ? sign_usage("%s", err) : 0;
+		}
+		if (!strcmp(a, "-o") || !strcmp(a, "--lock") || !strcmp(a, "-s") || !strcmp(a, "--secret-key")) {
 			if (i + 1 >= argc || !argv[i + 1][0]) {
 				free(sec_path);
 				return sign_usage("%s needs an argument", a);

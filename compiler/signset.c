@@ -264,3 +264,22 @@ signset_default_secret_key(void)
 	snprintf(s, n, "%s%s/minisign.key", base, sub);
 	return s;
 }
+
+int
+signset_shared_option(int argc, char **argv, int *i, struct passphrase_opts *po, const char *usage_text,
+    char *err, size_t errlen)
+{
+	int p = passphrase_option(argc, argv, i, po, err, errlen);
+	if (p)
+		return p < 0 ? -1 : 1;
+	const char *a = argv[*i];
+	if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+		fputs(usage_text, stdout);
+		return 2;
+	}
+	if (!strcmp(a, "--version")) {
+		printf("modelc %s\n", MODELC_VERSION);
+		return 2;
+	}
+	return 0;
+}

@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "lock.h"
+#include "passphrase.h"
 #include "tcomment.h"
 
 #define SIGNSET_SUMS "SHA256SUMS"
@@ -69,5 +70,13 @@ bool signset_is_own(const char *rel);
 
 /* The default secret key: $MINISIGN_CONFIG_DIR/minisign.key, else ~/.minisign/minisign.key; malloc'd. */
 char *signset_default_secret_key(void);
+
+/*
+ * The options keygen and sign share: where the passphrase comes from (passphrase_option),
+ * --help (prints usage_text) and --version. 1: argv[*i] was one (*i may have advanced); 0: it
+ * was not; 2: help or version was printed and the command is done; -1: a usage error, in err.
+ */
+int signset_shared_option(int argc, char **argv, int *i, struct passphrase_opts *po, const char *usage_text,
+    char *err, size_t errlen);
 
 #endif

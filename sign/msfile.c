@@ -97,3 +97,13 @@ msfile_rest_blank(const char *text, size_t len, size_t pos)
 			return false;
 	return true;
 }
+
+int
+msfile_b64_exact(const char *b64, size_t len, unsigned char *bin, size_t n)
+{
+	size_t got = 0;
+	const char *end = NULL;
+	if (sodium_base642bin(bin, n, b64, len, NULL, &got, &end, sodium_base64_VARIANT_ORIGINAL) != 0)
+		return -1;
+	return got == n && end == b64 + len ? 0 : -1;
+}

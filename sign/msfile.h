@@ -26,6 +26,9 @@ int msfile_read(const char *path, size_t max, bool secret, char **out, size_t *l
  */
 int msfile_line(const char *text, size_t len, size_t *pos, const char **line, size_t *linelen);
 
+/* Decode exactly n bytes of padded original-alphabet base64 (minisign's encoding); 0 or -1. */
+int msfile_b64_exact(const char *b64, size_t len, unsigned char *bin, size_t n);
+
 /* Whether the rest of the text from pos is only line ends (what may follow the last line). */
 bool msfile_rest_blank(const char *text, size_t len, size_t pos);
 

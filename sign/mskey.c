@@ -57,22 +57,11 @@ mskey_id_hex(const unsigned char id[MSKEY_ID_BYTES], char out[MSKEY_ID_HEX_LEN +
 	snprintf(out, MSKEY_ID_HEX_LEN + 1, "%016llX", (unsigned long long)le64_load(id));
 }
 
-/* Decode exactly n bytes of base64 (the original alphabet, padded) from b64; 0 or -1. */
-static int
-b64_exact(const char *b64, size_t len, unsigned char *bin, size_t n)
-{
-	size_t got = 0;
-	const char *end = NULL;
-	if (sodium_base642bin(bin, n, b64, len, NULL, &got, &end, sodium_base64_VARIANT_ORIGINAL) != 0)
-		return -1;
-	return got == n && end == b64 + len ? 0 : -1;
-}
-
 int
 mskey_public_decode(const char *b64, size_t len, struct mskey_public *out, char *err, size_t errlen)
 {
 	unsigned char raw[MSKEY_PUBLIC_BYTES];
-	if (len != MSKEY_PUBLIC_B64_LEN || b64_exact(b64, len, raw, sizeof raw))
+	if (len != MSKEY_PUBLIC_B64_LEN || msfile_b64_exact(b64, len, raw, sizeof raw))
 		return errmsg_fail(err, errlen, "not the base64 of a minisign public key (%d characters)",
 		    MSKEY_PUBLIC_B64_LEN);
 	if (memcmp(raw, "Ed", 2))
@@ -240,7 +229,7 @@ mskey_secret_parse(const char *text, size_t len, struct mskey_secret *sk, char *
 	char why[128];
 	if (key_lines(text, len, "secret key", &b64, &bl, err, errlen))
 		return -1;
-	if (b64_exact(b64, bl, (unsigned char *)sk, sizeof *sk)) {
+	if (msfile_b64_exact(b64, bl, (unsigned char *)sk, sizeof *sk)) {
 		sodium_memzero(sk, sizeof *sk);
 		return errmsg_fail(err, errlen, "line 2: not the base64 of a minisign secret key (%d bytes)",
 		    MSKEY_SECRET_BYTES);

@@ -32,17 +32,6 @@ mssig_printable(const char *text)
 	return true;
 }
 
-/* Decode exactly n bytes of padded original-alphabet base64; 0 or -1. */
-static int
-b64_exact(const char *b64, size_t len, unsigned char *bin, size_t n)
-{
-	size_t got = 0;
-	const char *end = NULL;
-	if (sodium_base642bin(bin, n, b64, len, NULL, &got, &end, sodium_base64_VARIANT_ORIGINAL) != 0)
-		return -1;
-	return got == n && end == b64 + len ? 0 : -1;
-}
-
 /*
  * The next line, which minisign reads with a buffer of max bytes (so the line with its line
  * end has at most max - 1); 1, 0 at the end, -1 for a stray "\r" or NUL, -2 when too long.
@@ -85,7 +74,7 @@ mssig_parse(const char *text, size_t len, struct mssig *out, char *err, size_t e
 	r = next_line(text, len, &pos, SIG_B64_LEN + 3, &line, &l);
 	if (r == 0)
 		return truncated(err, errlen, 1);
-	if (r < 0 || b64_exact(line, l, blob, sizeof blob))
+	if (r < 0 || msfile_b64_exact(line, l, blob, sizeof blob))
 		return errmsg_fail(err, errlen, "line 2: not the base64 of a minisign signature (%d bytes)", MSSIG_BLOB_BYTES);
 	if (!memcmp(blob, "ED", 2))
 		out->hashed = true;
@@ -111,7 +100,7 @@ mssig_parse(const char *text, size_t len, struct mssig *out, char *err, size_t e
 	r = next_line(text, len, &pos, GLOBAL_B64_LEN + 3, &line, &l);
 	if (r == 0)
 		return truncated(err, errlen, 3);
-	if (r < 0 || b64_exact(line, l, out->global, sizeof out->global))
+	if (r < 0 || msfile_b64_exact(line, l, out->global, sizeof out->global))
 		return errmsg_fail(err, errlen, "line 4: not the base64 of a global signature (%d bytes)", MSSIG_SIG_BYTES);
 	if (!msfile_rest_blank(text, len, pos))
 		return errmsg_fail(err, errlen, "line 5: text after the signature");
