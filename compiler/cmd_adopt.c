@@ -17,6 +17,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "diag.h"
+#include "exitcode.h"
 #include "frontend.h"
 #include "lock.h"
 #include "size.h"
@@ -93,10 +94,10 @@ cmd_adopt(int argc, char **argv)
 		const char *next = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
 			fputs(adopt_usage, stdout);
-			return 0;
+			return EXITCODE_OK;
 		} else if (!strcmp(a, "--version")) {
 			printf("modelc %s\n", MODELC_VERSION);
-			return 0;
+			return EXITCODE_OK;
 		} else if (!strcmp(a, "--check")) {
 			check_only = true;
 		} else if (!strcmp(a, "--dry-run")) {
@@ -143,7 +144,7 @@ cmd_adopt(int argc, char **argv)
 	char real[PATH_MAX];
 	if (dir_arg && !realpath(dir_arg, real)) {
 		fprintf(stderr, "modelc: %s: %s\n", dir_arg, strerror(errno));
-		return 1;
+		return EXITCODE_REJECTED;
 	}
 	want.method = method;
 	want.bits = bits;
@@ -159,10 +160,10 @@ cmd_adopt(int argc, char **argv)
 		if (adopt_check(&a, &diag, real, &want, &r) != 0) {
 			fprintf(stderr, "modelc: %u error%s; '%s' is not adoptable\n", diag.errors,
 			    diag.errors == 1 ? "" : "s", real);
-			rc = 1;
+			rc = EXITCODE_REJECTED;
 		} else {
 			print_summary(real, &r);
-			rc = 0;
+			rc = EXITCODE_OK;
 		}
 	} else {
 		co.role = pos[0];
@@ -255,23 +256,23 @@ adopt_catalog_run(struct arena *a, struct diag_sink *diag, const struct adopt_ca
 	const struct catalog_role *role = catalog_role(&cat, co->role);
 	if (!role) {
 		diag_error(diag, diag_file(co->catalog), "no role '%s' in the catalog", co->role);
-		return 1;
+		return EXITCODE_REJECTED;
 	}
 	if (!co->dir) {
 		struct stat dst;
 		if (!role->local) {
 			diag_error(diag, role->node->pos, "roles.%s: has no local directory; name it: modelc adopt %s DIR",
 			    co->role, co->role);
-			return 1;
+			return EXITCODE_REJECTED;
 		}
 		struct diag_pos lpos = yamldoc_get(role->node, "local")->pos;
 		if (stat(role->local, &dst) != 0) {
 			diag_error(diag, lpos, "roles.%s.local: '%s': %s", co->role, role->local, strerror(errno));
-			return 1;
+			return EXITCODE_REJECTED;
 		}
 		if (!S_ISDIR(dst.st_mode)) {
 			diag_error(diag, lpos, "roles.%s.local: '%s' is not a directory", co->role, role->local);
-			return 1;
+			return EXITCODE_REJECTED;
 		}
 		struct adopt_catalog_opts *mco = arena_alloc(a, sizeof *mco);
 		*mco = *co;
@@ -285,10 +286,10 @@ adopt_catalog_run(struct arena *a, struct diag_sink *diag, const struct adopt_ca
 	lock.path = lock_path;
 	if (access(lock_path, F_OK) == 0) {
 		if (lock_read(a, diag, lock_path, &lock) != 0)
-			return 1;
+			return EXITCODE_REJECTED;
 	} else if (errno != ENOENT) {
 		fprintf(stderr, "modelc: %s: %s\n", lock_path, strerror(errno));
-		return 3;
+		return EXITCODE_SYSTEM;
 	}
 	if (role->repo) {
 		const char *key = arena_printf(a, "%s@%s", role->repo, role->revision ? role->revision : "main");
@@ -303,7 +304,7 @@ adopt_catalog_run(struct arena *a, struct diag_sink *diag, const struct adopt_ca
 	if (adopt_check(a, diag, co->dir, want, &r) != 0) {
 		fprintf(stderr, "modelc: %u error%s; '%s' is not adoptable for role '%s'\n", diag->errors,
 		    diag->errors == 1 ? "" : "s", co->dir, co->role);
-		return 1;
+		return EXITCODE_REJECTED;
 	}
 	summary(co->dir, &r);
 
@@ -312,7 +313,7 @@ adopt_catalog_run(struct arena *a, struct diag_sink *diag, const struct adopt_ca
 	char *text = read_text(a, co->catalog, &len);
 	if (!text) {
 		fprintf(stderr, "modelc: %s: %s\n", co->catalog, strerror(errno));
-		return 3;
+		return EXITCODE_SYSTEM;
 	}
 	const char *edits[2][2] = {{"local", co->dir}, {"quantization", format_word(&r)}};
 	for (size_t i = 0; i < 2; i++) {
@@ -327,7 +328,7 @@ adopt_catalog_run(struct arena *a, struct diag_sink *diag, const struct adopt_ca
 			diag_error(diag, role->node->pos, "roles.%s: cannot set '%s' automatically (%s); write '%s: %s' "
 			    "under the role yourself", co->role, edits[i][0], why ? why : "the catalog changed while reading it",
 			    edits[i][0], edits[i][1]);
-			return 1;
+			return EXITCODE_REJECTED;
 		}
 		printf("%s: roles.%s.%s: %s%s\n", co->catalog, co->role, edits[i][0], edits[i][1],
 		    cur ? arena_printf(a, " (was '%s')", cur->text ? cur->text : "") : " (added)");
@@ -340,7 +341,7 @@ adopt_catalog_run(struct arena *a, struct diag_sink *diag, const struct adopt_ca
 		size_t bad = 0;
 		if (adopt_hash_files(co->dir, &r, &bad) != 0) {
 			fprintf(stderr, "modelc: %s/%s: %s\n", co->dir, r.files[bad].name, strerror(errno));
-			return 3;
+			return EXITCODE_SYSTEM;
 		}
 	}
 	struct lock_model entry;
@@ -349,7 +350,7 @@ adopt_catalog_run(struct arena *a, struct diag_sink *diag, const struct adopt_ca
 	printf("%s: %s (%zu files%s)\n", lock_path, entry.key, entry.nfiles, co->no_hash ? "" : ", sha256");
 	if (co->dry_run) {
 		puts("dry run: nothing written");
-		return 0;
+		return EXITCODE_OK;
 	}
 
 	/* Check the edited catalog before it replaces the user's: it must load and name DIR. */
@@ -358,7 +359,7 @@ adopt_catalog_run(struct arena *a, struct diag_sink *diag, const struct adopt_ca
 	unsigned mode = stat(co->catalog, &st) == 0 ? (unsigned)(st.st_mode & 07777) : 0644;
 	if (adopt_write_atomic(tmp, text, len, mode) != 0) {
 		fprintf(stderr, "modelc: %s: %s\n", tmp, strerror(errno));
-		return 3;
+		return EXITCODE_SYSTEM;
 	}
 	struct catalog check;
 	const struct catalog_role *cr = NULL;
@@ -368,20 +369,20 @@ adopt_catalog_run(struct arena *a, struct diag_sink *diag, const struct adopt_ca
 		unlink(tmp);
 		fprintf(stderr, "modelc: the edited %s did not load back with roles.%s.local; nothing written\n",
 		    co->catalog, co->role);
-		return 3;
+		return EXITCODE_SYSTEM;
 	}
 	if (lock_write(&merged, lock_path) != 0) {
 		int e = errno;
 		unlink(tmp);
 		fprintf(stderr, "modelc: %s: %s\n", lock_path, strerror(e));
-		return 3;
+		return EXITCODE_SYSTEM;
 	}
 	if (rename(tmp, co->catalog) != 0) {
 		int e = errno;
 		unlink(tmp);
 		fprintf(stderr, "modelc: %s: %s\n", co->catalog, strerror(e));
-		return 3;
+		return EXITCODE_SYSTEM;
 	}
 	printf("next: make config (emits %s_MODEL_LOCAL), then switch %s\n", upper_name(a, co->role), co->role);
-	return 0;
+	return EXITCODE_OK;
 }

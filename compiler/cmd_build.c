@@ -66,7 +66,7 @@ cmd_build(int argc, char **argv)
 	struct compile_run run;
 	int rc = compile_run(&run, &args, stderr);
 	if (rc == 0 && outdir_write(&run.plan, outdir, &run.diag) != 0)
-		rc = 3;
+		rc = EXITCODE_SYSTEM;
 	if (rc == 1)
 		fprintf(stderr, "modelc: %u error%s; nothing written\n", run.diag.errors,
 		    run.diag.errors == 1 ? "" : "s");

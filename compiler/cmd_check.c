@@ -11,6 +11,7 @@
 #include "commands.h"
 #include "compile.h"
 #include "diag.h"
+#include "exitcode.h"
 #include "frontend.h"
 
 #define CHECK_USAGE_LINE "usage: modelc check [FILE] [--lock FILE] [--schema-only] [--json]\n"
@@ -134,10 +135,10 @@ cmd_check(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 			fputs(check_usage, stdout);
-			return 0;
+			return EXITCODE_OK;
 		} else if (strcmp(argv[i], "--version") == 0) {
 			printf("modelc %s\n", MODELC_VERSION);
-			return 0;
+			return EXITCODE_OK;
 		} else if (strcmp(argv[i], "--schema-only") == 0) {
 			schema_only = true;
 		} else if (strcmp(argv[i], "--json") == 0) {
@@ -145,23 +146,23 @@ cmd_check(int argc, char **argv)
 		} else if (strcmp(argv[i], "--lock") == 0) {
 			if (i + 1 >= argc) {
 				fprintf(stderr, "modelc: check: --lock needs an argument\n%s", CHECK_USAGE_LINE);
-				return 2;
+				return EXITCODE_USAGE;
 			}
 			lock = argv[++i];
 		} else if (argv[i][0] == '-' && argv[i][1] != '\0') {
 			fprintf(stderr, "modelc: check: unknown option '%s'\n%s", argv[i], CHECK_USAGE_LINE);
-			return 2;
+			return EXITCODE_USAGE;
 		} else if (path) {
 			fprintf(stderr, "modelc: check: more than one FILE ('%s' and '%s')\n%s", path,
 			    argv[i], CHECK_USAGE_LINE);
-			return 2;
+			return EXITCODE_USAGE;
 		} else {
 			path = argv[i];
 		}
 	}
 	if (schema_only && lock) {
 		fprintf(stderr, "modelc: check: --lock and --schema-only exclude each other\n%s", CHECK_USAGE_LINE);
-		return 2;
+		return EXITCODE_USAGE;
 	}
 	if (!path)
 		path = "models.yaml";
@@ -173,7 +174,7 @@ cmd_check(int argc, char **argv)
 		out = open_memstream(&captured, &captured_len);
 		if (!out) {
 			fprintf(stderr, "modelc: check: cannot capture diagnostics: %s\n", strerror(errno));
-			return 3;
+			return EXITCODE_SYSTEM;
 		}
 	}
 

@@ -11,6 +11,7 @@
 #include "commands.h"
 #include "compile.h"
 #include "emit_common.h"
+#include "exitcode.h"
 #include "planparams.h"
 #include "size.h"
 
@@ -176,15 +177,15 @@ cmd_explain(int argc, char **argv)
 		const char *arg = argv[i];
 		if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
 			usage(stdout);
-			return 0;
+			return EXITCODE_OK;
 		} else if (strcmp(arg, "--version") == 0) {
 			printf("modelc %s\n", MODELC_VERSION);
-			return 0;
+			return EXITCODE_OK;
 		} else if (strcmp(arg, "--lock") == 0) {
 			if (i + 1 >= argc) {
 				fprintf(stderr, "modelc: explain: --lock needs an argument\n");
 				usage(stderr);
-				return 2;
+				return EXITCODE_USAGE;
 			}
 			args.lock = argv[++i];
 		} else if (strcmp(arg, "--json") == 0) {
@@ -192,7 +193,7 @@ cmd_explain(int argc, char **argv)
 		} else if (arg[0] == '-' && arg[1]) {
 			fprintf(stderr, "modelc: explain: unknown option '%s'\n", arg);
 			usage(stderr);
-			return 2;
+			return EXITCODE_USAGE;
 		} else if (!name) {
 			name = arg;
 		} else if (!args.catalog_set) {
@@ -201,19 +202,19 @@ cmd_explain(int argc, char **argv)
 		} else {
 			fprintf(stderr, "modelc: explain: unexpected argument '%s'\n", arg);
 			usage(stderr);
-			return 2;
+			return EXITCODE_USAGE;
 		}
 	}
 	if (!name) {
 		usage(stderr);
-		return 2;
+		return EXITCODE_USAGE;
 	}
 
 	/* Other roles' findings are build's business; explain shows this role's numbers. */
 	FILE *devnull = fopen("/dev/null", "w");
 	if (!devnull) {
 		perror("modelc: explain: /dev/null");
-		return 3;
+		return EXITCODE_SYSTEM;
 	}
 	args.plan_diag = devnull;
 	struct compile_run run;
@@ -222,7 +223,7 @@ cmd_explain(int argc, char **argv)
 	/* Errors in the catalog or the lock (not the plan's, which explain shows) stop here. */
 	if (rc != 0 || !run.have_plan) {
 		compile_done(&run);
-		return rc ? rc : 1;
+		return rc ? rc : EXITCODE_REJECTED;
 	}
 	const struct plan_role *pr = NULL;
 	for (size_t i = 0; i < run.plan.nroles; i++)
@@ -231,12 +232,12 @@ cmd_explain(int argc, char **argv)
 	if (!pr) {
 		fprintf(stderr, "modelc: explain: %s has no role '%s'\n", args.catalog, name);
 		compile_done(&run);
-		return 1;
+		return EXITCODE_REJECTED;
 	}
 	if (json)
 		explain_json(stdout, &run, pr);
 	else
 		explain_text(stdout, &run, pr);
 	compile_done(&run);
-	return 0;
+	return EXITCODE_OK;
 }
