@@ -1,9 +1,9 @@
 /*
  * The rules: join each role with its locked (or on-disk) facts, fit it to the GPU
- * (plan_fit.c), and check everything that must hold before anything is written
- * (plan_rules.c). Every check runs; problems are counted, not fatal. Lookups go through
- * sorted arrays so a catalog of n roles costs O(n log n): the lock is searched by bsearch and
- * .env keys are checked by sorting (plan_rules.c).
+ * (plan_fit.c), and check everything that must hold before anything is written (the .env
+ * rules in plan_env.c, the disk budget in plan_rules.c). Every check runs; problems are
+ * counted, not fatal. Lookups go through sorted arrays so a catalog of n roles costs
+ * O(n log n): the lock is searched by bsearch and .env keys are checked by sorting (plan_env.c).
  */
 #include "plan.h"
 
@@ -15,6 +15,7 @@
 #include "localdir.h"
 #include "measurements.h"
 #include "plan_ctx.h"
+#include "plan_env.h"
 
 enum { PLAN_MAX_UNVERIFIED = 16 };
 
@@ -347,8 +348,7 @@ plan_build(struct arena *a, struct diag_sink *diag, const struct catalog *c,
 		if (!x.lock_used[i])
 			diag_warning(diag, diag_file(x.l->path ? x.l->path : "models.lock"),
 			    "entry '%s' is used by no role; run 'modelc lock' to drop it", x.l->models[i].key);
-	plan_check_env_keys(&x, out);
-	plan_check_env_values(&x, out);
+	plan_env_check(a, diag, out, x.role_pos);
 	plan_check_disk(&x, out);
 	return diag->errors > errors0 ? 1 : 0;
 }

@@ -4,7 +4,7 @@
 /*
  * What the parts of plan_build share, and nothing else includes: plan.c joins a role with its
  * facts, plan_fit.c fits it to the GPU, plan_files.c picks the files serving needs, plan_rules.c
- * checks what must hold across roles (.env keys and values, the disk budget).
+ * checks the disk budget across roles (the .env rules are plan_env.c's, on the finished plan).
  */
 
 #include <stdbool.h>
@@ -54,12 +54,6 @@ bool plan_collect_files(struct plan_ctx *x, const struct lock_model *m, struct p
  */
 void plan_fit(struct plan_ctx *x, struct plan_role *pr, uint64_t weights, bool weights_exact,
     struct diag_pos rpos);
-
-/* .env keys of every role against each other and the global keys: one error per role. */
-void plan_check_env_keys(struct plan_ctx *x, struct plan *out);
-
-/* Every catalog value that goes into .env passes the .env rule. */
-void plan_check_env_values(struct plan_ctx *x, struct plan *out);
 
 /* What the roles download (a shared repo once) against storage.disk_budget. */
 void plan_check_disk(struct plan_ctx *x, struct plan *out);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "errmsg.h"
+#include "repoid.h"
 
 enum {
 	DEFAULT_BACKOFF_MS = 1000,
@@ -342,12 +343,15 @@ hub_header_cb(char *buf, size_t size, size_t n, void *userdata)
 		if (parse_u64(val, &s))
 			hd->retry_after_s = s > HUB_RETRY_AFTER_MAX_S ? HUB_RETRY_AFTER_MAX_S : (long)s;
 	} else if (KEY("Content-Range")) {
-		/* bytes a-b/total */
+		/* "bytes a-b/total", or on a 416 "bytes", an asterisk, "/total" */
 		unsigned long long a, b, t;
 		if (sscanf(val, "bytes %llu-%llu/%llu", &a, &b, &t) == 3) {
 			hd->range_start = a;
 			hd->range_total = t;
-			hd->has_content_range = true;
+			hd->has_content_range = hd->has_range_total = true;
+		} else if (sscanf(val, "bytes */%llu", &t) == 1) {
+			hd->range_total = t;
+			hd->has_range_total = true;
 		}
 	} else if (KEY("Link")) {
 		/* <url>; rel="next", <url2>; rel="other" */
@@ -404,24 +408,6 @@ hub_path_check(const char *path, size_t len, char *err, size_t errlen)
 	if (len > 1024)
 		return errmsg_fail(err, errlen, "is longer than 1024 bytes");
 	return 0;
-}
-
-bool
-hub_repo_id_ok(const char *repo)
-{
-	size_t slashes = 0, n = strlen(repo);
-	if (n == 0 || n > 200 || strstr(repo, "--") || strstr(repo, "..") || repo[0] == '/' ||
-	    repo[n - 1] == '/' || repo[0] == '.' || repo[0] == '-')
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = repo[i];
-		if (c == '/') {
-			if (++slashes > 1 || repo[i + 1] == '.' || repo[i + 1] == '-')
-				return false;
-		} else if (!isalnum((unsigned char)c) && c != '.' && c != '_' && c != '-')
-			return false;
-	}
-	return true;
 }
 
 char *
@@ -643,6 +629,12 @@ hub_request(const struct hub *h, const char *method, const char *url, uint64_t r
     const char *path, struct hub_response *out, char *err, size_t errlen)
 {
 	memset(out, 0, sizeof *out);
+	/* Every request passes here: an id the Hub would refuse never becomes a URL. */
+	char why[128];
+	if (repo && repoid_check(repo, why, sizeof why)) {
+		errmsg_fail(err, errlen, "'%s' is not a Hugging Face repository id: %s", repo, why);
+		return EXITCODE_REJECTED;
+	}
 	if (h->offline) {
 		errmsg_fail(err, errlen, "HF_HUB_OFFLINE is set, so %s cannot be reached; unset it to use the Hub", url);
 		return EXITCODE_REJECTED;
