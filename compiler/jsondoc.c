@@ -10,7 +10,6 @@
 #include <unistd.h>
 
 #include "diag.h"
-#include "srcfile.h"
 
 /* Where the walk is in the text: the next byte, and its line and column (1-based). */
 struct jsondoc_scan {
@@ -254,8 +253,7 @@ jsondoc_parse(struct arena *a, struct diag_sink *diag, const char *path, const c
 
 /* Read all of path into the arena, refusing files over max bytes; NULL with errno. */
 static char *
-jsondoc_slurp(struct arena *a, const char *path, size_t max, size_t *len, bool *too_big,
-    struct srcfile *src)
+jsondoc_slurp(struct arena *a, const char *path, size_t max, size_t *len, bool *too_big, struct srcfile *src)
 {
 	*too_big = false;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);

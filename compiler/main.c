@@ -3,8 +3,8 @@
 #include <string.h>
 
 #include "commands.h"
-#include "exitcode.h"
 #include "diag.h"
+#include "exitcode.h"
 
 struct command {
 	const char *name;
@@ -22,6 +22,9 @@ static const struct command commands[] = {
 	{"add", cmd_add, "add a model as a role: edit models.yaml, lock, build, show the fit"},
 	{"gpu", cmd_gpu, "write the measured GPU (switch gpu's output, or nvidia-smi) into models.yaml"},
 	{"adopt", cmd_adopt, "validate a quantized directory and adopt it for a role"},
+	{"keygen", cmd_keygen, "make a minisign key pair for signing builds"},
+	{"sign", cmd_sign, "sign models.lock, every manifest and the list of generated files"},
+	{"verify", cmd_verify, "check those signatures against the catalog's trusted keys"},
 };
 
 static void
