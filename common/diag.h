@@ -1,6 +1,7 @@
 #ifndef MODELC_DIAG_H
 #define MODELC_DIAG_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -33,6 +34,13 @@ struct diag_sink {
  * CLICOLOR_FORCE is set (and not "0"), else when out is a terminal.
  */
 bool diag_colour(FILE *out);
+
+/*
+ * Colour diag_print's messages too (their first "error:", "warning:" or "note:"), as diag_colour
+ * decides for each stream; a program calls it once at start (modelc, fetch). diag_sink.c.
+ */
+void diag_use_colour(void);
+extern bool (*diag_print_coloured)(FILE *out, const char *fmt, va_list ap);
 
 /* Initialise a sink writing to out for program prog; show_source when out is a TTY. */
 void diag_init(struct diag_sink *sink, FILE *out, const char *prog);

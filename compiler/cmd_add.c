@@ -182,15 +182,22 @@ build_and_show(const struct add_opts *o)
 	int rc = compile_run(&run, &args, stderr);
 	if (devnull)
 		fclose(devnull);
+	if (rc == 0 && run.plan_errors)
+		rc = EXITCODE_REJECTED;
 	if (rc == 0 && outdir_write(&run.plan, o->outdir, &run.diag) != 0)
 		rc = EXITCODE_SYSTEM;
 	for (size_t i = 0; rc == 0 && i < run.plan.nroles; i++) {
 		const struct plan_role *pr = &run.plan.roles[i];
 		if (strcmp(pr->role->name, o->role) != 0)
 			continue;
-		printf("modelc: add: built %s; roles.%s: max_model_len %u%s, %s (modelc explain %s shows the budget)\n",
-		    o->outdir, o->role, pr->max_model_len, pr->role->max_model_len_auto ? " (auto, the largest that fits)" : "",
-		    emit_verdict(pr), o->role);
+		if (!pr->max_model_len)
+			printf("modelc: add: built %s; roles.%s: max_model_len not computed (facts are missing; vLLM's "
+			    "default applies), %s (modelc explain %s says which)\n", o->outdir, o->role, emit_verdict(pr),
+			    o->role);
+		else
+			printf("modelc: add: built %s; roles.%s: max_model_len %u%s, %s (modelc explain %s shows the "
+			    "budget)\n", o->outdir, o->role, pr->max_model_len,
+			    pr->role->max_model_len_auto ? " (auto, the largest that fits)" : "", emit_verdict(pr), o->role);
 	}
 	if (rc == 1)
 		diag_print(stderr, "modelc: add: the catalog has the role, but the build was refused; 'modelc build' "

@@ -161,8 +161,9 @@ write_catalog(struct arena *a, struct diag_sink *d, const char *path, const stru
 	const char *const gpu[] = {"gpu", NULL}, *why;
 	if (yamledit_set(&ed, gpu, "memory", arena_printf(a, "%" PRIu64 " MiB", m->memory_mib), "profile", &why) ||
 	    yamledit_set(&ed, gpu, "memory_in_use", arena_printf(a, "%" PRIu64 " MiB", m->in_use_mib), "memory", &why)) {
-		diag_print(stderr, "modelc: gpu: cannot edit %s: %s; set gpu.memory: %" PRIu64 " MiB and "
-		    "gpu.memory_in_use: %" PRIu64 " MiB by hand\n", path, why, m->memory_mib, m->in_use_mib);
+		diag_print(stderr, "modelc: gpu: cannot edit %s: %s; set gpu.memory: %llu MiB and "
+		    "gpu.memory_in_use: %llu MiB by hand\n", path, why, (unsigned long long)m->memory_mib,
+		    (unsigned long long)m->in_use_mib);
 		return EXITCODE_REJECTED;
 	}
 	struct stat st;

@@ -443,15 +443,9 @@ emit_budget_svg(FILE *f, const struct plan *p)
 		}
 		if (!emit_budget_known(r)) {
 			fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" fill=\"#8a5a00\">no bar: ", left + 10, y + SVG_BAR_H / 2.0 + 4);
-			if (!r->lock && !r->facts) {
-				fputs("not locked; run &apos;modelc lock ", f);
-				xml_text(f, r->role->name);
-				fputs("&apos;", f);
-			} else {
-				fputs("not computed, missing ", f);
-				xml_text(f, r->nunverified ? r->unverified[0] : "the architecture or the weight size");
-				fputs(" (budget.txt lists all)", f);
-			}
+			fputs("not computed, missing ", f);
+			xml_text(f, r->nunverified ? r->unverified[0] : "the architecture or the weight size");
+			fputs(" (budget.txt lists all)", f);
 			fputs("</text>\n</g>\n", f);
 			continue;
 		}

@@ -78,8 +78,12 @@ parse(int argc, char **argv, struct arena *a, struct fit_hub_opts *o)
 		return hub_bad("--quantization: '%s' is not one of awq, gptq, fp8, bitsandbytes, compressed-tensors, none",
 		    o->quant);
 	uint32_t kvb;
-	if (o->kv_dtype && !budget_kv_dtype_bytes(o->kv_dtype, &kvb))
-		return hub_bad("--kv-cache-dtype: '%s' is not one of " BUDGET_KV_DTYPE_NAMES, o->kv_dtype);
+	if (o->kv_dtype && !budget_kv_dtype_bytes(o->kv_dtype, &kvb)) {
+		/* As cmd_fit.c says it: the list is an argument, so the format stays a literal. */
+		diag_print(stderr, "modelc: fit: --kv-cache-dtype: '%s' is not one of %s\n%s", o->kv_dtype,
+		    BUDGET_KV_DTYPE_NAMES, fit_usage);
+		return EXITCODE_USAGE;
+	}
 	return 0;
 }
 

@@ -39,6 +39,7 @@ usage(FILE *out)
 int
 main(int argc, char **argv)
 {
+	diag_use_colour();
 	if (argc < 2) {
 		usage(stderr);
 		return EXITCODE_USAGE;

@@ -213,6 +213,7 @@ bad:
 int
 main(int argc, char **argv)
 {
+	diag_use_colour();
 	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		fputs(usage_fetch, stdout);
 		fputs("\n", stdout);

@@ -7,7 +7,9 @@ set -u
 ROOT=$(pwd)
 M=$BIN/modelc
 NVSMI=$ROOT/tests/fixtures/nvidia-smi
-fh_start --gen org/tiny:100000 --qwen --qwen-small-served
+# A repo without config.json, for fit's message.
+mkdir -p "$T/noconfig" && printf 'a model card\n' >"$T/noconfig/README.md"
+fh_start --gen org/tiny:100000 --qwen --qwen-small-served --dir "org/noconfig=$T/noconfig"
 W=$T/w
 mkdir -p "$W"
 cp models.yaml models.lock "$W"/
@@ -92,7 +94,30 @@ expect_in "$T/g6h" "bad.yaml: error: expected the output of 'switch gpu': a gpu:
 expect_in "$T/g6i" "modelc: gpu: nosuch.yaml: No such file or directory"
 "$M" gpu --index x >"$T/g6j" 2>&1
 expect_in "$T/g6j" "modelc: gpu: --index: 'x' is not a GPU index"
+# A driver that reports neither memory.reserved nor memory.free: memory.total is an upper bound.
+mkdir -p "$T/smi"
+cat >"$T/smi/nvidia-smi" <<'SMI'
+#!/bin/sh
+case "$*" in
+*memory.reserved*) echo 'Field "memory.reserved" is not a valid field to query.'; exit 2 ;;
+esac
+echo "0, Fake GPU, 8192, ${FAKE_USED:-100}, [N/A]"
+SMI
+chmod +x "$T/smi/nvidia-smi"
+PATH=$T/smi:$PATH "$M" gpu >"$T/g6k" 2>&1 || { cat "$T/g6k"; fail "modelc gpu, total only"; }
+expect_in "$T/g6k" "CUDA's total: nvidia-smi memory.total), gpu.memory_in_use 100 MiB; GPU 0 'Fake GPU'"
+expect_in "$T/g6k" "modelc: gpu: warning: nvidia-smi memory.total is an upper bound: CUDA's total is smaller by the driver's reservation (a few hundred MiB); measure torch.cuda.mem_get_info()[1] for the exact number"
+PATH=$T/smi:$PATH FAKE_USED='[N/A]' "$M" gpu >"$T/g6l" 2>&1 && fail "modelc gpu without memory.used"
+expect_in "$T/g6l" "modelc: gpu: error: nvidia-smi does not report memory.used for GPU 0; give gpu.memory_in_use by hand"
+printf 'storage:\n  hf_home: /srv/hf\ngpu: {memory: 8 GiB}\nroles:\n  a:\n    repo: x/y\n    quantization: none\n' >flowgpu.yaml
+"$M" gpu --from gpu.yaml flowgpu.yaml >"$T/g6m" 2>&1 && fail "modelc gpu into a flow mapping"
+expect_in "$T/g6m" "modelc: gpu: cannot edit flowgpu.yaml: gpu is written as a flow mapping ({...}); set gpu.memory: 7792 MiB and gpu.memory_in_use: 512 MiB by hand"
 cp "$T/before6.yaml" models.yaml
+# A snippet whose numbers the catalog refuses (more in use than the total): nothing written.
+sed 's/memory: 7792 MiB/memory: 100 MiB/' gpu.yaml >gpu-small.yaml
+"$M" gpu --from gpu-small.yaml >"$T/g6n" 2>&1 && fail "a total smaller than the memory in use was written"
+expect_in "$T/g6n" "modelc: gpu: the edited models.yaml did not load back with the new gpu.memory; nothing written"
+cmp -s models.yaml "$T/before6.yaml" || fail "a refused modelc gpu changed models.yaml"
 
 section "7. Show the levers"
 sed 's/memory_in_use: 0 MiB/memory_in_use: 700 MiB/' models.yaml >desk.yaml
@@ -148,6 +173,19 @@ HF_HUB_OFFLINE=1 "$M" fit org/tiny --gpu 8GiB >"$T/f9e" 2>&1
 expect_in "$T/f9e" "modelc: fit: HF_HUB_OFFLINE is set, and 'modelc fit org/tiny' must ask the Hub; unset it, or use --config PATH with a config.json on disk"
 "$M" fit org/tiny >"$T/f9f" 2>&1
 expect_in "$T/f9f" "modelc: fit: missing --gpu PROFILE|SIZE"
+"$M" fit org/tiny@ --gpu 8GiB >"$T/f9h" 2>&1
+expect_in "$T/f9h" "modelc: fit: 'org/tiny@' is not ORG/REPO or ORG/REPO@REVISION"
+"$M" fit org/tiny --gpu zzzzzzzzzzzzzzzzzzzz >"$T/f9i" 2>&1
+expect_in "$T/f9i" "modelc: fit: error: --gpu: 'zzzzzzzzzzzzzzzzzzzz' is neither a size (8GiB, 8192MiB) nor a known GPU profile; known profiles: "
+(cd "$T" && MODELC_SCHEMA_DIR=$T/none "$M" fit org/tiny --gpu rtx3070-8gb) >"$T/f9j2" 2>&1
+expect_in "$T/f9j2" "modelc: fit: cannot read gpu-profiles.json (looked in "
+HF_ENDPOINT=ftp://example "$M" fit org/tiny --gpu 8GiB >"$T/f9l" 2>&1
+expect_in "$T/f9l" "modelc: fit: HF_ENDPOINT 'ftp://example' is not an http:// or https:// URL"
+"$M" fit org/tiny --gpu 8GiB --bogus >"$T/f9m" 2>&1
+expect_in "$T/f9m" "modelc: fit: unknown argument '--bogus'"
+"$M" fit org/noconfig --gpu 8GiB >"$T/f9n" 2>&1; rc=$?
+[ $rc -eq 1 ] || { cat "$T/f9n"; fail "fit of a repo without config.json: expected exit 1, got $rc"; }
+expect_in "$T/f9n" "modelc: fit: error: org/noconfig@main: config.json is missing; the budget needs num_hidden_layers, num_attention_heads, num_key_value_heads and hidden_size"
 # The --config interface keeps working unchanged.
 "$M" fit --config llama.json --quantization awq --gpu-memory 8GiB --utilization 0.9 --max-model-len 8192 \
 	--max-num-seqs 8 >"$T/f9g" || fail "fit --config"
@@ -176,12 +214,6 @@ cp models.yaml "$T/before9b.yaml"; cp models.lock "$T/lock9b"
 "$M" add org/nosuch --role nos >"$T/a9c" 2>&1 && fail "adding a repo that does not exist"
 expect_in "$T/a9c" "modelc: add: error: org/nosuch: repository 'org/nosuch' was not found"
 cmp -s models.yaml "$T/before9b.yaml" && cmp -s models.lock "$T/lock9b" || fail "a refused add wrote something"
-HF_ENDPOINT=http://127.0.0.1:9 MODELC_HUB_RETRIES=0 "$M" add org/elsewhere --role later --quantization awq >"$T/a9d" 2>&1 || { cat "$T/a9d"; fail "add without the Hub"; }
-expect_in "$T/a9d" "modelc: add: models.yaml: roles.later: org/elsewhere, quantization awq"
-expect_in "$T/a9d" "run 'modelc lock later' on a machine that reaches the Hugging Face Hub, then 'modelc build'"
-cmp -s models.lock "$T/lock9b" || fail "add without the Hub changed models.lock"
-HF_ENDPOINT=http://127.0.0.1:9 "$M" add org/other --role other2 >"$T/a9e" 2>&1
-expect_in "$T/a9e" "modelc: add: warning: config.json could not be read, so quantization: none (16-bit weights) is assumed; give --quantization Q for a quantized checkpoint"
 "$M" add org/tiny >"$T/a9f" 2>&1
 expect_in "$T/a9f" "modelc: add: missing --role NAME"
 "$M" add 'not a repo' --role x >"$T/a9g" 2>&1
@@ -192,6 +224,16 @@ echo '{"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_siz
 mkdir -p "$T/localmodel" && cp "$T/cfg.json" "$T/localmodel/config.json"
 "$M" add "$T/localmodel" --role mine >"$T/a9i" 2>&1 || { cat "$T/a9i"; fail "add DIR"; }
 expect_in "$T/a9i" "modelc: add: models.yaml: roles.mine: $T/localmodel, quantization awq"
+"$M" add org/noconfig --role nc >"$T/a9r" 2>&1 || { cat "$T/a9r"; fail "add of a repo without config.json"; }
+expect_in "$T/a9r" "modelc: add: built generated; roles.nc: max_model_len not computed (facts are missing; vLLM's default applies), unverified"
+# Without the Hub: the role is added unlocked (the build then waits for 'modelc lock').
+cp models.lock "$T/lock9d"
+HF_ENDPOINT=http://127.0.0.1:9 MODELC_HUB_RETRIES=0 "$M" add org/elsewhere --role later --quantization awq >"$T/a9d" 2>&1 || { cat "$T/a9d"; fail "add without the Hub"; }
+expect_in "$T/a9d" "modelc: add: models.yaml: roles.later: org/elsewhere, quantization awq"
+expect_in "$T/a9d" "run 'modelc lock later' on a machine that reaches the Hugging Face Hub, then 'modelc build'"
+cmp -s models.lock "$T/lock9d" || fail "add without the Hub changed models.lock"
+HF_ENDPOINT=http://127.0.0.1:9 "$M" add org/other --role other2 >"$T/a9e" 2>&1
+expect_in "$T/a9e" "modelc: add: warning: config.json could not be read, so quantization: none (16-bit weights) is assumed; give --quantization Q for a quantized checkpoint"
 "$M" add org/tiny --role Bad >"$T/a9j" 2>&1 && fail "a bad role name was accepted"
 expect_in "$T/a9j" "modelc: add: the edited models.yaml did not load back with roles.Bad; nothing written"
 echo 'roles: {a: {repo: x/y, quantization: none}}' >flow.yaml
@@ -206,6 +248,19 @@ expect_in "$T/a9m" "modelc: add: unknown option '--frob'"
 expect_in "$T/a9n" "modelc: add: --quantization: 'int3' is not one of awq, gptq, fp8, bitsandbytes, compressed-tensors, none"
 "$M" add org/tiny --role c --max-model-len x >"$T/a9o" 2>&1
 expect_in "$T/a9o" "modelc: add: --max-model-len: 'x' is not a positive integer or 'auto'"
+# The role is added and locked, but the build refuses it (a 64 MiB GPU holds no model).
+mkdir -p "$T/small"
+printf 'storage:\n  hf_home: /srv/hf\ngpu:\n  memory: 64 MiB\nroles:\n  a:\n    local: /srv/models/a\n    quantization: none\n' >"$T/small/models.yaml"
+(cd "$T/small" && "$M" add org/tiny --role tiny) >"$T/a9p" 2>&1; rc=$?
+[ $rc -eq 1 ] || { cat "$T/a9p"; fail "add with a build that fails: expected exit 1, got $rc"; }
+expect_in "$T/a9p" "modelc: add: the catalog has the role, but the build was refused; 'modelc build' says why"
+grep -q "^  tiny:" "$T/small/models.yaml" || fail "add with a refused build lost the role"
+# A lock that does not load: nothing is written.
+mkdir -p "$T/badlock" && echo '{' >"$T/badlock/models.lock"
+cp "$T/before9.yaml" "$T/badlock/models.yaml"
+(cd "$T/badlock" && "$M" add org/tiny --role tiny2) >"$T/a9q" 2>&1 && fail "add with a broken lock"
+expect_in "$T/a9q" "modelc: add: models.lock does not load; fix it or run 'modelc lock'; nothing written"
+cmp -s "$T/badlock/models.yaml" "$T/before9.yaml" || fail "add with a broken lock changed models.yaml"
 
 # The cache view, before and after fetch.
 "$BIN/fetch" scan --cache "$T/cache" >"$T/s9" 2>&1 || { cat "$T/s9"; fail "fetch scan"; }
@@ -242,12 +297,12 @@ mkdir -p "$T/empty"
 expect_in "$T/s9f" "fetch: scan: $T/empty has no manifests; run 'modelc build' first"
 
 section "10. Pictures and words"
-# generated/ is the build of the catalog with the roles added above (tiny, later unlocked, mine).
+# generated/ is the build of the catalog with the roles added above (tiny, mine, nc without config.json).
 grep -q '<title>CUDA context (outside the budget) 0.62 GiB</title>' generated/budget.svg || fail "budget.svg does not draw the CUDA context"
 grep -q 'font-weight="bold">7.53</text>' generated/budget.svg || fail "budget.svg has no GPU total on the axis"
 grep -q '; peak 7.4[0-9] GiB</text>' generated/budget.svg || fail "budget.svg does not give the physical peak"
 grep -q '<rect [^>]*width="[3-9][.0-9]*" [^>]*fill="#CC79A7"><title>non-torch' generated/budget.svg || fail "non-torch is not visible"
-grep -q ">no bar: not locked; run &apos;modelc lock later&apos;</text>" generated/budget.svg || { grep "no bar" generated/budget.svg; grep -B3 -A12 "^role " generated/budget.txt | grep -A14 "mine\|later\|other2" | head -40; fail "a role without a bar does not say why"; }
+grep -q ">no bar: not computed, missing config.json (architecture unknown) (budget.txt lists all)</text>" generated/budget.svg || { grep "no bar" generated/budget.svg; grep -B3 -A12 "^role " generated/budget.txt | grep -A14 "mine\|later\|other2" | head -40; fail "a role without a bar does not say why"; }
 if command -v xmllint >/dev/null 2>&1; then xmllint --noout generated/budget.svg || fail "budget.svg is not XML"; fi
 expect_in generated/budget.txt "16384  auto; the model's limit decides (max_position_embeddings 16384; memory would allow any length: the sliding window bounds the KV cache)"
 expect_in generated/budget.txt "7568  auto; memory decides: the largest that fits is 7568"
