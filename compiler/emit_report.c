@@ -195,7 +195,9 @@ emit_budget_txt(FILE *f, const struct plan *p)
 	emit_line_text(f, c->gpu_profile ? c->gpu_profile : "explicit memory");
 	fprintf(f, ", CUDA total %s (%llu bytes%s), in use by other processes %s, utilization %s\n",
 	    emit_gib(c->gpu_total_bytes).s, (unsigned long long)c->gpu_total_bytes,
-	    c->gpu_total_estimated ? ", estimated from the card's nominal size" : "", emit_gib(c->gpu_used_bytes).s,
+	    c->gpu_total_estimated ? ", the profile's estimate from the card's nominal size"
+	    : c->gpu_memory_given ? (c->gpu_profile ? ", gpu.memory, over the profile's number" : ", gpu.memory")
+	    : ", the profile's measured total", emit_gib(c->gpu_used_bytes).s,
 	    emit_util(c->gpu_memory_utilization).s);
 	fprintf(f, "server: vLLM engine %s, %s\n", emit_engine_name(c->engine),
 	    c->enforce_eager ? "enforce_eager" : "CUDA graphs captured");

@@ -69,6 +69,8 @@ expect_in "$T/c6" "note: gpu.memory 7.61 GiB is the total the budget uses; profi
 not_in "$T/c6" "is an estimate; give gpu.memory"
 "$M" explain primary >"$T/e6" 2>&1
 expect_in "$T/e6" "(gpu.memory, over the profile's number)"
+"$M" build -o gen6 >/dev/null 2>&1 || fail "build after modelc gpu"
+expect_in gen6/budget.txt "gpu: rtx3070-8gb, CUDA total 7.61 GiB (8170504192 bytes, gpu.memory, over the profile's number), in use by other processes 0.50 GiB"
 # Directly, where nvidia-smi runs: total minus reserved; used plus free without reserved.
 cp "$T/before6.yaml" models.yaml
 PATH=$NVSMI:$PATH "$M" gpu >"$T/g6b" 2>&1 || { cat "$T/g6b"; fail "modelc gpu with nvidia-smi"; }
