@@ -285,13 +285,26 @@ fit_hub(int argc, char **argv)
 	p.max_model_len = planparams_len(&role, &arch);
 	struct budget_result r;
 	budget_fit_context(&arch, &p, planparams_min_len(&role), &r, &used);
+	/* Not fitting in 16 bits: what a 4-bit AWQ checkpoint of the same model would fit. */
+	uint32_t awq_fit = 0;
+	if (!r.fits && q && q->bits > 4) {
+		struct budget_params q4 = p;
+		q4.weights_bytes = budget_weights_bytes(&arch, budget_quant_named("awq"));
+		q4.weights_source = BUDGET_FORMULA;
+		awq_fit = planparams_memory_len(&arch, &q4);
+		if (cap && awq_fit > cap)
+			awq_fit = cap;
+	}
 	if (o.json) {
 		json_t *out = fit_result_json(&r);
 		json_object_set_new(out, "gpu_total_bytes", json_integer((json_int_t)c.gpu_total_bytes));
 		rc = fit_print_json(out);
-	}
-	else
+	} else {
 		print_human(&o, &m, &c, &role, &used, &r, gpu_said, from, cap, mem_fit);
+		if (awq_fit)
+			printf("  a 4-bit AWQ checkpoint of this model would fit %u tokens (--quantization awq; 'modelc add' "
+			    "then 'modelc quantize ROLE' makes one)\n", awq_fit);
+	}
 	arena_free(&a);
 	return rc;
 }

@@ -154,6 +154,9 @@ expect_in "$T/f9" "Qwen/Qwen2.5-7B-Instruct@main fits rtx3070-8gb at max_model_l
 expect_in "$T/f9" "server: server settings of models.yaml: utilization 0.90, max_num_seqs 8"
 expect_in "$T/f9" "GPU: CUDA total 7.53 GiB from profile rtx3070-8gb"
 expect_in "$T/f9" "context: the model's limit is 32768; memory allows 14128"
+"$M" fit Qwen/Qwen2.5-7B-Instruct --gpu rtx3070-8gb >"$T/f9o" 2>&1 || fail "fit REPO, 16-bit"
+expect_in "$T/f9o" "Qwen/Qwen2.5-7B-Instruct@main does not fit rtx3070-8gb at any context"
+grep -q "^  a 4-bit AWQ checkpoint of this model would fit [0-9]* tokens (--quantization awq; 'modelc add' then 'modelc quantize ROLE' makes one)" "$T/f9o" || { cat "$T/f9o"; fail "fit does not say what 4 bits would fit"; }
 "$M" fit Qwen/Qwen2.5-7B-Instruct@main --gpu 80GiB --max-model-len auto --json >"$T/f9j" || fail "fit REPO --json"
 python3 - "$T/f9j" <<'PY' || fail "fit REPO --json contract"
 import json, sys
