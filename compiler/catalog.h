@@ -94,6 +94,7 @@ struct catalog {
 	struct catalog_group *groups;
 	size_t ngroups;
 	uint32_t sleep_level;           /* server.sleep_mode: 0 off, 1 or 2 */
+	uint64_t disk_read_rate;        /* server.disk_read_rate, bytes per second */
 };
 
 /*
