@@ -18,6 +18,7 @@
 #include "localdir.h"
 #include "measurements.h"
 #include "planparams.h"
+#include "plan_together.h"
 #include "size.h"
 
 enum { PLAN_MAX_UNVERIFIED = 16 };
@@ -653,6 +654,7 @@ plan_build(struct arena *a, struct diag_sink *diag, const struct catalog *c,
 		if (!x.lock_used[i])
 			diag_warning(diag, diag_file(x.l->path ? x.l->path : "models.lock"),
 			    "entry '%s' is used by no role; run 'modelc lock' to drop it", x.l->models[i].key);
+	plan_together(a, diag, out);
 	check_env_keys(&x, out);
 	check_env_values(&x, out);
 	check_disk(&x, out);

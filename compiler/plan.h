@@ -80,6 +80,7 @@ struct plan_group {
 	struct plan_group_member *members; /* in the group's listed order */
 	size_t nmembers;
 	bool fits;
+	const struct plan_role *unplanned; /* a member with no budget or that does not fit alone; NULL */
 	uint64_t gpu_bytes;             /* memory in use + every member awake */
 	uint64_t sleep_host_bytes;      /* level-1 sleep of every member */
 };
