@@ -95,6 +95,10 @@ struct catalog {
 	size_t ngroups;
 	uint32_t sleep_level;           /* server.sleep_mode: 0 off, 1 or 2 */
 	uint64_t disk_read_rate;        /* server.disk_read_rate, bytes per second */
+	/* trust: the minisign public keys (base64 lines) whose signatures fetch and verify accept */
+	const char **trust;
+	const struct ynode **trust_nodes;
+	size_t ntrust;
 };
 
 /*

@@ -4,10 +4,12 @@
 #include <string.h>
 
 #include "exitcode.h"
+#include "diag.h"
 
 static void
 message(const char *prefix, const char *fmt, va_list ap)
 {
+	diag_record(fmt);
 	fputs(prefix, stderr);
 	vfprintf(stderr, fmt, ap);
 }
