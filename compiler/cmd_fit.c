@@ -13,6 +13,7 @@
 #include "budgetjson.h"
 #include "cli.h"
 #include "commands.h"
+#include "exitcode.h"
 #include "diag.h"
 #include "emit_common.h"
 #include "hfconfig.h"
@@ -245,8 +246,12 @@ to_params(const struct fit_opts *o, struct budget_params *p, struct budget_calib
 		return fit_bad("--max-num-batched-tokens: '%s' is not a positive integer", o->batched);
 	if (o->tp && cli_parse_u32(o->tp, UINT32_MAX, &p->tensor_parallel) != 0)
 		return fit_bad("--tensor-parallel-size: '%s' is not a positive integer", o->tp);
-	if (o->kv_dtype && !budget_kv_dtype_bytes(o->kv_dtype, &p->kv_dtype_bytes))
-		return fit_bad("--kv-cache-dtype: '%s' is not one of " BUDGET_KV_DTYPE_NAMES, o->kv_dtype);
+	if (o->kv_dtype && !budget_kv_dtype_bytes(o->kv_dtype, &p->kv_dtype_bytes)) {
+		/* fit_bad's text and usage, with budget.h's list as an argument (a format is a literal). */
+		diag_print(stderr, "modelc: fit: --kv-cache-dtype: '%s' is not one of %s\n%s", o->kv_dtype,
+		    BUDGET_KV_DTYPE_NAMES, fit_usage);
+		return EXITCODE_USAGE;
+	}
 	if (!o->engine || strcmp(o->engine, "v1") == 0)
 		p->engine = BUDGET_ENGINE_V1;
 	else if (strcmp(o->engine, "v0") == 0)

@@ -119,7 +119,7 @@ run 0 "$BIN/modelc" sign -s keys/k1.key
 C0=$(sha models.yaml)
 L0=$(sha models.lock)
 expect "$T/out" <<EOF
-modelc: sign: models.lock, 2 manifests and generated/SHA256SUMS (7 files) signed with key $K1
+modelc: sign: models.lock, 2 manifests and generated/SHA256SUMS (8 files) signed with key $K1
 modelc: sign: catalog models.yaml sha256 $C0, lock sha256 $L0
 EOF
 expect "$T/err" <<EOF
@@ -156,7 +156,7 @@ modelc: verify: models.lock: signed by key $K1
 modelc: verify: generated/manifests/chat.json: signed by key $K1
 modelc: verify: generated/manifests/code.json: signed by key $K1
 modelc: verify: generated/SHA256SUMS: signed by key $K1
-modelc: verify: generated/SHA256SUMS: the 7 files it lists match
+modelc: verify: generated/SHA256SUMS: the 8 files it lists match
 modelc: verify: 4 signatures good; catalog models.yaml sha256 $C0
 EOF
 run 0 "$BIN/modelc" verify -p "$P1"
