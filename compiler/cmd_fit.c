@@ -16,6 +16,7 @@
 #include "exitcode.h"
 #include "diag.h"
 #include "emit_common.h"
+#include "exitcode.h"
 #include "hfconfig.h"
 #include "size.h"
 
@@ -281,7 +282,7 @@ cmd_fit(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 			fputs(fit_usage, stdout);
-			return 0;
+			return EXITCODE_OK;
 		}
 	}
 	struct fit_opts o = {0};
@@ -301,7 +302,7 @@ cmd_fit(int argc, char **argv)
 			    jerr.text);
 		else
 			diag_print(stderr, "modelc: fit: %s: %s\n", o.config, jerr.text);
-		return 3;
+		return EXITCODE_SYSTEM;
 	}
 	struct budget_arch arch;
 	struct hfconfig_info info;
@@ -309,7 +310,7 @@ cmd_fit(int argc, char **argv)
 		diag_print(stderr, "modelc: %s: error: config.json has no positive integer '%s'\n", o.config,
 		    info.missing);
 		json_decref(cfg);
-		return 1;
+		return EXITCODE_REJECTED;
 	}
 	json_decref(cfg);
 	if (o.quant) {
@@ -331,7 +332,7 @@ cmd_fit(int argc, char **argv)
 	json_decref(out);
 	if (ok != 0 || fputc('\n', stdout) == EOF || fflush(stdout) != 0) {
 		diag_print(stderr, "modelc: fit: cannot write the result: %s\n", strerror(errno));
-		return 3;
+		return EXITCODE_SYSTEM;
 	}
-	return 0;
+	return EXITCODE_OK;
 }

@@ -222,21 +222,6 @@ cmp_model_key(const void *x, const void *y)
 	return strcmp(((const struct lock_model *)x)->key, ((const struct lock_model *)y)->key);
 }
 
-/*
- * What the runtime table records of the lock: its bytes (for the digest) and the size and
- * mtime of the file they came from (for switch's staleness check). Unknown when unreadable.
- */
-static void
-lock_source(struct arena *a, const char *path, struct srcfile *src)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	srcfile_stat(src, fd);
-	close(fd);
-	src->text = fileio_read_all(a, path, LOCK_MAX_BYTES, 0, &src->len);
-}
-
 /* The lock_version of another format, or 0: its keys would only give misleading errors here. */
 static long long
 lock_other_version(const struct ynode *root)
@@ -252,12 +237,12 @@ lock_other_version(const struct ynode *root)
  */
 static int
 lock_parse(struct arena *a, struct diag_sink *diag, const char *path, const char *schema_dir,
-    const struct ynode **root, json_t **json)
+    const struct ynode **root, json_t **json, struct srcfile *src)
 {
 	struct ynode *doc;
 
 	*root = NULL;
-	int rc = jsondoc_load(a, diag, path, LOCK_MAX_BYTES, &doc, json);
+	int rc = jsondoc_load(a, diag, path, LOCK_MAX_BYTES, &doc, json, src);
 	if (rc != 0)
 		return rc;
 	*root = doc;
@@ -286,7 +271,7 @@ lock_check_schema(struct arena *a, struct diag_sink *diag, const char *path, con
     const struct ynode **root)
 {
 	json_t *json;
-	int rc = lock_parse(a, diag, path, schema_dir, root, &json);
+	int rc = lock_parse(a, diag, path, schema_dir, root, &json, NULL);
 	json_decref(json);
 	if (rc == -2)
 		errno = EINVAL;
@@ -311,14 +296,13 @@ lock_read(struct arena *a, struct diag_sink *diag, const char *path, const char 
 
 	memset(out, 0, sizeof *out);
 	out->path = path;
-	int rc = lock_parse(a, diag, path, schema_dir, &root, &json);
+	int rc = lock_parse(a, diag, path, schema_dir, &root, &json, &out->source);
 	if (rc < 0) {
 		json_decref(json);
 		if (rc == -2)
 			errno = EINVAL;
 		return -1;
 	}
-	lock_source(a, path, &out->source);
 	c.schema_ok = rc == 0;
 	const struct ynode *models = root && !lock_other_version(root) ? yamldoc_get(root, "models") : NULL;
 	if (!models || models->kind != YNODE_MAP) {

@@ -13,8 +13,8 @@
 #include "arena.h"
 #include "budget.h"
 #include "diag.h"
-#include "srcfile.h"
 #include "size.h"
+#include "srcfile.h"
 #include "yamldoc.h"
 
 enum { LOCK_VERSION = 1, LOCK_MAX_BYTES = 64 * SIZE_MIB };

@@ -3,8 +3,8 @@
 #include <string.h>
 
 #include "commands.h"
-#include "exitcode.h"
 #include "diag.h"
+#include "exitcode.h"
 
 struct command {
 	const char *name;

@@ -34,10 +34,10 @@
 enum { OUTDIR_MAX_DEPTH = 8 };
 
 /*
- * Files modelc writes at the top of the directory, and the one it keeps; modelc sign's
- * SHA256SUMS and signatures are replaced with the rest (a new build is not signed).
- * model_table.c is what modelc wrote before switch.table (the table compiled into switch): a
- * generated/ from then is replaced, not refused.
+ * Files modelc writes at the top of the directory, and the one it keeps. model_table.c is what
+ * modelc wrote before switch.table (the table compiled into switch): a generated/ from then is
+ * replaced, not refused. modelc sign's SHA256SUMS and signatures are replaced with the rest (a
+ * new build is not signed).
  */
 static const char *const known_names[] = {
 	".env", ".env.example", "budget.svg", "budget.txt", "switch.table", "llama-swap.yaml", "model_table.c",

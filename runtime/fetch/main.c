@@ -115,7 +115,7 @@ cmd_fetch(int argc, char **argv)
 	if (!roles || !keys) {
 		free(roles);
 		free(keys);
-		return 3;
+		return EXITCODE_SYSTEM;
 	}
 	for (int i = 1; i < argc; i++) {
 		int r = common_opt(argc, argv, i, &o.manifests, &o.cache, &json);
@@ -131,7 +131,7 @@ cmd_fetch(int argc, char **argv)
 			fputs(help_text, stdout);
 			free(roles);
 			free(keys);
-			return 0;
+			return EXITCODE_OK;
 		}
 		if (!strcmp(argv[i], "--verify"))
 			o.verify = 1;

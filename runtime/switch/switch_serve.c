@@ -13,8 +13,8 @@
 #endif
 
 #include "activefile.h"
-#include "exitcode.h"
 #include "diag.h"
+#include "exitcode.h"
 #include "gpu.h"
 #include "health.h"
 #include "launch.h"

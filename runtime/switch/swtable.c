@@ -6,9 +6,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "diag.h"
 #include "exitcode.h"
 #include "swcmd.h"
-#include "diag.h"
 
 enum { SWTABLE_DISTANCE_MAX = 256 };
 
