@@ -14,8 +14,8 @@
 #include "compile.h"
 #include "diag.h"
 #include "emit_common.h"
-#include "plan_together.h"
 #include "exitcode.h"
+#include "plan_together.h"
 #include "planparams.h"
 #include "size.h"
 

@@ -13,7 +13,6 @@
 #include "budgetjson.h"
 #include "cli.h"
 #include "commands.h"
-#include "exitcode.h"
 #include "diag.h"
 #include "emit_common.h"
 #include "exitcode.h"
