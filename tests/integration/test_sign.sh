@@ -144,7 +144,7 @@ tc SHA256SUMS "commits:$M" >"$T/tc"
 diff -u "$T/tc" "$T/q" >&2 || fail "minisign -Q printed another trusted comment"
 (cd generated && sha256sum --quiet --strict -c SHA256SUMS) || fail "sha256sum -c SHA256SUMS"
 expect generated/SHA256SUMS <<EOF
-$(cd generated && sha256sum .env .env.example budget.svg budget.txt manifests/chat.json manifests/code.json switch.table)
+$(cd generated && sha256sum .env .env.example budget.svg budget.txt llama-swap.yaml manifests/chat.json manifests/code.json switch.table)
 EOF
 head -n 1 generated/manifests/chat.json.minisig | grep -qx "untrusted comment: signature from modelc sign, key $K1" ||
 	fail "untrusted comment"
