@@ -178,9 +178,10 @@ test: check-unit check-golden check-integration
 bench: all
 	BIN=$(abspath $(BIN)) sh scripts/bench.sh
 
-install: all
+# install builds what it installs, switch included: make install PREFIX=~/.local (README "Installing").
+install: all $(SWITCH_OUT)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/modelc $(DESTDIR)$(PREFIX)/share/man/man1
-	install -m 755 $(PROGRAMS) $(wildcard $(SWITCH_OUT)) $(DESTDIR)$(PREFIX)/bin/
+	install -m 755 $(PROGRAMS) $(SWITCH_OUT) $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 schemas/*.json $(DESTDIR)$(PREFIX)/share/modelc/
 	$(if $(wildcard docs/*.1),install -m 644 $(wildcard docs/*.1) $(DESTDIR)$(PREFIX)/share/man/man1/)
 

@@ -17,11 +17,13 @@ static const struct {
 	{ "current", "--current", swcmd_current },
 	{ "serve", NULL, swcmd_serve },
 	{ "doctor", NULL, swcmd_doctor },
+	{ "env", NULL, swcmd_env },
+	{ "gpu", NULL, swcmd_gpu },
 };
 
 static const char usage[] =
     "usage: switch [--table FILE] list [--json] | set ROLE|PATH|REPO | current | serve [ROLE] [--dry-run] [--warm]\n"
-    "              | doctor | --list | --set ROLE|PATH|REPO | --current | --help | --version\n";
+    "              | env | doctor | gpu [--index N] | --list | --set ROLE|PATH|REPO | --current | --help | --version\n";
 
 int
 main(int argc, char **argv)
@@ -58,14 +60,22 @@ main(int argc, char **argv)
 			bool help = false;
 			for (int k = 2; k < argc; k++)
 				help |= strcmp(argv[k], "--help") == 0;
-			/* --help needs no table; doctor reports a stale one itself. */
-			int rc = help ? EXITCODE_OK : swtable_load(table, commands[i].run == swcmd_doctor);
+			/* --help and gpu need no table; doctor reports a stale one itself. */
+			int rc = help || commands[i].run == swcmd_gpu ? EXITCODE_OK
+								     : swtable_load(table, commands[i].run == swcmd_doctor);
 			if (rc != EXITCODE_OK)
 				return rc;
 			argv[1] = name;
 			return commands[i].run(argc - 1, argv + 1);
 		}
 	}
-	swcmd_error("unknown command '%s'\n%s", argv[1], usage);
+	/* "--sett": the nearest option of the usage; "sett": the nearest command. */
+	const char *near = argv[1][0] == '-' ? swcmd_nearest(argv[1], usage) : NULL;
+	size_t best = strlen(argv[1]) / 3 + 2;
+	for (size_t i = 0; !near && i < sizeof commands / sizeof commands[0]; i++)
+		if (swtable_distance(argv[1], commands[i].name) < best)
+			near = commands[i].name;
+	swcmd_error("unknown command '%s'%s%s%s\n%s", argv[1], near ? " (did you mean '" : "", near ? near : "",
+	    near ? "'?)" : "", usage);
 	return EXITCODE_USAGE;
 }

@@ -1,14 +1,29 @@
 #include "swcmd.h"
 
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "exitcode.h"
+#include "swtable.h"
+
+void
+swcmd_prefix(FILE *out, const char *kind)
+{
+	const char *nc = getenv("NO_COLOR");
+	int colour = out == stderr && isatty(2) && !(nc && *nc);
+	fputs("switch: ", out);
+	if (colour)
+		fputs(kind[0] == 'e' ? "\033[1;31m" : kind[0] == 'w' ? "\033[1;35m" : "\033[1;36m", out);
+	fputs(kind, out);
+	fputs(colour ? "\033[0m: " : ": ", out);
+}
 
 static void
-message(const char *prefix, const char *fmt, va_list ap)
+message(const char *kind, const char *fmt, va_list ap)
 {
-	fputs(prefix, stderr);
+	swcmd_prefix(stderr, kind);
 	vfprintf(stderr, fmt, ap);
 }
 
@@ -17,7 +32,7 @@ swcmd_error(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	message("switch: error: ", fmt, ap);
+	message("error", fmt, ap);
 	va_end(ap);
 }
 
@@ -26,7 +41,7 @@ swcmd_warning(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	message("switch: warning: ", fmt, ap);
+	message("warning", fmt, ap);
 	va_end(ap);
 }
 
@@ -35,7 +50,7 @@ swcmd_note(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	message("switch: note: ", fmt, ap);
+	message("note", fmt, ap);
 	va_end(ap);
 }
 
@@ -78,10 +93,36 @@ swcmd_active_file_only(int argc, char **argv, const char *usage, const char **fi
 	return -1;
 }
 
+const char *
+swcmd_nearest(const char *word, const char *words)
+{
+	static char best[32], cand[32];
+	size_t bestd = strlen(word) / 3 + 3;
+
+	best[0] = '\0';
+	for (const char *p = words; *p; p++) {
+		size_t n = 0;
+		if (p[0] != '-' || p[1] != '-')
+			continue;
+		while (n < sizeof cand - 1 && (p[n] == '-' || (p[n] >= 'a' && p[n] <= 'z')))
+			cand[n] = p[n], n++;
+		cand[n] = '\0';
+		size_t d = swtable_distance(word, cand);
+		if (d < bestd) {
+			bestd = d;
+			memcpy(best, cand, n + 1);
+		}
+		p += n - 1;
+	}
+	return best[0] ? best : NULL;
+}
+
 int
 swcmd_unknown_option(const char *cmd, const char *opt, const char *usage)
 {
-	swcmd_error("%s: unknown option '%s'\nusage: %s\n", cmd, opt, usage);
+	const char *near = opt[0] == '-' ? swcmd_nearest(opt, usage) : NULL;
+	swcmd_error("%s: unknown option '%s'%s%s%s\nusage: %s\n", cmd, opt, near ? " (did you mean '" : "",
+	    near ? near : "", near ? "'?)" : "", usage);
 	return EXITCODE_USAGE;
 }
 

@@ -7,6 +7,7 @@
  * doctor found problems), 2 usage, 3 system failure; serve passes the server's status through.
  */
 
+#include <stdbool.h>
 #include <stdio.h>
 
 int swcmd_list(int argc, char **argv);
@@ -14,6 +15,17 @@ int swcmd_set(int argc, char **argv);
 int swcmd_current(int argc, char **argv);
 int swcmd_serve(int argc, char **argv);
 int swcmd_doctor(int argc, char **argv);
+int swcmd_gpu(int argc, char **argv);
+int swcmd_env(int argc, char **argv);
+
+struct model_entry;
+
+/*
+ * The role to act on into *e: target (a role, path or repo of the table) when not NULL, else the
+ * active file's role (file, else $MODELC_ACTIVE_FILE, else .active_model), else the catalog's
+ * primary with a note. False after printing why not, with *rc the exit code.
+ */
+bool swcmd_pick_entry(const char *target, const char *file, struct model_entry *e, int *rc);
 
 /*
  * Match argv[*i] against option name, taking its value from "--name=V" or the next word.
@@ -29,8 +41,17 @@ int swcmd_option(int argc, char **argv, int *i, const char *name, const char **v
  */
 int swcmd_active_file_only(int argc, char **argv, const char *usage, const char **file);
 
-/* Print "switch: error: CMD: unknown option 'X'" and the usage line; returns 2. */
+/*
+ * Print "switch: error: CMD: unknown option 'X'", "(did you mean '--y'?)" when an option of
+ * usage is near, and the usage line; returns 2.
+ */
 int swcmd_unknown_option(const char *cmd, const char *opt, const char *usage);
+
+/*
+ * The "--word" of words nearest to word (a Levenshtein distance within about a third of its
+ * length), or NULL. Static storage.
+ */
+const char *swcmd_nearest(const char *word, const char *words);
 
 /* Print "usage: switch ..." for --help to out; returns 0. */
 int swcmd_usage(FILE *out, const char *usage);
@@ -39,6 +60,12 @@ int swcmd_usage(FILE *out, const char *usage);
  * "switch: error: ", "switch: warning: " or "switch: note: " and the formatted message on
  * stderr. One copy of each prefix instead of one per message keeps the static binary small.
  */
+/*
+ * "switch: KIND: " on out, KIND ("error", "warning", "note") in colour when out is stderr, stderr
+ * is a terminal and $NO_COLOR is unset or empty.
+ */
+void swcmd_prefix(FILE *out, const char *kind);
+
 void swcmd_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void swcmd_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void swcmd_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -58,9 +58,8 @@ number(const char *s, long lo, long hi)
 	return v < lo || v > hi ? -1 : v;
 }
 
-/* The role to serve into *e: the argument, else the active file's, else the catalog's primary. */
-static bool
-pick_entry(const char *target, const char *file, struct model_entry *e, int *rc)
+bool
+swcmd_pick_entry(const char *target, const char *file, struct model_entry *e, int *rc)
 {
 	static struct activefile af;
 	unsigned line;
@@ -76,7 +75,7 @@ pick_entry(const char *target, const char *file, struct model_entry *e, int *rc)
 	const char *path = activefile_path(file);
 	int r = activefile_read(path, &af, &line);
 	if (r == -1 && errno == ENOENT) {
-		swcmd_note("no active model in '%s'; serving the primary role '%s'\n", path, t->primary_role);
+		swcmd_note("no active model in '%s'; using the primary role '%s'\n", path, t->primary_role);
 		return swtable_role(t->primary_role, e);
 	}
 	if (r == -1) {
@@ -388,7 +387,7 @@ swcmd_serve(int argc, char **argv)
 		return EXITCODE_USAGE;
 	}
 	struct model_entry entry, *e = &entry;
-	if (!pick_entry(target, file, e, &rc))
+	if (!swcmd_pick_entry(target, file, e, &rc))
 		return rc;
 	if (plan_now(e, 0, &plan) != 0)
 		return EXITCODE_REJECTED;

@@ -32,6 +32,13 @@ swtable_load(const char *option, bool quiet)
 	if (stale)
 		swcmd_warning("%s is older than %s (its size or modification time changed since the build); "
 		    "run 'modelc build'\n", swtable_file, stale);
+	const char *gone = quiet || stale ? NULL : swtable_unchecked();
+	if (gone) {
+		char digest[2 * MODEL_TABLE_DIGEST_BYTES + 1];
+		model_table_digest_hex(&swtable_t, digest);
+		swcmd_note("%s: built %s from catalog sha256 %s; '%s' is not on this machine, so switch cannot check "
+		    "that the table is current\n", swtable_file, swtable_t.built, digest, gone);
+	}
 	return EXITCODE_OK;
 }
 
@@ -45,6 +52,17 @@ const char *
 swtable_path(void)
 {
 	return swtable_file;
+}
+
+const char *
+swtable_unchecked(void)
+{
+	struct stat st;
+	const struct model_table_source *src[2] = { &swtable_t.catalog, &swtable_t.lock };
+	for (int i = 0; i < 2; i++)
+		if (src[i]->path && stat(src[i]->path, &st) != 0)
+			return src[i]->path;
+	return NULL;
 }
 
 const char *
@@ -156,11 +174,12 @@ swtable_report_unknown(FILE *out, const char *arg)
 	size_t dist;
 	const char *best = nearest(arg, &dist);
 
-	fprintf(out, "switch: error: unknown role, path or repo '%s'", arg);
 	/* A suggestion further away than about a third of the name would be noise. */
-	if (best && dist <= strlen(arg) / 3 + 2)
-		fprintf(out, " (did you mean '%s'?)", best);
-	fputc('\n', out);
+	if (!best || dist > strlen(arg) / 3 + 2)
+		best = NULL;
+	swcmd_prefix(out, "error");
+	fprintf(out, "unknown role, path or repo '%s'%s%s%s\n", arg, best ? " (did you mean '" : "", best ? best : "",
+	    best ? "'?)" : "");
 	struct model_entry e;
 	fputs("switch: note: known roles:", out);
 	for (size_t i = 0; i < swtable_t.count; i++) {
@@ -280,10 +299,15 @@ swtable_files(const struct model_entry *e, struct swtable_files *f)
 		}
 	} else if (swtable_snapshot(e, snap, sizeof snap) == 0) {
 		f->dir = snap;
-	} else if (e->local_dir) {
-		f->dir = e->local_dir;
+	} else if (!e->repo) {
+		f->dir = e->local_dir;  /* a local-only role: only its folder can hold the files */
 	}
 	f->total = nfiles;
+	for (size_t i = 0; i < nfiles; i++) {
+		struct model_file mf;
+		model_table_file(&swtable_t, first + i, &mf);
+		f->total_bytes += mf.size;
+	}
 	if (!f->dir)
 		return;
 	f->dir_exists = is_dir(f->dir);
