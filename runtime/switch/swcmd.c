@@ -97,7 +97,7 @@ const char *
 swcmd_nearest(const char *word, const char *words)
 {
 	static char best[32], cand[32];
-	size_t bestd = strlen(word) / 3 + 3;
+	size_t len = strlen(word), bestd = (len > 2 ? len - 2 : 0) / 3 + 2;
 
 	best[0] = '\0';
 	for (const char *p = words; *p; p++) {

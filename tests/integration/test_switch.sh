@@ -12,7 +12,7 @@ contains "no arguments" err "usage: switch [--table FILE] list [--json]"
 run "unknown command" 2 "$SW" frobnicate
 has "unknown command" err "switch: error: unknown command 'frobnicate'"
 run "help" 0 "$SW" --help
-contains "help" out "| doctor | --list | --set ROLE|PATH|REPO | --current | --help | --version"
+contains "help" out "| env | doctor | gpu [--index N] | --list | --set ROLE|PATH|REPO | --current | --help | --version"
 
 # list: every role, nothing active, no cache yet. MODEL is the id switch would serve now: code's
 # local directory (its table id) does not exist here, so its repo id.
