@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,11 +24,17 @@ static const char doctor_usage[] = "switch doctor [--active-file FILE]";
 
 static unsigned doctor_problems;
 
-static void
-problem(const char *what, const char *todo)
+/* "problem: WHAT" and "  do: TODO". */
+static void __attribute__((format(printf, 2, 3)))
+problem(const char *todo, const char *fmt, ...)
 {
+	va_list ap;
 	doctor_problems++;
-	printf("problem: %s\n  do: %s\n", what, todo);
+	fputs("problem: ", stdout);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n  do: %s\n", todo);
 }
 
 /* statvfs of the nearest existing folder at or above path; returns that folder (static) or NULL. */
@@ -63,14 +70,13 @@ check_table(void)
 
 	model_table_digest_hex(t, digest);
 	if (stale) {
-		snprintf(what, sizeof what, "'%s' (built %s) is older than '%s'", swtable_path(), t->built, stale);
-		problem(what, "run 'modelc build' (make config)");
+		problem("run 'modelc build' (make config)", "'%s' (built %s) is older than '%s'", swtable_path(), t->built, stale);
 		return;
 	}
 	snprintf(what, sizeof what, "table '%s' built %s from '%s' (sha256 %s)", swtable_path(), t->built,
 	    t->catalog_path ? t->catalog_path : "a plan built in code", t->have_digest ? digest : "none");
 	if (gone)
-		printf("note: %s; '%s' is not on this machine, so it cannot be checked for changes\n", what, gone);
+		printf("note: %s; not checked: no '%s' here\n", what, gone);
 	else
 		printf("ok: %s\n", what);
 }
@@ -89,17 +95,14 @@ check_active(const char *path, struct model_entry *e)
 	int rc = activefile_read(path, &af, &line);
 	snprintf(todo, sizeof todo, "eval \"$(switch --set %s)\"", primary);
 	if (rc == -1 && errno == ENOENT) {
-		printf("note: no active model ('%s' does not exist): serve uses the primary role '%s'; "
-		    "choose one with eval \"$(switch --set ROLE)\"\n", path, primary);
+		printf("note: no active model (no '%s'): serve uses '%s'; choose with eval \"$(switch --set ROLE)\"\n",
+		    path, primary);
 	} else if (rc == -1) {
 		snprintf(what, sizeof what, "cannot read '%s': %s", path, strerror(errno));
-		problem(what, todo);
 	} else if (rc == -2) {
-		snprintf(what, sizeof what, "'%s' line %u is not in switch's format", path, line);
-		problem(what, todo);
+		problem(todo, "'%s' line %u is not in switch's format", path, line);
 	} else if (!(found = swtable_role(af.role, e))) {
-		snprintf(what, sizeof what, "'%s' names role '%s', which the catalog no longer has", path, af.role);
-		problem(what, todo);
+		problem(todo, "'%s' names role '%s', which the catalog no longer has", path, af.role);
 	} else {
 		printf("ok: active model is '%s' (%s)\n", e->role, swtable_model_id(e));
 	}
@@ -107,11 +110,8 @@ check_active(const char *path, struct model_entry *e)
 		return false;
 	const char *env = getenv("VLLM_MODEL_ID");
 	if (env && strcmp(env, swtable_model_id(e)) != 0) {
-		snprintf(what, sizeof what, "wrong model loaded: $VLLM_MODEL_ID is '%s' but '%s' is '%s'", env, e->role,
+		problem("eval \"$(switch env)\", then restart the server", "wrong model loaded: $VLLM_MODEL_ID is '%s' but '%s' is '%s'", env, e->role,
 		    swtable_model_id(e));
-		snprintf(todo, sizeof todo, "eval \"$(switch env)\" in this shell (after sourcing .env), then restart "
-		    "the server");
-		problem(what, todo);
 	} else if (env) {
 		printf("ok: $VLLM_MODEL_ID is that of '%s'\n", e->role);
 	}
@@ -123,29 +123,24 @@ static void
 check_files(const struct model_entry *e)
 {
 	struct swtable_files f;
-	static char what[10240];
 	char todo[256];
 
 	swtable_files(e, &f);
 	const char *w = swtable_files_word(&f);
 	bool local = f.dir && e->local_dir && strcmp(f.dir, e->local_dir) == 0;
-	snprintf(todo, sizeof todo, local ? "restore them in '%s' (fetch writes to the Hub cache, not there)" :
-	    "fetch %s", local ? f.dir : e->role);
+	snprintf(todo, sizeof todo, local ? "restore them in '%s'" : "fetch %s", local ? f.dir : e->role);
 	if (strcmp(w, "present") == 0) {
 		printf("ok: files of '%s' are in '%s'\n", e->role, f.dir);
 	} else if (strcmp(w, "unlisted") == 0) {
-		printf("note: '%s' exists; the table lists no files of '%s' to check in it\n", f.dir, e->role);
+		printf("note: '%s' exists; the table lists no files to check\n", f.dir);
 	} else if (!f.dir_exists && local) {
-		snprintf(what, sizeof what, "files of '%s' are missing: '%s' does not exist", e->role, f.dir);
-		problem(what, todo);
+		problem(todo, "files of '%s' are missing: '%s' does not exist", e->role, f.dir);
 	} else if (!f.dir_exists) {
-		snprintf(what, sizeof what, "files of '%s' are not downloaded: no '%s' in '%s'", e->role,
+		problem(todo, "files of '%s' are not downloaded: no '%s' in '%s'", e->role,
 		    e->repo ? e->repo : e->model_id, swtable_hub_cache());
-		problem(what, todo);
 	} else {
-		snprintf(what, sizeof what, "%zu of %zu files of '%s' are missing or incomplete in '%s'",
+		problem(todo, "%zu of %zu files of '%s' are missing or incomplete in '%s'",
 		    f.total - f.present, f.total, e->role, f.dir);
-		problem(what, todo);
 	}
 }
 
@@ -177,7 +172,7 @@ check_gpu(const struct model_entry *e)
 		printf("skip: nvidia-smi not found; GPU checks skipped\n");
 		return;
 	case GPU_FAILED:
-		problem(msg, "check the NVIDIA driver (nvidia-smi must work before vLLM can)");
+		problem("check the NVIDIA driver (nvidia-smi must work before vLLM can)", "%s", msg);
 		return;
 	case GPU_OK:
 		break;
@@ -203,10 +198,9 @@ check_gpu(const struct model_entry *e)
 		break;
 	case REFIT_LOWERED:
 		/* Not a problem: serve lowers the limits itself; planning for the desktop avoids the surprise. */
-		printf("note: '%s' fits GPU %d now only with max_model_len %u and gpu_memory_utilization %.4g (%.1f GiB "
-		    "of %.1f GiB in use); switch serve lowers them by itself, or set gpu.memory_in_use: %lld MiB in "
-		    "the catalog and run modelc build\n", e->role, g->index, (unsigned)plan.max_model_len,
-		    plan.utilization, used, total, mib);
+		printf("note: '%s' fits GPU %d now only with max_model_len %u, utilization %.4g (%.1f of %.1f GiB in "
+		    "use); serve lowers them itself, or set gpu.memory_in_use: %lld MiB and run modelc build\n", e->role,
+		    g->index, (unsigned)plan.max_model_len, plan.utilization, used, total, mib);
 		break;
 	case REFIT_REFUSED: {
 		const char *other = fitting_role(e, g);
@@ -217,7 +211,7 @@ check_gpu(const struct model_entry *e)
 			    "%s)\"", other);
 		else
 			snprintf(todo, sizeof todo, "free GPU memory: no role fits now");
-		problem(what, todo);
+		problem(todo, "%s", what);
 		break;
 	}
 	}
@@ -227,7 +221,6 @@ check_gpu(const struct model_entry *e)
 static void
 check_disk(const struct model_entry *active)
 {
-	static char what[10240];
 	struct statvfs vfs;
 	uint64_t have = 0, need = 0, need_active = 0, budget = swtable_table()->disk_budget_bytes;
 	unsigned unlisted = 0;
@@ -251,9 +244,8 @@ check_disk(const struct model_entry *active)
 		need_active += active && e.index == active->index ? rest : 0;
 	}
 	if (budget && have > budget) {
-		snprintf(what, sizeof what, "disk budget: cached models use %llu bytes, over the budget of %llu bytes",
+		problem("remove secondary or specialized models not in active use (fetch prune lists them)", "disk budget: cached models use %llu bytes, over the budget of %llu bytes",
 		    (unsigned long long)have, (unsigned long long)budget);
-		problem(what, "remove secondary or specialized models not in active use (fetch prune lists them)");
 		return;
 	}
 	struct stat st;
@@ -263,17 +255,14 @@ check_disk(const struct model_entry *active)
 		return;
 	}
 	if (stat(cache, &st) != 0)
-		printf("note: the Hub cache '%s' does not exist yet (fetch creates it); free space is that of '%s'\n",
-		    cache, at);
+		printf("note: '%s' does not exist yet (fetch creates it); measured '%s'\n", cache, at);
 	double avail = size_gib((uint64_t)vfs.f_bavail * vfs.f_frsize);
 	if ((uint64_t)vfs.f_bavail * vfs.f_frsize < need_active) {
-		snprintf(what, sizeof what, "'%s' needs %.1f GiB more in '%s', which has %.1f GiB free", active->role,
+		problem("free space there, or move storage.hf_home and run modelc build", "'%s' needs %.1f GiB more in '%s', %.1f GiB free", active->role,
 		    size_gib(need_active), cache, avail);
-		problem(what, "free space there (fetch prune lists what no role uses), or set storage.hf_home to a "
-		    "larger volume and run modelc build");
 	} else {
-		printf("ok: %.1f GiB free for '%s'; the downloads the table lists need %.1f GiB more (%u roles list "
-		    "none)\n", avail, cache, size_gib(need), unlisted);
+		printf("ok: %.1f GiB free for '%s'; listed downloads need %.1f GiB more (%u roles list none)\n", avail,
+		    cache, size_gib(need), unlisted);
 	}
 }
 

@@ -22,10 +22,12 @@ struct model_entry;
 
 /*
  * The role to act on into *e: target (a role, path or repo of the table) when not NULL, else the
- * active file's role (file, else $MODELC_ACTIVE_FILE, else .active_model), else the catalog's
- * primary with a note. False after printing why not, with *rc the exit code.
+ * active file's role (file, else $MODELC_ACTIVE_FILE, else .active_model), else (unless need)
+ * the catalog's primary with a note. *recorded (when not NULL) is the model id the active file
+ * recorded. False after printing why not, with *rc the exit code.
  */
-bool swcmd_pick_entry(const char *target, const char *file, struct model_entry *e, int *rc);
+bool swcmd_pick_entry(const char *target, const char *file, bool need, struct model_entry *e, int *rc,
+    const char **recorded);
 
 /*
  * Match argv[*i] against option name, taking its value from "--name=V" or the next word.

@@ -34,7 +34,7 @@ print_gpu(const struct nvsmi_gpu *g)
 	}
 	static const char *const source[] = { "memory.total minus memory.reserved", "memory.used plus memory.free",
 		"memory.total" };
-	printf("# switch gpu: GPU %d measured by nvidia-smi; use it with 'modelc gpu --from FILE'\n"
+	printf("# switch gpu: GPU %d, from nvidia-smi; for modelc gpu --from FILE\n"
 	    "gpu:\n  memory: %lld MiB\n  memory_in_use: %lld MiB\nmeasured:\n  index: %d\n  name: '",
 	    g->index, (long long)cuda, (long long)g->used_mib, g->index);
 	for (const char *p = g->name; *p; p++)
@@ -45,8 +45,8 @@ print_gpu(const struct nvsmi_gpu *g)
 	mib("used", g->used_mib);
 	mib("free", g->free_mib);
 	if (k == 2)
-		swcmd_warning("GPU %d: nvidia-smi reports neither memory.reserved nor memory.free; memory is "
-		    "memory.total, more than CUDA's total by the driver's reservation (a few hundred MiB)\n", g->index);
+		swcmd_warning("GPU %d: no memory.reserved or memory.free; memory is nvidia-smi's total, above CUDA's "
+		    "by the driver's reservation\n", g->index);
 }
 
 int
@@ -78,8 +78,8 @@ swcmd_gpu(int argc, char **argv)
 		if (index && strcmp(index, num) != 0)
 			continue;
 		if (g->used_mib < 0 || g->total_mib < 0) {
-			swcmd_error("gpu: nvidia-smi reports no memory.used or memory.total for GPU %d; "
-			    "measure it by hand (docs/formats.md)\n", g->index);
+			swcmd_error("gpu: GPU %d: nvidia-smi reports no memory.used or memory.total; give gpu.memory by "
+			    "hand\n", g->index);
 			return EXITCODE_SYSTEM;
 		}
 		if (shown++)
@@ -92,7 +92,6 @@ swcmd_gpu(int argc, char **argv)
 		return EXITCODE_SYSTEM;
 	}
 	if (shown > 1)
-		swcmd_note("%zu GPUs: one document per GPU; 'modelc gpu --from FILE' takes one: "
-		    "switch gpu --index N > FILE\n", shown);
+		swcmd_note("%zu GPUs, one document each; modelc gpu --from takes one: switch gpu --index N\n", shown);
 	return fflush(stdout) == 0 ? EXITCODE_OK : EXITCODE_SYSTEM;
 }

@@ -59,7 +59,8 @@ number(const char *s, long lo, long hi)
 }
 
 bool
-swcmd_pick_entry(const char *target, const char *file, struct model_entry *e, int *rc)
+swcmd_pick_entry(const char *target, const char *file, bool need, struct model_entry *e, int *rc,
+    const char **recorded)
 {
 	static struct activefile af;
 	unsigned line;
@@ -74,6 +75,11 @@ swcmd_pick_entry(const char *target, const char *file, struct model_entry *e, in
 	}
 	const char *path = activefile_path(file);
 	int r = activefile_read(path, &af, &line);
+	if (r == -1 && errno == ENOENT && need) {
+		swcmd_error("no active model: '%s' does not exist; run: eval \"$(switch --set %s)\"\n", path,
+		    t->primary_role);
+		return false;
+	}
 	if (r == -1 && errno == ENOENT) {
 		swcmd_note("no active model in '%s'; using the primary role '%s'\n", path, t->primary_role);
 		return swtable_role(t->primary_role, e);
@@ -88,6 +94,8 @@ swcmd_pick_entry(const char *target, const char *file, struct model_entry *e, in
 		    path, line);
 		return false;
 	}
+	if (recorded)
+		*recorded = af.model_id;
 	if (swtable_role(af.role, e))
 		return true;
 	swcmd_error("%s: role '%s' is not in this build's catalog '%s'\n", path, af.role, t->catalog_path);
@@ -387,7 +395,7 @@ swcmd_serve(int argc, char **argv)
 		return EXITCODE_USAGE;
 	}
 	struct model_entry entry, *e = &entry;
-	if (!swcmd_pick_entry(target, file, e, &rc))
+	if (!swcmd_pick_entry(target, file, false, e, &rc, NULL))
 		return rc;
 	if (plan_now(e, 0, &plan) != 0)
 		return EXITCODE_REJECTED;

@@ -72,7 +72,7 @@ set_directory(const char *dir)
 		close(fd);
 	if (!weights) {
 		swtable_report_unknown(stderr, dir);
-		swcmd_note("'%s' is a directory but not a model: expected config.json and *.safetensors files\n", dir);
+		swcmd_note("'%s' has no config.json and *.safetensors files\n", dir);
 		return EXITCODE_REJECTED;
 	}
 	const char *why = envfile_check_value(set_keys[0], abs, strlen(abs));
@@ -80,8 +80,8 @@ set_directory(const char *dir)
 		swcmd_error("VLLM_MODEL_ID '%s' cannot be exported: it %s\n", abs, why);
 		return EXITCODE_REJECTED;
 	}
-	swcmd_warning("'%s' is not in the catalog: no limits were computed for it (vLLM decides) and "
-	    "the active role stays as it was; for a computed budget run: modelc add %s --role NAME\n", abs, abs);
+	swcmd_warning("'%s' is not in the catalog: limits unset (vLLM decides), .active_model unchanged; for a "
+	    "computed budget: modelc add %s --role NAME\n", abs, abs);
 	const char *vals[SET_VARS] = { abs, NULL, NULL, NULL, NULL, NULL };
 	return print_exports(vals);
 }
@@ -153,8 +153,14 @@ swcmd_set(int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 	struct model_entry entry;
-	if (swtable_find(target, &entry))
+	if (swtable_find(target, &entry)) {
+		/* The role's local directory, absent here: vLLM gets the repo id and loads it from the Hub cache. */
+		if (strchr(target, '/') && entry.local_dir && entry.repo && strcmp(swtable_model_id(&entry), entry.repo) == 0 &&
+		    strcmp(target, entry.repo) != 0)
+			swcmd_note("'%s' does not exist here; VLLM_MODEL_ID is '%s's repo id (fetch %s downloads it)\n",
+			    entry.local_dir, entry.role, entry.role);
 		return export_entry(&entry, file, true);
+	}
 	if (stat(target, &st) == 0 && S_ISDIR(st.st_mode))
 		return set_directory(target);
 	swtable_report_unknown(stderr, target);
@@ -171,7 +177,7 @@ swcmd_env(int argc, char **argv)
 	int rc = parse(argc, argv, env_usage, &file, NULL);
 	if (rc >= 0)
 		return rc;
-	if (!swcmd_pick_entry(NULL, file, &entry, &rc))
+	if (!swcmd_pick_entry(NULL, file, false, &entry, &rc, NULL))
 		return rc;
 	return export_entry(&entry, file, false);
 }
