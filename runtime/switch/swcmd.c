@@ -20,9 +20,12 @@ swcmd_prefix(FILE *out, const char *kind)
 	fputs(colour ? "\033[0m: " : ": ", out);
 }
 
+#include "diag.h"
+
 static void
 message(const char *kind, const char *fmt, va_list ap)
 {
+	diag_record(fmt);
 	swcmd_prefix(stderr, kind);
 	vfprintf(stderr, fmt, ap);
 }

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "diag.h"
 #include "exitcode.h"
 #include "swcmd.h"
 
@@ -178,10 +179,10 @@ swtable_report_unknown(FILE *out, const char *arg)
 	if (!best || dist > strlen(arg) / 3 + 2)
 		best = NULL;
 	swcmd_prefix(out, "error");
-	fprintf(out, "unknown role, path or repo '%s'%s%s%s\n", arg, best ? " (did you mean '" : "", best ? best : "",
+	diag_print(out, "unknown role, path or repo '%s'%s%s%s\n", arg, best ? " (did you mean '" : "", best ? best : "",
 	    best ? "'?)" : "");
 	struct model_entry e;
-	fputs("switch: note: known roles:", out);
+	diag_print(out, "switch: note: known roles:");
 	for (size_t i = 0; i < swtable_t.count; i++) {
 		swtable_entry(i, &e);
 		fprintf(out, "%s %s", i ? "," : "", e.role);
@@ -189,7 +190,7 @@ swtable_report_unknown(FILE *out, const char *arg)
 	fputc('\n', out);
 	for (size_t i = 0; i < swtable_t.count; i++) {
 		swtable_entry(i, &e);
-		fprintf(out, "switch: note:   %s: %s", e.role, e.repo ? e.repo : e.model_id);
+		diag_print(out, "switch: note:   %s: %s", e.role, e.repo ? e.repo : e.model_id);
 		if (e.local_dir)
 			fprintf(out, ", %s", e.local_dir);
 		fputc('\n', out);
