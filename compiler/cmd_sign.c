@@ -16,6 +16,7 @@
 #include "compile.h"
 #include "diag.h"
 #include "fileio.h"
+#include "model_table.h"
 #include "msfile.h"
 #include "mskey.h"
 #include "mssig.h"
@@ -271,6 +272,26 @@ cmd_sign(int argc, char **argv)
 			    run.diag.errors == 1 ? "" : "s");
 		goto out;
 	}
+	/*
+	 * switch.table records when it was built and the size and modification time of the catalog
+	 * and the lock: when the one being signed was built from the same bytes (its digest), render
+	 * it with its time and files' paths and stats, so that only content counts.
+	 */
+	struct model_table old;
+	char why[MODEL_TABLE_WHY_MAX], *table_path = signset_join(outdir, "switch.table");
+	if (model_table_open(table_path, &old, why) == 0 && old.have_digest && run.plan.origin.known &&
+	    memcmp(old.digest, run.plan.origin.digest, sizeof old.digest) == 0) {
+		struct plan_source *src[2] = {&run.plan.origin.catalog, &run.plan.origin.lock};
+		const struct model_table_source *was[2] = {&old.catalog, &old.lock};
+		for (int i = 0; i < 2; i++) {
+			src[i]->path = was[i]->path;
+			src[i]->size = was[i]->size;
+			src[i]->mtime_sec = was[i]->mtime_sec;
+			src[i]->mtime_nsec = was[i]->mtime_nsec;
+		}
+		run.plan.origin.build_time = old.build_time;
+	}
+	free(table_path);
 	if (outdir_render(&run.plan, &files, &nfiles, &run.diag)) {
 		rc = 3;
 		goto out;

@@ -183,12 +183,14 @@ run 1 "$BIN/modelc" verify
 expect_in "$T/err" "modelc: verify: models.lock.minisig: made for another catalog: signed for catalog sha256 $C0, but models.yaml has sha256 $C1"
 expect_in "$T/err" "modelc: verify: generated/manifests/chat.json.minisig: made for another catalog: signed for catalog sha256 $C0, but models.yaml has sha256 $C1"
 tail -n 1 "$T/err" | grep -qx "modelc: verify: 4 problems; do not use these files until they are signed again" || fail "problem count"
-# sign renders the build again and compares: a hand-edited output is refused.
+# sign renders the build again and compares: a hand-edited output is refused. (switch.table
+# records the catalog's digest, and models.yaml gained a trust list since the build.)
 printf 'VLLM_MODEL_ID=evil/model\n' >>generated/.env
 run 1 "$BIN/modelc" sign -s keys/k1.key
 expect "$T/err" <<EOF
 modelc: sign: generated/.env differs from what the catalog and the lock build
-modelc: sign: generated is not what models.yaml and models.lock build (1 difference); run 'modelc build', then sign; nothing signed
+modelc: sign: generated/switch.table differs from what the catalog and the lock build
+modelc: sign: generated is not what models.yaml and models.lock build (2 differences); run 'modelc build', then sign; nothing signed
 EOF
 echo stray >generated/manifests/notes.txt
 run 1 "$BIN/modelc" sign -s keys/k1.key
@@ -199,7 +201,8 @@ run 1 "$BIN/modelc" sign -s keys/k1.key
 expect "$T/err" <<EOF
 modelc: sign: generated/.env differs from what the catalog and the lock build
 modelc: sign: generated/budget.txt: No such file or directory
-modelc: sign: generated is not what models.yaml and models.lock build (2 differences); run 'modelc build', then sign; nothing signed
+modelc: sign: generated/switch.table differs from what the catalog and the lock build
+modelc: sign: generated is not what models.yaml and models.lock build (3 differences); run 'modelc build', then sign; nothing signed
 EOF
 mv "$T/budget.txt" generated/budget.txt
 "$BIN/modelc" build 2>/dev/null || fail "build with trust"
