@@ -86,7 +86,6 @@ static bool
 check_active(const char *path, struct model_entry *e)
 {
 	static struct activefile af;
-	static char what[10240];
 	char todo[512];
 	unsigned line;
 	bool found = false;
@@ -98,7 +97,7 @@ check_active(const char *path, struct model_entry *e)
 		printf("note: no active model (no '%s'): serve uses '%s'; choose with eval \"$(switch --set ROLE)\"\n",
 		    path, primary);
 	} else if (rc == -1) {
-		snprintf(what, sizeof what, "cannot read '%s': %s", path, strerror(errno));
+		problem(todo, "cannot read '%s': %s", path, strerror(errno));
 	} else if (rc == -2) {
 		problem(todo, "'%s' line %u is not in switch's format", path, line);
 	} else if (!(found = swtable_role(af.role, e))) {
@@ -217,31 +216,23 @@ check_gpu(const struct model_entry *e)
 	}
 }
 
-/* Bytes still to download for the active role and for every role (a repo two roles share once). */
+/* The cached bytes against the disk budget; what the active role still has to download against the free space. */
 static void
 check_disk(const struct model_entry *active)
 {
 	struct statvfs vfs;
-	uint64_t have = 0, need = 0, need_active = 0, budget = swtable_table()->disk_budget_bytes;
-	unsigned unlisted = 0;
+	uint64_t have = 0, need = 0, budget = swtable_table()->disk_budget_bytes;
 	const char *cache = swtable_hub_cache();
-	struct model_entry e, o;
+	struct model_entry e;
 
 	for (size_t i = 0; i < swtable_table()->count; i++) {
 		struct swtable_files f;
-		bool dup = false;
 		swtable_entry(i, &e);
-		for (size_t j = 0; j < i && e.repo; j++) {
-			swtable_entry(j, &o);
-			dup |= o.repo && strcmp(o.repo, e.repo) == 0;
-		}
 		swtable_files(&e, &f);
-		unlisted += !dup && !f.total;
+		have += f.present_bytes;
 		/* A local directory is the user's; only what fetch would write counts. */
-		uint64_t rest = f.dir == e.local_dir && f.dir ? 0 : f.total_bytes - f.present_bytes;
-		have += dup ? 0 : f.present_bytes;
-		need += dup ? 0 : rest;
-		need_active += active && e.index == active->index ? rest : 0;
+		if (active && e.index == active->index && !(f.dir && f.dir == e.local_dir))
+			need = f.total_bytes - f.present_bytes;
 	}
 	if (budget && have > budget) {
 		problem("remove secondary or specialized models not in active use (fetch prune lists them)", "disk budget: cached models use %llu bytes, over the budget of %llu bytes",
@@ -257,13 +248,11 @@ check_disk(const struct model_entry *active)
 	if (stat(cache, &st) != 0)
 		printf("note: '%s' does not exist yet (fetch creates it); measured '%s'\n", cache, at);
 	double avail = size_gib((uint64_t)vfs.f_bavail * vfs.f_frsize);
-	if ((uint64_t)vfs.f_bavail * vfs.f_frsize < need_active) {
-		problem("free space there, or move storage.hf_home and run modelc build", "'%s' needs %.1f GiB more in '%s', %.1f GiB free", active->role,
-		    size_gib(need_active), cache, avail);
-	} else {
-		printf("ok: %.1f GiB free for '%s'; listed downloads need %.1f GiB more (%u roles list none)\n", avail,
-		    cache, size_gib(need), unlisted);
-	}
+	if ((uint64_t)vfs.f_bavail * vfs.f_frsize < need)
+		problem("free space there, or move storage.hf_home and run modelc build", "'%s' needs %.1f GiB more in '%s', "
+		    "%.1f GiB free", active->role, size_gib(need), cache, avail);
+	else
+		printf("ok: %.1f GiB free for '%s'\n", avail, cache);
 }
 
 int
