@@ -9,8 +9,8 @@
 #include "cliopt.h"
 #include "commands.h"
 #include "compile.h"
-#include "diag.h"
 #include "exitcode.h"
+#include "diag.h"
 #include "outdir.h"
 
 static void
@@ -59,7 +59,7 @@ cmd_build(int argc, char **argv)
 	struct compile_run run;
 	int rc = compile_run(&run, &args, stderr);
 	if (rc == 0 && outdir_write(&run.plan, outdir, &run.diag) != 0)
-		rc = 3;
+		rc = EXITCODE_SYSTEM;
 	if (rc == 1)
 		diag_print(stderr, "modelc: %u error%s; nothing written\n", run.diag.errors,
 		    run.diag.errors == 1 ? "" : "s");

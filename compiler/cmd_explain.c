@@ -14,6 +14,7 @@
 #include "compile.h"
 #include "diag.h"
 #include "emit_common.h"
+#include "exitcode.h"
 #include "planparams.h"
 #include "size.h"
 
@@ -180,8 +181,8 @@ cmd_explain(int argc, char **argv)
 	compile_args_init(&args);
 	for (int c; (c = cliopt_next(argc, argv, "+:h", longopts, &arg)) != -1;) {
 		switch (c) {
-		case 'h': usage(stdout); return 0;
-		case 'V': printf("modelc %s\n", MODELC_VERSION); return 0;
+		case 'h': usage(stdout); return EXITCODE_OK;
+		case 'V': printf("modelc %s\n", MODELC_VERSION); return EXITCODE_OK;
 		case 'l': args.lock = optarg; continue;
 		case 'j': json = true; continue;
 		case 1:
@@ -199,18 +200,18 @@ cmd_explain(int argc, char **argv)
 		default: diag_print(stderr, "modelc: explain: unknown option '%s'\n", arg); break;
 		}
 		usage(stderr);
-		return 2;
+		return EXITCODE_USAGE;
 	}
 	if (!name) {
 		usage(stderr);
-		return 2;
+		return EXITCODE_USAGE;
 	}
 
 	/* Other roles' findings are build's business; explain shows this role's numbers. */
 	FILE *devnull = fopen("/dev/null", "w");
 	if (!devnull) {
 		diag_print(stderr, "modelc: explain: /dev/null: %s\n", strerror(errno));
-		return 3;
+		return EXITCODE_SYSTEM;
 	}
 	args.plan_diag = devnull;
 	struct compile_run run;
@@ -219,7 +220,7 @@ cmd_explain(int argc, char **argv)
 	/* Errors in the catalog or the lock (not the plan's, which explain shows) stop here. */
 	if (rc != 0 || !run.have_plan) {
 		compile_done(&run);
-		return rc ? rc : 1;
+		return rc ? rc : EXITCODE_REJECTED;
 	}
 	const struct plan_role *pr = NULL;
 	for (size_t i = 0; i < run.plan.nroles; i++)
@@ -228,12 +229,12 @@ cmd_explain(int argc, char **argv)
 	if (!pr) {
 		diag_print(stderr, "modelc: explain: %s has no role '%s'\n", args.catalog, name);
 		compile_done(&run);
-		return 1;
+		return EXITCODE_REJECTED;
 	}
 	if (json)
 		explain_json(stdout, &run, pr);
 	else
 		explain_text(stdout, &run, pr);
 	compile_done(&run);
-	return 0;
+	return EXITCODE_OK;
 }

@@ -11,8 +11,8 @@
 
 #include "emit_common.h"
 #include "envfile.h"
-#include "fileio.h"
 #include "planparams.h"
+#include "fileio.h"
 
 const char *const emit_env_global_keys[] = {
 	"HF_HOME", "HF_HUB_CACHE", "TRANSFORMERS_CACHE", "HF_DATASETS_CACHE",

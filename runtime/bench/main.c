@@ -14,9 +14,9 @@
 #include "bench_out.h"
 #include "bench_role.h"
 #include "bench_run.h"
+#include "exitcode.h"
 #include "cliopt.h"
 #include "diag.h"
-#include "exitcode.h"
 
 #ifndef MODELC_VERSION
 #define MODELC_VERSION "0"

@@ -4,8 +4,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "diag.h"
 #include "exitcode.h"
+#include "diag.h"
 #include "fplan.h"
 #include "fprune.h"
 

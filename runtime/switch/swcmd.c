@@ -5,55 +5,33 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "diag.h"
 #include "exitcode.h"
 #include "swtable.h"
 
 void
-swcmd_prefix(FILE *out, const char *kind)
+swcmd_prefix(FILE *out, unsigned kind)
 {
+	/* The three words at the offsets SWCMD_ERROR, SWCMD_WARNING and SWCMD_NOTE name. */
+	static const char kinds[] = "error\0warning\0note";
 	const char *nc = getenv("NO_COLOR");
 	int colour = out == stderr && isatty(2) && !(nc && *nc);
 	fputs("switch: ", out);
 	if (colour)
-		fputs(kind[0] == 'e' ? "\033[1;31m" : kind[0] == 'w' ? "\033[1;35m" : "\033[1;36m", out);
-	fputs(kind, out);
+		fputs(kind == SWCMD_ERROR ? "\033[1;31m" : kind == SWCMD_WARNING ? "\033[1;35m" : "\033[1;36m", out);
+	fputs(kinds + kind, out);
 	fputs(colour ? "\033[0m: " : ": ", out);
 }
 
-#include "diag.h"
-
-static void
-message(const char *kind, const char *fmt, va_list ap)
+void
+swcmd_message(unsigned kind, const char *fmt, ...)
 {
+	va_list ap;
+
 	diag_record(fmt);
 	swcmd_prefix(stderr, kind);
+	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
-}
-
-void
-swcmd_error(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	message("error", fmt, ap);
-	va_end(ap);
-}
-
-void
-swcmd_warning(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	message("warning", fmt, ap);
-	va_end(ap);
-}
-
-void
-swcmd_note(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	message("note", fmt, ap);
 	va_end(ap);
 }
 

@@ -59,18 +59,22 @@ const char *swcmd_nearest(const char *word, const char *words);
 int swcmd_usage(FILE *out, const char *usage);
 
 /*
- * "switch: error: ", "switch: warning: " or "switch: note: " and the formatted message on
- * stderr, recording fmt (diag_record). One copy of each prefix instead of one per message
- * keeps the static binary small. Messages to another stream go through diag_print.
- */
-/*
  * "switch: KIND: " on out, KIND ("error", "warning", "note") in colour when out is stderr, stderr
- * is a terminal and $NO_COLOR is unset or empty.
+ * is a terminal and $NO_COLOR is unset or empty. kind is SWCMD_ERROR, SWCMD_WARNING or
+ * SWCMD_NOTE: the offset of the word in swcmd_prefix's table.
  */
-void swcmd_prefix(FILE *out, const char *kind);
+enum { SWCMD_ERROR = 0, SWCMD_WARNING = 6, SWCMD_NOTE = 14 };
+void swcmd_prefix(FILE *out, unsigned kind);
 
-void swcmd_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void swcmd_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void swcmd_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * swcmd_prefix on stderr and the formatted message, recording fmt (diag_record). One copy of
+ * each prefix instead of one per message keeps the static binary small, and so does one
+ * variadic function for the three (each variadic function saves the argument registers): the
+ * macros pass the kind. Messages to another stream go through diag_print.
+ */
+void swcmd_message(unsigned kind, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define swcmd_error(...)   swcmd_message(SWCMD_ERROR, __VA_ARGS__)
+#define swcmd_warning(...) swcmd_message(SWCMD_WARNING, __VA_ARGS__)
+#define swcmd_note(...)    swcmd_message(SWCMD_NOTE, __VA_ARGS__)
 
 #endif

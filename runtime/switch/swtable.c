@@ -175,12 +175,12 @@ swtable_report_unknown(FILE *out, const char *arg)
 	size_t dist;
 	const char *best = nearest(arg, &dist);
 
+	swcmd_prefix(out, SWCMD_ERROR);
+	diag_print(out, "unknown role, path or repo '%s'", arg);
 	/* A suggestion further away than about a third of the name would be noise. */
-	if (!best || dist > strlen(arg) / 3 + 2)
-		best = NULL;
-	swcmd_prefix(out, "error");
-	diag_print(out, "unknown role, path or repo '%s'%s%s%s\n", arg, best ? " (did you mean '" : "", best ? best : "",
-	    best ? "'?)" : "");
+	if (best && dist <= strlen(arg) / 3 + 2)
+		diag_print(out, " (did you mean '%s'?)", best);
+	fputc('\n', out);
 	struct model_entry e;
 	diag_print(out, "switch: note: known roles:");
 	for (size_t i = 0; i < swtable_t.count; i++) {

@@ -25,7 +25,9 @@ run() {
 	[ "$rc" -eq "$want" ] || { cat "$T/out" "$T/err" >&2; fail "$* exited $rc, expected $want"; }
 }
 sha() { sha256sum "$1" | cut -d' ' -f1; }
-keyid() { sed -n '1s/.*public key //p' "$1"; }
+# The key id as modelc prints it: 16 hex digits, as current minisign does (KEYNUM_FMT);
+# Debian's minisign 0.11 writes it into a .pub comment without leading zeros.
+keyid() { printf '%016s' "$(sed -n '1s/.*public key //p' "$1")" | tr ' ' 0; }
 
 W="$T/w"
 mkdir -p "$W"
@@ -183,8 +185,9 @@ run 1 "$BIN/modelc" verify
 expect_in "$T/err" "modelc: verify: models.lock.minisig: made for another catalog: signed for catalog sha256 $C0, but models.yaml has sha256 $C1"
 expect_in "$T/err" "modelc: verify: generated/manifests/chat.json.minisig: made for another catalog: signed for catalog sha256 $C0, but models.yaml has sha256 $C1"
 tail -n 1 "$T/err" | grep -qx "modelc: verify: 4 problems; do not use these files until they are signed again" || fail "problem count"
-# sign renders the build again and compares: a hand-edited output is refused. (switch.table
-# records the catalog's digest, and models.yaml gained a trust list since the build.)
+# sign renders the build again and compares: a hand-edited output is refused. The runtime
+# table records the digest, size and time of the models.yaml it was built from, so it differs
+# too: trust: was added after that build.
 printf 'VLLM_MODEL_ID=evil/model\n' >>generated/.env
 run 1 "$BIN/modelc" sign -s keys/k1.key
 expect "$T/err" <<EOF
