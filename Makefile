@@ -100,10 +100,12 @@ MUSL_BUILD = $(BUILD)/musl
 SWITCH_OUT ?= $(BIN)/switch
 # -flto: whole-program size optimisation (about 1 KiB); common-page-size=16: ld would otherwise
 # pad the file up to the next 4 KiB page before the data segment whenever that saves a page of RAM;
-# -fno-builtin-printf: gcc would turn printf("...\n") into puts, which links puts as well.
+# -fno-builtin-printf: gcc would turn printf("...\n") into puts, which links puts as well;
+# -fno-inline-small-functions -fno-ipa-sra: 128 bytes less at -Oz (measured one by one; most
+# other flags, -fno-stack-protector and -fmerge-all-constants included, change nothing).
 MUSL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -DMODELC_VERSION='"$(VERSION)"' \
 	$(WARN) -Oz -flto -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -fno-unwind-tables -fno-pie \
-	-fno-builtin-printf -fno-builtin-fprintf
+	-fno-builtin-printf -fno-builtin-fprintf -fno-inline-small-functions -fno-ipa-sra
 MUSL_LAYERS = common runtime/http runtime/switch
 MUSL_OBJ = $(patsubst %.c,$(MUSL_BUILD)/%.o,$(foreach l,$(MUSL_LAYERS),$(wildcard $(l)/*.c)))
 
@@ -114,7 +116,9 @@ $(MUSL_BUILD)/%.o: %.c | $(BUILD)/layers.ok
 $(SWITCH_OUT): $(MUSL_OBJ)
 	@mkdir -p $(dir $@)
 	$(MUSLCC) $(MUSL_CFLAGS) -static -s -Wl,--gc-sections -Wl,-z,noseparate-code -Wl,-z,norelro \
-	    -Wl,-z,common-page-size=16 -o $@ $(MUSL_OBJ)
+	    -Wl,-z,common-page-size=16 -o $@.tmp $(MUSL_OBJ)
+	sh scripts/elf-noshdr.sh $@.tmp
+	mv -f $@.tmp $@
 
 # config and test first install what they need (scripts/deps.sh), then build in a sub-make,
 # which reads this file again and finds the libraries.
