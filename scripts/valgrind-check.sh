@@ -75,7 +75,9 @@ HF_TOKEN=hf_valgrind vg fetch 0 "$BIN/fetch" chat --manifests generated/manifest
 HF_TOKEN=hf_valgrind vg fetch-verify 0 "$BIN/fetch" --verify --json --manifests generated/manifests --cache "$W/cache"
 cd "$ROOT" || exit 3
 
-# switch (static, musl) with the test catalog's table, as tests/integration/switch_lib.sh builds it.
+# switch (static, musl) with the test catalog's table, as tests/integration/switch_lib.sh builds it,
+# and switch-host beside it (serve, doctor, gpu: switch execs it, which valgrind does not follow,
+# so it runs under valgrind directly too).
 SW=$BUILD/test-switch/switch
 make -s --no-print-directory "$SW" SWITCH_OUT="$SW" >/dev/null ||
 	{ echo "valgrind-check: cannot build the test switch"; exit 3; }
@@ -91,11 +93,12 @@ cd "$W/sw/work" || exit 3
 	vg switch-set 0 "$SW" set primary
 	vg switch-current 0 "$SW" current
 	vg switch-serve-dry-run 0 "$SW" serve primary --dry-run
+	vg switch-host-serve-dry-run 0 "$SW-host" serve primary --dry-run
 	exit "$failed"
 )
 sfailed=$?
 failed=$((failed + sfailed))
-runs=$((runs + 4))
+runs=$((runs + 5))
 cd "$ROOT" || exit 3
 
 # bench against the stand-in vLLM.
