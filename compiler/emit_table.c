@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "diag.h"
 #include "emit_common.h"
 #include "model_table.h"
 #include "planparams.h"
