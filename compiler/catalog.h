@@ -102,6 +102,8 @@ struct catalog {
 	const char *image;              /* deploy.image */
 	bool backend_ray;               /* deploy.executor_backend: ray */
 	uint32_t master_port;
+	const char **pp_archs;          /* schemas/pp-architectures.json supports_pp (hosts: only) */
+	size_t npp_archs;
 	/* server */
 	const char **server_command;    /* NULL-terminated argv prefix */
 	const char *host;

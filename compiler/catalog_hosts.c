@@ -5,6 +5,7 @@
  */
 #include "catalog.h"
 
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -83,6 +84,34 @@ one_host(struct arena *a, struct diag_sink *diag, const char *schema_dir, size_t
 	}
 }
 
+/* The architectures vLLM pipelines, from schemas/pp-architectures.json. */
+static void
+load_pp_archs(struct arena *a, struct diag_sink *diag, const char *schema_dir, struct catalog *c)
+{
+	const char *file = arena_printf(a, "%s/pp-architectures.json", schema_dir);
+	json_error_t err;
+	json_t *root = json_load_file(file, JSON_REJECT_DUPLICATES, &err);
+	json_t *list = root ? json_object_get(root, "supports_pp") : NULL;
+	if (!root) {
+		struct diag_pos pos = {file, (unsigned)(err.line > 0 ? err.line : 0),
+		    (unsigned)(err.column > 0 ? err.column : 0)};
+		diag_error(diag, pos, "%s", err.text);
+		return;
+	}
+	if (!json_is_array(list)) {
+		diag_error(diag, diag_file(file), "expected an object with an array '%s'", "supports_pp");
+		json_decref(root);
+		return;
+	}
+	c->pp_archs = arena_alloc(a, (json_array_size(list) + 1) * sizeof *c->pp_archs);
+	size_t i;
+	json_t *v;
+	json_array_foreach(list, i, v)
+		if (json_is_string(v))
+			c->pp_archs[c->npp_archs++] = arena_strdup(a, json_string_value(v));
+	json_decref(root);
+}
+
 void
 catalog_hosts(struct arena *a, struct diag_sink *diag, const char *schema_dir,
     const struct ynode *hosts, struct catalog *c)
@@ -118,6 +147,7 @@ catalog_hosts(struct arena *a, struct diag_sink *diag, const char *schema_dir,
 	const char *backend = str_at(deploy, "executor_backend");
 	c->backend_ray = backend && strcmp(backend, "ray") == 0;
 	c->master_port = u32_at(deploy, "master_port", CATALOG_DEFAULT_MASTER_PORT);
+	load_pp_archs(a, diag, schema_dir, c);
 }
 
 static uint32_t

@@ -14,6 +14,7 @@
 #include "catalog.h"
 #include "diag.h"
 #include "lock.h"
+#include "planpar.h"
 
 /* One file to download for a role (already filtered to what serving needs). */
 struct plan_file {
@@ -53,6 +54,7 @@ struct plan_role {
 	uint64_t download_bytes;        /* sum of known sizes */
 	bool download_bytes_complete;
 	double measured_ttft_ms;        /* from measurements/<role>.csv at max_model_len; < 0 if none */
+	const struct plan_parallel *par;/* hosts: catalogs: the split over GPUs; params/result are its deciding rank's */
 };
 
 /* An input file as modelc read it, for the runtime table's staleness check. */
