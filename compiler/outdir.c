@@ -22,6 +22,7 @@
 
 #include "emit_env.h"
 #include "emit_manifest.h"
+#include "emit_plan.h"
 #include "emit_report.h"
 #include "emit_table.h"
 #include "exitcode.h"
@@ -35,7 +36,7 @@ enum { OUTDIR_MAX_DEPTH = 8 };
  */
 static const char *const known_names[] = {
 	".env", ".env.example", "budget.svg", "budget.txt", "switch.table", "model_table.c", "manifests",
-	"README.md",
+	"README.md", "plan.json", "plan.txt",
 };
 
 static char *
@@ -96,9 +97,12 @@ outdir_render(const struct plan *p, struct outdir_file **files, size_t *nfiles,
 	static const struct {
 		const char *path;
 		int (*fn)(FILE *, const struct plan *);
+		bool hosts_only;                /* a one-GPU catalog's outputs stay as they were */
 	} fixed[] = {
-		{".env", emit_env}, {".env.example", emit_env_example}, {"budget.svg", emit_budget_svg},
-		{"budget.txt", emit_budget_txt}, {"switch.table", emit_table},
+		{".env", emit_env, false}, {".env.example", emit_env_example, false},
+		{"budget.svg", emit_budget_svg, false}, {"budget.txt", emit_budget_txt, false},
+		{"switch.table", emit_table, false}, {"plan.json", emit_plan_json, true},
+		{"plan.txt", emit_plan_txt, true},
 	};
 	size_t nfixed = sizeof fixed / sizeof fixed[0], n = 0;
 	struct outdir_file *v = calloc(nfixed + p->nroles, sizeof *v);
@@ -109,9 +113,13 @@ outdir_render(const struct plan *p, struct outdir_file **files, size_t *nfiles,
 		sys_error(diag, "generated outputs", "render");
 		return EXITCODE_SYSTEM;
 	}
-	for (size_t i = 0; i < nfixed; i++, n++)
+	for (size_t i = 0; i < nfixed; i++) {
+		if (fixed[i].hosts_only && !p->catalog->nhosts)
+			continue;
 		if (render(&v[n], fixed[i].path, p, NULL, fixed[i].fn, diag) < 0)
 			goto fail;
+		n++;
+	}
 	for (size_t i = 0; i < p->nroles; i++, n++) {
 		char *path = join("manifests", p->roles[i].role->name);
 		char *json = malloc(strlen(path) + 6);

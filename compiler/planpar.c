@@ -315,13 +315,12 @@ choose_auto(struct ctx *x, const struct catalog_slot *pool, size_t np, bool plac
     uint32_t *len)
 {
 	const struct catalog *c = x->c;
-	const char *name = x->r->name;
 	const struct catalog_host *h = &c->hosts[pool[0].host];
 	pl->tp = pl->pp = 1;
 	if (!placed || np == 1) {
 		if (candidate(x, 1, 1, pool, NULL, ranks, util, len) || np == 1) {
-			diag_note(x->diag, x->rpos, "roles.%s: parallel auto: one GPU (GPU %u of host "
-			    "'%s'): the model fits it", name, gpu_of(c, pool[0])->index, h->name);
+			pl->rule = arena_printf(x->a, "one GPU (GPU %u of host "
+			    "'%s'): the model fits it", gpu_of(c, pool[0])->index, h->name);
 			return true;
 		}
 	}
@@ -347,21 +346,20 @@ choose_auto(struct ctx *x, const struct catalog_slot *pool, size_t np, bool plac
 		    ranks, util, len);
 		if (ok || last) {
 			if (pl->partition_set)
-				diag_note(x->diag, x->rpos, "roles.%s: parallel auto: pp %u with "
+				pl->rule = arena_printf(x->a, "pp %u with "
 				    "VLLM_PP_LAYER_PARTITION=%s over the GPUs of host '%s': they differ in "
-				    "free memory, so each stage gets layers in proportion to it", name, n,
-				    partition_text(x->a, partition, n), h->name);
+				    "free memory, so each stage gets layers in proportion to it", n, partition_text(x->a, partition, n), h->name);
 			else if (pl->pp > 1 && !heads)
-				diag_note(x->diag, x->rpos, "roles.%s: parallel auto: pp %u over the GPUs of "
+				pl->rule = arena_printf(x->a, "pp %u over the GPUs of "
 				    "host '%s' instead of tp: the model's %u attention heads are not divisible "
-				    "by %u", name, n, h->name, x->m->arch->attention_heads, n);
+				    "by %u", n, h->name, x->m->arch->attention_heads, n);
 			else if (pl->pp > 1)
-				diag_note(x->diag, x->rpos, "roles.%s: parallel auto: pp %u over the GPUs of "
+				pl->rule = arena_printf(x->a, "pp %u over the GPUs of "
 				    "host '%s' instead of tp: the host has no NVLink (interconnect: pcie), "
-				    "where vLLM's docs prefer pipeline parallel", name, n, h->name);
+				    "where vLLM's docs prefer pipeline parallel", n, h->name);
 			else
-				diag_note(x->diag, x->rpos, "roles.%s: parallel auto: tp %u over the GPUs of "
-				    "host '%s': the model does not fit one GPU", name, n, h->name);
+				pl->rule = arena_printf(x->a, "tp %u over the GPUs of "
+				    "host '%s': the model does not fit one GPU", n, h->name);
 			return true;
 		}
 	}
@@ -374,8 +372,8 @@ choose_auto(struct ctx *x, const struct catalog_slot *pool, size_t np, bool plac
 		pl->pp = (uint32_t)np;
 	}
 	candidate(x, pl->tp, pl->pp, pool, NULL, ranks, util, len);
-	diag_note(x->diag, x->rpos, "roles.%s: parallel auto: tp %u per host and pp %u over %zu "
-	    "hosts: the model does not fit the GPUs of one host", name, pl->tp, pl->pp, hosts);
+	pl->rule = arena_printf(x->a, "tp %u per host and pp %u over %zu "
+	    "hosts: the model does not fit the GPUs of one host", pl->tp, pl->pp, hosts);
 	return true;
 }
 
@@ -560,17 +558,19 @@ planpar_role(struct arena *a, struct diag_sink *diag, const struct catalog *c,
 		pl->tp = r->tp ? r->tp : other;
 		pl->pp = r->pp ? r->pp : other;
 		if (r->tp)
-			diag_note(diag, rpos, "roles.%s: parallel auto: pp %u: the fewest stages of tp %u "
-			    "that fit", r->name, pl->pp, pl->tp);
+			pl->rule = arena_printf(a, "pp %u: the fewest stages of tp %u "
+			    "that fit", pl->pp, pl->tp);
 		else
-			diag_note(diag, rpos, "roles.%s: parallel auto: tp %u: the smallest tensor-parallel "
-			    "size of pp %u that fits", r->name, pl->tp, pl->pp);
+			pl->rule = arena_printf(a, "tp %u: the smallest tensor-parallel "
+			    "size of pp %u that fits", pl->tp, pl->pp);
 	} else if (r->layer_partition) {
 		pl->tp = 1;
 		pl->pp = (uint32_t)r->nlayer_partition;
 	} else {
 		choose_auto(&x, pool, np, placed, pl, partition, ranks, &util, &len);
 	}
+	if (pl->rule)
+		diag_note(diag, rpos, "roles.%s: parallel auto: %s", r->name, pl->rule);
 	uint32_t n = pl->tp * pl->pp;
 	if (!r->dp)
 		dp = (uint32_t)(nslots / n ? nslots / n : 1);
