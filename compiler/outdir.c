@@ -23,6 +23,7 @@
 #include "emit_env.h"
 #include "emit_manifest.h"
 #include "emit_plan.h"
+#include "emit_compose.h"
 #include "emit_report.h"
 #include "emit_table.h"
 #include "exitcode.h"
@@ -36,7 +37,7 @@ enum { OUTDIR_MAX_DEPTH = 8 };
  */
 static const char *const known_names[] = {
 	".env", ".env.example", "budget.svg", "budget.txt", "switch.table", "model_table.c", "manifests",
-	"README.md", "plan.json", "plan.txt",
+	"README.md", "plan.json", "plan.txt", "compose",
 };
 
 static char *
@@ -84,6 +85,28 @@ render(struct outdir_file *f, const char *path, const struct plan *p, const stru
 	return 0;
 }
 
+/* Render Compose file (role, node); a separate helper, since its emitter takes two indexes. */
+static int
+render_compose(struct outdir_file *f, const char *path, const struct plan *p, size_t role,
+    size_t node, struct diag_sink *diag)
+{
+	FILE *m = open_memstream(&f->data, &f->len);
+	if (!m) {
+		sys_error(diag, path, "render");
+		return -1;
+	}
+	int rc = emit_compose(m, p, role, node);
+	if (fclose(m) != 0)
+		rc = -1;
+	f->path = strdup(path);
+	if (rc < 0 || !f->path) {
+		errno = f->path ? EIO : ENOMEM;
+		sys_error(diag, path, "render");
+		return -1;
+	}
+	return 0;
+}
+
 static int
 cmp_outfile(const void *a, const void *b)
 {
@@ -104,8 +127,8 @@ outdir_render(const struct plan *p, struct outdir_file **files, size_t *nfiles,
 		{"switch.table", emit_table, false}, {"plan.json", emit_plan_json, true},
 		{"plan.txt", emit_plan_txt, true},
 	};
-	size_t nfixed = sizeof fixed / sizeof fixed[0], n = 0;
-	struct outdir_file *v = calloc(nfixed + p->nroles, sizeof *v);
+	size_t nfixed = sizeof fixed / sizeof fixed[0], n = 0, ncompose = emit_compose_count(p);
+	struct outdir_file *v = calloc(nfixed + p->nroles + ncompose, sizeof *v);
 
 	*files = NULL;
 	*nfiles = 0;
@@ -132,6 +155,15 @@ outdir_render(const struct plan *p, struct outdir_file **files, size_t *nfiles,
 		free(json);
 		if (rc < 0)
 			goto fail;
+	}
+	for (size_t i = 0; i < ncompose; i++, n++) {
+		size_t role = 0, node = 0;
+		char *path = emit_compose_path(p, i, &role, &node);
+		if (!path || render_compose(&v[n], path, p, role, node, diag) < 0) {
+			free(path);
+			goto fail;
+		}
+		free(path);
 	}
 	qsort(v, n, sizeof *v, cmp_outfile);
 	*files = v;
@@ -249,9 +281,11 @@ check_existing(const char *dir, const struct outdir_file *files, size_t nfiles, 
 		if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0)
 			continue;
 		char *path = join(dir, n);
+		const char *ext = strcmp(n, "manifests") == 0 ? ".json" :
+		    strcmp(n, "compose") == 0 ? ".yaml" : NULL;
 		int ok = is_known(n, files, nfiles) && lstat(path, &st) == 0 &&
-		    (strcmp(n, "manifests") == 0 ? S_ISDIR(st.st_mode) : S_ISREG(st.st_mode));
-		if (ok && strcmp(n, "manifests") == 0) {
+		    (ext ? S_ISDIR(st.st_mode) : S_ISREG(st.st_mode));
+		if (ok && ext) {
 			DIR *md = opendir(path);
 			struct dirent *me;
 			ok = md != NULL;
@@ -260,11 +294,11 @@ check_existing(const char *dir, const struct outdir_file *files, size_t nfiles, 
 				if (strcmp(me->d_name, ".") == 0 || strcmp(me->d_name, "..") == 0)
 					continue;
 				char *mpath = join(path, me->d_name);
-				if (len < 6 || strcmp(me->d_name + len - 5, ".json") != 0 ||
+				if (len < 6 || strcmp(me->d_name + len - 5, ext) != 0 ||
 				    lstat(mpath, &st) < 0 || !S_ISREG(st.st_mode)) {
-					diag_error(diag, diag_file(dir), "holds 'manifests/%s', which modelc does "
+					diag_error(diag, diag_file(dir), "holds '%s/%s', which modelc does "
 					    "not write; refusing to replace it (move it away or choose another -o)",
-					    me->d_name);
+					    n, me->d_name);
 					rc = -1;
 					ok = 1;
 					free(mpath);

@@ -161,8 +161,10 @@ planargv_nodes(struct arena *a, const struct plan *p, const struct plan_role *pr
 		if (i)
 			add(&argv, "--headless");
 		else {
+			/* In a container (and for the other nodes) the server listens on every address;
+			 * Compose publishes the port on server.host only. */
 			add(&argv, "--host");
-			add(&argv, n > 1 ? "0.0.0.0" : c->host);
+			add(&argv, "0.0.0.0");
 			add2(a, &argv, "--port", "%llu", c->port);
 		}
 		nd->argv = finish(a, &argv, &nd->argc, 0);
