@@ -24,6 +24,7 @@
 #include "emit_manifest.h"
 #include "emit_plan.h"
 #include "emit_compose.h"
+#include "emit_k8s.h"
 #include "emit_report.h"
 #include "emit_table.h"
 #include "exitcode.h"
@@ -37,7 +38,7 @@ enum { OUTDIR_MAX_DEPTH = 8 };
  */
 static const char *const known_names[] = {
 	".env", ".env.example", "budget.svg", "budget.txt", "switch.table", "model_table.c", "manifests",
-	"README.md", "plan.json", "plan.txt", "compose",
+	"README.md", "plan.json", "plan.txt", "compose", "k8s",
 };
 
 static char *
@@ -107,6 +108,56 @@ render_compose(struct outdir_file *f, const char *path, const struct plan *p, si
 	return 0;
 }
 
+/* The k8s/ files of every role with a parallel plan, appended at v[*n]. */
+static int
+render_k8s(struct outdir_file *v, size_t *n, const struct plan *p, struct diag_sink *diag)
+{
+	static const struct {
+		enum emit_k8s_kind kind;
+		const char *part;
+	} parts[] = {{EMIT_K8S_PVC, "pvc"}, {EMIT_K8S_SERVICE, "service"}, {EMIT_K8S_WORKLOAD, NULL}};
+	bool any = false;
+	for (size_t i = 0; i < p->nroles; i++) {
+		if (!p->roles[i].par)
+			continue;
+		any = true;
+		for (size_t k = 0; k < sizeof parts / sizeof parts[0]; k++) {
+			const char *part = parts[k].part ? parts[k].part : emit_k8s_workload_name(p, i);
+			char *path = malloc(strlen(p->roles[i].role->name) + strlen(part) + 16);
+			if (!path) {
+				sys_error(diag, "k8s", "render");
+				return -1;
+			}
+			sprintf(path, "k8s/%s.%s.yaml", p->roles[i].role->name, part);
+			struct outdir_file *f = &v[(*n)++];
+			FILE *m = open_memstream(&f->data, &f->len);
+			int rc = m ? emit_k8s(m, p, i, parts[k].kind) : -1;
+			if (m && fclose(m) != 0)
+				rc = -1;
+			f->path = path;
+			if (rc < 0) {
+				errno = EIO;
+				sys_error(diag, path, "render");
+				return -1;
+			}
+		}
+	}
+	if (!any)
+		return 0;
+	struct outdir_file *f = &v[(*n)++];
+	FILE *m = open_memstream(&f->data, &f->len);
+	int rc = m ? emit_k8s_kustomization(m, p) : -1;
+	if (m && fclose(m) != 0)
+		rc = -1;
+	f->path = strdup("k8s/kustomization.yaml");
+	if (rc < 0 || !f->path) {
+		errno = EIO;
+		sys_error(diag, "k8s/kustomization.yaml", "render");
+		return -1;
+	}
+	return 0;
+}
+
 static int
 cmp_outfile(const void *a, const void *b)
 {
@@ -128,7 +179,7 @@ outdir_render(const struct plan *p, struct outdir_file **files, size_t *nfiles,
 		{"plan.txt", emit_plan_txt, true},
 	};
 	size_t nfixed = sizeof fixed / sizeof fixed[0], n = 0, ncompose = emit_compose_count(p);
-	struct outdir_file *v = calloc(nfixed + p->nroles + ncompose, sizeof *v);
+	struct outdir_file *v = calloc(nfixed + 4 * p->nroles + ncompose + 1, sizeof *v);
 
 	*files = NULL;
 	*nfiles = 0;
@@ -165,6 +216,8 @@ outdir_render(const struct plan *p, struct outdir_file **files, size_t *nfiles,
 		}
 		free(path);
 	}
+	if (render_k8s(v, &n, p, diag) < 0)
+		goto fail;
 	qsort(v, n, sizeof *v, cmp_outfile);
 	*files = v;
 	*nfiles = n;
@@ -282,7 +335,7 @@ check_existing(const char *dir, const struct outdir_file *files, size_t nfiles, 
 			continue;
 		char *path = join(dir, n);
 		const char *ext = strcmp(n, "manifests") == 0 ? ".json" :
-		    strcmp(n, "compose") == 0 ? ".yaml" : NULL;
+		    strcmp(n, "compose") == 0 || strcmp(n, "k8s") == 0 ? ".yaml" : NULL;
 		int ok = is_known(n, files, nfiles) && lstat(path, &st) == 0 &&
 		    (ext ? S_ISDIR(st.st_mode) : S_ISREG(st.st_mode));
 		if (ok && ext) {

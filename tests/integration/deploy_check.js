@@ -67,5 +67,94 @@ for (const f of fs.existsSync(cdir) ? fs.readdirSync(cdir).sort() : []) {
     fail(`${f}: --headless and serving HTTP disagree`);
   if (failures === 0) console.log(`ok   ${f}`);
 }
+// Kubernetes: core objects against kubernetes-models' schemas, the LeaderWorkerSet against its
+// CRD's openAPIV3Schema (x-kubernetes-* removed), every key against our whitelist, and each
+// container's command + args against plan.json (LWS's variables read back as the plan's values).
+const { Deployment } = require("kubernetes-models/apps/v1/Deployment");
+const { Service } = require("kubernetes-models/v1/Service");
+const { PersistentVolumeClaim } = require("kubernetes-models/v1/PersistentVolumeClaim");
+const crdDocs = YAML.parseAllDocuments(fs.readFileSync(process.env.LWS_CRD, "utf8")).map((d) => d.toJSON());
+const crd = crdDocs.find((d) => d && d.kind === "CustomResourceDefinition");
+const version = crd.spec.versions.find((v) => v.storage);
+function dropX(o) {
+  if (Array.isArray(o)) return o.map(dropX);
+  if (!o || typeof o !== "object") return o;
+  const r = {};
+  for (const [k, v] of Object.entries(o)) if (!k.startsWith("x-kubernetes-")) r[k] = dropX(v);
+  return r;
+}
+const Ajv = require("ajv");
+const ajvK = new Ajv({ strict: false, allErrors: true });
+for (const f of ["int32", "int64", "date-time", "byte", "double"]) ajvK.addFormat(f, true);
+const validateLws = ajvK.compile(dropX(version.schema.openAPIV3Schema));
+
+const CONTAINER = ["name", "image", "command", "args", "env", "env.name", "env.value", "env.valueFrom",
+  "env.valueFrom.secretKeyRef", "env.valueFrom.secretKeyRef.name", "env.valueFrom.secretKeyRef.key",
+  "env.valueFrom.secretKeyRef.optional", "ports", "ports.name", "ports.containerPort",
+  "startupProbe", "readinessProbe", "livenessProbe", "resources", "resources.limits",
+  "resources.limits.nvidia.com/gpu", "volumeMounts", "volumeMounts.name", "volumeMounts.mountPath"]
+  .concat(["startupProbe", "readinessProbe", "livenessProbe"].flatMap((p) =>
+    ["httpGet", "httpGet.path", "httpGet.port", "periodSeconds", "failureThreshold"].map((k) => p + "." + k)));
+const POD = ["containers", "volumes", "volumes.name", "volumes.persistentVolumeClaim",
+  "volumes.persistentVolumeClaim.claimName", "volumes.emptyDir", "volumes.emptyDir.medium",
+  "volumes.emptyDir.sizeLimit"].concat(CONTAINER.map((k) => "containers." + k));
+const META = ["metadata", "metadata.name", "metadata.labels", "metadata.labels.app.kubernetes.io/name",
+  "metadata.labels.app.kubernetes.io/managed-by", "metadata.labels.role"];
+const TEMPLATE = (pre) => [pre, pre + ".metadata", pre + ".metadata.labels",
+  pre + ".metadata.labels.app.kubernetes.io/name", pre + ".metadata.labels.role", pre + ".spec"]
+  .concat(POD.map((k) => pre + ".spec." + k));
+const ALLOWED = {
+  Deployment: ["spec", "spec.replicas", "spec.strategy", "spec.strategy.type", "spec.selector",
+    "spec.selector.matchLabels", "spec.selector.matchLabels.app.kubernetes.io/name"].concat(TEMPLATE("spec.template")),
+  LeaderWorkerSet: ["spec", "spec.replicas", "spec.leaderWorkerTemplate", "spec.leaderWorkerTemplate.size",
+    "spec.leaderWorkerTemplate.restartPolicy"].concat(TEMPLATE("spec.leaderWorkerTemplate.leaderTemplate"),
+    TEMPLATE("spec.leaderWorkerTemplate.workerTemplate")),
+  Service: ["spec", "spec.selector", "spec.selector.app.kubernetes.io/name", "spec.selector.role",
+    "spec.ports", "spec.ports.name", "spec.ports.port", "spec.ports.targetPort"],
+  PersistentVolumeClaim: ["spec", "spec.accessModes", "spec.resources", "spec.resources.requests",
+    "spec.resources.requests.storage"],
+};
+function keyPaths(o, pre, out) {
+  if (Array.isArray(o)) { for (const v of o) keyPaths(v, pre, out); return out; }
+  if (!o || typeof o !== "object") return out;
+  for (const [k, v] of Object.entries(o)) {
+    const p = pre ? pre + "." + k : k;
+    out.add(p);
+    keyPaths(v, p, out);
+  }
+  return out;
+}
+const kdir = path.join(dir, "k8s");
+for (const f of fs.existsSync(kdir) ? fs.readdirSync(kdir).sort() : []) {
+  if (f === "kustomization.yaml") continue;
+  files++;
+  const before = failures;
+  const obj = YAML.parse(fs.readFileSync(path.join(kdir, f), "utf8"));
+  try {
+    if (obj.kind === "Deployment") new Deployment(obj).validate();
+    else if (obj.kind === "Service") new Service(obj).validate();
+    else if (obj.kind === "PersistentVolumeClaim") new PersistentVolumeClaim(obj).validate();
+    else if (obj.kind === "LeaderWorkerSet") {
+      if (!validateLws(obj)) fail(`${f}: LWS CRD schema: ${ajvK.errorsText(validateLws.errors)}`);
+    } else fail(`${f}: unexpected kind ${obj.kind}`);
+  } catch (e) { fail(`${f}: kubernetes-models: ${e.message}`); }
+  const allowed = new Set(["apiVersion", "kind"].concat(META, ALLOWED[obj.kind] || []));
+  for (const k of keyPaths(obj, "", new Set())) if (!allowed.has(k)) fail(`${f}: unexpected key '${k}'`);
+  const roleName = f.split(".")[0], role = plan.roles[roleName];
+  const pods = obj.kind === "Deployment" ? [[obj.spec.template.spec, 0]] : obj.kind === "LeaderWorkerSet" ?
+    [[obj.spec.leaderWorkerTemplate.leaderTemplate.spec, 0], [obj.spec.leaderWorkerTemplate.workerTemplate.spec, 1]] : [];
+  for (const [pod, node] of pods) {
+    const c = pod.containers[0], want = role.nodes[node];
+    const vars = { "$(LWS_GROUP_SIZE)": String(role.nodes.length), "$(LWS_WORKER_INDEX)": String(node),
+      "$(LWS_LEADER_ADDRESS)": role.nodes[0].address };
+    const got = c.command.concat(c.args).map((a) => vars[a] || a);
+    if (JSON.stringify(got) !== JSON.stringify(want.argv)) fail(`${f}: command + args differ from plan.json's node ${node}`);
+    const gpus = c.resources.limits["nvidia.com/gpu"];
+    if (gpus !== want.ranks) fail(`${f}: nvidia.com/gpu ${gpus}, the node runs ${want.ranks} ranks`);
+    if (!!c.startupProbe !== want.serves_http) fail(`${f}: probes on a pod that ${want.serves_http ? "serves" : "does not serve"} HTTP`);
+    if (!pod.volumes.some((v) => v.emptyDir && v.emptyDir.medium === "Memory")) fail(`${f}: no /dev/shm in memory`);
+  }
+  if (failures === before) console.log(`ok   k8s/${f}`);
+}
 console.log(`deploy files: ${files} checked, ${failures} failures`);
 process.exit(failures ? 1 : 0);
