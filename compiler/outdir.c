@@ -25,6 +25,7 @@
 #include "emit_plan.h"
 #include "emit_compose.h"
 #include "emit_k8s.h"
+#include "emit_stack.h"
 #include "emit_report.h"
 #include "emit_table.h"
 #include "exitcode.h"
@@ -155,6 +156,17 @@ render_k8s(struct outdir_file *v, size_t *n, const struct plan *p, struct diag_s
 		sys_error(diag, "k8s/kustomization.yaml", "render");
 		return -1;
 	}
+	f = &v[(*n)++];
+	m = open_memstream(&f->data, &f->len);
+	rc = m ? emit_stack_values(m, p) : -1;
+	if (m && fclose(m) != 0)
+		rc = -1;
+	f->path = strdup("k8s/vllm-stack.values.yaml");
+	if (rc < 0 || !f->path) {
+		errno = EIO;
+		sys_error(diag, "k8s/vllm-stack.values.yaml", "render");
+		return -1;
+	}
 	return 0;
 }
 
@@ -179,7 +191,7 @@ outdir_render(const struct plan *p, struct outdir_file **files, size_t *nfiles,
 		{"plan.txt", emit_plan_txt, true},
 	};
 	size_t nfixed = sizeof fixed / sizeof fixed[0], n = 0, ncompose = emit_compose_count(p);
-	struct outdir_file *v = calloc(nfixed + 4 * p->nroles + ncompose + 1, sizeof *v);
+	struct outdir_file *v = calloc(nfixed + 4 * p->nroles + ncompose + 2, sizeof *v);
 
 	*files = NULL;
 	*nfiles = 0;

@@ -124,9 +124,45 @@ function keyPaths(o, pre, out) {
   }
   return out;
 }
+// production-stack values: the chart's values.schema.json (draft 2020-12), our whitelist (the
+// schema lets typos through), and the rules the chart needs (distributed.md 5.3): requestGPU =
+// TP x PP, TP only through vllmConfig.tensorParallelSize, no Ray, replicas = DP.
+const Ajv2020 = require("ajv/dist/2020");
+const stackSchema = JSON.parse(fs.readFileSync(process.env.STACK_SCHEMA, "utf8"));
+const ajvS = new Ajv2020({ strict: false, allErrors: true });
+const validateStack = ajvS.compile(stackSchema);
+const STACK = new Set(["servingEngineSpec", "servingEngineSpec.runtimeClassName", "servingEngineSpec.modelSpec",
+  "routerSpec", "routerSpec.enableRouter", "routerSpec.routingLogic"].concat(["name", "repository", "tag",
+  "modelURL", "replicaCount", "requestCPU", "requestMemory", "requestGPU", "pvcStorage", "shmSize", "hf_token",
+  "hf_token.secretName", "hf_token.secretKey", "env", "env.name", "env.value", "vllmConfig",
+  "vllmConfig.tensorParallelSize", "vllmConfig.maxModelLen", "vllmConfig.gpuMemoryUtilization",
+  "vllmConfig.maxNumSeqs", "vllmConfig.dtype", "vllmConfig.extraArgs"].map((k) => "servingEngineSpec.modelSpec." + k)));
+function checkStack(file) {
+  const before = failures;
+  const v = YAML.parse(fs.readFileSync(file, "utf8"));
+  if (!validateStack(v)) fail(`vllm-stack.values.yaml: chart schema: ${ajvS.errorsText(validateStack.errors)}`);
+  for (const k of keyPaths(v, "", new Set())) if (!STACK.has(k)) fail(`vllm-stack.values.yaml: unexpected key '${k}'`);
+  for (const m of v.servingEngineSpec.modelSpec) {
+    const role = plan.roles[m.name.replace(/-/g, "_")] || plan.roles[m.name];
+    if (!role) { fail(`vllm-stack.values.yaml: ${m.name} is no role of plan.json`); continue; }
+    if (m.requestGPU !== role.tp * role.pp) fail(`vllm-stack.values.yaml: ${m.name}: requestGPU ${m.requestGPU}, TP x PP is ${role.tp * role.pp}`);
+    if (m.vllmConfig.tensorParallelSize !== role.tp) fail(`vllm-stack.values.yaml: ${m.name}: tensorParallelSize is not TP`);
+    if (m.vllmConfig.extraArgs.includes("--tensor-parallel-size")) fail(`vllm-stack.values.yaml: ${m.name}: TP in extraArgs gets no /dev/shm`);
+    if (m.replicaCount !== role.dp) fail(`vllm-stack.values.yaml: ${m.name}: replicaCount is not DP`);
+    const argv = role.nodes[0].argv;
+    for (let i = 0; i < m.vllmConfig.extraArgs.length; i++) {
+      const a = m.vllmConfig.extraArgs[i], j = argv.indexOf(a);
+      if (j < 0 || (a.startsWith("--") && i + 1 < m.vllmConfig.extraArgs.length &&
+          !m.vllmConfig.extraArgs[i + 1].startsWith("--") && argv[j + 1] !== m.vllmConfig.extraArgs[i + 1]))
+        fail(`vllm-stack.values.yaml: ${m.name}: extraArgs '${a}' is not plan.json's`);
+    }
+  }
+  if (failures === before) console.log("ok   k8s/vllm-stack.values.yaml");
+}
 const kdir = path.join(dir, "k8s");
 for (const f of fs.existsSync(kdir) ? fs.readdirSync(kdir).sort() : []) {
   if (f === "kustomization.yaml") continue;
+  if (f === "vllm-stack.values.yaml") { files++; checkStack(path.join(kdir, f)); continue; }
   files++;
   const before = failures;
   const obj = YAML.parse(fs.readFileSync(path.join(kdir, f), "utf8"));

@@ -3,7 +3,8 @@
 # every Compose file by Debian's docker-compose (config -q: schema, no engine needed) and by the
 # Compose Specification's JSON Schema with ajv plus our key whitelist and the argv of plan.json
 # (deploy_check.js); the Kubernetes objects by kubernetes-models, the LeaderWorkerSet CRD
-# schema, our key whitelist and kubectl kustomize; every generated YAML file by yamllint; and no generated file holds the
+# schema, our key whitelist and kubectl kustomize; the production-stack values by the chart's
+# values.schema.json with ajv, our whitelist and the chart's TP/GPU rules; every generated YAML file by yamllint; and no generated file holds the
 # token in the environment of the build, nor anything that looks like a Hugging Face token.
 set -u
 : "${BIN:=$(pwd)/build/bin}"
@@ -18,7 +19,8 @@ done
 # The LeaderWorkerSet CRD (kubernetes-sigs/lws@060ab4da), vendored beside the other deploy schemas.
 LWS_CRD=${LWS_CRD:-tests/fixtures/deploy/lws.crd.yaml}
 [ -f "$LWS_CRD" ] || { echo "the LWS CRD $LWS_CRD is missing" >&2; exit 77; }
-export LWS_CRD
+STACK_SCHEMA=tests/fixtures/deploy/vllm-stack.values.schema.json
+export LWS_CRD STACK_SCHEMA
 token=hf_modelcTestTokenNotReal0123456789
 fail=0
 for case in par_2x24_pcie par_2x24_nvlink par_4x24_pcie par_2hosts_8gpus par_uneven par_auto_one_size; do
