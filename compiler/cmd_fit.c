@@ -13,6 +13,7 @@
 #include "budgetjson.h"
 #include "cli.h"
 #include "commands.h"
+#include "diag.h"
 #include "emit_common.h"
 #include "hfconfig.h"
 #include "size.h"
@@ -291,16 +292,16 @@ cmd_fit(int argc, char **argv)
 	json_t *cfg = json_load_file(o.config, 0, &jerr);
 	if (!cfg) {
 		if (jerr.line > 0)
-			fprintf(stderr, "modelc: %s:%d:%d: error: %s\n", o.config, jerr.line, jerr.column,
+			diag_print(stderr, "modelc: %s:%d:%d: error: %s\n", o.config, jerr.line, jerr.column,
 			    jerr.text);
 		else
-			fprintf(stderr, "modelc: fit: %s: %s\n", o.config, jerr.text);
+			diag_print(stderr, "modelc: fit: %s: %s\n", o.config, jerr.text);
 		return 3;
 	}
 	struct budget_arch arch;
 	struct hfconfig_info info;
 	if (hfconfig_from_json(cfg, &arch, &info) != 0) {
-		fprintf(stderr, "modelc: %s: error: config.json has no positive integer '%s'\n", o.config,
+		diag_print(stderr, "modelc: %s: error: config.json has no positive integer '%s'\n", o.config,
 		    info.missing);
 		json_decref(cfg);
 		return 1;
@@ -324,7 +325,7 @@ cmd_fit(int argc, char **argv)
 	int ok = json_dumpf(out, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
 	json_decref(out);
 	if (ok != 0 || fputc('\n', stdout) == EOF || fflush(stdout) != 0) {
-		fprintf(stderr, "modelc: fit: cannot write the result: %s\n", strerror(errno));
+		diag_print(stderr, "modelc: fit: cannot write the result: %s\n", strerror(errno));
 		return 3;
 	}
 	return 0;

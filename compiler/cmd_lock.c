@@ -3,6 +3,7 @@
  * config and exact weight bytes, and write models.lock (sorted, atomically). Entries of roles
  * not named on the command line are kept as they are. Nothing is written when any role fails.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,17 +69,17 @@ cmd_lock(int argc, char **argv)
 			return 0;
 		} else if (!strcmp(arg, "--lock")) {
 			if (i + 1 >= argc) {
-				fputs("modelc: lock: --lock needs an argument\n", stderr);
+				diag_print(stderr, "modelc: lock: --lock needs an argument\n");
 				goto bad;
 			}
 			lock_path = argv[++i];
 		} else if (arg[0] == '-' && arg[1]) {
-			fprintf(stderr, "modelc: lock: unknown option '%s'\n", arg);
+			diag_print(stderr, "modelc: lock: unknown option '%s'\n", arg);
 			goto bad;
 		} else if (is_role_name(arg) && !strchr(arg, '.')) {
 			roles[nroles++] = arg;
 		} else if (catalog_set) {
-			fprintf(stderr, "modelc: lock: more than one catalog ('%s' and '%s')\n", catalog_path, arg);
+			diag_print(stderr, "modelc: lock: more than one catalog ('%s' and '%s')\n", catalog_path, arg);
 			goto bad;
 		} else {
 			catalog_path = arg;
@@ -110,7 +111,7 @@ cmd_lock(int argc, char **argv)
 	FILE *probe = fopen(lock_path, "r");
 	if (probe) {
 		fclose(probe);
-		if (lock_read(&a, &diag, lock_path, &old)) {
+		if (lock_read(&a, &diag, lock_path, frontend_schema_dir(&a, catalog_path), &old)) {
 			diag_note(&diag, diag_file(lock_path), "fix it or delete it, then run 'modelc lock' again");
 			rc = 1;
 			goto out;
@@ -119,13 +120,13 @@ cmd_lock(int argc, char **argv)
 	char err[3 * HUB_URL_MAX];
 	struct hub hub;
 	if (hub_open(&hub, err, sizeof err)) {
-		fprintf(stderr, "modelc: lock: %s\n", err);
+		diag_print(stderr, "modelc: lock: %s\n", err);
 		rc = 3;
 		goto out;
 	}
 	if (hub.offline) {
-		fputs("modelc: lock: HF_HUB_OFFLINE is set, and 'modelc lock' must ask the Hub; unset it (models.lock "
-		    "was not changed)\n", stderr);
+		diag_print(stderr, "modelc: lock: HF_HUB_OFFLINE is set, and 'modelc lock' must ask the Hub; unset it "
+		    "(models.lock was not changed)\n");
 		hub_close(&hub);
 		rc = 1;
 		goto out;
@@ -175,12 +176,12 @@ cmd_lock(int argc, char **argv)
 	}
 	hub_close(&hub);
 	if (rc) {
-		fprintf(stderr, "modelc: lock: %u error%s; %s was not changed\n", diag.errors, diag.errors == 1 ? "" : "s",
+		diag_print(stderr, "modelc: lock: %u error%s; %s was not changed\n", diag.errors, diag.errors == 1 ? "" : "s",
 		    lock_path);
 		goto out;
 	}
 	if (lock_write(&nl, lock_path)) {
-		perror(lock_path);
+		diag_print(stderr, "%s: %s\n", lock_path, strerror(errno));
 		rc = 3;
 		goto out;
 	}

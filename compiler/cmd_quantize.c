@@ -11,13 +11,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "adopt.h"
 #include "arena.h"
 #include "budget.h"
 #include "catalog.h"
 #include "cli.h"
 #include "commands.h"
 #include "diag.h"
+#include "fileio.h"
 #include "frontend.h"
 #include "lock.h"
 #include "planparams.h"
@@ -272,7 +272,7 @@ cmd_quantize(int argc, char **argv)
 		diag_error(&diag, rpos, "roles.%s: %s does not exist; run 'modelc lock %s' first", q.role, lock_path, q.role);
 		goto out;
 	}
-	if (lock_read(&a, &diag, lock_path, &lock) != 0)
+	if (lock_read(&a, &diag, lock_path, frontend_schema_dir(&a, q.catalog), &lock) != 0)
 		goto out;
 	const struct lock_model *m = lock_find(&lock, key);
 	const struct lock_model *cfg = m && !m->has_config && m->config_from ? lock_find(&lock, m->config_from) : m;
@@ -353,15 +353,15 @@ cmd_quantize(int argc, char **argv)
 	size_t len = 0;
 	FILE *mem = open_memstream(&buf, &len);
 	if (!mem) {
-		fprintf(stderr, "modelc: %s\n", strerror(errno));
+		diag_print(stderr, "modelc: %s\n", strerror(errno));
 		rc = 3;
 		goto out;
 	}
 	struct quantplan_target t = {q.role, q.catalog, r->repo, m->commit ? m->commit : r->revision ? r->revision : "main",
 		outdir, c.hf_home};
 	int wrc = quantplan_write_script(mem, &p, &t);
-	if (fclose(mem) != 0 || wrc != 0 || adopt_write_atomic(script, buf, len, 0755) != 0) {
-		fprintf(stderr, "modelc: %s: %s\n", script, strerror(errno));
+	if (fclose(mem) != 0 || wrc != 0 || fileio_write_atomic(script, buf, len, 0755, FILEIO_EXACT_MODE, NULL, 0) != 0) {
+		diag_print(stderr, "modelc: %s: %s\n", script, strerror(errno));
 		free(buf);
 		rc = 3;
 		goto out;

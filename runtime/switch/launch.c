@@ -12,7 +12,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "diag.h"
 #include "shquote.h"
+#include "swcmd.h"
 #include "swpath.h"
 #include "swstr.h"
 #include "swtable.h"
@@ -78,18 +80,18 @@ launch_build(const struct model_entry *e, const struct refit *plan, const char *
 	} else if (e->repo) {
 		cmd->model_path = e->repo;
 		if (f.dir_exists)
-			fprintf(warn, "switch: warning: %zu of %zu files of '%s' are missing from '%s'; the server will "
+			diag_print(warn, "switch: warning: %zu of %zu files of '%s' are missing from '%s'; the server will "
 			    "download them\n", f.total - f.present, f.total, e->role, f.dir);
 		else
-			fprintf(warn, "switch: warning: '%s' is not in the cache '%s'%s%s; the server will download it\n",
+			diag_print(warn, "switch: warning: '%s' is not in the cache '%s'%s%s; the server will download it\n",
 			    e->role, swtable_hub_cache(), e->local_dir ? " nor in " : "", e->local_dir ? e->local_dir : "");
 	} else {
 		cmd->model_path = e->local_dir ? e->local_dir : e->model_id;
 		if (f.dir_exists)
-			fprintf(warn, "switch: warning: %zu of %zu files of '%s' are missing from '%s'\n",
+			diag_print(warn, "switch: warning: %zu of %zu files of '%s' are missing from '%s'\n",
 			    f.total - f.present, f.total, e->role, f.dir);
 		else
-			fprintf(warn, "switch: warning: the local directory '%s' of '%s' does not exist\n",
+			diag_print(warn, "switch: warning: the local directory '%s' of '%s' does not exist\n",
 			    cmd->model_path, e->role);
 	}
 	bad |= cmd->model_path == NULL;
@@ -105,7 +107,7 @@ launch_build(const struct model_entry *e, const struct refit *plan, const char *
 		bad |= arg(cmd, keep(cmd, "--max-model-len"));
 		bad |= arg(cmd, keep(cmd, "%u", (unsigned)plan->max_model_len));
 	} else {
-		fprintf(warn, "switch: warning: the catalog gives '%s' no max_model_len; the server will use the "
+		diag_print(warn, "switch: warning: the catalog gives '%s' no max_model_len; the server will use the "
 		    "model's own limit\n", e->role);
 	}
 	bad |= arg(cmd, keep(cmd, "--gpu-memory-utilization"));
@@ -145,7 +147,7 @@ launch_build(const struct model_entry *e, const struct refit *plan, const char *
 	for (size_t i = 0; i < cmd->nenv; i++)
 		bad |= cmd->env[i] == NULL;
 	if (bad)
-		fprintf(warn, "switch: error: the server's command line is longer than %d bytes or %d words\n",
+		diag_print(warn, "switch: error: the server's command line is longer than %d bytes or %d words\n",
 		    LAUNCH_STR_MAX, LAUNCH_MAX_ARGS - 1);
 	return bad ? -1 : 0;
 }
@@ -227,10 +229,8 @@ launch_start(const struct launch_cmd *cmd, int *errfd)
 		if (swpath_which(cmd->argv[0], path, sizeof path) == 0)
 			execve(path, cmd->argv, envp);
 		int saved = errno;
-		char msg[LAUNCH_LINE_MAX];
-		int n = snprintf(msg, sizeof msg, "switch: error: cannot run '%s': %s\n", cmd->argv[0], strerror(saved));
-		if (n > 0)
-			(void)!write(2, msg, (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1);
+		/* stderr is unbuffered, and switch has one thread: stdio is safe in the child. */
+		swcmd_error("cannot run '%s': %s\n", cmd->argv[0], strerror(saved));
 		_exit(saved == ENOENT ? 127 : 126);
 	}
 	setpgid(pid, pid);

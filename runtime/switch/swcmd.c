@@ -3,11 +3,13 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "diag.h"
 #include "exitcode.h"
 
 static void
 message(const char *prefix, const char *fmt, va_list ap)
 {
+	diag_record(fmt);
 	fputs(prefix, stderr);
 	vfprintf(stderr, fmt, ap);
 }

@@ -37,7 +37,8 @@ int swcmd_usage(FILE *out, const char *usage);
 
 /*
  * "switch: error: ", "switch: warning: " or "switch: note: " and the formatted message on
- * stderr. One copy of each prefix instead of one per message keeps the static binary small.
+ * stderr, recording fmt (diag_record). One copy of each prefix instead of one per message
+ * keeps the static binary small. Messages to another stream go through diag_print.
  */
 void swcmd_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void swcmd_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
