@@ -246,7 +246,8 @@ to_params(const struct fit_opts *o, struct budget_params *p, struct budget_calib
 	if (o->tp && cli_parse_u32(o->tp, UINT32_MAX, &p->tensor_parallel) != 0)
 		return fit_bad("--tensor-parallel-size: '%s' is not a positive integer", o->tp);
 	if (o->kv_dtype && !budget_kv_dtype_bytes(o->kv_dtype, &p->kv_dtype_bytes))
-		return fit_bad("--kv-cache-dtype: '%s' is not one of " BUDGET_KV_DTYPE_NAMES, o->kv_dtype);
+		return fit_bad("--kv-cache-dtype: '%s' is not one of " "auto, bfloat16, float16, fp8, fp8_e4m3, "
+		    "fp8_e5m2, fp8_inc", o->kv_dtype);
 	if (!o->engine || strcmp(o->engine, "v1") == 0)
 		p->engine = BUDGET_ENGINE_V1;
 	else if (strcmp(o->engine, "v0") == 0)

@@ -25,7 +25,8 @@ run() {
 	[ "$rc" -eq "$want" ] || { cat "$T/out" "$T/err" >&2; fail "$* exited $rc, expected $want"; }
 }
 sha() { sha256sum "$1" | cut -d' ' -f1; }
-keyid() { sed -n '1s/.*public key //p' "$1"; }
+# minisign's comment drops leading zeros of the key id (%lX); modelc prints all 16 digits.
+keyid() { sed -n '1s/.*public key //p' "$1" | awk '{ while (length($0) < 16) $0 = "0" $0; print }'; }
 
 W="$T/w"
 mkdir -p "$W"
@@ -144,7 +145,7 @@ tc SHA256SUMS "commits:$M" >"$T/tc"
 diff -u "$T/tc" "$T/q" >&2 || fail "minisign -Q printed another trusted comment"
 (cd generated && sha256sum --quiet --strict -c SHA256SUMS) || fail "sha256sum -c SHA256SUMS"
 expect generated/SHA256SUMS <<EOF
-$(cd generated && sha256sum .env .env.example budget.svg budget.txt manifests/chat.json manifests/code.json model_table.c)
+$(cd generated && sha256sum .env .env.example budget.svg budget.txt manifests/chat.json manifests/code.json switch.table)
 EOF
 head -n 1 generated/manifests/chat.json.minisig | grep -qx "untrusted comment: signature from modelc sign, key $K1" ||
 	fail "untrusted comment"
@@ -188,7 +189,8 @@ printf 'VLLM_MODEL_ID=evil/model\n' >>generated/.env
 run 1 "$BIN/modelc" sign -s keys/k1.key
 expect "$T/err" <<EOF
 modelc: sign: generated/.env differs from what the catalog and the lock build
-modelc: sign: generated is not what models.yaml and models.lock build (1 difference); run 'modelc build', then sign; nothing signed
+modelc: sign: generated/switch.table differs from what the catalog and the lock build
+modelc: sign: generated is not what models.yaml and models.lock build (2 differences); run 'modelc build', then sign; nothing signed
 EOF
 echo stray >generated/manifests/notes.txt
 run 1 "$BIN/modelc" sign -s keys/k1.key
@@ -199,7 +201,8 @@ run 1 "$BIN/modelc" sign -s keys/k1.key
 expect "$T/err" <<EOF
 modelc: sign: generated/.env differs from what the catalog and the lock build
 modelc: sign: generated/budget.txt: No such file or directory
-modelc: sign: generated is not what models.yaml and models.lock build (2 differences); run 'modelc build', then sign; nothing signed
+modelc: sign: generated/switch.table differs from what the catalog and the lock build
+modelc: sign: generated is not what models.yaml and models.lock build (3 differences); run 'modelc build', then sign; nothing signed
 EOF
 mv "$T/budget.txt" generated/budget.txt
 "$BIN/modelc" build 2>/dev/null || fail "build with trust"
@@ -295,13 +298,15 @@ minisign -S -W -s keys/k2.key -m generated/SHA256SUMS -t "$(tc SHA256SUMS "commi
 one_problem "generated/SHA256SUMS: line 1: '../outside' is not a relative path inside the directory"
 # The lock changed after signing: its signature fails, and every other names another lock.
 restore
+# (the original kept with its mtime: switch.table records the lock's stat, and sign renders it again)
+cp -p models.lock "$T/lock.orig"
 sed 's/"synthetic test facts"/"synthetic test facts "/' models.lock >"$T/lock" && cp "$T/lock" models.lock
 L1=$(sha models.lock)
 run 1 "$BIN/modelc" verify
 expect_in "$T/err" "modelc: verify: models.lock.minisig: the signature by key $K1 does not match the file: the file changed after it was signed"
 expect_in "$T/err" "modelc: verify: generated/SHA256SUMS.minisig: made for another lock: signed for lock sha256 $L0, but models.lock has sha256 $L1"
 tail -n 1 "$T/err" | grep -qx "modelc: verify: 4 problems; do not use these files until they are signed again" || fail "lock problems"
-sed 's/"synthetic test facts "/"synthetic test facts"/' models.lock >"$T/lock" && cp "$T/lock" models.lock
+cp -p "$T/lock.orig" models.lock
 restore
 run 0 "$BIN/modelc" verify
 
@@ -326,6 +331,8 @@ diff -r "$T/good" generated >/dev/null || fail "a refused sign changed generated
 # The lock's file name goes into the trusted comment: one minisign cannot print is refused.
 L=$(printf 'odd\001.lock')
 cp models.lock "$L"
+# (generated/ built from that lock first: switch.table records which lock it was built from)
+"$BIN/modelc" build --lock "$L" 2>/dev/null || fail "build with --lock $L"
 run 1 "$BIN/modelc" sign -s keys/k1.key --lock "$L"
 expect "$T/err" <<EOF
 modelc: sign: $L.minisig: the trusted comment must be printable UTF-8 of at most 8173 bytes
