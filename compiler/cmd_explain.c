@@ -71,7 +71,7 @@ explain_text(FILE *out, const struct compile_run *run, const struct plan_role *p
 	    graphs_in ? "" : ", on top of the budget");
 	row(out, "CUDA graphs", r->cuda_graph_bytes, c->enforce_eager ? "none (enforce_eager)" : note);
 	row(out, "CUDA context", r->cuda_context_bytes,
-	    "outside the budget; measured on a large GPU, smaller GPUs usually need less");
+	    "outside the budget; estimated from a large GPU (smaller GPUs usually need less)");
 	row(out, "budget", r->budget_bytes, "CUDA total x utilization");
 	snprintf(note, sizeof note, "in use + CUDA context + budget + CUDA graphs, %s the CUDA total",
 	    r->peak_bytes <= c->gpu_total_bytes ? "within" : "OVER");
