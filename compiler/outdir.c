@@ -26,9 +26,7 @@
 #include "emit_env.h"
 #include "emit_manifest.h"
 #include "emit_plan.h"
-#include "emit_compose.h"
-#include "emit_k8s.h"
-#include "emit_stack.h"
+#include "outdir_deploy.h"
 #include "emit_report.h"
 #include "emit_table.h"
 #include "exitcode.h"
@@ -90,88 +88,6 @@ render(struct outdir_file *f, const char *path, const struct plan *p, const stru
 	return 0;
 }
 
-/* Render Compose file (role, node); a separate helper, since its emitter takes two indexes. */
-static int
-render_compose(struct outdir_file *f, const char *path, const struct plan *p, size_t role,
-    size_t node, struct diag_sink *diag)
-{
-	FILE *m = open_memstream(&f->data, &f->len);
-	if (!m) {
-		sys_error(diag, path, "render");
-		return -1;
-	}
-	int rc = emit_compose(m, p, role, node);
-	if (fclose(m) != 0)
-		rc = -1;
-	f->path = strdup(path);
-	if (rc < 0 || !f->path) {
-		errno = f->path ? EIO : ENOMEM;
-		sys_error(diag, path, "render");
-		return -1;
-	}
-	return 0;
-}
-
-/* The k8s/ files of every role with a parallel plan, appended at v[*n]. */
-static int
-render_k8s(struct outdir_file *v, size_t *n, const struct plan *p, struct diag_sink *diag)
-{
-	static const struct {
-		enum emit_k8s_kind kind;
-		const char *part;
-	} parts[] = {{EMIT_K8S_PVC, "pvc"}, {EMIT_K8S_SERVICE, "service"}, {EMIT_K8S_WORKLOAD, NULL}};
-	bool any = false;
-	for (size_t i = 0; i < p->nroles; i++) {
-		if (!p->roles[i].par)
-			continue;
-		any = true;
-		for (size_t k = 0; k < sizeof parts / sizeof parts[0]; k++) {
-			const char *part = parts[k].part ? parts[k].part : emit_k8s_workload_name(p, i);
-			char *path = malloc(strlen(p->roles[i].role->name) + strlen(part) + 16);
-			if (!path) {
-				sys_error(diag, "k8s", "render");
-				return -1;
-			}
-			sprintf(path, "k8s/%s.%s.yaml", p->roles[i].role->name, part);
-			struct outdir_file *f = &v[(*n)++];
-			FILE *m = open_memstream(&f->data, &f->len);
-			int rc = m ? emit_k8s(m, p, i, parts[k].kind) : -1;
-			if (m && fclose(m) != 0)
-				rc = -1;
-			f->path = path;
-			if (rc < 0) {
-				errno = EIO;
-				sys_error(diag, path, "render");
-				return -1;
-			}
-		}
-	}
-	if (!any)
-		return 0;
-	struct outdir_file *f = &v[(*n)++];
-	FILE *m = open_memstream(&f->data, &f->len);
-	int rc = m ? emit_k8s_kustomization(m, p) : -1;
-	if (m && fclose(m) != 0)
-		rc = -1;
-	f->path = strdup("k8s/kustomization.yaml");
-	if (rc < 0 || !f->path) {
-		errno = EIO;
-		sys_error(diag, "k8s/kustomization.yaml", "render");
-		return -1;
-	}
-	f = &v[(*n)++];
-	m = open_memstream(&f->data, &f->len);
-	rc = m ? emit_stack_values(m, p) : -1;
-	if (m && fclose(m) != 0)
-		rc = -1;
-	f->path = strdup("k8s/vllm-stack.values.yaml");
-	if (rc < 0 || !f->path) {
-		errno = EIO;
-		sys_error(diag, "k8s/vllm-stack.values.yaml", "render");
-		return -1;
-	}
-	return 0;
-}
 
 static int
 cmp_outfile(const void *a, const void *b)
@@ -193,8 +109,8 @@ outdir_render(const struct plan *p, struct outdir_file **files, size_t *nfiles,
 		{"switch.table", emit_table, false}, {"plan.json", emit_plan_json, true},
 		{"plan.txt", emit_plan_txt, true},
 	};
-	size_t nfixed = sizeof fixed / sizeof fixed[0], n = 0, ncompose = emit_compose_count(p);
-	struct outdir_file *v = calloc(nfixed + 4 * p->nroles + ncompose + 2, sizeof *v);
+	size_t nfixed = sizeof fixed / sizeof fixed[0], n = 0;
+	struct outdir_file *v = calloc(nfixed + p->nroles + outdir_deploy_max(p), sizeof *v);
 
 	*files = NULL;
 	*nfiles = 0;
@@ -222,16 +138,7 @@ outdir_render(const struct plan *p, struct outdir_file **files, size_t *nfiles,
 		if (rc < 0)
 			goto fail;
 	}
-	for (size_t i = 0; i < ncompose; i++, n++) {
-		size_t role = 0, node = 0;
-		char *path = emit_compose_path(p, i, &role, &node);
-		if (!path || render_compose(&v[n], path, p, role, node, diag) < 0) {
-			free(path);
-			goto fail;
-		}
-		free(path);
-	}
-	if (render_k8s(v, &n, p, diag) < 0)
+	if (outdir_deploy_render(v, &n, p, diag) < 0)
 		goto fail;
 	qsort(v, n, sizeof *v, cmp_outfile);
 	*files = v;
