@@ -18,9 +18,7 @@
 #include "ckptdir.h"
 #include "diag.h"
 #include "lock.h"
-#include "size.h"
 #include "tensorcheck.h"
-#include "yamldoc.h"
 
 /* What the directory must be. Zero or NULL fields are not checked. */
 struct adopt_expect {

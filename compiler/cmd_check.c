@@ -12,6 +12,7 @@
 #include "commands.h"
 #include "compile.h"
 #include "diag.h"
+#include "exitcode.h"
 #include "frontend.h"
 #include "lock.h"
 
@@ -140,8 +141,8 @@ cmd_check(int argc, char **argv)
 	const char *arg;
 	for (int c; (c = cliopt_next(argc, argv, "+:h", longopts, &arg)) != -1;) {
 		switch (c) {
-		case 'h': fputs(check_usage, stdout); return 0;
-		case 'V': printf("modelc %s\n", MODELC_VERSION); return 0;
+		case 'h': fputs(check_usage, stdout); return EXITCODE_OK;
+		case 'V': printf("modelc %s\n", MODELC_VERSION); return EXITCODE_OK;
 		case 's': schema_only = true; continue;
 		case 'j': as_json = true; continue;
 		case 'l': lock = optarg; continue;
@@ -156,12 +157,12 @@ cmd_check(int argc, char **argv)
 		default: diag_print(stderr, "modelc: check: unknown option '%s'\n", arg); break;
 		}
 		fputs(CHECK_USAGE_LINE, stderr);
-		return 2;
+		return EXITCODE_USAGE;
 	}
 	if (schema_only && lock && path) {
 		diag_print(stderr, "modelc: check: --schema-only --lock checks the lock alone; drop '%s'\n%s", path,
 		    CHECK_USAGE_LINE);
-		return 2;
+		return EXITCODE_USAGE;
 	}
 	if (!path)
 		path = "models.yaml";
@@ -173,7 +174,7 @@ cmd_check(int argc, char **argv)
 		out = open_memstream(&captured, &captured_len);
 		if (!out) {
 			diag_print(stderr, "modelc: check: cannot capture diagnostics: %s\n", strerror(errno));
-			return 3;
+			return EXITCODE_SYSTEM;
 		}
 	}
 

@@ -15,11 +15,15 @@
 #include "commands.h"
 #include "diag.h"
 #include "emit_common.h"
+#include "fit.h"
+#include "exitcode.h"
 #include "hfconfig.h"
 #include "size.h"
 
-static const char fit_usage[] =
-    "usage: modelc fit --config PATH (--weights-bytes N | --quantization Q) --gpu-memory SIZE\n"
+const char fit_usage[] =
+    "usage: modelc fit ORG/REPO[@REV] --gpu PROFILE|SIZE [--max-model-len N|auto] [--quantization Q]\n"
+    "                  [--kv-cache-dtype D] [--catalog FILE] [--json]\n"
+    "       modelc fit --config PATH (--weights-bytes N | --quantization Q) --gpu-memory SIZE\n"
     "                  --utilization F --max-model-len N|auto [--max-num-seqs N]\n"
     "                  [--max-num-batched-tokens N] [--kv-cache-dtype auto|fp8|...]\n"
     "                  [--tensor-parallel-size N] [--enforce-eager] [--engine v0|v1]\n"
@@ -27,7 +31,9 @@ static const char fit_usage[] =
     "                  [--keep-utilization]\n"
     "SIZE is bytes or a decimal with GiB/MiB (2^30, 2^20) or GB/MB (10^9, 10^6).\n"
     "Q is awq, gptq, fp8, bitsandbytes, compressed-tensors or none.\n"
-    "Prints one JSON object; see docs/budget.md.\n";
+    "The first form reads config.json and the safetensors headers from the Hub (HF_ENDPOINT) and\n"
+    "takes the server settings of FILE (default models.yaml, when there is one) or vLLM's defaults.\n"
+    "The second prints one JSON object; see docs/budget.md.\n";
 
 struct fit_opts {
 	const char *config;
@@ -103,8 +109,8 @@ parse_calibration(const char *spec, struct budget_calibration *cal)
 	return 0;
 }
 
-static json_t *
-fit_json(const struct budget_result *r)
+json_t *
+fit_result_json(const struct budget_result *r)
 {
 	json_t *o = json_object();
 	budgetjson_terms(o, r);
@@ -245,9 +251,12 @@ to_params(const struct fit_opts *o, struct budget_params *p, struct budget_calib
 		return fit_bad("--max-num-batched-tokens: '%s' is not a positive integer", o->batched);
 	if (o->tp && cli_parse_u32(o->tp, UINT32_MAX, &p->tensor_parallel) != 0)
 		return fit_bad("--tensor-parallel-size: '%s' is not a positive integer", o->tp);
-	if (o->kv_dtype && !budget_kv_dtype_bytes(o->kv_dtype, &p->kv_dtype_bytes))
-		return fit_bad("--kv-cache-dtype: '%s' is not one of " "auto, bfloat16, float16, fp8, fp8_e4m3, "
-		    "fp8_e5m2, fp8_inc", o->kv_dtype);
+	if (o->kv_dtype && !budget_kv_dtype_bytes(o->kv_dtype, &p->kv_dtype_bytes)) {
+		/* fit_bad's text and usage, with budget.h's list as an argument (a format is a literal). */
+		diag_print(stderr, "modelc: fit: --kv-cache-dtype: '%s' is not one of %s\n%s", o->kv_dtype,
+		    BUDGET_KV_DTYPE_NAMES, fit_usage);
+		return EXITCODE_USAGE;
+	}
 	if (!o->engine || strcmp(o->engine, "v1") == 0)
 		p->engine = BUDGET_ENGINE_V1;
 	else if (strcmp(o->engine, "v0") == 0)
@@ -277,9 +286,11 @@ cmd_fit(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 			fputs(fit_usage, stdout);
-			return 0;
+			return EXITCODE_OK;
 		}
 	}
+	if (argc > 1 && argv[1][0] != '-')
+		return fit_hub(argc, argv);
 	struct fit_opts o = {0};
 	struct budget_params p = {0};
 	struct budget_calibration cal;
@@ -297,7 +308,7 @@ cmd_fit(int argc, char **argv)
 			    jerr.text);
 		else
 			diag_print(stderr, "modelc: fit: %s: %s\n", o.config, jerr.text);
-		return 3;
+		return EXITCODE_SYSTEM;
 	}
 	struct budget_arch arch;
 	struct hfconfig_info info;
@@ -305,7 +316,7 @@ cmd_fit(int argc, char **argv)
 		diag_print(stderr, "modelc: %s: error: config.json has no positive integer '%s'\n", o.config,
 		    info.missing);
 		json_decref(cfg);
-		return 1;
+		return EXITCODE_REJECTED;
 	}
 	json_decref(cfg);
 	if (o.quant) {
@@ -322,12 +333,19 @@ cmd_fit(int argc, char **argv)
 	}
 	struct budget_result r;
 	budget_fit(&arch, &p, &r);
-	json_t *out = fit_json(&r);
+	json_t *out = fit_result_json(&r);
+	json_object_set_new(out, "gpu_total_bytes", json_integer((json_int_t)p.gpu_total_bytes));
+	return fit_print_json(out);
+}
+
+int
+fit_print_json(json_t *out)
+{
 	int ok = json_dumpf(out, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
 	json_decref(out);
 	if (ok != 0 || fputc('\n', stdout) == EOF || fflush(stdout) != 0) {
 		diag_print(stderr, "modelc: fit: cannot write the result: %s\n", strerror(errno));
-		return 3;
+		return EXITCODE_SYSTEM;
 	}
-	return 0;
+	return EXITCODE_OK;
 }

@@ -17,6 +17,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "diag.h"
+#include "exitcode.h"
 #include "fileio.h"
 #include "frontend.h"
 #include "lock.h"
@@ -26,9 +27,10 @@
 #include "size.h"
 
 static const char quantize_usage[] =
-    "usage: modelc quantize [-f models.yaml] [--lock FILE] [--method awq|gptq] [--bits 4|8]\n"
+    "usage: modelc quantize ROLE [FILE] [--lock FILE] [--method awq|gptq] [--bits 4|8]\n"
     "                       [--group-size 32|64|128] [--dataset ID] [--split NAME] [--samples N]\n"
-    "                       [--seq-len N] [--output-dir DIR] [-o SCRIPT] [--plan-only] [--json] ROLE\n"
+    "                       [--seq-len N] [--output-dir DIR] [-o SCRIPT] [--plan-only] [--json]\n"
+    "FILE is the catalog (default models.yaml); -f FILE still works but is deprecated.\n"
     "Plans the quantization of ROLE's 16-bit checkpoint: the predicted size and the context it then\n"
     "fits, and the disk, host memory and GPU memory the quantization needs. Unless --plan-only,\n"
     "writes SCRIPT (default quantize-ROLE.py), an llm-compressor script to run on the GPU host.\n"
@@ -57,6 +59,7 @@ parse_args(int argc, char **argv, struct quantize_args *q)
 {
 	memset(q, 0, sizeof *q);
 	q->catalog = "models.yaml";
+	bool catalog_set = false;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -85,8 +88,12 @@ parse_args(int argc, char **argv, struct quantize_args *q)
 			if (!v)
 				return quantize_bad("option '%s' needs a value", a);
 			i++;
-			if (!strcmp(a, "-f") || !strcmp(a, "--catalog"))
+			if (!strcmp(a, "-f") || !strcmp(a, "--catalog")) {
+				diag_print(stderr, "modelc: quantize: warning: '%s FILE' is deprecated; give the catalog "
+				    "after the role: modelc quantize ROLE FILE\n", a);
 				q->catalog = v;
+				catalog_set = true;
+			}
 			else if (!strcmp(a, "--lock"))
 				q->lock = v;
 			else if (!strcmp(a, "--method")) {
@@ -120,9 +127,14 @@ parse_args(int argc, char **argv, struct quantize_args *q)
 		}
 		if (a[0] == '-' && a[1])
 			return quantize_bad("unknown option '%s'", a);
-		if (q->role)
+		if (!q->role) {
+			q->role = a;
+		} else if (!catalog_set) {
+			q->catalog = a;
+			catalog_set = true;
+		} else {
 			return quantize_bad("unexpected argument '%s'", a);
-		q->role = a;
+		}
 	}
 	if (!q->role)
 		return quantize_bad("%s", "expected ROLE");
@@ -241,12 +253,12 @@ cmd_quantize(int argc, char **argv)
 	struct quantize_args q;
 	int prc = parse_args(argc, argv, &q);
 	if (prc)
-		return prc == 1 ? 0 : 2;
+		return prc == 1 ? EXITCODE_OK : EXITCODE_USAGE;
 
 	struct arena a = {0};
 	struct diag_sink diag;
 	diag_init(&diag, stderr, "modelc");
-	int rc = 1;
+	int rc = EXITCODE_REJECTED;
 	struct catalog c;
 	int frc = frontend_load(&a, &diag, q.catalog, NULL, &c);
 	if (frc != EXITCODE_OK) {
@@ -340,7 +352,7 @@ cmd_quantize(int argc, char **argv)
 		diag_warning(&diag, diag_file(q.catalog), "quantizing %s needs %.2f GB of disk, storage.disk_budget is %.2f GB",
 		    q.role, gb(p.disk_bytes), gb(c.disk_budget_bytes));
 	if (q.plan_only) {
-		rc = 0;
+		rc = EXITCODE_OK;
 		goto out;
 	}
 	if (!outdir) {
@@ -354,7 +366,7 @@ cmd_quantize(int argc, char **argv)
 	FILE *mem = open_memstream(&buf, &len);
 	if (!mem) {
 		diag_print(stderr, "modelc: %s\n", strerror(errno));
-		rc = 3;
+		rc = EXITCODE_SYSTEM;
 		goto out;
 	}
 	struct quantplan_target t = {q.role, q.catalog, r->repo, m->commit ? m->commit : r->revision ? r->revision : "main",
@@ -363,7 +375,7 @@ cmd_quantize(int argc, char **argv)
 	if (fclose(mem) != 0 || wrc != 0 || fileio_write_atomic(script, buf, len, 0755, FILEIO_EXACT_MODE, NULL, 0) != 0) {
 		diag_print(stderr, "modelc: %s: %s\n", script, strerror(errno));
 		free(buf);
-		rc = 3;
+		rc = EXITCODE_SYSTEM;
 		goto out;
 	}
 	free(buf);
@@ -385,7 +397,7 @@ cmd_quantize(int argc, char **argv)
 		shquote_write(stdout, outdir);
 		putchar('\n');
 	}
-	rc = 0;
+	rc = EXITCODE_OK;
 out:
 	arena_free(&a);
 	return rc;

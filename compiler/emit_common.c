@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fileio.h"
 #include "planparams.h"
 #include "size.h"
+#include "fileio.h"
 #include "utf8.h"
 
 struct emit_num

@@ -11,8 +11,8 @@
 
 #include "emit_common.h"
 #include "envfile.h"
-#include "fileio.h"
 #include "planparams.h"
+#include "fileio.h"
 
 const char *const emit_env_global_keys[] = {
 	"HF_HOME", "HF_HUB_CACHE", "TRANSFORMERS_CACHE", "HF_DATASETS_CACHE",
@@ -113,7 +113,7 @@ explain_len(FILE *f, const struct plan *p, const struct plan_role *r)
 	}
 	if (r->role->max_model_len_auto)
 		mode = r->arch.max_position_embeddings && r->max_model_len == r->arch.max_position_embeddings &&
-		    r->max_model_len < b->max_model_len_fit ? "auto, capped at the model's limit" :
+		    r->max_model_len < r->max_model_len_memory ? "auto, the model's limit; memory would allow more" :
 		    "auto, the largest that fits";
 	fprintf(f, "# max_model_len %u (%s): ", (unsigned)r->max_model_len, mode);
 	if (!b->fits)

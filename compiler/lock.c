@@ -204,7 +204,8 @@ read_model(struct lock_ctx *c, const char *key, struct diag_pos kpos, const stru
 			    "%s.repo: '%s' is not a Hugging Face repository id: %s", jpath, m->repo, why);
 	}
 	m->commit = node_str(c, e, "commit");
-	m->gated = node_str(c, e, "gated");
+	const struct ynode *gated = yamldoc_get(e, "gated");
+	m->gated = gated && gated->kind == YNODE_BOOL && !gated->boolean ? "false" : node_str(c, e, "gated");
 	const struct ynode *cfg = yamldoc_get(e, "config");
 	if (cfg && cfg->kind == YNODE_MAP)
 		read_config(c, json_object_get(je, "config"), cfg, arena_printf(c->a, "%s.config", jpath), m);
@@ -237,12 +238,12 @@ lock_other_version(const struct ynode *root)
  */
 static int
 lock_parse(struct arena *a, struct diag_sink *diag, const char *path, const char *schema_dir,
-    const struct ynode **root, json_t **json)
+    const struct ynode **root, json_t **json, struct srcfile *src)
 {
 	struct ynode *doc;
 
 	*root = NULL;
-	int rc = jsondoc_load(a, diag, path, LOCK_MAX_BYTES, &doc, json);
+	int rc = jsondoc_load(a, diag, path, LOCK_MAX_BYTES, &doc, json, src);
 	if (rc != 0)
 		return rc;
 	*root = doc;
@@ -271,27 +272,11 @@ lock_check_schema(struct arena *a, struct diag_sink *diag, const char *path, con
     const struct ynode **root)
 {
 	json_t *json;
-	int rc = lock_parse(a, diag, path, schema_dir, root, &json);
+	int rc = lock_parse(a, diag, path, schema_dir, root, &json, NULL);
 	json_decref(json);
 	if (rc == -2)
 		errno = EINVAL;
 	return rc < 0 ? -1 : rc;
-}
-
-/*
- * The bytes and stat of the lock for the runtime table's digest and staleness check. Read once
- * more after parsing (jsondoc keeps no copy); a lock replaced in between is caught by the
- * table's check against this stat.
- */
-static void
-lock_source(struct arena *a, const char *path, struct srcfile *src)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		srcfile_stat(src, fd);
-		close(fd);
-	}
-	src->text = fileio_read_all(a, path, LOCK_MAX_BYTES, 0, &src->len);
 }
 
 /* An entry's config_from, and where it was written. */
@@ -312,7 +297,7 @@ lock_read(struct arena *a, struct diag_sink *diag, const char *path, const char 
 
 	memset(out, 0, sizeof *out);
 	out->path = path;
-	int rc = lock_parse(a, diag, path, schema_dir, &root, &json);
+	int rc = lock_parse(a, diag, path, schema_dir, &root, &json, &out->source);
 	if (rc < 0) {
 		json_decref(json);
 		if (rc == -2)
@@ -320,7 +305,6 @@ lock_read(struct arena *a, struct diag_sink *diag, const char *path, const char 
 		return -1;
 	}
 	c.schema_ok = rc == 0;
-	lock_source(a, path, &out->source);
 	const struct ynode *models = root && !lock_other_version(root) ? yamldoc_get(root, "models") : NULL;
 	if (!models || models->kind != YNODE_MAP) {
 		json_decref(json);
@@ -406,7 +390,7 @@ model_json(const struct lock_model *m)
 	json_object_set_new(e, "repo", jstr(m->repo));
 	json_object_set_new(e, "revision", jstr(m->revision));
 	json_object_set_new(e, "commit", jstr(m->commit));
-	json_object_set_new(e, "gated", jstr(m->gated));
+	json_object_set_new(e, "gated", m->gated && strcmp(m->gated, "false") == 0 ? json_false() : jstr(m->gated));
 	if (m->config_from)
 		json_object_set_new(e, "config_from", json_string(m->config_from));
 	json_t *cfg = m->config_json ? json_loads(m->config_json, 0, NULL) : NULL;

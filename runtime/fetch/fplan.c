@@ -10,6 +10,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "exitcode.h"
 #include "fmanifest.h"
 #include "fsign.h"
 #include "hfcache.h"
@@ -265,7 +266,7 @@ fplan_fetch(const struct fplan_opts *o, char **roles, size_t nroles)
 	struct hub hub;
 	if (hub_open(&hub, err, sizeof err)) {
 		fprogress_event(&prog, "error", NULL, NULL, 0, "%s", err);
-		return 3;
+		return EXITCODE_SYSTEM;
 	}
 	int worst = 0;
 	struct fsign sign = {0};

@@ -14,8 +14,8 @@
 #include <unistd.h>
 
 #include "errmsg.h"
-#include "fileio.h"
 #include "size.h"
+#include "fileio.h"
 
 static const char cachedir_tag[] =
     "Signature: 8a477f597d28d172789f06886806bc55\n"

@@ -9,8 +9,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "digest.h"
-#include "sink.h"
 #include "size.h"
 #include "xfer_state.h"
 #include "xretry.h"

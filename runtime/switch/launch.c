@@ -54,13 +54,6 @@ arg(struct launch_cmd *cmd, char *s)
 	return 0;
 }
 
-/* Only in-flight quantization is named on the command line; vLLM detects the rest itself. */
-static int
-in_flight(const char *q)
-{
-	return q && (strcmp(q, "bitsandbytes") == 0 || strcmp(q, "fp8") == 0);
-}
-
 int
 launch_build(const struct model_entry *e, const struct refit *plan, const char *host, unsigned port,
     FILE *warn, struct launch_cmd *cmd)
@@ -112,17 +105,16 @@ launch_build(const struct model_entry *e, const struct refit *plan, const char *
 	}
 	bad |= arg(cmd, keep(cmd, "--gpu-memory-utilization"));
 	bad |= arg(cmd, keep(cmd, "%.4g", plan->utilization));
-	/* AWQ kernels run in fp16: a bf16 default would be refused or slow. */
-	const char *dtype = e->quantization && strcmp(e->quantization, "awq") == 0 ? "half" : e->dtype;
-	if (dtype && strcmp(dtype, "auto") != 0) {
+	/* modelc decided both: AWQ runs in half (its kernels are fp16), in-flight formats are named. */
+	if (strcmp(e->dtype, "auto") != 0) {
 		bad |= arg(cmd, keep(cmd, "--dtype"));
-		bad |= arg(cmd, keep(cmd, "%s", dtype));
+		bad |= arg(cmd, keep(cmd, "%s", e->dtype));
 	}
 	if (e->kv_cache_dtype && strcmp(e->kv_cache_dtype, "auto") != 0) {
 		bad |= arg(cmd, keep(cmd, "--kv-cache-dtype"));
 		bad |= arg(cmd, keep(cmd, "%s", e->kv_cache_dtype));
 	}
-	if (in_flight(e->quantization_flag)) {
+	if (e->quantization_flag) {
 		bad |= arg(cmd, keep(cmd, "--quantization"));
 		bad |= arg(cmd, keep(cmd, "%s", e->quantization_flag));
 	}

@@ -25,8 +25,9 @@ run() {
 	[ "$rc" -eq "$want" ] || { cat "$T/out" "$T/err" >&2; fail "$* exited $rc, expected $want"; }
 }
 sha() { sha256sum "$1" | cut -d' ' -f1; }
-# minisign's comment drops leading zeros of the key id (%lX); modelc prints all 16 digits.
-keyid() { sed -n '1s/.*public key //p' "$1" | awk '{ while (length($0) < 16) $0 = "0" $0; print }'; }
+# The key id as modelc prints it: 16 hex digits, as current minisign does (KEYNUM_FMT);
+# Debian's minisign 0.11 writes it into a .pub comment without leading zeros.
+keyid() { printf '%016s' "$(sed -n '1s/.*public key //p' "$1")" | tr ' ' 0; }
 
 W="$T/w"
 mkdir -p "$W"
@@ -184,7 +185,9 @@ run 1 "$BIN/modelc" verify
 expect_in "$T/err" "modelc: verify: models.lock.minisig: made for another catalog: signed for catalog sha256 $C0, but models.yaml has sha256 $C1"
 expect_in "$T/err" "modelc: verify: generated/manifests/chat.json.minisig: made for another catalog: signed for catalog sha256 $C0, but models.yaml has sha256 $C1"
 tail -n 1 "$T/err" | grep -qx "modelc: verify: 4 problems; do not use these files until they are signed again" || fail "problem count"
-# sign renders the build again and compares: a hand-edited output is refused.
+# sign renders the build again and compares: a hand-edited output is refused. The runtime
+# table records the digest, size and time of the models.yaml it was built from, so it differs
+# too: trust: was added after that build.
 printf 'VLLM_MODEL_ID=evil/model\n' >>generated/.env
 run 1 "$BIN/modelc" sign -s keys/k1.key
 expect "$T/err" <<EOF
@@ -298,15 +301,13 @@ minisign -S -W -s keys/k2.key -m generated/SHA256SUMS -t "$(tc SHA256SUMS "commi
 one_problem "generated/SHA256SUMS: line 1: '../outside' is not a relative path inside the directory"
 # The lock changed after signing: its signature fails, and every other names another lock.
 restore
-# (the original kept with its mtime: switch.table records the lock's stat, and sign renders it again)
-cp -p models.lock "$T/lock.orig"
 sed 's/"synthetic test facts"/"synthetic test facts "/' models.lock >"$T/lock" && cp "$T/lock" models.lock
 L1=$(sha models.lock)
 run 1 "$BIN/modelc" verify
 expect_in "$T/err" "modelc: verify: models.lock.minisig: the signature by key $K1 does not match the file: the file changed after it was signed"
 expect_in "$T/err" "modelc: verify: generated/SHA256SUMS.minisig: made for another lock: signed for lock sha256 $L0, but models.lock has sha256 $L1"
 tail -n 1 "$T/err" | grep -qx "modelc: verify: 4 problems; do not use these files until they are signed again" || fail "lock problems"
-cp -p "$T/lock.orig" models.lock
+sed 's/"synthetic test facts "/"synthetic test facts"/' models.lock >"$T/lock" && cp "$T/lock" models.lock
 restore
 run 0 "$BIN/modelc" verify
 
@@ -331,8 +332,6 @@ diff -r "$T/good" generated >/dev/null || fail "a refused sign changed generated
 # The lock's file name goes into the trusted comment: one minisign cannot print is refused.
 L=$(printf 'odd\001.lock')
 cp models.lock "$L"
-# (generated/ built from that lock first: switch.table records which lock it was built from)
-"$BIN/modelc" build --lock "$L" 2>/dev/null || fail "build with --lock $L"
 run 1 "$BIN/modelc" sign -s keys/k1.key --lock "$L"
 expect "$T/err" <<EOF
 modelc: sign: $L.minisig: the trusted comment must be printable UTF-8 of at most 8173 bytes
