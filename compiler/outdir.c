@@ -24,6 +24,7 @@
 
 #include "diag.h"
 #include "emit_env.h"
+#include "emit_llamaswap.h"
 #include "emit_manifest.h"
 #include "emit_plan.h"
 #include "outdir_deploy.h"
@@ -41,8 +42,8 @@ enum { OUTDIR_MAX_DEPTH = 8 };
  * new build is not signed).
  */
 static const char *const known_names[] = {
-	".env", ".env.example", "budget.svg", "budget.txt", "switch.table", "model_table.c", "manifests",
-	"README.md", "SHA256SUMS", "SHA256SUMS.minisig", "plan.json", "plan.txt", "compose", "k8s",
+	".env", ".env.example", "budget.svg", "budget.txt", "switch.table", "llama-swap.yaml", "model_table.c",
+	"manifests", "README.md", "SHA256SUMS", "SHA256SUMS.minisig", "plan.json", "plan.txt", "compose", "k8s",
 };
 
 static char *
@@ -106,8 +107,8 @@ outdir_render(const struct plan *p, struct outdir_file **files, size_t *nfiles,
 	} fixed[] = {
 		{".env", emit_env, false}, {".env.example", emit_env_example, false},
 		{"budget.svg", emit_budget_svg, false}, {"budget.txt", emit_budget_txt, false},
-		{"switch.table", emit_table, false}, {"plan.json", emit_plan_json, true},
-		{"plan.txt", emit_plan_txt, true},
+		{"switch.table", emit_table, false}, {"llama-swap.yaml", emit_llamaswap, false},
+		{"plan.json", emit_plan_json, true}, {"plan.txt", emit_plan_txt, true},
 	};
 	size_t nfixed = sizeof fixed / sizeof fixed[0], n = 0;
 	struct outdir_file *v = calloc(nfixed + p->nroles + outdir_deploy_max(p), sizeof *v);
