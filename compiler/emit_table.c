@@ -6,6 +6,8 @@
  */
 #include "emit_table.h"
 
+#include "diag.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
