@@ -143,9 +143,20 @@ sliding_layers_of(const struct budget_arch *a)
 	return a->sliding_layers;
 }
 
+/* The generation params ask for: given, else the one their engine implies (graphs on top). */
+static enum budget_generation
+generation_of(const struct budget_params *p)
+{
+	if (p->generation_set)
+		return p->generation;
+	return p->engine == BUDGET_ENGINE_V0 ? BUDGET_GEN_V0 : BUDGET_GEN_V1;
+}
+
 void
 budget_defaults(struct budget_params *p)
 {
+	if (p->generation_set)
+		p->engine = budget_generation_rule(p->generation)->engine;
 	if (!p->block_size)
 		p->block_size = BUDGET_BLOCK_DEFAULT;
 	if (!p->tensor_parallel)
@@ -211,17 +222,29 @@ struct budget_linear {
 };
 
 static struct budget_linear
-layer_tensors(const struct budget_arch *a)
+layer_tensors(const struct budget_arch *a, bool moe_layer)
 {
 	uint64_t h = a->hidden_size, hd = head_dim_of(a);
 	uint64_t q = (uint64_t)a->attention_heads * hd, kv = (uint64_t)kv_heads_of(a) * hd;
 	uint64_t ff = a->intermediate_size ? a->intermediate_size : BUDGET_DEFAULT_FFN_RATIO * h;
 	struct budget_linear l = {0};
+	/* MoE layers replace the dense MLP by routed experts, shared experts and the router. */
+	bool moe = a->experts && moe_layer;
+	uint64_t eff = a->moe_intermediate_size ? a->moe_intermediate_size : ff;
+	uint64_t sff = a->shared_intermediate_size ? a->shared_intermediate_size :
+	    (uint64_t)a->shared_experts * eff;
 	/* q, k, v, o */
 	l.elements = h * q + 2 * h * kv + q * h;
 	l.inputs = 3 * h + q;
 	l.outputs = q + 2 * kv + h;
-	if (a->mlp_ungated) {
+	if (moe) {
+		uint64_t width = (uint64_t)a->experts * eff + sff;   /* gate/up/down of each expert */
+		l.elements += 3 * h * width + h * a->experts;        /* + the router */
+		l.inputs += (uint64_t)(a->experts + (sff ? 1 : 0)) * (2 * h + eff) + h;
+		l.outputs += (uint64_t)a->experts * (2 * eff + h) + (sff ? 2 * sff + h : 0) + a->experts;
+		if (a->shared_expert_gate)
+			l.elements += h;
+	} else if (a->mlp_ungated) {
 		l.elements += 2 * h * ff;
 		l.inputs += h + ff;
 		l.outputs += ff + h;
@@ -234,20 +257,17 @@ layer_tensors(const struct budget_arch *a)
 		l.other += q + 2 * kv;
 	if (a->o_bias)
 		l.other += h;
-	if (a->mlp_bias)
+	if (a->mlp_bias && !moe)
 		l.other += a->mlp_ungated ? ff + h : 2 * ff + h;
 	l.other += (a->norm_bias ? 4 : 2) * h;      /* input and post-attention norms */
 	return l;
 }
 
-uint64_t
-budget_weights_bytes(const struct budget_arch *a, const struct budget_quant *q)
+/* Bytes of one layer's tensors in format q (NULL: 16-bit). */
+static uint64_t
+layer_bytes(struct budget_linear l, const struct budget_quant *q)
 {
 	const uint64_t b16 = BUDGET_SERVED_DTYPE_BYTES;
-	struct budget_linear l = layer_tensors(a);
-	uint64_t h = a->hidden_size, vocab = a->vocab_size;
-	uint64_t embed = vocab * h * (a->tie_word_embeddings ? 1 : 2);
-	uint64_t final_norm = (a->norm_bias ? 2 : 1) * h;
 	uint64_t linear;
 	if (!q || q->bits >= 16) {
 		linear = l.elements * b16;
@@ -260,8 +280,22 @@ budget_weights_bytes(const struct budget_arch *a, const struct budget_quant *q)
 		if (q->name && strcmp(q->name, "gptq") == 0)
 			linear += l.inputs * 4;
 	}
+	return linear + l.other * b16;
+}
+
+uint64_t
+budget_weights_bytes(const struct budget_arch *a, const struct budget_quant *q)
+{
+	const uint64_t b16 = BUDGET_SERVED_DTYPE_BYTES;
+	uint32_t dense = a->experts ? (a->dense_layers < a->layers ? a->dense_layers : a->layers) :
+	    a->layers;
+	uint64_t h = a->hidden_size, vocab = a->vocab_size;
+	uint64_t embed = vocab * h * (a->tie_word_embeddings ? 1 : 2);
+	uint64_t final_norm = (a->norm_bias ? 2 : 1) * h;
 	/* Embeddings and lm_head stay 16-bit in every format vLLM loads here. */
-	return (uint64_t)a->layers * (linear + l.other * b16) + (embed + final_norm) * b16;
+	return (uint64_t)dense * layer_bytes(layer_tensors(a, false), q) +
+	    (uint64_t)(a->layers - dense) * layer_bytes(layer_tensors(a, true), q) +
+	    (embed + final_norm) * b16;
 }
 
 uint32_t
@@ -342,19 +376,27 @@ budget_lowering_text(const struct budget_result *r, char *buf, size_t size)
  * Without graphs on top this is also vLLM's start-up check (free >= total x utilization):
  * lowered to 4 decimals as before. With graphs it is lowered to whole hundredths.
  */
+/* CUDA graph memory outside the budget: all of it, unless the generation counts it inside. */
+static uint64_t
+graphs_on_top(const struct budget_params *p, const struct budget_result *r)
+{
+	return budget_generation_rule(generation_of(p))->graphs_in_budget ? 0 : r->cuda_graph_bytes;
+}
+
 static double
 usable_utilization(const struct budget_params *p, struct budget_result *r)
 {
 	uint64_t total = p->gpu_total_bytes;
 	uint64_t start_free = sub_sat(total, p->gpu_used_bytes + r->cuda_context_bytes);
-	uint64_t room = sub_sat(start_free, r->cuda_graph_bytes);
+	uint64_t on_top = graphs_on_top(p, r);
+	uint64_t room = sub_sat(start_free, on_top);
 	r->utilization_asked = p->utilization;
 	r->utilization_reason = BUDGET_LOWERED_NONE;
 	r->utilization_lowered = false;
 	if (!total || p->keep_utilization || (double)total * p->utilization <= (double)room)
 		return p->utilization;
 	r->utilization_lowered = true;
-	if (!r->cuda_graph_bytes) {
+	if (!on_top) {
 		r->utilization_reason = BUDGET_LOWERED_IN_USE;
 		double u = (double)start_free / (double)total;
 		return (double)(uint64_t)(u * 10000.0) / 10000.0;
@@ -432,7 +474,7 @@ terms(const struct budget_arch *a, const struct budget_params *params, struct bu
 
 	r->utilization = usable_utilization(&p, r);
 	r->budget_bytes = (uint64_t)((double)p.gpu_total_bytes * r->utilization);
-	r->peak_bytes = p.gpu_used_bytes + r->cuda_context_bytes + r->budget_bytes + r->cuda_graph_bytes;
+	r->peak_bytes = p.gpu_used_bytes + r->cuda_context_bytes + r->budget_bytes + graphs_on_top(&p, r);
 
 	if (p.weights_bytes) {
 		r->weights_bytes = cdiv(p.weights_bytes, tp);
@@ -467,8 +509,12 @@ terms(const struct budget_arch *a, const struct budget_params *params, struct bu
 
 	r->kv_bytes_per_token = budget_kv_bytes_per_token(a, &p);
 	r->kv_source = BUDGET_FORMULA;
+	/* From v0.21.0 vLLM subtracts its CUDA graph estimate before sizing the KV cache. */
+	r->generation = generation_of(&p);
+	uint64_t graphs_inside = budget_generation_rule(r->generation)->graphs_in_budget ?
+	    r->cuda_graph_bytes : 0;
 	r->kv_cache_bytes = sub_sat(r->budget_bytes,
-	    r->weights_bytes + r->activation_bytes + r->non_torch_bytes);
+	    r->weights_bytes + r->activation_bytes + r->non_torch_bytes + graphs_inside);
 	r->kv_tokens = kv_tokens_of(a, &p, r->kv_cache_bytes);
 
 	if (p.safety_margin_set) {
@@ -478,6 +524,14 @@ terms(const struct budget_arch *a, const struct budget_params *params, struct bu
 		uint64_t frac = (uint64_t)((double)r->kv_cache_bytes * BUDGET_MARGIN_FRACTION);
 		r->safety_margin_bytes = frac > BUDGET_MARGIN_MIN_BYTES ? frac : BUDGET_MARGIN_MIN_BYTES;
 		r->margin_source = BUDGET_FORMULA;
+	}
+	r->evidence_from = r->generation;
+	if (p.evidence_check) {
+		/* Outside the evidence the default margin widens by the spread seen nearest to it. */
+		r->evidence_gaps = budget_evidence_gaps(a, r->generation, r->weights_bytes,
+		    &r->evidence_from, &r->evidence_spread);
+		if (r->evidence_gaps && !p.safety_margin_set)
+			r->safety_margin_bytes += (uint64_t)((double)r->kv_cache_bytes * r->evidence_spread);
 	}
 }
 
