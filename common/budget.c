@@ -48,6 +48,16 @@ const struct budget_calibration budget_calibration_default = {
 	.cuda_graph_bytes_per_unit = BUDGET_CAL_CUDA_GRAPH_BYTES_PER_UNIT,
 };
 
+/* One set per generation, in enum order (the newest is budget_calibration_default's). */
+static const struct budget_calibration budget_calibration_gens[BUDGET_GEN_COUNT] =
+    BUDGET_CAL_GENERATIONS;
+
+const struct budget_calibration *
+budget_calibration_of(enum budget_generation g)
+{
+	return (unsigned)g < BUDGET_GEN_COUNT ? &budget_calibration_gens[g] : &budget_calibration_default;
+}
+
 static const struct budget_quant budget_quants[] = {
 	/* AutoAWQ GEMM: 4-bit packed in int32, fp16 scales and packed 4-bit zeros per 128 inputs. */
 	{.name = "awq", .bits = 4, .group_size = 128, .zero_point = true, .scale_bytes = 2,
@@ -450,7 +460,7 @@ terms(const struct budget_arch *a, const struct budget_params *params, struct bu
 {
 	struct budget_params p = *params;
 	const struct budget_calibration *cal = p.calibration ? p.calibration :
-	    &budget_calibration_default;
+	    p.generation_set ? budget_calibration_of(p.generation) : &budget_calibration_default;
 	budget_defaults(&p);
 	memset(r, 0, sizeof *r);
 	uint32_t tp = tp_of(&p);

@@ -67,6 +67,8 @@ struct budget_arch {
 	uint32_t dense_layers;          /* leading layers with a dense MLP (first_k_dense_replace) */
 	bool shared_expert_gate;        /* a hidden x 1 gate on the shared expert (Qwen2-MoE) */
 	char family[BUDGET_FAMILY_MAX]; /* architectures[0], for the evidence check; "" unknown */
+	bool multimodal;                /* a vision/audio encoder: vLLM profiles its encoder cache */
+	bool mla;                       /* multi-head latent attention (kv_lora_rank): latent KV */
 };
 
 /* How a term was obtained, for `modelc explain`. */
@@ -137,11 +139,16 @@ enum {
 	BUDGET_EVIDENCE_COVERED = 0,
 	BUDGET_EVIDENCE_GENERATION = 1,  /* no calibrated case of this generation */
 	BUDGET_EVIDENCE_FAMILY = 2,      /* no calibrated case of this architecture */
-	BUDGET_EVIDENCE_SIZE = 4         /* weights outside the calibrated range */
+	BUDGET_EVIDENCE_SIZE = 4,        /* weights outside the calibrated range */
+	BUDGET_EVIDENCE_MULTIMODAL = 8,  /* encoder-cache profiling: not modelled */
+	BUDGET_EVIDENCE_MLA = 16         /* latent KV cache and its kernels' buffers: not modelled */
 };
 
-/* The committed constants. */
+/* The committed constants (the newest generation's; used when no generation is set). */
 extern const struct budget_calibration budget_calibration_default;
+
+/* The committed constants of generation g. */
+const struct budget_calibration *budget_calibration_of(enum budget_generation g);
 
 
 /* Why utilization was lowered below what was asked. */

@@ -16,6 +16,11 @@
 #define BUDGET_CAL_CUDA_GRAPH_BYTES 0ULL
 #define BUDGET_CAL_CUDA_GRAPH_BYTES_PER_UNIT 118.8
 
+#define BUDGET_CAL_GENERATIONS { \
+	{1.1646, 39.813, 25320448ULL, 153685302ULL, 0ULL, 118.8}, \
+	{1.1646, 39.813, 25320448ULL, 153685302ULL, 0ULL, 118.8}, \
+	{1.1646, 39.813, 25320448ULL, 153685302ULL, 0ULL, 118.8}, \
+}
 /* Evidence per generation: cases, spread, weights range per GPU, families (v0, v1, v1-graphs-in-budget). */
 #define BUDGET_CAL_EVIDENCE { \
 	{BUDGET_GEN_V0, 0, 0.0, 0ULL, 0ULL, ""}, \

@@ -165,6 +165,10 @@ budget_evidence_gaps(const struct budget_arch *a, enum budget_generation g, uint
 		gaps |= BUDGET_EVIDENCE_FAMILY;
 	if (e->cases && (weights < e->min_weights_bytes || weights > e->max_weights_bytes))
 		gaps |= BUDGET_EVIDENCE_SIZE;
+	if (a->multimodal)
+		gaps |= BUDGET_EVIDENCE_MULTIMODAL;
+	if (a->mla)
+		gaps |= BUDGET_EVIDENCE_MLA;
 	*spread = gaps ? e->spread : 0.0;
 	return gaps;
 }
@@ -189,4 +193,9 @@ budget_evidence_text(const struct budget_result *r, char *buf, size_t size)
 		    "%.2f-%.2f GiB", n ? "; " : "", (double)r->weights_bytes / (1024.0 * 1024 * 1024),
 		    (double)e->min_weights_bytes / (1024.0 * 1024 * 1024),
 		    (double)e->max_weights_bytes / (1024.0 * 1024 * 1024));
+	if ((r->evidence_gaps & BUDGET_EVIDENCE_MULTIMODAL) && n < size)
+		n += (size_t)snprintf(buf + n, size - n, "%sthe multimodal encoder's profiling is not "
+		    "modelled", n ? "; " : "");
+	if ((r->evidence_gaps & BUDGET_EVIDENCE_MLA) && n < size)
+		snprintf(buf + n, size - n, "%sthe latent (MLA) KV cache is not modelled", n ? "; " : "");
 }

@@ -139,6 +139,19 @@ fit_json_generation(json_t *o, const struct budget_result *r, const char *versio
 	json_t *ev = json_object();
 	json_object_set_new(ev, "covered", json_boolean(r->evidence_gaps == 0));
 	json_object_set_new(ev, "text", json_string(text));
+	static const struct {
+		unsigned bit;
+		const char *code;
+	} codes[] = {
+		{BUDGET_EVIDENCE_GENERATION, "generation"}, {BUDGET_EVIDENCE_FAMILY, "family"},
+		{BUDGET_EVIDENCE_SIZE, "size"}, {BUDGET_EVIDENCE_MULTIMODAL, "multimodal"},
+		{BUDGET_EVIDENCE_MLA, "mla"},
+	};
+	json_t *gaps = json_array();
+	for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++)
+		if (r->evidence_gaps & codes[i].bit)
+			json_array_append_new(gaps, json_string(codes[i].code));
+	json_object_set_new(ev, "gaps", gaps);
 	json_object_set_new(ev, "nearest_generation",
 	    json_string(budget_generation_rule(r->evidence_from)->name));
 	json_object_set_new(ev, "margin_widened_by", json_real(r->evidence_spread));
@@ -328,7 +341,7 @@ to_params(const struct fit_opts *o, struct budget_params *p, struct budget_calib
 		    o->quant);
 	p->enforce_eager = o->eager;
 	p->keep_utilization = o->keep_utilization;
-	*cal = budget_calibration_default;
+	*cal = *budget_calibration_of(p->generation);
 	if (o->calibration) {
 		if (parse_calibration(o->calibration, cal) != 0)
 			return fit_bad("--calibration: '%s' is not a list of KEY=NUMBER (forward_factor, sampler_bytes_per_logit, non_torch_bytes, non_torch_tp_bytes, cuda_graph_bytes, cuda_graph_bytes_per_unit)",

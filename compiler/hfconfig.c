@@ -230,6 +230,10 @@ hfconfig_from_json(const json_t *cfg, struct budget_arch *a, struct hfconfig_inf
 	for (size_t i = 0; i < sizeof expert_keys / sizeof expert_keys[0] && !info->experts; i++)
 		info->experts = get_u32(&s, expert_keys[i]);
 	read_moe(&s, a, info);
+	/* Encoders that vLLM's profile run exercises, and the latent attention of DeepSeek V2/V3. */
+	a->multimodal = json_object_get(cfg, "vision_config") || json_object_get(cfg, "audio_config") ||
+	    json_object_get(cfg, "thinker_config");
+	a->mla = get_u32(&s, "kv_lora_rank") != 0;
 	snprintf(a->family, sizeof a->family, "%s", info->architecture);
 	read_quant(get(&s, "quantization_config"), info);
 	return 0;
