@@ -46,6 +46,7 @@ const struct budget_calibration budget_calibration_default = {
 	.non_torch_tp_bytes = BUDGET_CAL_NON_TORCH_TP_BYTES,
 	.cuda_graph_bytes = BUDGET_CAL_CUDA_GRAPH_BYTES,
 	.cuda_graph_bytes_per_unit = BUDGET_CAL_CUDA_GRAPH_BYTES_PER_UNIT,
+	.cuda_graph_bytes_per_size = BUDGET_CAL_CUDA_GRAPH_BYTES_PER_SIZE,
 };
 
 /* One set per generation, in enum order (the newest is budget_calibration_default's). */
@@ -478,7 +479,8 @@ terms(const struct budget_arch *a, const struct budget_params *params, struct bu
 		r->cuda_graph_source = BUDGET_EXACT;
 	} else {
 		r->cuda_graph_bytes = cal->cuda_graph_bytes + (uint64_t)(cal->cuda_graph_bytes_per_unit *
-		    (double)r->cuda_graph_sizes * (double)a->layers * (double)a->hidden_size);
+		    (double)r->cuda_graph_sizes * (double)a->layers * (double)a->hidden_size) +
+		    (uint64_t)(cal->cuda_graph_bytes_per_size * (double)r->cuda_graph_sizes);
 		r->cuda_graph_source = BUDGET_CALIBRATED;
 	}
 

@@ -119,6 +119,8 @@ struct budget_calibration {
 	uint64_t non_torch_tp_bytes;    /* added when tensor_parallel > 1 (NCCL buffers) */
 	uint64_t cuda_graph_bytes;      /* a constant part of graph memory; 0 with enforce_eager */
 	double cuda_graph_bytes_per_unit; /* x captured sizes x layers x hidden_size: graph memory */
+	/* Added for issue 15: graph memory per captured size, whatever the model's shape. */
+	double cuda_graph_bytes_per_size;
 };
 
 /*

@@ -165,11 +165,18 @@ budget_evidence_gaps(const struct budget_arch *a, enum budget_generation g, uint
 		gaps |= BUDGET_EVIDENCE_FAMILY;
 	if (e->cases && (weights < e->min_weights_bytes || weights > e->max_weights_bytes))
 		gaps |= BUDGET_EVIDENCE_SIZE;
-	if (a->multimodal)
-		gaps |= BUDGET_EVIDENCE_MULTIMODAL;
-	if (a->mla)
-		gaps |= BUDGET_EVIDENCE_MLA;
 	*spread = gaps ? e->spread : 0.0;
+	/* A part the model does not compute: the largest over-prediction seen on such cases. */
+	if (a->multimodal) {
+		gaps |= BUDGET_EVIDENCE_MULTIMODAL;
+		if (*spread < BUDGET_CAL_SPREAD_MULTIMODAL)
+			*spread = BUDGET_CAL_SPREAD_MULTIMODAL;
+	}
+	if (a->mla) {
+		gaps |= BUDGET_EVIDENCE_MLA;
+		if (*spread < BUDGET_CAL_SPREAD_MLA)
+			*spread = BUDGET_CAL_SPREAD_MLA;
+	}
 	return gaps;
 }
 

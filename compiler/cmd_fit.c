@@ -115,6 +115,8 @@ parse_calibration(const char *spec, struct budget_calibration *cal)
 			cal->cuda_graph_bytes = (uint64_t)v;
 		else if (strcmp(tok, "cuda_graph_bytes_per_unit") == 0)
 			cal->cuda_graph_bytes_per_unit = v;
+		else if (strcmp(tok, "cuda_graph_bytes_per_size") == 0)
+			cal->cuda_graph_bytes_per_size = v;
 		else
 			return -1;
 	}
@@ -344,7 +346,7 @@ to_params(const struct fit_opts *o, struct budget_params *p, struct budget_calib
 	*cal = *budget_calibration_of(p->generation);
 	if (o->calibration) {
 		if (parse_calibration(o->calibration, cal) != 0)
-			return fit_bad("--calibration: '%s' is not a list of KEY=NUMBER (forward_factor, sampler_bytes_per_logit, non_torch_bytes, non_torch_tp_bytes, cuda_graph_bytes, cuda_graph_bytes_per_unit)",
+			return fit_bad("--calibration: '%s' is not a list of KEY=NUMBER (forward_factor, sampler_bytes_per_logit, non_torch_bytes, non_torch_tp_bytes, cuda_graph_bytes, cuda_graph_bytes_per_unit, cuda_graph_bytes_per_size)",
 			    o->calibration);
 		p->calibration = cal;
 	}

@@ -334,7 +334,7 @@ def spread_of(errors):
     return a[k]
 
 
-GRAPH_UNIT_STEP = 0.1    # bytes per unit; the fitted value is rounded up to this step
+GRAPH_UNIT_STEP = 1 << 20    # bytes per captured size; the fitted value is rounded up to a MiB
 
 
 def graph_cases(cases):
@@ -342,19 +342,20 @@ def graph_cases(cases):
     captured (no enforce_eager). TP > 1 is left out: NCCL and custom all-reduce buffers registered
     during capture (and memory freed by it: vm51, vm55 log negative figures) are another term."""
     return [c for c in cases if c.get("graph_gib") and c["graph_gib"] > 0 and c["tp"] == 1
-            and not c.get("eager")]
+            and not c.get("eager") and not c.get("out_of_scope")]
 
 
 def graph_units(modelc, case, workdir):
-    """Captured sizes x layers x hidden_size for a case, from modelc with a unit constant and
-    every setting the case logged (max_num_seqs decides how many sizes are captured)."""
-    r = run_fit(modelc, case, workdir, {"cuda_graph_bytes": 0, "cuda_graph_bytes_per_unit": 1.0},
-                case["fit_extra"])
-    return r["cuda_graph_bytes"]
+    """The batch sizes vLLM captures graphs for in a case, from modelc with every setting the
+    case logged (max_num_seqs decides how many). Graph memory is modelled per captured size:
+    the logs do not follow layers x hidden (Qwen2.5-0.5B keeps 0.60 GiB, Qwen3-8B 0.68 GiB)."""
+    r = run_fit(modelc, case, workdir, {"cuda_graph_bytes": 0, "cuda_graph_bytes_per_unit": 0,
+                                        "cuda_graph_bytes_per_size": 1.0}, case["fit_extra"])
+    return r["cuda_graph_sizes"]
 
 
 def graph_per_unit(modelc, cases, workdir, gens=None):
-    """Graph memory per (captured size x layer x hidden unit): the largest ratio among the
+    """Graph memory per captured size: the largest ratio among the
     informing cases (of the generations in gens, all when None), rounded up, so no informing
     case is under-predicted. Returns (value, rows) with rows (case, units, logged bytes)."""
     rows = []
@@ -367,8 +368,7 @@ def graph_per_unit(modelc, cases, workdir, gens=None):
     if not rows:
         return 0.0, rows
     best = max(logged / units for _, units, logged in rows)
-    steps = -(-round(best / GRAPH_UNIT_STEP, 6) // 1)
-    return round(steps * GRAPH_UNIT_STEP, 1), rows
+    return float(-(-int(best) // GRAPH_UNIT_STEP) * GRAPH_UNIT_STEP), rows
 
 
 def usable_features(modelc, cases, workdir, log):
@@ -379,7 +379,39 @@ def usable_features(modelc, cases, workdir, log):
         try:
             feats.append(features(modelc, c, workdir))
             c["gen"] = feats[-1]["gen"]
+            c["out_of_scope"] = feats[-1]["out_of_scope"]
             kept.append(c)
         except RuntimeError as e:
             log("skipped %s" % e)
     return kept, feats
+
+
+def held_out(feats):
+    """Predictions of every case with constants fitted without it (leave-one-out) and without
+    its whole family (leave-one-family-out): [(feature, loo_bytes, lofo_bytes)]."""
+    out = []
+    for i, f in enumerate(feats):
+        loo = predict_for(f, fit_generations(feats[:i] + feats[i + 1:]))
+        lofo = predict_for(f, fit_generations([o for o in feats if o["family"] != f["family"]]))
+        out.append((f, loo, lofo))
+    return out
+
+
+def evidence(held):
+    """What the calibration covers per generation, from the leave-one-family-out errors:
+    {gen: (cases, spread, min weights, max weights, families)} over the in-scope cases, and
+    {kind: spread} for the out-of-scope kinds (the largest over-prediction seen, >= 0)."""
+    per_gen, kinds = {}, {k: 0.0 for k in sorted(OUT_OF_SCOPE)}
+    for f, _, lofo in held:
+        err = (lofo - f["kv"]) / f["kv"]
+        if f["out_of_scope"]:
+            for k in f["out_of_scope"]:
+                kinds[k] = max(kinds[k], err)
+            continue
+        per_gen.setdefault(f["gen"], []).append((f, err))
+    table = {}
+    for g, rows in per_gen.items():
+        w = [f["weights"] for f, _ in rows]
+        table[g] = (len(rows), round(spread_of([e for _, e in rows]), 4), min(w), max(w),
+                    " ".join(sorted({f["family"] for f, _ in rows})))
+    return table, {k: round(v, 4) for k, v in kinds.items()}
