@@ -539,10 +539,10 @@ terms(const struct budget_arch *a, const struct budget_params *params, struct bu
 	}
 	r->evidence_from = r->generation;
 	if (p.evidence_check) {
-		/* Outside the evidence the default margin widens by the spread seen nearest to it. */
+		/* Outside the evidence the margin widens by the spread seen nearest to it. */
 		r->evidence_gaps = budget_evidence_gaps(a, r->generation, r->weights_bytes,
 		    &r->evidence_from, &r->evidence_spread);
-		if (r->evidence_gaps && !p.safety_margin_set)
+		if (r->evidence_gaps)
 			r->safety_margin_bytes += (uint64_t)((double)r->kv_cache_bytes * r->evidence_spread);
 	}
 }

@@ -209,6 +209,9 @@ fit(const struct plan_ctx *x, struct plan_role *pr, uint32_t max_model_len, uint
 	p.tensor_parallel = 1;
 	p.enforce_eager = c->enforce_eager;
 	p.engine = c->engine;
+	p.generation_set = true;
+	p.generation = c->generation;
+	p.evidence_check = true;
 	p.weights_bytes = weights;
 	p.safety_margin_bytes = c->safety_margin_bytes;
 	p.safety_margin_set = c->safety_margin_bytes != 0;
@@ -417,6 +420,8 @@ plan_role(struct plan_ctx *x, struct plan_role *pr)
 		pr->params.kv_dtype_bytes = kvb;
 		pr->params.enforce_eager = c->enforce_eager;
 		pr->params.engine = c->engine;
+		pr->params.generation_set = true;
+		pr->params.generation = c->generation;
 		budget_defaults(&pr->params);
 		pr->result.utilization = pr->params.utilization;
 		pr->result.max_num_seqs = pr->params.max_num_seqs;
@@ -451,6 +456,12 @@ plan_role(struct plan_ctx *x, struct plan_role *pr)
 		diag_note(x->diag, rpos,
 		    "roles.%s: gpu_memory_utilization lowered from %.4g to %.4g because %.2f GiB is already in use",
 		    role->name, pr->params.utilization, pr->result.utilization, (double)c->gpu_used_bytes / GIB);
+	if (pr->result.evidence_gaps) {
+		char ev[256];
+		budget_evidence_text(&pr->result, ev, sizeof ev);
+		diag_note(x->diag, rpos, "roles.%s: outside the calibrated evidence (%s): the margin "
+		    "widens by %.1f%% of the KV cache", role->name, ev, 100 * pr->result.evidence_spread);
+	}
 	if (!pr->result.fits) {
 		if (pr->result.max_model_len_fit == 0)
 			diag_error(x->diag, rpos,
