@@ -461,7 +461,7 @@ terms(const struct budget_arch *a, const struct budget_params *params, struct bu
 {
 	struct budget_params p = *params;
 	const struct budget_calibration *cal = p.calibration ? p.calibration :
-	    p.generation_set ? budget_calibration_of(p.generation) : &budget_calibration_default;
+	    budget_calibration_of(generation_of(&p));
 	budget_defaults(&p);
 	memset(r, 0, sizeof *r);
 	uint32_t tp = tp_of(&p);
