@@ -16,6 +16,7 @@
 #include "localdir.h"
 #include "measurements.h"
 #include "plan_env.h"
+#include "plan_evidence.h"
 
 enum { PLAN_MAX_UNVERIFIED = 16 };
 
@@ -456,12 +457,6 @@ plan_role(struct plan_ctx *x, struct plan_role *pr)
 		diag_note(x->diag, rpos,
 		    "roles.%s: gpu_memory_utilization lowered from %.4g to %.4g because %.2f GiB is already in use",
 		    role->name, pr->params.utilization, pr->result.utilization, (double)c->gpu_used_bytes / GIB);
-	if (pr->result.evidence_gaps) {
-		char ev[256];
-		budget_evidence_text(&pr->result, ev, sizeof ev);
-		diag_note(x->diag, rpos, "roles.%s: outside the calibrated evidence (%s): the margin "
-		    "widens by %.1f%% of the KV cache", role->name, ev, 100 * pr->result.evidence_spread);
-	}
 	if (!pr->result.fits) {
 		if (pr->result.max_model_len_fit == 0)
 			diag_error(x->diag, rpos,
@@ -593,6 +588,7 @@ plan_build(struct arena *a, struct diag_sink *diag, const struct catalog *c,
 		if (!x.lock_used[i])
 			diag_warning(diag, diag_file(x.l->path ? x.l->path : "models.lock"),
 			    "entry '%s' is used by no role; run 'modelc lock' to drop it", x.l->models[i].key);
+	plan_evidence_notes(diag, c, out, x.role_pos);
 	plan_env_check(a, diag, out, x.role_pos);
 	check_disk(&x, out);
 	return diag->errors > errors0 ? 1 : 0;
