@@ -73,7 +73,7 @@ explain_text(FILE *out, const struct compile_run *run, const struct plan_role *p
 	    ", on top of the budget");
 	row(out, "CUDA graphs", r->cuda_graph_bytes, c->enforce_eager ? "none (enforce_eager)" : note);
 	row(out, "CUDA context", r->cuda_context_bytes,
-	    "outside the budget; an H100 figure, estimated for other GPUs");
+	    "outside the budget; measured on one GPU, estimated for the others");
 	row(out, "budget", r->budget_bytes, "CUDA total x utilization");
 	snprintf(note, sizeof note, "in use + CUDA context + budget%s, %s the CUDA total",
 	    graphs_in ? "" : " + CUDA graphs", r->peak_bytes <= c->gpu_total_bytes ? "within" : "OVER");

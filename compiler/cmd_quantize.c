@@ -161,6 +161,9 @@ serve_params(const struct catalog *c, const struct catalog_role *r, const struct
 	p->tensor_parallel = 1;
 	p->enforce_eager = c->enforce_eager;
 	p->engine = c->engine;
+	p->generation_set = true;
+	p->generation = c->generation;
+	p->evidence_check = true;
 	p->safety_margin_bytes = c->safety_margin_bytes;
 	budget_defaults(p);
 }
