@@ -154,6 +154,22 @@ sliding_layers_of(const struct budget_arch *a)
 	return a->sliding_layers;
 }
 
+/* What budget.c needs of each generation (names, versions and sources: budget_gen.c). */
+static const struct {
+	enum budget_engine engine;
+	bool graphs_in_budget;
+} budget_gen_rules[BUDGET_GEN_COUNT] = {
+	[BUDGET_GEN_V0] = {BUDGET_ENGINE_V0, false},
+	[BUDGET_GEN_V1] = {BUDGET_ENGINE_V1, false},
+	[BUDGET_GEN_V1_GRAPHS_IN_BUDGET] = {BUDGET_ENGINE_V1, true},
+};
+
+static bool
+graphs_in_budget_of(enum budget_generation g)
+{
+	return (unsigned)g < BUDGET_GEN_COUNT && budget_gen_rules[g].graphs_in_budget;
+}
+
 /* The generation params ask for: given, else the one their engine implies (graphs on top). */
 static enum budget_generation
 generation_of(const struct budget_params *p)
@@ -167,7 +183,8 @@ void
 budget_defaults(struct budget_params *p)
 {
 	if (p->generation_set)
-		p->engine = budget_generation_rule(p->generation)->engine;
+		p->engine = (unsigned)p->generation < BUDGET_GEN_COUNT ?
+		    budget_gen_rules[p->generation].engine : BUDGET_ENGINE_V1;
 	if (!p->block_size)
 		p->block_size = BUDGET_BLOCK_DEFAULT;
 	if (!p->tensor_parallel)
@@ -391,7 +408,7 @@ budget_lowering_text(const struct budget_result *r, char *buf, size_t size)
 static uint64_t
 graphs_on_top(const struct budget_params *p, const struct budget_result *r)
 {
-	return budget_generation_rule(generation_of(p))->graphs_in_budget ? 0 : r->cuda_graph_bytes;
+	return graphs_in_budget_of(generation_of(p)) ? 0 : r->cuda_graph_bytes;
 }
 
 static double
@@ -523,7 +540,7 @@ terms(const struct budget_arch *a, const struct budget_params *params, struct bu
 	r->kv_source = BUDGET_FORMULA;
 	/* From v0.21.0 vLLM subtracts its CUDA graph estimate before sizing the KV cache. */
 	r->generation = generation_of(&p);
-	uint64_t graphs_inside = budget_generation_rule(r->generation)->graphs_in_budget ?
+	uint64_t graphs_inside = graphs_in_budget_of(r->generation) ?
 	    r->cuda_graph_bytes : 0;
 	r->kv_cache_bytes = sub_sat(r->budget_bytes,
 	    r->weights_bytes + r->activation_bytes + r->non_torch_bytes + graphs_inside);
@@ -538,13 +555,6 @@ terms(const struct budget_arch *a, const struct budget_params *params, struct bu
 		r->margin_source = BUDGET_FORMULA;
 	}
 	r->evidence_from = r->generation;
-	if (p.evidence_check) {
-		/* Outside the evidence the margin widens by the spread seen nearest to it. */
-		r->evidence_gaps = budget_evidence_gaps(a, r->generation, r->weights_bytes,
-		    &r->evidence_from, &r->evidence_spread);
-		if (r->evidence_gaps)
-			r->safety_margin_bytes += (uint64_t)((double)r->kv_cache_bytes * r->evidence_spread);
-	}
 }
 
 /* V0 without chunked prefill profiles max_model_len tokens: a longer context also costs

@@ -108,7 +108,6 @@ struct budget_params {
 	/* Added for vLLM generations (issue 15). */
 	bool generation_set;            /* false: the engine decides (V0, or V1 with graphs on top) */
 	enum budget_generation generation;
-	bool evidence_check;            /* widen the margin where no calibrated case is near */
 };
 
 /* The calibrated constants (scripts/calibrate-estimator); the benchmark swaps them per case. */
@@ -254,6 +253,13 @@ uint64_t budget_kv_request_bytes(const struct budget_arch *a, const struct budge
  * none), the same numbers as schemas/quant-formats.json; NULL if unknown.
  */
 const struct budget_quant *budget_quant_named(const char *name);
+
+/*
+ * budget_fit, then, where no calibrated case covers the model (budget_evidence_gaps), again with
+ * the margin widened by the spread seen on the nearest evidence; r says which gaps and how much.
+ */
+void budget_fit_checked(const struct budget_arch *a, const struct budget_params *p,
+    struct budget_result *r);
 
 /* The whole breakdown for one model; fits is false when max_model_len does not fit. */
 void budget_fit(const struct budget_arch *a, const struct budget_params *p,

@@ -206,3 +206,25 @@ budget_evidence_text(const struct budget_result *r, char *buf, size_t size)
 	if ((r->evidence_gaps & BUDGET_EVIDENCE_MLA) && n < size)
 		snprintf(buf + n, size - n, "%sthe latent (MLA) KV cache is not modelled", n ? "; " : "");
 }
+
+void
+budget_fit_checked(const struct budget_arch *a, const struct budget_params *p,
+    struct budget_result *r)
+{
+	enum budget_generation from;
+	double spread;
+	budget_fit(a, p, r);
+	unsigned gaps = budget_evidence_gaps(a, r->generation, r->weights_bytes, &from, &spread);
+	if (!gaps)
+		return;
+	/* The margin as computed (given, or the default rule) plus spread x the KV cache. */
+	struct budget_params q = *p;
+	enum budget_source source = r->margin_source;
+	q.safety_margin_set = true;
+	q.safety_margin_bytes = r->safety_margin_bytes + (uint64_t)((double)r->kv_cache_bytes * spread);
+	budget_fit(a, &q, r);
+	r->margin_source = source;
+	r->evidence_gaps = gaps;
+	r->evidence_from = from;
+	r->evidence_spread = spread;
+}

@@ -319,7 +319,6 @@ to_params(const struct fit_opts *o, struct budget_params *p, struct budget_calib
 	else
 		return fit_bad("--engine: '%s' is not v0 or v1", o->engine);
 	p->generation_set = true;
-	p->evidence_check = true;
 	if (o->vllm_version) {
 		bool nearest;
 		if (budget_generation_of_version(o->vllm_version, p->engine, o->engine != NULL,
@@ -403,7 +402,7 @@ cmd_fit(int argc, char **argv)
 		p.weights_source = BUDGET_FORMULA;
 	}
 	struct budget_result r;
-	budget_fit(&arch, &p, &r);
+	budget_fit_checked(&arch, &p, &r);
 	json_t *out = fit_json(&r, o.vllm_version);
 	int ok = json_dumpf(out, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
 	json_decref(out);

@@ -163,7 +163,6 @@ serve_params(const struct catalog *c, const struct catalog_role *r, const struct
 	p->engine = c->engine;
 	p->generation_set = true;
 	p->generation = c->generation;
-	p->evidence_check = true;
 	p->safety_margin_bytes = c->safety_margin_bytes;
 	budget_defaults(p);
 }
@@ -212,7 +211,7 @@ print_plan(const struct quantize_args *q, const struct catalog *c, const struct 
 		struct budget_arch arch = *served;
 		one.max_num_seqs = 1;
 		memset(&alt, 0, sizeof alt);
-		budget_fit(&arch, &one, &alt);
+		budget_fit_checked(&arch, &one, &alt);
 		if (alt.max_model_len_fit)
 			printf("               with max_num_seqs 1 the largest context that fits is %u tokens\n",
 			    alt.max_model_len_fit);

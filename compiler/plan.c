@@ -212,14 +212,13 @@ fit(const struct plan_ctx *x, struct plan_role *pr, uint32_t max_model_len, uint
 	p.engine = c->engine;
 	p.generation_set = true;
 	p.generation = c->generation;
-	p.evidence_check = true;
 	p.weights_bytes = weights;
 	p.safety_margin_bytes = c->safety_margin_bytes;
 	p.safety_margin_set = c->safety_margin_bytes != 0;
 	p.weights_source = pr->result.weights_source;
 	budget_defaults(&p);
 	memset(r, 0, sizeof *r);
-	budget_fit(&pr->arch, &p, r);
+	budget_fit_checked(&pr->arch, &p, r);
 	if (r == &pr->result)
 		pr->params = p;
 }

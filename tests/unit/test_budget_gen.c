@@ -112,11 +112,12 @@ test_evidence(void)
 	struct budget_result r, checked;
 	budget_fit(&llama31_8b, &p, &r);
 	CU_ASSERT_EQUAL(r.evidence_gaps, 0);
-	p.evidence_check = true;
-	budget_fit(&llama31_8b, &p, &checked);
+	budget_fit_checked(&llama31_8b, &p, &checked);
 	CU_ASSERT_EQUAL(checked.evidence_gaps, BUDGET_EVIDENCE_GENERATION);
+	CU_ASSERT_EQUAL(checked.kv_cache_bytes, r.kv_cache_bytes);
 	CU_ASSERT_EQUAL(checked.safety_margin_bytes, (256ULL << 20) +
 	    (uint64_t)((double)checked.kv_cache_bytes * checked.evidence_spread));
+	CU_ASSERT_EQUAL(checked.margin_source, BUDGET_EXACT);
 	CU_ASSERT(checked.max_model_len_fit < r.max_model_len_fit);
 	char text[256];
 	budget_evidence_text(&checked, text, sizeof text);
