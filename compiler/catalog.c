@@ -3,6 +3,7 @@
 #include <jansson.h>
 #include <string.h>
 
+#include "mskey.h"
 #include "repoid.h"
 #include "size.h"
 #include "suggest.h"
@@ -238,6 +239,42 @@ catalog_server(struct catalog_ctx *cx, struct catalog *c, struct arena *a,
 	catalog_generation(cx, c, server);
 }
 
+/* trust: each key must decode (the schema checks only its characters), and none twice. */
+static void
+catalog_trust(struct catalog_ctx *cx, struct catalog *c, const struct ynode *trust)
+{
+	if (!trust || trust->kind != YNODE_SEQ)
+		return;
+	c->trust = arena_alloc(cx->a, (trust->count + 1) * sizeof *c->trust);
+	c->trust_nodes = arena_alloc(cx->a, (trust->count + 1) * sizeof *c->trust_nodes);
+	struct mskey_public *keys = arena_alloc(cx->a, (trust->count + 1) * sizeof *keys);
+	size_t *index = arena_alloc(cx->a, (trust->count + 1) * sizeof *index);
+	for (size_t i = 0; i < trust->count; i++) {
+		const struct ynode *n = trust->items[i];
+		char why[128], id[MSKEY_ID_HEX_LEN + 1];
+		struct mskey_public k;
+		if (n->kind != YNODE_STRING)
+			continue;
+		if (mskey_public_decode(n->text, n->text_len, &k, why, sizeof why)) {
+			diag_error(cx->diag, n->pos, "trust[%zu]: '%s': %s", i, yamldoc_quote(cx->a, n->text, n->text_len), why);
+			continue;
+		}
+		size_t dup = 0;
+		while (dup < c->ntrust && memcmp(keys[dup].id, k.id, MSKEY_ID_BYTES))
+			dup++;
+		if (dup < c->ntrust) {
+			mskey_id_hex(k.id, id);
+			diag_error(cx->diag, n->pos, "trust[%zu]: key %s is listed twice (first as trust[%zu])", i, id,
+			    index[dup]);
+			continue;
+		}
+		keys[c->ntrust] = k;
+		index[c->ntrust] = i;
+		c->trust_nodes[c->ntrust] = n;
+		c->trust[c->ntrust++] = n->text;
+	}
+}
+
 static void
 catalog_max_model_len(const struct ynode *n, struct catalog_role *r)
 {
@@ -327,6 +364,7 @@ catalog_from_yaml(struct arena *a, struct diag_sink *diag, const char *schema_di
 		}
 		c->nexcluded = ex->count;
 	}
+	catalog_trust(&cx, c, yamldoc_get(root, "trust"));
 	return diag->errors != errors_before ? -1 : 0;
 }
 

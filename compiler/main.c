@@ -19,6 +19,9 @@ static const struct command commands[] = {
 	{"lock", cmd_lock, "resolve models.lock from the Hugging Face Hub"},
 	{"quantize", cmd_quantize, "plan a 4-bit quantization of a role and write its script"},
 	{"adopt", cmd_adopt, "validate a quantized directory and adopt it for a role"},
+	{"keygen", cmd_keygen, "make a minisign key pair for signing builds"},
+	{"sign", cmd_sign, "sign models.lock, every manifest and the list of generated files"},
+	{"verify", cmd_verify, "check those signatures against the catalog's trusted keys"},
 };
 
 static void

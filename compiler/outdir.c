@@ -13,6 +13,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,9 +31,13 @@
 
 enum { OUTDIR_FAIL = 3, OUTDIR_MAX_DEPTH = 8 };
 
-/* Files modelc writes at the top of the directory, and the one it keeps. */
+/*
+ * Files modelc writes at the top of the directory, and the one it keeps; modelc sign's
+ * SHA256SUMS and signatures are replaced with the rest (a new build is not signed).
+ */
 static const char *const known_names[] = {
 	".env", ".env.example", "budget.svg", "budget.txt", "model_table.c", "manifests", "README.md",
+	"SHA256SUMS", "SHA256SUMS.minisig",
 };
 
 static char *
@@ -247,7 +252,8 @@ check_existing(const char *dir, const struct outdir_file *files, size_t nfiles, 
 				if (strcmp(me->d_name, ".") == 0 || strcmp(me->d_name, "..") == 0)
 					continue;
 				char *mpath = join(path, me->d_name);
-				if (len < 6 || strcmp(me->d_name + len - 5, ".json") != 0 ||
+				bool sig = len > 13 && strcmp(me->d_name + len - 13, ".json.minisig") == 0;
+				if ((!sig && (len < 6 || strcmp(me->d_name + len - 5, ".json") != 0)) ||
 				    lstat(mpath, &st) < 0 || !S_ISREG(st.st_mode)) {
 					diag_error(diag, diag_file(dir), "holds 'manifests/%s', which modelc does "
 					    "not write; refusing to replace it (move it away or choose another -o)",

@@ -4,7 +4,7 @@
 The programs append the format string of each message they print to $MODELC_DIAG_LOG (common/diag.c,
 diag_record); the unit, golden and integration runners point it at BUILD/diag/{unit,golden,
 integration}.log. This script extracts the format literals passed to the message functions from
-the C sources of common/, hub/, compiler/ and runtime/ (adjacent literals joined, `c ? "a" : "b"`
+the C sources of common/, hub/, sign/, compiler/ and runtime/ (adjacent literals joined, `c ? "a" : "b"`
 giving both; functions and macros that pass their format parameter on to a message function are
 found and their calls' literals taken) and compares:
 
@@ -38,9 +38,10 @@ MESSAGE_FUNCS = {
     'swcmd_error': 0, 'swcmd_warning': 0, 'swcmd_note': 0,  # switch: runtime/switch/swcmd.h
     'fprogress_event': 5,   # fetch's events and errors: runtime/fetch/fprogress.h
 }
-SOURCE_DIRS = ('common', 'hub', 'compiler', 'runtime')
-PROGRAM_OF = (('compiler/', 'modelc'), ('hub/', 'modelc, fetch'), ('runtime/switch/', 'switch'),
-              ('runtime/http/', 'switch'), ('runtime/fetch/', 'fetch'), ('runtime/bench/', 'bench'),
+SOURCE_DIRS = ('common', 'hub', 'sign', 'compiler', 'runtime')
+PROGRAM_OF = (('compiler/', 'modelc'), ('hub/', 'modelc, fetch'), ('sign/', 'modelc, fetch'),
+              ('runtime/switch/', 'switch'), ('runtime/http/', 'switch'), ('runtime/fetch/', 'fetch'),
+              ('runtime/bench/', 'bench'),
               ('common/', 'common (every program)'))
 RECORDS = ('unit.log', 'golden.log', 'integration.log')
 ALLOW = os.path.join('tests', 'diagnostics-unprinted.txt')

@@ -22,6 +22,8 @@ dup_or_null(json_t *v)
 	return json_is_string(v) ? strdup(json_string_value(v)) : NULL;
 }
 
+static int from_json(const char *path, json_t *root, struct fmanifest *m, char *err, size_t errlen);
+
 int
 fmanifest_read(const char *path, struct fmanifest *m, char *err, size_t errlen)
 {
@@ -38,6 +40,27 @@ fmanifest_read(const char *path, struct fmanifest *m, char *err, size_t errlen)
 			return errmsg_fail(err, errlen, "%s: cannot read: %s", path, je.text);
 		return errmsg_fail(err, errlen, "%s:%d:%d: not valid JSON: %s", path, je.line, je.column, je.text);
 	}
+	return from_json(path, root, m, err, errlen);
+}
+
+int
+fmanifest_parse(const char *path, const char *text, size_t len, struct fmanifest *m, char *err, size_t errlen)
+{
+	memset(m, 0, sizeof *m);
+	if (len > FMANIFEST_MAX_BYTES)
+		return errmsg_fail(err, errlen, "%s: %zu bytes, more than a manifest may have (%d); refusing it", path, len,
+		    FMANIFEST_MAX_BYTES);
+	json_error_t je;
+	json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+	if (!root)
+		return errmsg_fail(err, errlen, "%s:%d:%d: not valid JSON: %s", path, je.line, je.column, je.text);
+	return from_json(path, root, m, err, errlen);
+}
+
+/* The checks after parsing; takes root's reference. */
+static int
+from_json(const char *path, json_t *root, struct fmanifest *m, char *err, size_t errlen)
+{
 	int rc = -1;
 	char why[256];
 	m->path = strdup(path);
