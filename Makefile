@@ -60,7 +60,6 @@ PROGRAMS = $(BIN)/modelc $(BIN)/fetch $(BIN)/bench
 
 CATALOG ?= models.yaml
 GENERATED ?= generated
-SWITCH_TABLE ?= $(GENERATED)/model_table.c
 
 .PHONY: all config configure test check test-deps check-unit check-golden check-integration bench fuzz \
 	install clean deps print-layers print-layer-flags
@@ -94,14 +93,17 @@ print-layers:
 print-layer-flags:
 	@echo $(call layer_inc,$(DIR))
 
-# switch: static, stripped, libc only (musl), linked with a compiled model table.
-# Tests build their own with SWITCH_TABLE=... SWITCH_OUT=...; musl objects never mix with glibc ones.
+# switch: static, stripped, libc only (musl). It reads the runtime table modelc writes
+# ($(GENERATED)/switch.table) when it runs, so a new modelc build needs no new switch.
+# SWITCH_OUT=... builds a copy elsewhere; musl objects never mix with glibc ones.
 MUSL_BUILD = $(BUILD)/musl
 SWITCH_OUT ?= $(BIN)/switch
 # -flto: whole-program size optimisation (about 1 KiB); common-page-size=16: ld would otherwise
-# pad the file up to the next 4 KiB page before the data segment whenever that saves a page of RAM.
+# pad the file up to the next 4 KiB page before the data segment whenever that saves a page of RAM;
+# -fno-builtin-printf: gcc would turn printf("...\n") into puts, which links puts as well.
 MUSL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -DMODELC_VERSION='"$(VERSION)"' \
-	$(WARN) -Oz -flto -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -fno-unwind-tables -fno-pie
+	$(WARN) -Oz -flto -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -fno-unwind-tables -fno-pie \
+	-fno-builtin-printf -fno-builtin-fprintf
 MUSL_LAYERS = common runtime/http runtime/switch
 MUSL_OBJ = $(patsubst %.c,$(MUSL_BUILD)/%.o,$(foreach l,$(MUSL_LAYERS),$(wildcard $(l)/*.c)))
 
@@ -109,10 +111,10 @@ $(MUSL_BUILD)/%.o: %.c | $(BUILD)/layers.ok
 	@mkdir -p $(dir $@)
 	$(MUSLCC) $(call layer_inc,$(<D)) $(MUSL_CFLAGS) -MMD -MP -c -o $@ $<
 
-$(SWITCH_OUT): $(MUSL_OBJ) $(SWITCH_TABLE)
+$(SWITCH_OUT): $(MUSL_OBJ)
 	@mkdir -p $(dir $@)
 	$(MUSLCC) $(MUSL_CFLAGS) -static -s -Wl,--gc-sections -Wl,-z,noseparate-code -Wl,-z,norelro \
-	    -Wl,-z,common-page-size=16 -Icommon -o $@ $(MUSL_OBJ) $(SWITCH_TABLE)
+	    -Wl,-z,common-page-size=16 -o $@ $(MUSL_OBJ)
 
 # config and test first install what they need (scripts/deps.sh), then build in a sub-make,
 # which reads this file again and finds the libraries.

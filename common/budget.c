@@ -10,6 +10,7 @@
 
 #include "budget.h"
 #include "budget_calibration.h"
+#include "size.h"
 
 enum {
 	BUDGET_BLOCK_DEFAULT = 16,           /* vLLM's CUDA block size (cache.py DEFAULT_BLOCK_SIZE) */
@@ -28,15 +29,14 @@ enum {
 	BUDGET_V0_GRAPH_MAX = 256            /* V0 model_runner _BATCH_SIZES_TO_CAPTURE: 1, 2, 4, 8..256 */
 };
 
-#define BUDGET_GIB (1024.0 * 1024.0 * 1024.0)
-#define BUDGET_LARGE_GPU_BYTES (70.0 * BUDGET_GIB)   /* arg_utils's 70 GiB threshold */
+#define BUDGET_LARGE_GPU_BYTES (70 * SIZE_GIB)   /* arg_utils's 70 GiB threshold */
 #define BUDGET_DEFAULT_UTILIZATION 0.9               /* cache.py @c1d86421; newer builds use 0.92 */
-#define BUDGET_MARGIN_MIN_BYTES (256ULL << 20)        /* the benchmark's over-prediction bound */
+#define BUDGET_MARGIN_MIN_BYTES (256 * SIZE_MIB)        /* the benchmark's over-prediction bound */
 #define BUDGET_MARGIN_FRACTION 0.03
 /* The CUDA context: 619 MiB measured on an H100 (torch 2.11, CUDA 13; docs/device/estimator_gpu.json)
  * and 527 MiB in the reference nvidia-smi capture; the larger rounded up to 64 MiB. An estimate on
  * every other GPU (smaller GPUs have fewer SMs and usually need less). */
-#define BUDGET_CUDA_CONTEXT_BYTES (640ULL << 20)
+#define BUDGET_CUDA_CONTEXT_BYTES (640 * SIZE_MIB)
 #define BUDGET_LEN_CAP 0x7fffffffU                   /* search limit when max_position is unknown */
 
 const struct budget_calibration budget_calibration_default = {
@@ -90,6 +90,31 @@ budget_quant_named(const char *name)
 		if (strcmp(budget_quants[i].name, name) == 0)
 			return &budget_quants[i];
 	return NULL;
+}
+
+/*
+ * vLLM's --kv-cache-dtype choices (shared/reference/vllm-flags.txt), float16 from newer builds.
+ * fp8_ds_mla is left out: it is DeepSeek's MLA layout (a latent vector, not K and V per head),
+ * which the budget does not model, so any number here would be wrong.
+ */
+static const struct {
+	const char *name;
+	uint32_t bytes;
+} budget_kv_dtypes[] = {
+	{"auto", 0}, {"bfloat16", 2}, {"float16", 2},
+	{"fp8", 1}, {"fp8_e4m3", 1}, {"fp8_e5m2", 1}, {"fp8_inc", 1},
+};
+
+bool
+budget_kv_dtype_bytes(const char *name, uint32_t *bytes)
+{
+	for (size_t i = 0; name && i < sizeof budget_kv_dtypes / sizeof budget_kv_dtypes[0]; i++) {
+		if (strcmp(budget_kv_dtypes[i].name, name) == 0) {
+			*bytes = budget_kv_dtypes[i].bytes;
+			return true;
+		}
+	}
+	return false;
 }
 
 static uint64_t
@@ -199,7 +224,7 @@ budget_defaults(struct budget_params *p)
 		if (!p->max_num_seqs)
 			p->max_num_seqs = BUDGET_SERVE_SMALL_SEQS;
 	} else {
-		bool large = (double)p->gpu_total_bytes >= BUDGET_LARGE_GPU_BYTES;
+		bool large = p->gpu_total_bytes >= BUDGET_LARGE_GPU_BYTES;
 		if (!p->max_num_batched_tokens)
 			p->max_num_batched_tokens = large ? BUDGET_SERVE_LARGE_TOKENS : BUDGET_SERVE_SMALL_TOKENS;
 		if (!p->max_num_seqs)
@@ -377,24 +402,30 @@ budget_lowering_code(enum budget_lowering why)
 void
 budget_lowering_text(const struct budget_result *r, char *buf, size_t size)
 {
-	const double gib = BUDGET_GIB;
 	if (!size)
 		return;
 	buf[0] = '\0';
 	if (r->utilization_reason == BUDGET_LOWERED_IN_USE) {
 		snprintf(buf, size, "utilization lowered from %.4g to %.4g because %.2f GiB is already "
 		    "in use (vLLM refuses to start when free memory is below total x utilization)",
-		    r->utilization_asked, r->utilization, (double)r->gpu_used_bytes / gib);
+		    r->utilization_asked, r->utilization, size_gib(r->gpu_used_bytes));
 	} else if (r->utilization_reason == BUDGET_LOWERED_PEAK) {
 		char used[64] = "";
 		if (r->gpu_used_bytes)
 			snprintf(used, sizeof used, "the memory in use by others (%.2f GiB), ",
-			    (double)r->gpu_used_bytes / gib);
+			    size_gib(r->gpu_used_bytes));
 		snprintf(buf, size, "utilization lowered from %.2f to %.2f so that %sthe CUDA context "
 		    "(%.2f GiB) and CUDA graphs (%.2f GiB) fit beside the budget", r->utilization_asked,
-		    r->utilization, used, (double)r->cuda_context_bytes / gib,
-		    (double)r->cuda_graph_bytes / gib);
+		    r->utilization, used, size_gib(r->cuda_context_bytes),
+		    size_gib(r->cuda_graph_bytes));
 	}
+}
+
+/* CUDA graph memory outside the budget: all of it, unless the generation counts it inside. */
+static uint64_t
+graphs_on_top(const struct budget_params *p, const struct budget_result *r)
+{
+	return graphs_in_budget_of(generation_of(p)) ? 0 : r->cuda_graph_bytes;
 }
 
 /*
@@ -404,27 +435,19 @@ budget_lowering_text(const struct budget_result *r, char *buf, size_t size)
  * Without graphs on top this is also vLLM's start-up check (free >= total x utilization):
  * lowered to 4 decimals as before. With graphs it is lowered to whole hundredths.
  */
-/* CUDA graph memory outside the budget: all of it, unless the generation counts it inside. */
-static uint64_t
-graphs_on_top(const struct budget_params *p, const struct budget_result *r)
-{
-	return graphs_in_budget_of(generation_of(p)) ? 0 : r->cuda_graph_bytes;
-}
-
 static double
-usable_utilization(const struct budget_params *p, struct budget_result *r)
+usable_utilization(const struct budget_params *p, uint64_t graphs, struct budget_result *r)
 {
 	uint64_t total = p->gpu_total_bytes;
 	uint64_t start_free = sub_sat(total, p->gpu_used_bytes + r->cuda_context_bytes);
-	uint64_t on_top = graphs_on_top(p, r);
-	uint64_t room = sub_sat(start_free, on_top);
+	uint64_t room = sub_sat(start_free, graphs);
 	r->utilization_asked = p->utilization;
 	r->utilization_reason = BUDGET_LOWERED_NONE;
 	r->utilization_lowered = false;
 	if (!total || p->keep_utilization || (double)total * p->utilization <= (double)room)
 		return p->utilization;
 	r->utilization_lowered = true;
-	if (!on_top) {
+	if (!graphs) {
 		r->utilization_reason = BUDGET_LOWERED_IN_USE;
 		double u = (double)start_free / (double)total;
 		return (double)(uint64_t)(u * 10000.0) / 10000.0;
@@ -432,6 +455,17 @@ usable_utilization(const struct budget_params *p, struct budget_result *r)
 	r->utilization_reason = BUDGET_LOWERED_PEAK;
 	/* Whole hundredths in integers, so that total x u never passes room by rounding. */
 	return (double)(room * 100 / total) / 100.0;
+}
+
+void
+budget_check_start(const struct budget_params *params, uint64_t cuda_graph_bytes,
+    struct budget_result *r)
+{
+	struct budget_params p = *params;
+	budget_defaults(&p);
+	r->cuda_context_bytes = BUDGET_CUDA_CONTEXT_BYTES;
+	r->gpu_used_bytes = p.gpu_used_bytes;
+	r->utilization = usable_utilization(&p, cuda_graph_bytes, r);
 }
 
 /* Tokens vLLM reports for kv bytes: blocks per layer group, hybrid groups padded. */
@@ -485,8 +519,6 @@ terms(const struct budget_arch *a, const struct budget_params *params, struct bu
 
 	r->max_num_seqs = p.max_num_seqs;
 	r->max_num_batched_tokens = p.max_num_batched_tokens;
-	r->cuda_context_bytes = BUDGET_CUDA_CONTEXT_BYTES;
-	r->gpu_used_bytes = p.gpu_used_bytes;
 
 	/* CUDA graphs: vLLM captures one graph per batch size (piecewise in V1: one per layer
 	 * piece); the memory they keep grows with the number of sizes, the layers and the width. */
@@ -501,7 +533,7 @@ terms(const struct budget_arch *a, const struct budget_params *params, struct bu
 		r->cuda_graph_source = BUDGET_CALIBRATED;
 	}
 
-	r->utilization = usable_utilization(&p, r);
+	budget_check_start(&p, graphs_on_top(&p, r), r);
 	r->budget_bytes = (uint64_t)((double)p.gpu_total_bytes * r->utilization);
 	r->peak_bytes = p.gpu_used_bytes + r->cuda_context_bytes + r->budget_bytes + graphs_on_top(&p, r);
 
@@ -603,4 +635,24 @@ budget_fit(const struct budget_arch *a, const struct budget_params *params,
 		r->fits = p.max_model_len <= r->max_model_len_fit;
 	else
 		r->fits = r->max_model_len_fit > 0;
+}
+
+bool
+budget_fit_context(const struct budget_arch *a, const struct budget_params *params, uint32_t min_len,
+    struct budget_result *r, struct budget_params *used)
+{
+	struct budget_params p = *params;
+	budget_defaults(&p);
+	budget_fit(a, &p, r);
+	uint32_t fit = r->max_model_len_fit;
+	if (!r->fits && fit >= min_len && fit < p.max_model_len) {
+		/* Again at the smaller context, defaults and all: V0's profile batch follows it. */
+		p = *params;
+		p.max_model_len = fit;
+		budget_defaults(&p);
+		budget_fit(a, &p, r);
+	}
+	if (used)
+		*used = p;
+	return r->fits;
 }

@@ -235,6 +235,16 @@ const char *budget_lowering_code(enum budget_lowering why);
 /* Write why utilization was lowered, one sentence, into buf (NUL-terminated); "" when it was not. */
 void budget_lowering_text(const struct budget_result *r, char *buf, size_t size);
 
+/*
+ * Bytes per KV cache element of a --kv-cache-dtype value into *bytes: 0 for "auto" (the served
+ * model dtype), 2 for bfloat16 and float16, 1 for the fp8 formats. false when name is not one
+ * of BUDGET_KV_DTYPE_NAMES (vLLM's choices whose cache the budget models; the schema's enum).
+ */
+bool budget_kv_dtype_bytes(const char *name, uint32_t *bytes);
+
+/* The names budget_kv_dtype_bytes knows, for messages: "auto, bfloat16, ...". */
+#define BUDGET_KV_DTYPE_NAMES "auto, bfloat16, float16, fp8, fp8_e4m3, fp8_e5m2, fp8_inc"
+
 /* Fill params' zero fields with vLLM's defaults for its engine and GPU size. */
 void budget_defaults(struct budget_params *p);
 
@@ -261,8 +271,34 @@ const struct budget_quant *budget_quant_named(const char *name);
 void budget_fit_checked(const struct budget_arch *a, const struct budget_params *p,
     struct budget_result *r);
 
+/* budget_fit_context with the margin widened as budget_fit_checked widens it. */
+bool budget_fit_context_checked(const struct budget_arch *a, const struct budget_params *p,
+    uint32_t min_len, struct budget_result *r, struct budget_params *used);
+
 /* The whole breakdown for one model; fits is false when max_model_len does not fit. */
 void budget_fit(const struct budget_arch *a, const struct budget_params *p,
     struct budget_result *r);
+
+/*
+ * The start-up check, the one rule for the utilization vLLM is started with: p->utilization,
+ * lowered when the memory in use, the CUDA context and cuda_graph_bytes of CUDA graphs on top
+ * would not fit beside total x utilization ("The physical check", docs/budget.md). Sets r's
+ * utilization, utilization_asked, utilization_lowered, utilization_reason, gpu_used_bytes and
+ * cuda_context_bytes. budget_fit applies it with its own graph estimate; a role whose
+ * architecture is unknown gets it with cuda_graph_bytes 0 (nothing to estimate them from).
+ */
+void budget_check_start(const struct budget_params *p, uint64_t cuda_graph_bytes,
+    struct budget_result *r);
+
+/*
+ * Fit, and if it does not fit, the largest context that does: budget_fit at p->max_model_len
+ * (defaults filled for that length), then, when that does not fit and the largest context
+ * that fits is at least min_len, again at that context. min_len above p->max_model_len tries
+ * no smaller context. r is the last breakdown and *used (when not NULL) its parameters, with
+ * the context it was fitted at. Returns r->fits. modelc resolves max_model_len: auto with it
+ * (min_len 1), switch re-fits against the GPU's memory in use with it.
+ */
+bool budget_fit_context(const struct budget_arch *a, const struct budget_params *p, uint32_t min_len,
+    struct budget_result *r, struct budget_params *used);
 
 #endif

@@ -228,3 +228,30 @@ budget_fit_checked(const struct budget_arch *a, const struct budget_params *p,
 	r->evidence_from = from;
 	r->evidence_spread = spread;
 }
+
+bool
+budget_fit_context_checked(const struct budget_arch *a, const struct budget_params *p,
+    uint32_t min_len, struct budget_result *r, struct budget_params *used)
+{
+	enum budget_generation from;
+	double spread;
+	struct budget_params q = *p;
+	budget_fit(a, p, r);
+	unsigned gaps = budget_evidence_gaps(a, r->generation, r->weights_bytes, &from, &spread);
+	enum budget_source source = r->margin_source;
+	if (gaps) {
+		/* Widened once, at the context asked for; *used keeps it as an explicit margin so that
+		 * a re-fit from the same inputs (switch) reserves the same. */
+		q.safety_margin_set = true;
+		q.safety_margin_bytes = r->safety_margin_bytes +
+		    (uint64_t)((double)r->kv_cache_bytes * spread);
+	}
+	bool fits = budget_fit_context(a, &q, min_len, r, used);
+	if (gaps) {
+		r->margin_source = source;
+		r->evidence_gaps = gaps;
+		r->evidence_from = from;
+		r->evidence_spread = spread;
+	}
+	return fits;
+}

@@ -1,4 +1,5 @@
 #include "nvsmi.h"
+#include "size.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -222,5 +223,5 @@ nvsmi_cuda_total_bytes(const struct nvsmi_gpu *gpu)
 	if (gpu->total_mib < 0)
 		return NVSMI_UNKNOWN;
 	int64_t mib = gpu->total_mib - (gpu->reserved_mib > 0 ? gpu->reserved_mib : 0);
-	return mib * 1048576;
+	return mib * (int64_t)SIZE_MIB;
 }

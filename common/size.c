@@ -11,10 +11,22 @@ struct size_unit {
 static const struct size_unit size_units[] = {
 	{"B", 1},
 	{"KB", 1000ULL}, {"MB", 1000000ULL}, {"GB", 1000000000ULL}, {"TB", 1000000000000ULL},
-	{"KiB", 1ULL << 10}, {"MiB", 1ULL << 20}, {"GiB", 1ULL << 30}, {"TiB", 1ULL << 40},
+	{"KiB", SIZE_KIB}, {"MiB", SIZE_MIB}, {"GiB", SIZE_GIB}, {"TiB", SIZE_TIB},
 };
 
 enum { SIZE_MAX_FRACTION_DIGITS = 12 };
+
+double
+size_gib(uint64_t bytes)
+{
+	return (double)bytes / (double)SIZE_GIB;
+}
+
+double
+size_mib(uint64_t bytes)
+{
+	return (double)bytes / (double)SIZE_MIB;
+}
 
 const char *
 size_parse(const char *s, uint64_t *bytes)
@@ -74,7 +86,7 @@ size_format(uint64_t bytes, char *buf, size_t len)
 {
 	static const char *const names[] = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
 
-	if (bytes < 1024) {
+	if (bytes < SIZE_KIB) {
 		snprintf(buf, len, "%llu B", (unsigned long long)bytes);
 		return buf;
 	}

@@ -12,6 +12,18 @@
 
 enum { SIZE_FORMAT_LEN = 32 };
 
+/* The binary units: the one spelling of 2^10, 2^20, 2^30 and 2^40 bytes in the code. */
+#define SIZE_KIB (UINT64_C(1) << 10)
+#define SIZE_MIB (UINT64_C(1) << 20)
+#define SIZE_GIB (UINT64_C(1) << 30)
+#define SIZE_TIB (UINT64_C(1) << 40)
+
+/* bytes in GiB (2^30) as a double, for printing "%.2f GiB". */
+double size_gib(uint64_t bytes);
+
+/* bytes in MiB (2^20) as a double. */
+double size_mib(uint64_t bytes);
+
 /* Parse s into *bytes (rounded down); NULL on success, else why it is not a size. */
 const char *size_parse(const char *s, uint64_t *bytes);
 

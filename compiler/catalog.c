@@ -10,7 +10,7 @@
 
 /* Defaults of optional keys; tests/unit/test_catalog.c checks each against the schema's "default". */
 #define CATALOG_DEFAULT_UTILIZATION 0.9
-#define CATALOG_DEFAULT_SAFETY_MARGIN (256ULL << 20)
+#define CATALOG_DEFAULT_SAFETY_MARGIN (256 * SIZE_MIB)
 #define CATALOG_DEFAULT_HOST "127.0.0.1"
 #define CATALOG_DEFAULT_REVISION "main"
 #define CATALOG_DEFAULT_DTYPE "auto"

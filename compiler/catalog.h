@@ -13,6 +13,7 @@
 #include "arena.h"
 #include "budget.h"
 #include "diag.h"
+#include "srcfile.h"
 #include "yamldoc.h"
 
 enum { CATALOG_MAX_ROLE_NAME = 32 };
@@ -44,6 +45,7 @@ struct catalog_excluded {
 
 struct catalog {
 	const char *path;
+	struct srcfile source;          /* the bytes and stat of path, as frontend_load read them */
 	const struct ynode *root;
 	/* storage */
 	const char *hf_home;

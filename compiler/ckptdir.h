@@ -15,10 +15,11 @@
 
 #include "arena.h"
 #include "diag.h"
+#include "size.h"
 #include "lock.h"
 #include "safetensors.h"
 
-enum { CKPTDIR_MAX_JSON_BYTES = 4 * 1024 * 1024, CKPTDIR_MAX_DTYPES = 32 };
+enum { CKPTDIR_MAX_JSON_BYTES = 4 * SIZE_MIB, CKPTDIR_MAX_DTYPES = 32 };
 
 struct ckptdir_file {
 	const char *name;               /* relative to the directory */

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "exitcode.h"
+
 int
 cli_usage_error(const char *cmd, const char *usage, const char *fmt, const char *arg)
 {
@@ -12,7 +14,7 @@ cli_usage_error(const char *cmd, const char *usage, const char *fmt, const char 
 	diag_print(stderr, fmt, arg);
 	fputc('\n', stderr);
 	fputs(usage, stderr);
-	return 2;
+	return EXITCODE_USAGE;
 }
 
 int

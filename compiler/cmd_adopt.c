@@ -19,11 +19,13 @@
 #include "cliopt.h"
 #include "commands.h"
 #include "diag.h"
+#include "exitcode.h"
 #include "fileio.h"
 #include "frontend.h"
 #include "lock.h"
 #include "lockmerge.h"
 #include "quantplan.h"
+#include "size.h"
 #include "yamldoc.h"
 #include "yamledit.h"
 
@@ -65,11 +67,6 @@ adopt_bad(const char *fmt, const char *arg)
 	return cli_usage_error("adopt", adopt_usage, fmt, arg);
 }
 
-static double
-gib(uint64_t b)
-{
-	return (double)b / (1024.0 * 1024.0 * 1024.0);
-}
 
 static void
 print_summary(const char *dir, const struct adopt_result *r)
@@ -80,8 +77,8 @@ print_summary(const char *dir, const struct adopt_result *r)
 	    ? 100.0 * ((double)r->tensor_bytes - (double)r->predicted_bytes) / (double)r->predicted_bytes
 	    : 0.0;
 	printf("weights: %llu bytes (%.2f GiB), predicted %llu (%.2f GiB), %+.1f%%\n",
-	    (unsigned long long)r->tensor_bytes, gib(r->tensor_bytes), (unsigned long long)r->predicted_bytes,
-	    gib(r->predicted_bytes), diff);
+	    (unsigned long long)r->tensor_bytes, size_gib(r->tensor_bytes), (unsigned long long)r->predicted_bytes,
+	    size_gib(r->predicted_bytes), diff);
 	fflush(stdout);
 }
 
@@ -109,8 +106,8 @@ cmd_adopt(int argc, char **argv)
 				return adopt_bad("unexpected argument '%s'", v);
 			pos[npos++] = v;
 			break;
-		case 'h': fputs(adopt_usage, stdout); return 0;
-		case 'V': printf("modelc %s\n", MODELC_VERSION); return 0;
+		case 'h': fputs(adopt_usage, stdout); return EXITCODE_OK;
+		case 'V': printf("modelc %s\n", MODELC_VERSION); return EXITCODE_OK;
 		case 'C': check_only = true; break;
 		case 'n': dry_run = true; break;
 		case 'H': no_hash = true; break;
@@ -149,7 +146,7 @@ cmd_adopt(int argc, char **argv)
 	char real[PATH_MAX];
 	if (dir_arg && !realpath(dir_arg, real)) {
 		diag_print(stderr, "modelc: %s: %s\n", dir_arg, strerror(errno));
-		return 1;
+		return EXITCODE_REJECTED;
 	}
 	want.method = method;
 	want.bits = bits;
@@ -165,10 +162,10 @@ cmd_adopt(int argc, char **argv)
 		if (adopt_check(&a, &diag, real, &want, &r) != 0) {
 			diag_print(stderr, "modelc: %u error%s; '%s' is not adoptable\n", diag.errors,
 			    diag.errors == 1 ? "" : "s", real);
-			rc = 1;
+			rc = EXITCODE_REJECTED;
 		} else {
 			print_summary(real, &r);
-			rc = 0;
+			rc = EXITCODE_OK;
 		}
 	} else {
 		co.role = pos[0];
@@ -206,28 +203,28 @@ adopt_catalog_run(struct arena *a, struct diag_sink *diag, const struct adopt_ca
 {
 	struct catalog cat;
 	int rc = frontend_load(a, diag, co->catalog, NULL, &cat);
-	if (rc != FRONTEND_OK)
+	if (rc != EXITCODE_OK)
 		return rc;
 	const struct catalog_role *role = catalog_role(&cat, co->role);
 	if (!role) {
 		diag_error(diag, diag_file(co->catalog), "no role '%s' in the catalog", co->role);
-		return 1;
+		return EXITCODE_REJECTED;
 	}
 	if (!co->dir) {
 		struct stat dst;
 		if (!role->local) {
 			diag_error(diag, role->node->pos, "roles.%s: has no local directory; name it: modelc adopt %s DIR",
 			    co->role, co->role);
-			return 1;
+			return EXITCODE_REJECTED;
 		}
 		struct diag_pos lpos = yamldoc_get(role->node, "local")->pos;
 		if (stat(role->local, &dst) != 0) {
 			diag_error(diag, lpos, "roles.%s.local: '%s': %s", co->role, role->local, strerror(errno));
-			return 1;
+			return EXITCODE_REJECTED;
 		}
 		if (!S_ISDIR(dst.st_mode)) {
 			diag_error(diag, lpos, "roles.%s.local: '%s' is not a directory", co->role, role->local);
-			return 1;
+			return EXITCODE_REJECTED;
 		}
 		struct adopt_catalog_opts *mco = arena_alloc(a, sizeof *mco);
 		*mco = *co;
@@ -241,10 +238,10 @@ adopt_catalog_run(struct arena *a, struct diag_sink *diag, const struct adopt_ca
 	lock.path = lock_path;
 	if (access(lock_path, F_OK) == 0) {
 		if (lock_read(a, diag, lock_path, frontend_schema_dir(a, co->catalog), &lock) != 0)
-			return 1;
+			return EXITCODE_REJECTED;
 	} else if (errno != ENOENT) {
 		diag_print(stderr, "modelc: %s: %s\n", lock_path, strerror(errno));
-		return 3;
+		return EXITCODE_SYSTEM;
 	}
 	if (role->repo) {
 		const char *key = arena_printf(a, "%s@%s", role->repo, role->revision ? role->revision : "main");
@@ -259,7 +256,7 @@ adopt_catalog_run(struct arena *a, struct diag_sink *diag, const struct adopt_ca
 	if (adopt_check(a, diag, co->dir, want, &r) != 0) {
 		diag_print(stderr, "modelc: %u error%s; '%s' is not adoptable for role '%s'\n", diag->errors,
 		    diag->errors == 1 ? "" : "s", co->dir, co->role);
-		return 1;
+		return EXITCODE_REJECTED;
 	}
 	summary(co->dir, &r);
 
@@ -268,7 +265,7 @@ adopt_catalog_run(struct arena *a, struct diag_sink *diag, const struct adopt_ca
 	const char *text = fileio_read_all(a, co->catalog, SIZE_MAX, 0, &len);
 	if (!text) {
 		diag_print(stderr, "modelc: %s: %s\n", co->catalog, strerror(errno));
-		return 3;
+		return EXITCODE_SYSTEM;
 	}
 	struct yamledit ed;
 	yamledit_init(&ed, a, diag, co->catalog, text, len);
@@ -285,7 +282,7 @@ adopt_catalog_run(struct arena *a, struct diag_sink *diag, const struct adopt_ca
 		if (why || yamledit_set(&ed, role_path, edits[i][0], edits[i][1], "repo", &why) != 0) {
 			diag_error(diag, role->node->pos, "roles.%s: cannot set '%s' automatically (%s); write '%s: %s' "
 			    "under the role yourself", co->role, edits[i][0], why, edits[i][0], edits[i][1]);
-			return 1;
+			return EXITCODE_REJECTED;
 		}
 		printf("%s: roles.%s.%s: %s%s\n", co->catalog, co->role, edits[i][0], edits[i][1],
 		    cur ? arena_printf(a, " (was '%s')", cur->text ? cur->text : "") : " (added)");
@@ -298,7 +295,7 @@ adopt_catalog_run(struct arena *a, struct diag_sink *diag, const struct adopt_ca
 		char err[512];
 		if (ckptdir_hash(co->dir, r.files, r.nfiles, err, sizeof err) != 0) {
 			diag_print(stderr, "modelc: %s\n", err);
-			return 3;
+			return EXITCODE_SYSTEM;
 		}
 	}
 	struct lock_model entry;
@@ -307,7 +304,7 @@ adopt_catalog_run(struct arena *a, struct diag_sink *diag, const struct adopt_ca
 	printf("%s: %s (%zu files%s)\n", lock_path, entry.key, entry.nfiles, co->no_hash ? "" : ", sha256");
 	if (co->dry_run) {
 		puts("dry run: nothing written");
-		return 0;
+		return EXITCODE_OK;
 	}
 
 	/*
@@ -319,32 +316,32 @@ adopt_catalog_run(struct arena *a, struct diag_sink *diag, const struct adopt_ca
 	struct fileio_atomic f;
 	if (fileio_atomic_open(&f, co->catalog, mode, FILEIO_EXACT_MODE) != 0) {
 		diag_print(stderr, "modelc: %s: %s\n", f.tmp, strerror(errno));
-		return 3;
+		return EXITCODE_SYSTEM;
 	}
 	if (fileio_write_all(f.fd, text, len) != 0 || fileio_atomic_close(&f) != 0) {
 		diag_print(stderr, "modelc: %s: %s\n", f.tmp, strerror(errno));
 		fileio_atomic_abort(&f);
-		return 3;
+		return EXITCODE_SYSTEM;
 	}
 	struct catalog check;
 	const struct catalog_role *cr = NULL;
-	if (frontend_load(a, diag, f.tmp, NULL, &check) == FRONTEND_OK)
+	if (frontend_load(a, diag, f.tmp, NULL, &check) == EXITCODE_OK)
 		cr = catalog_role(&check, co->role);
 	if (!cr || !cr->local || strcmp(cr->local, co->dir) != 0) {
 		fileio_atomic_abort(&f);
 		diag_print(stderr, "modelc: the edited %s did not load back with roles.%s.local; nothing written\n",
 		    co->catalog, co->role);
-		return 3;
+		return EXITCODE_SYSTEM;
 	}
 	if (lock_write(&merged, lock_path) != 0) {
 		fileio_atomic_abort(&f);
 		diag_print(stderr, "modelc: %s: %s\n", lock_path, strerror(errno));
-		return 3;
+		return EXITCODE_SYSTEM;
 	}
 	if (fileio_atomic_commit(&f) != 0) {
 		diag_print(stderr, "modelc: %s: %s\n", co->catalog, strerror(errno));
-		return 3;
+		return EXITCODE_SYSTEM;
 	}
 	printf("next: make config (emits %s_MODEL_LOCAL), then switch %s\n", upper_name(a, co->role), co->role);
-	return 0;
+	return EXITCODE_OK;
 }

@@ -9,6 +9,7 @@
 #include "cliopt.h"
 #include "commands.h"
 #include "compile.h"
+#include "exitcode.h"
 #include "diag.h"
 #include "outdir.h"
 
@@ -35,8 +36,8 @@ cmd_build(int argc, char **argv)
 	compile_args_init(&args);
 	for (int c; (c = cliopt_next(argc, argv, "+:ho:", longopts, &arg)) != -1;) {
 		switch (c) {
-		case 'h': usage(stdout); return 0;
-		case 'V': printf("modelc %s\n", MODELC_VERSION); return 0;
+		case 'h': usage(stdout); return EXITCODE_OK;
+		case 'V': printf("modelc %s\n", MODELC_VERSION); return EXITCODE_OK;
 		case 'o': outdir = optarg; continue;
 		case 'l': args.lock = optarg; continue;
 		case 'j': json = true; continue;
@@ -52,13 +53,13 @@ cmd_build(int argc, char **argv)
 		default: diag_print(stderr, "modelc: build: unknown option '%s'\n", arg); break;
 		}
 		usage(stderr);
-		return 2;
+		return EXITCODE_USAGE;
 	}
 
 	struct compile_run run;
 	int rc = compile_run(&run, &args, stderr);
 	if (rc == 0 && outdir_write(&run.plan, outdir, &run.diag) != 0)
-		rc = 3;
+		rc = EXITCODE_SYSTEM;
 	if (rc == 1)
 		diag_print(stderr, "modelc: %u error%s; nothing written\n", run.diag.errors,
 		    run.diag.errors == 1 ? "" : "s");

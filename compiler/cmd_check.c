@@ -12,6 +12,7 @@
 #include "commands.h"
 #include "compile.h"
 #include "diag.h"
+#include "exitcode.h"
 #include "frontend.h"
 #include "lock.h"
 
@@ -105,7 +106,7 @@ check_report(const char *path, bool schema_only, bool as_json, const struct chec
 	if (as_json) {
 		json_t *o = json_object();
 		json_object_set_new(o, "file", json_string(path));
-		json_object_set_new(o, "valid", json_boolean(res->rc == FRONTEND_OK));
+		json_object_set_new(o, "valid", json_boolean(res->rc == EXITCODE_OK));
 		json_object_set_new(o, "errors", json_integer(res->errors));
 		json_object_set_new(o, "warnings", json_integer(res->warnings));
 		json_object_set_new(o, "diagnostics", check_lines(captured, "modelc"));
@@ -115,7 +116,7 @@ check_report(const char *path, bool schema_only, bool as_json, const struct chec
 			printf("%s\n", s);
 		free(s);
 		json_decref(o);
-	} else if (res->rc == FRONTEND_OK) {
+	} else if (res->rc == EXITCODE_OK) {
 		if (schema_only)
 			printf("%s: ok (schema)\n", path);
 		else
@@ -140,8 +141,8 @@ cmd_check(int argc, char **argv)
 	const char *arg;
 	for (int c; (c = cliopt_next(argc, argv, "+:h", longopts, &arg)) != -1;) {
 		switch (c) {
-		case 'h': fputs(check_usage, stdout); return 0;
-		case 'V': printf("modelc %s\n", MODELC_VERSION); return 0;
+		case 'h': fputs(check_usage, stdout); return EXITCODE_OK;
+		case 'V': printf("modelc %s\n", MODELC_VERSION); return EXITCODE_OK;
 		case 's': schema_only = true; continue;
 		case 'j': as_json = true; continue;
 		case 'l': lock = optarg; continue;
@@ -156,12 +157,12 @@ cmd_check(int argc, char **argv)
 		default: diag_print(stderr, "modelc: check: unknown option '%s'\n", arg); break;
 		}
 		fputs(CHECK_USAGE_LINE, stderr);
-		return 2;
+		return EXITCODE_USAGE;
 	}
 	if (schema_only && lock && path) {
 		diag_print(stderr, "modelc: check: --schema-only --lock checks the lock alone; drop '%s'\n%s", path,
 		    CHECK_USAGE_LINE);
-		return 2;
+		return EXITCODE_USAGE;
 	}
 	if (!path)
 		path = "models.yaml";
@@ -173,7 +174,7 @@ cmd_check(int argc, char **argv)
 		out = open_memstream(&captured, &captured_len);
 		if (!out) {
 			diag_print(stderr, "modelc: check: cannot capture diagnostics: %s\n", strerror(errno));
-			return 3;
+			return EXITCODE_SYSTEM;
 		}
 	}
 
@@ -184,7 +185,7 @@ cmd_check(int argc, char **argv)
 		struct diag_sink diag;
 		diag_init(&diag, out, "modelc");
 		int lrc = lock_check_schema(&arena, &diag, lock, NULL, &res.root);
-		res.rc = lrc < 0 ? FRONTEND_SYSTEM : lrc ? FRONTEND_REJECTED : FRONTEND_OK;
+		res.rc = lrc < 0 ? EXITCODE_SYSTEM : lrc ? EXITCODE_REJECTED : EXITCODE_OK;
 		res.errors = diag.errors;
 		res.warnings = diag.warnings;
 		if (as_json)
@@ -196,7 +197,7 @@ cmd_check(int argc, char **argv)
 		struct arena arena = {0};
 		struct diag_sink diag;
 		diag_init(&diag, out, "modelc");
-		res.rc = frontend_parse(&arena, &diag, path, NULL, &res.root);
+		res.rc = frontend_parse(&arena, &diag, path, NULL, &res.root, NULL);
 		res.errors = diag.errors;
 		res.warnings = diag.warnings;
 		if (as_json)
@@ -216,8 +217,8 @@ cmd_check(int argc, char **argv)
 		res.warnings = run.diag.warnings;
 		res.root = run.catalog.root;
 		res.nroles = run.catalog.nroles;
-		if (res.rc == FRONTEND_OK && res.errors)
-			res.rc = FRONTEND_REJECTED;
+		if (res.rc == EXITCODE_OK && res.errors)
+			res.rc = EXITCODE_REJECTED;
 		if (as_json)
 			fclose(out);
 		check_report(path, false, as_json, &res, captured);

@@ -14,10 +14,11 @@
 #include "compile.h"
 #include "diag.h"
 #include "emit_common.h"
+#include "exitcode.h"
+#include "planparams.h"
+#include "size.h"
 
 static void explain_generation(FILE *out, const struct catalog *c, const struct budget_result *r);
-
-static const double GIB = 1073741824.0;
 
 static void
 usage(FILE *out)
@@ -33,7 +34,7 @@ static void
 row(FILE *out, const char *term, uint64_t bytes, const char *source)
 {
 	fprintf(out, "  %-22s %16llu B %9.2f GiB  %s\n", term, (unsigned long long)bytes,
-	    (double)bytes / GIB, source);
+	    size_gib(bytes), source);
 }
 
 static void
@@ -55,8 +56,8 @@ explain_text(FILE *out, const struct compile_run *run, const struct plan_role *p
 	    pr->kv_cache_dtype ? pr->kv_cache_dtype : "auto");
 	fprintf(out, "  GPU %s: %llu B (%.2f GiB) CUDA total%s; %.2f GiB in use by other processes\n",
 	    c->gpu_profile ? c->gpu_profile : "(explicit memory)", (unsigned long long)c->gpu_total_bytes,
-	    (double)c->gpu_total_bytes / GIB, c->gpu_total_estimated ? " (estimated, no source)" : "",
-	    (double)c->gpu_used_bytes / GIB);
+	    size_gib(c->gpu_total_bytes), c->gpu_total_estimated ? " (estimated, no source)" : "",
+	    size_gib(c->gpu_used_bytes));
 	if (!a->layers || !a->kv_heads || !a->head_dim || !r->budget_bytes) {
 		fputs("  no budget: the architecture or the weight size is unknown\n", out);
 		goto verdict;
@@ -89,14 +90,14 @@ explain_text(FILE *out, const struct compile_run *run, const struct plan_role *p
 	    a->sliding_window ? " (sliding-window layers hold at most the window)" : "");
 	fprintf(out, "  %-22s %16llu tokens\n", "KV tokens", (unsigned long long)r->kv_tokens);
 	fputc('\n', out);
-	double asked = role->gpu_memory_utilization > 0 ? role->gpu_memory_utilization : c->gpu_memory_utilization;
+	double asked = planparams_utilization(c, role);
 	if (r->utilization_reason == BUDGET_LOWERED_PEAK) {
 		budget_lowering_text(r, note, sizeof note);
 		fprintf(out, "  %s\n", note);
 	} else if (r->utilization_lowered)
 		fprintf(out, "  utilization: %s asked, lowered to %s because %.2f GiB is already in use "
 		    "(vLLM refuses to start when free memory is below total x utilization)\n",
-		    emit_util(asked).s, emit_util(r->utilization).s, (double)c->gpu_used_bytes / GIB);
+		    emit_util(asked).s, emit_util(r->utilization).s, size_gib(c->gpu_used_bytes));
 	else
 		fprintf(out, "  utilization: %s (%s)\n", emit_util(r->utilization).s,
 		    role->gpu_memory_utilization > 0 ? "the role's" : "the GPU's");
@@ -214,8 +215,8 @@ cmd_explain(int argc, char **argv)
 	compile_args_init(&args);
 	for (int c; (c = cliopt_next(argc, argv, "+:h", longopts, &arg)) != -1;) {
 		switch (c) {
-		case 'h': usage(stdout); return 0;
-		case 'V': printf("modelc %s\n", MODELC_VERSION); return 0;
+		case 'h': usage(stdout); return EXITCODE_OK;
+		case 'V': printf("modelc %s\n", MODELC_VERSION); return EXITCODE_OK;
 		case 'l': args.lock = optarg; continue;
 		case 'j': json = true; continue;
 		case 1:
@@ -233,18 +234,18 @@ cmd_explain(int argc, char **argv)
 		default: diag_print(stderr, "modelc: explain: unknown option '%s'\n", arg); break;
 		}
 		usage(stderr);
-		return 2;
+		return EXITCODE_USAGE;
 	}
 	if (!name) {
 		usage(stderr);
-		return 2;
+		return EXITCODE_USAGE;
 	}
 
 	/* Other roles' findings are build's business; explain shows this role's numbers. */
 	FILE *devnull = fopen("/dev/null", "w");
 	if (!devnull) {
 		diag_print(stderr, "modelc: explain: /dev/null: %s\n", strerror(errno));
-		return 3;
+		return EXITCODE_SYSTEM;
 	}
 	args.plan_diag = devnull;
 	struct compile_run run;
@@ -253,7 +254,7 @@ cmd_explain(int argc, char **argv)
 	/* Errors in the catalog or the lock (not the plan's, which explain shows) stop here. */
 	if (rc != 0 || !run.have_plan) {
 		compile_done(&run);
-		return rc ? rc : 1;
+		return rc ? rc : EXITCODE_REJECTED;
 	}
 	const struct plan_role *pr = NULL;
 	for (size_t i = 0; i < run.plan.nroles; i++)
@@ -262,12 +263,12 @@ cmd_explain(int argc, char **argv)
 	if (!pr) {
 		diag_print(stderr, "modelc: explain: %s has no role '%s'\n", args.catalog, name);
 		compile_done(&run);
-		return 1;
+		return EXITCODE_REJECTED;
 	}
 	if (json)
 		explain_json(stdout, &run, pr);
 	else
 		explain_text(stdout, &run, pr);
 	compile_done(&run);
-	return 0;
+	return EXITCODE_OK;
 }

@@ -15,6 +15,7 @@
 #include "commands.h"
 #include "diag.h"
 #include "emit_common.h"
+#include "exitcode.h"
 #include "hfconfig.h"
 #include "size.h"
 
@@ -68,22 +69,6 @@ parse_u64(const char *s, uint64_t *out)
 		return -1;
 	*out = v;
 	return 0;
-}
-
-static uint32_t
-kv_dtype_bytes_named(const char *name)
-{
-	static const struct {
-		const char *name;
-		uint32_t bytes;
-	} kv[] = {
-		{"auto", 0}, {"bfloat16", 2}, {"float16", 2},
-		{"fp8", 1}, {"fp8_e4m3", 1}, {"fp8_e5m2", 1}, {"fp8_inc", 1},
-	};
-	for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++)
-		if (strcmp(kv[i].name, name) == 0)
-			return kv[i].bytes;
-	return UINT32_MAX;
 }
 
 /* "forward_factor=1.2,non_torch_bytes=..." over the committed constants; 0 on success. */
@@ -306,11 +291,11 @@ to_params(const struct fit_opts *o, struct budget_params *p, struct budget_calib
 		return fit_bad("--max-num-batched-tokens: '%s' is not a positive integer", o->batched);
 	if (o->tp && cli_parse_u32(o->tp, UINT32_MAX, &p->tensor_parallel) != 0)
 		return fit_bad("--tensor-parallel-size: '%s' is not a positive integer", o->tp);
-	if (o->kv_dtype) {
-		p->kv_dtype_bytes = kv_dtype_bytes_named(o->kv_dtype);
-		if (p->kv_dtype_bytes == UINT32_MAX)
-			return fit_bad("--kv-cache-dtype: '%s' is not one of auto, bfloat16, float16, fp8, fp8_e4m3, fp8_e5m2, fp8_inc",
-			    o->kv_dtype);
+	if (o->kv_dtype && !budget_kv_dtype_bytes(o->kv_dtype, &p->kv_dtype_bytes)) {
+		/* fit_bad's text and usage, with budget.h's list as an argument (a format is a literal). */
+		diag_print(stderr, "modelc: fit: --kv-cache-dtype: '%s' is not one of %s\n%s", o->kv_dtype,
+		    BUDGET_KV_DTYPE_NAMES, fit_usage);
+		return EXITCODE_USAGE;
 	}
 	if (!o->engine || strcmp(o->engine, "v1") == 0)
 		p->engine = BUDGET_ENGINE_V1;
@@ -358,7 +343,7 @@ cmd_fit(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 			fputs(fit_usage, stdout);
-			return 0;
+			return EXITCODE_OK;
 		}
 	}
 	struct fit_opts o = {0};
@@ -378,7 +363,7 @@ cmd_fit(int argc, char **argv)
 			    jerr.text);
 		else
 			diag_print(stderr, "modelc: fit: %s: %s\n", o.config, jerr.text);
-		return 3;
+		return EXITCODE_SYSTEM;
 	}
 	struct budget_arch arch;
 	struct hfconfig_info info;
@@ -386,7 +371,7 @@ cmd_fit(int argc, char **argv)
 		diag_print(stderr, "modelc: %s: error: config.json has no positive integer '%s'\n", o.config,
 		    info.missing);
 		json_decref(cfg);
-		return 1;
+		return EXITCODE_REJECTED;
 	}
 	json_decref(cfg);
 	if (o.quant) {
@@ -408,7 +393,7 @@ cmd_fit(int argc, char **argv)
 	json_decref(out);
 	if (ok != 0 || fputc('\n', stdout) == EOF || fflush(stdout) != 0) {
 		diag_print(stderr, "modelc: fit: cannot write the result: %s\n", strerror(errno));
-		return 3;
+		return EXITCODE_SYSTEM;
 	}
-	return 0;
+	return EXITCODE_OK;
 }

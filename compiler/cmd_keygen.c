@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "diag.h"
+#include "exitcode.h"
 #include "fileio.h"
 #include "msfile.h"
 #include "mskey.h"
@@ -72,7 +73,7 @@ cmd_keygen(int argc, char **argv)
 	bool unencrypted = false, force = false;
 	struct passphrase_opts po = {.source = PASSPHRASE_TTY};
 	char err[1024];
-	int rc = 1;
+	int rc = EXITCODE_REJECTED;
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -81,7 +82,7 @@ cmd_keygen(int argc, char **argv)
 			continue;
 		if (p) {
 			free(sec_path);
-			return p < 0 ? keygen_usage("%s", err) : 0;
+			return p < 0 ? keygen_usage("%s", err) : EXITCODE_OK;
 		}
 		if (!strcmp(a, "-W") || !strcmp(a, "--unencrypted")) {
 			unencrypted = true;
@@ -120,11 +121,11 @@ cmd_keygen(int argc, char **argv)
 	if (mskey_init(err, sizeof err)) {
 		diag_print(stderr, "modelc: keygen: %s\n", err);
 		free(sec_path);
-		return 3;
+		return EXITCODE_SYSTEM;
 	}
 	if (check_absent(sec_path, force) || check_absent(pub_path, force)) {
 		free(sec_path);
-		return 1;
+		return EXITCODE_REJECTED;
 	}
 	mskey_protect_process();
 	struct mskey_secret *sk = mskey_secret_new();
@@ -133,7 +134,7 @@ cmd_keygen(int argc, char **argv)
 	struct mskey_public pk;
 	if (!sk) {
 		diag_print(stderr, "modelc: keygen: cannot allocate locked memory for the key\n");
-		rc = 3;
+		rc = EXITCODE_SYSTEM;
 		goto out;
 	}
 	mskey_secret_generate(sk, &pk);
@@ -150,7 +151,7 @@ cmd_keygen(int argc, char **argv)
 		bool lowered;
 		if (mskey_secret_encrypt(sk, pass, passlen, &lowered, err, sizeof err)) {
 			diag_print(stderr, "modelc: keygen: %s; nothing written\n", err);
-			rc = 3;
+			rc = EXITCODE_SYSTEM;
 			goto out;
 		}
 		if (lowered)
@@ -172,7 +173,7 @@ cmd_keygen(int argc, char **argv)
 	if (fileio_write_atomic(sec_path, text, textlen, 0600, FILEIO_EXACT_MODE, err, sizeof err) ||
 	    fileio_write_atomic(pub_path, pubtext, (size_t)pl, 0644, FILEIO_EXACT_MODE, err, sizeof err)) {
 		diag_print(stderr, "modelc: keygen: %s\n", err);
-		rc = 3;
+		rc = EXITCODE_SYSTEM;
 		goto out;
 	}
 	mskey_id_hex(pk.id, id);
@@ -181,7 +182,7 @@ cmd_keygen(int argc, char **argv)
 	    unencrypted ? "not encrypted" : "encrypted with the passphrase");
 	printf("modelc: keygen: public key %s, key id %s\n", pub_path, id);
 	printf("modelc: keygen: to trust it, add it to models.yaml:\ntrust:\n  - %s\n", b64);
-	rc = 0;
+	rc = EXITCODE_OK;
 out:
 	if (text)
 		sodium_free(text);

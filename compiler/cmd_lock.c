@@ -12,6 +12,7 @@
 #include "catalog.h"
 #include "commands.h"
 #include "diag.h"
+#include "exitcode.h"
 #include "frontend.h"
 #include "hub.h"
 #include "hubresolve.h"
@@ -56,17 +57,17 @@ cmd_lock(int argc, char **argv)
 	size_t nroles = 0;
 	bool catalog_set = false;
 	if (!roles)
-		return 3;
+		return EXITCODE_SYSTEM;
 	for (int i = 1; i < argc; i++) {
 		const char *arg = argv[i];
 		if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
 			usage(stdout);
 			free(roles);
-			return 0;
+			return EXITCODE_OK;
 		} else if (!strcmp(arg, "--version")) {
 			printf("modelc %s\n", MODELC_VERSION);
 			free(roles);
-			return 0;
+			return EXITCODE_OK;
 		} else if (!strcmp(arg, "--lock")) {
 			if (i + 1 >= argc) {
 				diag_print(stderr, "modelc: lock: --lock needs an argument\n");
@@ -91,7 +92,7 @@ cmd_lock(int argc, char **argv)
 	diag_init(&diag, stderr, "modelc");
 	struct catalog cat;
 	int rc = frontend_load(&a, &diag, catalog_path, NULL, &cat);
-	if (rc != FRONTEND_OK)
+	if (rc != EXITCODE_OK)
 		goto out;
 	if (!lock_path)
 		lock_path = lock_next_to(&a, catalog_path);
@@ -102,7 +103,7 @@ cmd_lock(int argc, char **argv)
 			found |= !strcmp(cat.roles[k].name, roles[r]);
 		if (!found) {
 			diag_error(&diag, diag_file(catalog_path), "no role '%s' in the catalog", roles[r]);
-			rc = 1;
+			rc = EXITCODE_REJECTED;
 		}
 	}
 	if (rc)
@@ -113,7 +114,7 @@ cmd_lock(int argc, char **argv)
 		fclose(probe);
 		if (lock_read(&a, &diag, lock_path, frontend_schema_dir(&a, catalog_path), &old)) {
 			diag_note(&diag, diag_file(lock_path), "fix it or delete it, then run 'modelc lock' again");
-			rc = 1;
+			rc = EXITCODE_REJECTED;
 			goto out;
 		}
 	}
@@ -121,14 +122,14 @@ cmd_lock(int argc, char **argv)
 	struct hub hub;
 	if (hub_open(&hub, err, sizeof err)) {
 		diag_print(stderr, "modelc: lock: %s\n", err);
-		rc = 3;
+		rc = EXITCODE_SYSTEM;
 		goto out;
 	}
 	if (hub.offline) {
 		diag_print(stderr, "modelc: lock: HF_HUB_OFFLINE is set, and 'modelc lock' must ask the Hub; unset it "
 		    "(models.lock was not changed)\n");
 		hub_close(&hub);
-		rc = 1;
+		rc = EXITCODE_REJECTED;
 		goto out;
 	}
 	/* Start from the old entries; replace the ones resolved now. */
@@ -182,7 +183,7 @@ cmd_lock(int argc, char **argv)
 	}
 	if (lock_write(&nl, lock_path)) {
 		diag_print(stderr, "%s: %s\n", lock_path, strerror(errno));
-		rc = 3;
+		rc = EXITCODE_SYSTEM;
 		goto out;
 	}
 	printf("modelc: lock: wrote %s (%u resolved, %zu entries)\n", lock_path, resolved, nl.nmodels);
@@ -193,5 +194,5 @@ out:
 bad:
 	usage(stderr);
 	free(roles);
-	return 2;
+	return EXITCODE_USAGE;
 }

@@ -17,11 +17,14 @@
 #include "cli.h"
 #include "commands.h"
 #include "diag.h"
+#include "exitcode.h"
 #include "fileio.h"
 #include "frontend.h"
 #include "lock.h"
+#include "planparams.h"
 #include "quantplan.h"
 #include "shquote.h"
+#include "size.h"
 
 static const char quantize_usage[] =
     "usage: modelc quantize [-f models.yaml] [--lock FILE] [--method awq|gptq] [--bits 4|8]\n"
@@ -138,40 +141,6 @@ lock_path_of(struct arena *a, const struct quantize_args *q)
 	return slash ? arena_printf(a, "%.*s/models.lock", (int)(slash - q->catalog), q->catalog) : "models.lock";
 }
 
-static uint32_t
-kv_bytes_of(const char *kv)
-{
-	return kv && strncmp(kv, "fp8", 3) == 0 ? 1 : 0;
-}
-
-/* The serving parameters of the role as plan.c's fit sets them, at the role's context. */
-static void
-serve_params(const struct catalog *c, const struct catalog_role *r, const struct budget_arch *arch,
-    struct budget_params *p)
-{
-	memset(p, 0, sizeof *p);
-	p->gpu_total_bytes = c->gpu_total_bytes;
-	p->gpu_used_bytes = c->gpu_used_bytes;
-	p->utilization = r->gpu_memory_utilization > 0 ? r->gpu_memory_utilization : c->gpu_memory_utilization;
-	p->max_model_len = r->max_model_len_auto || !r->max_model_len
-	    ? (arch->max_position_embeddings ? arch->max_position_embeddings : 8192) : r->max_model_len;
-	p->max_num_seqs = r->max_num_seqs ? r->max_num_seqs : c->max_num_seqs;
-	p->max_num_batched_tokens = r->max_num_batched_tokens ? r->max_num_batched_tokens : c->max_num_batched_tokens;
-	p->kv_dtype_bytes = kv_bytes_of(r->kv_cache_dtype);
-	p->tensor_parallel = 1;
-	p->enforce_eager = c->enforce_eager;
-	p->engine = c->engine;
-	p->generation_set = true;
-	p->generation = c->generation;
-	p->safety_margin_bytes = c->safety_margin_bytes;
-	budget_defaults(p);
-}
-
-static double
-gib(uint64_t b)
-{
-	return (double)b / (1024.0 * 1024.0 * 1024.0);
-}
 
 static double
 gb(uint64_t b)
@@ -202,8 +171,8 @@ print_plan(const struct quantize_args *q, const struct catalog *c, const struct 
 		printf("  serving      does not fit %s at any context\n", gpu);
 	const struct budget_result *f = &p->fit;
 	printf("               budget %.2f GiB - weights %.2f - activation %.2f - non-torch %.2f = KV cache %.2f GiB, "
-	       "before the %.2f GiB margin (max_num_seqs %u)\n", gib(f->budget_bytes), gib(f->weights_bytes),
-	    gib(f->activation_bytes), gib(f->non_torch_bytes), gib(f->kv_cache_bytes), gib(f->safety_margin_bytes),
+	       "before the %.2f GiB margin (max_num_seqs %u)\n", size_gib(f->budget_bytes), size_gib(f->weights_bytes),
+	    size_gib(f->activation_bytes), size_gib(f->non_torch_bytes), size_gib(f->kv_cache_bytes), size_gib(f->safety_margin_bytes),
 	    f->max_num_seqs);
 	if (!f->fits && f->max_num_seqs > 1) {
 		struct budget_params one = p->serve;
@@ -217,12 +186,12 @@ print_plan(const struct quantize_args *q, const struct catalog *c, const struct 
 			    alt.max_model_len_fit);
 	}
 	printf("quantization job (llm-compressor >= 0.6 for sequential onloading: one decoder layer on the GPU at a time):\n");
-	printf("  GPU memory   %.2f GiB needed, %.2f GiB free: %s\n", gib(p->gpu_need_bytes), gib(p->gpu_free_bytes),
+	printf("  GPU memory   %.2f GiB needed, %.2f GiB free: %s\n", size_gib(p->gpu_need_bytes), size_gib(p->gpu_free_bytes),
 	    p->gpu_ok ? "ok" : "too small");
 	printf("               = max(layer %.2f, embeddings %.2f) + activations %.2f + %s %.2f%s + CUDA context 0.50\n",
-	    gib(p->layer_bytes), gib(p->embed_bytes), gib(p->activation_bytes), awq ? "AWQ cache" : "GPTQ Hessians",
-	    gib(p->method_bytes), awq && p->awq_offload ? " (offloaded to CPU)" : "");
-	printf("  host memory  %.2f GiB (16-bit weights in CPU memory + calibration inputs%s)\n", gib(p->host_ram_bytes),
+	    size_gib(p->layer_bytes), size_gib(p->embed_bytes), size_gib(p->activation_bytes), awq ? "AWQ cache" : "GPTQ Hessians",
+	    size_gib(p->method_bytes), awq && p->awq_offload ? " (offloaded to CPU)" : "");
+	printf("  host memory  %.2f GiB (16-bit weights in CPU memory + calibration inputs%s)\n", size_gib(p->host_ram_bytes),
 	    awq && p->awq_offload ? " + AWQ cache" : "");
 	printf("  disk         %.2f GB (16-bit source in the HF cache + output)\n", gb(p->disk_bytes));
 	printf("  calibration  %s [%s], %u samples x %u tokens\n", o->dataset, o->dataset_split, o->samples, o->seq_len);
@@ -273,15 +242,15 @@ cmd_quantize(int argc, char **argv)
 	struct quantize_args q;
 	int prc = parse_args(argc, argv, &q);
 	if (prc)
-		return prc == 1 ? 0 : 2;
+		return prc == 1 ? EXITCODE_OK : EXITCODE_USAGE;
 
 	struct arena a = {0};
 	struct diag_sink diag;
 	diag_init(&diag, stderr, "modelc");
-	int rc = 1;
+	int rc = EXITCODE_REJECTED;
 	struct catalog c;
 	int frc = frontend_load(&a, &diag, q.catalog, NULL, &c);
-	if (frc != FRONTEND_OK) {
+	if (frc != EXITCODE_OK) {
 		rc = frc;
 		goto out;
 	}
@@ -328,11 +297,16 @@ cmd_quantize(int argc, char **argv)
 	struct budget_params serve;
 	struct budget_arch served = arch;
 	served.dtype_bytes = 2;        /* 4-bit checkpoints run in half */
-	serve_params(&c, r, &served, &serve);
+	/* Served as modelc build would serve the adopted checkpoint: the same inputs, the same auto. */
+	if (!planparams_role(&c, r, &serve, &diag))
+		goto out;
+	serve.max_model_len = planparams_len(r, &served);
+	budget_defaults(&serve);
 	uint64_t used = c.gpu_used_bytes < c.gpu_total_bytes ? c.gpu_used_bytes : c.gpu_total_bytes;
 	struct quantplan p;
 	quantplan_compute(&served, &q.opts, &serve, m->weights_bytes.known ? m->weights_bytes.value : 0,
 	    c.gpu_total_bytes - used, &p);
+	budget_fit_context_checked(&served, &p.serve, planparams_min_len(r), &p.fit, &p.serve);
 
 	char name[192];
 	const char *outdir = q.output_dir;
@@ -347,14 +321,14 @@ cmd_quantize(int argc, char **argv)
 
 	if (!p.gpu_ok) {
 		diag_error(&diag, rpos, "roles.%s: quantizing needs %.2f GiB of GPU memory, %s has %.2f GiB free",
-		    q.role, gib(p.gpu_need_bytes), c.gpu_profile ? c.gpu_profile : "the GPU", gib(p.gpu_free_bytes));
+		    q.role, size_gib(p.gpu_need_bytes), c.gpu_profile ? c.gpu_profile : "the GPU", size_gib(p.gpu_free_bytes));
 		uint64_t onload = p.layer_bytes > p.embed_bytes ? p.layer_bytes : p.embed_bytes;
 		if (p.activation_bytes + p.method_bytes > onload && p.opts.seq_len > 128)
 			diag_note(&diag, rpos, "fewer tokens per sample lower the activations: --seq-len %u",
 			    p.opts.seq_len / 2);
 		else
 			diag_note(&diag, rpos, "the largest part, %.2f GiB of 16-bit weights onloaded at once, cannot be split: "
-			    "quantize on a larger GPU and copy the result here", gib(onload));
+			    "quantize on a larger GPU and copy the result here", size_gib(onload));
 		goto out;
 	}
 	if (!p.fit.fits && p.fit.max_model_len_fit)
@@ -367,7 +341,7 @@ cmd_quantize(int argc, char **argv)
 		diag_warning(&diag, diag_file(q.catalog), "quantizing %s needs %.2f GB of disk, storage.disk_budget is %.2f GB",
 		    q.role, gb(p.disk_bytes), gb(c.disk_budget_bytes));
 	if (q.plan_only) {
-		rc = 0;
+		rc = EXITCODE_OK;
 		goto out;
 	}
 	if (!outdir) {
@@ -381,7 +355,7 @@ cmd_quantize(int argc, char **argv)
 	FILE *mem = open_memstream(&buf, &len);
 	if (!mem) {
 		diag_print(stderr, "modelc: %s\n", strerror(errno));
-		rc = 3;
+		rc = EXITCODE_SYSTEM;
 		goto out;
 	}
 	struct quantplan_target t = {q.role, q.catalog, r->repo, m->commit ? m->commit : r->revision ? r->revision : "main",
@@ -390,7 +364,7 @@ cmd_quantize(int argc, char **argv)
 	if (fclose(mem) != 0 || wrc != 0 || fileio_write_atomic(script, buf, len, 0755, FILEIO_EXACT_MODE, NULL, 0) != 0) {
 		diag_print(stderr, "modelc: %s: %s\n", script, strerror(errno));
 		free(buf);
-		rc = 3;
+		rc = EXITCODE_SYSTEM;
 		goto out;
 	}
 	free(buf);
@@ -412,7 +386,7 @@ cmd_quantize(int argc, char **argv)
 		shquote_write(stdout, outdir);
 		putchar('\n');
 	}
-	rc = 0;
+	rc = EXITCODE_OK;
 out:
 	arena_free(&a);
 	return rc;

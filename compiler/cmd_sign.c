@@ -15,13 +15,16 @@
 #include "commands.h"
 #include "compile.h"
 #include "diag.h"
+#include "exitcode.h"
 #include "fileio.h"
+#include "model_table.h"
 #include "msfile.h"
 #include "mskey.h"
 #include "mssig.h"
 #include "outdir.h"
 #include "passphrase.h"
 #include "signset.h"
+#include "size.h"
 #include "sumfile.h"
 #include "yamldoc.h"
 
@@ -37,12 +40,26 @@ static const char usage_text[] =
     "  --passphrase-fd N       read it from inherited descriptor N\n"
     "Writes LOCK.minisig, DIR/manifests/ROLE.json.minisig, DIR/SHA256SUMS and DIR/SHA256SUMS.minisig.\n";
 
-enum { SIGN_READ_MAX = 64 * 1024 * 1024 };
+enum { SIGN_READ_MAX = 64 * SIZE_MIB };
 
 static int
 sign_usage(const char *fmt, const char *arg)
 {
 	return cli_usage_error("sign", usage_text, fmt, arg);
+}
+
+/*
+ * Where and when the table says a source of the same size was read, into s: the digest, not
+ * the path or the time, says whether the bytes are the same.
+ */
+static void
+keep_provenance(struct plan_source *s, const struct model_table_source *t)
+{
+	if (s->path && t->path && s->size == t->size) {
+		s->path = t->path;
+		s->mtime_sec = t->mtime_sec;
+		s->mtime_nsec = t->mtime_nsec;
+	}
 }
 
 /* Report each way dir differs from the rendered build; the number of differences. */
@@ -227,7 +244,7 @@ cmd_sign(int argc, char **argv)
 			continue;
 		if (p) {
 			free(sec_path);
-			return p < 0 ? sign_usage("%s", err) : 0;
+			return p < 0 ? sign_usage("%s", err) : EXITCODE_OK;
 		}
 		if (!strcmp(a, "-o") || !strcmp(a, "--lock") || !strcmp(a, "-s") || !strcmp(a, "--secret-key")) {
 			if (i + 1 >= argc || !argv[i + 1][0]) {
@@ -250,7 +267,7 @@ cmd_sign(int argc, char **argv)
 			diag_print(stderr, "modelc: sign: more than one catalog ('%s' and '%s')\n%s", args.catalog, a,
 			    usage_text);
 			free(sec_path);
-			return 2;
+			return EXITCODE_USAGE;
 		} else {
 			args.catalog = a;
 			args.catalog_set = true;
@@ -271,8 +288,21 @@ cmd_sign(int argc, char **argv)
 			    run.diag.errors == 1 ? "" : "s");
 		goto out;
 	}
+	/*
+	 * The runtime table records when modelc build ran and where and when it read the catalog
+	 * and the lock, which their bytes do not decide: render with the table's own, so that the
+	 * comparison is of everything else (the digest of those bytes included).
+	 */
+	char why[MODEL_TABLE_WHY_MAX], *table_path = signset_join(outdir, "switch.table");
+	struct model_table table;
+	if (model_table_open(table_path, &table, why) == 0) {
+		run.plan.origin.build_time = table.build_time;
+		keep_provenance(&run.plan.origin.catalog, &table.catalog);
+		keep_provenance(&run.plan.origin.lock, &table.lock);
+	}
+	free(table_path);
 	if (outdir_render(&run.plan, &files, &nfiles, &run.diag)) {
-		rc = 3;
+		rc = EXITCODE_SYSTEM;
 		goto out;
 	}
 	unsigned stale = compare_outputs(outdir, files, nfiles);
@@ -280,15 +310,15 @@ cmd_sign(int argc, char **argv)
 		diag_print(stderr, "modelc: sign: %s is not what %s and %s build (%u difference%s); run "
 		    "'modelc build', then sign; nothing signed\n", outdir, args.catalog, run.lock_path, stale,
 		    stale == 1 ? "" : "s");
-		rc = 1;
+		rc = EXITCODE_REJECTED;
 		goto out;
 	}
 	if (mskey_init(err, sizeof err)) {
 		diag_print(stderr, "modelc: sign: %s\n", err);
-		rc = 3;
+		rc = EXITCODE_SYSTEM;
 		goto out;
 	}
-	rc = 1;
+	rc = EXITCODE_REJECTED;
 	if (!(sk = load_key(sec_path, &po)))
 		goto out;
 	struct mskey_public pk;
@@ -366,7 +396,7 @@ cmd_sign(int argc, char **argv)
 	    SIGNSET_SUMS, nsummed, id);
 	printf("modelc: sign: catalog %s sha256 %s, lock sha256 %s\n", args.catalog, c.catalog_sha256,
 	    c.lock_sha256);
-	rc = 0;
+	rc = EXITCODE_OK;
 out:
 	mskey_secret_free(sk);
 	outdir_free(files, nfiles);

@@ -16,12 +16,14 @@
 #include "cli.h"
 #include "commands.h"
 #include "diag.h"
+#include "exitcode.h"
 #include "frontend.h"
 #include "lock.h"
 #include "msfile.h"
 #include "mskey.h"
 #include "mssig.h"
 #include "signset.h"
+#include "size.h"
 #include "sumfile.h"
 
 static const char usage_text[] =
@@ -33,7 +35,7 @@ static const char usage_text[] =
     "Checks LOCK.minisig, DIR/manifests/ROLE.json.minisig and DIR/SHA256SUMS.minisig against the\n"
     "keys of the catalog's trust: list and -p, then every file SHA256SUMS lists.\n";
 
-enum { VERIFY_READ_MAX = 64 * 1024 * 1024 };
+enum { VERIFY_READ_MAX = 64 * SIZE_MIB };
 
 struct verify {
 	const char *catalog;
@@ -277,17 +279,17 @@ cmd_verify(int argc, char **argv)
 	const char **pubs = calloc((size_t)argc + 1, sizeof *pubs);
 	size_t npubs = 0;
 	if (!pubs)
-		return 3;
+		return EXITCODE_SYSTEM;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
 			fputs(usage_text, stdout);
 			free(pubs);
-			return 0;
+			return EXITCODE_OK;
 		} else if (!strcmp(a, "--version")) {
 			printf("modelc %s\n", MODELC_VERSION);
 			free(pubs);
-			return 0;
+			return EXITCODE_OK;
 		} else if (!strcmp(a, "-o") || !strcmp(a, "--lock") || !strcmp(a, "-p") || !strcmp(a, "--public-key")) {
 			if (i + 1 >= argc || !argv[i + 1][0]) {
 				free(pubs);
@@ -307,7 +309,7 @@ cmd_verify(int argc, char **argv)
 			diag_print(stderr, "modelc: verify: more than one catalog ('%s' and '%s')\n%s", catalog, a,
 			    usage_text);
 			free(pubs);
-			return 2;
+			return EXITCODE_USAGE;
 		} else {
 			catalog = a;
 			catalog_set = true;
@@ -322,14 +324,14 @@ cmd_verify(int argc, char **argv)
 	struct verify v = {.catalog = catalog, .lock = &lock};
 	char err[1024];
 	int rc = frontend_load(&a, &diag, catalog, NULL, &cat);
-	if (rc != FRONTEND_OK) {
+	if (rc != EXITCODE_OK) {
 		diag_print(stderr, "modelc: verify: %s has errors; nothing verified\n", catalog);
 		goto out;
 	}
-	rc = 1;
+	rc = EXITCODE_REJECTED;
 	if (mskey_init(err, sizeof err)) {
 		diag_print(stderr, "modelc: verify: %s\n", err);
-		rc = 3;
+		rc = EXITCODE_SYSTEM;
 		goto out;
 	}
 	v.keys = arena_alloc(&a, (npubs + cat.ntrust + 1) * sizeof *v.keys);
@@ -349,7 +351,7 @@ cmd_verify(int argc, char **argv)
 	v.lock_path = lock_path ? lock_path : lock_next_to(&a, catalog);
 	if (signset_file_sha256(catalog, v.catalog_sha256, err, sizeof err)) {
 		diag_print(stderr, "modelc: verify: %s\n", err);
-		rc = 3;
+		rc = EXITCODE_SYSTEM;
 		goto out;
 	}
 	struct stat st;
@@ -378,7 +380,7 @@ cmd_verify(int argc, char **argv)
 		goto out;
 	}
 	printf("modelc: verify: %u signatures good; catalog %s sha256 %s\n", v.verified, catalog, v.catalog_sha256);
-	rc = 0;
+	rc = EXITCODE_OK;
 out:
 	arena_free(&a);
 	free(pubs);

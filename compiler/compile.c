@@ -2,12 +2,16 @@
  * Load -> lock -> plan, shared by build and explain so both see the same facts and rules.
  * A broken catalog still gets its lock read, so one run reports every problem it can.
  */
+#define _DEFAULT_SOURCE /* realpath */
 #include "compile.h"
 
 #include <errno.h>
 #include <jansson.h>
+#include <limits.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "frontend.h"
 
@@ -27,24 +31,79 @@ lock_next_to(struct arena *a, const char *catalog)
 	return arena_printf(a, "%.*s/models.lock", (int)(slash - catalog), catalog);
 }
 
+/* src as the runtime table records it: the absolute path (as given if it cannot be resolved). */
+static void
+origin_source(struct arena *a, const char *path, const struct srcfile *src, struct plan_source *out)
+{
+	char abs[PATH_MAX];
+	memset(out, 0, sizeof *out);
+	if (!src->text || !src->stat_known)
+		return;
+	out->path = arena_strdup(a, realpath(path, abs) ? abs : path);
+	out->size = src->size;
+	out->mtime_sec = src->mtime_sec;
+	out->mtime_nsec = src->mtime_nsec;
+}
+
+/* SOURCE_DATE_EPOCH when it is a number (reproducible builds), else the time now. */
+static uint64_t
+build_time(void)
+{
+	const char *e = getenv("SOURCE_DATE_EPOCH");
+	char *end;
+	if (e && *e >= '0' && *e <= '9') {
+		errno = 0;
+		unsigned long long v = strtoull(e, &end, 10);
+		if (!errno && !*end)
+			return v;
+	}
+	time_t now = time(NULL);
+	return now > 0 ? (uint64_t)now : 0;
+}
+
+/*
+ * The plan's origin for the runtime table: the digest of the bytes read (models.yaml, then
+ * models.lock when there was one), what the files were then, and the build time.
+ */
+static void
+fill_origin(struct compile_run *run)
+{
+	struct plan_origin *o = &run->plan.origin;
+	const struct srcfile *cat = &run->catalog.source, *lock = &run->lock.source;
+	crypto_hash_sha256_state h;
+
+	memset(o, 0, sizeof *o);
+	o->build_time = build_time();
+	if (!cat->text)
+		return;
+	crypto_hash_sha256_init(&h);
+	crypto_hash_sha256_update(&h, (const unsigned char *)cat->text, cat->len);
+	if (lock->text)
+		crypto_hash_sha256_update(&h, (const unsigned char *)lock->text, lock->len);
+	crypto_hash_sha256_final(&h, o->digest);
+	origin_source(&run->arena, run->catalog.path, cat, &o->catalog);
+	origin_source(&run->arena, run->lock_path, lock, &o->lock);
+	o->known = o->catalog.path != NULL;
+}
+
 int
 compile_run(struct compile_run *run, const struct compile_args *args, FILE *err)
 {
 	memset(run, 0, sizeof *run);
 	diag_init(&run->diag, err, "modelc");
 	int frc = frontend_load(&run->arena, &run->diag, args->catalog, args->schema_dir, &run->catalog);
-	if (frc == FRONTEND_SYSTEM)
-		return 3;
+	if (frc == EXITCODE_SYSTEM)
+		return EXITCODE_SYSTEM;
 	run->lock_path = args->lock ? args->lock : lock_next_to(&run->arena, args->catalog);
 	/* The lock's schema lives beside the catalog's. */
 	const char *schema_dir = args->schema_dir ? args->schema_dir
 	    : frontend_schema_dir(&run->arena, args->catalog);
 	int lrc = lock_read(&run->arena, &run->diag, run->lock_path, schema_dir, &run->lock);
 	if (lrc < 0 && errno != ENOENT)
-		return 3;
+		return EXITCODE_SYSTEM;
 	run->lock.path = run->lock_path;
 	if (frc != 0)
-		return 1;
+		return EXITCODE_REJECTED;
 
 	struct diag_sink quiet;
 	struct diag_sink *pd = &run->diag;
@@ -53,8 +112,9 @@ compile_run(struct compile_run *run, const struct compile_args *args, FILE *err)
 		pd = &quiet;
 	}
 	plan_build(&run->arena, pd, &run->catalog, &run->lock, &run->plan);
+	fill_origin(run);
 	run->have_plan = true;
-	return run->diag.errors ? 1 : 0;
+	return run->diag.errors ? EXITCODE_REJECTED : EXITCODE_OK;
 }
 
 void

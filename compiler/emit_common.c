@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "planparams.h"
+#include "size.h"
 #include "fileio.h"
 #include "utf8.h"
 
@@ -12,7 +14,7 @@ struct emit_num
 emit_gib(uint64_t bytes)
 {
 	struct emit_num n;
-	snprintf(n.s, sizeof n.s, "%.2f GiB", (double)bytes / (1024.0 * 1024.0 * 1024.0));
+	snprintf(n.s, sizeof n.s, "%.2f GiB", size_gib(bytes));
 	return n;
 }
 
@@ -21,14 +23,14 @@ emit_size(uint64_t bytes)
 {
 	struct emit_num n;
 	double b = (double)bytes;
-	if (bytes < 1024)
+	if (bytes < SIZE_KIB)
 		snprintf(n.s, sizeof n.s, "%u B", (unsigned)bytes);
-	else if (bytes < 1024u * 1024u)
-		snprintf(n.s, sizeof n.s, "%.1f KiB", b / 1024.0);
-	else if (bytes < 1024u * 1024u * 1024u)
-		snprintf(n.s, sizeof n.s, "%.1f MiB", b / (1024.0 * 1024.0));
+	else if (bytes < SIZE_MIB)
+		snprintf(n.s, sizeof n.s, "%.1f KiB", b / (double)SIZE_KIB);
+	else if (bytes < SIZE_GIB)
+		snprintf(n.s, sizeof n.s, "%.1f MiB", size_mib(bytes));
 	else
-		snprintf(n.s, sizeof n.s, "%.2f GiB", b / (1024.0 * 1024.0 * 1024.0));
+		snprintf(n.s, sizeof n.s, "%.2f GiB", size_gib(bytes));
 	return n;
 }
 
@@ -81,9 +83,7 @@ emit_role_utilization(const struct plan *p, const struct plan_role *r)
 {
 	if (r->result.utilization > 0)
 		return r->result.utilization;
-	if (r->role->gpu_memory_utilization > 0)
-		return r->role->gpu_memory_utilization;
-	return p->catalog->gpu_memory_utilization;
+	return planparams_utilization(p->catalog, r->role);
 }
 
 const char *

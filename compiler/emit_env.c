@@ -11,6 +11,7 @@
 
 #include "emit_common.h"
 #include "envfile.h"
+#include "planparams.h"
 #include "fileio.h"
 
 const char *const emit_env_global_keys[] = {
@@ -90,9 +91,7 @@ revision(const struct plan_role *r)
 static double
 asked_utilization(const struct plan *p, const struct plan_role *r)
 {
-	if (r->role->gpu_memory_utilization > 0)
-		return r->role->gpu_memory_utilization;
-	return p->catalog->gpu_memory_utilization;
+	return planparams_utilization(p->catalog, r->role);
 }
 
 /* "# max_model_len N (...): verdict: the numbers" on one comment line. */

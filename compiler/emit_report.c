@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "emit_common.h"
+#include "size.h"
 #include "utf8.h"
 
 static const char *
@@ -35,7 +36,7 @@ static void
 gib_row(FILE *f, const char *label, uint64_t bytes, const char *note)
 {
 	char g[EMIT_NUM_MAX];
-	snprintf(g, sizeof g, "%.2f", (double)bytes / (1024.0 * 1024.0 * 1024.0));
+	snprintf(g, sizeof g, "%.2f", size_gib(bytes));
 	row(f, label, g, (unsigned long long)bytes, note);
 }
 
@@ -315,11 +316,6 @@ seg_values(const struct plan_role *r, uint64_t v[SVG_NSEG], int order[SVG_NSEG])
 		order[n++] = SEG_GRAPHS;
 }
 
-static double
-gib(uint64_t bytes)
-{
-	return (double)bytes / (1024.0 * 1024.0 * 1024.0);
-}
 
 /* Axis step in GiB: 0.25, 0.5, 1, 2, 4, ... so that at most 12 ticks fit. */
 static double
@@ -382,9 +378,9 @@ emit_budget_svg(FILE *f, const struct plan *p)
 	    emit_gib(c->gpu_total_bytes).s);
 
 	/* axis ticks and grid */
-	double step = tick_step(gib(max));
-	for (double t = 0; t <= gib(max) + 1e-9; t += step) {
-		double x = left + t * (1024.0 * 1024.0 * 1024.0) * scale;
+	double step = tick_step(size_gib(max));
+	for (double t = 0; t <= size_gib(max) + 1e-9; t += step) {
+		double x = left + t * (double)SIZE_GIB * scale;
 		fprintf(f, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#dddddd\"/>\n",
 		    x, SVG_TOP - 6, x, chart_bottom);
 		fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" fill=\"#444444\">%g</text>\n",
@@ -416,7 +412,7 @@ emit_budget_svg(FILE *f, const struct plan *p)
 			    k == SEG_FREE ? " stroke=\"#999999\"" : "", segs[k].name, emit_gib(v[k]).s);
 			if (w >= SVG_MIN_LABEL_W)
 				fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" fill=\"%s\">%.2f</text>\n",
-				    x + w / 2, y + SVG_BAR_H / 2.0 + 4, segs[k].text, gib(v[k]));
+				    x + w / 2, y + SVG_BAR_H / 2.0 + 4, segs[k].text, size_gib(v[k]));
 			x += w;
 		}
 		if (!same_budget && emit_budget_known(r)) {

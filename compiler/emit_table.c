@@ -1,278 +1,308 @@
 /*
- * The runtime table as C. Strings of any bytes become safe literals; very long ones become
- * char arrays, since -Wpedantic warns about literals longer than the 4095 bytes C11
- * guarantees. Integers carry explicit suffixes so no value depends on the target's int size.
+ * The runtime table's writer: the plan laid out as common/model_table.h describes, built in
+ * memory (records and string pool apart, so that a string never moves a record being filled),
+ * then written in one go. Only the header's build time and the catalog's sources depend on
+ * anything but the plan; a plan built in code has neither.
  */
 #include "emit_table.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "emit_common.h"
+#include "model_table.h"
+#include "planparams.h"
 
-/* Longer strings than this are emitted as brace-initialised char arrays. */
-enum { TABLE_MAX_LITERAL = 4000 };
-
-void
-emit_table_cstring(FILE *out, const char *s)
-{
-	if (!s) {
-		fputs("NULL", out);
-		return;
-	}
-	fputc('"', out);
-	size_t col = 0;
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		unsigned char c = *p;
-		if (c == '"' || c == '\\' || c == '?')
-			fprintf(out, "\\%c", c);
-		else if (c == '\n')
-			fputs("\\n", out);
-		else if (c == '\t')
-			fputs("\\t", out);
-		else if (c >= 0x20 && c < 0x7f)
-			fputc(c, out);
-		else
-			fprintf(out, "\\%03o", c);
-		/* Break long literals into adjacent pieces for readable lines. */
-		if (++col >= 72 && p[1]) {
-			fputs("\"\n\t    \"", out);
-			col = 0;
-		}
-	}
-	fputc('"', out);
-}
-
-/* Strings that need arrays are declared before use; this numbers them in a fixed order. */
-struct table_ctx {
-	FILE *f;
-	unsigned nlong;
-	int declaring;
+/* A growing byte buffer; failed: it passed what 32-bit offsets can address. */
+struct tbuf {
+	unsigned char *b;
+	size_t len, cap;
+	bool failed;
 };
 
-static void
-str(struct table_ctx *t, const char *s)
+/* n zeroed bytes appended to t; the pointer is valid until t grows again. Out of memory aborts, as the arena does. */
+static unsigned char *
+grow(struct tbuf *t, size_t n)
 {
-	if (s && strlen(s) > TABLE_MAX_LITERAL) {
-		unsigned id = t->nlong++;
-		if (t->declaring) {
-			fprintf(t->f, "static const char long_%u[] = {", id);
-			size_t i = 0;
-			for (; s[i]; i++)
-				fprintf(t->f, "%s'\\%03o',", i % 12 ? " " : "\n\t", (unsigned char)s[i]);
-			fputs("\n\t'\\0'\n};\n", t->f);
-		} else {
-			fprintf(t->f, "long_%u", id);
+	if (t->len + n > t->cap) {
+		size_t cap = t->cap ? t->cap : 4096;
+		while (cap < t->len + n)
+			cap *= 2;
+		unsigned char *b = realloc(t->b, cap);
+		if (!b) {
+			diag_print(stderr, "modelc: out of memory\n");
+			abort();
 		}
+		t->b = b;
+		t->cap = cap;
+	}
+	if (t->len + n > MODEL_TABLE_MAX_BYTES)
+		t->failed = true;
+	unsigned char *p = t->b + t->len;
+	memset(p, 0, n);
+	t->len += n;
+	return p;
+}
+
+/* The string s into the pool, its reference at ref (NULL: MODEL_TABLE_NO_STRING). */
+static void
+str(struct tbuf *pool, unsigned char *ref, const char *s)
+{
+	if (!s) {
+		model_table_put_u32(ref, MODEL_TABLE_NO_STRING);
+		model_table_put_u32(ref + 4, 0);
 		return;
 	}
-	if (!t->declaring)
-		emit_table_cstring(t->f, s);
+	size_t n = strlen(s);
+	model_table_put_u32(ref, (uint32_t)pool->len);
+	model_table_put_u32(ref + 4, (uint32_t)n);
+	memcpy(grow(pool, n + 1), s, n);    /* grow zeroed the NUL */
 }
 
-static void
-u64(FILE *f, uint64_t v)
+/* files[0..n), sorted like the manifest, into the files section; the index of the first. */
+static size_t
+put_files(struct tbuf *files, struct tbuf *pool, const struct plan_file *list, size_t n)
 {
-	fprintf(f, "UINT64_C(%llu)", (unsigned long long)v);
-}
-
-static void
-arch(FILE *f, const struct budget_arch *a)
-{
-	fprintf(f, "{\n\t\t\t.layers = %uu, .attention_heads = %uu, .kv_heads = %uu, .head_dim = %uu,\n"
-	    "\t\t\t.hidden_size = %uu, .intermediate_size = %uu, .vocab_size = %uu,\n"
-	    "\t\t\t.max_position_embeddings = %uu, .sliding_window = %uu, .sliding_layers = %uu,\n"
-	    "\t\t\t.tie_word_embeddings = %d, .dtype_bytes = %uu,\n"
-	    "\t\t\t.qkv_bias = %d, .o_bias = %d, .mlp_bias = %d, .norm_bias = %d, .mlp_ungated = %d,\n"
-	    "\t\t}",
-	    (unsigned)a->layers, (unsigned)a->attention_heads, (unsigned)a->kv_heads,
-	    (unsigned)a->head_dim, (unsigned)a->hidden_size, (unsigned)a->intermediate_size,
-	    (unsigned)a->vocab_size, (unsigned)a->max_position_embeddings,
-	    (unsigned)a->sliding_window, (unsigned)a->sliding_layers, a->tie_word_embeddings ? 1 : 0,
-	    (unsigned)a->dtype_bytes, a->qkv_bias ? 1 : 0, a->o_bias ? 1 : 0, a->mlp_bias ? 1 : 0,
-	    a->norm_bias ? 1 : 0, a->mlp_ungated ? 1 : 0);
-}
-
-static const char *
-primary_name(const struct plan *p)
-{
-	const struct plan_role *r = emit_primary(p);
-	return r ? r->role->name : NULL;
-}
-
-/* files[0..n), sorted like a manifest; NULL when there are none. */
-static const struct plan_file **
-sorted_files(const struct plan_file *files, size_t n)
-{
-	if (!n)
-		return NULL;
-	const struct plan_file **v = malloc(n * sizeof *v);
-	if (!v)
-		return NULL;
-	for (size_t i = 0; i < n; i++)
-		v[i] = &files[i];
-	emit_sort_files(v, n);
-	return v;
-}
-
-/* "static const struct model_file NAME_i[] = {...};" for n files; strings through str(). */
-static int
-file_array(struct table_ctx *t, const char *name, size_t i, const struct plan_file *list, size_t n)
-{
-	FILE *f = t->f;
-	const struct plan_file **files = sorted_files(list, n);
-	if (n && !files)
-		return -1;
-	if (n && !t->declaring)
-		fprintf(f, "static const struct model_file %s_%zu[] = {\n", name, i);
-	for (size_t k = 0; k < n; k++) {
-		if (!t->declaring)
-			fputs("\t{", f);
-		str(t, files[k]->path);
-		if (!t->declaring) {
-			fputs(", ", f);
-			u64(f, files[k]->size_known ? files[k]->size : 0);
-			fputs("},\n", f);
-		}
+	size_t first = files->len / MT_FILE_SIZE_OF;
+	const struct plan_file **v = n ? malloc(n * sizeof *v) : NULL;
+	if (n && !v) {
+		diag_print(stderr, "modelc: out of memory\n");
+		abort();
 	}
-	if (n && !t->declaring)
-		fputs("};\n\n", f);
-	free(files);
-	return 0;
+	for (size_t i = 0; i < n; i++)
+		v[i] = &list[i];
+	emit_sort_files(v, n);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char *f = grow(files, MT_FILE_SIZE_OF);
+		str(pool, f + MT_FILE_PATH, v[i]->path);
+		model_table_put_u64(f + MT_FILE_SIZE, v[i]->size_known ? v[i]->size : 0);
+	}
+	free(v);
+	return first;
+}
+
+/* A utilization as .env prints it (rounded down to 4 decimals), so that set exports the same. */
+static double
+as_exported(double u)
+{
+	return strtod(emit_util(u).s, NULL);
 }
 
 /*
- * Every string goes through str() twice, in the same order: once declaring long arrays,
- * once referencing them. Keeping one walk for both makes the numbering agree.
+ * The role's budget inputs as fitted, the GPU state aside. A plan built in code may leave
+ * some at 0; they get what the result was computed with, or the defaults budget_fit applies.
  */
-static int
-walk(struct table_ctx *t, const struct plan *p)
+static struct budget_params
+inputs(const struct plan *p, const struct plan_role *r)
 {
-	FILE *f = t->f;
+	struct budget_params q = r->params;
+	if (!q.max_num_seqs)
+		q.max_num_seqs = r->result.max_num_seqs;
+	if (!q.max_num_batched_tokens)
+		q.max_num_batched_tokens = r->result.max_num_batched_tokens;
+	if (!q.weights_bytes && emit_budget_known(r))
+		q.weights_bytes = r->result.weights_bytes;
+	if (q.utilization <= 0)
+		q.utilization = planparams_utilization(p->catalog, r->role);
+	if (!q.max_model_len)
+		q.max_model_len = r->max_model_len;
+	q.gpu_total_bytes = p->catalog->gpu_total_bytes;
+	budget_defaults(&q);
+	return q;
+}
+
+static void
+put_role(struct tbuf *roles, struct tbuf *files, struct tbuf *pool, const struct plan *p,
+    const struct plan_role *r)
+{
+	const struct catalog_role *cr = r->role;
+	size_t first = put_files(files, pool, r->files, r->nfiles);
+	size_t local = put_files(files, pool, r->local_files, r->nlocal_files);
+	struct budget_params q = inputs(p, r);
+	bool budget = emit_budget_known(r) && r->max_model_len && q.weights_bytes;
+	const struct budget_arch *a = &r->arch;
+	const uint32_t arch[MT_ROLE_A_NUMBERS] = {
+		a->layers, a->attention_heads, a->kv_heads, a->head_dim, a->hidden_size, a->intermediate_size,
+		a->vocab_size, a->max_position_embeddings, a->sliding_window, a->sliding_layers, a->dtype_bytes,
+	};
+
+	unsigned char *e = grow(roles, MT_ROLE_SIZE);
+	str(pool, e + MT_ROLE_NAME, cr->name);
+	str(pool, e + MT_ROLE_MODEL_ID, r->model_id);
+	str(pool, e + MT_ROLE_REPO, cr->repo);
+	str(pool, e + MT_ROLE_REVISION, cr->repo ? cr->revision : NULL);
+	str(pool, e + MT_ROLE_COMMIT, r->lock ? r->lock->commit : NULL);
+	str(pool, e + MT_ROLE_LOCAL_DIR, r->local_dir ? r->local_dir : cr->local);
+	str(pool, e + MT_ROLE_QUANTIZATION, cr->quantization);
+	str(pool, e + MT_ROLE_QUANTIZATION_FLAG, r->quantization_flag);
+	str(pool, e + MT_ROLE_DTYPE, r->dtype);
+	str(pool, e + MT_ROLE_KV_CACHE_DTYPE, r->kv_cache_dtype ? r->kv_cache_dtype : cr->kv_cache_dtype);
+	str(pool, e + MT_ROLE_VERDICT, r->verified && r->result.fits ? "fits" : "unverified");
+	model_table_put_u32(e + MT_ROLE_FILES_FIRST, (uint32_t)first);
+	model_table_put_u32(e + MT_ROLE_FILES_COUNT, (uint32_t)r->nfiles);
+	model_table_put_u32(e + MT_ROLE_LOCAL_FIRST, (uint32_t)local);
+	model_table_put_u32(e + MT_ROLE_LOCAL_COUNT, (uint32_t)r->nlocal_files);
+	model_table_put_u64(e + MT_ROLE_TOTAL_BYTES, r->download_bytes);
+	model_table_put_u32(e + MT_ROLE_MAX_MODEL_LEN, r->max_model_len);
+	model_table_put_u32(e + MT_ROLE_FLAGS, (budget ? MT_ROLE_F_BUDGET : 0) |
+	    (q.enforce_eager ? MT_ROLE_F_ENFORCE_EAGER : 0) | (q.safety_margin_set ? MT_ROLE_F_MARGIN_SET : 0) |
+	    (q.keep_utilization ? MT_ROLE_F_KEEP_UTILIZATION : 0) |
+	    (q.generation_set ? MT_ROLE_F_GENERATION : 0));
+	model_table_put_u32(e + MT_ROLE_P_GENERATION, (uint32_t)q.generation);
+	model_table_put_f64(e + MT_ROLE_UTILIZATION, as_exported(emit_role_utilization(p, r)));
+	model_table_put_f64(e + MT_ROLE_P_UTILIZATION, q.utilization);
+	model_table_put_u32(e + MT_ROLE_P_MAX_MODEL_LEN, q.max_model_len);
+	model_table_put_u32(e + MT_ROLE_P_MAX_NUM_SEQS, q.max_num_seqs);
+	model_table_put_u32(e + MT_ROLE_P_BATCHED, q.max_num_batched_tokens);
+	model_table_put_u32(e + MT_ROLE_P_KV_DTYPE_BYTES, q.kv_dtype_bytes);
+	model_table_put_u32(e + MT_ROLE_P_TENSOR_PARALLEL, q.tensor_parallel);
+	model_table_put_u32(e + MT_ROLE_P_BLOCK_SIZE, q.block_size);
+	model_table_put_u32(e + MT_ROLE_P_ENGINE, (uint32_t)q.engine);
+	model_table_put_u32(e + MT_ROLE_P_WEIGHTS_SOURCE, (uint32_t)q.weights_source);
+	model_table_put_u64(e + MT_ROLE_P_WEIGHTS, q.weights_bytes);
+	model_table_put_u64(e + MT_ROLE_P_MARGIN, q.safety_margin_bytes);
+	for (int k = 0; k < MT_ROLE_A_NUMBERS; k++)
+		model_table_put_u32(e + MT_ROLE_A_LAYERS + 4 * k, arch[k]);
+	model_table_put_u32(e + MT_ROLE_A_FLAGS, (a->tie_word_embeddings ? MT_ARCH_F_TIE : 0) |
+	    (a->qkv_bias ? MT_ARCH_F_QKV_BIAS : 0) | (a->o_bias ? MT_ARCH_F_O_BIAS : 0) |
+	    (a->mlp_bias ? MT_ARCH_F_MLP_BIAS : 0) | (a->norm_bias ? MT_ARCH_F_NORM_BIAS : 0) |
+	    (a->mlp_ungated ? MT_ARCH_F_MLP_UNGATED : 0));
+}
+
+static void
+put_settings(unsigned char *s, struct tbuf *pool, const struct plan *p, const char *hub)
+{
 	const struct catalog *c = p->catalog;
+	const struct plan_role *primary = emit_primary(p);
+	/* The constants of the catalog's generation, which its roles were fitted with. */
+	const struct budget_calibration *cal = budget_calibration_of(c->generation);
 
-	for (size_t i = 0; i < p->nroles; i++) {
-		const struct plan_role *r = &p->roles[i];
-		if (file_array(t, "files", i, r->files, r->nfiles) < 0 ||
-		    file_array(t, "local_files", i, r->local_files, r->nlocal_files) < 0)
-			return -1;
-	}
+	str(pool, s + MT_SET_GPU_PROFILE, c->gpu_profile);
+	str(pool, s + MT_SET_HF_HOME, c->hf_home);
+	str(pool, s + MT_SET_HUB_CACHE, hub);
+	str(pool, s + MT_SET_MODELS_DIR, c->models_dir);
+	str(pool, s + MT_SET_HOST, c->host);
+	str(pool, s + MT_SET_PRIMARY_ROLE, primary ? primary->role->name : NULL);
+	model_table_put_u64(s + MT_SET_GPU_TOTAL, c->gpu_total_bytes);
+	model_table_put_u64(s + MT_SET_GPU_USED, c->gpu_used_bytes);
+	model_table_put_f64(s + MT_SET_UTILIZATION, c->gpu_memory_utilization);
+	model_table_put_u64(s + MT_SET_DISK_BUDGET, c->disk_budget_bytes);
+	model_table_put_u32(s + MT_SET_PORT, c->port);
+	model_table_put_u32(s + MT_SET_ENGINE, (uint32_t)c->engine);
+	model_table_put_f64(s + MT_SET_CAL_FORWARD, cal->forward_factor);
+	model_table_put_f64(s + MT_SET_CAL_SAMPLER, cal->sampler_bytes_per_logit);
+	model_table_put_u64(s + MT_SET_CAL_NON_TORCH, cal->non_torch_bytes);
+	model_table_put_u64(s + MT_SET_CAL_NON_TORCH_TP, cal->non_torch_tp_bytes);
+	model_table_put_u64(s + MT_SET_CAL_GRAPH, cal->cuda_graph_bytes);
+	model_table_put_f64(s + MT_SET_CAL_GRAPH_UNIT, cal->cuda_graph_bytes_per_unit);
+	model_table_put_f64(s + MT_SET_CAL_GRAPH_SIZE, cal->cuda_graph_bytes_per_size);
+}
 
-	if (!t->declaring && p->nroles)
-		fputs("static const struct model_entry entries[] = {\n", f);
-	for (size_t i = 0; i < p->nroles; i++) {
-		const struct plan_role *r = &p->roles[i];
-		const struct catalog_role *cr = r->role;
-		const char *fields[] = {
-			cr->name, r->model_id, cr->repo, cr->repo ? cr->revision : NULL,
-			r->lock ? r->lock->commit : NULL, r->local_dir ? r->local_dir : cr->local,
-			cr->quantization, r->quantization_flag, r->dtype,
-			r->kv_cache_dtype ? r->kv_cache_dtype : cr->kv_cache_dtype,
-		};
-		const char *names[] = {
-			"role", "model_id", "repo", "revision", "commit", "local_dir", "quantization",
-			"quantization_flag", "dtype", "kv_cache_dtype",
-		};
-		if (!t->declaring)
-			fputs("\t{\n", f);
-		for (size_t k = 0; k < sizeof fields / sizeof fields[0]; k++) {
-			if (!t->declaring)
-				fprintf(f, "\t\t.%s = ", names[k]);
-			str(t, fields[k]);
-			if (!t->declaring)
-				fputs(",\n", f);
-		}
-		if (t->declaring)
-			continue;
-		fprintf(f, "\t\t.max_model_len = %uu,\n", (unsigned)r->max_model_len);
-		fprintf(f, "\t\t.gpu_memory_utilization = %s,\n", emit_util(emit_role_utilization(p, r)).s);
-		fprintf(f, "\t\t.max_num_seqs = %uu,\n", (unsigned)r->result.max_num_seqs);
-		fprintf(f, "\t\t.max_num_batched_tokens = %uu,\n", (unsigned)r->result.max_num_batched_tokens);
-		fprintf(f, "\t\t.enforce_eager = %d,\n", r->params.enforce_eager ? 1 : 0);
-		fprintf(f, "\t\t.verdict = \"%s\",\n", r->verified && r->result.fits ? "fits" : "unverified");
-		fputs("\t\t.weights_bytes = ", f);
-		u64(f, r->result.weights_bytes);
-		fputs(",\n\t\t.arch = ", f);
-		arch(f, &r->arch);
-		if (r->nfiles)
-			fprintf(f, ",\n\t\t.files = files_%zu,\n\t\t.nfiles = %zu,\n", i, r->nfiles);
-		else
-			fputs(",\n\t\t.files = NULL,\n\t\t.nfiles = 0,\n", f);
-		fputs("\t\t.total_bytes = ", f);
-		u64(f, r->download_bytes);
-		if (r->nlocal_files)
-			fprintf(f, ",\n\t\t.local_files = local_files_%zu,\n\t\t.nlocal_files = %zu,\n\t},\n", i,
-			    r->nlocal_files);
-		else
-			fputs(",\n\t\t.local_files = NULL,\n\t\t.nlocal_files = 0,\n\t},\n", f);
-	}
-	if (!t->declaring && p->nroles)
-		fputs("};\n\n", f);
+static void
+put_source(unsigned char *s, struct tbuf *pool, const struct plan_source *src)
+{
+	str(pool, s + MT_SRC_PATH, src->path);
+	if (!src->path)
+		return;
+	model_table_put_u64(s + MT_SRC_SIZE, src->size);
+	model_table_put_u64(s + MT_SRC_MTIME_SEC, (uint64_t)src->mtime_sec);
+	model_table_put_u32(s + MT_SRC_MTIME_NSEC, src->mtime_nsec);
+	model_table_put_u32(s + MT_SRC_PRESENT, 1);
+}
 
-	size_t ncmd = 0;
-	while (c->server_command && c->server_command[ncmd])
-		ncmd++;
-	if (!t->declaring)
-		fputs("static const char *const server_command[] = {", f);
-	for (size_t k = 0; k < ncmd; k++) {
-		str(t, c->server_command[k]);
-		if (!t->declaring)
-			fputs(", ", f);
-	}
-	if (!t->declaring)
-		fputs("NULL};\n\n", f);
-
-	char *hub = emit_hub_cache(c);
-	const char *tstr[] = {c->path, c->gpu_profile, c->hf_home, hub, c->models_dir,
-	    c->host, primary_name(p)};
-	const char *tnames[] = {"catalog_path", "gpu_profile", "hf_home", "hub_cache", "models_dir",
-	    "host", "primary_role"};
-	if (!t->declaring)
-		fputs("const struct model_table model_table = {\n", f);
-	for (size_t k = 0; k < sizeof tstr / sizeof tstr[0]; k++) {
-		if (!t->declaring)
-			fprintf(f, "\t.%s = ", tnames[k]);
-		str(t, tstr[k]);
-		if (!t->declaring)
-			fputs(",\n", f);
-	}
-	free(hub);
-	if (t->declaring)
-		return 0;
-	fputs("\t.gpu_total_bytes = ", f);
-	u64(f, c->gpu_total_bytes);
-	fputs(",\n\t.gpu_used_bytes = ", f);
-	u64(f, c->gpu_used_bytes);
-	fprintf(f, ",\n\t.gpu_memory_utilization = %s,\n", emit_util(c->gpu_memory_utilization).s);
-	fputs("\t.safety_margin_bytes = ", f);
-	u64(f, c->safety_margin_bytes);
-	fprintf(f, ",\n\t.engine = %s,\n", c->engine == BUDGET_ENGINE_V0 ? "BUDGET_ENGINE_V0" :
-	    "BUDGET_ENGINE_V1");
-	fputs("\t.disk_budget_bytes = ", f);
-	u64(f, c->disk_budget_bytes);
-	fprintf(f, ",\n\t.server_command = server_command,\n\t.port = %uu,\n", (unsigned)c->port);
-	if (p->nroles)
-		fprintf(f, "\t.entries = entries,\n\t.count = %zu,\n", p->nroles);
-	else
-		fputs("\t.entries = NULL,\n\t.count = 0,\n", f);
-	fputs("};\n", f);
-	return 0;
+/* Sections start at multiples of 8, so that a hex dump lines up. */
+static size_t
+align8(size_t n)
+{
+	return (n + 7) & ~(size_t)7;
 }
 
 int
 emit_table(FILE *f, const struct plan *p)
 {
-	struct table_ctx t = {f, 0, 1};
+	enum { NSECTIONS = 5 };
+	const struct catalog *c = p->catalog;
+	struct tbuf roles = {0}, files = {0}, args = {0}, pool = {0};
+	unsigned char settings[MT_SET_SIZE] = {0}, header[MT_HDR_SIZE] = {0};
+	char *hub = emit_hub_cache(c);
+	int rc = -1;
 
-	fprintf(f, "/* generated from %s by modelc; do not edit */\n", emit_catalog_name(p).s);
-	fputs("#include \"model_table.h\"\n\n", f);
-	if (walk(&t, p) < 0)
-		return -1;
-	if (t.nlong)
-		fputc('\n', f);
-	t.nlong = 0;
-	t.declaring = 0;
-	if (walk(&t, p) < 0)
-		return -1;
-	return ferror(f) ? -1 : 0;
+	for (size_t i = 0; i < p->nroles; i++)
+		put_role(&roles, &files, &pool, p, &p->roles[i]);
+	for (size_t k = 0; c->server_command && c->server_command[k]; k++)
+		str(&pool, grow(&args, MT_ARG_SIZE_OF) + MT_ARG_STRING, c->server_command[k]);
+	put_settings(settings, &pool, p, hub);
+
+	const struct plan_origin *o = &p->origin;
+	memcpy(header + MT_HDR_MAGIC, MODEL_TABLE_MAGIC, 8);
+	model_table_put_u32(header + MT_HDR_VERSION, MODEL_TABLE_VERSION);
+	model_table_put_u32(header + MT_HDR_HEADER_SIZE, MT_HDR_SIZE);
+	model_table_put_u32(header + MT_HDR_NSECTIONS, NSECTIONS);
+	model_table_put_u32(header + MT_HDR_SECTIONS, MT_HDR_SIZE);
+	model_table_put_u64(header + MT_HDR_BUILD_TIME, o->build_time);
+	str(&pool, header + MT_HDR_CATALOG_PATH, c->path);
+	/* Formatted here, so that switch needs no calendar arithmetic. */
+	char built[32];
+	time_t when = (time_t)o->build_time;
+	struct tm tm;
+	if (!gmtime_r(&when, &tm) || !strftime(built, sizeof built, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(built, sizeof built, "%llu", (unsigned long long)o->build_time);
+	str(&pool, header + MT_HDR_BUILT, built);
+	if (o->known) {
+		model_table_put_u32(header + MT_HDR_FLAGS, MT_HDR_F_DIGEST);
+		memcpy(header + MT_HDR_DIGEST, o->digest, MODEL_TABLE_DIGEST_BYTES);
+		put_source(header + MT_HDR_CATALOG, &pool, &o->catalog);
+		put_source(header + MT_HDR_LOCK, &pool, &o->lock);
+	} else {
+		put_source(header + MT_HDR_CATALOG, &pool, &(struct plan_source){0});
+		put_source(header + MT_HDR_LOCK, &pool, &(struct plan_source){0});
+	}
+	if (roles.failed || files.failed || args.failed || pool.failed)
+		goto out;
+
+	/* The directory, then each section in the order of its type. */
+	const struct {
+		uint32_t type;
+		const unsigned char *data;
+		size_t len, rec;
+	} sec[NSECTIONS] = {
+		{MT_SECTION_SETTINGS, settings, sizeof settings, MT_SET_SIZE},
+		{MT_SECTION_ROLES, roles.b, roles.len, MT_ROLE_SIZE},
+		{MT_SECTION_FILES, files.b, files.len, MT_FILE_SIZE_OF},
+		{MT_SECTION_ARGS, args.b, args.len, MT_ARG_SIZE_OF},
+		{MT_SECTION_STRINGS, pool.b, pool.len, 1},
+	};
+	unsigned char dir[NSECTIONS * MT_DIR_SIZE] = {0};
+	size_t at = align8(MT_HDR_SIZE + sizeof dir), offsets[NSECTIONS];
+	for (int i = 0; i < NSECTIONS; i++) {
+		offsets[i] = at;
+		model_table_put_u32(dir + i * MT_DIR_SIZE + MT_DIR_TYPE, sec[i].type);
+		model_table_put_u32(dir + i * MT_DIR_SIZE + MT_DIR_OFFSET, (uint32_t)at);
+		model_table_put_u32(dir + i * MT_DIR_SIZE + MT_DIR_COUNT, (uint32_t)(sec[i].len / sec[i].rec));
+		model_table_put_u32(dir + i * MT_DIR_SIZE + MT_DIR_RECORD_SIZE, (uint32_t)sec[i].rec);
+		at = align8(at + sec[i].len);
+	}
+	size_t total = offsets[NSECTIONS - 1] + pool.len;
+	if (total > MODEL_TABLE_MAX_BYTES)
+		goto out;
+	model_table_put_u64(header + MT_HDR_TOTAL_SIZE, total);
+	static const unsigned char zeros[8];
+	size_t end = MT_HDR_SIZE + sizeof dir;      /* where the previous part ended */
+	fwrite(header, 1, sizeof header, f);
+	fwrite(dir, 1, sizeof dir, f);
+	for (int i = 0; i < NSECTIONS; i++) {
+		fwrite(zeros, 1, offsets[i] - end, f);  /* < 8 by align8 */
+		if (sec[i].len)
+			fwrite(sec[i].data, 1, sec[i].len, f);
+		end = offsets[i] + sec[i].len;
+	}
+	rc = ferror(f) ? -1 : 0;
+out:
+	free(roles.b);
+	free(files.b);
+	free(args.b);
+	free(pool.b);
+	free(hub);
+	return rc;
 }

@@ -9,6 +9,7 @@
 
 #include "diag.h"
 #include "jsonschema.h"
+#include "size.h"
 
 #ifndef MODELC_DATADIR
 #define MODELC_DATADIR "/usr/local/share/modelc"
@@ -87,13 +88,16 @@ frontend_schema_search(struct arena *a, const char *catalog_path)
 
 /* Read the whole file into the arena, NUL-terminated; refuse files over the parser's limit. */
 static int
-frontend_read(struct arena *a, struct diag_sink *diag, const char *path, char **text, size_t *len)
+frontend_read(struct arena *a, struct diag_sink *diag, const char *path, char **text, size_t *len,
+    struct srcfile *src)
 {
 	FILE *f = fopen(path, "rb");
 	if (!f) {
 		diag_error(diag, diag_file(path), "cannot open: %s", strerror(errno));
-		return FRONTEND_SYSTEM;
+		return EXITCODE_SYSTEM;
 	}
+	if (src)
+		srcfile_stat(src, fileno(f));
 	size_t cap = 64 * 1024, n = 0;
 	char *buf = malloc(cap);
 	while (buf) {
@@ -125,23 +129,27 @@ frontend_read(struct arena *a, struct diag_sink *diag, const char *path, char **
 	if (failed) {
 		free(buf);
 		diag_error(diag, diag_file(path), "cannot read: %s", strerror(saved));
-		return FRONTEND_SYSTEM;
+		return EXITCODE_SYSTEM;
 	}
 	if (n > YAMLDOC_MAX_BYTES) {
 		free(buf);
 		diag_error(diag, diag_file(path), "the file is larger than %d MiB",
-		    YAMLDOC_MAX_BYTES / (1024 * 1024));
-		return FRONTEND_REJECTED;
+		    (int)(YAMLDOC_MAX_BYTES / SIZE_MIB));
+		return EXITCODE_REJECTED;
 	}
 	*text = arena_strndup(a, buf, n);
 	*len = n;
 	free(buf);
-	return FRONTEND_OK;
+	if (src) {
+		src->text = *text;
+		src->len = n;
+	}
+	return EXITCODE_OK;
 }
 
 int
 frontend_parse(struct arena *a, struct diag_sink *diag, const char *path,
-    const char *schema_dir, const struct ynode **root)
+    const char *schema_dir, const struct ynode **root, struct srcfile *src)
 {
 	char *text;
 	size_t len;
@@ -153,24 +161,24 @@ frontend_parse(struct arena *a, struct diag_sink *diag, const char *path,
 	if (!schema_dir) {
 		diag_error(diag, diag_file(path), "cannot find %s (looked in %s); set MODELC_SCHEMA_DIR",
 		    FRONTEND_SCHEMA, frontend_schema_search(a, path));
-		return FRONTEND_SYSTEM;
+		return EXITCODE_SYSTEM;
 	}
-	int rc = frontend_read(a, diag, path, &text, &len);
-	if (rc != FRONTEND_OK)
+	int rc = frontend_read(a, diag, path, &text, &len, src);
+	if (rc != EXITCODE_OK)
 		return rc;
 	diag_set_source(diag, path, text);
 	int bad = yamldoc_parse(a, diag, path, text, len, &doc) != 0;
 	*root = doc;
 	/* YAML-level errors make the tree unreliable; the schema would only add noise. */
 	if (bad)
-		return FRONTEND_REJECTED;
+		return EXITCODE_REJECTED;
 	const char *schema_path = arena_printf(a, "%s/%s", schema_dir, FRONTEND_SCHEMA);
 	struct jschema *s = jschema_load(a, diag, schema_path);
 	if (!s)
-		return FRONTEND_SYSTEM;
+		return EXITCODE_SYSTEM;
 	unsigned violations = jschema_validate(s, a, diag, doc);
 	jschema_free(s);
-	return violations ? FRONTEND_REJECTED : FRONTEND_OK;
+	return violations ? EXITCODE_REJECTED : EXITCODE_OK;
 }
 
 int
@@ -182,10 +190,11 @@ frontend_load(struct arena *a, struct diag_sink *diag, const char *path,
 	memset(out, 0, sizeof *out);
 	if (!schema_dir)
 		schema_dir = frontend_schema_dir(a, path);
-	int rc = frontend_parse(a, diag, path, schema_dir, &root);
-	if (rc != FRONTEND_OK)
+	struct srcfile src = {0};
+	int rc = frontend_parse(a, diag, path, schema_dir, &root, &src);
+	if (rc != EXITCODE_OK)
 		return rc;
-	if (catalog_from_yaml(a, diag, schema_dir, root, path, out) != 0)
-		return FRONTEND_REJECTED;
-	return FRONTEND_OK;
+	int bad = catalog_from_yaml(a, diag, schema_dir, root, path, out) != 0;
+	out->source = src;
+	return bad ? EXITCODE_REJECTED : EXITCODE_OK;
 }

@@ -10,10 +10,10 @@
 #include "arena.h"
 #include "catalog.h"
 #include "diag.h"
+#include "exitcode.h"
 #include "yamldoc.h"
 
-/* Return values, chosen to be the process exit codes of STYLE.md. */
-enum { FRONTEND_OK = 0, FRONTEND_REJECTED = 1, FRONTEND_SYSTEM = 3 };
+/* Return values are the process exit codes of common/exitcode.h. */
 
 /*
  * The folder holding models.schema.json and the data tables: $MODELC_SCHEMA_DIR when set,
@@ -28,12 +28,12 @@ const char *frontend_schema_search(struct arena *a, const char *catalog_path);
 
 /*
  * Read and parse path and check it against the schema in schema_dir (NULL: search for it).
- * *root is the tree whenever the YAML could be read, even if the schema rejected it.
- * Returns FRONTEND_OK, FRONTEND_REJECTED (errors reported) or FRONTEND_SYSTEM (a file could
- * not be read).
+ * *root is the tree whenever the YAML could be read, even if the schema rejected it; *src
+ * (when not NULL) what was read of the file. Returns EXITCODE_OK, EXITCODE_REJECTED (errors
+ * reported) or EXITCODE_SYSTEM (a file could not be read).
  */
 int frontend_parse(struct arena *a, struct diag_sink *diag, const char *path,
-    const char *schema_dir, const struct ynode **root);
+    const char *schema_dir, const struct ynode **root, struct srcfile *src);
 
 /* frontend_parse, then catalog_from_yaml into *out. Same return values. */
 int frontend_load(struct arena *a, struct diag_sink *diag, const char *path,

@@ -55,23 +55,23 @@ tree_page(struct arena *a, const char *body, size_t len, struct files *fs, char 
 	json_t *arr = json_loadb(body, len, 0, &je);
 	if (!json_is_array(arr)) {
 		json_decref(arr);
-		return fail(HUB_FAILED, err, errlen, "the tree listing is not a JSON array (%s)", je.text);
+		return fail(EXITCODE_SYSTEM, err, errlen, "the tree listing is not a JSON array (%s)", je.text);
 	}
 	size_t i;
 	json_t *e;
-	int rc = HUB_OK;
+	int rc = EXITCODE_OK;
 	json_array_foreach(arr, i, e) {
 		const char *type = json_string_value(json_object_get(e, "type"));
 		const char *path = json_string_value(json_object_get(e, "path"));
 		if (!type || !path) {
-			rc = fail(HUB_FAILED, err, errlen, "a tree entry has no type or path");
+			rc = fail(EXITCODE_SYSTEM, err, errlen, "a tree entry has no type or path");
 			break;
 		}
 		if (strcmp(type, "file"))
 			continue;
 		char why[128];
 		if (hub_path_check(path, strlen(path), why, sizeof why)) {
-			rc = fail(HUB_REFUSED, err, errlen, "the Hub lists a file '%s' that %s; refusing it", path, why);
+			rc = fail(EXITCODE_REJECTED, err, errlen, "the Hub lists a file '%s' that %s; refusing it", path, why);
 			break;
 		}
 		if (fs->n == fs->cap) {
@@ -123,26 +123,26 @@ small_file(const struct hub *h, struct arena *a, const char *repo, const char *c
 	char s256[65], s1[41];
 	if (digest_init(&d, true, r.len)) {
 		hub_response_free(&r);
-		return fail(HUB_FAILED, err, errlen, "out of memory");
+		return fail(EXITCODE_SYSTEM, err, errlen, "out of memory");
 	}
 	digest_update(&d, r.body, r.len);
 	digest_final(&d, s256, s1);
 	digest_free(&d);
 	if (f->size.known && f->size.value != r.len) {
 		hub_response_free(&r);
-		return fail(HUB_REFUSED, err, errlen, "%s: the Hub sent %zu bytes, its tree lists %llu", f->path,
+		return fail(EXITCODE_REJECTED, err, errlen, "%s: the Hub sent %zu bytes, its tree lists %llu", f->path,
 		    r.len, (unsigned long long)f->size.value);
 	}
 	if (f->blob_id && !digest_equal(s1, f->blob_id, 40)) {
 		hub_response_free(&r);
-		return fail(HUB_REFUSED, err, errlen, "%s: the content's git blob id is %s, the tree lists %s", f->path,
+		return fail(EXITCODE_REJECTED, err, errlen, "%s: the content's git blob id is %s, the tree lists %s", f->path,
 		    s1, f->blob_id);
 	}
 	f->sha256 = arena_strdup(a, s256);
 	f->size = (struct lock_u64){true, r.len};
 	*body = r.body;
 	*len = r.len;
-	return HUB_OK;
+	return EXITCODE_OK;
 }
 
 struct dtype_sum {
@@ -171,7 +171,7 @@ st_header(const struct hub *h, struct arena *a, const char *repo, const char *co
 	if (safetensors_header_len(r.body, r.len, &n, why, sizeof why)) {
 		hub_response_free(&r);
 		free(url);
-		return fail(HUB_REFUSED, err, errlen, "%s: %s", f->path, why);
+		return fail(EXITCODE_REJECTED, err, errlen, "%s: %s", f->path, why);
 	}
 	if (r.len < SAFETENSORS_PREFIX + n) {
 		/* The header is larger than the probe: ask for exactly the rest of it. */
@@ -188,17 +188,17 @@ st_header(const struct hub *h, struct arena *a, const char *repo, const char *co
 	struct safetensors_header sh;
 	if (r.h.status == 200 && f->size.known && r.len > SAFETENSORS_PREFIX + n && r.len != f->size.value) {
 		hub_response_free(&r);
-		return fail(HUB_FAILED, err, errlen, "%s: the server ignored the Range request", f->path);
+		return fail(EXITCODE_SYSTEM, err, errlen, "%s: the server ignored the Range request", f->path);
 	}
 	if (safetensors_parse(r.body, r.len, &tmp, &sh, why, sizeof why)) {
 		hub_response_free(&r);
 		arena_free(&tmp);
-		return fail(HUB_REFUSED, err, errlen, "%s: %s", f->path, why);
+		return fail(EXITCODE_REJECTED, err, errlen, "%s: %s", f->path, why);
 	}
 	hub_response_free(&r);
 	if (f->size.known && safetensors_check_file_size(&sh, f->size.value, why, sizeof why)) {
 		arena_free(&tmp);
-		return fail(HUB_REFUSED, err, errlen, "%s: %s (the tree's size)", f->path, why);
+		return fail(EXITCODE_REJECTED, err, errlen, "%s: %s (the tree's size)", f->path, why);
 	}
 	for (size_t i = 0; i < sh.ndtypes; i++) {
 		size_t j = 0;
@@ -212,7 +212,7 @@ st_header(const struct hub *h, struct arena *a, const char *repo, const char *co
 	}
 	*data_bytes += sh.data_bytes;
 	arena_free(&tmp);
-	return HUB_OK;
+	return EXITCODE_OK;
 }
 
 static void
@@ -246,7 +246,7 @@ hubresolve_model(const struct hub *h, struct arena *a, const char *repo, const c
 	const char *sha = json_string_value(json_object_get(info, "sha"));
 	if (!sha || !hub_is_hex(sha, 40)) {
 		json_decref(info);
-		return fail(HUB_FAILED, err, errlen, "the Hub's answer for %s@%s has no 40-hex 'sha'", repo, revision);
+		return fail(EXITCODE_SYSTEM, err, errlen, "the Hub's answer for %s@%s has no 40-hex 'sha'", repo, revision);
 	}
 	out->commit = arena_strdup(a, sha);
 	json_t *g = json_object_get(info, "gated");
@@ -266,7 +266,7 @@ hubresolve_model(const struct hub *h, struct arena *a, const char *repo, const c
 	while (next) {
 		if (++pages > HUBRESOLVE_MAX_PAGES) {
 			free(next);
-			return fail(HUB_FAILED, err, errlen, "the tree of %s has more than %d pages", repo,
+			return fail(EXITCODE_SYSTEM, err, errlen, "the tree of %s has more than %d pages", repo,
 			    HUBRESOLVE_MAX_PAGES);
 		}
 		rc = hub_request(h, "GET", next, 0, UINT64_MAX, false, HUBRESOLVE_MAX_JSON, repo, out->commit, NULL, &r,
@@ -278,7 +278,7 @@ hubresolve_model(const struct hub *h, struct arena *a, const char *repo, const c
 		rc = tree_page(a, r.body, r.len, &fs, err, errlen);
 		if (!rc && r.h.link_next[0]) {
 			if (!hub_is_hub_host(h, r.h.link_next))
-				rc = fail(HUB_FAILED, err, errlen, "the tree's next page is on another host (%s)", r.h.link_next);
+				rc = fail(EXITCODE_SYSTEM, err, errlen, "the tree's next page is on another host (%s)", r.h.link_next);
 			else
 				next = strdup(r.h.link_next);
 		}
@@ -291,7 +291,7 @@ hubresolve_model(const struct hub *h, struct arena *a, const char *repo, const c
 	/* A path listed twice (on two pages, say) would be fetched and recorded twice. */
 	for (size_t i = 1; i < fs.n; i++)
 		if (!strcmp(fs.v[i - 1].path, fs.v[i].path))
-			return fail(HUB_REFUSED, err, errlen, "the Hub lists the file '%s' twice", fs.v[i].path);
+			return fail(EXITCODE_REJECTED, err, errlen, "the Hub lists the file '%s' twice", fs.v[i].path);
 	out->files = fs.v;
 	out->nfiles = fs.n;
 	out->files_complete = true;
@@ -318,7 +318,7 @@ hubresolve_model(const struct hub *h, struct arena *a, const char *repo, const c
 				free(body);
 				json_decref(cfg);
 				json_decref(index);
-				return fail(HUB_REFUSED, err, errlen, "config.json is not a JSON object (%s)", je.text);
+				return fail(EXITCODE_REJECTED, err, errlen, "config.json is not a JSON object (%s)", je.text);
 			}
 			char *text = json_dumps(cfg, JSON_COMPACT | JSON_SORT_KEYS);
 			out->config_json = text ? arena_strdup(a, text) : NULL;
@@ -379,5 +379,5 @@ hubresolve_model(const struct hub *h, struct arena *a, const char *repo, const c
 	if (progress)
 		diag_print(progress, "modelc: lock: %s@%s: %zu files, %u safetensors headers read\n", repo, revision, fs.n,
 		    nst);
-	return HUB_OK;
+	return EXITCODE_OK;
 }

@@ -13,19 +13,20 @@
 #include "arena.h"
 #include "hub.h"
 #include "lock.h"
+#include "size.h"
 
 enum {
 	HUBRESOLVE_MAX_PAGES = 1000,
-	HUBRESOLVE_MAX_JSON = 64 * 1024 * 1024,
-	HUBRESOLVE_SMALL_MAX = 64 * 1024 * 1024,    /* the most a "small" file may weigh */
+	HUBRESOLVE_MAX_JSON = 64 * SIZE_MIB,
+	HUBRESOLVE_SMALL_MAX = 64 * SIZE_MIB,    /* the most a "small" file may weigh */
 	HUBRESOLVE_HEADER_PROBE = 64 * 1024,        /* first Range read of a safetensors file */
 };
 
 /*
  * Resolve repo@revision into *out (key, repo, revision, commit, gated, config, weights,
  * files, sources, unknown; memory from the arena). progress (may be NULL) gets one line per
- * step. Returns HUB_OK, HUB_REFUSED (the Hub said no, or its data is inconsistent) or
- * HUB_FAILED, with a message in err.
+ * step. Returns EXITCODE_OK, EXITCODE_REJECTED (the Hub said no, or its data is inconsistent) or
+ * EXITCODE_SYSTEM, with a message in err.
  */
 int hubresolve_model(const struct hub *h, struct arena *a, const char *repo, const char *revision,
     struct lock_model *out, FILE *progress, char *err, size_t errlen);

@@ -253,12 +253,14 @@ jsondoc_parse(struct arena *a, struct diag_sink *diag, const char *path, const c
 
 /* Read all of path into the arena, refusing files over max bytes; NULL with errno. */
 static char *
-jsondoc_slurp(struct arena *a, const char *path, size_t max, size_t *len, bool *too_big)
+jsondoc_slurp(struct arena *a, const char *path, size_t max, size_t *len, bool *too_big, struct srcfile *src)
 {
 	*too_big = false;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return NULL;
+	if (src)
+		srcfile_stat(src, fd);
 	struct stat st;
 	if (fstat(fd, &st) < 0) {
 		int e = errno;
@@ -298,14 +300,14 @@ jsondoc_slurp(struct arena *a, const char *path, size_t max, size_t *len, bool *
 
 int
 jsondoc_load(struct arena *a, struct diag_sink *diag, const char *path, size_t max,
-    struct ynode **root, json_t **json)
+    struct ynode **root, json_t **json, struct srcfile *src)
 {
 	size_t len = 0;
 	bool too_big;
 
 	*root = NULL;
 	*json = NULL;
-	char *text = jsondoc_slurp(a, path, max, &len, &too_big);
+	char *text = jsondoc_slurp(a, path, max, &len, &too_big, src);
 	if (too_big) {
 		diag_error(diag, diag_file(path), "is %zu bytes, more than the limit of %zu bytes", len, max);
 		return 1;
@@ -315,6 +317,10 @@ jsondoc_load(struct arena *a, struct diag_sink *diag, const char *path, size_t m
 		diag_error(diag, diag_file(path), "cannot read: %s", strerror(e));
 		errno = e;
 		return -1;
+	}
+	if (src) {
+		src->text = text;
+		src->len = len;
 	}
 	return jsondoc_parse(a, diag, path, text, len, root, json) ? 1 : 0;
 }

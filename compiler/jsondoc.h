@@ -15,6 +15,7 @@
 
 #include "arena.h"
 #include "diag.h"
+#include "srcfile.h"
 #include "yamldoc.h"
 
 /*
@@ -28,9 +29,10 @@ int jsondoc_parse(struct arena *a, struct diag_sink *diag, const char *path, con
 /*
  * Read the regular file path (at most max bytes) and parse it as jsondoc_parse does. 0 on
  * success; 1 when it is too large or no JSON (reported); -1 when it cannot be read (reported,
- * errno kept: ENOENT when it does not exist).
+ * errno kept: ENOENT when it does not exist). src, when not NULL, gets the bytes read and the
+ * file's size and modification time.
  */
 int jsondoc_load(struct arena *a, struct diag_sink *diag, const char *path, size_t max,
-    struct ynode **root, json_t **json);
+    struct ynode **root, json_t **json, struct srcfile *src);
 
 #endif

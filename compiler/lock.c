@@ -237,12 +237,12 @@ lock_other_version(const struct ynode *root)
  */
 static int
 lock_parse(struct arena *a, struct diag_sink *diag, const char *path, const char *schema_dir,
-    const struct ynode **root, json_t **json)
+    const struct ynode **root, json_t **json, struct srcfile *src)
 {
 	struct ynode *doc;
 
 	*root = NULL;
-	int rc = jsondoc_load(a, diag, path, LOCK_MAX_BYTES, &doc, json);
+	int rc = jsondoc_load(a, diag, path, LOCK_MAX_BYTES, &doc, json, src);
 	if (rc != 0)
 		return rc;
 	*root = doc;
@@ -271,7 +271,7 @@ lock_check_schema(struct arena *a, struct diag_sink *diag, const char *path, con
     const struct ynode **root)
 {
 	json_t *json;
-	int rc = lock_parse(a, diag, path, schema_dir, root, &json);
+	int rc = lock_parse(a, diag, path, schema_dir, root, &json, NULL);
 	json_decref(json);
 	if (rc == -2)
 		errno = EINVAL;
@@ -296,7 +296,7 @@ lock_read(struct arena *a, struct diag_sink *diag, const char *path, const char 
 
 	memset(out, 0, sizeof *out);
 	out->path = path;
-	int rc = lock_parse(a, diag, path, schema_dir, &root, &json);
+	int rc = lock_parse(a, diag, path, schema_dir, &root, &json, &out->source);
 	if (rc < 0) {
 		json_decref(json);
 		if (rc == -2)

@@ -13,9 +13,11 @@
 #include "arena.h"
 #include "budget.h"
 #include "diag.h"
+#include "size.h"
+#include "srcfile.h"
 #include "yamldoc.h"
 
-enum { LOCK_VERSION = 1, LOCK_MAX_BYTES = 64 * 1024 * 1024 };
+enum { LOCK_VERSION = 1, LOCK_MAX_BYTES = 64 * SIZE_MIB };
 
 /* A fact that may be unknown: known is false when the source did not say. */
 struct lock_u64 {
@@ -67,6 +69,7 @@ struct lock_model {
 
 struct lock {
 	const char *path;
+	struct srcfile source;          /* what lock_read read of path; text NULL when it read nothing */
 	struct lock_model *models;
 	size_t nmodels;
 };

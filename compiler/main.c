@@ -4,6 +4,7 @@
 
 #include "commands.h"
 #include "diag.h"
+#include "exitcode.h"
 
 struct command {
 	const char *name;
@@ -38,20 +39,20 @@ main(int argc, char **argv)
 {
 	if (argc < 2) {
 		usage(stderr);
-		return 2;
+		return EXITCODE_USAGE;
 	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
 		usage(stdout);
-		return 0;
+		return EXITCODE_OK;
 	}
 	if (strcmp(argv[1], "--version") == 0) {
 		printf("modelc %s\n", MODELC_VERSION);
-		return 0;
+		return EXITCODE_OK;
 	}
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		if (strcmp(argv[1], commands[i].name) == 0)
 			return commands[i].run(argc - 1, argv + 1);
 	diag_print(stderr, "modelc: unknown command '%s'\n", argv[1]);
 	usage(stderr);
-	return 2;
+	return EXITCODE_USAGE;
 }

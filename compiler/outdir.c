@@ -27,17 +27,20 @@
 #include "emit_manifest.h"
 #include "emit_report.h"
 #include "emit_table.h"
+#include "exitcode.h"
 #include "fileio.h"
 
-enum { OUTDIR_FAIL = 3, OUTDIR_MAX_DEPTH = 8 };
+enum { OUTDIR_MAX_DEPTH = 8 };
 
 /*
- * Files modelc writes at the top of the directory, and the one it keeps; modelc sign's
- * SHA256SUMS and signatures are replaced with the rest (a new build is not signed).
+ * Files modelc writes at the top of the directory, and the one it keeps. model_table.c is what
+ * modelc wrote before switch.table (the table compiled into switch): a generated/ from then is
+ * replaced, not refused. modelc sign's SHA256SUMS and signatures are replaced with the rest (a
+ * new build is not signed).
  */
 static const char *const known_names[] = {
-	".env", ".env.example", "budget.svg", "budget.txt", "model_table.c", "manifests", "README.md",
-	"SHA256SUMS", "SHA256SUMS.minisig",
+	".env", ".env.example", "budget.svg", "budget.txt", "switch.table", "model_table.c", "manifests",
+	"README.md", "SHA256SUMS", "SHA256SUMS.minisig",
 };
 
 static char *
@@ -98,7 +101,7 @@ outdir_render(const struct plan *p, struct outdir_file **files, size_t *nfiles,
 		int (*fn)(FILE *, const struct plan *);
 	} fixed[] = {
 		{".env", emit_env}, {".env.example", emit_env_example}, {"budget.svg", emit_budget_svg},
-		{"budget.txt", emit_budget_txt}, {"model_table.c", emit_table},
+		{"budget.txt", emit_budget_txt}, {"switch.table", emit_table},
 	};
 	size_t nfixed = sizeof fixed / sizeof fixed[0], n = 0;
 	struct outdir_file *v = calloc(nfixed + p->nroles, sizeof *v);
@@ -107,7 +110,7 @@ outdir_render(const struct plan *p, struct outdir_file **files, size_t *nfiles,
 	*nfiles = 0;
 	if (!v) {
 		sys_error(diag, "generated outputs", "render");
-		return OUTDIR_FAIL;
+		return EXITCODE_SYSTEM;
 	}
 	for (size_t i = 0; i < nfixed; i++, n++)
 		if (render(&v[n], fixed[i].path, p, NULL, fixed[i].fn, diag) < 0)
@@ -131,7 +134,7 @@ outdir_render(const struct plan *p, struct outdir_file **files, size_t *nfiles,
 	return 0;
 fail:
 	outdir_free(v, n + 1);
-	return OUTDIR_FAIL;
+	return EXITCODE_SYSTEM;
 }
 
 void
@@ -529,7 +532,7 @@ outdir_replace(const char *dir_in, const struct outdir_file *files, size_t nfile
 	int exists, lockfd = -1;
 	char *dir = strdup(dir_in), *tmp = NULL, *readme = NULL, *parent = NULL;
 	size_t readme_len = 0;
-	int rc = OUTDIR_FAIL;
+	int rc = EXITCODE_SYSTEM;
 
 	if (!dir)
 		abort();
@@ -539,7 +542,7 @@ outdir_replace(const char *dir_in, const struct outdir_file *files, size_t nfile
 		diag_error(diag, diag_file(dir_in), "cannot be the output directory: modelc replaces it "
 		    "as a whole, so it needs a directory of its own");
 		free(dir);
-		return OUTDIR_FAIL;
+		return EXITCODE_SYSTEM;
 	}
 	if (make_parents(dir, diag) < 0)
 		goto out;
@@ -608,7 +611,7 @@ outdir_write(const struct plan *p, const char *dir, struct diag_sink *diag)
 	size_t nfiles;
 
 	if (outdir_render(p, &files, &nfiles, diag) != 0)
-		return OUTDIR_FAIL;
+		return EXITCODE_SYSTEM;
 	int rc = outdir_replace(dir, files, nfiles, diag);
 	outdir_free(files, nfiles);
 	return rc;

@@ -55,12 +55,32 @@ struct plan_role {
 	double measured_ttft_ms;        /* from measurements/<role>.csv at max_model_len; < 0 if none */
 };
 
+/* An input file as modelc read it, for the runtime table's staleness check. */
+struct plan_source {
+	const char *path;               /* absolute (as given when it cannot be resolved); NULL: not read */
+	uint64_t size;
+	int64_t mtime_sec;
+	uint32_t mtime_nsec;
+};
+
+/*
+ * Where the plan came from: filled by compile_run for the runtime table's header; all zero for
+ * a plan built in code (the table then has no digest and no sources).
+ */
+struct plan_origin {
+	bool known;                     /* digest, catalog and lock are set */
+	unsigned char digest[32];       /* SHA-256 of models.yaml's bytes, then models.lock's */
+	struct plan_source catalog, lock;
+	uint64_t build_time;            /* seconds since 1970: SOURCE_DATE_EPOCH when set, else now */
+};
+
 struct plan {
 	const struct catalog *catalog;
 	const struct lock *lock;
 	struct plan_role *roles;        /* in catalog order */
 	size_t nroles;
 	uint64_t download_bytes;        /* all roles, for the disk rule */
+	struct plan_origin origin;
 };
 
 /*

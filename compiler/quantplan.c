@@ -1,10 +1,11 @@
 #include "quantplan.h"
+#include "size.h"
 
 #include <ctype.h>
 #include <string.h>
 
 /* CUDA context, cuBLAS workspace and PyTorch's allocator slack before any tensor is placed. */
-enum { QUANTPLAN_CUDA_CONTEXT = 512 * 1024 * 1024 };
+#define QUANTPLAN_CUDA_CONTEXT (512 * SIZE_MIB)
 
 static const char default_dataset[] = "HuggingFaceH4/ultrachat_200k";
 static const char default_split[] = "train_sft";
@@ -183,11 +184,6 @@ py_str(FILE *out, const char *s)
 	fputc('"', out);
 }
 
-static double
-gib(uint64_t b)
-{
-	return (double)b / (1024.0 * 1024.0 * 1024.0);
-}
 
 int
 quantplan_write_script(FILE *out, const struct quantplan *p, const struct quantplan_target *t)
@@ -202,12 +198,12 @@ quantplan_write_script(FILE *out, const struct quantplan *p, const struct quantp
 	fprintf(out, "# and saves it compressed (compressed-tensors, pack-quantized) for vLLM.\n#\n");
 	fprintf(out, "# Needs, as planned by modelc:\n");
 	fprintf(out, "#   GPU memory  %.2f GiB (largest of layer/embedding %.2f, activations %.2f, %s %.2f, CUDA context 0.50)\n",
-	    gib(p->gpu_need_bytes), gib(p->layer_bytes > p->embed_bytes ? p->layer_bytes : p->embed_bytes),
-	    gib(p->activation_bytes), awq ? "AWQ cache" : "GPTQ Hessians", gib(p->method_bytes));
+	    size_gib(p->gpu_need_bytes), size_gib(p->layer_bytes > p->embed_bytes ? p->layer_bytes : p->embed_bytes),
+	    size_gib(p->activation_bytes), awq ? "AWQ cache" : "GPTQ Hessians", size_gib(p->method_bytes));
 	fprintf(out, "#   host memory %.2f GiB (the 16-bit weights stay in CPU memory; one layer at a time is onloaded)\n",
-	    gib(p->host_ram_bytes));
-	fprintf(out, "#   disk        %.2f GiB (16-bit source %.2f + quantized output %.2f)\n", gib(p->disk_bytes),
-	    gib(p->source_bytes), gib(p->predicted_bytes));
+	    size_gib(p->host_ram_bytes));
+	fprintf(out, "#   disk        %.2f GiB (16-bit source %.2f + quantized output %.2f)\n", size_gib(p->disk_bytes),
+	    size_gib(p->source_bytes), size_gib(p->predicted_bytes));
 	fprintf(out, "#   Python packages: llmcompressor >= 0.6 (sequential onloading; pulls torch, transformers, datasets)\n");
 	fprintf(out, "#\n# Run on the GPU host: python3 THIS_FILE; then, where models.yaml lives:\n");
 	fprintf(out, "#   modelc adopt %s %s\n\n", t->role, t->output_dir);

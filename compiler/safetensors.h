@@ -12,10 +12,11 @@
 #include <stdint.h>
 
 #include "arena.h"
+#include "size.h"
 
 enum {
 	SAFETENSORS_PREFIX = 8,                      /* the little-endian header length */
-	SAFETENSORS_MAX_HEADER = 100 * 1024 * 1024,  /* the safetensors crate's own limit */
+	SAFETENSORS_MAX_HEADER = 100 * SIZE_MIB,  /* the safetensors crate's own limit */
 	SAFETENSORS_MAX_DIMS = 16,
 };
 

@@ -1,4 +1,5 @@
 #include "yamldoc.h"
+#include "size.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -471,7 +472,7 @@ yamldoc_parse(struct arena *a, struct diag_sink *diag, const char *path,
 	*root = NULL;
 	if (len > YAMLDOC_MAX_BYTES) {
 		diag_error(diag, diag_file(path), "the file is larger than %d MiB",
-		    YAMLDOC_MAX_BYTES / (1024 * 1024));
+		    (int)(YAMLDOC_MAX_BYTES / SIZE_MIB));
 		return -1;
 	}
 	if (yamldoc_check_breaks(&st))

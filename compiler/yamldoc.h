@@ -12,9 +12,10 @@
 
 #include "arena.h"
 #include "diag.h"
+#include "size.h"
 
 /* Limits that keep a hostile or broken file from exhausting memory or the stack. */
-enum { YAMLDOC_MAX_DEPTH = 64, YAMLDOC_MAX_BYTES = 16 * 1024 * 1024 };
+enum { YAMLDOC_MAX_DEPTH = 64, YAMLDOC_MAX_BYTES = 16 * SIZE_MIB };
 
 enum ynode_kind { YNODE_NULL, YNODE_BOOL, YNODE_INT, YNODE_FLOAT, YNODE_STRING, YNODE_SEQ, YNODE_MAP };
 

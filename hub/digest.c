@@ -1,5 +1,6 @@
 #define _DEFAULT_SOURCE
 #include "digest.h"
+#include "size.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-enum { DIGEST_READ_CHUNK = 1 << 20 };
+enum { DIGEST_READ_CHUNK = SIZE_MIB };
 
 int
 digest_init(struct digest *d, bool git, uint64_t size)

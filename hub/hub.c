@@ -261,40 +261,40 @@ hub_error_message(const struct hub *h, const char *repo, const char *rev, const 
 		else
 			errmsg_fail(err, errlen, "%s is a gated model: accept its licence at %s/%s, then set HF_TOKEN "
 			    "(or run 'hf auth login') and run again", repo, h->endpoint, repo);
-		return HUB_REFUSED;
+		return EXITCODE_REJECTED;
 	}
 	if (!strcmp(code, "RepoNotFound")) {
 		errmsg_fail(err, errlen, "repository '%s' was not found on %s (or it is private and %s)", repo,
 		    h->endpoint, h->token ? "the token has no access" : "no token is set");
-		return HUB_REFUSED;
+		return EXITCODE_REJECTED;
 	}
 	if (!strcmp(code, "RevisionNotFound")) {
 		errmsg_fail(err, errlen, "revision '%s' was not found in %s", rev ? rev : "?", repo);
-		return HUB_REFUSED;
+		return EXITCODE_REJECTED;
 	}
 	if (!strcmp(code, "EntryNotFound")) {
 		errmsg_fail(err, errlen, "file '%s' was not found in %s at revision '%s'", path ? path : "?", repo,
 		    rev ? rev : "?");
-		return HUB_REFUSED;
+		return EXITCODE_REJECTED;
 	}
 	if (!strcmp(code, "DisabledRepo")) {
 		errmsg_fail(err, errlen, "repository '%s' is disabled on %s", repo, h->endpoint);
-		return HUB_REFUSED;
+		return EXITCODE_REJECTED;
 	}
 	if (hd->status == 401 || hd->status == 403) {
 		errmsg_fail(err, errlen, "%s: HTTP %ld%s%s: %s", url, hd->status, hd->error_message[0] ? ": " : "",
 		    hd->error_message, h->token ? "the token was refused; check HF_TOKEN" :
 		    "the Hub wants a token; set HF_TOKEN");
-		return HUB_REFUSED;
+		return EXITCODE_REJECTED;
 	}
 	if (hd->status == 404) {
 		errmsg_fail(err, errlen, "%s: HTTP 404 (not found)%s%s", url, hd->error_message[0] ? ": " : "",
 		    hd->error_message);
-		return HUB_REFUSED;
+		return EXITCODE_REJECTED;
 	}
 	errmsg_fail(err, errlen, "%s: HTTP %ld%s%s", url, hd->status, hd->error_message[0] ? ": " : "",
 	    hd->error_message);
-	return HUB_FAILED;
+	return EXITCODE_SYSTEM;
 }
 
 struct body {
@@ -392,20 +392,20 @@ hub_request(const struct hub *h, const char *method, const char *url, uint64_t r
 	char why[128];
 	if (repo && repoid_check(repo, why, sizeof why)) {
 		errmsg_fail(err, errlen, "'%s' is not a Hugging Face repository id: %s", repo, why);
-		return HUB_REFUSED;
+		return EXITCODE_REJECTED;
 	}
 	if (h->offline) {
 		errmsg_fail(err, errlen, "HF_HUB_OFFLINE is set, so %s cannot be reached; unset it to use the Hub", url);
-		return HUB_REFUSED;
+		return EXITCODE_REJECTED;
 	}
 	CURL *c = curl_easy_init();
 	if (!c) {
 		errmsg_fail(err, errlen, "libcurl: cannot create a handle");
-		return HUB_FAILED;
+		return EXITCODE_SYSTEM;
 	}
 	struct body b = {.max = max_body};
 	char cur[HUB_URL_MAX];
-	int rc = HUB_FAILED;
+	int rc = EXITCODE_SYSTEM;
 	for (unsigned attempt = 1;; attempt++) {
 		snprintf(cur, sizeof cur, "%s", url);
 		CURLcode cc = CURLE_OK;
@@ -430,7 +430,7 @@ hub_request(const struct hub *h, const char *method, const char *url, uint64_t r
 			snprintf(cur, sizeof cur, "%s", next);
 		}
 		if (hr == 0 && out->h.status < 400) {
-			rc = HUB_OK;
+			rc = EXITCODE_OK;
 			break;
 		}
 		if (hr == 0 && !hub_retryable(out->h.status, CURLE_OK)) {
@@ -451,7 +451,7 @@ hub_request(const struct hub *h, const char *method, const char *url, uint64_t r
 	if (!out->body && strcmp(method, "HEAD")) {
 		out->body = calloc(1, 1);
 		if (!out->body) {
-			rc = HUB_FAILED;
+			rc = EXITCODE_SYSTEM;
 			errmsg_fail(err, errlen, "out of memory");
 		}
 	}

@@ -14,6 +14,8 @@
 
 #include <curl/curl.h>
 
+#include "exitcode.h"
+
 /* Only http and https, on old libcurl too (CURLOPT_PROTOCOLS_STR is 7.85+). */
 #if LIBCURL_VERSION_NUM >= 0x075500
 #define HUB_HTTP_ONLY(c) curl_easy_setopt((c), CURLOPT_PROTOCOLS_STR, "http,https")
@@ -31,8 +33,10 @@ enum {
 	HUB_RETRY_AFTER_MAX_S = 300,    /* a longer Retry-After is capped to this */
 };
 
-/* Exit-code style results: 0 ok, 1 the Hub refused (gated, not found), 3 network/system. */
-enum { HUB_OK = 0, HUB_REFUSED = 1, HUB_FAILED = 3 };
+/*
+ * Results are exit codes (common/exitcode.h): EXITCODE_OK, EXITCODE_REJECTED when the Hub
+ * refused (gated, not found), EXITCODE_SYSTEM for the network or the system.
+ */
 
 struct hub {
 	char endpoint[HUB_URL_MAX];     /* HF_ENDPOINT without a trailing '/' */
@@ -129,8 +133,8 @@ unsigned hub_retry_delay_ms(const struct hub *h, unsigned attempt, long retry_af
 
 /*
  * A message for a failed answer, from X-Error-Code first (GatedRepo, RepoNotFound,
- * RevisionNotFound, EntryNotFound), then the status. Returns HUB_REFUSED for those the user
- * must fix (gated, not found, 401/403) and HUB_FAILED otherwise.
+ * RevisionNotFound, EntryNotFound), then the status. Returns EXITCODE_REJECTED for those the user
+ * must fix (gated, not found, 401/403) and EXITCODE_SYSTEM otherwise.
  */
 int hub_error_message(const struct hub *h, const char *repo, const char *rev, const char *path,
     const char *url, const struct hub_hdrs *hd, char *err, size_t errlen);
@@ -140,7 +144,7 @@ int hub_error_message(const struct hub *h, const char *repo, const char *rev, co
  * one to the Hub's host is followed with the token; one to another host is followed without
  * it, unless stop_cross_host, which returns that 3xx answer itself (the metadata hop).
  * Bodies above max_body bytes fail. repo/rev/path name the object in messages.
- * Returns HUB_OK, HUB_REFUSED or HUB_FAILED (message in err).
+ * Returns EXITCODE_OK, EXITCODE_REJECTED or EXITCODE_SYSTEM (message in err).
  */
 int hub_request(const struct hub *h, const char *method, const char *url, uint64_t range_from,
     uint64_t range_to, bool stop_cross_host, size_t max_body, const char *repo, const char *rev,

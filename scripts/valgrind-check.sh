@@ -75,14 +75,17 @@ HF_TOKEN=hf_valgrind vg fetch 0 "$BIN/fetch" chat --manifests generated/manifest
 HF_TOKEN=hf_valgrind vg fetch-verify 0 "$BIN/fetch" --verify --json --manifests generated/manifests --cache "$W/cache"
 cd "$ROOT" || exit 3
 
-# switch (static, musl) with the test table, as tests/integration/switch_lib.sh builds it.
+# switch (static, musl) with the test catalog's table, as tests/integration/switch_lib.sh builds it.
 SW=$BUILD/test-switch/switch
-make -s --no-print-directory "$SW" SWITCH_TABLE=tests/fixtures/model_table_test.c SWITCH_OUT="$SW" >/dev/null ||
+make -s --no-print-directory "$SW" SWITCH_OUT="$SW" >/dev/null ||
 	{ echo "valgrind-check: cannot build the test switch"; exit 3; }
-mkdir -p "$W/sw/bin" "$W/sw/work"
+mkdir -p "$W/sw/bin" "$W/sw/work" "$W/sw/catalog"
+cp tests/fixtures/switch/models.yaml tests/fixtures/switch/models.lock "$W/sw/catalog/"
+(cd "$W/sw/catalog" && "$BIN/modelc" build -o gen) >/dev/null 2>&1 ||
+	{ echo "valgrind-check: cannot build the test table"; exit 3; }
 cd "$W/sw/work" || exit 3
 (
-	export PATH="$W/sw/bin:/usr/bin:/bin" MODELC_HF_HOME="$W/sw/hf" LC_ALL=C
+	export PATH="$W/sw/bin:/usr/bin:/bin" MODELC_HF_HOME="$W/sw/hf" LC_ALL=C MODELC_TABLE="$W/sw/catalog/gen/switch.table"
 	export FAKE_NVSMI_DIR="$ROOT/tests/fixtures/nvidia-smi"
 	vg switch-list 0 "$SW" list
 	vg switch-set 0 "$SW" set primary

@@ -10,11 +10,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "size.h"
+
 enum {
 	SUMFILE_DIGEST = 32,
 	SUMFILE_PATH_MAX = 1024,
 	SUMFILE_MAX_FILES = 200000,
-	SUMFILE_MAX_BYTES = 64 * 1024 * 1024,
+	SUMFILE_MAX_BYTES = 64 * SIZE_MIB,
 };
 
 struct sumfile_entry {

@@ -8,6 +8,7 @@
 
 #include "bench_client.h"
 #include "bench_sse.h"
+#include "size.h"
 
 enum { ERRBODY_MAX = 64 * 1024 };
 
@@ -145,7 +146,7 @@ static size_t mem_write(char *p, size_t sz, size_t nm, void *ud)
 {
 	struct membuf *m = ud;
 	size_t n = sz * nm;
-	if (m->len + n > 64u * 1024 * 1024) {
+	if (m->len + n > 64 * SIZE_MIB) {
 		m->overflow = 1;
 		return 0;
 	}

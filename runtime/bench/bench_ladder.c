@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "bench_ladder.h"
+#include "size.h"
 
 static int cmp_u32(const void *a, const void *b)
 {
@@ -32,7 +33,7 @@ int bench_ladder_parse(const char *s, uint32_t *out, size_t *n, char *err, size_
 			v *= 1024;
 			end++;
 		}
-		if (end == item || *end || errno || v == 0 || v > 16u * 1024 * 1024 || item[0] == '-') {
+		if (end == item || *end || errno || v == 0 || v > 16 * SIZE_MIB || item[0] == '-') {
 			snprintf(err, errlen, "'%s' is not a length (expected a token count such as 512 or 4k)", item);
 			return -1;
 		}

@@ -9,7 +9,9 @@
 
 #include <stddef.h>
 
-enum { BENCH_SSE_MAX_EVENT = 1 << 20 };
+#include "size.h"
+
+enum { BENCH_SSE_MAX_EVENT = SIZE_MIB };
 
 struct bench_sse {
 	char *buf;              /* the unfinished event, heap */

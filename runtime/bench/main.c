@@ -14,6 +14,7 @@
 #include "bench_out.h"
 #include "bench_role.h"
 #include "bench_run.h"
+#include "exitcode.h"
 #include "cliopt.h"
 #include "diag.h"
 
@@ -21,7 +22,6 @@
 #define MODELC_VERSION "0"
 #endif
 
-enum { EXIT_REJECTED = 1, EXIT_USAGE = 2, EXIT_SYSTEM = 3 };
 
 static const char usage_text[] =
     "usage: bench [ROLE] [--url URL] [--lengths 256,512,1k,2k,4k,8k] [--reps N] [--warmup N]\n"
@@ -46,7 +46,7 @@ static int usage_error(const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	fputs(usage_text, stderr);
-	return EXIT_USAGE;
+	return EXITCODE_USAGE;
 }
 
 static int parse_uint(const char *s, unsigned min, unsigned max, unsigned *out)
@@ -128,7 +128,7 @@ static void path_of(char *buf, size_t n, const char *dir, const char *role, cons
 
 static int exit_for(enum bench_fail f)
 {
-	return f == BENCH_FAIL_HTTP4 ? EXIT_REJECTED : EXIT_SYSTEM;
+	return f == BENCH_FAIL_HTTP4 ? EXITCODE_REJECTED : EXITCODE_SYSTEM;
 }
 
 /* The GPU's name from nvidia-smi when it is there, else "unknown". */
@@ -201,7 +201,7 @@ int main(int argc, char **argv)
 	struct bench_client c;
 	if (bench_client_init(&c, o.url, o.timeout_s, err, sizeof err) != 0) {
 		diag_print(stderr, "bench: %s\n", err);
-		return EXIT_SYSTEM;
+		return EXITCODE_SYSTEM;
 	}
 	struct served sv[16];
 	size_t nsv = 0;
@@ -251,7 +251,7 @@ int main(int argc, char **argv)
 			diag_print(stderr, "%s'%s'", i ? ", " : "", sv[i].name);
 		fputc('\n', stderr);
 		bench_client_free(&c);
-		return EXIT_REJECTED;
+		return EXITCODE_REJECTED;
 	}
 	if (!role)
 		role = pick->name;
@@ -259,7 +259,7 @@ int main(int argc, char **argv)
 		if (*p == '/' || role[0] == '.') {
 			diag_print(stderr, "bench: '%s' cannot name an output file; give a ROLE\n", role);
 			bench_client_free(&c);
-			return EXIT_USAGE;
+			return EXITCODE_USAGE;
 		}
 	uint32_t mml = pick->max_model_len ? pick->max_model_len : ri.max_model_len;
 	if (ri.max_model_len && pick->max_model_len && ri.max_model_len != pick->max_model_len)
@@ -300,7 +300,7 @@ int main(int argc, char **argv)
 	if (bench_out_write(o.out, &meta, &res, err, sizeof err) != 0) {
 		diag_print(stderr, "bench: %s\n", err);
 		bench_results_free(&res);
-		return EXIT_SYSTEM;
+		return EXITCODE_SYSTEM;
 	}
 	struct bench_point *pts = NULL;
 	size_t np = bench_out_points(&res, &pts);
@@ -315,5 +315,5 @@ int main(int argc, char **argv)
 	}
 	free(pts);
 	bench_results_free(&res);
-	return fflush(stdout) == 0 ? 0 : EXIT_SYSTEM;
+	return fflush(stdout) == 0 ? 0 : EXITCODE_SYSTEM;
 }

@@ -10,7 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum { FMANIFEST_MAX_BYTES = 16 * 1024 * 1024, FMANIFEST_MAX_FILES = 100000 };
+#include "size.h"
+
+enum { FMANIFEST_MAX_BYTES = 16 * SIZE_MIB, FMANIFEST_MAX_FILES = 100000 };
 
 struct fmanifest_file {
 	char *path;

@@ -10,6 +10,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "exitcode.h"
 #include "fmanifest.h"
 #include "fsign.h"
 #include "hfcache.h"
@@ -53,7 +54,7 @@ trust_hub(const struct hub *h, struct fmanifest *m, size_t i, struct xfer_job *j
 	char *url = hub_resolve_url(h, m->repo, m->commit, f->path);
 	struct hub_response r;
 	int rc = url ? hub_request(h, "HEAD", url, 0, UINT64_MAX, true, 0, m->repo, m->commit, f->path, &r,
-	    err, errlen) : HUB_FAILED;
+	    err, errlen) : EXITCODE_SYSTEM;
 	free(url);
 	if (rc)
 		return rc;
@@ -64,7 +65,7 @@ trust_hub(const struct hub *h, struct fmanifest *m, size_t i, struct xfer_job *j
 	if (lfs ? !hub_is_hex(etag, 64) : !hub_is_hex(etag, 40)) {
 		snprintf(err, errlen, "the Hub gave no usable %s for '%s' (got '%s')", lfs ? "sha256" : "git blob id",
 		    f->path, etag);
-		return HUB_REFUSED;
+		return EXITCODE_REJECTED;
 	}
 	f->lfs = lfs;
 	f->trusted = true;
@@ -265,7 +266,7 @@ fplan_fetch(const struct fplan_opts *o, char **roles, size_t nroles)
 	struct hub hub;
 	if (hub_open(&hub, err, sizeof err)) {
 		fprogress_event(&prog, "error", NULL, NULL, 0, "%s", err);
-		return 3;
+		return EXITCODE_SYSTEM;
 	}
 	int worst = 0;
 	struct fsign sign = {0};

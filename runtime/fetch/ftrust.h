@@ -12,8 +12,9 @@
 #include <stddef.h>
 
 #include "mskey.h"
+#include "size.h"
 
-enum { FTRUST_MAX_BYTES = 16 * 1024 * 1024, FTRUST_MAX_DEPTH = 64, FTRUST_MAX_KEYS = 1024 };
+enum { FTRUST_MAX_BYTES = 16 * SIZE_MIB, FTRUST_MAX_DEPTH = 64, FTRUST_MAX_KEYS = 1024 };
 
 /*
  * Read path's trust: list into *keys (malloc'd; free it), *n keys (0 when the catalog has no

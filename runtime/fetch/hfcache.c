@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "errmsg.h"
+#include "size.h"
 #include "fileio.h"
 
 static const char cachedir_tag[] =
@@ -263,10 +264,10 @@ copy_file(const char *src, const char *dst, char *err, size_t errlen)
 		close(in);
 		return errmsg_fail(err, errlen, "%s: %s", out.tmp, strerror(e));
 	}
-	char *buf = malloc(1 << 20);
+	char *buf = malloc(SIZE_MIB);
 	ssize_t r = -1;
 	bool ok = buf != NULL;
-	while (ok && (r = read(in, buf, 1 << 20)) > 0)
+	while (ok && (r = read(in, buf, SIZE_MIB)) > 0)
 		ok = fileio_write_all(out.fd, buf, (size_t)r) == 0;
 	ok = ok && r == 0;
 	int e = errno;

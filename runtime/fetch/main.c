@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "exitcode.h"
 #include "diag.h"
 #include "fplan.h"
 #include "fprune.h"
@@ -44,7 +45,7 @@ static int
 usage(void)
 {
 	fputs(usage_fetch, stderr);
-	return 2;
+	return EXITCODE_USAGE;
 }
 
 /* Options shared by both commands; returns the index consumed up to, or -1 on a usage error. */
@@ -89,7 +90,7 @@ cmd_prune(int argc, char **argv)
 			return usage();
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			fputs(usage_fetch, stdout);
-			return 0;
+			return EXITCODE_OK;
 		}
 		if (!strcmp(argv[i], "--yes"))
 			o.yes = 1;
@@ -114,7 +115,7 @@ cmd_fetch(int argc, char **argv)
 	if (!roles || !keys) {
 		free(roles);
 		free(keys);
-		return 3;
+		return EXITCODE_SYSTEM;
 	}
 	for (int i = 1; i < argc; i++) {
 		int r = common_opt(argc, argv, i, &o.manifests, &o.cache, &json);
@@ -130,7 +131,7 @@ cmd_fetch(int argc, char **argv)
 			fputs(help_text, stdout);
 			free(roles);
 			free(keys);
-			return 0;
+			return EXITCODE_OK;
 		}
 		if (!strcmp(argv[i], "--verify"))
 			o.verify = 1;
@@ -193,11 +194,11 @@ main(int argc, char **argv)
 		fputs(usage_fetch, stdout);
 		fputs("\n", stdout);
 		fputs(help_text, stdout);
-		return 0;
+		return EXITCODE_OK;
 	}
 	if (argc > 1 && !strcmp(argv[1], "--version")) {
 		printf("fetch %s\n", MODELC_VERSION);
-		return 0;
+		return EXITCODE_OK;
 	}
 	static const struct {
 		const char *name;

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "size.h"
 #include "xfer_state.h"
 #include "xretry.h"
 
@@ -279,7 +280,7 @@ finish_commit(struct xfer *x, struct xfer_job *j, int sync_err)
 	s->phase = PH_DONE;
 	x->prog->files_done++;
 	char sz[32], rate[32] = "";
-	if (j->received >= (1u << 20) && j->seconds > 0)
+	if (j->received >= SIZE_MIB && j->seconds > 0)
 		snprintf(rate, sizeof rate, ", %.0f MB/s", (double)j->received / j->seconds / 1e6);
 	fprogress_event(x->prog, "done", j->role, j->path, j->received, "verified %s (%s %s)%s",
 	    fprogress_size(j->size, sz, sizeof sz), j->sha256 ? "sha256" : "git blob id", want, rate);

@@ -5,8 +5,10 @@
 #include <sys/statvfs.h>
 
 #include "activefile.h"
+#include "exitcode.h"
 #include "gpu.h"
 #include "refit.h"
+#include "size.h"
 #include "swcmd.h"
 #include "swtable.h"
 
@@ -16,8 +18,6 @@
  */
 
 static const char doctor_usage[] = "switch doctor [--active-file FILE]";
-
-static const double doctor_gib = 1073741824.0;
 
 static unsigned doctor_problems;
 
@@ -48,39 +48,60 @@ volume_stats(const char *path, struct statvfs *vfs)
 	}
 }
 
-static const struct model_entry *
-check_active(const char *path)
+/* The table: where it is, what it was built from, and whether models.yaml changed since. */
+static void
+check_table(void)
+{
+	static char what[10240];
+	const struct model_table *t = swtable_table();
+	char digest[2 * MODEL_TABLE_DIGEST_BYTES + 1];
+	const char *stale = swtable_stale();
+
+	model_table_digest_hex(t, digest);
+	if (stale) {
+		snprintf(what, sizeof what, "'%s' (built %s) is older than '%s'", swtable_path(), t->built, stale);
+		problem(what, "run 'modelc build' (make config)");
+	} else {
+		printf("ok: table '%s' built %s from '%s' (sha256 %s)\n", swtable_path(), t->built,
+		    t->catalog_path ? t->catalog_path : "a plan built in code", t->have_digest ? digest : "none");
+	}
+}
+
+/* The active role into *e (the primary role when there is none); false when the table has neither. */
+static bool
+check_active(const char *path, struct model_entry *e)
 {
 	static struct activefile af;
 	static char what[10240];
 	char todo[512];
 	unsigned line;
-	const struct model_entry *e = NULL;
+	bool found = false;
+	const char *primary = swtable_table()->primary_role;
 
 	int rc = activefile_read(path, &af, &line);
-	snprintf(todo, sizeof todo, "eval \"$(switch --set %s)\"", model_table.primary_role);
+	snprintf(todo, sizeof todo, "eval \"$(switch --set %s)\"", primary);
 	if (rc == -1) {
 		snprintf(what, sizeof what, "no active model: cannot read '%s': %s", path, strerror(errno));
 		problem(what, todo);
 	} else if (rc == -2) {
 		snprintf(what, sizeof what, "'%s' line %u is not in switch's format", path, line);
 		problem(what, todo);
-	} else if (!(e = swtable_role(af.role))) {
+	} else if (!(found = swtable_role(af.role, e))) {
 		snprintf(what, sizeof what, "'%s' names role '%s', which the catalog no longer has", path, af.role);
 		problem(what, todo);
 	} else {
 		printf("ok: active model is '%s' (%s)\n", e->role, swtable_model_id(e));
 	}
 	const char *env = getenv("VLLM_MODEL_ID");
-	if (e && env && strcmp(env, swtable_model_id(e)) != 0) {
+	if (found && env && strcmp(env, swtable_model_id(e)) != 0) {
 		snprintf(what, sizeof what, "wrong model loaded: $VLLM_MODEL_ID is '%s' but '%s' says '%s'", env, path,
 		    swtable_model_id(e));
 		snprintf(todo, sizeof todo, "eval \"$(switch --set %s)\" in this shell, then restart the server", e->role);
 		problem(what, todo);
-	} else if (e && env) {
+	} else if (found && env) {
 		printf("ok: $VLLM_MODEL_ID matches '%s'\n", path);
 	}
-	return e ? e : swtable_role(model_table.primary_role);
+	return found || swtable_role(primary, e);
 }
 
 static void
@@ -143,7 +164,7 @@ check_gpu(const struct model_entry *e)
 	}
 	const struct nvsmi_gpu *g = gpu_pick(&st);
 	refit_plan(e, g, 0, &plan);
-	double used = (double)plan.gpu_used_bytes / doctor_gib, total = (double)plan.gpu_total_bytes / doctor_gib;
+	double used = size_gib(plan.gpu_used_bytes), total = size_gib(plan.gpu_total_bytes);
 	switch (plan.outcome) {
 	case REFIT_UNCHECKED:
 		printf("skip: '%s' has no computed budget (modelc lacked facts); free VRAM not checked (%.1f GiB of "
@@ -174,17 +195,19 @@ check_disk(void)
 {
 	static char what[10240];
 	struct statvfs vfs;
-	uint64_t have = 0;
+	uint64_t have = 0, budget = swtable_table()->disk_budget_bytes;
 	const char *cache = swtable_hub_cache();
+	struct model_entry e;
 
-	for (size_t i = 0; i < model_table.count; i++) {
+	for (size_t i = 0; i < swtable_table()->count; i++) {
 		struct swtable_files f;
-		swtable_files(&model_table.entries[i], &f);
+		swtable_entry(i, &e);
+		swtable_files(&e, &f);
 		have += f.present_bytes;
 	}
-	if (have > model_table.disk_budget_bytes) {
+	if (budget && have > budget) {
 		snprintf(what, sizeof what, "disk budget: cached models use %llu bytes, over the budget of %llu bytes",
-		    (unsigned long long)have, (unsigned long long)model_table.disk_budget_bytes);
+		    (unsigned long long)have, (unsigned long long)budget);
 		problem(what, "remove secondary or specialized models not in active use (fetch prune lists them)");
 		return;
 	}
@@ -193,15 +216,20 @@ check_disk(void)
 		return;
 	}
 	uint64_t avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
-	uint64_t rest = model_table.disk_budget_bytes - have;
+	if (!budget) {
+		printf("ok: %.1f GiB free on the volume of '%s'; the catalog sets no disk budget\n", size_gib(avail),
+		    cache);
+		return;
+	}
+	uint64_t rest = budget - have;
 	if (avail < rest) {
 		snprintf(what, sizeof what, "disk pressure: %.1f GiB free on the volume of '%s', but the disk budget "
-		    "leaves %.1f GiB to download", (double)avail / doctor_gib, cache, (double)rest / doctor_gib);
+		    "leaves %.1f GiB to download", size_gib(avail), cache, size_gib(rest));
 		problem(what, "remove secondary or specialized models not in active use (fetch prune lists them), "
 		    "or lower the disk budget");
 	} else {
 		printf("ok: %.1f GiB free on the volume of '%s' covers the rest of the disk budget (%.1f GiB)\n",
-		    (double)avail / doctor_gib, cache, (double)rest / doctor_gib);
+		    size_gib(avail), cache, size_gib(rest));
 	}
 }
 
@@ -214,10 +242,13 @@ swcmd_doctor(int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 	doctor_problems = 0;
-	const struct model_entry *e = check_active(activefile_path(file));
-	check_files(e);
-	check_gpu(e);
+	struct model_entry e;
+	check_table();
+	if (check_active(activefile_path(file), &e)) {
+		check_files(&e);
+		check_gpu(&e);
+	}
 	check_disk();
 	printf("%u problem%s found\n", doctor_problems, doctor_problems == 1 ? "" : "s");
-	return doctor_problems ? 1 : 0;
+	return doctor_problems ? EXITCODE_REJECTED : EXITCODE_OK;
 }

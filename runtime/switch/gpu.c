@@ -1,3 +1,4 @@
+#define _GNU_SOURCE /* _Fork */
 #include "gpu.h"
 
 #include <errno.h>
@@ -29,7 +30,7 @@ run_smi(const char *path, const char *query, char *out, size_t cap)
 
 	if (pipe(fds) != 0)
 		return -1;
-	pid = fork();
+	pid = SWFORK();
 	if (pid < 0) {
 		close(fds[0]);
 		close(fds[1]);
@@ -127,7 +128,9 @@ gpu_pick(const struct nvsmi_state *st)
 {
 	const char *vis = getenv("CUDA_VISIBLE_DEVICES");
 	if (vis && *vis >= '0' && *vis <= '9') {
-		int want = atoi(vis);
+		int want = 0;
+		for (const char *p = vis; *p >= '0' && *p <= '9' && want < 100000; p++)
+			want = want * 10 + (*p - '0');
 		for (size_t i = 0; i < st->ngpus; i++)
 			if (st->gpus[i].index == want)
 				return &st->gpus[i];

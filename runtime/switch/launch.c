@@ -1,4 +1,4 @@
-#define _DEFAULT_SOURCE
+#define _GNU_SOURCE /* pipe2 (Linux, the BSDs, POSIX.1-2024) */
 #include "launch.h"
 
 #include <errno.h>
@@ -54,13 +54,6 @@ arg(struct launch_cmd *cmd, char *s)
 	return 0;
 }
 
-/* Only in-flight quantization is named on the command line; vLLM detects the rest itself. */
-static int
-in_flight(const char *q)
-{
-	return q && (strcmp(q, "bitsandbytes") == 0 || strcmp(q, "fp8") == 0);
-}
-
 int
 launch_build(const struct model_entry *e, const struct refit *plan, const char *host, unsigned port,
     FILE *warn, struct launch_cmd *cmd)
@@ -69,8 +62,8 @@ launch_build(const struct model_entry *e, const struct refit *plan, const char *
 	int bad = 0;
 
 	memset(cmd, 0, sizeof *cmd);
-	for (const char *const *p = model_table.server_command; *p; p++)
-		bad |= arg(cmd, keep(cmd, "%s", *p));
+	for (size_t k = 0; k < swtable_table()->nargs; k++)
+		bad |= arg(cmd, keep(cmd, "%s", model_table_arg(swtable_table(), k)));
 	/* Offline only when every listed file is there: a partial download must be able to finish. */
 	swtable_files(e, &f);
 	int complete = f.dir_exists && f.present == f.total;
@@ -112,29 +105,29 @@ launch_build(const struct model_entry *e, const struct refit *plan, const char *
 	}
 	bad |= arg(cmd, keep(cmd, "--gpu-memory-utilization"));
 	bad |= arg(cmd, keep(cmd, "%.4g", plan->utilization));
-	/* AWQ kernels run in fp16: a bf16 default would be refused or slow. */
-	const char *dtype = e->quantization && strcmp(e->quantization, "awq") == 0 ? "half" : e->dtype;
-	if (dtype && strcmp(dtype, "auto") != 0) {
+	/* modelc decided both: AWQ runs in half (its kernels are fp16), in-flight formats are named. */
+	if (strcmp(e->dtype, "auto") != 0) {
 		bad |= arg(cmd, keep(cmd, "--dtype"));
-		bad |= arg(cmd, keep(cmd, "%s", dtype));
+		bad |= arg(cmd, keep(cmd, "%s", e->dtype));
 	}
 	if (e->kv_cache_dtype && strcmp(e->kv_cache_dtype, "auto") != 0) {
 		bad |= arg(cmd, keep(cmd, "--kv-cache-dtype"));
 		bad |= arg(cmd, keep(cmd, "%s", e->kv_cache_dtype));
 	}
-	if (in_flight(e->quantization_flag)) {
+	if (e->quantization_flag) {
 		bad |= arg(cmd, keep(cmd, "--quantization"));
 		bad |= arg(cmd, keep(cmd, "%s", e->quantization_flag));
 	}
-	if (e->max_num_seqs) {
+	/* The settings the budget was computed with, so that vLLM's defaults cannot differ from them. */
+	if (e->params.max_num_seqs) {
 		bad |= arg(cmd, keep(cmd, "--max-num-seqs"));
-		bad |= arg(cmd, keep(cmd, "%u", (unsigned)e->max_num_seqs));
+		bad |= arg(cmd, keep(cmd, "%u", (unsigned)e->params.max_num_seqs));
 	}
-	if (e->max_num_batched_tokens) {
+	if (e->params.max_num_batched_tokens) {
 		bad |= arg(cmd, keep(cmd, "--max-num-batched-tokens"));
-		bad |= arg(cmd, keep(cmd, "%u", (unsigned)e->max_num_batched_tokens));
+		bad |= arg(cmd, keep(cmd, "%u", (unsigned)e->params.max_num_batched_tokens));
 	}
-	if (e->enforce_eager)
+	if (e->params.enforce_eager)
 		bad |= arg(cmd, keep(cmd, "--enforce-eager"));
 	bad |= arg(cmd, keep(cmd, "--host"));
 	bad |= arg(cmd, keep(cmd, "%s", host));
@@ -195,9 +188,15 @@ launch_start(const struct launch_cmd *cmd, int *errfd)
 	pid_t pid;
 
 	fflush(NULL);
-	if (errfd && pipe(fds) != 0)
+	/* Close-on-exec from the start: the server's children need not hold the read end. */
+#ifdef __linux__
+	if (errfd && pipe2(fds, O_CLOEXEC) != 0)
 		return -1;
-	pid = fork();
+#else
+	if (errfd && (pipe(fds) != 0 || fcntl(fds[0], F_SETFD, FD_CLOEXEC) != 0))
+		return -1;
+#endif
+	pid = SWFORK();
 	if (pid < 0) {
 		int saved = errno;
 		if (errfd) {
@@ -229,7 +228,6 @@ launch_start(const struct launch_cmd *cmd, int *errfd)
 	setpgid(pid, pid);
 	if (errfd) {
 		close(fds[1]);
-		fcntl(fds[0], F_SETFD, FD_CLOEXEC);
 		*errfd = fds[0];
 	}
 	return pid;

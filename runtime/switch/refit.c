@@ -2,43 +2,13 @@
 
 #include <string.h>
 
-uint32_t
-refit_kv_dtype_bytes(const char *kv)
-{
-	if (!kv || strcmp(kv, "auto") == 0)
-		return 0;
-	if (strncmp(kv, "fp8", 3) == 0)
-		return 1;
-	if (strcmp(kv, "float32") == 0 || strcmp(kv, "float") == 0)
-		return 4;
-	return 2;
-}
-
-static void
-params_for(const struct model_entry *e, uint64_t total, uint64_t used, uint32_t len,
-    struct budget_params *p)
-{
-	memset(p, 0, sizeof *p);
-	p->gpu_total_bytes = total;
-	p->gpu_used_bytes = used;
-	p->utilization = e->gpu_memory_utilization;
-	p->max_model_len = len;
-	p->max_num_seqs = e->max_num_seqs;
-	p->max_num_batched_tokens = e->max_num_batched_tokens;
-	p->kv_dtype_bytes = refit_kv_dtype_bytes(e->kv_cache_dtype);
-	p->tensor_parallel = 1;
-	p->enforce_eager = e->enforce_eager != 0;
-	p->engine = model_table.engine;
-	p->weights_bytes = e->weights_bytes;
-	p->safety_margin_bytes = model_table.safety_margin_bytes;
-	p->safety_margin_set = model_table.safety_margin_bytes != 0;
-}
+#include "size.h"
+#include "swtable.h"
 
 void
 refit_plan(const struct model_entry *e, const struct nvsmi_gpu *gpu, uint32_t max_model_len,
     struct refit *out)
 {
-	struct budget_params p;
 	uint32_t len = max_model_len ? max_model_len : e->max_model_len;
 
 	memset(out, 0, sizeof *out);
@@ -49,39 +19,30 @@ refit_plan(const struct model_entry *e, const struct nvsmi_gpu *gpu, uint32_t ma
 	if (!gpu)
 		return;
 	/* used + free is what CUDA can see (total minus reserved); fall back to the table's total. */
-	uint64_t total = model_table.gpu_total_bytes;
+	uint64_t total = swtable_table()->gpu_total_bytes;
 	if (gpu->used_mib >= 0 && gpu->free_mib >= 0)
-		total = (uint64_t)(gpu->used_mib + gpu->free_mib) * 1048576u;
+		total = (uint64_t)(gpu->used_mib + gpu->free_mib) * SIZE_MIB;
 	else if (nvsmi_cuda_total_bytes(gpu) > 0)
 		total = (uint64_t)nvsmi_cuda_total_bytes(gpu);
-	uint64_t used = gpu->used_mib > 0 ? (uint64_t)gpu->used_mib * 1048576u : 0;
+	uint64_t used = gpu->used_mib > 0 ? (uint64_t)gpu->used_mib * SIZE_MIB : 0;
 	out->gpu_total_bytes = total;
 	out->gpu_used_bytes = used;
 	out->gpu_index = gpu->index;
 	/* modelc could not size this role (facts missing, max_model_len 0): nothing to fit against. */
-	if (!len || !e->weights_bytes || !e->arch.layers || !e->arch.attention_heads)
+	if (!e->budget_known || !len)
 		return;
 
-	params_for(e, total, used, len, &p);
-	budget_defaults(&p);
-	budget_fit(&e->arch, &p, &out->result);
-	out->utilization = out->result.utilization > 0 ? out->result.utilization : e->gpu_memory_utilization;
-	if (out->result.fits) {
-		out->outcome = out->result.utilization_lowered ? REFIT_LOWERED : REFIT_AS_PLANNED;
+	/* modelc's inputs exactly; only the GPU's state is today's. */
+	struct budget_params p = e->params, fitted;
+	p.gpu_total_bytes = total;
+	p.gpu_used_bytes = used;
+	p.max_model_len = len;
+	if (!budget_fit_context(&e->arch, &p, REFIT_MIN_CONTEXT, &out->result, &fitted)) {
+		out->outcome = REFIT_REFUSED;
 		return;
 	}
-	uint32_t fit = out->result.max_model_len_fit;
-	if (fit >= REFIT_MIN_CONTEXT && fit < len) {
-		/* Confirm the smaller context with the same code, and report that breakdown. */
-		params_for(e, total, used, fit, &p);
-		budget_defaults(&p);
-		budget_fit(&e->arch, &p, &out->result);
-		if (out->result.fits) {
-			out->outcome = REFIT_LOWERED;
-			out->max_model_len = fit;
-			out->utilization = out->result.utilization > 0 ? out->result.utilization : out->utilization;
-			return;
-		}
-	}
-	out->outcome = REFIT_REFUSED;
+	out->max_model_len = fitted.max_model_len;
+	out->utilization = out->result.utilization;
+	out->outcome = out->max_model_len < len || out->utilization < e->gpu_memory_utilization ? REFIT_LOWERED :
+	    REFIT_AS_PLANNED;
 }

@@ -2,8 +2,9 @@
 #define MODELC_REFIT_H
 
 /*
- * The launch plan for one role: the compiled limits, re-fitted with budget_fit (the same code
- * modelc uses) against the memory nvidia-smi says is in use right now, when it could be read.
+ * The launch plan for one role: the compiled limits, re-fitted with budget_fit_context (the
+ * same code modelc uses, with the inputs modelc stored in the table) against the memory
+ * nvidia-smi says is in use right now, when it could be read.
  */
 
 #include <stdint.h>
@@ -17,8 +18,8 @@ enum { REFIT_MIN_CONTEXT = 256 };
 
 enum refit_outcome {
 	REFIT_UNCHECKED,   /* no GPU state, or no budget (modelc lacked facts): the compiled plan as it is */
-	REFIT_AS_PLANNED,  /* the compiled plan fits the GPU as it is now */
-	REFIT_LOWERED,     /* fits only with a smaller context (or utilization) */
+	REFIT_AS_PLANNED,  /* fits the GPU as it is now with the compiled context and utilization (or more) */
+	REFIT_LOWERED,     /* fits only with a smaller context or utilization than compiled */
 	REFIT_REFUSED      /* does not fit even at REFIT_MIN_CONTEXT */
 };
 
@@ -31,9 +32,6 @@ struct refit {
 	int gpu_index;                   /* -1 when unchecked */
 	struct budget_result result;
 };
-
-/* Bytes per KV element for a --kv-cache-dtype value; 0 for "auto" (the model's dtype). */
-uint32_t refit_kv_dtype_bytes(const char *kv_cache_dtype);
 
 /* Plan e against gpu (NULL: no GPU state) with max_model_len (0: the entry's). */
 void refit_plan(const struct model_entry *e, const struct nvsmi_gpu *gpu, uint32_t max_model_len,

@@ -4,39 +4,19 @@
 #include <string.h>
 
 #include "diag.h"
+#include "exitcode.h"
 
-static void
-message(const char *prefix, const char *fmt, va_list ap)
+void
+swcmd_message(unsigned prefix, const char *fmt, ...)
 {
+	/* The three prefixes at the offsets SWCMD_ERROR, SWCMD_WARNING and SWCMD_NOTE name. */
+	static const char prefixes[] = "switch: error: \0switch: warning: \0switch: note: ";
+	va_list ap;
+
 	diag_record(fmt);
-	fputs(prefix, stderr);
+	fputs(prefixes + prefix, stderr);
+	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
-}
-
-void
-swcmd_error(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	message("switch: error: ", fmt, ap);
-	va_end(ap);
-}
-
-void
-swcmd_warning(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	message("switch: warning: ", fmt, ap);
-	va_end(ap);
-}
-
-void
-swcmd_note(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	message("switch: note: ", fmt, ap);
 	va_end(ap);
 }
 
@@ -69,7 +49,7 @@ swcmd_active_file_only(int argc, char **argv, const char *usage, const char **fi
 	for (int i = 1; i < argc; i++) {
 		int m = swcmd_option(argc, argv, &i, "--active-file", file);
 		if (m < 0)
-			return 2;
+			return EXITCODE_USAGE;
 		if (m)
 			continue;
 		if (strcmp(argv[i], "--help") == 0)
@@ -83,12 +63,12 @@ int
 swcmd_unknown_option(const char *cmd, const char *opt, const char *usage)
 {
 	swcmd_error("%s: unknown option '%s'\nusage: %s\n", cmd, opt, usage);
-	return 2;
+	return EXITCODE_USAGE;
 }
 
 int
 swcmd_usage(FILE *out, const char *usage)
 {
 	fprintf(out, "usage: %s\n", usage);
-	return 0;
+	return EXITCODE_OK;
 }

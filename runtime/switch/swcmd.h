@@ -38,10 +38,15 @@ int swcmd_usage(FILE *out, const char *usage);
 /*
  * "switch: error: ", "switch: warning: " or "switch: note: " and the formatted message on
  * stderr, recording fmt (diag_record). One copy of each prefix instead of one per message
- * keeps the static binary small. Messages to another stream go through diag_print.
+ * keeps the static binary small, and so does one variadic function for the three (each
+ * variadic function saves the argument registers): prefix is the offset of the prefix in
+ * swcmd_message's table, SWCMD_ERROR, SWCMD_WARNING or SWCMD_NOTE, as the macros pass it.
+ * Messages to another stream go through diag_print.
  */
-void swcmd_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void swcmd_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void swcmd_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+enum { SWCMD_ERROR = 0, SWCMD_WARNING = 16, SWCMD_NOTE = 34 };
+void swcmd_message(unsigned prefix, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define swcmd_error(...)   swcmd_message(SWCMD_ERROR, __VA_ARGS__)
+#define swcmd_warning(...) swcmd_message(SWCMD_WARNING, __VA_ARGS__)
+#define swcmd_note(...)    swcmd_message(SWCMD_NOTE, __VA_ARGS__)
 
 #endif

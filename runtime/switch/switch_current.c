@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "activefile.h"
+#include "exitcode.h"
 #include "swcmd.h"
 #include "swtable.h"
 
@@ -23,23 +24,23 @@ swcmd_current(int argc, char **argv)
 	rc = activefile_read(path, &af, &line);
 	if (rc == -1 && errno == ENOENT) {
 		swcmd_error("no active model: '%s' does not exist; run: eval \"$(switch --set %s)\"\n",
-		    path, model_table.primary_role);
-		return 1;
+		    path, swtable_table()->primary_role);
+		return EXITCODE_REJECTED;
 	}
 	if (rc == -1) {
 		swcmd_error("%s: %s\n", path, strerror(errno));
-		return 3;
+		return EXITCODE_SYSTEM;
 	}
 	if (rc == -2) {
 		swcmd_error("%s:%u: not a file switch wrote (expected role=... and model_id=...)\n",
 		    path, line);
-		return 1;
+		return EXITCODE_REJECTED;
 	}
-	const struct model_entry *e = swtable_role(af.role);
-	if (!e) {
+	struct model_entry entry, *e = &entry;
+	if (!swtable_role(af.role, e)) {
 		swcmd_error("%s: role '%s' is not in this build's catalog '%s'\n", path, af.role,
-		    model_table.catalog_path);
-		return 1;
+		    swtable_table()->catalog_path);
+		return EXITCODE_REJECTED;
 	}
 	/* The id as switch resolves it now: the local directory when it exists, else the repo. */
 	const char *id = swtable_model_id(e);
@@ -51,5 +52,5 @@ swcmd_current(int argc, char **argv)
 	if (env && strcmp(env, id) != 0)
 		swcmd_warning("$VLLM_MODEL_ID is '%s' but %s says '%s' (wrong model loaded?); "
 		    "run: eval \"$(switch --set %s)\"\n", env, path, id, e->role);
-	return 0;
+	return EXITCODE_OK;
 }

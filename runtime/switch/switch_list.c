@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include "activefile.h"
+#include "exitcode.h"
 #include "swcmd.h"
 #include "swjson.h"
 #include "swtable.h"
@@ -30,15 +31,38 @@ files_text(const struct swtable_files *f, char *buf, size_t cap)
 		snprintf(buf, cap, "%s", w);
 }
 
+/* A string or null. */
+static void
+json_str(const char *key, const char *s)
+{
+	printf("  \"%s\": ", key);
+	if (s)
+		swjson_write_string(stdout, s);
+	else
+		fputs("null", stdout);
+	fputs(",\n", stdout);
+}
+
 static void
 print_json(const char *active)
 {
-	printf("[");
-	for (size_t i = 0; i < model_table.count; i++) {
-		const struct model_entry *e = &model_table.entries[i];
+	const struct model_table *t = swtable_table();
+	char digest[2 * MODEL_TABLE_DIGEST_BYTES + 1];
+	struct model_entry entry, *e = &entry;
+
+	model_table_digest_hex(t, digest);
+	printf("{\n");
+	json_str("table", swtable_path());
+	json_str("catalog", t->catalog_path);
+	json_str("digest", t->have_digest ? digest : NULL);
+	json_str("built", t->built);
+	printf("  \"build_time\": %llu,\n  \"stale\": %s,\n  \"roles\": [", (unsigned long long)t->build_time,
+	    swtable_stale() ? "true" : "false");
+	for (size_t i = 0; i < t->count; i++) {
 		struct swtable_files f;
+		swtable_entry(i, e);
 		swtable_files(e, &f);
-		printf("%s\n  {\"role\": ", i ? "," : "");
+		printf("%s\n    {\"role\": ", i ? "," : "");
 		swjson_write_string(stdout, e->role);
 		printf(", \"model_id\": ");
 		swjson_write_string(stdout, swtable_model_id(e));
@@ -55,7 +79,7 @@ print_json(const char *active)
 		printf(", \"files_present\": %zu, \"files_total\": %zu, \"active\": %s}",
 		    f.present, f.total, strcmp(e->role, active) == 0 ? "true" : "false");
 	}
-	printf("\n]\n");
+	printf("\n  ]\n}\n");
 }
 
 static void
@@ -63,9 +87,11 @@ print_table(const char *active)
 {
 	int wr = 4, wm = 5, wq = 5;
 	char files[64], ctx[16];
+	struct model_entry entry, *e = &entry;
+	size_t n = swtable_table()->count;
 
-	for (size_t i = 0; i < model_table.count; i++) {
-		const struct model_entry *e = &model_table.entries[i];
+	for (size_t i = 0; i < n; i++) {
+		swtable_entry(i, e);
 		int l = (int)strlen(e->role);
 		wr = l > wr ? l : wr;
 		l = (int)strlen(swtable_model_id(e));
@@ -75,9 +101,9 @@ print_table(const char *active)
 	}
 	printf("  %-*s  %-*s  %-*s  %7s  %-10s  %s\n", wr, "ROLE", wm, "MODEL", wq, "QUANT", "CONTEXT",
 	    "VERDICT", "FILES");
-	for (size_t i = 0; i < model_table.count; i++) {
-		const struct model_entry *e = &model_table.entries[i];
+	for (size_t i = 0; i < n; i++) {
 		struct swtable_files f;
+		swtable_entry(i, e);
 		swtable_files(e, &f);
 		files_text(&f, files, sizeof files);
 		/* "-": no context computed; vLLM decides. */
@@ -101,7 +127,7 @@ swcmd_list(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		int m = swcmd_option(argc, argv, &i, "--active-file", &file);
 		if (m < 0)
-			return 2;
+			return EXITCODE_USAGE;
 		if (m)
 			continue;
 		if (strcmp(argv[i], "--json") == 0)
@@ -119,5 +145,5 @@ swcmd_list(int argc, char **argv)
 		print_json(active);
 	else
 		print_table(active);
-	return 0;
+	return EXITCODE_OK;
 }

@@ -8,13 +8,18 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/syscall.h>
+#endif
 
 #include "activefile.h"
 #include "diag.h"
+#include "exitcode.h"
 #include "gpu.h"
 #include "health.h"
 #include "launch.h"
 #include "refit.h"
+#include "size.h"
 #include "swcmd.h"
 #include "swjson.h"
 #include "swtable.h"
@@ -25,13 +30,17 @@ static const char serve_usage[] =
 
 enum { SERVE_TIMEOUT_DEFAULT = 600, SERVE_PROBE_MS = 250, SERVE_BODY_MAX = 8192 };
 
-static const double gib = 1073741824.0;
-
 static double
 now_s(void)
 {
 	struct timespec ts;
+#ifdef __linux__
+	/* The system call itself: libc's clock_gettime brings a vDSO lookup of 700 bytes, a
+	 * thirtieth of what switch may weigh, to save a microsecond once per probe. */
+	syscall(SYS_clock_gettime, CLOCK_MONOTONIC, &ts);
+#else
 	clock_gettime(CLOCK_MONOTONIC, &ts);
+#endif
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
@@ -50,46 +59,41 @@ number(const char *s, long lo, long hi)
 	return v < lo || v > hi ? -1 : v;
 }
 
-/* The role to serve: the argument, else the active file's, else the catalog's primary. */
-static const struct model_entry *
-pick_entry(const char *target, const char *file, int *rc)
+/* The role to serve into *e: the argument, else the active file's, else the catalog's primary. */
+static bool
+pick_entry(const char *target, const char *file, struct model_entry *e, int *rc)
 {
 	static struct activefile af;
 	unsigned line;
+	const struct model_table *t = swtable_table();
 
+	*rc = EXITCODE_REJECTED;
 	if (target) {
-		const struct model_entry *e = swtable_find(target);
-		if (!e) {
-			swtable_report_unknown(stderr, target);
-			*rc = 1;
-		}
-		return e;
+		if (swtable_find(target, e))
+			return true;
+		swtable_report_unknown(stderr, target);
+		return false;
 	}
 	const char *path = activefile_path(file);
 	int r = activefile_read(path, &af, &line);
 	if (r == -1 && errno == ENOENT) {
-		swcmd_note("no active model in '%s'; serving the primary role '%s'\n", path,
-		    model_table.primary_role);
-		return swtable_role(model_table.primary_role);
+		swcmd_note("no active model in '%s'; serving the primary role '%s'\n", path, t->primary_role);
+		return swtable_role(t->primary_role, e);
 	}
 	if (r == -1) {
 		swcmd_error("%s: %s\n", path, strerror(errno));
-		*rc = 3;
-		return NULL;
+		*rc = EXITCODE_SYSTEM;
+		return false;
 	}
 	if (r == -2) {
 		swcmd_error("%s:%u: not a file switch wrote (expected role=... and model_id=...)\n",
 		    path, line);
-		*rc = 1;
-		return NULL;
+		return false;
 	}
-	const struct model_entry *e = swtable_role(af.role);
-	if (!e) {
-		swcmd_error("%s: role '%s' is not in this build's catalog '%s'\n", path, af.role,
-		    model_table.catalog_path);
-		*rc = 1;
-	}
-	return e;
+	if (swtable_role(af.role, e))
+		return true;
+	swcmd_error("%s: role '%s' is not in this build's catalog '%s'\n", path, af.role, t->catalog_path);
+	return false;
 }
 
 /* Print each process holding GPU memory once, its memory summed over the lines that name it. */
@@ -141,7 +145,7 @@ plan_now(const struct model_entry *e, uint32_t len, struct refit *plan)
 	}
 	const struct nvsmi_gpu *g = gpu_pick(&st);
 	refit_plan(e, g, len, plan);
-	double used = (double)plan->gpu_used_bytes / gib, total = (double)plan->gpu_total_bytes / gib;
+	double used = size_gib(plan->gpu_used_bytes), total = size_gib(plan->gpu_total_bytes);
 	uint32_t want = len ? len : e->max_model_len;
 	switch (plan->outcome) {
 	case REFIT_UNCHECKED:
@@ -257,14 +261,14 @@ serve_warm(const struct model_entry *e, struct refit *plan, const char *host, un
 
 	for (int attempt = 0;; attempt++) {
 		if (launch_build(e, plan, host, port, stderr, &cmd) != 0)
-			return 3;
+			return EXITCODE_SYSTEM;
 		double t0 = now_s(), last_probe = 0;
 		int ready = 0, open = 1, status = 0;
 		memset(&r, 0, sizeof r);
 		pid_t pid = launch_start(&cmd, &r.fd);
 		if (pid < 0) {
 			swcmd_error("cannot start '%s': %s\n", cmd.argv[0], strerror(errno));
-			return 3;
+			return EXITCODE_SYSTEM;
 		}
 		launch_forward_signals(pid);
 		for (;;) {
@@ -308,7 +312,7 @@ serve_warm(const struct model_entry *e, struct refit *plan, const char *host, un
 				stop(pid);
 				close(r.fd);
 				launch_forward_signals(0);
-				return 3;
+				return EXITCODE_SYSTEM;
 			}
 		}
 		int code = launch_exit_code(status);
@@ -316,14 +320,14 @@ serve_warm(const struct model_entry *e, struct refit *plan, const char *host, un
 			return code;
 		if (!r.oom) {
 			swcmd_error("the server exited during start-up with status %d\n", code);
-			return code ? code : 3;
+			return code ? code : EXITCODE_SYSTEM;
 		}
 		uint32_t smaller = plan->max_model_len / 2 / 256 * 256;
 		if (attempt > 0 || smaller < REFIT_MIN_CONTEXT) {
 			swcmd_error("the server ran out of memory during start-up with max_model_len %u; "
 			    "lower max_model_len or gpu_memory_utilization in the catalog, or free the GPU\n",
 			    (unsigned)plan->max_model_len);
-			return code ? code : 3;
+			return code ? code : EXITCODE_SYSTEM;
 		}
 		swcmd_note("the server ran out of memory during start-up with max_model_len %u; "
 		    "retrying once with max_model_len %u\n", (unsigned)plan->max_model_len, (unsigned)smaller);
@@ -335,8 +339,8 @@ int
 swcmd_serve(int argc, char **argv)
 {
 	static struct launch_cmd cmd;
-	const char *file = NULL, *target = NULL, *host = model_table.host, *v;
-	unsigned port = model_table.port;
+	const char *file = NULL, *target = NULL, *host = swtable_table()->host, *v;
+	unsigned port = swtable_table()->port;
 	long timeout = SERVE_TIMEOUT_DEFAULT;
 	int dry = 0, warm = 0, rc = 0;
 	struct refit plan;
@@ -345,16 +349,16 @@ swcmd_serve(int argc, char **argv)
 		int m;
 		if ((m = swcmd_option(argc, argv, &i, "--active-file", &file)) != 0) {
 			if (m < 0)
-				return 2;
+				return EXITCODE_USAGE;
 		} else if ((m = swcmd_option(argc, argv, &i, "--host", &host)) != 0) {
 			if (m < 0)
-				return 2;
+				return EXITCODE_USAGE;
 		} else if ((m = swcmd_option(argc, argv, &i, "--port", &v)) != 0) {
 			long p = m < 0 ? -1 : number(v, 1, 65535);
 			if (p < 0) {
 				if (m > 0)
 					swcmd_error("serve: --port '%s' is not a port number (1-65535)\n", v);
-				return 2;
+				return EXITCODE_USAGE;
 			}
 			port = (unsigned)p;
 		} else if ((m = swcmd_option(argc, argv, &i, "--timeout", &v)) != 0) {
@@ -362,7 +366,7 @@ swcmd_serve(int argc, char **argv)
 			if (timeout < 0) {
 				if (m > 0)
 					swcmd_error("serve: --timeout '%s' is not a number of seconds (1-86400)\n", v);
-				return 2;
+				return EXITCODE_USAGE;
 			}
 		} else if (strcmp(argv[i], "--dry-run") == 0) {
 			dry = 1;
@@ -375,32 +379,37 @@ swcmd_serve(int argc, char **argv)
 		} else if (target) {
 			swcmd_error("serve: expected at most one ROLE, PATH or REPO, got '%s' and '%s'\n"
 			    "usage: %s\n", target, argv[i], serve_usage);
-			return 2;
+			return EXITCODE_USAGE;
 		} else {
 			target = argv[i];
 		}
 	}
 	if (dry && warm) {
 		swcmd_error("serve: --dry-run and --warm cannot be combined\nusage: %s\n", serve_usage);
-		return 2;
+		return EXITCODE_USAGE;
 	}
-	const struct model_entry *e = pick_entry(target, file, &rc);
-	if (!e)
-		return rc ? rc : 1;
+	struct model_entry entry, *e = &entry;
+	if (!pick_entry(target, file, e, &rc))
+		return rc;
 	if (plan_now(e, 0, &plan) != 0)
-		return 1;
+		return EXITCODE_REJECTED;
 	if (warm)
 		return serve_warm(e, &plan, host, port, timeout);
 	if (launch_build(e, &plan, host, port, stderr, &cmd) != 0)
-		return 3;
+		return EXITCODE_SYSTEM;
+	/* The numbers of the re-fit, so that they can be compared with modelc explain's. */
+	if (dry && plan.outcome != REFIT_UNCHECKED)
+		swcmd_note("'%s' on GPU %d: max_model_len %u, gpu_memory_utilization %.6g, KV cache %llu tokens, "
+		    "budget %llu bytes\n", e->role, plan.gpu_index, (unsigned)plan.max_model_len, plan.utilization,
+		    (unsigned long long)plan.result.kv_tokens, (unsigned long long)plan.result.budget_bytes);
 	if (dry) {
 		launch_print(stdout, &cmd);
-		return fflush(stdout) == 0 ? 0 : 3;
+		return fflush(stdout) == 0 ? EXITCODE_OK : EXITCODE_SYSTEM;
 	}
 	pid_t pid = launch_start(&cmd, NULL);
 	if (pid < 0) {
 		swcmd_error("cannot start '%s': %s\n", cmd.argv[0], strerror(errno));
-		return 3;
+		return EXITCODE_SYSTEM;
 	}
 	launch_forward_signals(pid);
 	return launch_wait(pid);

@@ -4,6 +4,7 @@
 
 #include "activefile.h"
 #include "envfile.h"
+#include "exitcode.h"
 #include "swcmd.h"
 #include "swtable.h"
 
@@ -21,7 +22,7 @@ swcmd_set(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		int m = swcmd_option(argc, argv, &i, "--active-file", &file);
 		if (m < 0)
-			return 2;
+			return EXITCODE_USAGE;
 		if (m)
 			continue;
 		if (strcmp(argv[i], "--help") == 0)
@@ -31,18 +32,18 @@ swcmd_set(int argc, char **argv)
 		if (target) {
 			swcmd_error("set: expected one ROLE, PATH or REPO, got '%s' and '%s'\n"
 			    "usage: %s\n", target, argv[i], set_usage);
-			return 2;
+			return EXITCODE_USAGE;
 		}
 		target = argv[i];
 	}
 	if (!target) {
 		swcmd_error("set: missing ROLE, PATH or REPO\nusage: %s\n", set_usage);
-		return 2;
+		return EXITCODE_USAGE;
 	}
-	const struct model_entry *e = swtable_find(target);
-	if (!e) {
+	struct model_entry entry, *e = &entry;
+	if (!swtable_find(target, e)) {
 		swtable_report_unknown(stderr, target);
-		return 1;
+		return EXITCODE_REJECTED;
 	}
 	snprintf(len, sizeof len, "%u", (unsigned)e->max_model_len);
 	snprintf(util, sizeof util, "%.4g", e->gpu_memory_utilization);
@@ -63,13 +64,13 @@ swcmd_set(int argc, char **argv)
 		const char *why = envfile_check_value(keys[k], vals[k], strlen(vals[k]));
 		if (why) {
 			swcmd_error("%s of '%s' cannot be exported: it %s\n", keys[k], e->role, why);
-			return 1;
+			return EXITCODE_REJECTED;
 		}
 	}
 	const char *path = activefile_path(file);
 	if (activefile_write(path, e, vals[0], &what) != 0) {
 		swcmd_error("%s: %s: %s\n", path, what, strerror(errno));
-		return 3;
+		return EXITCODE_SYSTEM;
 	}
 	for (int k = 0; k < SET_VARS; k++) {
 		if (vals[k])
@@ -77,5 +78,5 @@ swcmd_set(int argc, char **argv)
 		else
 			printf("unset %s\n", keys[k]);
 	}
-	return fflush(stdout) == 0 ? 0 : 3;
+	return fflush(stdout) == 0 ? EXITCODE_OK : EXITCODE_SYSTEM;
 }

@@ -7,8 +7,62 @@
 #include <unistd.h>
 
 #include "diag.h"
+#include "exitcode.h"
+#include "swcmd.h"
 
 enum { SWTABLE_DISTANCE_MAX = 256 };
+
+static struct model_table swtable_t;
+static const char *swtable_file = SWTABLE_DEFAULT;
+
+int
+swtable_load(const char *option, bool quiet)
+{
+	char why[MODEL_TABLE_WHY_MAX];
+	const char *env = getenv("MODELC_TABLE");
+
+	swtable_file = option ? option : env && *env ? env : SWTABLE_DEFAULT;
+	if (model_table_open(swtable_file, &swtable_t, why) != 0) {
+		/* "cannot open: ...", "cannot map: ..." and the like are the system's; the rest the file's. */
+		bool sys = strncmp(why, "cannot ", 7) == 0;
+		swcmd_error("%s: %s; run 'modelc build'%s\n", swtable_file, why,
+		    sys && !option ? " (or give --table FILE or $MODELC_TABLE)" : " to write it again");
+		return sys ? EXITCODE_SYSTEM : EXITCODE_REJECTED;
+	}
+	const char *stale = quiet ? NULL : swtable_stale();
+	if (stale)
+		swcmd_warning("%s is older than %s (its size or modification time changed since the build); "
+		    "run 'modelc build'\n", swtable_file, stale);
+	return EXITCODE_OK;
+}
+
+const struct model_table *
+swtable_table(void)
+{
+	return &swtable_t;
+}
+
+const char *
+swtable_path(void)
+{
+	return swtable_file;
+}
+
+const char *
+swtable_stale(void)
+{
+	if (model_table_source_changed(&swtable_t.catalog))
+		return swtable_t.catalog.path;
+	if (model_table_source_changed(&swtable_t.lock))
+		return swtable_t.lock.path;
+	return NULL;
+}
+
+void
+swtable_entry(size_t i, struct model_entry *e)
+{
+	model_table_entry(&swtable_t, i, e);
+}
 
 /* Compare paths ignoring trailing slashes, so "/mnt/f/models/x/" finds "/mnt/f/models/x". */
 static int
@@ -22,28 +76,29 @@ same_path(const char *a, const char *b)
 	return la == lb && memcmp(a, b, la) == 0;
 }
 
-const struct model_entry *
-swtable_role(const char *role)
+bool
+swtable_role(const char *role, struct model_entry *e)
 {
-	for (size_t i = 0; i < model_table.count; i++)
-		if (strcmp(model_table.entries[i].role, role) == 0)
-			return &model_table.entries[i];
-	return NULL;
+	for (size_t i = 0; i < swtable_t.count; i++) {
+		swtable_entry(i, e);
+		if (strcmp(e->role, role) == 0)
+			return true;
+	}
+	return false;
 }
 
-const struct model_entry *
-swtable_find(const char *arg)
+bool
+swtable_find(const char *arg, struct model_entry *e)
 {
-	const struct model_entry *e = swtable_role(arg);
-	if (e)
-		return e;
-	for (size_t i = 0; i < model_table.count; i++) {
-		e = &model_table.entries[i];
+	if (swtable_role(arg, e))
+		return true;
+	for (size_t i = 0; i < swtable_t.count; i++) {
+		swtable_entry(i, e);
 		if ((e->local_dir && same_path(e->local_dir, arg)) || (e->repo && strcmp(e->repo, arg) == 0) ||
 		    strcmp(e->model_id, arg) == 0 || same_path(e->model_id, arg))
-			return e;
+			return true;
 	}
-	return NULL;
+	return false;
 }
 
 size_t
@@ -78,10 +133,11 @@ static const char *
 nearest(const char *arg, size_t *dist)
 {
 	const char *best = NULL;
+	struct model_entry e;
 	*dist = SIZE_MAX;
-	for (size_t i = 0; i < model_table.count; i++) {
-		const struct model_entry *e = &model_table.entries[i];
-		const char *cand[3] = { e->role, e->repo, e->local_dir };
+	for (size_t i = 0; i < swtable_t.count; i++) {
+		swtable_entry(i, &e);
+		const char *cand[3] = { e.role, e.repo, e.local_dir };
 		for (size_t k = 0; k < 3; k++) {
 			if (!cand[k])
 				continue;
@@ -106,15 +162,18 @@ swtable_report_unknown(FILE *out, const char *arg)
 	if (best && dist <= strlen(arg) / 3 + 2)
 		diag_print(out, " (did you mean '%s'?)", best);
 	fputc('\n', out);
+	struct model_entry e;
 	diag_print(out, "switch: note: known roles:");
-	for (size_t i = 0; i < model_table.count; i++)
-		fprintf(out, "%s %s", i ? "," : "", model_table.entries[i].role);
+	for (size_t i = 0; i < swtable_t.count; i++) {
+		swtable_entry(i, &e);
+		fprintf(out, "%s %s", i ? "," : "", e.role);
+	}
 	fputc('\n', out);
-	for (size_t i = 0; i < model_table.count; i++) {
-		const struct model_entry *e = &model_table.entries[i];
-		diag_print(out, "switch: note:   %s: %s", e->role, e->repo ? e->repo : e->model_id);
-		if (e->local_dir)
-			fprintf(out, ", %s", e->local_dir);
+	for (size_t i = 0; i < swtable_t.count; i++) {
+		swtable_entry(i, &e);
+		diag_print(out, "switch: note:   %s: %s", e.role, e.repo ? e.repo : e.model_id);
+		if (e.local_dir)
+			fprintf(out, ", %s", e.local_dir);
 		fputc('\n', out);
 	}
 }
@@ -123,7 +182,7 @@ const char *
 swtable_hf_home(void)
 {
 	const char *env = getenv("MODELC_HF_HOME");
-	return env && *env ? env : model_table.hf_home;
+	return env && *env ? env : swtable_t.hf_home;
 }
 
 const char *
@@ -132,7 +191,7 @@ swtable_hub_cache(void)
 	static char buf[SWTABLE_PATH_MAX];
 	const char *env = getenv("MODELC_HF_HOME");
 	if (!(env && *env))
-		return model_table.hub_cache;
+		return swtable_t.hub_cache;
 	snprintf(buf, sizeof buf, "%s/hub", env);
 	return buf;
 }
@@ -211,15 +270,14 @@ swtable_files(const struct model_entry *e, struct swtable_files *f)
 {
 	static char snap[SWTABLE_PATH_MAX];
 	char path[SWTABLE_PATH_MAX];
-	const struct model_file *files = e->files;
-	size_t nfiles = e->nfiles;
+	size_t first = e->files_first, nfiles = e->nfiles;
 
 	memset(f, 0, sizeof *f);
 	if (e->local_dir && is_dir(e->local_dir)) {
 		f->dir = e->local_dir;
-		if (e->local_files) {
-			files = e->local_files;
-			nfiles = e->nlocal_files;
+		if (e->nlocal) {
+			first = e->local_first;
+			nfiles = e->nlocal;
 		}
 	} else if (swtable_snapshot(e, snap, sizeof snap) == 0) {
 		f->dir = snap;
@@ -234,12 +292,14 @@ swtable_files(const struct model_entry *e, struct swtable_files *f)
 		return;
 	for (size_t i = 0; i < nfiles; i++) {
 		struct stat st;
-		int n = snprintf(path, sizeof path, "%s/%s", f->dir, files[i].path);
+		struct model_file mf;
+		model_table_file(&swtable_t, first + i, &mf);
+		int n = snprintf(path, sizeof path, "%s/%s", f->dir, mf.path);
 		/* stat follows the snapshot's symlink to the blob; only the size is checked, no hashing. */
 		if (n > 0 && (size_t)n < sizeof path && stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
-		    (uint64_t)st.st_size == files[i].size) {
+		    (uint64_t)st.st_size == mf.size) {
 			f->present++;
-			f->present_bytes += files[i].size;
+			f->present_bytes += mf.size;
 		}
 	}
 }

@@ -2,11 +2,13 @@
 #define MODELC_SWTABLE_H
 
 /*
- * switch's view of the compiled model table: finding an entry by what a user types, and where
- * its files live. Paths come from the table; $MODELC_HF_HOME overrides the Hugging Face home
- * (its hub cache is then $MODELC_HF_HOME/hub), which tests use to point at a scratch cache.
+ * switch's view of the runtime table modelc wrote (generated/switch.table, common/model_table.h):
+ * loading it, finding an entry by what a user types, and where its files live. Paths come from
+ * the table; $MODELC_HF_HOME overrides the Hugging Face home (its hub cache is then
+ * $MODELC_HF_HOME/hub), which tests use to point at a scratch cache.
  */
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -14,6 +16,33 @@
 #include "model_table.h"
 
 enum { SWTABLE_PATH_MAX = 4096 };
+
+/* Where the table is when neither --table nor $MODELC_TABLE names one. */
+#define SWTABLE_DEFAULT "generated/switch.table"
+
+/*
+ * Load the table: option (--table FILE) when not NULL, else $MODELC_TABLE, else
+ * SWTABLE_DEFAULT; map it and check all of it. On failure print an error that names the file
+ * and what is wrong, with what to do, and return the exit code: EXITCODE_SYSTEM when it cannot
+ * be read, EXITCODE_REJECTED when it is not a table this switch reads. 0 when loaded; then,
+ * unless quiet, warn when models.yaml or models.lock changed since the build (swtable_stale).
+ */
+int swtable_load(const char *option, bool quiet);
+
+/* The loaded table. */
+const struct model_table *swtable_table(void);
+
+/* The path it was loaded from. */
+const char *swtable_path(void);
+
+/*
+ * The first of the catalog files recorded in the table that exists and differs now in size or
+ * modification time (generated/ is older than it), or NULL.
+ */
+const char *swtable_stale(void);
+
+/* Role i of the table, decoded into *e. */
+void swtable_entry(size_t i, struct model_entry *e);
 
 /* What swtable_files found for an entry's manifest. */
 struct swtable_files {
@@ -24,11 +53,11 @@ struct swtable_files {
 	int dir_exists;
 };
 
-/* The entry whose role, local directory, repo id or model id is arg; NULL when none. */
-const struct model_entry *swtable_find(const char *arg);
+/* The entry whose role, local directory, repo id or model id is arg into *e; false when none. */
+bool swtable_find(const char *arg, struct model_entry *e);
 
-/* The entry for role, exactly; NULL when none. */
-const struct model_entry *swtable_role(const char *role);
+/* The entry for role, exactly, into *e; false when none. */
+bool swtable_role(const char *role, struct model_entry *e);
 
 /* Print "switch: error: unknown role, path or repo 'x'" with the known ones and the nearest. */
 void swtable_report_unknown(FILE *out, const char *arg);

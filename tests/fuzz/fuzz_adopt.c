@@ -18,12 +18,13 @@
 
 #include "adopt.h"
 #include "safetensors.h"
+#include "size.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const char *const fz_names[] = {"config.json", "model.safetensors", "model.safetensors.index.json",
 	"model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"};
-enum { FZ_NFILES = sizeof fz_names / sizeof fz_names[0], FZ_MAX_SPARSE = 1 << 30 };
+enum { FZ_NFILES = sizeof fz_names / sizeof fz_names[0], FZ_MAX_SPARSE = SIZE_GIB };
 
 /* Scratch files go to $FUZZ_TMP (run.sh puts it on tmpfs where it can), else /tmp. */
 static const char *

@@ -36,7 +36,7 @@ fuzz_hub_request(const struct hub *h, const char *method, const char *url, uint6
 	memset(out, 0, sizeof *out);
 	hub_hdrs_reset(&out->h);
 	if (fz_pos > fz_size)
-		return fail(HUB_FAILED, err, errlen, "no more replies");
+		return fail(EXITCODE_SYSTEM, err, errlen, "no more replies");
 	const char *p = fz_data + fz_pos;
 	size_t left = fz_size - fz_pos, n = left;
 	const char *sep = NULL;
@@ -59,15 +59,15 @@ fuzz_hub_request(const struct hub *h, const char *method, const char *url, uint6
 	if (range_to != UINT64_MAX && n > range_to + 1)
 		n = (size_t)range_to + 1;
 	if (n > max_body)
-		return fail(HUB_FAILED, err, errlen, "reply too large");
+		return fail(EXITCODE_SYSTEM, err, errlen, "reply too large");
 	out->body = malloc(n + 1);
 	if (!out->body)
-		return fail(HUB_FAILED, err, errlen, "out of memory");
+		return fail(EXITCODE_SYSTEM, err, errlen, "out of memory");
 	memcpy(out->body, p, n);
 	out->body[n] = '\0';
 	out->len = n;
 	snprintf(out->url, sizeof out->url, "%s", url);
-	return HUB_OK;
+	return EXITCODE_OK;
 }
 
 int
@@ -85,7 +85,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct lock_model m;
 	char err[HUB_ERR_MAX];
 	/* Sizes come from JSON integers: one the Hub sends negative must not become a huge size. */
-	if (hubresolve_model(&h, &a, "org/model", "main", &m, NULL, err, sizeof err) == HUB_OK)
+	if (hubresolve_model(&h, &a, "org/model", "main", &m, NULL, err, sizeof err) == EXITCODE_OK)
 		for (size_t i = 0; i < m.nfiles; i++)
 			if (m.files[i].size.known && m.files[i].size.value > (uint64_t)INT64_MAX)
 				abort();

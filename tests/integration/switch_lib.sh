@@ -1,16 +1,31 @@
-# Shared by tests/integration/test_switch*.sh: build switch with the test table, a scratch
-# folder, and assertions that print what differed. Sourced, not run.
+# Shared by tests/integration/test_switch*.sh: switch, the runtime table modelc builds from the
+# test catalog (tests/fixtures/switch/), a scratch folder, and assertions that print what
+# differed. Sourced, not run.
 set -u
+: "${BIN:?BIN must point at build/bin}"
 ROOT=$(pwd)
 BUILD=${BUILD:-$ROOT/build}
 SW=$BUILD/test-switch/switch
-SWD=$BUILD/test-switch/switch-disk
-make -s --no-print-directory "$SW" SWITCH_TABLE=tests/fixtures/model_table_test.c SWITCH_OUT="$SW" >/dev/null ||
-	{ echo "cannot build the test switch"; exit 1; }
-make -s --no-print-directory "$SWD" SWITCH_TABLE=tests/fixtures/model_table_test_disk.c SWITCH_OUT="$SWD" >/dev/null ||
+make -s --no-print-directory "$SW" SWITCH_OUT="$SW" >/dev/null ||
 	{ echo "cannot build the test switch"; exit 1; }
 T=$(mktemp -d /tmp/modelc-switch-test.XXXXXX)
 trap 'rm -rf "$T"' EXIT
+# The catalog in the scratch folder, so that a test may touch it (switch's staleness check).
+mkdir -p "$T/catalog"
+cp tests/fixtures/switch/models.yaml tests/fixtures/switch/models.lock "$T/catalog/"
+(cd "$T/catalog" && MODELC_SCHEMA_DIR="$ROOT/schemas" "$BIN/modelc" build -o gen) >"$T/build.log" 2>&1 ||
+	{ echo "cannot build the test table:"; cat "$T/build.log"; exit 1; }
+# What modelc would never write: a role whose id no shell quoting reads back the same
+# (modelc refuses such a value in .env), a disk budget of 100 bytes (under the downloads) and one
+# of 1 EB (no volume has it).
+EDIT="/usr/bin/python3 $ROOT/tests/integration/table_edit.py"
+TABLE=$T/switch.table
+$EDIT "$T/catalog/gen/switch.table" "$TABLE" "unexportable.model_id=/mnt/f/models/it's \"\$x\"" \
+	"unexportable.local_dir=/mnt/f/models/it's \"\$x\"" || { echo "cannot edit the test table"; exit 1; }
+$EDIT "$TABLE" "$T/switch-disk100.table" settings.disk_budget=100 &&
+	$EDIT "$TABLE" "$T/switch-diskEB.table" settings.disk_budget=1000000000000000000 ||
+	{ echo "cannot edit the test table"; exit 1; }
+export MODELC_TABLE="$TABLE"
 # PATH without any nvidia-smi or vllm, and a bin folder a test can fill.
 mkdir -p "$T/bin" "$T/work"
 BASEPATH="$T/bin:/usr/bin:/bin"

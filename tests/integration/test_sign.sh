@@ -144,7 +144,7 @@ tc SHA256SUMS "commits:$M" >"$T/tc"
 diff -u "$T/tc" "$T/q" >&2 || fail "minisign -Q printed another trusted comment"
 (cd generated && sha256sum --quiet --strict -c SHA256SUMS) || fail "sha256sum -c SHA256SUMS"
 expect generated/SHA256SUMS <<EOF
-$(cd generated && sha256sum .env .env.example budget.svg budget.txt manifests/chat.json manifests/code.json model_table.c)
+$(cd generated && sha256sum .env .env.example budget.svg budget.txt manifests/chat.json manifests/code.json switch.table)
 EOF
 head -n 1 generated/manifests/chat.json.minisig | grep -qx "untrusted comment: signature from modelc sign, key $K1" ||
 	fail "untrusted comment"
@@ -183,12 +183,15 @@ run 1 "$BIN/modelc" verify
 expect_in "$T/err" "modelc: verify: models.lock.minisig: made for another catalog: signed for catalog sha256 $C0, but models.yaml has sha256 $C1"
 expect_in "$T/err" "modelc: verify: generated/manifests/chat.json.minisig: made for another catalog: signed for catalog sha256 $C0, but models.yaml has sha256 $C1"
 tail -n 1 "$T/err" | grep -qx "modelc: verify: 4 problems; do not use these files until they are signed again" || fail "problem count"
-# sign renders the build again and compares: a hand-edited output is refused.
+# sign renders the build again and compares: a hand-edited output is refused. The runtime
+# table records the digest, size and time of the models.yaml it was built from, so it differs
+# too: trust: was added after that build.
 printf 'VLLM_MODEL_ID=evil/model\n' >>generated/.env
 run 1 "$BIN/modelc" sign -s keys/k1.key
 expect "$T/err" <<EOF
 modelc: sign: generated/.env differs from what the catalog and the lock build
-modelc: sign: generated is not what models.yaml and models.lock build (1 difference); run 'modelc build', then sign; nothing signed
+modelc: sign: generated/switch.table differs from what the catalog and the lock build
+modelc: sign: generated is not what models.yaml and models.lock build (2 differences); run 'modelc build', then sign; nothing signed
 EOF
 echo stray >generated/manifests/notes.txt
 run 1 "$BIN/modelc" sign -s keys/k1.key
@@ -199,7 +202,8 @@ run 1 "$BIN/modelc" sign -s keys/k1.key
 expect "$T/err" <<EOF
 modelc: sign: generated/.env differs from what the catalog and the lock build
 modelc: sign: generated/budget.txt: No such file or directory
-modelc: sign: generated is not what models.yaml and models.lock build (2 differences); run 'modelc build', then sign; nothing signed
+modelc: sign: generated/switch.table differs from what the catalog and the lock build
+modelc: sign: generated is not what models.yaml and models.lock build (3 differences); run 'modelc build', then sign; nothing signed
 EOF
 mv "$T/budget.txt" generated/budget.txt
 "$BIN/modelc" build 2>/dev/null || fail "build with trust"

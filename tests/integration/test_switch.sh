@@ -1,5 +1,5 @@
 #!/bin/sh
-# switch list, set and current with the test table (tests/fixtures/model_table_test.c).
+# switch list, set and current with the test table (modelc build of tests/fixtures/switch/).
 . tests/integration/switch_lib.sh
 
 # Top level.
@@ -8,11 +8,11 @@ same "version" out <<'X'
 switch 0.1.0
 X
 run "no arguments" 2 "$SW"
-contains "no arguments" err "usage: switch list [--json]"
+contains "no arguments" err "usage: switch [--table FILE] list [--json]"
 run "unknown command" 2 "$SW" frobnicate
 has "unknown command" err "switch: error: unknown command 'frobnicate'"
 run "help" 0 "$SW" --help
-contains "help" out "switch --list | --set ROLE|PATH|REPO"
+contains "help" out "| doctor | --list | --set ROLE|PATH|REPO | --current | --help | --version"
 
 # list: every role, nothing active, no cache yet. MODEL is the id switch would serve now: code's
 # local directory (its table id) does not exist here, so its repo id.
@@ -173,9 +173,16 @@ run "list partial" 0 "$SW" list
 has "list partial" out "* primary       hugging-quants/Meta-Llama-3.1-8B-Instruct-AWQ-INT4  awq              8192  fits        partial 1/2"
 primary_snapshot all
 run "list json" 0 "$SW" list --json
-/usr/bin/python3 - "$T/out" <<'X' || fail "list --json"
-import json, sys
-rows = json.load(open(sys.argv[1]))
+/usr/bin/python3 - "$T/out" "$TABLE" "$T/catalog" <<'X' || fail "list --json"
+import hashlib, json, sys
+doc = json.load(open(sys.argv[1]))
+# The table: where it is, what it was built from (sha256 of models.yaml then models.lock), when.
+cat = open(sys.argv[3] + "/models.yaml", "rb").read() + open(sys.argv[3] + "/models.lock", "rb").read()
+assert doc["table"] == sys.argv[2] and doc["catalog"] == "models.yaml", doc
+assert doc["digest"] == hashlib.sha256(cat).hexdigest(), doc["digest"]
+assert doc["stale"] is False and doc["build_time"] > 1600000000, doc
+assert len(doc["built"]) == 20 and doc["built"].endswith("Z"), doc["built"]
+rows = doc["roles"]
 assert [r["role"] for r in rows] == ["code", "fallback", "math", "primary", "secondary", "unsized", "weird",
                                      "unexportable"], rows
 p = rows[3]
@@ -218,7 +225,7 @@ X
 printf 'role=gone\nmodel_id=x\n' >"$T/gone"
 run "current gone" 1 "$SW" current --active-file "$T/gone"
 same "current gone" err <<X
-switch: error: $T/gone: role 'gone' is not in this build's catalog 'tests/fixtures/models-switch-test.yaml'
+switch: error: $T/gone: role 'gone' is not in this build's catalog 'models.yaml'
 X
 mkdir "$T/dir_active"
 run "current unreadable" 3 "$SW" current --active-file "$T/dir_active"
@@ -231,7 +238,7 @@ has "current usage" err "switch: error: current: unknown option 'extra'"
 # No heap: the static link holds no allocator at all (an unstripped link of the same objects).
 if command -v nm >/dev/null 2>&1; then
 	(cd "$ROOT" && ${MUSLCC:-musl-gcc} -static -Wl,--gc-sections -o "$T/switch.unstripped" \
-		"$BUILD"/musl/common/*.o "$BUILD"/musl/runtime/http/*.o "$BUILD"/musl/runtime/switch/*.o tests/fixtures/model_table_test.c -Icommon) ||
+		"$BUILD"/musl/common/*.o "$BUILD"/musl/runtime/http/*.o "$BUILD"/musl/runtime/switch/*.o) ||
 		fail "cannot link an unstripped switch"
 	nm "$T/switch.unstripped" | grep -E ' T (malloc|calloc|realloc|free)$' >"$T/heap" && { fail "switch links an allocator"; cat "$T/heap"; }
 fi

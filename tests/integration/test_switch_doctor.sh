@@ -2,10 +2,15 @@
 # switch doctor: the seed's troubleshooting table as checks, each finding with its action.
 . tests/integration/switch_lib.sh
 
-# Nothing set up, no GPU tool: every finding says what to do.
+# Nothing set up, no GPU tool: every finding says what to do. (The table with a disk budget of
+# 100 bytes: nothing is cached, so 0.0 GiB is left to download.)
+export MODELC_TABLE="$T/switch-disk100.table"
 run "bare" 1 "$SW" doctor
-head -n 5 "$T/out" >"$T/head"
+head -n 6 "$T/out" >"$T/head"
+digest=$(cat "$T/catalog/models.yaml" "$T/catalog/models.lock" | sha256sum | cut -d' ' -f1)
+built=$("$SW" list --json 2>/dev/null | sed -n 's/.*"built": "\(.*\)",/\1/p')
 same "bare" head <<X
+ok: table '$T/switch-disk100.table' built $built from 'models.yaml' (sha256 $digest)
 problem: no active model: cannot read '.active_model': No such file or directory
   do: eval "\$(switch --set primary)"
 problem: files of 'primary' are missing: '$T/hf/hub/models--hugging-quants--Meta-Llama-3.1-8B-Instruct-AWQ-INT4/snapshots/0123456789abcdef0123456789abcdef01234567' does not exist
@@ -15,6 +20,18 @@ X
 grep -qE "^ok: [0-9]+\.[0-9] GiB free on the volume of '$T/hf/hub' covers the rest of the disk budget \(0\.0 GiB\)$" "$T/out" ||
 	fail "bare: no disk line"
 tail -n 1 "$T/out" | grep -qx "2 problems found" || fail "bare: count"
+export MODELC_TABLE="$TABLE"
+
+# The catalog changed after the build: generated/ is older, and doctor says what to do.
+cp -p "$T/catalog/models.yaml" "$T/models.yaml.orig"
+echo "# edited" >>"$T/catalog/models.yaml"
+run "stale" 1 "$SW" doctor
+has "stale" out "problem: '$TABLE' (built $built) is older than '$T/catalog/models.yaml'"
+has "stale" out "  do: run 'modelc build' (make config)"
+same "stale: doctor says it once" err </dev/null
+cp -p "$T/models.yaml.orig" "$T/catalog/models.yaml"
+run "fresh again" 1 "$SW" doctor
+grep -q "is older than" "$T/out" && fail "the same bytes and time again still read as stale"
 
 # A healthy setup: active, cached, idle GPU, matching environment.
 "$SW" set primary >/dev/null
@@ -76,17 +93,17 @@ printf 'role=primary\n' >"$T/short"
 run "short" 1 "$SW" doctor --active-file "$T/short"
 has "short" out "problem: '$T/short' line 2 is not in switch's format"
 
-# Disk: over the catalog's budget (the test table's is 100 bytes; primary's files are 76 and
-# secondary's 42), and a budget no volume can hold (switch-disk's table: 1 EB).
+# Disk: over the catalog's budget (switch-disk100.table's is 100 bytes; primary's files are 76
+# and secondary's 42), and a budget no volume can hold (switch-diskEB.table: 1 EB).
 q="$T/hf/hub/models--Qwen--Qwen2.5-7B-Instruct-AWQ"
 mkdir -p "$q/refs" "$q/snapshots/b25037543e9394b818fdfca67ab2a00ecc7dd641"
 printf b25037543e9394b818fdfca67ab2a00ecc7dd641 >"$q/refs/main"
 head -c 10 /dev/zero >"$q/snapshots/b25037543e9394b818fdfca67ab2a00ecc7dd641/config.json"
 head -c 32 /dev/zero >"$q/snapshots/b25037543e9394b818fdfca67ab2a00ecc7dd641/model.safetensors"
-run "over budget" 1 "$SW" doctor
+run "over budget" 1 "$SW" --table "$T/switch-disk100.table" doctor
 has "over budget" out "problem: disk budget: cached models use 118 bytes, over the budget of 100 bytes"
 has "over budget" out "  do: remove secondary or specialized models not in active use (fetch prune lists them)"
-run "disk pressure" 1 "$SWD" doctor
+run "disk pressure" 1 "$SW" --table "$T/switch-diskEB.table" doctor
 grep -qE "^problem: disk pressure: [0-9]+\.[0-9] GiB free on the volume of '$T/hf/hub', but the disk budget leaves 931322574\.6 GiB to download$" "$T/out" ||
 	{ fail "disk pressure"; cat "$T/out"; }
 has "disk pressure" out "  do: remove secondary or specialized models not in active use (fetch prune lists them), or lower the disk budget"

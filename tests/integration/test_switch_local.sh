@@ -54,8 +54,8 @@ PY
 (cd "$T" && "$BIN/modelc" build -o gen) >"$T/build.out" 2>&1 || { echo "FAIL: modelc build"; cat "$T/build.out"; exit 1; }
 grep -q "used by no role" "$T/build.out" && { echo "FAIL: the local: entry is unused"; cat "$T/build.out"; exit 1; }
 SW="$T/switch"
-make -s --no-print-directory SWITCH_TABLE="$T/gen/model_table.c" SWITCH_OUT="$SW" "$SW" ||
-	{ echo "FAIL: cannot build switch with the generated table"; exit 1; }
+make -s --no-print-directory SWITCH_OUT="$SW" "$SW" || { echo "FAIL: cannot build switch"; exit 1; }
+export MODELC_TABLE="$T/gen/switch.table"
 mkdir -p "$T/bin" "$T/work"
 export PATH="$T/bin:/usr/bin:/bin" NO_COLOR=1 LC_ALL=C
 unset MODELC_HF_HOME MODELC_ACTIVE_FILE VLLM_MODEL_ID CUDA_VISIBLE_DEVICES
@@ -74,6 +74,11 @@ mkfile() { # PATH SIZE
 	mkdir -p "$(dirname "$1")" && head -c "$2" /dev/zero >"$1"
 }
 tail_flags="--max-model-len 1024 --gpu-memory-utilization 0.9"
+# After a new modelc build, the same switch serves the new limits: no rebuild of switch.
+rebuilt() { # MAX_MODEL_LEN
+	sed "s/max_model_len: 1024/max_model_len: $1/" "$T/models.yaml" >"$T/models.yaml.new" &&
+		mv "$T/models.yaml.new" "$T/models.yaml" && (cd "$T" && "$BIN/modelc" build -o gen) >/dev/null 2>&1
+}
 
 # 1. No local directories: the repo, online (the snapshot is not there either).
 check "set code by its absent directory" "tiny/llama" "$(set_id "$T/models/tiny-copy")"
@@ -109,7 +114,7 @@ check "set primary" "$T/models/tiny-awq" "$(set_id primary)"
 "$SW" list --json >"$T/list.json" 2>/dev/null
 /usr/bin/python3 - "$T/list.json" "$T/models/tiny-awq" <<'PY' || fail=1
 import json, sys
-p = [r for r in json.load(open(sys.argv[1])) if r["role"] == "primary"][0]
+p = [r for r in json.load(open(sys.argv[1]))["roles"] if r["role"] == "primary"][0]
 want = {"model_id": sys.argv[2], "files": "present", "files_present": 3, "files_total": 3}
 got = {k: p[k] for k in want}
 if got != want:
@@ -121,5 +126,16 @@ rm "$T/models/tiny-awq/tokenizer.json"
 "$SW" serve primary --dry-run >/dev/null 2>"$T/err"
 grep -qxF "switch: warning: 1 of 3 files of 'primary' are missing from '$T/models/tiny-awq'; the server will download them" "$T/err" ||
 	{ echo "FAIL: partial adopted directory:"; cat "$T/err"; fail=1; }
-[ $fail -eq 0 ] && echo "set and serve agree on the local directory, present or not"
+
+# 5. The catalog changes and modelc builds again: switch --list shows the new context at once,
+#    and warns while generated/ is older than the catalog.
+echo "# edited" >>"$T/models.yaml"
+"$SW" list >/dev/null 2>"$T/err"
+grep -qxF "switch: warning: $T/gen/switch.table is older than $T/models.yaml (its size or modification time changed since the build); run 'modelc build'" "$T/err" ||
+	{ echo "FAIL: no staleness warning:"; cat "$T/err"; fail=1; }
+rebuilt 2048 || { echo "FAIL: modelc build with max_model_len 2048"; fail=1; }
+"$SW" list >"$T/out" 2>"$T/err"
+grep -q "^  code .* 2048  " "$T/out" || { echo "FAIL: switch --list after modelc build:"; cat "$T/out"; fail=1; }
+grep -q "older than" "$T/err" && { echo "FAIL: still stale after the build:"; cat "$T/err"; fail=1; }
+[ $fail -eq 0 ] && echo "set and serve agree on the local directory, present or not; a new build is served at once"
 exit $fail

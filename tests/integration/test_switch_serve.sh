@@ -44,10 +44,12 @@ assert not bad, bad
 X
 }
 
-# --dry-run on a machine with nothing: warnings, and the compiled plan.
+# --dry-run on a machine with nothing: warnings, and the compiled plan. max_num_seqs and
+# max_num_batched_tokens are the budget's inputs as modelc resolved them (vLLM's defaults for the
+# catalog's GPU), passed so that the server cannot default to other numbers.
 run "dry-run bare" 0 "$SW" serve primary --dry-run
 same "dry-run bare" out <<X
-HF_HOME=$T/hf vllm serve hugging-quants/Meta-Llama-3.1-8B-Instruct-AWQ-INT4 --revision 0123456789abcdef0123456789abcdef01234567 --served-model-name hugging-quants/Meta-Llama-3.1-8B-Instruct-AWQ-INT4 --max-model-len 8192 --gpu-memory-utilization 0.9 --dtype half --max-num-seqs 16 --host 127.0.0.1 --port 8000
+HF_HOME=$T/hf vllm serve hugging-quants/Meta-Llama-3.1-8B-Instruct-AWQ-INT4 --revision 0123456789abcdef0123456789abcdef01234567 --served-model-name hugging-quants/Meta-Llama-3.1-8B-Instruct-AWQ-INT4 --max-model-len 8192 --gpu-memory-utilization 0.9 --dtype half --max-num-seqs 16 --max-num-batched-tokens 2048 --host 127.0.0.1 --port 8000
 X
 same "dry-run bare" err <<X
 switch: warning: nvidia-smi not found; using the compiled limits unchecked
@@ -55,11 +57,11 @@ switch: warning: 'primary' is not in the cache '$T/hf/hub'; the server will down
 X
 check_flags "$T/out"
 run "dry-run math" 0 "$SW" serve mistralai/Mathstral-7B-v0.1 --dry-run --port 9001 --host=0.0.0.0
-has "dry-run math" out "HF_HOME=$T/hf vllm serve mistralai/Mathstral-7B-v0.1 --served-model-name mistralai/Mathstral-7B-v0.1 --max-model-len 8192 --gpu-memory-utilization 0.9 --kv-cache-dtype fp8 --quantization fp8 --max-num-seqs 8 --max-num-batched-tokens 2048 --enforce-eager --host 0.0.0.0 --port 9001"
+has "dry-run math" out "HF_HOME=$T/hf vllm serve mistralai/Mathstral-7B-v0.1 --served-model-name mistralai/Mathstral-7B-v0.1 --max-model-len 8192 --gpu-memory-utilization 0.9 --kv-cache-dtype fp8 --quantization fp8 --max-num-seqs 8 --max-num-batched-tokens 2048 --host 0.0.0.0 --port 9001"
 has "dry-run math" err "switch: warning: 'math' is not in the cache '$T/hf/hub' nor in /mnt/f/models/mathstral-7b; the server will download it"
 check_flags "$T/out"
 run "dry-run weird" 0 "$SW" serve weird --dry-run
-has "dry-run weird" out "HF_HOME=$T/hf vllm serve '/mnt/f/my models/it'\\''s 7b' --served-model-name '/mnt/f/my models/it'\\''s 7b' --max-model-len 2048 --gpu-memory-utilization 0.85 --max-num-seqs 4 --host 127.0.0.1 --port 8000"
+has "dry-run weird" out "HF_HOME=$T/hf vllm serve '/mnt/f/my models/it'\\''s 7b' --served-model-name '/mnt/f/my models/it'\\''s 7b' --max-model-len 2048 --gpu-memory-utilization 0.85 --max-num-seqs 4 --max-num-batched-tokens 2048 --host 127.0.0.1 --port 8000"
 has "dry-run weird" err "switch: warning: the local directory '/mnt/f/my models/it's 7b' of 'weird' does not exist"
 # The printed line is the exact argv: a shell splits it back into the same words.
 words=$(sh -c "set -- $(cut -d' ' -f2- "$T/out"); printf '%s\n' \"\$3\" \"\$5\"")
@@ -79,13 +81,13 @@ snap="$T/hf/hub/models--hugging-quants--Meta-Llama-3.1-8B-Instruct-AWQ-INT4/snap
 "$SW" set primary >/dev/null
 run "dry-run cached" 0 "$SW" serve --dry-run
 same "dry-run cached" out <<X
-HF_HOME=$T/hf HF_HUB_OFFLINE=1 vllm serve $snap --served-model-name hugging-quants/Meta-Llama-3.1-8B-Instruct-AWQ-INT4 --max-model-len 8192 --gpu-memory-utilization 0.9 --dtype half --max-num-seqs 16 --host 127.0.0.1 --port 8000
+HF_HOME=$T/hf HF_HUB_OFFLINE=1 vllm serve $snap --served-model-name hugging-quants/Meta-Llama-3.1-8B-Instruct-AWQ-INT4 --max-model-len 8192 --gpu-memory-utilization 0.9 --dtype half --max-num-seqs 16 --max-num-batched-tokens 2048 --host 127.0.0.1 --port 8000
 X
 run "dry-run no active" 0 "$SW" serve --dry-run --active-file "$T/none"
 has "dry-run no active" err "switch: note: no active model in '$T/none'; serving the primary role 'primary'"
 printf 'role=gone\nmodel_id=x\n' >"$T/gone"
 run "serve gone" 1 "$SW" serve --dry-run --active-file "$T/gone"
-has "serve gone" err "switch: error: $T/gone: role 'gone' is not in this build's catalog 'tests/fixtures/models-switch-test.yaml'"
+has "serve gone" err "switch: error: $T/gone: role 'gone' is not in this build's catalog 'models.yaml'"
 printf 'nonsense\n' >"$T/bad"
 run "serve malformed" 1 "$SW" serve --dry-run --active-file "$T/bad"
 has "serve malformed" err "switch: error: $T/bad:1: not a file switch wrote (expected role=... and model_id=...)"
@@ -98,7 +100,7 @@ has "serve unknown" err "switch: error: unknown role, path or repo 'primay' (did
 # A role modelc could not size: no --max-model-len (vLLM decides), and no re-fit against a GPU.
 run "dry-run unsized" 0 "$SW" serve unsized --dry-run
 same "dry-run unsized" out <<X
-HF_HOME=$T/hf vllm serve test/unsized-7b --served-model-name test/unsized-7b --gpu-memory-utilization 0.9 --quantization bitsandbytes --max-num-seqs 8 --host 127.0.0.1 --port 8000
+HF_HOME=$T/hf vllm serve test/unsized-7b --served-model-name test/unsized-7b --gpu-memory-utilization 0.9 --quantization bitsandbytes --max-num-seqs 8 --max-num-batched-tokens 2048 --host 127.0.0.1 --port 8000
 X
 same "dry-run unsized" err <<X
 switch: warning: nvidia-smi not found; using the compiled limits unchecked
@@ -114,7 +116,12 @@ has "unsized on a GPU" err "switch: warning: 'unsized' has no computed budget (m
 contains "unsized on a GPU" out "--gpu-memory-utilization 0.9 --quantization bitsandbytes "
 grep -q -- "--max-model-len" "$T/out" && fail "unsized on a GPU: --max-model-len in argv"
 FAKE_NVSMI_LOG="$T/nvsmi.log" run "idle H100" 0 "$SW" serve primary --dry-run
-same "idle H100" err </dev/null
+# A dry run says what the re-fit found (test_fit_consistency.sh compares it with modelc's).
+refit_note() { # NAME GPU
+	[ "$(wc -l <"$T/err")" -eq 1 ] && grep -qE "^switch: note: 'primary' on GPU $2: max_model_len 8192, gpu_memory_utilization 0\.9, KV cache [0-9]+ tokens, budget [0-9]+ bytes\$" "$T/err" ||
+		{ fail "$1: not the re-fit's note alone"; sed 's/^/    /' "$T/err"; }
+}
+refit_note "idle H100" 0
 same "idle H100 queries" nvsmi.log <<'X'
 --query-gpu=index,name,memory.total,memory.used,memory.free,memory.reserved --format=csv,noheader,nounits
 --query-compute-apps=pid,process_name,used_memory --format=csv,noheader,nounits
@@ -157,7 +164,7 @@ FAKE_NVSMI_DIR="$T/nvsmi" FAKE_NVSMI_SCENARIO=ghost run "full, no process" 1 "$S
 has "full, no process" err "switch: note: nvidia-smi lists no process holding it"
 fake_nvsmi two-gpus-busy
 CUDA_VISIBLE_DEVICES=1 run "second GPU" 0 "$SW" serve primary --dry-run
-same "second GPU" err </dev/null
+refit_note "second GPU" 1
 for s in nodriver garbage nogpu garbage-apps; do
 	fake_nvsmi $s
 	run "nvidia-smi $s" 0 "$SW" serve primary --dry-run
@@ -228,7 +235,8 @@ r = json.load(open(sys.argv[1]))
 argv, env = r["argv"][1:], r["env"]
 assert argv == ["serve", sys.argv[2], "--served-model-name", "hugging-quants/Meta-Llama-3.1-8B-Instruct-AWQ-INT4",
                 "--max-model-len", "8192", "--gpu-memory-utilization", "0.9", "--dtype", "half",
-                "--max-num-seqs", "16", "--host", "127.0.0.1", "--port", sys.argv[4]], argv
+                "--max-num-seqs", "16", "--max-num-batched-tokens", "2048", "--host", "127.0.0.1", "--port",
+                sys.argv[4]], argv
 assert env["HF_HOME"] == sys.argv[3] and env["HF_HUB_OFFLINE"] == "1", env
 print("\n".join(argv))
 X

@@ -1,7 +1,8 @@
 #!/bin/sh
-# switch's size goal (issue 3: under 64 KiB) with the worst table the shipped catalog can give:
-# every role's lock entry with a complete file list (shards, tokenizer, configs; commits,
-# sha256 and blob ids), as 'modelc lock' writes it for the real repos.
+# switch's size goal (issue 3: under 64 KiB). The table is a file switch reads, so the size no
+# longer depends on the catalog; this also checks that the worst table the shipped catalog can
+# give (every role's lock entry with a complete file list: shards, tokenizer, configs; commits,
+# sha256 and blob ids, as 'modelc lock' writes it for the real repos) reads back whole.
 set -u
 : "${BIN:?BIN must point at build/bin}"
 command -v musl-gcc >/dev/null 2>&1 || { echo "musl-gcc is missing (scripts/deps.sh installs musl-tools)"; exit 77; }
@@ -38,11 +39,11 @@ for key, (n, extra) in shape.items():
 json.dump(lock, open(sys.argv[2], "w"), indent=2)
 PY
 (cd "$work" && "$BIN/modelc" build -o gen >/dev/null 2>&1) || { echo "FAIL: modelc build of the full-lock catalog"; exit 1; }
-nfiles=$(grep -c '^	{"' "$work/gen/model_table.c")
+make -s --no-print-directory SWITCH_OUT="$work/switch" "$work/switch" || { echo "FAIL: cannot build switch"; exit 1; }
+"$work/switch" --table "$work/gen/switch.table" list --json >"$work/list.json" 2>/dev/null ||
+	{ echo "FAIL: switch cannot read the full-lock table"; exit 1; }
+nfiles=$(/usr/bin/python3 -c 'import json, sys; print(sum(r["files_total"] for r in json.load(open(sys.argv[1]))["roles"]))' "$work/list.json")
 [ "$nfiles" -ge 50 ] || { echo "FAIL: the table lists $nfiles files, expected 50 or more"; exit 1; }
-make -s --no-print-directory SWITCH_TABLE="$work/gen/model_table.c" SWITCH_OUT="$work/switch" "$work/switch" ||
-	{ echo "FAIL: cannot build switch with the full-lock table"; exit 1; }
 size=$(wc -c <"$work/switch")
-"$work/switch" --version >/dev/null || { echo "FAIL: the full-lock switch does not run"; exit 1; }
-echo "switch with a full lock ($nfiles files): $size bytes (goal: under 65536)"
+echo "switch: $size bytes (goal: under 65536); the full-lock table ($nfiles files) is $(wc -c <"$work/gen/switch.table") bytes beside it"
 [ "$size" -lt 65536 ] || { echo "FAIL: switch is $size bytes, over 64 KiB"; exit 1; }

@@ -11,8 +11,9 @@
 #include <string.h>
 
 #include "plan.h"
+#include "size.h"
 
-enum { FIX_GIB = 1024 * 1024 * 1024, FIX_MIB = 1024 * 1024 };
+enum { FIX_GIB = SIZE_GIB, FIX_MIB = SIZE_MIB };
 
 static const char *fix_server_command[] = {"vllm", "serve", NULL};
 

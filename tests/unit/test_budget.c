@@ -6,8 +6,8 @@
 
 void suite_budget(void);
 
-#define GIB (1ULL << 30)
-#define MIB (1ULL << 20)
+#define GIB SIZE_GIB
+#define MIB SIZE_MIB
 
 /* The seed models' config.json numbers (shared/reference/seed-models.md). */
 static const struct budget_arch llama31_8b = {
@@ -122,6 +122,30 @@ test_kv_per_token(void)
 	struct budget_arch nohd = llama31_8b;
 	nohd.head_dim = 0;
 	CU_ASSERT_EQUAL(budget_kv_bytes_per_token(&nohd, &p), 131072);
+}
+
+/* One list of --kv-cache-dtype names, the schema's enum; float32 is not vLLM's and fp8_ds_mla is MLA. */
+static void
+test_kv_dtype_bytes(void)
+{
+	static const struct {
+		const char *name;
+		bool known;
+		uint32_t bytes;
+	} cases[] = {
+		{"auto", true, 0}, {"bfloat16", true, 2}, {"float16", true, 2}, {"fp8", true, 1},
+		{"fp8_e4m3", true, 1}, {"fp8_e5m2", true, 1}, {"fp8_inc", true, 1},
+		{"float32", false, 0}, {"float", false, 0}, {"fp8_ds_mla", false, 0}, {"FP8", false, 0},
+		{"", false, 0},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		uint32_t b = 99;
+		CU_ASSERT_EQUAL(budget_kv_dtype_bytes(cases[i].name, &b), cases[i].known);
+		CU_ASSERT_EQUAL(b, cases[i].known ? cases[i].bytes : 99);
+	}
+	uint32_t b = 7;
+	CU_ASSERT_FALSE(budget_kv_dtype_bytes(NULL, &b));
+	CU_ASSERT_STRING_EQUAL(BUDGET_KV_DTYPE_NAMES, "auto, bfloat16, float16, fp8, fp8_e4m3, fp8_e5m2, fp8_inc");
 }
 
 static void
@@ -296,6 +320,62 @@ test_fit_seed_8gb(void)
 	p.kv_dtype_bytes = 1;
 	budget_fit(&llama31_8b, &p, &r8);
 	CU_ASSERT_EQUAL(r8.kv_tokens, r.kv_cache_bytes / (65536ULL * 16) * 16);
+}
+
+/* Fit, and if it does not fit, the largest context that does (modelc's auto, switch's re-fit). */
+static void
+test_fit_context(void)
+{
+	struct budget_params p = {.gpu_total_bytes = 8 * GIB, .utilization = 0.9, .max_num_seqs = 4,
+		.max_model_len = 131072, .engine = BUDGET_ENGINE_V1, .enforce_eager = true};
+	struct budget_params used;
+	struct budget_result r, once;
+	p.weights_bytes = budget_weights_bytes(&llama31_8b, budget_quant_named("awq"));
+	budget_fit(&llama31_8b, &p, &once);
+	CU_ASSERT_FALSE(once.fits);
+	CU_ASSERT(once.max_model_len_fit > 4096 && once.max_model_len_fit < 131072);
+	/* Lowered to the largest that fits, with the defaults of that length. */
+	CU_ASSERT_TRUE(budget_fit_context(&llama31_8b, &p, 1, &r, &used));
+	CU_ASSERT_EQUAL(used.max_model_len, once.max_model_len_fit);
+	CU_ASSERT_EQUAL(r.max_model_len_fit, once.max_model_len_fit);
+	CU_ASSERT_EQUAL(used.max_num_batched_tokens, 2048);
+	/* Not below min_len: a configured context is reported, not lowered. */
+	CU_ASSERT_FALSE(budget_fit_context(&llama31_8b, &p, UINT32_MAX, &r, &used));
+	CU_ASSERT_EQUAL(used.max_model_len, 131072);
+	CU_ASSERT_FALSE(budget_fit_context(&llama31_8b, &p, once.max_model_len_fit + 1, &r, NULL));
+	/* A context that fits stays as it is. */
+	p.max_model_len = 2048;
+	CU_ASSERT_TRUE(budget_fit_context(&llama31_8b, &p, 1, &r, &used));
+	CU_ASSERT_EQUAL(used.max_model_len, 2048);
+	/* Nothing fits: r is the first fit's breakdown. */
+	p.weights_bytes = 8 * GIB;
+	p.max_model_len = 4096;
+	CU_ASSERT_FALSE(budget_fit_context(&llama31_8b, &p, 1, &r, &used));
+	CU_ASSERT_EQUAL(r.max_model_len_fit, 0);
+	CU_ASSERT_EQUAL(used.max_model_len, 4096);
+}
+
+/* The start-up check without an architecture: in use and the CUDA context, graphs unknown. */
+static void
+test_check_start(void)
+{
+	struct budget_params p = {.gpu_total_bytes = 8 * GIB, .gpu_used_bytes = 1 * GIB, .utilization = 0.9};
+	struct budget_result r;
+	memset(&r, 0, sizeof r);
+	budget_check_start(&p, 0, &r);
+	CU_ASSERT_DOUBLE_EQUAL(r.utilization, 0.7968, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(r.utilization_asked, 0.9, 1e-9);
+	CU_ASSERT_EQUAL(r.utilization_reason, BUDGET_LOWERED_IN_USE);
+	CU_ASSERT_EQUAL(r.gpu_used_bytes, 1 * GIB);
+	CU_ASSERT_EQUAL(r.budget_bytes, 0);
+	/* With graphs on top, whole hundredths: (8 - 1 - 0.625 - 0.5) / 8 = 0.734375. */
+	budget_check_start(&p, GIB / 2, &r);
+	CU_ASSERT_DOUBLE_EQUAL(r.utilization, 0.73, 1e-9);
+	CU_ASSERT_EQUAL(r.utilization_reason, BUDGET_LOWERED_PEAK);
+	p.gpu_used_bytes = 0;
+	budget_check_start(&p, 0, &r);
+	CU_ASSERT_DOUBLE_EQUAL(r.utilization, 0.9, 1e-9);
+	CU_ASSERT_FALSE(r.utilization_lowered);
 }
 
 static void
@@ -555,6 +635,7 @@ suite_budget(void)
 	CU_add_test(s, "compressed-tensors W4A16 weights", test_weights_compressed_tensors);
 	CU_add_test(s, "starcoder2 layout", test_weights_starcoder2);
 	CU_add_test(s, "KV bytes per token", test_kv_per_token);
+	CU_add_test(s, "KV cache dtype names", test_kv_dtype_bytes);
 	CU_add_test(s, "vLLM defaults", test_defaults);
 	CU_add_test(s, "sliding-window request bytes", test_sliding_request);
 	CU_add_test(s, "Llama 3.1 8B on a 3090 (vm01)", test_fit_llama_3090_v0);
@@ -562,6 +643,8 @@ suite_budget(void)
 	CU_add_test(s, "fit boundary, V0 profile", test_fit_boundary_v0);
 	CU_add_test(s, "seed facts on 8 GB", test_fit_seed_8gb);
 	CU_add_test(s, "utilization lowered", test_utilization_lowered);
+	CU_add_test(s, "fit, else the largest context that fits", test_fit_context);
+	CU_add_test(s, "start-up check without an architecture", test_check_start);
 	CU_add_test(s, "CUDA graph capture sizes and memory", test_graph_sizes);
 	CU_add_test(s, "physical peak: context + budget + graphs <= total", test_physical_peak);
 	CU_add_test(s, "activation, non-torch, graphs", test_terms);

@@ -9,6 +9,7 @@
 #include "catalog.h"
 #include "frontend.h"
 #include "jsonschema.h"
+#include "size.h"
 
 void suite_catalog(void);
 
@@ -59,7 +60,7 @@ test_defaults(void)
 	CU_ASSERT(c->gpu_total_estimated);
 	CU_ASSERT_EQUAL(c->gpu_used_bytes, 0);
 	CU_ASSERT_DOUBLE_EQUAL(c->gpu_memory_utilization, 0.9, 1e-12);
-	CU_ASSERT_EQUAL(c->safety_margin_bytes, 256ULL << 20);
+	CU_ASSERT_EQUAL(c->safety_margin_bytes, 256 * SIZE_MIB);
 	CU_ASSERT_STRING_EQUAL(c->server_command[0], "vllm");
 	CU_ASSERT_STRING_EQUAL(c->server_command[1], "serve");
 	CU_ASSERT_PTR_NULL(c->server_command[2]);
@@ -120,7 +121,7 @@ test_everything_set(void)
 	CU_ASSERT_PTR_NULL(c->gpu_profile);
 	CU_ASSERT_EQUAL(c->gpu_total_bytes, 10000000000ULL);
 	CU_ASSERT(!c->gpu_total_estimated);
-	CU_ASSERT_EQUAL(c->gpu_used_bytes, 1ULL << 30);
+	CU_ASSERT_EQUAL(c->gpu_used_bytes, SIZE_GIB);
 	CU_ASSERT_DOUBLE_EQUAL(c->gpu_memory_utilization, 0.8, 1e-12);
 	CU_ASSERT_EQUAL(c->safety_margin_bytes, 1ULL << 29);
 	CU_ASSERT_STRING_EQUAL(c->server_command[2], "c");

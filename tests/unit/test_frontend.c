@@ -49,7 +49,7 @@ fe_parse(struct fe_run *r, const char *path, const char *schema_dir)
 	struct diag_sink d;
 	diag_init(&d, f, "m");
 	memset(&r->a, 0, sizeof r->a);
-	r->rc = frontend_parse(&r->a, &d, path, schema_dir, &r->root);
+	r->rc = frontend_parse(&r->a, &d, path, schema_dir, &r->root, NULL);
 	fe_finish(r, f, &buf);
 }
 
@@ -68,7 +68,7 @@ test_seed_catalog(void)
 {
 	struct fe_run r;
 	fe_load(&r, "models.yaml", NULL);
-	CU_ASSERT_EQUAL(r.rc, FRONTEND_OK);
+	CU_ASSERT_EQUAL(r.rc, EXITCODE_OK);
 	CU_ASSERT_STRING_EQUAL(r.out, "");
 	CU_ASSERT_EQUAL(r.c.nroles, 5);
 	const char *names[] = {"primary", "secondary", "lightweight", "math", "code"};
@@ -147,13 +147,13 @@ test_failures(void)
 
 	snprintf(path, sizeof path, "%s/missing.yaml", dir);
 	fe_parse(&r, path, "schemas");
-	CU_ASSERT_EQUAL(r.rc, FRONTEND_SYSTEM);
+	CU_ASSERT_EQUAL(r.rc, EXITCODE_SYSTEM);
 	snprintf(expect, sizeof expect, "m: %s: error: cannot open: No such file or directory\n", path);
 	CU_ASSERT_STRING_EQUAL(r.out, expect);
 	arena_free(&r.a);
 
 	fe_parse(&r, dir, "schemas");
-	CU_ASSERT_EQUAL(r.rc, FRONTEND_SYSTEM);
+	CU_ASSERT_EQUAL(r.rc, EXITCODE_SYSTEM);
 	snprintf(expect, sizeof expect, "m: %s: error: cannot read: Is a directory\n", dir);
 	CU_ASSERT_STRING_EQUAL(r.out, expect);
 	arena_free(&r.a);
@@ -161,7 +161,7 @@ test_failures(void)
 	char *saved = getenv("MODELC_SCHEMA_DIR") ? strdup(getenv("MODELC_SCHEMA_DIR")) : NULL;
 	setenv("MODELC_SCHEMA_DIR", "/nonexistent", 1);
 	fe_load(&r, "models.yaml", NULL);
-	CU_ASSERT_EQUAL(r.rc, FRONTEND_SYSTEM);
+	CU_ASSERT_EQUAL(r.rc, EXITCODE_SYSTEM);
 	CU_ASSERT_STRING_EQUAL(r.out, "m: models.yaml: error: cannot find models.schema.json "
 	    "(looked in /nonexistent); set MODELC_SCHEMA_DIR\n");
 	arena_free(&r.a);
@@ -176,7 +176,7 @@ test_failures(void)
 	snprintf(path, sizeof path, "%s/c.yaml", dir);
 	fe_write(path, "roles: 1\nroles: 2\n");
 	fe_parse(&r, path, "schemas");
-	CU_ASSERT_EQUAL(r.rc, FRONTEND_REJECTED);
+	CU_ASSERT_EQUAL(r.rc, EXITCODE_REJECTED);
 	snprintf(expect, sizeof expect, "m: %s:2:1: error: duplicate key 'roles' (first defined at line 1)\n", path);
 	CU_ASSERT_STRING_EQUAL(r.out, expect);
 	CU_ASSERT_PTR_NOT_NULL(r.root);
@@ -185,7 +185,7 @@ test_failures(void)
 	/* Schema errors stop before the catalog. */
 	fe_write(path, "storage: {hf_home: /h}\ngpu: {profile: nope}\nroles: {}\n");
 	fe_load(&r, path, "schemas");
-	CU_ASSERT_EQUAL(r.rc, FRONTEND_REJECTED);
+	CU_ASSERT_EQUAL(r.rc, EXITCODE_REJECTED);
 	snprintf(expect, sizeof expect, "m: %s:3:1: error: roles: must have at least 1 entry, found 0\n", path);
 	CU_ASSERT_STRING_EQUAL(r.out, expect);
 	arena_free(&r.a);
@@ -193,14 +193,14 @@ test_failures(void)
 	/* A schema-valid catalog the catalog step rejects. */
 	fe_write(path, "storage: {hf_home: /h}\ngpu: {profile: nope}\nroles: {a: {local: /a, quantization: none}}\n");
 	fe_load(&r, path, "schemas");
-	CU_ASSERT_EQUAL(r.rc, FRONTEND_REJECTED);
+	CU_ASSERT_EQUAL(r.rc, EXITCODE_REJECTED);
 	arena_free(&r.a);
 
 	/* A broken schema is an installation problem, not the catalog's. */
 	snprintf(schema, sizeof schema, "%s/models.schema.json", dir);
 	fe_write(schema, "{\"type\": \"object\", \"unevaluatedProperties\": false}");
 	fe_parse(&r, path, dir);
-	CU_ASSERT_EQUAL(r.rc, FRONTEND_SYSTEM);
+	CU_ASSERT_EQUAL(r.rc, EXITCODE_SYSTEM);
 	snprintf(expect, sizeof expect, "m: %s: error: #: keyword 'unevaluatedProperties' is not "
 	    "supported by modelc's validator\n", schema);
 	CU_ASSERT_STRING_EQUAL(r.out, expect);
@@ -215,7 +215,7 @@ test_failures(void)
 		fwrite(block, 1, sizeof block, f);
 	fclose(f);
 	fe_parse(&r, path, "schemas");
-	CU_ASSERT_EQUAL(r.rc, FRONTEND_REJECTED);
+	CU_ASSERT_EQUAL(r.rc, EXITCODE_REJECTED);
 	snprintf(expect, sizeof expect, "m: %s: error: the file is larger than 16 MiB\n", path);
 	CU_ASSERT_STRING_EQUAL(r.out, expect);
 	arena_free(&r.a);

@@ -49,7 +49,7 @@ test_request_repo_id(void)
 	char err[256];
 	memset(&h, 0, sizeof h);
 	CU_ASSERT_EQUAL(hub_request(&h, "GET", "http://127.0.0.1:1/api/models/a--b/c", 0, UINT64_MAX, false, 0,
-	    "a--b/c", "main", NULL, &r, err, sizeof err), HUB_REFUSED);
+	    "a--b/c", "main", NULL, &r, err, sizeof err), EXITCODE_REJECTED);
 	CU_ASSERT_STRING_EQUAL(err, "'a--b/c' is not a Hugging Face repository id: contains '--'");
 	CU_ASSERT_PTR_NULL(r.body);
 }
@@ -207,24 +207,24 @@ test_errors(void)
 	memset(&h, 0, sizeof h);
 	strcpy(h.endpoint, "https://hub");
 	expect_msg(&h, "GatedRepo", 401, "org/m is a gated model: accept its licence at https://hub/org/m, then "
-	    "set HF_TOKEN (or run 'hf auth login') and run again", HUB_REFUSED);
+	    "set HF_TOKEN (or run 'hf auth login') and run again", EXITCODE_REJECTED);
 	expect_msg(&h, "RepoNotFound", 401, "repository 'org/m' was not found on https://hub (or it is private "
-	    "and no token is set)", HUB_REFUSED);
-	expect_msg(&h, "RevisionNotFound", 404, "revision 'v1' was not found in org/m", HUB_REFUSED);
-	expect_msg(&h, "EntryNotFound", 404, "file 'f.json' was not found in org/m at revision 'v1'", HUB_REFUSED);
-	expect_msg(&h, "DisabledRepo", 403, "repository 'org/m' is disabled on https://hub", HUB_REFUSED);
-	expect_msg(&h, "", 401, "http://hub/x: HTTP 401: the Hub wants a token; set HF_TOKEN", HUB_REFUSED);
-	expect_msg(&h, "", 404, "http://hub/x: HTTP 404 (not found)", HUB_REFUSED);
-	expect_msg(&h, "", 502, "http://hub/x: HTTP 502", HUB_FAILED);
+	    "and no token is set)", EXITCODE_REJECTED);
+	expect_msg(&h, "RevisionNotFound", 404, "revision 'v1' was not found in org/m", EXITCODE_REJECTED);
+	expect_msg(&h, "EntryNotFound", 404, "file 'f.json' was not found in org/m at revision 'v1'", EXITCODE_REJECTED);
+	expect_msg(&h, "DisabledRepo", 403, "repository 'org/m' is disabled on https://hub", EXITCODE_REJECTED);
+	expect_msg(&h, "", 401, "http://hub/x: HTTP 401: the Hub wants a token; set HF_TOKEN", EXITCODE_REJECTED);
+	expect_msg(&h, "", 404, "http://hub/x: HTTP 404 (not found)", EXITCODE_REJECTED);
+	expect_msg(&h, "", 502, "http://hub/x: HTTP 502", EXITCODE_SYSTEM);
 	char tok[] = "t";
 	h.token = tok;
 	h.token_source = "token file";
 	expect_msg(&h, "GatedRepo", 403, "org/m is a gated model and the token from token file is not approved "
 	    "for it: accept its licence at https://hub/org/m (with the account the token belongs to), then run "
-	    "again", HUB_REFUSED);
+	    "again", EXITCODE_REJECTED);
 	expect_msg(&h, "RepoNotFound", 401, "repository 'org/m' was not found on https://hub (or it is private "
-	    "and the token has no access)", HUB_REFUSED);
-	expect_msg(&h, "", 403, "http://hub/x: HTTP 403: the token was refused; check HF_TOKEN", HUB_REFUSED);
+	    "and the token has no access)", EXITCODE_REJECTED);
+	expect_msg(&h, "", 403, "http://hub/x: HTTP 403: the token was refused; check HF_TOKEN", EXITCODE_REJECTED);
 	CU_ASSERT_TRUE(hub_retryable(429, CURLE_OK));
 	CU_ASSERT_TRUE(hub_retryable(503, CURLE_OK));
 	CU_ASSERT_FALSE(hub_retryable(404, CURLE_OK));
@@ -244,7 +244,7 @@ test_offline(void)
 	CU_ASSERT_EQUAL_FATAL(hub_open(&h, err, sizeof err), 0);
 	struct hub_response r;
 	CU_ASSERT_EQUAL(hub_request(&h, "GET", "http://127.0.0.1:1/x", 0, UINT64_MAX, false, 10, "o/m", "main",
-	    NULL, &r, err, sizeof err), HUB_REFUSED);
+	    NULL, &r, err, sizeof err), EXITCODE_REJECTED);
 	CU_ASSERT_STRING_EQUAL(err, "HF_HUB_OFFLINE is set, so http://127.0.0.1:1/x cannot be reached; unset it to use the Hub");
 	unsetenv("HF_HUB_OFFLINE");
 	hub_close(&h);

@@ -15,7 +15,7 @@ test_put(void)
 	memset(ms, 0, sizeof ms);
 	ms[0].key = "a/b@main";
 	ms[1].key = "z/y@main";
-	struct lock l = {"models.lock", ms, 2};
+	struct lock l = {.path = "models.lock", .models = ms, .nmodels = 2};
 	struct lock_model m;
 	memset(&m, 0, sizeof m);
 	m.key = "local:/m";

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "nvsmi.h"
+#include "size.h"
 
 void suite_nvsmi(void);
 
@@ -91,7 +92,7 @@ test_not_reported(void)
 	CU_ASSERT_EQUAL(nvsmi_parse_gpus(fixture("na/query-gpu.csv"), 1, &st, err), 0);
 	CU_ASSERT_EQUAL(st.gpus[0].reserved_mib, NVSMI_UNKNOWN);
 	CU_ASSERT_EQUAL(st.gpus[0].used_mib, 1187);
-	CU_ASSERT_EQUAL(nvsmi_cuda_total_bytes(&st.gpus[0]), 8192LL * 1048576);
+	CU_ASSERT_EQUAL(nvsmi_cuda_total_bytes(&st.gpus[0]), 8192 * (int64_t)SIZE_MIB);
 	CU_ASSERT_EQUAL(nvsmi_parse_gpus("0, GPU, [N/A], [Not Supported], [N/A], [N/A]\n", 1, &st, err), 0);
 	CU_ASSERT_EQUAL(st.gpus[0].total_mib, NVSMI_UNKNOWN);
 	CU_ASSERT_EQUAL(nvsmi_cuda_total_bytes(&st.gpus[0]), NVSMI_UNKNOWN);

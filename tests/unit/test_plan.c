@@ -10,7 +10,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "emit_common.h"
 #include "plan.h"
+#include "size.h"
 
 void suite_plan(void);
 
@@ -28,7 +30,7 @@ base_catalog(struct catalog *c, struct catalog_role *roles, size_t n)
 	memset(c, 0, sizeof *c);
 	c->path = "models.yaml";
 	c->gpu_profile = "test-8gb";
-	c->gpu_total_bytes = 8ULL << 30;
+	c->gpu_total_bytes = 8 * SIZE_GIB;
 	c->gpu_memory_utilization = 0.9;
 	c->max_num_seqs = 4;
 	c->enforce_eager = true;
@@ -84,7 +86,7 @@ plan_try(const struct catalog *c, struct lock_model *models, size_t n, struct pl
 	diag_init(&d, m, "modelc");
 	if (n)
 		qsort(models, n, sizeof *models, cmp_model);
-	struct lock l = {"models.lock", models, n};
+	struct lock l = {.path = "models.lock", .models = models, .nmodels = n};
 	*rc = plan_build(a, &d, c, &l, p);
 	fclose(m);
 	snprintf(out, sizeof out, "%s", buf ? buf : "");
@@ -231,6 +233,73 @@ test_stale_and_unverified(void)
 	arena_free(&a);
 }
 
+/*
+ * One utilization rule for every role: memory in use lowers it for a role whose budget cannot
+ * be computed (no config.json) exactly as vLLM's start-up check would, not only for the fitted
+ * ones (the math role used to keep 0.9 beside others lowered to 0.82, and vLLM refused it).
+ */
+static void
+test_utilization_rule(void)
+{
+	struct arena a = {0};
+	struct catalog_role roles[] = {
+		{.name = "primary", .repo = "Qwen/Qwen2.5-7B-Instruct-AWQ", .quantization = "awq",
+		    .max_model_len_auto = true},
+		{.name = "math", .repo = "mistralai/Mathstral-7B-v0.1", .quantization = "bitsandbytes",
+		    .max_model_len_auto = true},
+		{.name = "own", .repo = "mistralai/Mathstral-7B-v0.1", .quantization = "bitsandbytes",
+		    .max_model_len_auto = true, .gpu_memory_utilization = 0.5},
+	};
+	struct catalog c;
+	base_catalog(&c, roles, 3);
+	c.gpu_used_bytes = SIZE_GIB;
+	struct lock_model m[] = {
+		entry("Qwen/Qwen2.5-7B-Instruct-AWQ@main", "Qwen/Qwen2.5-7B-Instruct-AWQ", &qwen, 5600000000ULL),
+		entry("mistralai/Mathstral-7B-v0.1@main", "mistralai/Mathstral-7B-v0.1", NULL, 0),
+	};
+	m[0].files_complete = m[1].files_complete = true;
+	struct plan p;
+	int rc;
+	const char *out = plan_try(&c, m, 2, &p, &a, &rc);
+	CU_ASSERT_EQUAL(rc, 0);
+	/* (8 GiB - 1 GiB in use - 640 MiB of CUDA context) / 8 GiB = 0.796875, down to 4 decimals. */
+	CU_ASSERT_DOUBLE_EQUAL(p.roles[0].result.utilization, 0.7968, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(p.roles[1].result.utilization, 0.7968, 1e-9);
+	CU_ASSERT_EQUAL(p.roles[1].result.utilization_reason, BUDGET_LOWERED_IN_USE);
+	CU_ASSERT_EQUAL(p.roles[1].max_model_len, 0);
+	CU_ASSERT_DOUBLE_EQUAL(emit_role_utilization(&p, &p.roles[1]), 0.7968, 1e-9);
+	/* A role's own utilization is its input, and needs no lowering here. */
+	CU_ASSERT_DOUBLE_EQUAL(p.roles[2].result.utilization, 0.5, 1e-9);
+	CU_ASSERT_FALSE(p.roles[2].result.utilization_lowered);
+	CU_ASSERT(strstr(out, "modelc: models.yaml: note: roles.math: gpu_memory_utilization lowered from 0.9 to "
+	    "0.7968 because 1.00 GiB is already in use\n") != NULL);
+	CU_ASSERT(strstr(out, "roles.own: gpu_memory_utilization") == NULL);
+	arena_free(&a);
+}
+
+/* One list of KV cache dtypes: float32 is no vLLM choice, refused as the schema refuses it. */
+static void
+test_kv_cache_dtype(void)
+{
+	struct arena a = {0};
+	struct catalog_role roles[] = {{.name = "primary", .repo = "Qwen/Qwen2.5-7B-Instruct-AWQ",
+		.quantization = "awq", .max_model_len = 4096, .kv_cache_dtype = "float32"}};
+	struct catalog c;
+	base_catalog(&c, roles, 1);
+	struct lock_model m[] = {entry("Qwen/Qwen2.5-7B-Instruct-AWQ@main", "Qwen/Qwen2.5-7B-Instruct-AWQ", &qwen,
+		5600000000ULL)};
+	m[0].files_complete = true;
+	struct plan p;
+	int rc;
+	expect(plan_try(&c, m, 1, &p, &a, &rc), "modelc: models.yaml: error: roles.primary.kv_cache_dtype: 'float32' "
+	    "is not one of auto, bfloat16, float16, fp8, fp8_e4m3, fp8_e5m2, fp8_inc\n");
+	CU_ASSERT_EQUAL(rc, 1);
+	roles[0].kv_cache_dtype = "fp8_e5m2";
+	expect(plan_try(&c, m, 1, &p, &a, &rc), "");
+	CU_ASSERT_EQUAL(p.roles[0].params.kv_dtype_bytes, 1);
+	arena_free(&a);
+}
+
 /* .env: a role whose keys collide with global ones, values the rule cannot write, the disk rule. */
 static void
 test_env_and_disk(void)
@@ -245,8 +314,8 @@ test_env_and_disk(void)
 	struct catalog c;
 	base_catalog(&c, roles, 2);
 	c.hf_home = "/mnt/f/it's \"here\"";
-	c.disk_budget_bytes = 1ULL << 30;
-	c.gpu_used_bytes = 1ULL << 30;
+	c.disk_budget_bytes = SIZE_GIB;
+	c.gpu_used_bytes = SIZE_GIB;
 	struct lock_model m[] = {
 		entry("Qwen/Qwen2.5-7B-Instruct-AWQ@main", "Qwen/Qwen2.5-7B-Instruct-AWQ", &qwen, 5600000000ULL),
 	};
@@ -476,6 +545,8 @@ suite_plan(void)
 	CU_pSuite s = CU_add_suite("plan", NULL, NULL);
 	CU_add_test(s, "a 4-bit role fits with an automatic context", test_fits_auto);
 	CU_add_test(s, "roles that do not fit, with the ways out", test_does_not_fit);
+	CU_add_test(s, "one utilization rule, sized or not", test_utilization_rule);
+	CU_add_test(s, "kv_cache_dtype names", test_kv_cache_dtype);
 	CU_add_test(s, "stale lock, missing local dirs, unverified facts", test_stale_and_unverified);
 	CU_add_test(s, ".env collisions and values, manifest filter, disk budget", test_env_and_disk);
 	CU_add_test(s, "a local directory on disk", test_local_dir);

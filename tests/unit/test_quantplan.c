@@ -5,10 +5,11 @@
 
 #include "budget.h"
 #include "quantplan.h"
+#include "size.h"
 
 void suite_quantplan(void);
 
-static const uint64_t GIB = 1024ull * 1024 * 1024;
+static const uint64_t GIB = SIZE_GIB;
 
 /* Llama 3.1 8B (shared/reference/seed-models.md). */
 static struct budget_arch
@@ -56,7 +57,7 @@ serve_8gb(uint32_t len)
 	p.max_num_seqs = 1;
 	p.tensor_parallel = 1;
 	p.engine = BUDGET_ENGINE_V1;
-	p.safety_margin_bytes = 256ull << 20;
+	p.safety_margin_bytes = 256 * SIZE_MIB;
 	budget_defaults(&p);
 	return p;
 }
@@ -150,7 +151,7 @@ test_job(void)
 	CU_ASSERT_EQUAL(p.awq_cache_bytes, 256ull * 512 * (2 * 4096 + 4096 + 14336) * 2);
 	CU_ASSERT(p.awq_offload);
 	CU_ASSERT_EQUAL(p.method_bytes, 512ull * (2 * 4096 + 4096 + 14336) * 2);
-	CU_ASSERT_EQUAL(p.gpu_need_bytes, p.embed_bytes + p.activation_bytes + p.method_bytes + 512ull * 1024 * 1024);
+	CU_ASSERT_EQUAL(p.gpu_need_bytes, p.embed_bytes + p.activation_bytes + p.method_bytes + 512 * SIZE_MIB);
 	CU_ASSERT(p.gpu_ok);
 	CU_ASSERT_EQUAL(p.host_ram_bytes, p.source_bytes + 2ull * 256 * 512 * 4096 * 2 + p.awq_cache_bytes);
 

@@ -27,15 +27,15 @@ test_parse(void)
 {
 	CU_ASSERT_EQUAL(size_ok("0"), 0);
 	CU_ASSERT_EQUAL(size_ok("8589934592"), 8589934592ULL);
-	CU_ASSERT_EQUAL(size_ok("8 GiB"), 8ULL << 30);
-	CU_ASSERT_EQUAL(size_ok("8GiB"), 8ULL << 30);
+	CU_ASSERT_EQUAL(size_ok("8 GiB"), 8 * SIZE_GIB);
+	CU_ASSERT_EQUAL(size_ok("8GiB"), 8 * SIZE_GIB);
 	CU_ASSERT_EQUAL(size_ok("7.5 GB"), 7500000000ULL);
 	CU_ASSERT_EQUAL(size_ok("0.25 GiB"), 1ULL << 28);
 	CU_ASSERT_EQUAL(size_ok("1 B"), 1);
 	CU_ASSERT_EQUAL(size_ok("2 KB"), 2000);
 	CU_ASSERT_EQUAL(size_ok("2 KiB"), 2048);
 	CU_ASSERT_EQUAL(size_ok("3 MB"), 3000000);
-	CU_ASSERT_EQUAL(size_ok("3 MiB"), 3ULL << 20);
+	CU_ASSERT_EQUAL(size_ok("3 MiB"), 3 * SIZE_MIB);
 	CU_ASSERT_EQUAL(size_ok("1.5 TB"), 1500000000000ULL);
 	CU_ASSERT_EQUAL(size_ok("1 TiB"), 1ULL << 40);
 	/* Rounded down to whole bytes; digits past the twelfth are ignored. */
@@ -71,7 +71,7 @@ test_format(void)
 	CU_ASSERT_STRING_EQUAL(size_format(1024, buf, sizeof buf), "1.00 KiB");
 	CU_ASSERT_STRING_EQUAL(size_format(8000000000ULL, buf, sizeof buf), "7.45 GiB");
 	CU_ASSERT_STRING_EQUAL(size_format(85017493504ULL, buf, sizeof buf), "79.18 GiB");
-	CU_ASSERT_STRING_EQUAL(size_format((1ULL << 30) - 1, buf, sizeof buf), "1.00 GiB");
+	CU_ASSERT_STRING_EQUAL(size_format(SIZE_GIB - 1, buf, sizeof buf), "1.00 GiB");
 	CU_ASSERT_STRING_EQUAL(size_format(UINT64_MAX, buf, sizeof buf), "16.00 EiB");
 }
 

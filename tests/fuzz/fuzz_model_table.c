@@ -1,0 +1,56 @@
+/* fuzz-covers: common/model_table.c */
+/*
+ * The runtime table switch maps: model_table_parse on any bytes must refuse or accept without
+ * reading outside them, and every view of an accepted table (each entry, file and command word,
+ * read through as switch reads them) must stay inside the bytes too.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model_table.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct model_table t;
+	char why[MODEL_TABLE_WHY_MAX];
+	/* A copy of exactly size bytes, so that AddressSanitizer sees any read past the end. */
+	unsigned char *b = malloc(size ? size : 1);
+	if (!b)
+		return 0;
+	memcpy(b, data, size);
+	if (model_table_parse(b, size, &t, why) == 0) {
+		size_t sum = strlen(t.hf_home) + strlen(t.hub_cache) + strlen(t.host) + strlen(t.built);
+		char hex[2 * MODEL_TABLE_DIGEST_BYTES + 1];
+		model_table_digest_hex(&t, hex);
+		for (size_t i = 0; i < t.nargs; i++)
+			sum += strlen(model_table_arg(&t, i));
+		for (size_t i = 0; i < t.count; i++) {
+			struct model_entry e;
+			struct model_file f;
+			model_table_entry(&t, i, &e);
+			sum += strlen(e.role) + strlen(e.model_id) + strlen(e.verdict) + (e.repo ? strlen(e.repo) : 0);
+			for (uint32_t k = 0; k < e.nfiles; k++) {
+				model_table_file(&t, e.files_first + k, &f);
+				sum += strlen(f.path);
+			}
+			for (uint32_t k = 0; k < e.nlocal; k++) {
+				model_table_file(&t, e.local_first + k, &f);
+				sum += strlen(f.path);
+			}
+			/* The budget switch re-fits with: bounded inputs, no overflow trap under UBSan. */
+			struct budget_result r;
+			struct budget_params p = e.params;
+			if (e.budget_known) {
+				p.gpu_total_bytes = 80 * SIZE_GIB;
+				budget_fit_context(&e.arch, &p, 256, &r, NULL);
+			}
+		}
+		(void)sum;
+	}
+	free(b);
+	return 0;
+}
