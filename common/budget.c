@@ -49,15 +49,6 @@ const struct budget_calibration budget_calibration_default = {
 	.cuda_graph_bytes_per_size = BUDGET_CAL_CUDA_GRAPH_BYTES_PER_SIZE,
 };
 
-/* One set per generation, in enum order (the newest is budget_calibration_default's). */
-static const struct budget_calibration budget_calibration_gens[BUDGET_GEN_COUNT] =
-    BUDGET_CAL_GENERATIONS;
-
-const struct budget_calibration *
-budget_calibration_of(enum budget_generation g)
-{
-	return (unsigned)g < BUDGET_GEN_COUNT ? &budget_calibration_gens[g] : &budget_calibration_default;
-}
 
 static const struct budget_quant budget_quants[] = {
 	/* AutoAWQ GEMM: 4-bit packed in int32, fp16 scales and packed 4-bit zeros per 128 inputs. */
@@ -512,7 +503,7 @@ terms(const struct budget_arch *a, const struct budget_params *params, struct bu
 {
 	struct budget_params p = *params;
 	const struct budget_calibration *cal = p.calibration ? p.calibration :
-	    budget_calibration_of(generation_of(&p));
+	    &budget_calibration_default;
 	budget_defaults(&p);
 	memset(r, 0, sizeof *r);
 	uint32_t tp = tp_of(&p);
@@ -537,13 +528,10 @@ terms(const struct budget_arch *a, const struct budget_params *params, struct bu
 	r->budget_bytes = (uint64_t)((double)p.gpu_total_bytes * r->utilization);
 	r->peak_bytes = p.gpu_used_bytes + r->cuda_context_bytes + r->budget_bytes + graphs_on_top(&p, r);
 
-	if (p.weights_bytes) {
-		r->weights_bytes = cdiv(p.weights_bytes, tp);
-		r->weights_source = p.weights_source;
-	} else {
-		r->weights_bytes = cdiv(budget_weights_bytes(a, NULL), tp);
-		r->weights_source = BUDGET_FORMULA;
-	}
+	/* Weights as given (budget_fit_checked computes 16-bit ones from the architecture when
+	 * none are given; switch always has modelc's and links no weight formula). */
+	r->weights_bytes = cdiv(p.weights_bytes, tp);
+	r->weights_source = p.weights_source;
 
 	/* Activation peak of profile_run: the forward pass of the profile batch, or the sampler
 	 * warm-up over one row of logits per request, whichever is larger (they run in turn).

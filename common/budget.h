@@ -97,12 +97,14 @@ struct budget_params {
 	uint32_t block_size;            /* 0: 16 */
 	bool enforce_eager;
 	enum budget_engine engine;
-	uint64_t weights_bytes;         /* per model (divided by tensor_parallel inside) */
+	uint64_t weights_bytes;         /* per model (divided by tensor_parallel inside); 0: none, but
+	                                 * budget_fit_checked takes 16-bit ones from the architecture */
 	uint64_t safety_margin_bytes;   /* ours, on top of what vLLM reserves */
 	/* Added by the estimator (issue 5). */
 	bool safety_margin_set;         /* false: the default rule, max(256 MiB, 3% of the KV cache) */
 	enum budget_source weights_source; /* how weights_bytes was obtained (0 = exact) */
-	const struct budget_calibration *calibration; /* NULL: common/budget_calibration.h */
+	const struct budget_calibration *calibration; /* NULL: budget_calibration_default; the
+	                                 * checked fits take the generation's (budget_calibration_of) */
 	/* Added for the physical check. */
 	bool keep_utilization;          /* never lower utilization: reproduce a start-up log as it ran */
 	/* Added for vLLM generations (issue 15). */

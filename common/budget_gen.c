@@ -27,6 +27,16 @@ static const struct budget_generation_rule budget_generations[BUDGET_GEN_COUNT] 
 
 static const struct budget_evidence budget_evidence_table[BUDGET_GEN_COUNT] = BUDGET_CAL_EVIDENCE;
 
+/* One set of constants per generation, in enum order (the newest is budget_calibration_default). */
+static const struct budget_calibration budget_calibration_gens[BUDGET_GEN_COUNT] =
+    BUDGET_CAL_GENERATIONS;
+
+const struct budget_calibration *
+budget_calibration_of(enum budget_generation g)
+{
+	return (unsigned)g < BUDGET_GEN_COUNT ? &budget_calibration_gens[g] : &budget_calibration_default;
+}
+
 const struct budget_generation_rule *
 budget_generation_rule(enum budget_generation g)
 {
@@ -207,18 +217,36 @@ budget_evidence_text(const struct budget_result *r, char *buf, size_t size)
 		snprintf(buf + n, size - n, "%sthe latent (MLA) KV cache is not modelled", n ? "; " : "");
 }
 
+/*
+ * p, with 16-bit weights from the architecture when it gives none, and the constants of its
+ * generation (the given one, else its engine's) when it names none.
+ */
+static struct budget_params
+with_weights(const struct budget_arch *a, const struct budget_params *p)
+{
+	struct budget_params q = *p;
+	if (!q.calibration)
+		q.calibration = budget_calibration_of(q.generation_set ? q.generation :
+		    q.engine == BUDGET_ENGINE_V0 ? BUDGET_GEN_V0 : BUDGET_GEN_V1);
+	if (!q.weights_bytes) {
+		q.weights_bytes = budget_weights_bytes(a, NULL);
+		q.weights_source = BUDGET_FORMULA;
+	}
+	return q;
+}
+
 void
 budget_fit_checked(const struct budget_arch *a, const struct budget_params *p,
     struct budget_result *r)
 {
 	enum budget_generation from;
 	double spread;
-	budget_fit(a, p, r);
+	struct budget_params q = with_weights(a, p);
+	budget_fit(a, &q, r);
 	unsigned gaps = budget_evidence_gaps(a, r->generation, r->weights_bytes, &from, &spread);
 	if (!gaps)
 		return;
 	/* The margin as computed (given, or the default rule) plus spread x the KV cache. */
-	struct budget_params q = *p;
 	enum budget_source source = r->margin_source;
 	q.safety_margin_set = true;
 	q.safety_margin_bytes = r->safety_margin_bytes + (uint64_t)((double)r->kv_cache_bytes * spread);
@@ -235,8 +263,8 @@ budget_fit_context_checked(const struct budget_arch *a, const struct budget_para
 {
 	enum budget_generation from;
 	double spread;
-	struct budget_params q = *p;
-	budget_fit(a, p, r);
+	struct budget_params q = with_weights(a, p);
+	budget_fit(a, &q, r);
 	unsigned gaps = budget_evidence_gaps(a, r->generation, r->weights_bytes, &from, &spread);
 	enum budget_source source = r->margin_source;
 	if (gaps) {

@@ -209,7 +209,10 @@ test_fit_llama_3090_v0(void)
 	struct budget_params p = {.gpu_total_bytes = 25318832210ULL, .utilization = 0.9,
 		.max_model_len = 20000, .engine = BUDGET_ENGINE_V0, .weights_bytes = 16094104649ULL};
 	struct budget_result r;
-	budget_fit(&llama31_8b, &p, &r);
+	/* The checked fit takes V0's constants (the engine's generation) and the evidence check. */
+	budget_fit_checked(&llama31_8b, &p, &r);
+	CU_ASSERT_EQUAL(r.generation, BUDGET_GEN_V0);
+	CU_ASSERT_EQUAL(r.evidence_gaps, BUDGET_EVIDENCE_COVERED);
 	CU_ASSERT_EQUAL(r.weights_bytes, 16094104649ULL);
 	CU_ASSERT_EQUAL(r.weights_source, BUDGET_EXACT);
 	CU_ASSERT_EQUAL(r.kv_bytes_per_token, 131072);
