@@ -31,9 +31,11 @@ refused() {
 }
 
 "$BIN/modelc" keygen -W -s keys/k1.key -p keys/k1.pub >/dev/null || fail "keygen"
-K1=$(sed -n '1s/.*public key //p' keys/k1.pub)
+# 16 hex digits as modelc prints key ids (Debian's minisign drops leading zeros in .pub comments).
+keyid() { printf '%016s' "$(sed -n '1s/.*public key //p' "$1")" | tr ' ' 0; }
+K1=$(keyid keys/k1.pub)
 minisign -G -W -p keys/k4.pub -s keys/k4.key >/dev/null || fail "minisign -G"
-K4=$(sed -n '1s/.*public key //p' keys/k4.pub)
+K4=$(keyid keys/k4.pub)
 cat >models.yaml <<YAML
 storage:
   hf_home: $T/srvhf
