@@ -3,6 +3,7 @@
 #include <jansson.h>
 #include <string.h>
 
+#include "catalog_serve.h"
 #include "mskey.h"
 #include "repoid.h"
 #include "size.h"
@@ -175,8 +176,20 @@ catalog_gpu(struct catalog_ctx *cx, struct catalog *c, const struct ynode *gpu)
 	c->gpu_profile = catalog_str(gpu, "profile", NULL);
 	if (c->gpu_profile)
 		catalog_resolve_profile(cx, c, gpu);
-	else
+	c->gpu_profile_bytes = c->gpu_total_bytes;
+	c->gpu_profile_estimated = c->gpu_total_estimated;
+	const struct ynode *mem = yamldoc_get(gpu, "memory");
+	if (mem) {
+		/* A measured total wins over the profile's number, which is most often an estimate. */
+		uint64_t profile_total = c->gpu_total_bytes;
 		c->gpu_total_bytes = catalog_size(cx, gpu, "memory", "gpu", 0);
+		if (c->gpu_profile && profile_total)
+			diag_note(cx->diag, mem->pos, "gpu.memory %.2f GiB is the total the budget uses; profile '%s' "
+			    "says %.2f GiB%s", size_gib(c->gpu_total_bytes), c->gpu_profile, size_gib(profile_total),
+			    c->gpu_total_estimated ? " (an estimate)" : "");
+		c->gpu_total_estimated = false;
+		c->gpu_memory_given = true;
+	}
 	c->gpu_used_bytes = catalog_size(cx, gpu, "memory_in_use", "gpu", 0);
 	c->gpu_memory_utilization = catalog_num(gpu, "utilization", CATALOG_DEFAULT_UTILIZATION);
 	c->safety_margin_bytes = catalog_size(cx, gpu, "safety_margin", "gpu",
@@ -343,7 +356,14 @@ catalog_from_yaml(struct arena *a, struct diag_sink *diag, const char *schema_di
 	c->disk_budget_bytes = catalog_size(&cx, storage, "disk_budget", "storage", 0);
 
 	catalog_gpu(&cx, c, yamldoc_get(root, "gpu"));
-	catalog_server(&cx, c, a, yamldoc_get(root, "server"));
+	const struct ynode *server = yamldoc_get(root, "server");
+	catalog_server(&cx, c, a, server);
+	c->disk_read_rate = catalog_size(&cx, server, "disk_read_rate", "server", CATALOG_DEFAULT_DISK_READ_RATE);
+	if (!c->disk_read_rate) {
+		const struct ynode *n = yamldoc_get(server, "disk_read_rate");
+		diag_error(diag, n->pos, "server.disk_read_rate: expected more than 0 bytes per second, found '%s'",
+		    yamldoc_quote(a, n->text, n->text_len));
+	}
 	catalog_load_quants(&cx, c);
 
 	const struct ynode *defaults = yamldoc_get(root, "defaults");
@@ -364,6 +384,7 @@ catalog_from_yaml(struct arena *a, struct diag_sink *diag, const char *schema_di
 		}
 		c->nexcluded = ex->count;
 	}
+	catalog_serve_from_yaml(a, diag, root, c);
 	catalog_trust(&cx, c, yamldoc_get(root, "trust"));
 	return diag->errors != errors_before ? -1 : 0;
 }

@@ -14,6 +14,9 @@
 
 #include "localdir.h"
 #include "measurements.h"
+#include "planparams.h"
+#include "plan_together.h"
+#include "size.h"
 #include "plan_ctx.h"
 #include "plan_env.h"
 #include "plan_evidence.h"
@@ -41,6 +44,23 @@ plan_unverified(struct plan_ctx *x, struct plan_role *pr, const char *what)
 	if (pr->nunverified < PLAN_MAX_UNVERIFIED)
 		pr->unverified[pr->nunverified++] = what;
 	pr->verified = false;
+}
+
+/*
+ * What verifies a role's missing facts: the lock for the model's, gpu.memory for the card's
+ * total (measured on the GPU host by 'switch gpu', written by 'modelc gpu --from FILE').
+ */
+static const char *
+verify_hint(struct arena *a, const struct catalog *c, const struct plan_role *pr)
+{
+	bool gpu = c->gpu_total_estimated, model = pr->nunverified > (gpu ? 1u : 0u);
+	const char *lock = arena_printf(a, "run 'modelc lock %s' on a machine that reaches the Hugging Face Hub",
+	    pr->role->name);
+	if (model && gpu)
+		return arena_printf(a, "%s; 'switch gpu' measures gpu.memory on the GPU host", lock);
+	if (gpu)
+		return "'switch gpu' measures gpu.memory on the GPU host";
+	return lock;
 }
 
 const struct budget_quant *
@@ -254,7 +274,7 @@ plan_role(struct plan_ctx *x, struct plan_role *pr)
 		}
 	}
 	if (c->gpu_total_estimated)
-		plan_unverified(x, pr, arena_printf(x->a, "a measured memory size of GPU profile '%s' (estimated)",
+		plan_unverified(x, pr, arena_printf(x->a, "the GPU's total (profile '%s' is an estimate; give gpu.memory)",
 		    c->gpu_profile ? c->gpu_profile : "?"));
 
 	plan_fit(x, pr, weights, weights_exact, rpos);
@@ -342,14 +362,15 @@ plan_build(struct arena *a, struct diag_sink *diag, const struct catalog *c,
 		struct plan_role *pr = &out->roles[r];
 		measured(&x, pr);
 		if (!pr->verified)
-			diag_warning(diag, x.role_pos[r], "roles.%s: unverified: %s",
-			    pr->role->name, join(a, pr->unverified, pr->nunverified));
+			diag_warning(diag, x.role_pos[r], "roles.%s: unverified: %s; %s", pr->role->name,
+			    join(a, pr->unverified, pr->nunverified), verify_hint(a, c, pr));
 	}
 	for (size_t i = 0; i < x.l->nmodels; i++)
 		if (!x.lock_used[i])
 			diag_warning(diag, diag_file(x.l->path ? x.l->path : "models.lock"),
 			    "entry '%s' is used by no role; run 'modelc lock' to drop it", x.l->models[i].key);
 	plan_evidence_notes(diag, c, out, x.role_pos);
+	plan_together(a, diag, out);
 	plan_env_check(a, diag, out, x.role_pos);
 	plan_check_disk(&x, out);
 	return diag->errors > errors0 ? 1 : 0;
