@@ -411,7 +411,7 @@ terms(const struct budget_arch *a, const struct budget_params *params, struct bu
 
 	/* Weights as given (budget_fit_checked computes 16-bit ones from the architecture when
 	 * none are given; switch always has modelc's and links no weight formula). */
-	r->weights_bytes = cdiv(p.weights_bytes, tp);
+	r->weights_bytes = p.weights_per_gpu ? p.weights_bytes : cdiv(p.weights_bytes, tp);
 	r->weights_source = p.weights_source;
 
 	/* Activation peak of profile_run: the forward pass of the profile batch, or the sampler

@@ -110,6 +110,8 @@ struct budget_params {
 	/* Added for vLLM generations (issue 15). */
 	bool generation_set;            /* false: the engine decides (V0, or V1 with graphs on top) */
 	enum budget_generation generation;
+	/* Added for several GPUs (common/budget_rank.h). */
+	bool weights_per_gpu;           /* weights_bytes is one rank's already: not divided by tensor_parallel */
 };
 
 /* The calibrated constants (scripts/calibrate-estimator); the benchmark swaps them per case. */
