@@ -1,6 +1,8 @@
 /* Number formatting and plan-derived facts shared by the emitters (emit_common.h). */
 #include "emit_common.h"
 
+#include <jansson.h>
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -195,4 +197,14 @@ emit_hub_cache(const struct catalog *c)
 	if (c->hub_cache)
 		return strdup(c->hub_cache);
 	return c->hf_home ? fileio_join(NULL, c->hf_home, "hub") : NULL;
+}
+
+void
+emit_yaml_string(FILE *out, const char *s)
+{
+	json_t *v = json_string(s);
+	char *j = v ? json_dumps(v, JSON_ENCODE_ANY) : NULL;
+	fputs(j ? j : "\"\"", out);
+	free(j);
+	json_decref(v);
 }

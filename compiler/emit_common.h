@@ -84,4 +84,7 @@ char *emit_hub_cache(const struct catalog *c);
 /* Sort an array of plan_file pointers by path (byte order); for deterministic listings. */
 void emit_sort_files(const struct plan_file **files, size_t n);
 
+/* s as a YAML double-quoted scalar (JSON's escapes, which YAML 1.2 reads alike). */
+void emit_yaml_string(FILE *out, const char *s);
+
 #endif

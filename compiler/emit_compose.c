@@ -19,14 +19,6 @@
 /* Seconds vLLM needs before /health answers: reading the weights, then compile and graphs. */
 enum { COMPOSE_LOAD_BYTES_PER_S = 500000000, COMPOSE_START_FIXED_S = 180, COMPOSE_ROUND_S = 30 };
 
-static void
-q(FILE *out, const char *s)
-{
-	char *j = json_dumps(json_string(s), JSON_ENCODE_ANY);
-	fputs(j ? j : "\"\"", out);
-	free(j);
-}
-
 static uint64_t
 start_period(const struct plan_parallel *pl)
 {
@@ -98,13 +90,13 @@ emit_compose(FILE *out, const struct plan *p, size_t role, size_t node)
 	    pr->role->name, nd->node_rank, n, c->hosts[nd->host].name);
 	fputs("# HF_TOKEN, when the model is gated, comes from the shell that runs compose.\n", out);
 	fprintf(out, "services:\n  %s:\n    image: ", pr->role->name);
-	q(out, c->image);
+	emit_yaml_string(out, c->image);
 	fputs("\n    ipc: host\n", out);
 	if (n > 1)
 		fputs("    network_mode: host\n", out);
 	else {
 		fputs("    ports:\n      - ", out);
-		q(out, arena_printf(&a, "%s:%u:%u", c->host, c->port, c->port));
+		emit_yaml_string(out, arena_printf(&a, "%s:%u:%u", c->host, c->port, c->port));
 		fputc('\n', out);
 	}
 	fputs("    environment:\n      - HF_TOKEN\n", out);
@@ -113,26 +105,26 @@ emit_compose(FILE *out, const struct plan *p, size_t role, size_t node)
 		if (strncmp(nd->env[e], "CUDA_VISIBLE_DEVICES=", 21) == 0)
 			continue;
 		fputs("      - ", out);
-		q(out, nd->env[e]);
+		emit_yaml_string(out, nd->env[e]);
 		fputc('\n', out);
 	}
 	fputs("    volumes:\n      - ", out);
-	q(out, arena_printf(&a, "%s:/root/.cache/huggingface", c->hf_home ? c->hf_home : "/srv/hf"));
+	emit_yaml_string(out, arena_printf(&a, "%s:/root/.cache/huggingface", c->hf_home ? c->hf_home : "/srv/hf"));
 	fputs("\n    entrypoint:", out);
 	for (size_t k = 0; k < ncmd; k++) {
 		fputs("\n      - ", out);
-		q(out, nd->argv[k]);
+		emit_yaml_string(out, nd->argv[k]);
 	}
 	fputs("\n    command:", out);
 	for (size_t k = ncmd; k < nd->argc; k++) {
 		fputs("\n      - ", out);
-		q(out, nd->argv[k]);
+		emit_yaml_string(out, nd->argv[k]);
 	}
 	fputc('\n', out);
 	if (nd->serves_http) {
 		fputs("    healthcheck:\n      test:\n        - \"CMD\"\n        - \"python3\"\n"
 		    "        - \"-c\"\n        - ", out);
-		q(out, arena_printf(&a, "import urllib.request; urllib.request.urlopen("
+		emit_yaml_string(out, arena_printf(&a, "import urllib.request; urllib.request.urlopen("
 		    "'http://127.0.0.1:%u/health', timeout=5)", c->port));
 		fprintf(out, "\n      interval: \"30s\"\n      timeout: \"10s\"\n      retries: 3\n"
 		    "      start_period: \"%llus\"\n", (unsigned long long)start_period(pr->par));
@@ -143,7 +135,7 @@ emit_compose(FILE *out, const struct plan *p, size_t role, size_t node)
 	while (*ids) {
 		size_t len = strcspn(ids, ",");
 		fputs("\n                - ", out);
-		q(out, arena_strndup(&a, ids, len));
+		emit_yaml_string(out, arena_strndup(&a, ids, len));
 		ids += len + (ids[len] == ',');
 	}
 	fputs("\n              capabilities:\n                - \"gpu\"\n", out);

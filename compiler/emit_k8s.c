@@ -24,14 +24,6 @@
 enum { K8S_SHM_GIB = 16, K8S_LOAD_BYTES_PER_S = 500000000, K8S_START_FIXED_S = 180,
 	K8S_PROBE_PERIOD_S = 10, K8S_MIN_PVC_GIB = 20 };
 
-static void
-q(FILE *out, const char *s)
-{
-	char *j = json_dumps(json_string(s), JSON_ENCODE_ANY);
-	fputs(j ? j : "\"\"", out);
-	free(j);
-}
-
 /* A role name as a DNS-1123 label: '_' is not allowed there. */
 static const char *
 dns_name(struct arena *a, const char *role)
@@ -78,16 +70,16 @@ container(FILE *out, struct arena *a, const struct plan *p, const struct plan_ro
 	while (c->server_command[ncmd])
 		ncmd++;
 	fprintf(out, "%s- name: vllm\n%s  image: ", ind, ind);
-	q(out, c->image);
+	emit_yaml_string(out, c->image);
 	fprintf(out, "\n%s  command:", ind);
 	for (size_t k = 0; k < ncmd; k++) {
 		fprintf(out, "\n%s    - ", ind);
-		q(out, nd->argv[k]);
+		emit_yaml_string(out, nd->argv[k]);
 	}
 	fprintf(out, "\n%s  args:", ind);
 	for (size_t k = ncmd; k < nd->argc; k++) {
 		fprintf(out, "\n%s    - ", ind);
-		q(out, lws && k > ncmd ? lws_value(a, nd->argv[k - 1], nd->argv[k]) : nd->argv[k]);
+		emit_yaml_string(out, lws && k > ncmd ? lws_value(a, nd->argv[k - 1], nd->argv[k]) : nd->argv[k]);
 	}
 	fprintf(out, "\n%s  env:\n%s    - name: \"HF_HOME\"\n%s      value: \"%s\"\n"
 	    "%s    - name: \"HF_TOKEN\"\n%s      valueFrom:\n%s        secretKeyRef:\n"
@@ -101,9 +93,9 @@ container(FILE *out, struct arena *a, const struct plan *p, const struct plan_ro
 		    strstr(nd->env[e], "_SOCKET_IFNAME="))
 			continue;
 		fprintf(out, "%s    - name: ", ind);
-		q(out, arena_strndup(a, nd->env[e], (size_t)(eq - nd->env[e])));
+		emit_yaml_string(out, arena_strndup(a, nd->env[e], (size_t)(eq - nd->env[e])));
 		fprintf(out, "\n%s      value: ", ind);
-		q(out, eq + 1);
+		emit_yaml_string(out, eq + 1);
 		fputc('\n', out);
 	}
 	if (nd->serves_http) {

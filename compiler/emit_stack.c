@@ -19,14 +19,6 @@
 
 enum { STACK_CPU = 8, STACK_MIN_PVC_GIB = 20 };
 
-static void
-q(FILE *out, const char *s)
-{
-	char *j = json_dumps(json_string(s), JSON_ENCODE_ANY);
-	fputs(j ? j : "\"\"", out);
-	free(j);
-}
-
 /* Flags the chart's keys do not carry, with their values, from the node's argv. */
 static bool
 extra_flag(const char *f)
@@ -57,11 +49,11 @@ model_spec(FILE *out, struct arena *a, const struct plan *p, const struct plan_r
 		if (*s == '_')
 			*s = '-';
 	fprintf(out, "    - name: \"%s\"\n      repository: ", name);
-	q(out, arena_strndup(a, c->image, (size_t)(colon - c->image)));
+	emit_yaml_string(out, arena_strndup(a, c->image, (size_t)(colon - c->image)));
 	fputs("\n      tag: ", out);
-	q(out, colon + 1);
+	emit_yaml_string(out, colon + 1);
 	fputs("\n      modelURL: ", out);
-	q(out, pr->model_id ? pr->model_id : pr->role->name);
+	emit_yaml_string(out, pr->model_id ? pr->model_id : pr->role->name);
 	fprintf(out, "\n      replicaCount: %u\n      requestCPU: %d\n      requestMemory: \"%lluGi\"\n"
 	    "      requestGPU: %u\n      pvcStorage: \"%lluGi\"\n      shmSize: \"16Gi\"\n",
 	    pl->dp, STACK_CPU, (unsigned long long)(total / SIZE_GIB + 16), pl->tp * pl->pp,
@@ -76,9 +68,9 @@ model_spec(FILE *out, struct arena *a, const struct plan *p, const struct plan_r
 			fputs("      env:\n", out);
 		env = true;
 		fputs("        - name: ", out);
-		q(out, arena_strndup(a, nd->env[e], (size_t)(eq - nd->env[e])));
+		emit_yaml_string(out, arena_strndup(a, nd->env[e], (size_t)(eq - nd->env[e])));
 		fputs("\n          value: ", out);
-		q(out, eq + 1);
+		emit_yaml_string(out, eq + 1);
 		fputc('\n', out);
 	}
 	fprintf(out, "      vllmConfig:\n        tensorParallelSize: %u\n        maxModelLen: %u\n"
@@ -86,7 +78,7 @@ model_spec(FILE *out, struct arena *a, const struct plan *p, const struct plan_r
 	    emit_util(pl->utilization).s, pr->params.max_num_seqs);
 	if (pr->dtype && strcmp(pr->dtype, "auto") != 0) {
 		fputs("        dtype: ", out);
-		q(out, pr->dtype);
+		emit_yaml_string(out, pr->dtype);
 		fputc('\n', out);
 	}
 	fputs("        extraArgs:\n", out);
@@ -94,11 +86,11 @@ model_spec(FILE *out, struct arena *a, const struct plan *p, const struct plan_r
 		if (!extra_flag(nd->argv[k]))
 			continue;
 		fputs("          - ", out);
-		q(out, nd->argv[k]);
+		emit_yaml_string(out, nd->argv[k]);
 		fputc('\n', out);
 		if (k + 1 < nd->argc && strncmp(nd->argv[k + 1], "--", 2) != 0) {
 			fputs("          - ", out);
-			q(out, nd->argv[++k]);
+			emit_yaml_string(out, nd->argv[++k]);
 			fputc('\n', out);
 		}
 	}
