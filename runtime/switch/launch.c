@@ -221,6 +221,8 @@ launch_start(const struct launch_cmd *cmd, int *errfd)
 #endif
 		if (errfd) {
 			dup2(fds[1], 2);
+			if (cmd->merge_stdout)
+				dup2(fds[1], 1);
 			close(fds[0]);
 			close(fds[1]);
 		}

@@ -14,6 +14,8 @@ int swcmd_set(int argc, char **argv);
 int swcmd_current(int argc, char **argv);
 int swcmd_serve(int argc, char **argv);
 int swcmd_doctor(int argc, char **argv);
+/* Exec switch-proxy (beside self, switch's argv[0], else on PATH) with --table and argv after 'proxy'. */
+int swcmd_proxy(const char *self, const char *table, int argc, char **argv);
 
 /*
  * Match argv[*i] against option name, taking its value from "--name=V" or the next word.
