@@ -87,7 +87,6 @@ struct px_conn {
 	double t0, queued_t;
 	char *upreq;               /* the request as sent upstream */
 	size_t upreq_len, upreq_sent;
-	char down[PX_BUF];         /* to the client */
 	size_t down_len, down_off;
 	int head_done;             /* the upstream's response head was passed on */
 	int chunked, sse, body_done, status;
@@ -96,6 +95,7 @@ struct px_conn {
 	int counted;
 	int close_after;           /* the local response is complete in down: close when written */
 	char path[1024];           /* the target sent upstream */
+	char down[PX_BUF];         /* to the client; last: accept clears what comes before it */
 };
 
 struct px_metrics {
