@@ -427,7 +427,7 @@ upstream_closed(struct px_conn *c)
 			int k = snprintf(ev, sizeof ev, "data: {\"error\": {\"message\": %s, \"type\": \"BadGateway\", "
 			    "\"param\": null, \"code\": 502}}\n\n", esc);
 			char tail[1024];
-			int t = snprintf(tail, sizeof tail, "%x\r\n%s\r\n14\r\ndata: [DONE]\n\n\r\n0\r\n\r\n", k, ev);
+			int t = snprintf(tail, sizeof tail, "%x\r\n%s\r\ne\r\ndata: [DONE]\n\n\r\n0\r\n\r\n", k, ev);
 			if (c->down_len + (size_t)t <= PX_BUF) {
 				memcpy(c->down + c->down_len, tail, (size_t)t);
 				c->down_len += (size_t)t;
