@@ -235,6 +235,9 @@ main(int argc, char **argv)
 		    "(--api-key-file FILE or $SWITCH_PROXY_API_KEY)\n", px_opt.host);
 		return EXITCODE_USAGE;
 	}
+	if (!is_loopback(px_opt.host))
+		swcmd_warning("proxy: listening on '%s' without TLS: requests and the API key cross the network in "
+		    "clear text; put this proxy behind a TLS reverse proxy\n", px_opt.host);
 	if (px_inst_init() != 0)
 		return EXITCODE_SYSTEM;
 	for (size_t k = 0; k < npreload; k++) {
@@ -250,9 +253,6 @@ main(int argc, char **argv)
 		dry_run();
 		return fflush(stdout) == 0 ? EXITCODE_OK : EXITCODE_SYSTEM;
 	}
-	if (!is_loopback(px_opt.host))
-		swcmd_warning("proxy: listening on '%s' without TLS: requests and the API key cross the network in "
-		    "clear text; put this proxy behind a TLS reverse proxy\n", px_opt.host);
 	if (px_opt.sleep_level)
 		setenv("VLLM_SERVER_DEV_MODE", "1", 1);
 	int lfd = px_conn_listen(px_opt.host, px_opt.port);

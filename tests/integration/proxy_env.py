@@ -45,6 +45,9 @@ class Env:
                     "MODELC_HF_HOME": os.path.join(self.dir, "hf"),
                     "FAKE_GPU_STATE": os.path.join(self.dir, "gpu.json"),
                     "FAKE_VLLM_MAX_LIFETIME_S": "120", "FAKE_VLLM_RECORD_STREAMS": self.streams}
+        # the runners' record of printed message formats (tests/check-diagnostics.py)
+        if os.environ.get("MODELC_DIAG_LOG"):
+            self.env["MODELC_DIAG_LOG"] = os.environ["MODELC_DIAG_LOG"]
         self.proxy = build_proxy()
         self.procs = []
 
