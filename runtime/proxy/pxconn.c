@@ -66,6 +66,14 @@ conn_close(struct px_conn *c)
 	}
 	if (c->up >= 0)
 		close(c->up);
+	if (c->fd >= 0 && c->st == PXK_LOCAL) {
+		/* What the client sent past an error is read first: closing over unread bytes resets the
+		 * connection, and the client could lose the answer. */
+		char sink[4096];
+		shutdown(c->fd, SHUT_WR);
+		for (int k = 0; k < 64 && recv(c->fd, sink, sizeof sink, 0) > 0; k++)
+			;
+	}
 	if (c->fd >= 0)
 		close(c->fd);
 	free(c->in);

@@ -77,11 +77,11 @@ pxhttp_parse(const char *buf, size_t len, uint64_t max_body, struct pxhttp_req *
 		return 400;
 	}
 	p++;
-	if ((size_t)(eol - p) != 8 || strncmp(p, "HTTP/1.", 7) != 0) {
+	if ((size_t)(eol - p) != 8 || strncmp(p, "HTTP/", 5) != 0 || p[6] != '.') {
 		*why = "the request line is not METHOD SP TARGET SP HTTP-VERSION";
 		return 400;
 	}
-	if (p[7] != '1' && p[7] != '0') {
+	if (p[5] != '1' || (p[7] != '1' && p[7] != '0')) {
 		*why = "only HTTP/1.0 and HTTP/1.1 are served";
 		return 505;
 	}
