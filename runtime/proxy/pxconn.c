@@ -471,8 +471,13 @@ upstream_event(struct px_conn *c, short rev)
 	}
 	if (!(rev & (POLLIN | POLLHUP | POLLERR)))
 		return;
-	if (c->down_off == c->down_len)
+	if (c->down_off == c->down_len) {
 		c->down_off = c->down_len = 0;
+	} else if (c->head_done && c->down_off > PX_BUF / 2) {
+		memmove(c->down, c->down + c->down_off, c->down_len - c->down_off);
+		c->down_len -= c->down_off;
+		c->down_off = 0;
+	}
 	size_t room = PX_BUF - (c->head_done ? 0 : 1024) - c->down_len;
 	if (room == 0)
 		return;
@@ -524,8 +529,11 @@ client_write(struct px_conn *c)
 		}
 		*off += (size_t)w;
 	}
-	if (c->st == PXK_LOCAL || c->close_after)
+	if (c->st == PXK_LOCAL || c->close_after) {
 		conn_close(c);
+		return;
+	}
+	c->down_off = c->down_len = 0; /* all out: the upstream may fill the whole buffer again */
 }
 
 /* ---- the loop ---- */

@@ -84,7 +84,7 @@ def load(env):
     if len(set(ids)) != len(ids):
         fail("duplicated responses: %d ids, %d distinct" % (len(ids), len(set(ids))))
     recorded = [f for f in os.listdir(env.streams) if f.endswith(".sse")]
-    if len(recorded) != N:
+    if len(recorded) != N:  # counted before the long streams below add theirs
         fail("the upstreams streamed %d responses for %d requests" % (len(recorded), N))
     metrics = request(p.port, "GET", "/metrics")[2].decode()
     swaps = sum(int(v) for v in re.findall(r'^switch_proxy_swaps_total\{[^}]*\} (\d+)$', metrics, re.M))
@@ -99,6 +99,44 @@ def load(env):
     if any(i["inflight"] or i["queued"] for i in running["instances"]):
         fail("requests still counted in flight or queued after the load: %s" % running)
     return p
+
+
+def long_streams(env, p):
+    """Streams longer than the proxy's buffer (16 KiB each way), several at once: backpressure."""
+    res = [None] * 4
+
+    def one(k):
+        # a slow reader with a small receive buffer: the proxy's writes to it come back partial
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s.settimeout(30)
+        s.connect(("127.0.0.1", p.port))
+        b = json.dumps({"model": "math", "prompt": "long %d" % k, "max_tokens": 3000, "stream": True}).encode()
+        s.sendall(b"POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s" % (len(b), b))
+        buf = b""
+        try:
+            while True:
+                d = s.recv(2048)
+                if not d:
+                    break
+                buf += d
+                time.sleep(0.0002)
+        except OSError:
+            pass
+        s.close()
+        head, _, rest = buf.partition(b"\r\n\r\n")
+        res[k] = (int(head.split(b" ")[1]) if head.startswith(b"HTTP/1.") else -1, head, rest)
+
+    ts = [threading.Thread(target=one, args=(k,)) for k in range(4)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    for k, (st, _, raw) in enumerate(res):
+        m = re.search(rb'"id": "(cmpl-fake-[0-9-]+)"', raw)
+        sent = open(os.path.join(env.streams, m.group(1).decode() + ".sse"), "rb").read() if m else b""
+        if st != 200 or len(raw) < 3 * 16384 or raw != sent:
+            fail("long stream %d: status %d, %d bytes, identical to what was sent: %s" % (k, st, len(raw), raw == sent))
 
 
 def upstream_killed(env, p):
@@ -196,6 +234,7 @@ def main():
     env = Env()
     try:
         p = load(env)
+        long_streams(env, p)
         upstream_killed(env, p)
         client_gone(env, p)
         p.send_signal(signal.SIGTERM)
