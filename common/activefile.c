@@ -9,6 +9,8 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include "fileio.h"
+
 enum { ACTIVEFILE_TEXT_MAX = 2 * ACTIVEFILE_VALUE_MAX + 128 };
 
 static const char activefile_header[] = "# written by switch --set; do not edit\n";
@@ -20,23 +22,6 @@ activefile_path(const char *option)
 	if (option)
 		return option;
 	return env && *env ? env : ".active_model";
-}
-
-/* Write all of buf to fd, retrying short writes. */
-static int
-write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
 }
 
 /* Nonzero when the file at path holds exactly the len bytes of text. */
@@ -60,8 +45,9 @@ int
 activefile_write(const char *path, const struct model_entry *e, const char *model_id, const char **what)
 {
 	static char text[ACTIVEFILE_TEXT_MAX];
-	char lock[ACTIVEFILE_PATH_MAX + 8], tmp[ACTIVEFILE_PATH_MAX + 32];
-	int n, lfd, fd, saved;
+	char lock[ACTIVEFILE_PATH_MAX + 8];
+	struct fileio_atomic f;
+	int n, lfd, saved;
 
 	n = snprintf(text, sizeof text, "%srole=%s\nmodel_id=%s\n", activefile_header, e->role, model_id);
 	if (n < 0 || (size_t)n >= sizeof text || strlen(path) >= ACTIVEFILE_PATH_MAX) {
@@ -70,7 +56,6 @@ activefile_write(const char *path, const struct model_entry *e, const char *mode
 		return -1;
 	}
 	snprintf(lock, sizeof lock, "%s.lock", path);
-	snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
 	*what = "open lock file";
 	lfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (lfd < 0)
@@ -85,35 +70,23 @@ activefile_write(const char *path, const struct model_entry *e, const char *mode
 		close(lfd);
 		return 0;
 	}
+	/* No fsync: a lost update after a crash only loses the last choice (STYLE.md allows it). */
 	*what = "create temporary file";
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
+	if (fileio_atomic_open(&f, path, 0644, FILEIO_NOSYNC) != 0)
 		goto fail_lock;
 	*what = "write";
-	if (write_all(fd, text, (size_t)n) != 0) {
-		saved = errno;
-		close(fd);
-		unlink(tmp);
-		errno = saved;
-		goto fail_lock;
-	}
+	if (fileio_write_all(f.fd, text, (size_t)n) != 0)
+		goto fail_tmp;
 	*what = "close";
-	if (close(fd) != 0) {
-		saved = errno;
-		unlink(tmp);
-		errno = saved;
-		goto fail_lock;
-	}
-	/* No fsync: a lost update after a crash only loses the last choice (STYLE.md allows it). */
+	if (fileio_atomic_close(&f) != 0)
+		goto fail_tmp;
 	*what = "rename";
-	if (rename(tmp, path) != 0) {
-		saved = errno;
-		unlink(tmp);
-		errno = saved;
+	if (fileio_atomic_commit(&f) != 0)
 		goto fail_lock;
-	}
 	close(lfd);
 	return 0;
+fail_tmp:
+	fileio_atomic_abort(&f);
 fail_lock:
 	saved = errno;
 	close(lfd);

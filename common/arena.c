@@ -1,4 +1,5 @@
 #include "arena.h"
+#include "diag.h"
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -38,7 +39,7 @@ arena_alloc(struct arena *a, size_t n)
 	memset(p, 0, n);
 	return p;
 oom:
-	fputs("out of memory\n", stderr);
+	diag_print(stderr, "out of memory\n");
 	abort();
 }
 

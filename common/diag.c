@@ -1,6 +1,9 @@
 #include "diag.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -49,6 +52,42 @@ print_source_line(struct diag_sink *sink, unsigned line, unsigned col)
 }
 
 void
+diag_record(const char *fmt)
+{
+	const char *path = getenv(DIAG_LOG_ENV);
+	if (!path || !*path)
+		return;
+	char line[DIAG_RECORD_MAX];
+	size_t n = 0;
+	for (const char *p = fmt; *p && n + 3 < sizeof line; p++) {
+		char c = *p == '\n' ? 'n' : *p == '\r' ? 'r' : *p;
+		if (c != *p || c == '\\')
+			line[n++] = '\\';
+		line[n++] = c;
+	}
+	line[n++] = '\n';
+	/* One write(2) to a file opened with O_APPEND: lines of processes running at once do not mix. */
+	int saved = errno;
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	if (fd >= 0) {
+		(void)!write(fd, line, n);
+		close(fd);
+	}
+	errno = saved;
+}
+
+void
+diag_print(FILE *out, const char *fmt, ...)
+{
+	va_list ap;
+
+	diag_record(fmt);
+	va_start(ap, fmt);
+	vfprintf(out, fmt, ap);
+	va_end(ap);
+}
+
+void
 diag_report(struct diag_sink *sink, enum diag_level level, struct diag_pos pos,
     const char *fmt, ...)
 {
@@ -64,6 +103,7 @@ diag_report(struct diag_sink *sink, enum diag_level level, struct diag_pos pos,
 	else if (pos.file)
 		fprintf(sink->out, "%s: ", pos.file);
 	fprintf(sink->out, "%s: ", level_names[level]);
+	diag_record(fmt);
 	va_start(ap, fmt);
 	vfprintf(sink->out, fmt, ap);
 	va_end(ap);

@@ -33,8 +33,8 @@ void diag_init(struct diag_sink *sink, FILE *out, const char *prog);
 void diag_set_source(struct diag_sink *sink, const char *name, const char *text);
 
 /*
- * Print "prog: file:line:col: level: message" and count it. Format strings passed here are
- * checked by tests/check-diagnostics: each one must be produced by some test.
+ * Print "prog: file:line:col: level: message" and count it, and record fmt (diag_record).
+ * Every format string passed here must be printed by some test (tests/check-diagnostics.py).
  */
 void diag_report(struct diag_sink *sink, enum diag_level level, struct diag_pos pos,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
@@ -42,6 +42,25 @@ void diag_report(struct diag_sink *sink, enum diag_level level, struct diag_pos 
 #define diag_error(s, p, ...)   diag_report((s), DIAG_ERROR, (p), __VA_ARGS__)
 #define diag_warning(s, p, ...) diag_report((s), DIAG_WARNING, (p), __VA_ARGS__)
 #define diag_note(s, p, ...)    diag_report((s), DIAG_NOTE, (p), __VA_ARGS__)
+
+/*
+ * Print a message about no place in an input (a usage error, a system error, a summary) to out:
+ * the whole line, program name and newline included, comes from fmt. Records fmt.
+ */
+void diag_print(FILE *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The environment variable naming the file diag_record appends to. */
+#define DIAG_LOG_ENV "MODELC_DIAG_LOG"
+/* The longest record line; a longer format is cut, and the check then reports it unprinted. */
+#define DIAG_RECORD_MAX 2048
+
+/*
+ * When $MODELC_DIAG_LOG names a file, append fmt, the format string (not the text) of a
+ * message being printed, to it as one line, with backslash, newline and carriage return written
+ * as \\, \n and \r. The tests set it so that a check can compare the formats printed with those
+ * in the source. Never fails; keeps errno. Every program's message functions call it.
+ */
+void diag_record(const char *fmt);
 
 /* A position with no line: the message is about the whole file. */
 struct diag_pos diag_file(const char *file);

@@ -35,13 +35,19 @@ envfile_check_key(const char *key)
 	return NULL;
 }
 
+size_t
+envfile_assignment_bytes(const char *key, size_t len)
+{
+	return strlen(key) + 1 + len + 2;
+}
+
 const char *
 envfile_check_value(const char *key, const char *value, size_t len)
 {
 	const unsigned char *s = (const unsigned char *)value;
 	bool squote = false, special = false;
 
-	if (strlen(key) + 1 + len + 2 > ENVFILE_MAX_ASSIGNMENT)
+	if (envfile_assignment_bytes(key, len) > ENVFILE_MAX_ASSIGNMENT)
 		return "is longer than 131071 bytes with its key (no child process could start)";
 	for (size_t i = 0; i < len;) {
 		if (s[i] == '\0')

@@ -11,6 +11,9 @@
 
 enum { ENVFILE_MAX_ASSIGNMENT = 131071 };
 
+/* The bytes of the line KEY='value' (quotes, no newline): what ENVFILE_MAX_ASSIGNMENT bounds. */
+size_t envfile_assignment_bytes(const char *key, size_t len);
+
 /* NULL when key is a usable name; otherwise a static reason ("is a shell-special name"). */
 const char *envfile_check_key(const char *key);
 

@@ -3,6 +3,8 @@
 #include <jansson.h>
 #include <string.h>
 
+#include "mskey.h"
+#include "repoid.h"
 #include "size.h"
 #include "suggest.h"
 
@@ -210,6 +212,42 @@ catalog_server(struct catalog *c, struct arena *a, const struct ynode *server)
 	c->engine = strcmp(engine, "v0") == 0 ? BUDGET_ENGINE_V0 : BUDGET_ENGINE_V1;
 }
 
+/* trust: each key must decode (the schema checks only its characters), and none twice. */
+static void
+catalog_trust(struct catalog_ctx *cx, struct catalog *c, const struct ynode *trust)
+{
+	if (!trust || trust->kind != YNODE_SEQ)
+		return;
+	c->trust = arena_alloc(cx->a, (trust->count + 1) * sizeof *c->trust);
+	c->trust_nodes = arena_alloc(cx->a, (trust->count + 1) * sizeof *c->trust_nodes);
+	struct mskey_public *keys = arena_alloc(cx->a, (trust->count + 1) * sizeof *keys);
+	size_t *index = arena_alloc(cx->a, (trust->count + 1) * sizeof *index);
+	for (size_t i = 0; i < trust->count; i++) {
+		const struct ynode *n = trust->items[i];
+		char why[128], id[MSKEY_ID_HEX_LEN + 1];
+		struct mskey_public k;
+		if (n->kind != YNODE_STRING)
+			continue;
+		if (mskey_public_decode(n->text, n->text_len, &k, why, sizeof why)) {
+			diag_error(cx->diag, n->pos, "trust[%zu]: '%s': %s", i, yamldoc_quote(cx->a, n->text, n->text_len), why);
+			continue;
+		}
+		size_t dup = 0;
+		while (dup < c->ntrust && memcmp(keys[dup].id, k.id, MSKEY_ID_BYTES))
+			dup++;
+		if (dup < c->ntrust) {
+			mskey_id_hex(k.id, id);
+			diag_error(cx->diag, n->pos, "trust[%zu]: key %s is listed twice (first as trust[%zu])", i, id,
+			    index[dup]);
+			continue;
+		}
+		keys[c->ntrust] = k;
+		index[c->ntrust] = i;
+		c->trust_nodes[c->ntrust] = n;
+		c->trust[c->ntrust++] = n->text;
+	}
+}
+
 static void
 catalog_max_model_len(const struct ynode *n, struct catalog_role *r)
 {
@@ -230,6 +268,11 @@ catalog_role_from(struct catalog_ctx *cx, const struct ynode *defaults, const ch
 	r->name = name;
 	r->node = n;
 	r->repo = catalog_str(n, "repo", NULL);
+	/* The schema says the same unless someone edited it: a repo id becomes URLs and folders. */
+	char why[128];
+	if (r->repo && repoid_check(r->repo, why, sizeof why))
+		diag_error(cx->diag, yamldoc_get(n, "repo")->pos,
+		    "roles.%s.repo: '%s' is not a Hugging Face repository id: %s", name, r->repo, why);
 	r->revision = r->repo ? catalog_str(n, "revision", CATALOG_DEFAULT_REVISION) : NULL;
 	r->local = catalog_str(n, "local", NULL);
 	r->quantization = catalog_str(n, "quantization", "none");
@@ -294,6 +337,7 @@ catalog_from_yaml(struct arena *a, struct diag_sink *diag, const char *schema_di
 		}
 		c->nexcluded = ex->count;
 	}
+	catalog_trust(&cx, c, yamldoc_get(root, "trust"));
 	return diag->errors != errors_before ? -1 : 0;
 }
 

@@ -75,6 +75,10 @@ struct catalog {
 	size_t nroles;
 	struct catalog_excluded *excluded;
 	size_t nexcluded;
+	/* trust: the minisign public keys (base64 lines) whose signatures fetch and verify accept */
+	const char **trust;
+	const struct ynode **trust_nodes;
+	size_t ntrust;
 };
 
 /*

@@ -1,4 +1,5 @@
 #include "cli.h"
+#include "diag.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -10,7 +11,7 @@ int
 cli_usage_error(const char *cmd, const char *usage, const char *fmt, const char *arg)
 {
 	fprintf(stderr, "modelc: %s: ", cmd);
-	fprintf(stderr, fmt, arg);
+	diag_print(stderr, fmt, arg);
 	fputc('\n', stderr);
 	fputs(usage, stderr);
 	return EXITCODE_USAGE;

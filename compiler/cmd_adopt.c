@@ -6,6 +6,7 @@
 #define _DEFAULT_SOURCE
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,13 +16,18 @@
 #include "adopt.h"
 #include "arena.h"
 #include "cli.h"
+#include "cliopt.h"
 #include "commands.h"
 #include "diag.h"
+#include "exitcode.h"
+#include "fileio.h"
 #include "frontend.h"
 #include "lock.h"
+#include "lockmerge.h"
+#include "quantplan.h"
 #include "size.h"
 #include "yamldoc.h"
-#include "quantplan.h"
+#include "yamledit.h"
 
 static const char adopt_usage[] =
     "usage: modelc adopt [-f models.yaml] [--lock FILE] [--method awq|gptq] [--bits N]\n"
@@ -84,51 +90,48 @@ cmd_adopt(int argc, char **argv)
 	bool check_only = false, dry_run = false, no_hash = false;
 	uint32_t bits = QUANTPLAN_DEFAULT_BITS, group = QUANTPLAN_DEFAULT_GROUP, tol = 5;
 	const char *method = "awq";
-	const char *pos[2];
-	int npos = 0;
 	co.catalog = "models.yaml";
 
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		const char *next = i + 1 < argc ? argv[i + 1] : NULL;
-		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-			fputs(adopt_usage, stdout);
-			return 0;
-		} else if (!strcmp(a, "--version")) {
-			printf("modelc %s\n", MODELC_VERSION);
-			return 0;
-		} else if (!strcmp(a, "--check")) {
-			check_only = true;
-		} else if (!strcmp(a, "--dry-run")) {
-			dry_run = true;
-		} else if (!strcmp(a, "--no-hash")) {
-			no_hash = true;
-		} else if (!strcmp(a, "-f") || !strcmp(a, "--catalog") || !strcmp(a, "--lock") ||
-		    !strcmp(a, "--method") || !strcmp(a, "--bits") || !strcmp(a, "--group-size") ||
-		    !strcmp(a, "--tolerance")) {
-			if (!next)
-				return adopt_bad("option '%s' needs a value", a);
-			i++;
-			if (!strcmp(a, "-f") || !strcmp(a, "--catalog"))
-				co.catalog = next;
-			else if (!strcmp(a, "--lock"))
-				co.lock = next;
-			else if (!strcmp(a, "--method")) {
-				if (strcmp(next, "awq") && strcmp(next, "gptq"))
-					return adopt_bad("--method: '%s' is not awq or gptq", next);
-				method = next;
-			} else if (!strcmp(a, "--bits") && (cli_parse_u32(next, 8, &bits) || (bits != 4 && bits != 8)))
-				return adopt_bad("--bits: '%s' is not 4 or 8", next);
-			else if (!strcmp(a, "--group-size") && cli_parse_u32(next, 1u << 20, &group))
-				return adopt_bad("--group-size: '%s' is not a positive integer", next);
-			else if (!strcmp(a, "--tolerance") && cli_parse_u32(next, 100, &tol))
-				return adopt_bad("--tolerance: '%s' is not a percentage from 1 to 100", next);
-		} else if (a[0] == '-' && a[1]) {
-			return adopt_bad("unknown option '%s'", a);
-		} else if (npos < 2) {
-			pos[npos++] = a;
-		} else {
-			return adopt_bad("unexpected argument '%s'", a);
+	static const struct option longopts[] = {
+		{"help", 0, NULL, 'h'}, {"version", 0, NULL, 'V'}, {"check", 0, NULL, 'C'}, {"dry-run", 0, NULL, 'n'},
+		{"no-hash", 0, NULL, 'H'}, {"catalog", 1, NULL, 'f'}, {"lock", 1, NULL, 'l'}, {"method", 1, NULL, 'm'},
+		{"bits", 1, NULL, 'b'}, {"group-size", 1, NULL, 'g'}, {"tolerance", 1, NULL, 't'}, {NULL, 0, NULL, 0}};
+	const char *pos[2], *arg;
+	int npos = 0;
+	for (int c; (c = cliopt_next(argc, argv, "+:hf:", longopts, &arg)) != -1;) {
+		const char *v = optarg;
+		switch (c) {
+		case 1:
+			if (npos == 2)
+				return adopt_bad("unexpected argument '%s'", v);
+			pos[npos++] = v;
+			break;
+		case 'h': fputs(adopt_usage, stdout); return EXITCODE_OK;
+		case 'V': printf("modelc %s\n", MODELC_VERSION); return EXITCODE_OK;
+		case 'C': check_only = true; break;
+		case 'n': dry_run = true; break;
+		case 'H': no_hash = true; break;
+		case 'f': co.catalog = v; break;
+		case 'l': co.lock = v; break;
+		case 'm':
+			if (strcmp(v, "awq") && strcmp(v, "gptq"))
+				return adopt_bad("--method: '%s' is not awq or gptq", v);
+			method = v;
+			break;
+		case 'b':
+			if (cli_parse_u32(v, 8, &bits) || (bits != 4 && bits != 8))
+				return adopt_bad("--bits: '%s' is not 4 or 8", v);
+			break;
+		case 'g':
+			if (cli_parse_u32(v, 1u << 20, &group))
+				return adopt_bad("--group-size: '%s' is not a positive integer", v);
+			break;
+		case 't':
+			if (cli_parse_u32(v, 100, &tol))
+				return adopt_bad("--tolerance: '%s' is not a percentage from 1 to 100", v);
+			break;
+		case ':': return adopt_bad("option '%s' needs a value", arg);
+		default: return adopt_bad("unknown option '%s'", arg);
 		}
 	}
 	if (check_only && npos != 1)
@@ -142,8 +145,8 @@ cmd_adopt(int argc, char **argv)
 	const char *dir_arg = check_only || npos == 2 ? pos[npos - 1] : NULL;
 	char real[PATH_MAX];
 	if (dir_arg && !realpath(dir_arg, real)) {
-		fprintf(stderr, "modelc: %s: %s\n", dir_arg, strerror(errno));
-		return 1;
+		diag_print(stderr, "modelc: %s: %s\n", dir_arg, strerror(errno));
+		return EXITCODE_REJECTED;
 	}
 	want.method = method;
 	want.bits = bits;
@@ -157,12 +160,12 @@ cmd_adopt(int argc, char **argv)
 	if (check_only) {
 		struct adopt_result r;
 		if (adopt_check(&a, &diag, real, &want, &r) != 0) {
-			fprintf(stderr, "modelc: %u error%s; '%s' is not adoptable\n", diag.errors,
+			diag_print(stderr, "modelc: %u error%s; '%s' is not adoptable\n", diag.errors,
 			    diag.errors == 1 ? "" : "s", real);
-			rc = 1;
+			rc = EXITCODE_REJECTED;
 		} else {
 			print_summary(real, &r);
-			rc = 0;
+			rc = EXITCODE_OK;
 		}
 	} else {
 		co.role = pos[0];
@@ -187,61 +190,11 @@ lock_path_for(struct arena *a, const struct adopt_catalog_opts *co)
 	return arena_printf(a, "%.*s/models.lock", (int)(slash - co->catalog), co->catalog);
 }
 
-/* The role's mapping in a YAML text, for editing; NULL when the text does not parse. */
-static const struct ynode *
-role_node(struct arena *a, struct diag_sink *diag, const char *path, const char *text, size_t len,
-    const char *role)
-{
-	struct ynode *root;
-	if (yamldoc_parse(a, diag, path, text, len, &root) != 0)
-		return NULL;
-	return yamldoc_get(yamldoc_get(root, "roles"), role);
-}
-
 /* The catalog's quantization word for a checkpoint format. */
 static const char *
 format_word(const struct adopt_result *r)
 {
-	return r->format == ADOPT_AWQ_GEMM ? "awq" : r->format == ADOPT_GPTQ ? "gptq" : "compressed-tensors";
-}
-
-static char *
-read_text(struct arena *a, const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	size_t cap = 4096, n = 0;
-	char *buf = malloc(cap);
-	for (;;) {
-		if (!buf)
-			break;
-		if (n == cap) {
-			char *nb = realloc(buf, cap * 2);
-			if (!nb) {
-				free(buf);
-				buf = NULL;
-				break;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-		size_t k = fread(buf + n, 1, cap - n, f);
-		n += k;
-		if (k == 0)
-			break;
-	}
-	int err = ferror(f);
-	fclose(f);
-	if (!buf || err) {
-		free(buf);
-		errno = err ? EIO : ENOMEM;
-		return NULL;
-	}
-	char *out = arena_strndup(a, buf, n);
-	free(buf);
-	*len = n;
-	return out;
+	return r->format == TENSORCHECK_AWQ_GEMM ? "awq" : r->format == TENSORCHECK_GPTQ ? "gptq" : "compressed-tensors";
 }
 
 static int
@@ -255,23 +208,23 @@ adopt_catalog_run(struct arena *a, struct diag_sink *diag, const struct adopt_ca
 	const struct catalog_role *role = catalog_role(&cat, co->role);
 	if (!role) {
 		diag_error(diag, diag_file(co->catalog), "no role '%s' in the catalog", co->role);
-		return 1;
+		return EXITCODE_REJECTED;
 	}
 	if (!co->dir) {
 		struct stat dst;
 		if (!role->local) {
 			diag_error(diag, role->node->pos, "roles.%s: has no local directory; name it: modelc adopt %s DIR",
 			    co->role, co->role);
-			return 1;
+			return EXITCODE_REJECTED;
 		}
 		struct diag_pos lpos = yamldoc_get(role->node, "local")->pos;
 		if (stat(role->local, &dst) != 0) {
 			diag_error(diag, lpos, "roles.%s.local: '%s': %s", co->role, role->local, strerror(errno));
-			return 1;
+			return EXITCODE_REJECTED;
 		}
 		if (!S_ISDIR(dst.st_mode)) {
 			diag_error(diag, lpos, "roles.%s.local: '%s' is not a directory", co->role, role->local);
-			return 1;
+			return EXITCODE_REJECTED;
 		}
 		struct adopt_catalog_opts *mco = arena_alloc(a, sizeof *mco);
 		*mco = *co;
@@ -284,11 +237,11 @@ adopt_catalog_run(struct arena *a, struct diag_sink *diag, const struct adopt_ca
 	struct lock lock = {0};
 	lock.path = lock_path;
 	if (access(lock_path, F_OK) == 0) {
-		if (lock_read(a, diag, lock_path, &lock) != 0)
-			return 1;
+		if (lock_read(a, diag, lock_path, frontend_schema_dir(a, co->catalog), &lock) != 0)
+			return EXITCODE_REJECTED;
 	} else if (errno != ENOENT) {
-		fprintf(stderr, "modelc: %s: %s\n", lock_path, strerror(errno));
-		return 3;
+		diag_print(stderr, "modelc: %s: %s\n", lock_path, strerror(errno));
+		return EXITCODE_SYSTEM;
 	}
 	if (role->repo) {
 		const char *key = arena_printf(a, "%s@%s", role->repo, role->revision ? role->revision : "main");
@@ -301,87 +254,94 @@ adopt_catalog_run(struct arena *a, struct diag_sink *diag, const struct adopt_ca
 
 	struct adopt_result r;
 	if (adopt_check(a, diag, co->dir, want, &r) != 0) {
-		fprintf(stderr, "modelc: %u error%s; '%s' is not adoptable for role '%s'\n", diag->errors,
+		diag_print(stderr, "modelc: %u error%s; '%s' is not adoptable for role '%s'\n", diag->errors,
 		    diag->errors == 1 ? "" : "s", co->dir, co->role);
-		return 1;
+		return EXITCODE_REJECTED;
 	}
 	summary(co->dir, &r);
 
 	/* models.yaml: local: DIR and quantization: the format, edited in the text. */
 	size_t len;
-	char *text = read_text(a, co->catalog, &len);
+	const char *text = fileio_read_all(a, co->catalog, SIZE_MAX, 0, &len);
 	if (!text) {
-		fprintf(stderr, "modelc: %s: %s\n", co->catalog, strerror(errno));
-		return 3;
+		diag_print(stderr, "modelc: %s: %s\n", co->catalog, strerror(errno));
+		return EXITCODE_SYSTEM;
 	}
+	struct yamledit ed;
+	yamledit_init(&ed, a, diag, co->catalog, text, len);
+	ed.noun = "the role";
+	const char *const role_path[] = {"roles", co->role, NULL};
 	const char *edits[2][2] = {{"local", co->dir}, {"quantization", format_word(&r)}};
 	for (size_t i = 0; i < 2; i++) {
-		const struct ynode *node = role_node(a, diag, co->catalog, text, len, co->role);
-		const struct ynode *cur = node ? yamldoc_get(node, edits[i][0]) : NULL;
+		const struct ynode *node = yamledit_get(&ed, role_path);
+		const struct ynode *cur = yamldoc_get(node, edits[i][0]);
 		if (cur && cur->kind == YNODE_STRING && strcmp(cur->text, edits[i][1]) == 0)
 			continue;
-		const char *why = NULL;
-		size_t nlen;
-		char *next = node ? adopt_yaml_set(a, text, len, node, edits[i][0], edits[i][1], &nlen, &why) : NULL;
-		if (!next) {
+		const char *why = !node ? "the catalog changed while reading it"
+		    : strpbrk(edits[i][1], "\r\n") ? "the directory name contains a line break" : NULL;
+		if (why || yamledit_set(&ed, role_path, edits[i][0], edits[i][1], "repo", &why) != 0) {
 			diag_error(diag, role->node->pos, "roles.%s: cannot set '%s' automatically (%s); write '%s: %s' "
-			    "under the role yourself", co->role, edits[i][0], why ? why : "the catalog changed while reading it",
-			    edits[i][0], edits[i][1]);
-			return 1;
+			    "under the role yourself", co->role, edits[i][0], why, edits[i][0], edits[i][1]);
+			return EXITCODE_REJECTED;
 		}
 		printf("%s: roles.%s.%s: %s%s\n", co->catalog, co->role, edits[i][0], edits[i][1],
 		    cur ? arena_printf(a, " (was '%s')", cur->text ? cur->text : "") : " (added)");
-		text = next;
-		len = nlen;
 	}
+	text = ed.text;
+	len = ed.len;
 
 	/* models.lock: the facts of the directory under "local:DIR". */
 	if (!co->no_hash) {
-		size_t bad = 0;
-		if (adopt_hash_files(co->dir, &r, &bad) != 0) {
-			fprintf(stderr, "modelc: %s/%s: %s\n", co->dir, r.files[bad].name, strerror(errno));
-			return 3;
+		char err[512];
+		if (ckptdir_hash(co->dir, r.files, r.nfiles, err, sizeof err) != 0) {
+			diag_print(stderr, "modelc: %s\n", err);
+			return EXITCODE_SYSTEM;
 		}
 	}
 	struct lock_model entry;
 	adopt_lock_model(a, co->dir, &r, &entry);
-	struct lock merged = adopt_lock_merge(a, &lock, &entry);
+	struct lock merged = lockmerge_put(a, &lock, &entry);
 	printf("%s: %s (%zu files%s)\n", lock_path, entry.key, entry.nfiles, co->no_hash ? "" : ", sha256");
 	if (co->dry_run) {
 		puts("dry run: nothing written");
-		return 0;
+		return EXITCODE_OK;
 	}
 
-	/* Check the edited catalog before it replaces the user's: it must load and name DIR. */
-	const char *tmp = arena_printf(a, "%s.adopt.tmp", co->catalog);
+	/*
+	 * The edited catalog goes to its temp file first and is checked there before it replaces
+	 * the user's: it must load and name DIR. It is renamed in only once the lock is written.
+	 */
 	struct stat st;
 	unsigned mode = stat(co->catalog, &st) == 0 ? (unsigned)(st.st_mode & 07777) : 0644;
-	if (adopt_write_atomic(tmp, text, len, mode) != 0) {
-		fprintf(stderr, "modelc: %s: %s\n", tmp, strerror(errno));
-		return 3;
+	struct fileio_atomic f;
+	if (fileio_atomic_open(&f, co->catalog, mode, FILEIO_EXACT_MODE) != 0) {
+		diag_print(stderr, "modelc: %s: %s\n", f.tmp, strerror(errno));
+		return EXITCODE_SYSTEM;
+	}
+	if (fileio_write_all(f.fd, text, len) != 0 || fileio_atomic_close(&f) != 0) {
+		diag_print(stderr, "modelc: %s: %s\n", f.tmp, strerror(errno));
+		fileio_atomic_abort(&f);
+		return EXITCODE_SYSTEM;
 	}
 	struct catalog check;
 	const struct catalog_role *cr = NULL;
-	if (frontend_load(a, diag, tmp, NULL, &check) == EXITCODE_OK)
+	if (frontend_load(a, diag, f.tmp, NULL, &check) == EXITCODE_OK)
 		cr = catalog_role(&check, co->role);
 	if (!cr || !cr->local || strcmp(cr->local, co->dir) != 0) {
-		unlink(tmp);
-		fprintf(stderr, "modelc: the edited %s did not load back with roles.%s.local; nothing written\n",
+		fileio_atomic_abort(&f);
+		diag_print(stderr, "modelc: the edited %s did not load back with roles.%s.local; nothing written\n",
 		    co->catalog, co->role);
-		return 3;
+		return EXITCODE_SYSTEM;
 	}
 	if (lock_write(&merged, lock_path) != 0) {
-		int e = errno;
-		unlink(tmp);
-		fprintf(stderr, "modelc: %s: %s\n", lock_path, strerror(e));
-		return 3;
+		fileio_atomic_abort(&f);
+		diag_print(stderr, "modelc: %s: %s\n", lock_path, strerror(errno));
+		return EXITCODE_SYSTEM;
 	}
-	if (rename(tmp, co->catalog) != 0) {
-		int e = errno;
-		unlink(tmp);
-		fprintf(stderr, "modelc: %s: %s\n", co->catalog, strerror(e));
-		return 3;
+	if (fileio_atomic_commit(&f) != 0) {
+		diag_print(stderr, "modelc: %s: %s\n", co->catalog, strerror(errno));
+		return EXITCODE_SYSTEM;
 	}
 	printf("next: make config (emits %s_MODEL_LOCAL), then switch %s\n", upper_name(a, co->role), co->role);
-	return 0;
+	return EXITCODE_OK;
 }

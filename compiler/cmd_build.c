@@ -6,9 +6,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cliopt.h"
 #include "commands.h"
 #include "compile.h"
 #include "exitcode.h"
+#include "diag.h"
 #include "outdir.h"
 
 static void
@@ -28,47 +30,38 @@ cmd_build(int argc, char **argv)
 	const char *outdir = "generated";
 	bool json = false;
 
+	static const struct option longopts[] = {
+		{"help", 0, NULL, 'h'}, {"version", 0, NULL, 'V'}, {"lock", 1, NULL, 'l'}, {"json", 0, NULL, 'j'}, {NULL, 0, NULL, 0}};
+	const char *arg;
 	compile_args_init(&args);
-	for (int i = 1; i < argc; i++) {
-		const char *arg = argv[i];
-		if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
-			usage(stdout);
-			return EXITCODE_OK;
-		} else if (strcmp(arg, "--version") == 0) {
-			printf("modelc %s\n", MODELC_VERSION);
-			return EXITCODE_OK;
-		} else if (strcmp(arg, "-o") == 0 || strcmp(arg, "--lock") == 0) {
-			if (i + 1 >= argc) {
-				fprintf(stderr, "modelc: build: %s needs an argument\n", arg);
-				usage(stderr);
-				return EXITCODE_USAGE;
+	for (int c; (c = cliopt_next(argc, argv, "+:ho:", longopts, &arg)) != -1;) {
+		switch (c) {
+		case 'h': usage(stdout); return EXITCODE_OK;
+		case 'V': printf("modelc %s\n", MODELC_VERSION); return EXITCODE_OK;
+		case 'o': outdir = optarg; continue;
+		case 'l': args.lock = optarg; continue;
+		case 'j': json = true; continue;
+		case 1:
+			if (!args.catalog_set) {
+				args.catalog = optarg;
+				args.catalog_set = true;
+				continue;
 			}
-			if (arg[1] == 'o')
-				outdir = argv[++i];
-			else
-				args.lock = argv[++i];
-		} else if (strcmp(arg, "--json") == 0) {
-			json = true;
-		} else if (arg[0] == '-' && arg[1]) {
-			fprintf(stderr, "modelc: build: unknown option '%s'\n", arg);
-			usage(stderr);
-			return EXITCODE_USAGE;
-		} else if (args.catalog_set) {
-			fprintf(stderr, "modelc: build: more than one catalog ('%s' and '%s')\n", args.catalog, arg);
-			usage(stderr);
-			return EXITCODE_USAGE;
-		} else {
-			args.catalog = arg;
-			args.catalog_set = true;
+			diag_print(stderr, "modelc: build: more than one catalog ('%s' and '%s')\n", args.catalog, arg);
+			break;
+		case ':': diag_print(stderr, "modelc: build: %s needs an argument\n", arg); break;
+		default: diag_print(stderr, "modelc: build: unknown option '%s'\n", arg); break;
 		}
+		usage(stderr);
+		return EXITCODE_USAGE;
 	}
 
 	struct compile_run run;
 	int rc = compile_run(&run, &args, stderr);
 	if (rc == 0 && outdir_write(&run.plan, outdir, &run.diag) != 0)
-		rc = 3;
+		rc = EXITCODE_SYSTEM;
 	if (rc == 1)
-		fprintf(stderr, "modelc: %u error%s; nothing written\n", run.diag.errors,
+		diag_print(stderr, "modelc: %u error%s; nothing written\n", run.diag.errors,
 		    run.diag.errors == 1 ? "" : "s");
 	if (json && rc != 3)
 		compile_print_json(&run, stdout, rc == 0);

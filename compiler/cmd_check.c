@@ -8,10 +8,13 @@
 #include <string.h>
 
 #include "arena.h"
+#include "cliopt.h"
 #include "commands.h"
 #include "compile.h"
 #include "diag.h"
+#include "exitcode.h"
 #include "frontend.h"
+#include "lock.h"
 
 #define CHECK_USAGE_LINE "usage: modelc check [FILE] [--lock FILE] [--schema-only] [--json]\n"
 
@@ -22,10 +25,12 @@ static const char check_usage[] =
     "and the budget rules, report every problem as FILE:LINE:COL, and write nothing.\n"
     "\n"
     "  --lock FILE    the resolved facts (default models.lock next to FILE)\n"
-    "  --schema-only  check the YAML and the schema only (no GPU profile, lock or rules)\n"
+    "  --schema-only  check the YAML and the schema only (no GPU profile, lock or rules);\n"
+    "                 with --lock FILE instead of a catalog: only the lock's JSON and\n"
+    "                 schemas/models.lock.schema.json\n"
     "  --json         print one JSON object on stdout: file, valid, errors, warnings,\n"
-    "                 diagnostics (one string each) and document (the YAML as modelc read\n"
-    "                 it under the YAML 1.2 core schema; .inf and .nan as strings)\n"
+    "                 diagnostics (one string each) and document (the file as modelc read\n"
+    "                 it: YAML under the YAML 1.2 core schema, .inf and .nan as strings)\n"
     "  --help         show this help\n"
     "\n"
     "Exit status: 0 valid (warnings allowed), 1 rejected, 2 usage, 3 a file could not be read.\n";
@@ -118,10 +123,10 @@ check_report(const char *path, bool schema_only, bool as_json, const struct chec
 			printf("%s: ok, %zu role%s\n", path, res->nroles, res->nroles == 1 ? "" : "s");
 	} else if (res->errors) {
 		if (res->warnings)
-			fprintf(stderr, "modelc: %u error%s, %u warning%s\n", res->errors,
+			diag_print(stderr, "modelc: %u error%s, %u warning%s\n", res->errors,
 			    res->errors == 1 ? "" : "s", res->warnings, res->warnings == 1 ? "" : "s");
 		else
-			fprintf(stderr, "modelc: %u error%s\n", res->errors, res->errors == 1 ? "" : "s");
+			diag_print(stderr, "modelc: %u error%s\n", res->errors, res->errors == 1 ? "" : "s");
 	}
 }
 
@@ -131,37 +136,33 @@ cmd_check(int argc, char **argv)
 	const char *path = NULL, *lock = NULL;
 	bool schema_only = false, as_json = false;
 
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			fputs(check_usage, stdout);
-			return 0;
-		} else if (strcmp(argv[i], "--version") == 0) {
-			printf("modelc %s\n", MODELC_VERSION);
-			return 0;
-		} else if (strcmp(argv[i], "--schema-only") == 0) {
-			schema_only = true;
-		} else if (strcmp(argv[i], "--json") == 0) {
-			as_json = true;
-		} else if (strcmp(argv[i], "--lock") == 0) {
-			if (i + 1 >= argc) {
-				fprintf(stderr, "modelc: check: --lock needs an argument\n%s", CHECK_USAGE_LINE);
-				return 2;
+	static const struct option longopts[] = {{"help", 0, NULL, 'h'}, {"version", 0, NULL, 'V'},
+		{"schema-only", 0, NULL, 's'}, {"json", 0, NULL, 'j'}, {"lock", 1, NULL, 'l'}, {NULL, 0, NULL, 0}};
+	const char *arg;
+	for (int c; (c = cliopt_next(argc, argv, "+:h", longopts, &arg)) != -1;) {
+		switch (c) {
+		case 'h': fputs(check_usage, stdout); return EXITCODE_OK;
+		case 'V': printf("modelc %s\n", MODELC_VERSION); return EXITCODE_OK;
+		case 's': schema_only = true; continue;
+		case 'j': as_json = true; continue;
+		case 'l': lock = optarg; continue;
+		case 1:
+			if (!path) {
+				path = optarg;
+				continue;
 			}
-			lock = argv[++i];
-		} else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-			fprintf(stderr, "modelc: check: unknown option '%s'\n%s", argv[i], CHECK_USAGE_LINE);
-			return 2;
-		} else if (path) {
-			fprintf(stderr, "modelc: check: more than one FILE ('%s' and '%s')\n%s", path,
-			    argv[i], CHECK_USAGE_LINE);
-			return 2;
-		} else {
-			path = argv[i];
+			diag_print(stderr, "modelc: check: more than one FILE ('%s' and '%s')\n", path, arg);
+			break;
+		case ':': diag_print(stderr, "modelc: check: --lock needs an argument\n"); break;
+		default: diag_print(stderr, "modelc: check: unknown option '%s'\n", arg); break;
 		}
+		fputs(CHECK_USAGE_LINE, stderr);
+		return EXITCODE_USAGE;
 	}
-	if (schema_only && lock) {
-		fprintf(stderr, "modelc: check: --lock and --schema-only exclude each other\n%s", CHECK_USAGE_LINE);
-		return 2;
+	if (schema_only && lock && path) {
+		diag_print(stderr, "modelc: check: --schema-only --lock checks the lock alone; drop '%s'\n%s", path,
+		    CHECK_USAGE_LINE);
+		return EXITCODE_USAGE;
 	}
 	if (!path)
 		path = "models.yaml";
@@ -172,13 +173,26 @@ cmd_check(int argc, char **argv)
 	if (as_json) {
 		out = open_memstream(&captured, &captured_len);
 		if (!out) {
-			fprintf(stderr, "modelc: check: cannot capture diagnostics: %s\n", strerror(errno));
-			return 3;
+			diag_print(stderr, "modelc: check: cannot capture diagnostics: %s\n", strerror(errno));
+			return EXITCODE_SYSTEM;
 		}
 	}
 
 	struct check_result res = {0};
-	if (schema_only) {
+	if (schema_only && lock) {
+		/* JSON and schema only: what the ajv agreement test compares for locks. */
+		struct arena arena = {0};
+		struct diag_sink diag;
+		diag_init(&diag, out, "modelc");
+		int lrc = lock_check_schema(&arena, &diag, lock, NULL, &res.root);
+		res.rc = lrc < 0 ? EXITCODE_SYSTEM : lrc ? EXITCODE_REJECTED : EXITCODE_OK;
+		res.errors = diag.errors;
+		res.warnings = diag.warnings;
+		if (as_json)
+			fclose(out);
+		check_report(lock, true, as_json, &res, captured);
+		arena_free(&arena);
+	} else if (schema_only) {
 		/* YAML and schema only: what the ajv agreement test compares. */
 		struct arena arena = {0};
 		struct diag_sink diag;

@@ -3,14 +3,18 @@
  * it came from (exact, formula, calibrated, uncalibrated), and how utilization and
  * max_model_len were derived. --json gives the same as one object for scripts.
  */
+#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "budgetjson.h"
+#include "cliopt.h"
 #include "commands.h"
 #include "compile.h"
+#include "diag.h"
 #include "emit_common.h"
+#include "exitcode.h"
 #include "planparams.h"
 #include "size.h"
 
@@ -171,49 +175,43 @@ cmd_explain(int argc, char **argv)
 	const char *name = NULL;
 	bool json = false;
 
+	static const struct option longopts[] = {
+		{"help", 0, NULL, 'h'}, {"version", 0, NULL, 'V'}, {"lock", 1, NULL, 'l'}, {"json", 0, NULL, 'j'}, {NULL, 0, NULL, 0}};
+	const char *arg;
 	compile_args_init(&args);
-	for (int i = 1; i < argc; i++) {
-		const char *arg = argv[i];
-		if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
-			usage(stdout);
-			return 0;
-		} else if (strcmp(arg, "--version") == 0) {
-			printf("modelc %s\n", MODELC_VERSION);
-			return 0;
-		} else if (strcmp(arg, "--lock") == 0) {
-			if (i + 1 >= argc) {
-				fprintf(stderr, "modelc: explain: --lock needs an argument\n");
-				usage(stderr);
-				return 2;
+	for (int c; (c = cliopt_next(argc, argv, "+:h", longopts, &arg)) != -1;) {
+		switch (c) {
+		case 'h': usage(stdout); return EXITCODE_OK;
+		case 'V': printf("modelc %s\n", MODELC_VERSION); return EXITCODE_OK;
+		case 'l': args.lock = optarg; continue;
+		case 'j': json = true; continue;
+		case 1:
+			if (!name) {
+				name = optarg;
+				continue;
+			} else if (!args.catalog_set) {
+				args.catalog = optarg;
+				args.catalog_set = true;
+				continue;
 			}
-			args.lock = argv[++i];
-		} else if (strcmp(arg, "--json") == 0) {
-			json = true;
-		} else if (arg[0] == '-' && arg[1]) {
-			fprintf(stderr, "modelc: explain: unknown option '%s'\n", arg);
-			usage(stderr);
-			return 2;
-		} else if (!name) {
-			name = arg;
-		} else if (!args.catalog_set) {
-			args.catalog = arg;
-			args.catalog_set = true;
-		} else {
-			fprintf(stderr, "modelc: explain: unexpected argument '%s'\n", arg);
-			usage(stderr);
-			return 2;
+			diag_print(stderr, "modelc: explain: unexpected argument '%s'\n", arg);
+			break;
+		case ':': diag_print(stderr, "modelc: explain: --lock needs an argument\n"); break;
+		default: diag_print(stderr, "modelc: explain: unknown option '%s'\n", arg); break;
 		}
+		usage(stderr);
+		return EXITCODE_USAGE;
 	}
 	if (!name) {
 		usage(stderr);
-		return 2;
+		return EXITCODE_USAGE;
 	}
 
 	/* Other roles' findings are build's business; explain shows this role's numbers. */
 	FILE *devnull = fopen("/dev/null", "w");
 	if (!devnull) {
-		perror("modelc: explain: /dev/null");
-		return 3;
+		diag_print(stderr, "modelc: explain: /dev/null: %s\n", strerror(errno));
+		return EXITCODE_SYSTEM;
 	}
 	args.plan_diag = devnull;
 	struct compile_run run;
@@ -222,21 +220,21 @@ cmd_explain(int argc, char **argv)
 	/* Errors in the catalog or the lock (not the plan's, which explain shows) stop here. */
 	if (rc != 0 || !run.have_plan) {
 		compile_done(&run);
-		return rc ? rc : 1;
+		return rc ? rc : EXITCODE_REJECTED;
 	}
 	const struct plan_role *pr = NULL;
 	for (size_t i = 0; i < run.plan.nroles; i++)
 		if (strcmp(run.plan.roles[i].role->name, name) == 0)
 			pr = &run.plan.roles[i];
 	if (!pr) {
-		fprintf(stderr, "modelc: explain: %s has no role '%s'\n", args.catalog, name);
+		diag_print(stderr, "modelc: explain: %s has no role '%s'\n", args.catalog, name);
 		compile_done(&run);
-		return 1;
+		return EXITCODE_REJECTED;
 	}
 	if (json)
 		explain_json(stdout, &run, pr);
 	else
 		explain_text(stdout, &run, pr);
 	compile_done(&run);
-	return 0;
+	return EXITCODE_OK;
 }

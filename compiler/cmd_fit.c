@@ -13,7 +13,9 @@
 #include "budgetjson.h"
 #include "cli.h"
 #include "commands.h"
+#include "diag.h"
 #include "emit_common.h"
+#include "exitcode.h"
 #include "hfconfig.h"
 #include "size.h"
 
@@ -244,8 +246,12 @@ to_params(const struct fit_opts *o, struct budget_params *p, struct budget_calib
 		return fit_bad("--max-num-batched-tokens: '%s' is not a positive integer", o->batched);
 	if (o->tp && cli_parse_u32(o->tp, UINT32_MAX, &p->tensor_parallel) != 0)
 		return fit_bad("--tensor-parallel-size: '%s' is not a positive integer", o->tp);
-	if (o->kv_dtype && !budget_kv_dtype_bytes(o->kv_dtype, &p->kv_dtype_bytes))
-		return fit_bad("--kv-cache-dtype: '%s' is not one of " BUDGET_KV_DTYPE_NAMES, o->kv_dtype);
+	if (o->kv_dtype && !budget_kv_dtype_bytes(o->kv_dtype, &p->kv_dtype_bytes)) {
+		/* fit_bad's text and usage, with budget.h's list as an argument (a format is a literal). */
+		diag_print(stderr, "modelc: fit: --kv-cache-dtype: '%s' is not one of %s\n%s", o->kv_dtype,
+		    BUDGET_KV_DTYPE_NAMES, fit_usage);
+		return EXITCODE_USAGE;
+	}
 	if (!o->engine || strcmp(o->engine, "v1") == 0)
 		p->engine = BUDGET_ENGINE_V1;
 	else if (strcmp(o->engine, "v0") == 0)
@@ -275,7 +281,7 @@ cmd_fit(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 			fputs(fit_usage, stdout);
-			return 0;
+			return EXITCODE_OK;
 		}
 	}
 	struct fit_opts o = {0};
@@ -291,19 +297,19 @@ cmd_fit(int argc, char **argv)
 	json_t *cfg = json_load_file(o.config, 0, &jerr);
 	if (!cfg) {
 		if (jerr.line > 0)
-			fprintf(stderr, "modelc: %s:%d:%d: error: %s\n", o.config, jerr.line, jerr.column,
+			diag_print(stderr, "modelc: %s:%d:%d: error: %s\n", o.config, jerr.line, jerr.column,
 			    jerr.text);
 		else
-			fprintf(stderr, "modelc: fit: %s: %s\n", o.config, jerr.text);
-		return 3;
+			diag_print(stderr, "modelc: fit: %s: %s\n", o.config, jerr.text);
+		return EXITCODE_SYSTEM;
 	}
 	struct budget_arch arch;
 	struct hfconfig_info info;
 	if (hfconfig_from_json(cfg, &arch, &info) != 0) {
-		fprintf(stderr, "modelc: %s: error: config.json has no positive integer '%s'\n", o.config,
+		diag_print(stderr, "modelc: %s: error: config.json has no positive integer '%s'\n", o.config,
 		    info.missing);
 		json_decref(cfg);
-		return 1;
+		return EXITCODE_REJECTED;
 	}
 	json_decref(cfg);
 	if (o.quant) {
@@ -324,8 +330,8 @@ cmd_fit(int argc, char **argv)
 	int ok = json_dumpf(out, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
 	json_decref(out);
 	if (ok != 0 || fputc('\n', stdout) == EOF || fflush(stdout) != 0) {
-		fprintf(stderr, "modelc: fit: cannot write the result: %s\n", strerror(errno));
-		return 3;
+		diag_print(stderr, "modelc: fit: cannot write the result: %s\n", strerror(errno));
+		return EXITCODE_SYSTEM;
 	}
-	return 0;
+	return EXITCODE_OK;
 }

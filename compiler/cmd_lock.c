@@ -3,6 +3,7 @@
  * config and exact weight bytes, and write models.lock (sorted, atomically). Entries of roles
  * not named on the command line are kept as they are. Nothing is written when any role fails.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include "catalog.h"
 #include "commands.h"
 #include "diag.h"
+#include "exitcode.h"
 #include "frontend.h"
 #include "hub.h"
 #include "hubresolve.h"
@@ -55,30 +57,30 @@ cmd_lock(int argc, char **argv)
 	size_t nroles = 0;
 	bool catalog_set = false;
 	if (!roles)
-		return 3;
+		return EXITCODE_SYSTEM;
 	for (int i = 1; i < argc; i++) {
 		const char *arg = argv[i];
 		if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
 			usage(stdout);
 			free(roles);
-			return 0;
+			return EXITCODE_OK;
 		} else if (!strcmp(arg, "--version")) {
 			printf("modelc %s\n", MODELC_VERSION);
 			free(roles);
-			return 0;
+			return EXITCODE_OK;
 		} else if (!strcmp(arg, "--lock")) {
 			if (i + 1 >= argc) {
-				fputs("modelc: lock: --lock needs an argument\n", stderr);
+				diag_print(stderr, "modelc: lock: --lock needs an argument\n");
 				goto bad;
 			}
 			lock_path = argv[++i];
 		} else if (arg[0] == '-' && arg[1]) {
-			fprintf(stderr, "modelc: lock: unknown option '%s'\n", arg);
+			diag_print(stderr, "modelc: lock: unknown option '%s'\n", arg);
 			goto bad;
 		} else if (is_role_name(arg) && !strchr(arg, '.')) {
 			roles[nroles++] = arg;
 		} else if (catalog_set) {
-			fprintf(stderr, "modelc: lock: more than one catalog ('%s' and '%s')\n", catalog_path, arg);
+			diag_print(stderr, "modelc: lock: more than one catalog ('%s' and '%s')\n", catalog_path, arg);
 			goto bad;
 		} else {
 			catalog_path = arg;
@@ -101,7 +103,7 @@ cmd_lock(int argc, char **argv)
 			found |= !strcmp(cat.roles[k].name, roles[r]);
 		if (!found) {
 			diag_error(&diag, diag_file(catalog_path), "no role '%s' in the catalog", roles[r]);
-			rc = 1;
+			rc = EXITCODE_REJECTED;
 		}
 	}
 	if (rc)
@@ -110,24 +112,24 @@ cmd_lock(int argc, char **argv)
 	FILE *probe = fopen(lock_path, "r");
 	if (probe) {
 		fclose(probe);
-		if (lock_read(&a, &diag, lock_path, &old)) {
+		if (lock_read(&a, &diag, lock_path, frontend_schema_dir(&a, catalog_path), &old)) {
 			diag_note(&diag, diag_file(lock_path), "fix it or delete it, then run 'modelc lock' again");
-			rc = 1;
+			rc = EXITCODE_REJECTED;
 			goto out;
 		}
 	}
 	char err[3 * HUB_URL_MAX];
 	struct hub hub;
 	if (hub_open(&hub, err, sizeof err)) {
-		fprintf(stderr, "modelc: lock: %s\n", err);
-		rc = 3;
+		diag_print(stderr, "modelc: lock: %s\n", err);
+		rc = EXITCODE_SYSTEM;
 		goto out;
 	}
 	if (hub.offline) {
-		fputs("modelc: lock: HF_HUB_OFFLINE is set, and 'modelc lock' must ask the Hub; unset it (models.lock "
-		    "was not changed)\n", stderr);
+		diag_print(stderr, "modelc: lock: HF_HUB_OFFLINE is set, and 'modelc lock' must ask the Hub; unset it "
+		    "(models.lock was not changed)\n");
 		hub_close(&hub);
-		rc = 1;
+		rc = EXITCODE_REJECTED;
 		goto out;
 	}
 	/* Start from the old entries; replace the ones resolved now. */
@@ -175,13 +177,13 @@ cmd_lock(int argc, char **argv)
 	}
 	hub_close(&hub);
 	if (rc) {
-		fprintf(stderr, "modelc: lock: %u error%s; %s was not changed\n", diag.errors, diag.errors == 1 ? "" : "s",
+		diag_print(stderr, "modelc: lock: %u error%s; %s was not changed\n", diag.errors, diag.errors == 1 ? "" : "s",
 		    lock_path);
 		goto out;
 	}
 	if (lock_write(&nl, lock_path)) {
-		perror(lock_path);
-		rc = 3;
+		diag_print(stderr, "%s: %s\n", lock_path, strerror(errno));
+		rc = EXITCODE_SYSTEM;
 		goto out;
 	}
 	printf("modelc: lock: wrote %s (%u resolved, %zu entries)\n", lock_path, resolved, nl.nmodels);
@@ -192,5 +194,5 @@ out:
 bad:
 	usage(stderr);
 	free(roles);
-	return 2;
+	return EXITCODE_USAGE;
 }

@@ -11,13 +11,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "adopt.h"
 #include "arena.h"
 #include "budget.h"
 #include "catalog.h"
 #include "cli.h"
 #include "commands.h"
 #include "diag.h"
+#include "exitcode.h"
+#include "fileio.h"
 #include "frontend.h"
 #include "lock.h"
 #include "planparams.h"
@@ -241,12 +242,12 @@ cmd_quantize(int argc, char **argv)
 	struct quantize_args q;
 	int prc = parse_args(argc, argv, &q);
 	if (prc)
-		return prc == 1 ? 0 : 2;
+		return prc == 1 ? EXITCODE_OK : EXITCODE_USAGE;
 
 	struct arena a = {0};
 	struct diag_sink diag;
 	diag_init(&diag, stderr, "modelc");
-	int rc = 1;
+	int rc = EXITCODE_REJECTED;
 	struct catalog c;
 	int frc = frontend_load(&a, &diag, q.catalog, NULL, &c);
 	if (frc != EXITCODE_OK) {
@@ -272,7 +273,7 @@ cmd_quantize(int argc, char **argv)
 		diag_error(&diag, rpos, "roles.%s: %s does not exist; run 'modelc lock %s' first", q.role, lock_path, q.role);
 		goto out;
 	}
-	if (lock_read(&a, &diag, lock_path, &lock) != 0)
+	if (lock_read(&a, &diag, lock_path, frontend_schema_dir(&a, q.catalog), &lock) != 0)
 		goto out;
 	const struct lock_model *m = lock_find(&lock, key);
 	const struct lock_model *cfg = m && !m->has_config && m->config_from ? lock_find(&lock, m->config_from) : m;
@@ -340,7 +341,7 @@ cmd_quantize(int argc, char **argv)
 		diag_warning(&diag, diag_file(q.catalog), "quantizing %s needs %.2f GB of disk, storage.disk_budget is %.2f GB",
 		    q.role, gb(p.disk_bytes), gb(c.disk_budget_bytes));
 	if (q.plan_only) {
-		rc = 0;
+		rc = EXITCODE_OK;
 		goto out;
 	}
 	if (!outdir) {
@@ -353,17 +354,17 @@ cmd_quantize(int argc, char **argv)
 	size_t len = 0;
 	FILE *mem = open_memstream(&buf, &len);
 	if (!mem) {
-		fprintf(stderr, "modelc: %s\n", strerror(errno));
-		rc = 3;
+		diag_print(stderr, "modelc: %s\n", strerror(errno));
+		rc = EXITCODE_SYSTEM;
 		goto out;
 	}
 	struct quantplan_target t = {q.role, q.catalog, r->repo, m->commit ? m->commit : r->revision ? r->revision : "main",
 		outdir, c.hf_home};
 	int wrc = quantplan_write_script(mem, &p, &t);
-	if (fclose(mem) != 0 || wrc != 0 || adopt_write_atomic(script, buf, len, 0755) != 0) {
-		fprintf(stderr, "modelc: %s: %s\n", script, strerror(errno));
+	if (fclose(mem) != 0 || wrc != 0 || fileio_write_atomic(script, buf, len, 0755, FILEIO_EXACT_MODE, NULL, 0) != 0) {
+		diag_print(stderr, "modelc: %s: %s\n", script, strerror(errno));
 		free(buf);
-		rc = 3;
+		rc = EXITCODE_SYSTEM;
 		goto out;
 	}
 	free(buf);
@@ -385,7 +386,7 @@ cmd_quantize(int argc, char **argv)
 		shquote_write(stdout, outdir);
 		putchar('\n');
 	}
-	rc = 0;
+	rc = EXITCODE_OK;
 out:
 	arena_free(&a);
 	return rc;

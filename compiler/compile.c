@@ -95,7 +95,10 @@ compile_run(struct compile_run *run, const struct compile_args *args, FILE *err)
 	if (frc == EXITCODE_SYSTEM)
 		return EXITCODE_SYSTEM;
 	run->lock_path = args->lock ? args->lock : lock_next_to(&run->arena, args->catalog);
-	int lrc = lock_read(&run->arena, &run->diag, run->lock_path, &run->lock);
+	/* The lock's schema lives beside the catalog's. */
+	const char *schema_dir = args->schema_dir ? args->schema_dir
+	    : frontend_schema_dir(&run->arena, args->catalog);
+	int lrc = lock_read(&run->arena, &run->diag, run->lock_path, schema_dir, &run->lock);
 	if (lrc < 0 && errno != ENOENT)
 		return EXITCODE_SYSTEM;
 	run->lock.path = run->lock_path;

@@ -7,6 +7,7 @@
 
 #include "planparams.h"
 #include "size.h"
+#include "fileio.h"
 #include "utf8.h"
 
 struct emit_num
@@ -189,19 +190,9 @@ emit_sort_files(const struct plan_file **files, size_t n)
 }
 
 char *
-emit_path_join(const char *dir, const char *name)
-{
-	size_t dl = strlen(dir), n = dl + 1 + strlen(name) + 1;
-	char *s = malloc(n);
-	if (s)
-		snprintf(s, n, "%s%s%s", dir, dl && dir[dl - 1] == '/' ? "" : "/", name);
-	return s;
-}
-
-char *
 emit_hub_cache(const struct catalog *c)
 {
 	if (c->hub_cache)
 		return strdup(c->hub_cache);
-	return c->hf_home ? emit_path_join(c->hf_home, "hub") : NULL;
+	return c->hf_home ? fileio_join(NULL, c->hf_home, "hub") : NULL;
 }

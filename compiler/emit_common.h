@@ -78,9 +78,6 @@ void emit_line_text(FILE *out, const char *s);
  */
 struct emit_name emit_catalog_name(const struct plan *p);
 
-/* dir + "/" + name (no doubled '/'); malloc'ed, NULL when out of memory. */
-char *emit_path_join(const char *dir, const char *name);
-
 /* HF_HUB_CACHE as resolved: the catalog's hub_cache, else hf_home/hub; malloc'ed, NULL if neither. */
 char *emit_hub_cache(const struct catalog *c);
 

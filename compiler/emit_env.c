@@ -12,6 +12,7 @@
 #include "emit_common.h"
 #include "envfile.h"
 #include "planparams.h"
+#include "fileio.h"
 
 const char *const emit_env_global_keys[] = {
 	"HF_HOME", "HF_HUB_CACHE", "TRANSFORMERS_CACHE", "HF_DATASETS_CACHE",
@@ -37,7 +38,7 @@ put(struct env_out *o, const char *key, const char *value)
 {
 	if (!value)
 		value = "";
-	/* plan.c rejects these at their lines; refusing here keeps a bug from writing a bad file. */
+	/* plan_env.c rejects these at their lines; refusing here keeps a bug from writing a bad file. */
 	if (envfile_check_key(key) || envfile_check_value(key, value, strlen(value))) {
 		o->refused = 1;
 		return;
@@ -185,6 +186,15 @@ explain_role(FILE *f, const struct plan *p, const struct plan_role *r)
 			emit_line_text(f, r->unverified[i]);
 		}
 		fputc('\n', f);
+		int gpu = p->catalog->gpu_total_estimated;
+		if (c->repo && r->nunverified > (gpu ? 1u : 0u)) {
+			fputs("# to verify: run 'modelc lock ", f);
+			emit_line_text(f, c->name);
+			fputs("' on a machine that reaches the Hugging Face Hub\n", f);
+		}
+		if (gpu)
+			fputs("# to verify the GPU total: set gpu.memory to CUDA's total on the GPU host "
+			    "(torch.cuda.mem_get_info()[1])\n", f);
 	}
 	if (r->measured_ttft_ms >= 0)
 		fprintf(f, "# measured time to first token at %u tokens: %.0f ms\n",
@@ -227,7 +237,7 @@ storage(struct env_out *o, const struct catalog *c, int doc)
 		return 0;
 	}
 	char *hub = emit_hub_cache(c);
-	char *datasets = emit_path_join(c->hf_home, "datasets");
+	char *datasets = fileio_join(NULL, c->hf_home, "datasets");
 	if (!hub || !datasets) {
 		free(hub);
 		free(datasets);
@@ -235,14 +245,14 @@ storage(struct env_out *o, const struct catalog *c, int doc)
 	}
 	if (doc)
 		fputs("# HF_HOME: root of the Hugging Face cache (hub downloads, datasets, token).\n"
-		    "# The seed keeps it on the large external volume (storage.hf_home in the catalog).\n", f);
+		    "# Set by storage.hf_home in the catalog: put it on a volume with room for the downloads.\n", f);
 	put(o, "HF_HOME", c->hf_home);
 	if (doc)
 		fputs("# HF_HUB_CACHE: where models are cached as models--owner--name/{blobs,refs,snapshots};\n"
 		    "# fetch downloads there and vLLM reads from there.\n", f);
 	put(o, "HF_HUB_CACHE", hub);
 	fputs("# TRANSFORMERS_CACHE is read only by transformers 4 (transformers 5 uses HF_HUB_CACHE);\n"
-	    "# kept, equal to HF_HUB_CACHE, for the seed's users\n", f);
+	    "# kept, equal to HF_HUB_CACHE, for tools that still read it\n", f);
 	put(o, "TRANSFORMERS_CACHE", hub);
 	if (doc)
 		fputs("# HF_DATASETS_CACHE: cache of the datasets library, under HF_HOME.\n", f);
@@ -266,7 +276,7 @@ active(struct env_out *o, const struct plan *p, int doc)
 	fputs(" (switch --set ROLE exports another role's values)\n", f);
 	if (doc)
 		fputs("# VLLM_MODEL_ID: what vLLM serves: the role's local directory when it exists,\n"
-		    "# else its repo id. Here as modelc saw it; switch --set decides again where it runs.\n", f);
+		    "# else its repo id, as modelc saw it when it built; switch --set decides again where it runs.\n", f);
 	put(o, "VLLM_MODEL_ID", r->model_id);
 	fputs("# VLLM_QUANTIZATION is a hint: vLLM detects pre-quantized checkpoints itself;\n"
 	    "# switch serve passes --quantization only for in-flight formats (bitsandbytes, fp8)\n", f);

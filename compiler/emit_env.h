@@ -3,7 +3,7 @@
 
 /*
  * generated/.env and generated/.env.example (shared/reference/envfile.md; docs/outputs.md).
- * Values are written with envfile_write; plan.c has already rejected values and keys the
+ * Values are written with envfile_write; plan_env.c has already rejected values and keys the
  * rule cannot represent, at their lines in models.yaml, using the key lists below.
  */
 

@@ -40,6 +40,28 @@ gib_row(FILE *f, const char *label, uint64_t bytes, const char *note)
 	row(f, label, g, (unsigned long long)bytes, note);
 }
 
+/*
+ * What makes an unverified role verified: the lock's missing facts come from 'modelc lock ROLE'
+ * on a machine that reaches the Hub; an estimated GPU profile from gpu.memory.
+ */
+static void
+verify_hint(FILE *f, const struct plan *p, const struct plan_role *r)
+{
+	if (r->verified || !r->nunverified)
+		return;
+	int gpu = p->catalog->gpu_total_estimated;
+	const char *label = "to verify";
+	if (r->role->repo && r->nunverified > (gpu ? 1u : 0u)) {
+		fprintf(f, "  %-22s %9s %15s  run 'modelc lock ", label, "", "");
+		emit_line_text(f, r->role->name);
+		fputs("' on a machine that reaches the Hugging Face Hub\n", f);
+		label = "";
+	}
+	if (gpu)
+		fprintf(f, "  %-22s %9s %15s  %s\n", label, "", "",
+		    "set gpu.memory to CUDA's total on the GPU host (torch.cuda.mem_get_info()[1])");
+}
+
 static void
 txt_role(FILE *f, const struct plan *p, const struct plan_role *r)
 {
@@ -81,8 +103,8 @@ txt_role(FILE *f, const struct plan *p, const struct plan_role *r)
 	gib_row(f, "CUDA graphs", b->cuda_graph_bytes, note);
 	if (b->cuda_context_bytes)
 		gib_row(f, "CUDA context", b->cuda_context_bytes,
-		    "outside the budget; counts against free memory at start (an H100 figure, estimated for other GPUs)");
-	gib_row(f, "safety margin", b->safety_margin_bytes, "ours, on top of what vLLM reserves");
+		    "outside the budget; counts against free memory at start (estimated: it varies with GPU, driver and CUDA)");
+	gib_row(f, "safety margin", b->safety_margin_bytes, "gpu.safety_margin, kept free on top of what vLLM reserves");
 	snprintf(note, sizeof note, "CUDA total %s x utilization %s%s", emit_gib(p->catalog->gpu_total_bytes).s,
 	    emit_util(b->utilization).s, b->utilization_reason == BUDGET_LOWERED_PEAK ?
 	    " (lowered: CUDA context and graphs)" : b->utilization_lowered ?
@@ -119,9 +141,11 @@ verdict:
 		fputc(')', f);
 	}
 	fputc('\n', f);
+	verify_hint(f, p, r);
 	if (r->role->repo) {
 		if (!r->nfiles && !r->download_bytes_complete) {
-			fprintf(f, "  %-22s %9s %15s  %s\n", "download", "?", "?", "file list unknown");
+			fprintf(f, "  %-22s %9s %15s  %s\n", "download", "?", "?",
+			    "file list unknown (modelc lock records it)");
 		} else {
 			snprintf(note, sizeof note, "%zu file%s%s", r->nfiles, r->nfiles == 1 ? "" : "s",
 			    r->download_bytes_complete ? "" : ", some sizes unknown: at least this");
@@ -160,7 +184,7 @@ emit_budget_txt(FILE *f, const struct plan *p)
 	emit_line_text(f, c->gpu_profile ? c->gpu_profile : "explicit memory");
 	fprintf(f, ", CUDA total %s (%llu bytes%s), in use by other processes %s, utilization %s\n",
 	    emit_gib(c->gpu_total_bytes).s, (unsigned long long)c->gpu_total_bytes,
-	    c->gpu_total_estimated ? ", estimated: no source" : "", emit_gib(c->gpu_used_bytes).s,
+	    c->gpu_total_estimated ? ", estimated from the card's nominal size" : "", emit_gib(c->gpu_used_bytes).s,
 	    emit_util(c->gpu_memory_utilization).s);
 	fprintf(f, "server: vLLM engine %s, %s\n", emit_engine_name(c->engine),
 	    c->enforce_eager ? "enforce_eager" : "CUDA graphs captured");
@@ -169,16 +193,28 @@ emit_budget_txt(FILE *f, const struct plan *p)
 		txt_role(f, p, &p->roles[i]);
 	}
 	fputc('\n', f);
-	const char *least = all_sizes_known(p) ? "" : "at least ";
+	int known = all_sizes_known(p);
+	const char *least = known ? "" : "at least ";
 	if (c->disk_budget_bytes)
 		fprintf(f, "disk: downloads of all roles %s%s (%llu bytes) against the disk budget %s "
 		    "(%llu bytes): %s\n", least, emit_gib(p->download_bytes).s,
 		    (unsigned long long)p->download_bytes, emit_gib(c->disk_budget_bytes).s,
 		    (unsigned long long)c->disk_budget_bytes,
-		    p->download_bytes <= c->disk_budget_bytes ? "within" : "over");
+		    p->download_bytes > c->disk_budget_bytes ? "over" : known ? "within" : "within so far");
 	else
 		fprintf(f, "disk: downloads of all roles %s%s (%llu bytes); no disk budget set\n", least,
 		    emit_gib(p->download_bytes).s, (unsigned long long)p->download_bytes);
+	if (!known) {
+		fputs("disk: download sizes not known for", f);
+		const char *sep = " ";
+		for (size_t i = 0; i < p->nroles; i++)
+			if (p->roles[i].role->repo && !p->roles[i].download_bytes_complete) {
+				fputs(sep, f);
+				emit_line_text(f, p->roles[i].role->name);
+				sep = ", ";
+			}
+		fputs(" (modelc lock records them on a machine that reaches the Hugging Face Hub)\n", f);
+	}
 	return ferror(f) ? -1 : 0;
 }
 

@@ -31,7 +31,7 @@ grow(struct tbuf *t, size_t n)
 			cap *= 2;
 		unsigned char *b = realloc(t->b, cap);
 		if (!b) {
-			fputs("modelc: out of memory\n", stderr);
+			diag_print(stderr, "modelc: out of memory\n");
 			abort();
 		}
 		t->b = b;
@@ -67,7 +67,7 @@ put_files(struct tbuf *files, struct tbuf *pool, const struct plan_file *list, s
 	size_t first = files->len / MT_FILE_SIZE_OF;
 	const struct plan_file **v = n ? malloc(n * sizeof *v) : NULL;
 	if (n && !v) {
-		fputs("modelc: out of memory\n", stderr);
+		diag_print(stderr, "modelc: out of memory\n");
 		abort();
 	}
 	for (size_t i = 0; i < n; i++)

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "diag.h"
 #include "jsonschema.h"
 #include "size.h"
 
@@ -122,7 +123,7 @@ frontend_read(struct arena *a, struct diag_sink *diag, const char *path, char **
 	fclose(f);
 	if (!buf) {
 		/* As arena.c does: nothing sensible can follow. */
-		fputs("out of memory\n", stderr);
+		diag_print(stderr, "out of memory\n");
 		abort();
 	}
 	if (failed) {

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "diag.h"
 #include "digest.h"
 #include "hfconfig.h"
 #include "safetensors.h"
@@ -232,8 +233,6 @@ hubresolve_model(const struct hub *h, struct arena *a, const char *repo, const c
 	out->key = arena_printf(a, "%s@%s", repo, revision);
 	out->repo = arena_strdup(a, repo);
 	out->revision = arena_strdup(a, revision);
-	if (!hub_repo_id_ok(repo))
-		return fail(EXITCODE_REJECTED, err, errlen, "'%s' is not a Hub repo id", repo);
 	/* 1. revision -> commit */
 	char *url = hub_api_url(h, repo, "revision", revision, NULL);
 	struct hub_response r;
@@ -259,7 +258,7 @@ hubresolve_model(const struct hub *h, struct arena *a, const char *repo, const c
 	add_str(a, &out->sources, &out->nsources, arena_printf(a, "%s/api/models/%s/revision/%s", h->endpoint, repo,
 	    revision));
 	if (progress)
-		fprintf(progress, "modelc: lock: %s@%s is commit %s\n", repo, revision, out->commit);
+		diag_print(progress, "modelc: lock: %s@%s is commit %s\n", repo, revision, out->commit);
 	/* 2. the whole tree at that commit, page by page */
 	struct files fs = {0};
 	char *next = hub_api_url(h, repo, "tree", out->commit, "?recursive=true&expand=false");
@@ -369,7 +368,7 @@ hubresolve_model(const struct hub *h, struct arena *a, const char *repo, const c
 		add_str(a, &out->sources, &out->nsources, arena_printf(a, "safetensors headers of %u files (HTTP Range)",
 		    nst));
 		if (json_is_integer(ts) && (uint64_t)json_integer_value(ts) != data && progress)
-			fprintf(progress, "modelc: lock: note: %s: the index's total_size is %lld, the headers sum to %llu; "
+			diag_print(progress, "modelc: lock: note: %s: the index's total_size is %lld, the headers sum to %llu; "
 			    "the headers are recorded\n", repo, (long long)json_integer_value(ts), (unsigned long long)data);
 	} else if (json_is_integer(ts)) {
 		out->weights_bytes = (struct lock_u64){true, (uint64_t)json_integer_value(ts)};
@@ -378,7 +377,7 @@ hubresolve_model(const struct hub *h, struct arena *a, const char *repo, const c
 		add_str(a, &out->unknown, &out->nunknown, "weights: no safetensors files");
 	json_decref(index);
 	if (progress)
-		fprintf(progress, "modelc: lock: %s@%s: %zu files, %u safetensors headers read\n", repo, revision, fs.n,
+		diag_print(progress, "modelc: lock: %s@%s: %zu files, %u safetensors headers read\n", repo, revision, fs.n,
 		    nst);
 	return EXITCODE_OK;
 }

@@ -13,8 +13,9 @@
 #include "arena.h"
 #include "budget.h"
 #include "diag.h"
-#include "srcfile.h"
 #include "size.h"
+#include "srcfile.h"
+#include "yamldoc.h"
 
 enum { LOCK_VERSION = 1, LOCK_MAX_BYTES = 64 * SIZE_MIB };
 
@@ -73,8 +74,22 @@ struct lock {
 	size_t nmodels;
 };
 
-/* Read and validate path; report problems with their place; 0 on success. */
-int lock_read(struct arena *a, struct diag_sink *diag, const char *path, struct lock *out);
+/*
+ * Read path and check it against schema_dir/models.lock.schema.json (schema_dir NULL: found as
+ * frontend_schema_dir finds the catalog's), then by the rules no schema can say; report every
+ * problem with its place. 0 on success; 1 when problems were reported (*out then holds what
+ * could be read, for the catalog's checks of the same run, never for writing); -1 when path
+ * or the schema could not be read (errno is ENOENT only when path does not exist).
+ */
+int lock_read(struct arena *a, struct diag_sink *diag, const char *path, const char *schema_dir,
+    struct lock *out);
+
+/*
+ * Only the JSON and the schema of path (modelc check --schema-only --lock): *root is the tree
+ * whenever the file is JSON. 0 valid, 1 problems reported, -1 a file could not be read.
+ */
+int lock_check_schema(struct arena *a, struct diag_sink *diag, const char *path, const char *schema_dir,
+    const struct ynode **root);
 
 /* The entry for key, or NULL. */
 const struct lock_model *lock_find(const struct lock *l, const char *key);

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "diag.h"
 #include "exitcode.h"
 
 struct command {
@@ -19,6 +20,9 @@ static const struct command commands[] = {
 	{"lock", cmd_lock, "resolve models.lock from the Hugging Face Hub"},
 	{"quantize", cmd_quantize, "plan a 4-bit quantization of a role and write its script"},
 	{"adopt", cmd_adopt, "validate a quantized directory and adopt it for a role"},
+	{"keygen", cmd_keygen, "make a minisign key pair for signing builds"},
+	{"sign", cmd_sign, "sign models.lock, every manifest and the list of generated files"},
+	{"verify", cmd_verify, "check those signatures against the catalog's trusted keys"},
 };
 
 static void
@@ -48,7 +52,7 @@ main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		if (strcmp(argv[1], commands[i].name) == 0)
 			return commands[i].run(argc - 1, argv + 1);
-	fprintf(stderr, "modelc: unknown command '%s'\n", argv[1]);
+	diag_print(stderr, "modelc: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return EXITCODE_USAGE;
 }

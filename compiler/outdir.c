@@ -13,6 +13,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,34 +22,35 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "diag.h"
 #include "emit_env.h"
 #include "emit_manifest.h"
 #include "emit_report.h"
 #include "emit_table.h"
 #include "exitcode.h"
+#include "fileio.h"
 
 enum { OUTDIR_MAX_DEPTH = 8 };
 
 /*
  * Files modelc writes at the top of the directory, and the one it keeps. model_table.c is what
  * modelc wrote before switch.table (the table compiled into switch): a generated/ from then is
- * replaced, not refused.
+ * replaced, not refused. modelc sign's SHA256SUMS and signatures are replaced with the rest (a
+ * new build is not signed).
  */
 static const char *const known_names[] = {
 	".env", ".env.example", "budget.svg", "budget.txt", "switch.table", "model_table.c", "manifests",
-	"README.md",
+	"README.md", "SHA256SUMS", "SHA256SUMS.minisig",
 };
 
 static char *
 join(const char *a, const char *b)
 {
-	size_t n = strlen(a) + 1 + strlen(b) + 1;
-	char *s = malloc(n);
+	char *s = fileio_join(NULL, a, b);
 	if (!s) {
-		fputs("modelc: out of memory\n", stderr);
+		diag_print(stderr, "modelc: out of memory\n");
 		abort();
 	}
-	snprintf(s, n, "%s/%s", a, b);
 	return s;
 }
 
@@ -252,7 +255,8 @@ check_existing(const char *dir, const struct outdir_file *files, size_t nfiles, 
 				if (strcmp(me->d_name, ".") == 0 || strcmp(me->d_name, "..") == 0)
 					continue;
 				char *mpath = join(path, me->d_name);
-				if (len < 6 || strcmp(me->d_name + len - 5, ".json") != 0 ||
+				bool sig = len > 13 && strcmp(me->d_name + len - 13, ".json.minisig") == 0;
+				if ((!sig && (len < 6 || strcmp(me->d_name + len - 5, ".json") != 0)) ||
 				    lstat(mpath, &st) < 0 || !S_ISREG(st.st_mode)) {
 					diag_error(diag, diag_file(dir), "holds 'manifests/%s', which modelc does "
 					    "not write; refusing to replace it (move it away or choose another -o)",
@@ -291,22 +295,6 @@ fsync_path(const char *path, int flags)
 	return rc;
 }
 
-static int
-write_all(int fd, const char *data, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, data, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		data += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Write one file under tmp, creating its parent directories; fsync it when sync is set. */
 static int
 put_file(const char *tmp, const char *rel, const char *data, size_t len, int sync,
@@ -323,25 +311,11 @@ put_file(const char *tmp, const char *rel, const char *data, size_t len, int syn
 		}
 		*s = '/';
 	}
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		sys_error(diag, path, "create");
-		free(path);
-		return -1;
-	}
-	if (write_all(fd, data, len) < 0 || (sync && fsync(fd) < 0)) {
-		sys_error(diag, path, "write");
-		close(fd);
-		free(path);
-		return -1;
-	}
-	if (close(fd) < 0) {
-		sys_error(diag, path, "write");
-		free(path);
-		return -1;
-	}
+	int rc = fileio_write_file(path, data, len, 0644, FILEIO_EXCL | FILEIO_NOFOLLOW | (sync ? 0 : FILEIO_NOSYNC));
+	if (rc < 0)
+		sys_error(diag, path, rc == -1 ? "create" : "write");
 	free(path);
-	return 0;
+	return rc < 0 ? -1 : 0;
 }
 
 #ifdef __linux__
@@ -407,33 +381,11 @@ static int
 read_readme(const char *dir, char **data, size_t *len, struct diag_sink *diag)
 {
 	char *path = join(dir, "README.md");
-	*data = NULL;
 	*len = 0;
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0) {
-		int rc = errno == ENOENT ? 0 : -1;
-		if (rc < 0)
-			sys_error(diag, path, "read");
-		free(path);
-		return rc;
-	}
-	FILE *m = open_memstream(data, len);
-	char buf[8192];
-	ssize_t n;
-	int rc = m ? 0 : -1;
-	while (rc == 0 && (n = read(fd, buf, sizeof buf)) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 || fwrite(buf, 1, (size_t)n, m) != (size_t)n)
-			rc = -1;
-	}
+	*data = fileio_read_all(NULL, path, SIZE_MAX, FILEIO_NOFOLLOW, len);
+	int rc = *data || errno == ENOENT ? 0 : -1;
 	if (rc < 0)
 		sys_error(diag, path, "read");
-	if (m && fclose(m) != 0 && rc == 0) {
-		sys_error(diag, path, "read");
-		rc = -1;
-	}
-	close(fd);
 	free(path);
 	return rc;
 }

@@ -1,39 +1,26 @@
 /*
- * The rules: join each role with its locked (or on-disk) facts, fit it to the GPU, and check
- * everything that must hold before anything is written. Every check runs; problems are
+ * The rules: join each role with its locked (or on-disk) facts, fit it to the GPU
+ * (plan_fit.c), and check everything that must hold before anything is written (the .env
+ * rules in plan_env.c, the disk budget in plan_rules.c). Every check runs; problems are
  * counted, not fatal. Lookups go through sorted arrays so a catalog of n roles costs
- * O(n log n): the lock is searched by bsearch and .env keys are checked by sorting.
+ * O(n log n): the lock is searched by bsearch and .env keys are checked by sorting (plan_env.c).
  */
 #include "plan.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-#include "emit_common.h"
-#include "emit_env.h"
-#include "envfile.h"
 #include "localdir.h"
 #include "measurements.h"
-#include "planparams.h"
-#include "size.h"
+#include "plan_ctx.h"
+#include "plan_env.h"
 
 enum { PLAN_MAX_UNVERIFIED = 16 };
 
-struct plan_ctx {
-	struct arena *a;
-	struct diag_sink *diag;
-	const struct catalog *c;
-	const struct lock *l;
-	bool *lock_used;                /* per lock entry, for the unused-entry warning */
-	struct diag_pos *role_pos;      /* per role: where its name stands under roles: */
-};
-
-/* Where key's value sits in node, else where node sits, else the whole catalog file. */
-static struct diag_pos
-pos_of(const struct plan_ctx *x, const struct ynode *node, const char *key)
+struct diag_pos
+plan_pos(const struct plan_ctx *x, const struct ynode *node, const char *key)
 {
 	if (node && key) {
 		const struct ynode *v = yamldoc_get(node, key);
@@ -45,8 +32,8 @@ pos_of(const struct plan_ctx *x, const struct ynode *node, const char *key)
 	return diag_file(x->c->path);
 }
 
-static void
-unverified(struct plan_ctx *x, struct plan_role *pr, const char *what)
+void
+plan_unverified(struct plan_ctx *x, struct plan_role *pr, const char *what)
 {
 	if (!pr->unverified)
 		pr->unverified = arena_alloc(x->a, PLAN_MAX_UNVERIFIED * sizeof *pr->unverified);
@@ -55,8 +42,8 @@ unverified(struct plan_ctx *x, struct plan_role *pr, const char *what)
 	pr->verified = false;
 }
 
-static const struct budget_quant *
-find_quant(const struct catalog *c, const char *name)
+const struct budget_quant *
+plan_find_quant(const struct catalog *c, const char *name)
 {
 	if (!name)
 		return NULL;
@@ -66,8 +53,8 @@ find_quant(const struct catalog *c, const char *name)
 	return budget_quant_named(name);
 }
 
-static bool
-is_16bit(const char *quant)
+bool
+plan_is_16bit(const char *quant)
 {
 	return !quant || strcmp(quant, "none") == 0;
 }
@@ -89,8 +76,8 @@ dtype_bytes(const char *dtype)
 	return 2;
 }
 
-static char *
-upper(struct arena *a, const char *s)
+char *
+plan_upper(struct arena *a, const char *s)
 {
 	char *u = arena_strdup(a, s);
 	for (char *p = u; *p; p++)
@@ -106,126 +93,23 @@ is_dir(const char *path)
 	return path && stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-static bool
-fits_arch(const struct budget_arch *a)
+bool
+plan_fits_arch(const struct budget_arch *a)
 {
 	return a->layers && a->kv_heads && a->head_dim;
 }
 
-static bool
-formula_arch(const struct budget_arch *a)
+bool
+plan_formula_arch(const struct budget_arch *a)
 {
 	return a->layers && a->hidden_size && a->intermediate_size && a->vocab_size &&
 	    a->attention_heads && a->kv_heads;
 }
 
-/* Files serving does not need: docs, git metadata, the original/ checkpoint, pickles next to safetensors. */
-static bool
-skip_file(const char *path, bool have_safetensors)
-{
-	const char *base = strrchr(path, '/');
-	base = base ? base + 1 : path;
-	if (strncmp(path, "original/", 9) == 0)
-		return true;
-	if (strcmp(base, ".gitattributes") == 0 || strncmp(base, "README", 6) == 0 ||
-	    strncmp(base, "LICENSE", 7) == 0)
-		return true;
-	size_t n = strlen(base);
-	if (have_safetensors && ((n > 4 && strcmp(base + n - 4, ".bin") == 0) ||
-	    (n > 4 && strcmp(base + n - 4, ".pth") == 0) || (n > 3 && strcmp(base + n - 3, ".pt") == 0)))
-		return true;
-	return false;
-}
-
-/* m's files that serving needs into *out; the sum of known sizes into *bytes; false when a size is unknown. */
-static bool
-collect_files(struct plan_ctx *x, const struct lock_model *m, struct plan_file **out, size_t *n,
-    uint64_t *bytes)
-{
-	bool have_st = false, complete = m->files_complete;
-	for (size_t i = 0; i < m->nfiles; i++) {
-		size_t k = strlen(m->files[i].path);
-		if (k > 12 && strcmp(m->files[i].path + k - 12, ".safetensors") == 0)
-			have_st = true;
-	}
-	*out = arena_alloc(x->a, (m->nfiles + 1) * sizeof **out);
-	*n = 0;
-	*bytes = 0;
-	for (size_t i = 0; i < m->nfiles; i++) {
-		const struct lock_file *f = &m->files[i];
-		if (skip_file(f->path, have_st))
-			continue;
-		struct plan_file *pf = &(*out)[(*n)++];
-		pf->path = f->path;
-		pf->size = f->size.value;
-		pf->size_known = f->size.known;
-		pf->lfs = f->lfs;
-		pf->sha256 = f->sha256;
-		pf->blob_id = f->blob_id;
-		if (f->size.known)
-			*bytes += f->size.value;
-		else
-			complete = false;
-	}
-	return complete;
-}
-
 static void
 plan_files(struct plan_ctx *x, struct plan_role *pr, const struct lock_model *m)
 {
-	pr->download_bytes_complete = collect_files(x, m, &pr->files, &pr->nfiles, &pr->download_bytes);
-}
-
-/* The role's fitted parameters with one setting changed, fitted at the same context into *r. */
-static void
-fit_alt(const struct plan_role *pr, struct budget_params p, struct budget_result *r)
-{
-	memset(r, 0, sizeof *r);
-	budget_fit_context(&pr->arch, &p, UINT32_MAX, r, NULL);
-}
-
-/* What the budget must hold besides the KV cache; CUDA graphs only when budget.c counts them inside. */
-static uint64_t
-before_kv(const struct plan_role *pr)
-{
-	const struct budget_result *r = &pr->result;
-	return r->weights_bytes + r->activation_bytes + r->non_torch_bytes + r->safety_margin_bytes +
-	    (emit_graphs_inside_budget(pr) ? r->cuda_graph_bytes : 0);
-}
-
-/* The ways out of a role that does not fit, each as a note with its number. */
-static void
-ways_out(struct plan_ctx *x, struct plan_role *pr, struct diag_pos pos)
-{
-	struct budget_result alt;
-	struct budget_params p;
-	if (pr->result.max_model_len_fit > 0)
-		diag_note(x->diag, pos, "the largest context that fits is %u tokens",
-		    pr->result.max_model_len_fit);
-	if (pr->params.kv_dtype_bytes != 1) {
-		p = pr->params;
-		p.kv_dtype_bytes = 1;
-		fit_alt(pr, p, &alt);
-		if (alt.max_model_len_fit > 0)
-			diag_note(x->diag, pos, "kv_cache_dtype: fp8 fits %u tokens", alt.max_model_len_fit);
-	}
-	const struct budget_quant *q4 = find_quant(x->c, "awq");
-	if ((is_16bit(pr->role->quantization) || pr->weights_in_flight) && q4 &&
-	    formula_arch(&pr->arch)) {
-		p = pr->params;
-		p.weights_bytes = budget_weights_bytes(&pr->arch, q4);
-		fit_alt(pr, p, &alt);
-		if (alt.max_model_len_fit > 0)
-			diag_note(x->diag, pos, "a 4-bit AWQ checkpoint of this model fits %u tokens",
-			    alt.max_model_len_fit);
-	}
-	if (pr->params.max_num_seqs > 1) {
-		p = pr->params;
-		p.max_num_seqs = 1;
-		fit_alt(pr, p, &alt);
-		if (alt.max_model_len_fit > pr->result.max_model_len_fit)
-			diag_note(x->diag, pos, "max_num_seqs: 1 fits %u tokens", alt.max_model_len_fit);
-	}
+	pr->download_bytes_complete = plan_collect_files(x, m, &pr->files, &pr->nfiles, &pr->download_bytes);
 }
 
 /* Facts from a local directory on this machine: config.json and safetensors headers. */
@@ -235,7 +119,7 @@ read_local(struct plan_ctx *x, struct plan_role *pr, uint64_t *weights, bool *qu
 	struct localdir_facts f;
 	const char *dir = pr->local_dir;
 	if (localdir_read(x->a, dir, &f) != 0) {
-		diag_warning(x->diag, pos_of(x, pr->role->node, "local"), "roles.%s.local: %s",
+		diag_warning(x->diag, plan_pos(x, pr->role->node, "local"), "roles.%s.local: %s",
 		    pr->role->name, f.error);
 		return false;
 	}
@@ -258,7 +142,7 @@ plan_role(struct plan_ctx *x, struct plan_role *pr)
 
 	pr->verified = true;
 	pr->measured_ttft_ms = -1;
-	pr->env_prefix = upper(x->a, role->name);
+	pr->env_prefix = plan_upper(x->a, role->name);
 	pr->local_dir = role->local;
 	pr->local_present = is_dir(role->local);
 	pr->lock_key = role->repo
@@ -278,12 +162,12 @@ plan_role(struct plan_ctx *x, struct plan_role *pr)
 			x->lock_used[lm - x->l->models] = true;
 			pr->facts = lm;
 			uint64_t bytes;
-			collect_files(x, lm, &pr->local_files, &pr->nlocal_files, &bytes);
+			plan_collect_files(x, lm, &pr->local_files, &pr->nlocal_files, &bytes);
 		}
 	}
 	pr->model_id = pr->local_present || !role->repo ? role->local : role->repo;
 	pr->kv_cache_dtype = role->kv_cache_dtype ? role->kv_cache_dtype : "auto";
-	pr->quant = find_quant(c, role->quantization);
+	pr->quant = plan_find_quant(c, role->quantization);
 
 	bool from_disk = false, disk_quantized = false;
 	if (pr->local_present)
@@ -291,7 +175,7 @@ plan_role(struct plan_ctx *x, struct plan_role *pr)
 	if (weights)
 		weights_exact = true;
 	if (role->local && !pr->local_present)
-		diag_note(x->diag, pos_of(x, role->node, "local"),
+		diag_note(x->diag, plan_pos(x, role->node, "local"),
 		    "roles.%s.local: '%s' does not exist on this machine; facts come from %s", role->name,
 		    role->local, x->l->path ? x->l->path : "models.lock");
 	if (!pr->facts && !from_disk) {
@@ -308,21 +192,21 @@ plan_role(struct plan_ctx *x, struct plan_role *pr)
 			const struct lock_model *base = lock_find(x->l, m->config_from);
 			x->lock_used[base - x->l->models] = true;
 			pr->arch = base->arch;
-			unverified(x, pr, arena_printf(x->a, "config.json of this repo (assumed the same as '%s')",
+			plan_unverified(x, pr, arena_printf(x->a, "config.json of this repo (assumed the same as '%s')",
 			    m->config_from));
 		} else {
-			unverified(x, pr, "config.json (architecture unknown)");
+			plan_unverified(x, pr, "config.json (architecture unknown)");
 		}
 	}
 	/* Numbers the lock records but marks as inferred or conflicting ("config.X (...)"). */
 	const struct lock_model *cm = m && !m->has_config && m->config_from ? lock_find(x->l, m->config_from) : m;
 	for (size_t i = 0; cm && !from_disk && i < cm->nunknown; i++)
 		if (strncmp(cm->unknown[i], "config.", 7) == 0)
-			unverified(x, pr, cm->unknown[i]);
+			plan_unverified(x, pr, cm->unknown[i]);
 	if (pr->lock)
 		plan_files(x, pr, pr->lock);
 	if ((pr->lock || role->repo) && !pr->download_bytes_complete && !pr->local_present)
-		unverified(x, pr, "the complete file list (download size)");
+		plan_unverified(x, pr, "the complete file list (download size)");
 
 	/* Does the checkpoint carry its quantization, or does vLLM apply it while loading? */
 	bool carries = from_disk ? disk_quantized : m && m->quantization_config;
@@ -334,8 +218,8 @@ plan_role(struct plan_ctx *x, struct plan_role *pr)
 		weights_exact = false;
 	}
 	pr->quantization_flag = pr->weights_in_flight ? role->quantization : NULL;
-	if (!pr->quant && !is_16bit(role->quantization))
-		unverified(x, pr, arena_printf(x->a, "the weight format of quantization '%s'",
+	if (!pr->quant && !plan_is_16bit(role->quantization))
+		plan_unverified(x, pr, arena_printf(x->a, "the weight format of quantization '%s'",
 		    role->quantization));
 
 	if (role->dtype && strcmp(role->dtype, "auto") != 0)
@@ -347,9 +231,9 @@ plan_role(struct plan_ctx *x, struct plan_role *pr)
 	uint32_t db = dtype_bytes(pr->dtype);
 	if (db)
 		pr->arch.dtype_bytes = db;
-	if (!pr->arch.dtype_bytes && fits_arch(&pr->arch)) {
+	if (!pr->arch.dtype_bytes && plan_fits_arch(&pr->arch)) {
 		pr->arch.dtype_bytes = 2;
-		unverified(x, pr, "torch_dtype (16-bit assumed)");
+		plan_unverified(x, pr, "torch_dtype (16-bit assumed)");
 	}
 
 	if (!weights_exact && m && m->weights_bytes.known && !pr->weights_in_flight) {
@@ -358,210 +242,21 @@ plan_role(struct plan_ctx *x, struct plan_role *pr)
 	}
 	if (!weights_exact) {
 		const struct budget_quant *q = pr->quant;
-		if (!q && is_16bit(role->quantization))
+		if (!q && plan_is_16bit(role->quantization))
 			q = budget_quant_named("none");
-		if (q && formula_arch(&pr->arch)) {
+		if (q && plan_formula_arch(&pr->arch)) {
 			weights = budget_weights_bytes(&pr->arch, q);
 			if (!pr->weights_in_flight)
-				unverified(x, pr, "exact weight bytes (computed from the architecture)");
+				plan_unverified(x, pr, "exact weight bytes (computed from the architecture)");
 		} else {
-			unverified(x, pr, "the weight size (no exact bytes, no architecture to compute them)");
+			plan_unverified(x, pr, "the weight size (no exact bytes, no architecture to compute them)");
 		}
 	}
 	if (c->gpu_total_estimated)
-		unverified(x, pr, arena_printf(x->a, "a measured memory size of GPU profile '%s' (estimated)",
+		plan_unverified(x, pr, arena_printf(x->a, "a measured memory size of GPU profile '%s' (estimated)",
 		    c->gpu_profile ? c->gpu_profile : "?"));
 
-	uint32_t cap = pr->arch.max_position_embeddings;
-	struct budget_params p;
-	if (!planparams_role(c, role, &p, x->diag))
-		return;
-	p.weights_bytes = weights;
-	p.weights_source = weights_exact ? BUDGET_EXACT : BUDGET_FORMULA;
-	if (!fits_arch(&pr->arch) || !weights) {
-		/*
-		 * Nothing to fit: keep the settings as asked; 0 leaves the context to vLLM (the model's
-		 * limit). vLLM's start-up check still applies: memory in use lowers the utilization as
-		 * it does for every other role (graphs unknown: none counted).
-		 */
-		pr->max_model_len = role->max_model_len_auto ? 0 : role->max_model_len;
-		pr->params = p;
-		pr->params.weights_bytes = 0;
-		pr->params.max_model_len = pr->max_model_len;
-		budget_defaults(&pr->params);
-		budget_check_start(&pr->params, 0, &pr->result);
-		pr->result.max_num_seqs = pr->params.max_num_seqs;
-		pr->result.max_num_batched_tokens = pr->params.max_num_batched_tokens;
-		if (pr->result.utilization_lowered)
-			diag_note(x->diag, rpos, "roles.%s: gpu_memory_utilization lowered from %.4g to %.4g "
-			    "because %.2f GiB is already in use", role->name, pr->params.utilization,
-			    pr->result.utilization, size_gib(c->gpu_used_bytes));
-		if (pr->verified)
-			unverified(x, pr, "the architecture numbers the KV cache needs");
-		return;
-	}
-	if (!role->max_model_len_auto && cap && role->max_model_len > cap) {
-		diag_error(x->diag, pos_of(x, role->node, "max_model_len"),
-		    "roles.%s.max_model_len: %u is more than the model's max_position_embeddings %u",
-		    role->name, role->max_model_len, cap);
-		return;
-	}
-	if (role->max_model_len_auto && !cap)
-		unverified(x, pr, "max_position_embeddings (context capped only by memory)");
-	p.max_model_len = planparams_len(role, &pr->arch);
-	budget_fit_context(&pr->arch, &p, planparams_min_len(role), &pr->result, &pr->params);
-	uint32_t want = pr->params.max_model_len;
-	pr->max_model_len = want;
-	if (pr->result.utilization_reason == BUDGET_LOWERED_PEAK) {
-		char why[256];
-		budget_lowering_text(&pr->result, why, sizeof why);
-		diag_note(x->diag, rpos, "roles.%s: gpu_memory_%s", role->name, why);
-	} else if (pr->result.utilization_lowered)
-		diag_note(x->diag, rpos,
-		    "roles.%s: gpu_memory_utilization lowered from %.4g to %.4g because %.2f GiB is already in use",
-		    role->name, pr->params.utilization, pr->result.utilization, size_gib(c->gpu_used_bytes));
-	if (!pr->result.fits) {
-		if (pr->result.max_model_len_fit == 0)
-			diag_error(x->diag, rpos,
-			    "roles.%s: does not fit at any context: needs %.2f GiB before the KV cache, budget is %.2f GiB",
-			    role->name, size_gib(before_kv(pr)),
-			    size_gib(pr->result.budget_bytes));
-		else
-			diag_error(x->diag, rpos, "roles.%s: needs %.2f GiB at max_model_len %u, budget is %.2f GiB",
-			    role->name,
-			    size_gib(before_kv(pr) + pr->result.kv_bytes_per_token * (uint64_t)want),
-			    want, size_gib(pr->result.budget_bytes));
-		ways_out(x, pr, rpos);
-	}
-}
-
-/* One .env key and who owns it, for the collision check. */
-struct env_key {
-	const char *key;
-	size_t role;                    /* index + 1; 0 for a global key */
-};
-
-static int
-cmp_env_key(const void *p, const void *q)
-{
-	const struct env_key *a = p, *b = q;
-	int r = strcmp(a->key, b->key);
-	if (r)
-		return r;
-	return a->role < b->role ? -1 : a->role > b->role;
-}
-
-static void
-check_env_keys(struct plan_ctx *x, struct plan *out)
-{
-	size_t nsuf = 0, nglob = 0;
-	while (emit_env_role_suffixes[nsuf])
-		nsuf++;
-	while (emit_env_global_keys[nglob])
-		nglob++;
-	size_t n = 0;
-	struct env_key *keys = malloc((nglob + out->nroles * nsuf + 1) * sizeof *keys);
-	if (!keys)
-		abort();
-	for (size_t i = 0; i < nglob; i++)
-		keys[n++] = (struct env_key){emit_env_global_keys[i], 0};
-	for (size_t r = 0; r < out->nroles; r++) {
-		struct plan_role *pr = &out->roles[r];
-		if (!pr->env_prefix)
-			pr->env_prefix = upper(x->a, pr->role->name);
-		for (size_t s = 0; s < nsuf; s++) {
-			/* Role names match ^[a-z][a-z0-9_]{0,31}$, so k is a valid, non-special key. */
-			const char *k = arena_printf(x->a, "%s%s", pr->env_prefix, emit_env_role_suffixes[s]);
-			keys[n++] = (struct env_key){k, r + 1};
-		}
-	}
-	qsort(keys, n, sizeof *keys, cmp_env_key);
-	/* One error per role: a role named "vllm" would otherwise collide five times. */
-	bool *reported = arena_alloc(x->a, (out->nroles + 1) * sizeof *reported);
-	for (size_t i = 1; i < n; i++) {
-		if (strcmp(keys[i - 1].key, keys[i].key) != 0 || keys[i].role == 0)
-			continue;
-		/* Report at the later role; the first owner (global or earlier role) keeps the key. */
-		size_t first = i - 1;
-		while (first > 0 && strcmp(keys[first - 1].key, keys[i].key) == 0)
-			first--;
-		const struct catalog_role *role = out->roles[keys[i].role - 1].role;
-		const char *other = keys[first].role == 0 ? "a global key"
-		    : arena_printf(x->a, "the same key of role '%s'", out->roles[keys[first].role - 1].role->name);
-		if (keys[first].role == keys[i].role || reported[keys[i].role - 1])
-			continue;
-		reported[keys[i].role - 1] = true;
-		diag_error(x->diag, x->role_pos[keys[i].role - 1], "roles.%s: .env key '%s' collides with %s",
-		    role->name, keys[i].key, other);
-	}
-	free(keys);
-}
-
-static void
-check_value(struct plan_ctx *x, const char *where, struct diag_pos pos, const char *key,
-    const char *value)
-{
-	if (!value)
-		return;
-	const char *why = envfile_check_value(key, value, strlen(value));
-	if (why)
-		diag_error(x->diag, pos, "%s: cannot be written to .env as %s: %s", where, key, why);
-}
-
-static void
-check_env_values(struct plan_ctx *x, struct plan *out)
-{
-	const struct catalog *c = x->c;
-	const struct ynode *storage = c->root ? yamldoc_get(c->root, "storage") : NULL;
-	check_value(x, "storage.hf_home", pos_of(x, storage, "hf_home"), "HF_HOME", c->hf_home);
-	/* A hub_cache derived from hf_home fails exactly when hf_home does: report it once. */
-	if (storage && yamldoc_get(storage, "hub_cache"))
-		check_value(x, "storage.hub_cache", pos_of(x, storage, "hub_cache"), "HF_HUB_CACHE", c->hub_cache);
-	for (size_t r = 0; r < out->nroles; r++) {
-		const struct plan_role *pr = &out->roles[r];
-		const struct catalog_role *role = pr->role;
-		const char *n = role->name;
-		const char *p = pr->env_prefix;
-		struct arena *a = x->a;
-		check_value(x, arena_printf(a, "roles.%s.repo", n), pos_of(x, role->node, "repo"),
-		    arena_printf(a, "%s_MODEL_ID", p), role->repo);
-		check_value(x, arena_printf(a, "roles.%s.revision", n), pos_of(x, role->node, "revision"),
-		    arena_printf(a, "%s_REVISION", p), role->revision);
-		check_value(x, arena_printf(a, "roles.%s.local", n), pos_of(x, role->node, "local"),
-		    arena_printf(a, "%s_MODEL_LOCAL", p), role->local);
-		check_value(x, arena_printf(a, "roles.%s.quantization", n), pos_of(x, role->node, "quantization"),
-		    arena_printf(a, "%s_QUANTIZATION", p), role->quantization);
-		check_value(x, arena_printf(a, "roles.%s.kv_cache_dtype", n),
-		    pos_of(x, role->node, "kv_cache_dtype"), arena_printf(a, "%s_KV_CACHE_DTYPE", p),
-		    role->kv_cache_dtype);
-	}
-}
-
-/* Sum what the roles download, counting a repo that several roles share once. */
-static void
-check_disk(struct plan_ctx *x, struct plan *out)
-{
-	bool *counted = calloc(x->l->nmodels + 1, sizeof *counted);
-	if (!counted)
-		abort();
-	for (size_t r = 0; r < out->nroles; r++) {
-		const struct plan_role *pr = &out->roles[r];
-		if (!pr->lock || pr->local_present)
-			continue;
-		size_t i = (size_t)(pr->lock - x->l->models);
-		if (counted[i])
-			continue;
-		counted[i] = true;
-		out->download_bytes += pr->download_bytes;
-	}
-	free(counted);
-	const struct catalog *c = x->c;
-	if (c->disk_budget_bytes && out->download_bytes > c->disk_budget_bytes) {
-		const struct ynode *storage = c->root ? yamldoc_get(c->root, "storage") : NULL;
-		diag_error(x->diag, pos_of(x, storage, "disk_budget"),
-		    "storage.disk_budget: the roles download %.2f GiB, more than the disk budget of %.2f GiB",
-		    size_gib(out->download_bytes), size_gib(c->disk_budget_bytes));
-	}
+	plan_fit(x, pr, weights, weights_exact, rpos);
 }
 
 /*
@@ -582,7 +277,7 @@ measured(struct plan_ctx *x, struct plan_role *pr)
 	} else if (measurements_ttft_at(dir, role->name, pr->max_model_len, &t) == 0) {
 		pr->measured_ttft_ms = t;
 		if (role->ttft_threshold_ms > 0 && t > role->ttft_threshold_ms)
-			diag_warning(x->diag, pos_of(x, role->node, "ttft_threshold_ms"),
+			diag_warning(x->diag, plan_pos(x, role->node, "ttft_threshold_ms"),
 			    "roles.%s: the first token takes %.0f ms at max_model_len %u (measured in %s/%s.csv), "
 			    "more than ttft_threshold_ms %.0f", role->name, t, pr->max_model_len, dir, role->name,
 			    role->ttft_threshold_ms);
@@ -638,7 +333,7 @@ plan_build(struct arena *a, struct diag_sink *diag, const struct catalog *c,
 		    strcmp(rmap->keys[r], c->roles[r].name) == 0)
 			x.role_pos[r] = rmap->key_pos[r];
 		else
-			x.role_pos[r] = pos_of(&x, c->roles[r].node, NULL);
+			x.role_pos[r] = plan_pos(&x, c->roles[r].node, NULL);
 	}
 	for (size_t r = 0; r < c->nroles; r++) {
 		out->roles[r].role = &c->roles[r];
@@ -653,8 +348,7 @@ plan_build(struct arena *a, struct diag_sink *diag, const struct catalog *c,
 		if (!x.lock_used[i])
 			diag_warning(diag, diag_file(x.l->path ? x.l->path : "models.lock"),
 			    "entry '%s' is used by no role; run 'modelc lock' to drop it", x.l->models[i].key);
-	check_env_keys(&x, out);
-	check_env_values(&x, out);
-	check_disk(&x, out);
+	plan_env_check(a, diag, out, x.role_pos);
+	plan_check_disk(&x, out);
 	return diag->errors > errors0 ? 1 : 0;
 }

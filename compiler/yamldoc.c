@@ -1,12 +1,14 @@
 #include "yamldoc.h"
 #include "size.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
+
+#include "diag.h"
+#include "yamlscalar.h"
 
 enum { YAMLDOC_QUOTE_MAX = 60, YAMLDOC_FIRST_CAP = 4 };
 
@@ -17,6 +19,8 @@ struct yamldoc_frame {
 	bool have_key;          /* a key was read; the next node is its value */
 	bool key_ok;            /* the key was a usable string; otherwise the pair is dropped */
 	const char *key;
+	const char *key_text;   /* the key as written, usable or not, for paths in messages */
+	size_t key_len;
 	struct diag_pos key_pos;
 };
 
@@ -52,7 +56,7 @@ yamldoc_mark(const struct yamldoc_state *st, yaml_mark_t m)
 static _Noreturn void
 yamldoc_oom(void)
 {
-	fputs("out of memory\n", stderr);
+	diag_print(stderr, "out of memory\n");
 	abort();
 }
 
@@ -119,114 +123,6 @@ yamldoc_integral(const struct ynode *n, double *value)
 	return 0;
 }
 
-static int
-yamldoc_all(const char *s, const char *set)
-{
-	return *s != '\0' && s[strspn(s, set)] == '\0';
-}
-
-/* YAML 1.2 core schema float: [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)? */
-static int
-yamldoc_is_float(const char *s)
-{
-	if (*s == '-' || *s == '+')
-		s++;
-	size_t digits = strspn(s, "0123456789");
-	s += digits;
-	if (*s == '.') {
-		s++;
-		size_t frac = strspn(s, "0123456789");
-		if (digits == 0 && frac == 0)
-			return 0;
-		s += frac;
-	} else if (digits == 0) {
-		return 0;
-	}
-	if (*s == 'e' || *s == 'E') {
-		s++;
-		if (*s == '-' || *s == '+')
-			s++;
-		size_t exp = strspn(s, "0123456789");
-		if (exp == 0)
-			return 0;
-		s += exp;
-	}
-	return *s == '\0';
-}
-
-static int
-yamldoc_one_of(const char *s, const char *a, const char *b, const char *c)
-{
-	return strcmp(s, a) == 0 || strcmp(s, b) == 0 || strcmp(s, c) == 0;
-}
-
-/* Give a plain scalar its YAML 1.2 core schema type; anything else stays a string. */
-static void
-yamldoc_resolve(struct ynode *n)
-{
-	const char *s = n->text;
-
-	n->kind = YNODE_STRING;
-	if (strlen(s) != n->text_len)
-		return;
-	if (*s == '\0' || strcmp(s, "~") == 0 || yamldoc_one_of(s, "null", "Null", "NULL")) {
-		n->kind = YNODE_NULL;
-		return;
-	}
-	if (yamldoc_one_of(s, "true", "True", "TRUE") || yamldoc_one_of(s, "false", "False", "FALSE")) {
-		n->kind = YNODE_BOOL;
-		n->boolean = s[0] == 't' || s[0] == 'T';
-		return;
-	}
-	const char *body = s + (*s == '-' || *s == '+');
-	if (yamldoc_all(body, "0123456789")) {
-		errno = 0;
-		long long v = strtoll(s, NULL, 10);
-		n->number = strtod(s, NULL);
-		if (errno == ERANGE) {
-			n->kind = YNODE_FLOAT;   /* too large for an integer: keep its value */
-			return;
-		}
-		n->kind = YNODE_INT;
-		n->integer = v;
-		return;
-	}
-	if (strncmp(s, "0o", 2) == 0 && yamldoc_all(s + 2, "01234567")) {
-		double d = 0;
-		for (const char *p = s + 2; *p; p++)
-			d = d * 8 + (*p - '0');
-		n->number = d;
-		errno = 0;
-		long long v = strtoll(s + 2, NULL, 8);
-		n->kind = errno == ERANGE ? YNODE_FLOAT : YNODE_INT;
-		n->integer = v;
-		return;
-	}
-	if (strncmp(s, "0x", 2) == 0 && yamldoc_all(s + 2, "0123456789abcdefABCDEF")) {
-		n->number = strtod(s, NULL);
-		errno = 0;
-		long long v = strtoll(s + 2, NULL, 16);
-		n->kind = errno == ERANGE ? YNODE_FLOAT : YNODE_INT;
-		n->integer = v;
-		return;
-	}
-	if (yamldoc_is_float(s)) {
-		n->kind = YNODE_FLOAT;
-		n->number = strtod(s, NULL);
-		return;
-	}
-	const char *inf = s + (*s == '-' || *s == '+');
-	if (yamldoc_one_of(inf, ".inf", ".Inf", ".INF")) {
-		n->kind = YNODE_FLOAT;
-		n->number = *s == '-' ? -HUGE_VAL : HUGE_VAL;
-		return;
-	}
-	if (yamldoc_one_of(s, ".nan", ".NaN", ".NAN")) {
-		n->kind = YNODE_FLOAT;
-		n->number = NAN;
-	}
-}
-
 /* Refuse anchors and tags on any node: models.yaml is plain data, read the same everywhere. */
 static void
 yamldoc_check_props(struct yamldoc_state *st, yaml_mark_t mark, const yaml_char_t *anchor,
@@ -269,17 +165,57 @@ yamldoc_grow(struct arena *a, struct yamldoc_frame *f)
 	f->cap = cap;
 }
 
+/*
+ * The path messages write ("roles.chat.files[2]") of the node about to be attached below the
+ * first levels open collections: all of them for a value, all but the innermost for a key.
+ */
+static const char *
+yamldoc_path(struct yamldoc_state *st, int levels)
+{
+	const char *path = "";
+	for (int d = 0; d < levels; d++) {
+		const struct yamldoc_frame *f = &st->stack[d];
+		if (f->node->kind == YNODE_SEQ) {
+			path = arena_printf(st->a, "%s[%zu]", path, f->node->count);
+			continue;
+		}
+		const char *k = yamldoc_quote(st->a, f->key_text, f->key_len);
+		path = *path ? arena_printf(st->a, "%s.%s", path, k) : k;
+	}
+	return path;
+}
+
+/*
+ * A "\0" escape puts a NUL inside a value. Everything downstream (paths, names, .env, the
+ * compiled table) holds C strings, which would end there silently: refuse it here.
+ */
+static bool
+yamldoc_check_nul(struct yamldoc_state *st, const struct ynode *n, bool key)
+{
+	if (n->kind != YNODE_STRING || !memchr(n->text, '\0', n->text_len))
+		return false;
+	const char *path = yamldoc_path(st, key ? st->depth - 1 : st->depth);
+	const char *what = key ? "a key " : *path ? "" : "the document ";
+	if (*path)
+		what = arena_printf(st->a, "%s: %s", path, what);
+	diag_error(st->diag, n->pos, "%scontains a NUL character ('%s'), which no path, name or text "
+	    "may hold", what, yamldoc_quote(st->a, n->text, n->text_len));
+	return true;
+}
+
 /* Put a finished node into the collection being built, or make it the document. */
 static void
 yamldoc_attach(struct yamldoc_state *st, struct ynode *n)
 {
 	if (st->depth == 0) {
+		yamldoc_check_nul(st, n, false);
 		st->root = n;
 		return;
 	}
 	struct yamldoc_frame *f = &st->stack[st->depth - 1];
 	struct ynode *parent = f->node;
 	if (parent->kind == YNODE_SEQ) {
+		yamldoc_check_nul(st, n, false);
 		yamldoc_grow(st->a, f);
 		parent->items[parent->count++] = n;
 		return;
@@ -288,17 +224,18 @@ yamldoc_attach(struct yamldoc_state *st, struct ynode *n)
 		f->have_key = true;
 		f->key_pos = n->pos;
 		f->key_ok = false;
+		f->key_text = n->text;
+		f->key_len = n->text_len;
 		if (n->kind != YNODE_STRING) {
 			diag_error(st->diag, n->pos, "keys must be strings, found %s",
 			    yamldoc_describe(st->a, n));
-		} else if (strlen(n->text) != n->text_len) {
-			diag_error(st->diag, n->pos, "keys must not contain a NUL character");
-		} else {
+		} else if (!yamldoc_check_nul(st, n, true)) {
 			f->key = n->text;
 			f->key_ok = true;
 		}
 		return;
 	}
+	yamldoc_check_nul(st, n, false);
 	f->have_key = false;
 	if (!f->key_ok)
 		return;
@@ -486,7 +423,7 @@ yamldoc_event(struct yamldoc_state *st, const yaml_event_t *ev, int *documents)
 		n->text_len = ev->data.scalar.length;
 		n->quoted = ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE;
 		if (!n->quoted)
-			yamldoc_resolve(n);
+			yamlscalar_resolve(n);
 		yamldoc_attach(st, n);
 		return 0;
 	case YAML_SEQUENCE_START_EVENT:

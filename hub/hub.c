@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sodium.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +15,7 @@
 #include <unistd.h>
 
 #include "errmsg.h"
+#include "repoid.h"
 
 enum {
 	DEFAULT_BACKOFF_MS = 1000,
@@ -176,33 +176,6 @@ hub_close(struct hub *h)
 	h->token = NULL;
 }
 
-int
-hub_url_host(const char *url, char *host, size_t n)
-{
-	CURLU *u = curl_url();
-	if (!u)
-		return -1;
-	char *hp = NULL;
-	int rc = -1;
-	if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-	    curl_url_get(u, CURLUPART_HOST, &hp, 0) == CURLUE_OK && hp && strlen(hp) < n) {
-		for (size_t i = 0; hp[i]; i++)
-			host[i] = (char)tolower((unsigned char)hp[i]);
-		host[strlen(hp)] = '\0';
-		rc = 0;
-	}
-	curl_free(hp);
-	curl_url_cleanup(u);
-	return rc;
-}
-
-bool
-hub_is_hub_host(const struct hub *h, const char *url)
-{
-	char host[HUB_HOST_MAX];
-	return hub_url_host(url, host, sizeof host) == 0 && strcmp(host, h->host) == 0;
-}
-
 struct curl_slist *
 hub_headers(const struct hub *h, const char *url, uint64_t range_from, uint64_t range_to)
 {
@@ -250,234 +223,6 @@ hub_headers_free(struct curl_slist *l)
 	for (struct curl_slist *p = l; p; p = p->next)
 		sodium_memzero(p->data, strlen(p->data));
 	curl_slist_free_all(l);
-}
-
-void
-hub_hdrs_reset(struct hub_hdrs *hd)
-{
-	memset(hd, 0, sizeof *hd);
-	hd->retry_after_s = -1;
-}
-
-/* Copy a header value, trimmed, and strip W/ and quotes when etag. */
-static void
-copy_value(char *dst, size_t n, const char *v, size_t len, bool etag)
-{
-	while (len && (*v == ' ' || *v == '\t'))
-		v++, len--;
-	while (len && (v[len - 1] == '\r' || v[len - 1] == '\n' || v[len - 1] == ' ' || v[len - 1] == '\t'))
-		len--;
-	if (etag) {
-		if (len >= 2 && v[0] == 'W' && v[1] == '/')
-			v += 2, len -= 2;
-		if (len >= 2 && v[0] == '"' && v[len - 1] == '"')
-			v++, len -= 2;
-	}
-	if (len >= n)
-		len = n - 1;
-	memcpy(dst, v, len);
-	dst[len] = '\0';
-}
-
-static bool
-parse_u64(const char *s, uint64_t *out)
-{
-	char *end;
-	while (*s == ' ')
-		s++;
-	if (!isdigit((unsigned char)*s))
-		return false;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno)
-		return false;
-	*out = v;
-	return true;
-}
-
-size_t
-hub_header_cb(char *buf, size_t size, size_t n, void *userdata)
-{
-	struct hub_hdrs *hd = userdata;
-	size_t len = size * n;
-	if (len >= 5 && strncmp(buf, "HTTP/", 5) == 0) {
-		/* A new response (a 100 Continue or the next hop): start over. */
-		hub_hdrs_reset(hd);
-		/* libcurl's header lines are not NUL-terminated: read at most the line's bytes. */
-		const char *sp = memchr(buf, ' ', len);
-		long status = 0;
-		for (const char *p = sp ? sp + 1 : buf + len; p < buf + len && *p >= '0' && *p <= '9' &&
-		    status < 1000; p++)
-			status = status * 10 + (*p - '0');
-		hd->status = status;
-		return len;
-	}
-	const char *colon = memchr(buf, ':', len);
-	if (!colon)
-		return len;
-	size_t klen = (size_t)(colon - buf);
-	const char *v = colon + 1;
-	size_t vlen = len - klen - 1;
-	char val[HUB_URL_MAX];
-	copy_value(val, sizeof val, v, vlen, false);
-#define KEY(s) (klen == sizeof(s) - 1 && strncasecmp(buf, s, klen) == 0)
-	if (KEY("Location"))
-		copy_value(hd->location, sizeof hd->location, v, vlen, false);
-	else if (KEY("ETag"))
-		copy_value(hd->etag, sizeof hd->etag, v, vlen, true);
-	else if (KEY("X-Linked-Etag"))
-		copy_value(hd->linked_etag, sizeof hd->linked_etag, v, vlen, true);
-	else if (KEY("X-Repo-Commit"))
-		copy_value(hd->commit, sizeof hd->commit, v, vlen, false);
-	else if (KEY("X-Error-Code"))
-		copy_value(hd->error_code, sizeof hd->error_code, v, vlen, false);
-	else if (KEY("X-Error-Message"))
-		copy_value(hd->error_message, sizeof hd->error_message, v, vlen, false);
-	else if (KEY("X-Linked-Size"))
-		hd->has_linked_size = parse_u64(val, &hd->linked_size);
-	else if (KEY("Content-Length"))
-		hd->has_content_length = parse_u64(val, &hd->content_length);
-	else if (KEY("Retry-After")) {
-		uint64_t s;
-		if (parse_u64(val, &s))
-			hd->retry_after_s = s > HUB_RETRY_AFTER_MAX_S ? HUB_RETRY_AFTER_MAX_S : (long)s;
-	} else if (KEY("Content-Range")) {
-		/* bytes a-b/total */
-		unsigned long long a, b, t;
-		if (sscanf(val, "bytes %llu-%llu/%llu", &a, &b, &t) == 3) {
-			hd->range_start = a;
-			hd->range_total = t;
-			hd->has_content_range = true;
-		}
-	} else if (KEY("Link")) {
-		/* <url>; rel="next", <url2>; rel="other" */
-		const char *p = val;
-		while ((p = strchr(p, '<'))) {
-			const char *e = strchr(p, '>');
-			if (!e)
-				break;
-			const char *rel = strstr(e, "rel=");
-			const char *next = strchr(e, '<');
-			if (rel && (!next || rel < next) &&
-			    (!strncmp(rel, "rel=\"next\"", 10) || !strncmp(rel, "rel=next", 8))) {
-				size_t ul = (size_t)(e - p - 1);
-				if (ul < sizeof hd->link_next) {
-					memcpy(hd->link_next, p + 1, ul);
-					hd->link_next[ul] = '\0';
-				}
-				break;
-			}
-			p = e;
-		}
-	}
-#undef KEY
-	return len;
-}
-
-int
-hub_path_check(const char *path, size_t len, char *err, size_t errlen)
-{
-	if (len == 0)
-		return errmsg_fail(err, errlen, "is empty");
-	if (memchr(path, '\0', len))
-		return errmsg_fail(err, errlen, "contains a NUL byte");
-	if (path[0] == '/')
-		return errmsg_fail(err, errlen, "is absolute");
-	if (memchr(path, '\\', len))
-		return errmsg_fail(err, errlen, "contains a backslash");
-	for (size_t i = 0; i < len; i++)
-		if ((unsigned char)path[i] < 0x20 || path[i] == 0x7f)
-			return errmsg_fail(err, errlen, "contains a control character");
-	size_t start = 0;
-	for (size_t i = 0; i <= len; i++) {
-		if (i < len && path[i] != '/')
-			continue;
-		size_t cl = i - start;
-		if (cl == 0)
-			return errmsg_fail(err, errlen, "has an empty component");
-		if (cl == 2 && path[start] == '.' && path[start + 1] == '.')
-			return errmsg_fail(err, errlen, "contains '..'");
-		if (cl == 1 && path[start] == '.')
-			return errmsg_fail(err, errlen, "contains a '.' component");
-		start = i + 1;
-	}
-	if (len > 1024)
-		return errmsg_fail(err, errlen, "is longer than 1024 bytes");
-	return 0;
-}
-
-bool
-hub_repo_id_ok(const char *repo)
-{
-	size_t slashes = 0, n = strlen(repo);
-	if (n == 0 || n > 200 || strstr(repo, "--") || strstr(repo, "..") || repo[0] == '/' ||
-	    repo[n - 1] == '/' || repo[0] == '.' || repo[0] == '-')
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = repo[i];
-		if (c == '/') {
-			if (++slashes > 1 || repo[i + 1] == '.' || repo[i + 1] == '-')
-				return false;
-		} else if (!isalnum((unsigned char)c) && c != '.' && c != '_' && c != '-')
-			return false;
-	}
-	return true;
-}
-
-char *
-hub_quote(const char *s, bool keep_slash)
-{
-	size_t n = strlen(s);
-	char *out = malloc(n * 3 + 1), *o = out;
-	if (!out)
-		return NULL;
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || (keep_slash && c == '/'))
-			*o++ = (char)c;
-		else
-			o += sprintf(o, "%%%02X", c);
-	}
-	*o = '\0';
-	return out;
-}
-
-static char *
-join(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	va_list ap2;
-	va_copy(ap2, ap);
-	int n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	char *out = n < 0 ? NULL : malloc((size_t)n + 1);
-	if (out)
-		vsnprintf(out, (size_t)n + 1, fmt, ap2);
-	va_end(ap2);
-	return out;
-}
-
-char *
-hub_resolve_url(const struct hub *h, const char *repo, const char *rev, const char *path)
-{
-	char *r = hub_quote(rev, false), *p = hub_quote(path, true), *u = NULL;
-	if (r && p)
-		u = join("%s/%s/resolve/%s/%s", h->endpoint, repo, r, p);
-	free(r);
-	free(p);
-	return u;
-}
-
-char *
-hub_api_url(const struct hub *h, const char *repo, const char *what, const char *rev,
-    const char *suffix)
-{
-	char *r = hub_quote(rev, false), *u = NULL;
-	if (r)
-		u = join("%s/api/models/%s/%s/%s%s", h->endpoint, repo, what, r, suffix ? suffix : "");
-	free(r);
-	return u;
 }
 
 bool
@@ -643,6 +388,12 @@ hub_request(const struct hub *h, const char *method, const char *url, uint64_t r
     const char *path, struct hub_response *out, char *err, size_t errlen)
 {
 	memset(out, 0, sizeof *out);
+	/* Every request passes here: an id the Hub would refuse never becomes a URL. */
+	char why[128];
+	if (repo && repoid_check(repo, why, sizeof why)) {
+		errmsg_fail(err, errlen, "'%s' is not a Hugging Face repository id: %s", repo, why);
+		return EXITCODE_REJECTED;
+	}
 	if (h->offline) {
 		errmsg_fail(err, errlen, "HF_HUB_OFFLINE is set, so %s cannot be reached; unset it to use the Hub", url);
 		return EXITCODE_REJECTED;

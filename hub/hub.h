@@ -64,6 +64,7 @@ struct hub_hdrs {
 	char link_next[HUB_URL_MAX];    /* Link: <...>; rel="next" */
 	uint64_t linked_size, content_length, range_start, range_total;
 	bool has_linked_size, has_content_length, has_content_range;
+	bool has_range_total;           /* range_total known: from a 206, or from the "*" form of a 416 */
 	long retry_after_s;             /* -1 when absent */
 };
 
@@ -113,9 +114,6 @@ size_t hub_header_cb(char *buf, size_t size, size_t n, void *userdata);
  * characters. 0 when safe; -1 with the reason in err.
  */
 int hub_path_check(const char *path, size_t len, char *err, size_t errlen);
-
-/* Whether a repo id is "owner/name" or "name" of [A-Za-z0-9._-] without "--" or "..". */
-bool hub_repo_id_ok(const char *repo);
 
 /* Percent-encode s into a malloc'd string, keeping '/' when keep_slash; NULL on no memory. */
 char *hub_quote(const char *s, bool keep_slash);

@@ -9,6 +9,7 @@
 
 #include "bench_out.h"
 #include "bench_stats.h"
+#include "fileio.h"
 
 const char bench_out_csv_header[] =
     "role,model,commit,gpu,server_flags,concurrency,target_tokens,prompt_tokens,exact,rep,"
@@ -309,33 +310,32 @@ void bench_out_json(FILE *f, const struct bench_meta *m, const struct bench_poin
 	json_decref(doc);
 }
 
-/* Open a temp file in dir for final name path; returns FILE * and fills tmp, or NULL. */
-static FILE *open_temp(const char *path, char *tmp, size_t tmplen)
+/* Replace csv and svg together: both written and synced before either is renamed. */
+static int replace_pair(char *const path[2], char *const data[2], const size_t len[2], char *err, size_t errlen)
 {
-	snprintf(tmp, tmplen, "%s.tmpXXXXXX", path);
-	int fd = mkstemp(tmp);
-	if (fd < 0)
-		return NULL;
-	fchmod(fd, 0644);
-	FILE *f = fdopen(fd, "w");
-	if (!f) {
-		close(fd);
-		unlink(tmp);
-	}
-	return f;
-}
-
-static int close_synced(FILE *f)
-{
-	int bad = fflush(f) != 0 || ferror(f);
-	if (!bad && fsync(fileno(f)) != 0)
-		bad = 1;
-	int e = errno;
-	if (fclose(f) != 0)
-		bad = 1;
-	else
-		errno = e;
-	return bad ? -1 : 0;
+	struct fileio_atomic f[2];
+	for (int i = 0; i < 2; i++)
+		if (fileio_atomic_open(&f[i], path[i], 0644, FILEIO_EXACT_MODE) != 0) {
+			snprintf(err, errlen, "cannot create a temp file beside %s: %s", path[i], strerror(errno));
+			if (i)
+				fileio_atomic_abort(&f[0]);
+			return -1;
+		}
+	for (int i = 0; i < 2; i++)
+		if (fileio_write_all(f[i].fd, data[i], len[i]) != 0 || fileio_atomic_close(&f[i]) != 0) {
+			snprintf(err, errlen, "%s: %s", path[i], strerror(errno));
+			fileio_atomic_abort(&f[0]);
+			fileio_atomic_abort(&f[1]);
+			return -1;
+		}
+	for (int i = 0; i < 2; i++)
+		if (fileio_atomic_commit(&f[i]) != 0) {
+			snprintf(err, errlen, "%s: %s", path[i], strerror(errno));
+			fileio_atomic_abort(&f[1]);
+			return -1;
+		}
+	fileio_sync_dir(path[0]);
+	return 0;
 }
 
 int bench_out_write(const char *dir, const struct bench_meta *m, struct bench_results *r, char *err, size_t errlen)
@@ -344,52 +344,28 @@ int bench_out_write(const char *dir, const struct bench_meta *m, struct bench_re
 		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
 		return -1;
 	}
-	char csv[4096], svg[4096], tcsv[4200], tsvg[4200];
+	char csv[4096], svg[4096];
 	snprintf(csv, sizeof csv, "%s/%s.csv", dir, m->role);
 	snprintf(svg, sizeof svg, "%s/%s.svg", dir, m->role);
 	bench_out_sort(r);
 	struct bench_point *p = NULL;
 	size_t n = bench_out_points(r, &p);
-	FILE *fc = open_temp(csv, tcsv, sizeof tcsv);
-	if (!fc) {
-		snprintf(err, errlen, "cannot create a temp file beside %s: %s", csv, strerror(errno));
-		free(p);
-		return -1;
-	}
-	FILE *fs = open_temp(svg, tsvg, sizeof tsvg);
-	if (!fs) {
-		snprintf(err, errlen, "cannot create a temp file beside %s: %s", svg, strerror(errno));
-		fclose(fc);
-		unlink(tcsv);
-		free(p);
-		return -1;
-	}
-	bench_out_csv(fc, m, r);
-	bench_out_svg(fs, m, p, n);
+	/* Rendered in memory first, so that a write error names the file it was meant for. */
+	char *data[2] = {NULL, NULL};
+	size_t len[2] = {0, 0};
+	FILE *fc = open_memstream(&data[0], &len[0]), *fs = open_memstream(&data[1], &len[1]);
+	int rc = -1;
+	if (fc)
+		bench_out_csv(fc, m, r);
+	if (fs)
+		bench_out_svg(fs, m, p, n);
+	int bc = !fc || fclose(fc) != 0, bs = !fs || fclose(fs) != 0;
+	if (bc || bs)
+		snprintf(err, errlen, "%s: %s", bc ? csv : svg, strerror(ENOMEM));
+	else
+		rc = replace_pair((char *[2]){csv, svg}, data, len, err, errlen);
 	free(p);
-	int bc = close_synced(fc), ec = errno;
-	int bs = close_synced(fs), es = errno;
-	if (bc || bs) {
-		snprintf(err, errlen, "%s: %s", bc ? csv : svg, strerror(bc ? ec : es));
-		unlink(tcsv);
-		unlink(tsvg);
-		return -1;
-	}
-	if (rename(tcsv, csv) != 0) {
-		snprintf(err, errlen, "%s: %s", csv, strerror(errno));
-		unlink(tcsv);
-		unlink(tsvg);
-		return -1;
-	}
-	if (rename(tsvg, svg) != 0) {
-		snprintf(err, errlen, "%s: %s", svg, strerror(errno));
-		unlink(tsvg);
-		return -1;
-	}
-	int dfd = open(dir, O_RDONLY);
-	if (dfd >= 0) {
-		fsync(dfd);
-		close(dfd);
-	}
-	return 0;
+	free(data[0]);
+	free(data[1]);
+	return rc;
 }

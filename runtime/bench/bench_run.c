@@ -4,6 +4,7 @@
 #include "bench_prompt.h"
 #include "bench_run.h"
 #include "bench_stats.h"
+#include "diag.h"
 
 void bench_sample_from_stream(const struct bench_stream *s, uint32_t count, struct bench_sample *out)
 {
@@ -122,7 +123,7 @@ enum bench_fail bench_run(struct bench_client *c, const struct bench_plan *p, st
 	for (unsigned k = 0; k < npasses && f == BENCH_OK; k++) {
 		for (size_t i = 0; i < p->nlengths && f == BENCH_OK; i++) {
 			if (progress)
-				fprintf(progress, "bench: %u tokens, concurrency %u, %u repetitions\n", p->lengths[i],
+				diag_print(progress, "bench: %u tokens, concurrency %u, %u repetitions\n", p->lengths[i],
 				    passes[k], p->reps);
 			for (unsigned rep = 0; rep < p->reps && f == BENCH_OK; rep++)
 				f = run_round(c, p, p->lengths[i], passes[k], rep, &seed, 1, r, err, errlen);

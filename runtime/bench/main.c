@@ -3,6 +3,7 @@
  * `switch serve` starts it). See docs/bench.md and bench(1).
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,8 @@
 #include "bench_role.h"
 #include "bench_run.h"
 #include "exitcode.h"
+#include "cliopt.h"
+#include "diag.h"
 
 #ifndef MODELC_VERSION
 #define MODELC_VERSION "0"
@@ -32,10 +35,15 @@ struct opts {
 	int json;
 };
 
-static int usage_error(const char *fmt, const char *arg)
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int usage_error(const char *fmt, ...)
 {
+	va_list ap;
+	diag_record(fmt);
 	fputs("bench: ", stderr);
-	fprintf(stderr, fmt, arg);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
 	fputc('\n', stderr);
 	fputs(usage_text, stderr);
 	return EXITCODE_USAGE;
@@ -54,61 +62,49 @@ static int parse_uint(const char *s, unsigned min, unsigned max, unsigned *out)
 
 static int parse_args(int argc, char **argv, struct opts *o)
 {
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-			fputs(usage_text, stdout);
-			exit(0);
-		}
-		if (strcmp(a, "--version") == 0) {
-			printf("bench %s\n", MODELC_VERSION);
-			exit(0);
-		}
-		if (strcmp(a, "--json") == 0) {
-			o->json = 1;
-			continue;
-		}
-		if (a[0] != '-') {
-			if (o->role)
-				return usage_error("more than one role given: '%s'", a);
-			o->role = a;
-			continue;
-		}
-		static const char *const with_value[] = { "--url", "--lengths", "--reps", "--warmup", "--concurrency",
-			"--max-tokens", "--timeout", "--out", "--generated", "--model", "--gpu", "--server-flags", NULL };
-		size_t k = 0;
-		while (with_value[k] && strcmp(a, with_value[k]) != 0)
-			k++;
-		if (!with_value[k])
-			return usage_error("unknown option '%s'", a);
-		if (i + 1 >= argc)
-			return usage_error("option '%s' needs a value", a);
-		const char *v = argv[++i];
+	/* The options with a value come first, val their index + O_URL (1 is cliopt's "no option"). */
+	enum { O_URL = 2, O_LENGTHS, O_REPS, O_WARMUP, O_CONC, O_MAX_TOKENS, O_TIMEOUT, O_OUT, O_GENERATED, O_MODEL, O_GPU };
+	static const struct option longopts[] = {
+		{"url", 1, NULL, O_URL}, {"lengths", 1, NULL, O_LENGTHS}, {"reps", 1, NULL, O_REPS},
+		{"warmup", 1, NULL, O_WARMUP}, {"concurrency", 1, NULL, O_CONC}, {"max-tokens", 1, NULL, O_MAX_TOKENS},
+		{"timeout", 1, NULL, O_TIMEOUT}, {"out", 1, NULL, O_OUT}, {"generated", 1, NULL, O_GENERATED},
+		{"model", 1, NULL, O_MODEL}, {"gpu", 1, NULL, O_GPU}, {"server-flags", 1, NULL, O_GPU + 1},
+		{"json", 0, NULL, 'j'}, {"help", 0, NULL, 'h'}, {"version", 0, NULL, 'V'}, {NULL, 0, NULL, 0} };
+	const char *a;
+	for (int k; (k = cliopt_next(argc, argv, "+:h", longopts, &a)) != -1;) {
+		const char *v = optarg;
 		int bad = 0;
 		switch (k) {
-		case 0: o->url = v; break;
-		case 1: o->lengths = v; break;
-		case 2: bad = parse_uint(v, 1, 100000, &o->reps); break;
-		case 3: bad = parse_uint(v, 0, 100000, &o->warmup); break;
-		case 4: bad = parse_uint(v, 1, 1024, &o->concurrency); break;
-		case 5: bad = parse_uint(v, 2, 1u << 20, &o->max_tokens); break;
-		case 6: {
+		case 'h': fputs(usage_text, stdout); exit(0);
+		case 'V': printf("bench %s\n", MODELC_VERSION); exit(0);
+		case 'j': o->json = 1; break;
+		case ':': return usage_error("option '%s' needs a value", a);
+		case '?': return usage_error("unknown option '%s'", a);
+		case 1:
+			if (o->role)
+				return usage_error("more than one role given: '%s'", v);
+			o->role = v;
+			break;
+		case O_URL: o->url = v; break;
+		case O_LENGTHS: o->lengths = v; break;
+		case O_REPS: bad = parse_uint(v, 1, 100000, &o->reps); break;
+		case O_WARMUP: bad = parse_uint(v, 0, 100000, &o->warmup); break;
+		case O_CONC: bad = parse_uint(v, 1, 1024, &o->concurrency); break;
+		case O_MAX_TOKENS: bad = parse_uint(v, 2, 1u << 20, &o->max_tokens); break;
+		case O_TIMEOUT: {
 			char *end;
 			o->timeout_s = strtod(v, &end);
 			bad = !*v || *end || !(o->timeout_s > 0 && o->timeout_s <= 86400);
 			break;
 		}
-		case 7: o->out = v; break;
-		case 8: o->gendir = v; break;
-		case 9: o->model = v; break;
-		case 10: o->gpu = v; break;
+		case O_OUT: o->out = v; break;
+		case O_GENERATED: o->gendir = v; break;
+		case O_MODEL: o->model = v; break;
+		case O_GPU: o->gpu = v; break;
 		default: o->server_flags = v; break;
 		}
-		if (bad) {
-			char msg[128];
-			snprintf(msg, sizeof msg, "%s: '%%s' is not a valid value", a);
-			return usage_error(msg, v);
-		}
+		if (bad)
+			return usage_error("--%s: '%s' is not a valid value", longopts[k - O_URL].name, v);
 	}
 	if (o->role) {
 		for (const char *p = o->role; *p; p++)
@@ -204,14 +200,14 @@ int main(int argc, char **argv)
 
 	struct bench_client c;
 	if (bench_client_init(&c, o.url, o.timeout_s, err, sizeof err) != 0) {
-		fprintf(stderr, "bench: %s\n", err);
+		diag_print(stderr, "bench: %s\n", err);
 		return EXITCODE_SYSTEM;
 	}
 	struct served sv[16];
 	size_t nsv = 0;
 	enum bench_fail f;
 	if (list_models(&c, sv, 16, &nsv, &f, err, sizeof err) != 0) {
-		fprintf(stderr, "bench: %s\n", err);
+		diag_print(stderr, "bench: %s\n", err);
 		bench_client_free(&c);
 		return exit_for(f);
 	}
@@ -249,10 +245,10 @@ int main(int argc, char **argv)
 	if (!pick && !o.model && nsv == 1)
 		pick = &sv[0];
 	if (!pick) {
-		fprintf(stderr, "bench: %s: the server at %s does not serve '%s'; it serves ",
+		diag_print(stderr, "bench: %s: the server at %s does not serve '%s'; it serves ",
 		    o.model ? "--model" : "role", c.base, o.model ? o.model : role);
 		for (size_t i = 0; i < nsv; i++)
-			fprintf(stderr, "%s'%s'", i ? ", " : "", sv[i].name);
+			diag_print(stderr, "%s'%s'", i ? ", " : "", sv[i].name);
 		fputc('\n', stderr);
 		bench_client_free(&c);
 		return EXITCODE_REJECTED;
@@ -261,18 +257,18 @@ int main(int argc, char **argv)
 		role = pick->name;
 	for (const char *p = role; *p; p++)
 		if (*p == '/' || role[0] == '.') {
-			fprintf(stderr, "bench: '%s' cannot name an output file; give a ROLE\n", role);
+			diag_print(stderr, "bench: '%s' cannot name an output file; give a ROLE\n", role);
 			bench_client_free(&c);
 			return EXITCODE_USAGE;
 		}
 	uint32_t mml = pick->max_model_len ? pick->max_model_len : ri.max_model_len;
 	if (ri.max_model_len && pick->max_model_len && ri.max_model_len != pick->max_model_len)
-		fprintf(stderr, "bench: warning: the server runs '%s' with max_model_len %u, generated/.env says %u\n",
+		diag_print(stderr, "bench: warning: the server runs '%s' with max_model_len %u, generated/.env says %u\n",
 		    pick->name, pick->max_model_len, ri.max_model_len);
 	size_t asked = nlens;
 	size_t dropped = bench_ladder_cap(lens, &nlens, mml, o.max_tokens);
 	if (dropped)
-		fprintf(stderr, "bench: note: %zu of %zu lengths do not fit max_model_len %u with %u output tokens; "
+		diag_print(stderr, "bench: note: %zu of %zu lengths do not fit max_model_len %u with %u output tokens; "
 		    "measuring up to %u instead\n", dropped, asked, mml, o.max_tokens, lens[nlens - 1]);
 
 	char gpu[256], flags[1024];
@@ -291,18 +287,18 @@ int main(int argc, char **argv)
 	f = bench_run(&c, &plan, &res, stderr, err, sizeof err);
 	bench_client_free(&c);
 	if (f != BENCH_OK) {
-		fprintf(stderr, "bench: %s\n", err);
-		fprintf(stderr, "bench: nothing written to %s\n", o.out);
+		diag_print(stderr, "bench: %s\n", err);
+		diag_print(stderr, "bench: nothing written to %s\n", o.out);
 		bench_results_free(&res);
 		return exit_for(f);
 	}
 	if (!res.exact)
-		fprintf(stderr, "bench: warning: the server has no /tokenize: prompt lengths are approximate "
+		diag_print(stderr, "bench: warning: the server has no /tokenize: prompt lengths are approximate "
 		    "(one word taken as one token)\n");
 	struct bench_meta meta = { .role = role, .model = pick->name, .commit = ri.commit, .gpu = gpu,
 		.server_flags = flags, .max_model_len = mml };
 	if (bench_out_write(o.out, &meta, &res, err, sizeof err) != 0) {
-		fprintf(stderr, "bench: %s\n", err);
+		diag_print(stderr, "bench: %s\n", err);
 		bench_results_free(&res);
 		return EXITCODE_SYSTEM;
 	}

@@ -12,13 +12,17 @@
 #include <unistd.h>
 
 #include "errmsg.h"
+#include "fileio.h"
 #include "hub.h"
+#include "repoid.h"
 
 static char *
 dup_or_null(json_t *v)
 {
 	return json_is_string(v) ? strdup(json_string_value(v)) : NULL;
 }
+
+static int from_json(const char *path, json_t *root, struct fmanifest *m, char *err, size_t errlen);
 
 int
 fmanifest_read(const char *path, struct fmanifest *m, char *err, size_t errlen)
@@ -36,6 +40,27 @@ fmanifest_read(const char *path, struct fmanifest *m, char *err, size_t errlen)
 			return errmsg_fail(err, errlen, "%s: cannot read: %s", path, je.text);
 		return errmsg_fail(err, errlen, "%s:%d:%d: not valid JSON: %s", path, je.line, je.column, je.text);
 	}
+	return from_json(path, root, m, err, errlen);
+}
+
+int
+fmanifest_parse(const char *path, const char *text, size_t len, struct fmanifest *m, char *err, size_t errlen)
+{
+	memset(m, 0, sizeof *m);
+	if (len > FMANIFEST_MAX_BYTES)
+		return errmsg_fail(err, errlen, "%s: %zu bytes, more than a manifest may have (%d); refusing it", path, len,
+		    FMANIFEST_MAX_BYTES);
+	json_error_t je;
+	json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+	if (!root)
+		return errmsg_fail(err, errlen, "%s:%d:%d: not valid JSON: %s", path, je.line, je.column, je.text);
+	return from_json(path, root, m, err, errlen);
+}
+
+/* The checks after parsing; takes root's reference. */
+static int
+from_json(const char *path, json_t *root, struct fmanifest *m, char *err, size_t errlen)
+{
 	int rc = -1;
 	char why[256];
 	m->path = strdup(path);
@@ -61,8 +86,8 @@ fmanifest_read(const char *path, struct fmanifest *m, char *err, size_t errlen)
 		rc = 0;  /* a local-only role: nothing to fetch */
 		goto done;
 	}
-	if (!hub_repo_id_ok(m->repo)) {
-		errmsg_fail(err, errlen, "%s: repo '%s' is not a Hub repo id", path, m->repo);
+	if (repoid_check(m->repo, why, sizeof why)) {
+		errmsg_fail(err, errlen, "%s: repo '%s' is not a Hub repo id: %s", path, m->repo, why);
 		goto done;
 	}
 	if (!m->commit || !hub_is_hex(m->commit, 40)) {
@@ -219,22 +244,18 @@ fmanifest_pin(struct fmanifest *m, size_t i, const char *sha256, const char *blo
 	const char *blob = m->files[i].lfs == 1 ? sha256 : blob_id;
 	if (blob)
 		json_object_set_new(f, "blob", json_string(blob));
-	char tmp[4096];
-	snprintf(tmp, sizeof tmp, "%s.tmp.%ld", m->path, (long)getpid());
 	char *text = json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS);
-	int fd = text ? open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : -1;
-	if (fd < 0) {
-		errmsg_fail(err, errlen, "%s: %s", tmp, strerror(errno));
+	struct fileio_atomic fa;
+	if (!text || fileio_atomic_open(&fa, m->path, 0644, 0) != 0) {
+		errmsg_fail(err, errlen, "%s: %s", text ? fa.tmp : m->path, strerror(text ? errno : ENOMEM));
 		free(text);
 		goto done;
 	}
-	size_t len = strlen(text);
-	int ok = write(fd, text, len) == (ssize_t)len && write(fd, "\n", 1) == 1 && fsync(fd) == 0;
-	ok = close(fd) == 0 && ok;
+	int ok = fileio_write_all(fa.fd, text, strlen(text)) == 0 && fileio_write_all(fa.fd, "\n", 1) == 0;
 	free(text);
-	if (!ok || rename(tmp, m->path)) {
+	if (!ok || fileio_atomic_commit(&fa) != 0) {
+		fileio_atomic_abort(&fa);
 		errmsg_fail(err, errlen, "%s: %s", m->path, strerror(errno));
-		unlink(tmp);
 		goto done;
 	}
 	rc = 0;

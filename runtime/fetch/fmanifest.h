@@ -45,6 +45,9 @@ struct fmanifest {
  */
 int fmanifest_read(const char *path, struct fmanifest *m, char *err, size_t errlen);
 
+/* fmanifest_read on text (len bytes) already read from path: what fetch checked the signature of. */
+int fmanifest_parse(const char *path, const char *text, size_t len, struct fmanifest *m, char *err, size_t errlen);
+
 /* Free what fmanifest_read allocated. */
 void fmanifest_free(struct fmanifest *m);
 

@@ -10,9 +10,12 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "exitcode.h"
 #include "fmanifest.h"
+#include "fsign.h"
 #include "hfcache.h"
 #include "hub.h"
+#include "msfile.h"
 #include "xfer.h"
 
 enum { ERR_MAX = 3 * HUB_URL_MAX };
@@ -78,6 +81,50 @@ trust_hub(const struct hub *h, struct fmanifest *m, size_t i, struct xfer_job *j
 		f->blob_id = strdup(etag);
 	}
 	j->size = size;
+	return 0;
+}
+
+/* Why signatures are required, for messages. */
+static const char *
+signature_source(const struct fplan_opts *o, const struct fsign *sign)
+{
+	static char buf[HFCACHE_PATH_MAX + 64];
+	if (o->nrequire)
+		return "--require-signature";
+	snprintf(buf, sizeof buf, "the trust: list of %s", sign->catalog ? sign->catalog : "the catalog");
+	return buf;
+}
+
+/*
+ * Read a manifest whose signature is required: its bytes once, the signature over exactly
+ * those bytes, then the manifest parsed from them and its commit against the signed one.
+ * 0 with *m loaded, or -1 after reporting why it is refused.
+ */
+static int
+read_signed(struct fsign *sign, struct fprogress *prog, const char *role, const char *mpath, struct fmanifest *m)
+{
+	char err[ERR_MAX], id[MSKEY_ID_HEX_LEN + 1];
+	char *text;
+	size_t len;
+	struct tcomment tc;
+	if (msfile_read(mpath, FMANIFEST_MAX_BYTES, false, &text, &len, err, sizeof err) ||
+	    fsign_check(sign, role, mpath, text, len, &tc, id, err, sizeof err)) {
+		free(text);
+		fprogress_event(prog, "error", role, NULL, 0, "%s", err);
+		return -1;
+	}
+	int rc = fmanifest_parse(mpath, text, len, m, err, sizeof err);
+	free(text);
+	if (rc == 0 && fsign_check_commit(&tc, m, err, sizeof err)) {
+		fmanifest_free(m);
+		rc = -1;
+	}
+	if (rc) {
+		fprogress_event(prog, "error", role, NULL, 0, "%s", err);
+		return -1;
+	}
+	fprogress_event(prog, "signed", role, NULL, 0, "%s: signed by key %s for catalog sha256 %s", mpath, id,
+	    tc.catalog_sha256);
 	return 0;
 }
 
@@ -219,9 +266,10 @@ fplan_fetch(const struct fplan_opts *o, char **roles, size_t nroles)
 	struct hub hub;
 	if (hub_open(&hub, err, sizeof err)) {
 		fprogress_event(&prog, "error", NULL, NULL, 0, "%s", err);
-		return 3;
+		return EXITCODE_SYSTEM;
 	}
 	int worst = 0;
+	struct fsign sign = {0};
 	char **all = NULL;
 	size_t nall = 0;
 	struct role_run *runs = NULL;
@@ -264,7 +312,22 @@ fplan_fetch(const struct fplan_opts *o, char **roles, size_t nroles)
 		worst = 3;
 		goto out;
 	}
-	/* Pass 1: read every manifest. */
+	if (fsign_open(&sign, o->require_keys, o->nrequire, o->catalog, err, sizeof err)) {
+		fprogress_event(&prog, "error", NULL, NULL, 0, "%s", err);
+		worst = 1;
+		goto out;
+	}
+	if (sign.required && o->trust_hub) {
+		fprogress_event(&prog, "error", NULL, NULL, 0, "--trust-hub takes hashes nobody signed, and signatures are "
+		    "required (%s); pin the files with 'modelc lock' instead", signature_source(o, &sign));
+		worst = 1;
+		goto out;
+	}
+	if (sign.required && !sign.have_catalog)
+		fprogress_event(&prog, "note", NULL, NULL, 0, "no catalog to compare the signatures with (no models.yaml "
+		    "here; pass --catalog FILE): the manifests need only all have been signed for the same one");
+	/* Pass 1: read every manifest, and check its signature first when they are required. */
+	unsigned refused = 0;
 	for (size_t r = 0; r < nroles; r++) {
 		struct role_run *rr = &runs[r];
 		char mpath[HFCACHE_PATH_MAX];
@@ -280,7 +343,13 @@ fplan_fetch(const struct fplan_opts *o, char **roles, size_t nroles)
 			rr->result = 1;
 			continue;
 		}
-		if (fmanifest_read(mpath, &rr->m, err, sizeof err)) {
+		if (sign.required) {
+			if (read_signed(&sign, &prog, roles[r], mpath, &rr->m)) {
+				rr->result = 1;
+				refused++;
+				continue;
+			}
+		} else if (fmanifest_read(mpath, &rr->m, err, sizeof err)) {
 			fprogress_event(&prog, "error", roles[r], NULL, 0, "%s", err);
 			rr->result = 1;
 			continue;
@@ -295,6 +364,12 @@ fplan_fetch(const struct fplan_opts *o, char **roles, size_t nroles)
 				    "(models.lock did not record the whole repo); files it does not name are not fetched: "
 				    "run 'modelc lock %s' for the full list", rr->m.role);
 		}
+	}
+	if (refused) {
+		fprogress_event(&prog, "error", NULL, NULL, 0, "%u of %zu manifest%s refused: signatures are required "
+		    "(%s); nothing downloaded", refused, nroles, nroles == 1 ? "" : "s", signature_source(o, &sign));
+		worst = 1;
+		goto out;
 	}
 	pend = calloc(nfiles_all ? nfiles_all : 1, sizeof *pend);
 	if (!pend) {
@@ -503,6 +578,7 @@ out:
 	for (size_t i = 0; i < nall; i++)
 		free(all[i]);
 	free(all);
+	fsign_close(&sign);
 	hub_close(&hub);
 	return worst;
 }

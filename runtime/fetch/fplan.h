@@ -2,8 +2,9 @@
 #define MODELC_FPLAN_H
 
 /*
- * What `fetch [all|ROLE...]` does: read the roles' manifests, skip what the cache already
- * holds verified, check the free space, download the rest in parallel, write refs/, report.
+ * What `fetch [all|ROLE...]` does: read the roles' manifests (checking their signatures when
+ * they are required: fsign), skip what the cache already holds verified, check the free
+ * space, download the rest in parallel, write refs/, report.
  */
 
 #include <stdbool.h>
@@ -18,6 +19,9 @@ struct fplan_opts {
 	const char *manifests;          /* directory of <role>.json */
 	const char *cache;              /* cache root override, or NULL */
 	enum fprogress_mode mode;
+	const char *const *require_keys; /* --require-signature: public key files or base64 lines */
+	size_t nrequire;
+	const char *catalog;            /* --catalog: whose trust: list and digest count; NULL: ./models.yaml if any */
 };
 
 /* Fetch roles (NULL/0: every manifest); returns the exit code (0, 1 or 3). */

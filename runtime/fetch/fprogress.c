@@ -5,6 +5,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "diag.h"
+
 double
 fprogress_now(void)
 {
@@ -53,6 +55,7 @@ fprogress_event(struct fprogress *p, const char *kind, const char *role, const c
 {
 	char msg[2048];
 	va_list ap;
+	diag_record(fmt);
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);

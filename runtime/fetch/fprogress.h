@@ -31,7 +31,8 @@ void fprogress_init(struct fprogress *p, enum fprogress_mode mode, FILE *out, FI
 /*
  * One event: kind is plan, skip, verify, start, resume, restart, retry, wait, done, corrupt,
  * fallback, error or report; role and file may be NULL; bytes is the event's byte count.
- * message is printf-formatted text for people (also the "message" of the JSON object).
+ * message is printf-formatted text for people (also the "message" of the JSON object); its
+ * format is recorded (diag_record).
  */
 void fprogress_event(struct fprogress *p, const char *kind, const char *role, const char *file,
     uint64_t bytes, const char *fmt, ...) __attribute__((format(printf, 6, 7)));

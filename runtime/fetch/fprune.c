@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "activefile.h"
+#include "exitcode.h"
 #include "fmanifest.h"
 #include "hfcache.h"
 
@@ -115,7 +116,7 @@ fprune_run(const struct fprune_opts *o)
 	char err[8192], root[HFCACHE_PATH_MAX];
 	char **roles = NULL;
 	size_t nroles = 0;
-	int rc = 0;
+	int rc = EXITCODE_OK;
 	struct keep k = {0};
 	char fallback[HFCACHE_PATH_MAX];
 	if (hfcache_catalog_root(o->manifests, fallback, sizeof fallback))
@@ -123,13 +124,13 @@ fprune_run(const struct fprune_opts *o)
 	if (hfcache_root(o->cache, fallback, root, sizeof root, err, sizeof err) ||
 	    fmanifest_list(o->manifests, &roles, &nroles, err, sizeof err)) {
 		fprogress_event(&prog, "error", NULL, NULL, 0, "%s", err);
-		return 1;
+		return EXITCODE_REJECTED;
 	}
 	if (nroles == 0) {
 		/* Without the catalog's list everything would look unused: refuse. */
 		fprogress_event(&prog, "error", NULL, NULL, 0, "%s: no manifests, so no way to tell what is "
 		    "used; run 'modelc build' first", o->manifests);
-		return 1;
+		return EXITCODE_REJECTED;
 	}
 	k.m = calloc(nroles, sizeof *k.m);
 	for (size_t i = 0; i < nroles; i++) {
@@ -137,7 +138,7 @@ fprune_run(const struct fprune_opts *o)
 		snprintf(mp, sizeof mp, "%s/%s.json", o->manifests, roles[i]);
 		if (fmanifest_read(mp, &k.m[k.n], err, sizeof err)) {
 			fprogress_event(&prog, "error", roles[i], NULL, 0, "%s; nothing pruned", err);
-			rc = 1;
+			rc = EXITCODE_REJECTED;
 			goto out;
 		}
 		k.n++;
@@ -166,7 +167,7 @@ fprune_run(const struct fprune_opts *o)
 			goto out;
 		}
 		fprogress_event(&prog, "error", NULL, NULL, 0, "%s: %s", root, strerror(errno));
-		rc = 3;
+		rc = EXITCODE_SYSTEM;
 		goto out;
 	}
 	uint64_t total = 0;

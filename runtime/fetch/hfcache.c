@@ -15,6 +15,7 @@
 
 #include "errmsg.h"
 #include "size.h"
+#include "fileio.h"
 
 static const char cachedir_tag[] =
     "Signature: 8a477f597d28d172789f06886806bc55\n"
@@ -168,13 +169,9 @@ hfcache_open(struct hfcache *c, const char *root, char *err, size_t errlen)
 	if (hfcache_mkparents(p))
 		return errmsg_fail(err, errlen, "%s/.locks: %s", root, strerror(errno));
 	snprintf(p, sizeof p, "%s/CACHEDIR.TAG", root);
-	int fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-	if (fd >= 0) {
-		ssize_t w = write(fd, cachedir_tag, sizeof cachedir_tag - 1);
-		close(fd);
-		if (w != (ssize_t)sizeof cachedir_tag - 1)
-			unlink(p);
-	}
+	/* Written once, by whoever comes first; a half-written tag is removed. */
+	if (fileio_write_file(p, cachedir_tag, sizeof cachedir_tag - 1, 0666, FILEIO_EXCL | FILEIO_NOSYNC) == -2)
+		unlink(p);
 	c->symlinks_forced_off = env_true("HF_HUB_DISABLE_SYMLINKS");
 	if (c->symlinks_forced_off)
 		return 0;
@@ -233,26 +230,13 @@ hfcache_unlock(int fd)
 	}
 }
 
-/* Write exactly len bytes to path via a temp file and rename. */
+/* Write exactly len bytes to path via a temp file and rename, creating its folders. */
 static int
 write_atomic(const char *path, const char *data, size_t len, bool sync, char *err, size_t errlen)
 {
-	char tmp[HFCACHE_PATH_MAX + 32];
-	snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
 	if (hfcache_mkparents(path))
 		return errmsg_fail(err, errlen, "%s: %s", path, strerror(errno));
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-	if (fd < 0)
-		return errmsg_fail(err, errlen, "%s: %s", tmp, strerror(errno));
-	bool ok = write(fd, data, len) == (ssize_t)len && (!sync || fsync(fd) == 0);
-	int e = errno;
-	ok = close(fd) == 0 && ok;
-	if (!ok || rename(tmp, path)) {
-		e = ok ? errno : e;
-		unlink(tmp);
-		return errmsg_fail(err, errlen, "%s: %s", path, strerror(e));
-	}
-	return 0;
+	return fileio_write_atomic(path, data, len, 0666, sync ? 0 : FILEIO_NOSYNC, err, errlen);
 }
 
 int
@@ -271,30 +255,28 @@ hfcache_write_ref(const struct hfcache *c, const char *folder, const char *revis
 static int
 copy_file(const char *src, const char *dst, char *err, size_t errlen)
 {
-	char tmp[HFCACHE_PATH_MAX + 32];
-	snprintf(tmp, sizeof tmp, "%s.tmp.%ld", dst, (long)getpid());
 	int in = open(src, O_RDONLY | O_CLOEXEC);
 	if (in < 0)
 		return errmsg_fail(err, errlen, "%s: %s", src, strerror(errno));
-	int out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-	if (out < 0) {
+	struct fileio_atomic out;
+	if (fileio_atomic_open(&out, dst, 0666, 0) != 0) {
+		int e = errno;
 		close(in);
-		return errmsg_fail(err, errlen, "%s: %s", tmp, strerror(errno));
+		return errmsg_fail(err, errlen, "%s: %s", out.tmp, strerror(e));
 	}
 	char *buf = malloc(SIZE_MIB);
 	ssize_t r = -1;
 	bool ok = buf != NULL;
 	while (ok && (r = read(in, buf, SIZE_MIB)) > 0)
-		ok = write(out, buf, (size_t)r) == r;
-	ok = ok && r == 0 && fsync(out) == 0;
+		ok = fileio_write_all(out.fd, buf, (size_t)r) == 0;
+	ok = ok && r == 0;
 	int e = errno;
 	free(buf);
 	close(in);
-	ok = close(out) == 0 && ok;
-	if (!ok || rename(tmp, dst)) {
-		e = ok ? errno : e;
-		unlink(tmp);
-		return errmsg_fail(err, errlen, "%s: %s", dst, strerror(e));
+	errno = e;
+	if (!ok || fileio_atomic_commit(&out) != 0) {
+		fileio_atomic_abort(&out);
+		return errmsg_fail(err, errlen, "%s: %s", dst, strerror(errno));
 	}
 	return 0;
 }

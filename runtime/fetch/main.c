@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "exitcode.h"
+#include "diag.h"
 #include "fplan.h"
 #include "fprune.h"
 
@@ -12,6 +13,7 @@ enum { FETCH_MAX_JOBS = 64, FETCH_DEFAULT_JOBS = 4 };
 
 static const char usage_fetch[] =
     "usage: fetch [all|ROLE...] [--jobs N] [--verify] [--trust-hub] [--json] [--manifests DIR] [--cache DIR]\n"
+    "             [--require-signature PUBKEY]... [--catalog FILE]\n"
     "       fetch prune [--yes] [--json] [--manifests DIR] [--cache DIR] [--active FILE]\n";
 
 static const char help_text[] =
@@ -26,9 +28,17 @@ static const char help_text[] =
     "  --json             one JSON object per event on stdout\n"
     "  --manifests DIR    where the manifests are (default generated/manifests)\n"
     "  --cache DIR        the hub cache root (default as huggingface_hub: HF_HUB_CACHE, HF_HOME/hub)\n"
+    "  --require-signature PUBKEY\n"
+    "                     refuse, before downloading anything, a manifest that this minisign key (a\n"
+    "                     .pub file or its base64 line; repeatable) or a key of the catalog's trust:\n"
+    "                     list did not sign for this catalog ('modelc sign'); a trust: list alone\n"
+    "                     requires signatures too\n"
+    "  --catalog FILE     the catalog whose trust: list and SHA-256 the signatures must match\n"
+    "                     (default models.yaml, when the current folder has one)\n"
     "  prune [--yes]      list, then with --yes remove, what no role uses (never the active model)\n"
     "\n"
-    "Exit status: 0 done, 1 rejected (hash mismatch, gated, not found, no space), 2 usage, 3 failure.\n"
+    "Exit status: 0 done, 1 rejected (hash mismatch, a signature refused, gated, not found, no space),\n"
+    "2 usage, 3 failure.\n"
     "See fetch(1).\n";
 
 static int
@@ -48,7 +58,7 @@ common_opt(int argc, char **argv, int i, const char **manifests, const char **ca
 	}
 	if (!strcmp(argv[i], "--manifests") || !strcmp(argv[i], "--cache")) {
 		if (i + 1 >= argc || !argv[i + 1][0]) {
-			fprintf(stderr, "fetch: %s needs a directory\n", argv[i]);
+			diag_print(stderr, "fetch: %s needs a directory\n", argv[i]);
 			return -1;
 		}
 		*(!strcmp(argv[i], "--cache") ? cache : manifests) = argv[i + 1];
@@ -87,7 +97,7 @@ cmd_prune(int argc, char **argv)
 		else if (!strcmp(argv[i], "--active") && i + 1 < argc)
 			o.active_file = argv[++i];
 		else {
-			fprintf(stderr, "fetch: prune: unknown option '%s'\n", argv[i]);
+			diag_print(stderr, "fetch: prune: unknown option '%s'\n", argv[i]);
 			return usage();
 		}
 	}
@@ -100,10 +110,13 @@ cmd_fetch(int argc, char **argv)
 {
 	struct fplan_opts o = {.jobs = FETCH_DEFAULT_JOBS, .manifests = "generated/manifests"};
 	int json = 0, all = 0;
-	char **roles = calloc((size_t)argc + 1, sizeof *roles);
-	size_t n = 0;
-	if (!roles)
+	char **roles = calloc((size_t)argc + 1, sizeof *roles), **keys = calloc((size_t)argc + 1, sizeof *keys);
+	size_t n = 0, nkeys = 0;
+	if (!roles || !keys) {
+		free(roles);
+		free(keys);
 		return EXITCODE_SYSTEM;
+	}
 	for (int i = 1; i < argc; i++) {
 		int r = common_opt(argc, argv, i, &o.manifests, &o.cache, &json);
 		if (r >= 0) {
@@ -117,23 +130,35 @@ cmd_fetch(int argc, char **argv)
 			fputs("\n", stdout);
 			fputs(help_text, stdout);
 			free(roles);
+			free(keys);
 			return EXITCODE_OK;
 		}
 		if (!strcmp(argv[i], "--verify"))
 			o.verify = 1;
 		else if (!strcmp(argv[i], "--trust-hub"))
 			o.trust_hub = 1;
+		else if (!strcmp(argv[i], "--require-signature") || !strcmp(argv[i], "--catalog")) {
+			if (i + 1 >= argc || !argv[i + 1][0]) {
+				diag_print(stderr, "fetch: %s needs %s\n", argv[i],
+				    argv[i][2] == 'r' ? "a public key" : "a file");
+				goto bad;
+			}
+			if (argv[i][2] == 'r')
+				keys[nkeys++] = argv[++i];
+			else
+				o.catalog = argv[++i];
+		}
 		else if (!strcmp(argv[i], "--jobs") || !strncmp(argv[i], "--jobs=", 7)) {
 			const char *v = argv[i][6] == '=' ? argv[i] + 7 : (i + 1 < argc ? argv[++i] : "");
 			char *end;
 			long j = strtol(v, &end, 10);
 			if (!*v || *end || j < 1 || j > FETCH_MAX_JOBS) {
-				fprintf(stderr, "fetch: --jobs '%s' is not a number from 1 to %d\n", v, FETCH_MAX_JOBS);
+				diag_print(stderr, "fetch: --jobs '%s' is not a number from 1 to %d\n", v, FETCH_MAX_JOBS);
 				goto bad;
 			}
 			o.jobs = (unsigned)j;
 		} else if (argv[i][0] == '-') {
-			fprintf(stderr, "fetch: unknown option '%s'\n", argv[i]);
+			diag_print(stderr, "fetch: unknown option '%s'\n", argv[i]);
 			goto bad;
 		} else if (!strcmp(argv[i], "all"))
 			all = 1;
@@ -141,15 +166,24 @@ cmd_fetch(int argc, char **argv)
 			roles[n++] = argv[i];
 	}
 	if (all && n) {
-		fputs("fetch: 'all' and role names exclude each other\n", stderr);
+		diag_print(stderr, "fetch: 'all' and role names exclude each other\n");
+		goto bad;
+	}
+	if (nkeys && o.trust_hub) {
+		diag_print(stderr, "fetch: --trust-hub takes hashes nobody signed; it cannot be combined with "
+		    "--require-signature\n");
 		goto bad;
 	}
 	o.mode = mode_for(json);
+	o.require_keys = (const char *const *)keys;
+	o.nrequire = nkeys;
 	int rc = fplan_fetch(&o, n ? roles : NULL, n);
 	free(roles);
+	free(keys);
 	return rc;
 bad:
 	free(roles);
+	free(keys);
 	return usage();
 }
 

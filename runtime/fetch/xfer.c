@@ -9,53 +9,20 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "digest.h"
-#include "sink.h"
 #include "size.h"
+#include "xfer_state.h"
+#include "xretry.h"
 
-enum { MSG_MAX = 3 * HUB_URL_MAX };
-
-/* The URL without its query: signed CDN URLs are long and expire, so messages omit them. */
-static const char *
-shown(const char *url, char *buf, size_t n)
+const char *
+xfer_shown(const char *url, char *buf, size_t n)
 {
 	size_t q = strcspn(url, "?");
 	snprintf(buf, n, "%.*s", (int)q, url);
 	return buf;
 }
 
-enum job_phase { PH_WAIT, PH_ACTIVE, PH_SYNC, PH_DONE };  /* PH_SYNC: verified, fsync on the sink's worker */
-
-struct xfer_state {
-	enum job_phase phase;
-	double next_try;
-	unsigned attempt;               /* tries without progress */
-	unsigned hops;
-	bool waited_lock;
-	int lockfd, fd;
-	char tmp[HFCACHE_PATH_MAX], blob[HFCACHE_PATH_MAX];
-	uint64_t offset;
-	struct digest dg;
-	bool dg_live;
-	CURL *easy;
-	struct curl_slist *hdrs;
-	struct hub_hdrs hd;
-	char url[HUB_URL_MAX];          /* the resolve URL, where every attempt starts */
-	char cur[HUB_URL_MAX];          /* this hop */
-	char cerr[CURL_ERROR_SIZE];
-	bool body_checked, hop_data, overflow, bad_total;
-	int wr_errno;
-	uint64_t got;                   /* bytes in this attempt */
-	double t0;
-	struct xfer *x;
-	struct xfer_job *job;
-	struct sink sink;               /* writes and hashes on its own thread */
-	bool paused;                    /* the sink was full: curl is paused */
-	CURLM *multi;
-};
-
-static void
-job_fail(struct xfer *x, struct xfer_job *j, int result, const char *msg)
+void
+xfer_job_fail(struct xfer *x, struct xfer_job *j, int result, const char *msg)
 {
 	j->result = result;
 	j->st->phase = PH_DONE;
@@ -145,9 +112,8 @@ on_data(char *p, size_t size, size_t n, void *ud)
 	return len;
 }
 
-/* Set up the easy handle for one hop to s->cur; 0 or -1. */
-static int
-hop_setup(struct xfer_state *s)
+int
+xfer_hop_setup(struct xfer_state *s)
 {
 	struct xfer *x = s->x;
 	hub_headers_free(s->hdrs);
@@ -236,12 +202,11 @@ release(struct xfer_state *s)
 	s->easy = NULL;
 }
 
-/* The bytes are all there: check them, then make them visible. */
-static void
-finish(struct xfer *x, struct xfer_job *j)
+void
+xfer_finish(struct xfer *x, struct xfer_job *j)
 {
 	struct xfer_state *s = j->st;
-	char s256[DIGEST_SHA256_HEX + 1], s1[DIGEST_SHA1_HEX + 1], msg[MSG_MAX];
+	char s256[DIGEST_SHA256_HEX + 1], s1[DIGEST_SHA1_HEX + 1], msg[XFER_MSG_MAX];
 	digest_final(&s->dg, s256, s1);
 	const char *want = j->sha256 ? j->sha256 : j->blob_id;
 	const char *got = j->sha256 ? s256 : s1;
@@ -250,7 +215,7 @@ finish(struct xfer *x, struct xfer_job *j)
 		unlink(s->tmp);
 		snprintf(msg, sizeof msg, "%s mismatch: expected %s, got %s; the download was deleted",
 		    j->sha256 ? "sha256" : "git blob id", want, got);
-		job_fail(x, j, 1, msg);
+		xfer_job_fail(x, j, 1, msg);
 		return;
 	}
 	/* git-tracked files may carry both; the blob id must match too. */
@@ -258,7 +223,7 @@ finish(struct xfer *x, struct xfer_job *j)
 		unlink(s->tmp);
 		snprintf(msg, sizeof msg, "git blob id mismatch: expected %s, got %s; the download was deleted",
 		    j->blob_id, s1);
-		job_fail(x, j, 1, msg);
+		xfer_job_fail(x, j, 1, msg);
 		return;
 	}
 	/*
@@ -274,7 +239,7 @@ static void
 finish_commit(struct xfer *x, struct xfer_job *j, int sync_err)
 {
 	struct xfer_state *s = j->st;
-	char msg[MSG_MAX], err[MSG_MAX];
+	char msg[XFER_MSG_MAX], err[XFER_MSG_MAX];
 	const char *want = j->sha256 ? j->sha256 : j->blob_id;
 	mode_t um = umask(0);
 	umask(um);
@@ -286,12 +251,12 @@ finish_commit(struct xfer *x, struct xfer_job *j, int sync_err)
 	s->fd = -1;
 	if (e) {
 		snprintf(msg, sizeof msg, "%s: %s", s->tmp, strerror(e));
-		job_fail(x, j, 3, msg);
+		xfer_job_fail(x, j, 3, msg);
 		return;
 	}
 	if (rename(s->tmp, s->blob)) {
 		snprintf(msg, sizeof msg, "%s: %s", s->blob, strerror(errno));
-		job_fail(x, j, 3, msg);
+		xfer_job_fail(x, j, 3, msg);
 		return;
 	}
 	char dir[HFCACHE_PATH_MAX];
@@ -300,7 +265,7 @@ finish_commit(struct xfer *x, struct xfer_job *j, int sync_err)
 	hfcache_fsync_dir(dir);
 	if (hfcache_stamp_write(x->cache, j->folder, j->etag, s->blob, want, err, sizeof err) ||
 	    hfcache_link(x->cache, j->folder, j->commit, j->path, j->etag, !x->cache->symlinks, err, sizeof err)) {
-		job_fail(x, j, 3, err);
+		xfer_job_fail(x, j, 3, err);
 		return;
 	}
 	if (!x->cache->symlinks) {
@@ -326,10 +291,10 @@ static int
 start(struct xfer *x, CURLM *multi, struct xfer_job *j)
 {
 	struct xfer_state *s = j->st;
-	char err[MSG_MAX];
+	char err[XFER_MSG_MAX];
 	int r = hfcache_lock(x->cache, j->folder, j->etag, false, &s->lockfd, err, sizeof err);
 	if (r < 0) {
-		job_fail(x, j, 3, err);
+		xfer_job_fail(x, j, 3, err);
 		return 0;
 	}
 	if (r == 1) {
@@ -350,7 +315,7 @@ start(struct xfer *x, CURLM *multi, struct xfer_job *j)
 			const char *want = j->sha256 ? j->sha256 : j->blob_id;
 			if (hfcache_stamp_write(x->cache, j->folder, j->etag, s->blob, want, err, sizeof err) ||
 			    hfcache_link(x->cache, j->folder, j->commit, j->path, j->etag, false, err, sizeof err)) {
-				job_fail(x, j, 3, err);
+				xfer_job_fail(x, j, 3, err);
 				return 0;
 			}
 			j->result = 0;
@@ -364,13 +329,13 @@ start(struct xfer *x, CURLM *multi, struct xfer_job *j)
 	}
 	if (hfcache_mkparents(s->tmp) || open_partial(s)) {
 		snprintf(err, sizeof err, "%s: %s", s->tmp, strerror(errno));
-		job_fail(x, j, 3, err);
+		xfer_job_fail(x, j, 3, err);
 		return 0;
 	}
 	s->t0 = fprogress_now();
 	x->prog->current = j->path;
 	if (s->offset == j->size) {
-		finish(x, j);
+		xfer_finish(x, j);
 		return 0;
 	}
 	char sz[32], at[32];
@@ -383,141 +348,12 @@ start(struct xfer *x, CURLM *multi, struct xfer_job *j)
 	snprintf(s->cur, sizeof s->cur, "%s", s->url);
 	s->hops = 0;
 	s->got = 0;
-	if (hop_setup(s) || curl_multi_add_handle(multi, s->easy) != CURLM_OK) {
-		job_fail(x, j, 3, "cannot set up the transfer (out of memory?)");
+	if (xfer_hop_setup(s) || curl_multi_add_handle(multi, s->easy) != CURLM_OK) {
+		xfer_job_fail(x, j, 3, "cannot set up the transfer (out of memory?)");
 		return 0;
 	}
 	s->phase = PH_ACTIVE;
 	return 1;
-}
-
-/* Schedule another attempt from the resolve URL, or give up. */
-static void
-retry(struct xfer *x, struct xfer_job *j, long retry_after, const char *why)
-{
-	struct xfer_state *s = j->st;
-	if (s->got)
-		s->attempt = 0;  /* progress was made: only tries without progress count */
-	s->attempt++;
-	if (s->attempt >= x->hub->max_tries) {
-		char msg[MSG_MAX + 256];
-		snprintf(msg, sizeof msg, "%s; gave up after %u tries without progress (the partial file is "
-		    "kept; run fetch again to resume)", why, s->attempt);
-		job_fail(x, j, 3, msg);
-		return;
-	}
-	unsigned ms = hub_retry_delay_ms(x->hub, s->attempt, retry_after);
-	fprogress_event(x->prog, "retry", j->role, j->path, s->offset, "%s; retry %u in %.1f s", why,
-	    s->attempt, ms / 1000.0);
-	s->next_try = fprogress_now() + ms / 1000.0;
-	snprintf(s->cur, sizeof s->cur, "%s", s->url);
-	s->hops = 0;
-	s->got = 0;
-	s->phase = PH_WAIT;  /* keeps its lock and partial file */
-}
-
-static void
-restart_hop(struct xfer *x, CURLM *multi, struct xfer_job *j)
-{
-	struct xfer_state *s = j->st;
-	if (hop_setup(s) || curl_multi_add_handle(multi, s->easy) != CURLM_OK)
-		job_fail(x, j, 3, "cannot set up the transfer (out of memory?)");
-	else
-		s->phase = PH_ACTIVE;
-}
-
-static void
-completed(struct xfer *x, CURLM *multi, struct xfer_job *j, CURLcode cc)
-{
-	struct xfer_state *s = j->st;
-	char msg[MSG_MAX], u[HUB_URL_MAX];
-	long status = 0;
-	curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
-	curl_multi_remove_handle(multi, s->easy);
-	s->paused = false;
-	int e = sink_drain(&s->sink);
-	if (e && !s->wr_errno)
-		s->wr_errno = e;
-	if (s->wr_errno) {
-		snprintf(msg, sizeof msg, "%s: %s (the partial file is kept; free some space and run fetch "
-		    "again to resume)", s->tmp, strerror(s->wr_errno));
-		job_fail(x, j, 3, msg);
-		return;
-	}
-	if (s->overflow) {
-		unlink(s->tmp);
-		snprintf(msg, sizeof msg, "%s sent more than the %llu bytes the manifest pins; the download was "
-		    "deleted", shown(s->cur, u, sizeof u), (unsigned long long)j->size);
-		job_fail(x, j, 1, msg);
-		return;
-	}
-	if (s->bad_total) {
-		snprintf(msg, sizeof msg, "%s: the server says the file has %llu bytes, the manifest pins %llu",
-		    shown(s->cur, u, sizeof u), (unsigned long long)s->hd.content_length, (unsigned long long)j->size);
-		job_fail(x, j, 1, msg);
-		return;
-	}
-	if (s->offset == (uint64_t)-1) {
-		/* A 206 for the wrong range: drop the partial file and try again. */
-		if (ftruncate(s->fd, 0) == 0) {
-			digest_free(&s->dg);
-			if (digest_init(&s->dg, j->blob_id != NULL, j->size) == 0) {
-				s->offset = 0;
-				retry(x, j, -1, "the server answered a different range than asked");
-				return;
-			}
-		}
-		job_fail(x, j, 3, "cannot reset the partial file");
-		return;
-	}
-	if (cc != CURLE_OK) {
-		snprintf(msg, sizeof msg, "%s: %s", shown(s->cur, u, sizeof u), s->cerr[0] ? s->cerr : curl_easy_strerror(cc));
-		if (hub_retryable(0, cc))
-			retry(x, j, -1, msg);
-		else
-			job_fail(x, j, 3, msg);
-		return;
-	}
-	if (status >= 300 && status < 400) {
-		char *next = NULL;
-		curl_easy_getinfo(s->easy, CURLINFO_REDIRECT_URL, &next);
-		if (s->hops == 0 && s->hd.commit[0] && strcmp(s->hd.commit, j->commit)) {
-			snprintf(msg, sizeof msg, "the Hub answered commit %s for %s, the manifest pins %s",
-			    s->hd.commit, shown(s->cur, u, sizeof u), j->commit);
-			job_fail(x, j, 1, msg);
-			return;
-		}
-		if (!next) {
-			snprintf(msg, sizeof msg, "%s: HTTP %ld without a Location header", shown(s->cur, u, sizeof u), status);
-			job_fail(x, j, 3, msg);
-			return;
-		}
-		if (++s->hops > HUB_MAX_REDIRECTS) {
-			snprintf(msg, sizeof msg, "%s: more than %d redirects (a redirect loop?)", s->url,
-			    HUB_MAX_REDIRECTS);
-			job_fail(x, j, 3, msg);
-			return;
-		}
-		snprintf(s->cur, sizeof s->cur, "%s", next);
-		restart_hop(x, multi, j);  /* hub_headers adds the token only for the Hub's host */
-		return;
-	}
-	if (status >= 400) {
-		hub_error_message(x->hub, j->repo, j->commit, j->path, shown(s->cur, u, sizeof u), &s->hd, msg, sizeof msg);
-		if (hub_retryable(status, CURLE_OK))
-			retry(x, j, s->hd.retry_after_s, msg);
-		else
-			job_fail(x, j, status == 401 || status == 403 || status == 404 ? 1 : 3, msg);
-		return;
-	}
-	if (s->offset < j->size) {
-		char a[32], b[32];
-		snprintf(msg, sizeof msg, "%s: the body ended at %s of %s", shown(s->cur, u, sizeof u),
-		    fprogress_size(s->offset, a, sizeof a), fprogress_size(j->size, b, sizeof b));
-		retry(x, j, -1, msg);
-		return;
-	}
-	finish(x, j);
 }
 
 int
@@ -557,7 +393,7 @@ xfer_run(struct xfer *x, struct xfer_job *jobs, size_t n)
 				moved = true;
 				if (s->fd >= 0) {
 					s->t0 = s->t0 ? s->t0 : now;
-					restart_hop(x, multi, &jobs[i]);
+					xretry_restart_hop(x, multi, &jobs[i]);
 				} else
 					start(x, multi, &jobs[i]);
 				if (s->phase == PH_ACTIVE)
@@ -582,7 +418,7 @@ xfer_run(struct xfer *x, struct xfer_job *jobs, size_t n)
 				continue;
 			struct xfer_state *s = NULL;
 			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&s);
-			completed(x, multi, s->job, msg->data.result);
+			xretry_completed(x, multi, s->job, msg->data.result);
 			moved = true;
 		}
 		now = fprogress_now();

@@ -152,6 +152,9 @@ main(int argc, char **argv)
 	px_opt.disk_bps = 200e6;
 	argv[0] = "proxy";
 	for (int i = 1; i < argc; i++) {
+		/* switch proxy passes its own words: [--table FILE] proxy OPTIONS */
+		if (strcmp(argv[i], "proxy") == 0 && !dry && !npreload && i <= 3)
+			continue;
 		int m;
 		long x;
 #define OPT(name) ((m = swcmd_option(argc, argv, &i, name, &v)) != 0)

@@ -367,10 +367,29 @@ start_inst(struct px_inst *in, double now)
 		return;
 	}
 	add_names(&cmd, &in->e);
-	cmd.merge_stdout = 1;
-	int fd = -1;
-	pid_t pid = launch_start(&cmd, &fd);
+	/* The server's stdout and stderr into one pipe: fds 1 and 2 point at it while it forks. */
+	int p[2], s1, s2;
+	if (pipe2(p, O_CLOEXEC) != 0) {
+		snprintf(in->why, sizeof in->why, "pipe: %s", strerror(errno));
+		start_failed(in, now, 1);
+		return;
+	}
+	fflush(NULL);
+	s1 = fcntl(1, F_DUPFD_CLOEXEC, 3);
+	s2 = fcntl(2, F_DUPFD_CLOEXEC, 3);
+	dup2(p[1], 1);
+	dup2(p[1], 2);
+	pid_t pid = launch_start(&cmd, NULL);
+	int saved = errno;
+	dup2(s1, 1);
+	dup2(s2, 2);
+	close(s1);
+	close(s2);
+	close(p[1]);
+	int fd = p[0];
+	errno = saved;
 	if (pid < 0) {
+		close(fd);
 		snprintf(in->why, sizeof in->why, "cannot start '%s': %s", cmd.argv[0], strerror(errno));
 		start_failed(in, now, 1);
 		return;

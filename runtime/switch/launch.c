@@ -12,7 +12,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "diag.h"
 #include "shquote.h"
+#include "swcmd.h"
 #include "swpath.h"
 #include "swstr.h"
 #include "swtable.h"
@@ -52,13 +54,6 @@ arg(struct launch_cmd *cmd, char *s)
 	return 0;
 }
 
-/* Only in-flight quantization is named on the command line; vLLM detects the rest itself. */
-static int
-in_flight(const char *q)
-{
-	return q && (strcmp(q, "bitsandbytes") == 0 || strcmp(q, "fp8") == 0);
-}
-
 int
 launch_build(const struct model_entry *e, const struct refit *plan, const char *host, unsigned port,
     FILE *warn, struct launch_cmd *cmd)
@@ -78,18 +73,18 @@ launch_build(const struct model_entry *e, const struct refit *plan, const char *
 	} else if (e->repo) {
 		cmd->model_path = e->repo;
 		if (f.dir_exists)
-			fprintf(warn, "switch: warning: %zu of %zu files of '%s' are missing from '%s'; the server will "
+			diag_print(warn, "switch: warning: %zu of %zu files of '%s' are missing from '%s'; the server will "
 			    "download them\n", f.total - f.present, f.total, e->role, f.dir);
 		else
-			fprintf(warn, "switch: warning: '%s' is not in the cache '%s'%s%s; the server will download it\n",
+			diag_print(warn, "switch: warning: '%s' is not in the cache '%s'%s%s; the server will download it\n",
 			    e->role, swtable_hub_cache(), e->local_dir ? " nor in " : "", e->local_dir ? e->local_dir : "");
 	} else {
 		cmd->model_path = e->local_dir ? e->local_dir : e->model_id;
 		if (f.dir_exists)
-			fprintf(warn, "switch: warning: %zu of %zu files of '%s' are missing from '%s'\n",
+			diag_print(warn, "switch: warning: %zu of %zu files of '%s' are missing from '%s'\n",
 			    f.total - f.present, f.total, e->role, f.dir);
 		else
-			fprintf(warn, "switch: warning: the local directory '%s' of '%s' does not exist\n",
+			diag_print(warn, "switch: warning: the local directory '%s' of '%s' does not exist\n",
 			    cmd->model_path, e->role);
 	}
 	bad |= cmd->model_path == NULL;
@@ -105,22 +100,21 @@ launch_build(const struct model_entry *e, const struct refit *plan, const char *
 		bad |= arg(cmd, keep(cmd, "--max-model-len"));
 		bad |= arg(cmd, keep(cmd, "%u", (unsigned)plan->max_model_len));
 	} else {
-		fprintf(warn, "switch: warning: the catalog gives '%s' no max_model_len; the server will use the "
+		diag_print(warn, "switch: warning: the catalog gives '%s' no max_model_len; the server will use the "
 		    "model's own limit\n", e->role);
 	}
 	bad |= arg(cmd, keep(cmd, "--gpu-memory-utilization"));
 	bad |= arg(cmd, keep(cmd, "%.4g", plan->utilization));
-	/* AWQ kernels run in fp16: a bf16 default would be refused or slow. */
-	const char *dtype = e->quantization && strcmp(e->quantization, "awq") == 0 ? "half" : e->dtype;
-	if (dtype && strcmp(dtype, "auto") != 0) {
+	/* modelc decided both: AWQ runs in half (its kernels are fp16), in-flight formats are named. */
+	if (strcmp(e->dtype, "auto") != 0) {
 		bad |= arg(cmd, keep(cmd, "--dtype"));
-		bad |= arg(cmd, keep(cmd, "%s", dtype));
+		bad |= arg(cmd, keep(cmd, "%s", e->dtype));
 	}
 	if (e->kv_cache_dtype && strcmp(e->kv_cache_dtype, "auto") != 0) {
 		bad |= arg(cmd, keep(cmd, "--kv-cache-dtype"));
 		bad |= arg(cmd, keep(cmd, "%s", e->kv_cache_dtype));
 	}
-	if (in_flight(e->quantization_flag)) {
+	if (e->quantization_flag) {
 		bad |= arg(cmd, keep(cmd, "--quantization"));
 		bad |= arg(cmd, keep(cmd, "%s", e->quantization_flag));
 	}
@@ -145,7 +139,7 @@ launch_build(const struct model_entry *e, const struct refit *plan, const char *
 	for (size_t i = 0; i < cmd->nenv; i++)
 		bad |= cmd->env[i] == NULL;
 	if (bad)
-		fprintf(warn, "switch: error: the server's command line is longer than %d bytes or %d words\n",
+		diag_print(warn, "switch: error: the server's command line is longer than %d bytes or %d words\n",
 		    LAUNCH_STR_MAX, LAUNCH_MAX_ARGS - 1);
 	return bad ? -1 : 0;
 }
@@ -221,18 +215,14 @@ launch_start(const struct launch_cmd *cmd, int *errfd)
 #endif
 		if (errfd) {
 			dup2(fds[1], 2);
-			if (cmd->merge_stdout)
-				dup2(fds[1], 1);
 			close(fds[0]);
 			close(fds[1]);
 		}
 		if (swpath_which(cmd->argv[0], path, sizeof path) == 0)
 			execve(path, cmd->argv, envp);
 		int saved = errno;
-		char msg[LAUNCH_LINE_MAX];
-		int n = snprintf(msg, sizeof msg, "switch: error: cannot run '%s': %s\n", cmd->argv[0], strerror(saved));
-		if (n > 0)
-			(void)!write(2, msg, (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1);
+		/* stderr is unbuffered, and switch has one thread: stdio is safe in the child. */
+		swcmd_error("cannot run '%s': %s\n", cmd->argv[0], strerror(saved));
 		_exit(saved == ENOENT ? 127 : 126);
 	}
 	setpgid(pid, pid);

@@ -22,7 +22,6 @@ struct launch_cmd {
 	size_t nenv;
 	const char *model_path;         /* what the server is told to load */
 	int local;                      /* every manifest file is on disk: HF_HUB_OFFLINE=1 */
-	int merge_stdout;               /* launch_start with errfd: stdout into the same pipe (the proxy) */
 	char store[LAUNCH_STR_MAX];
 	size_t used;
 };

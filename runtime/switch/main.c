@@ -21,12 +21,13 @@ static const struct {
 
 static const char usage[] =
     "usage: switch [--table FILE] list [--json] | set ROLE|PATH|REPO | current | serve [ROLE] [--dry-run] [--warm]\n"
-    "              | proxy [OPTION]... | doctor | --list | --set ROLE|PATH|REPO | --current | --help | --version\n";
+    "              | doctor | --list | --set ROLE|PATH|REPO | --current | --help | --version\n";
 
 int
 main(int argc, char **argv)
 {
-	const char *table = NULL, *self = argv[0];
+	const char *table = NULL;
+	char **all = argv;
 
 	/* The table comes before the command: switch --table FILE list. */
 	while (argc > 1 && strncmp(argv[1], "--table", 7) == 0 && (!argv[1][7] || argv[1][7] == '=')) {
@@ -48,7 +49,7 @@ main(int argc, char **argv)
 		return EXITCODE_OK;
 	}
 	if (strcmp(argv[1], "proxy") == 0)
-		return swcmd_proxy(self, table, argc - 1, argv + 1);
+		return swcmd_proxy(all);
 	if (strcmp(argv[1], "--version") == 0) {
 		printf("switch %s\n", MODELC_VERSION);
 		return EXITCODE_OK;

@@ -3,39 +3,20 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "diag.h"
 #include "exitcode.h"
 
-static void
-message(const char *prefix, const char *fmt, va_list ap)
+void
+swcmd_message(unsigned prefix, const char *fmt, ...)
 {
-	fputs(prefix, stderr);
+	/* The three prefixes at the offsets SWCMD_ERROR, SWCMD_WARNING and SWCMD_NOTE name. */
+	static const char prefixes[] = "switch: error: \0switch: warning: \0switch: note: ";
+	va_list ap;
+
+	diag_record(fmt);
+	fputs(prefixes + prefix, stderr);
+	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
-}
-
-void
-swcmd_error(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	message("switch: error: ", fmt, ap);
-	va_end(ap);
-}
-
-void
-swcmd_warning(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	message("switch: warning: ", fmt, ap);
-	va_end(ap);
-}
-
-void
-swcmd_note(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	message("switch: note: ", fmt, ap);
 	va_end(ap);
 }
 

@@ -14,8 +14,8 @@ int swcmd_set(int argc, char **argv);
 int swcmd_current(int argc, char **argv);
 int swcmd_serve(int argc, char **argv);
 int swcmd_doctor(int argc, char **argv);
-/* Exec switch-proxy (beside self, switch's argv[0], else on PATH) with --table and argv after 'proxy'. */
-int swcmd_proxy(const char *self, const char *table, int argc, char **argv);
+/* Exec switch-proxy (beside argv[0], else on PATH) with switch's whole argv. */
+int swcmd_proxy(char **argv);
 
 /*
  * Match argv[*i] against option name, taking its value from "--name=V" or the next word.
@@ -39,10 +39,16 @@ int swcmd_usage(FILE *out, const char *usage);
 
 /*
  * "switch: error: ", "switch: warning: " or "switch: note: " and the formatted message on
- * stderr. One copy of each prefix instead of one per message keeps the static binary small.
+ * stderr, recording fmt (diag_record). One copy of each prefix instead of one per message
+ * keeps the static binary small, and so does one variadic function for the three (each
+ * variadic function saves the argument registers): prefix is the offset of the prefix in
+ * swcmd_message's table, SWCMD_ERROR, SWCMD_WARNING or SWCMD_NOTE, as the macros pass it.
+ * Messages to another stream go through diag_print.
  */
-void swcmd_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void swcmd_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void swcmd_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+enum { SWCMD_ERROR = 0, SWCMD_WARNING = 16, SWCMD_NOTE = 34 };
+void swcmd_message(unsigned prefix, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define swcmd_error(...)   swcmd_message(SWCMD_ERROR, __VA_ARGS__)
+#define swcmd_warning(...) swcmd_message(SWCMD_WARNING, __VA_ARGS__)
+#define swcmd_note(...)    swcmd_message(SWCMD_NOTE, __VA_ARGS__)
 
 #endif

@@ -13,6 +13,7 @@
 #endif
 
 #include "activefile.h"
+#include "diag.h"
 #include "exitcode.h"
 #include "gpu.h"
 #include "health.h"
@@ -113,9 +114,9 @@ print_holders(FILE *out, const struct nvsmi_state *st)
 		if (seen)
 			continue;
 		if (st->apps[i].used_mib < 0)
-			fprintf(out, "switch: note: pid %ld (%s) holds an unknown amount\n", st->apps[i].pid, st->apps[i].name);
+			diag_print(out, "switch: note: pid %ld (%s) holds an unknown amount\n", st->apps[i].pid, st->apps[i].name);
 		else
-			fprintf(out, "switch: note: pid %ld (%s) holds %lld MiB\n", st->apps[i].pid, st->apps[i].name,
+			diag_print(out, "switch: note: pid %ld (%s) holds %lld MiB\n", st->apps[i].pid, st->apps[i].name,
 			    (long long)sum);
 	}
 }
@@ -232,7 +233,7 @@ warm_up(const struct model_entry *e, const char *host, unsigned port, double t0,
 		else
 			swcmd_warning("the warm-up completion failed with HTTP status %d\n", st);
 	}
-	fprintf(stderr, "switch: '%s' is ready: cold start %.2f s (GET /health answered after %.2f s, "
+	diag_print(stderr, "switch: '%s' is ready: cold start %.2f s (GET /health answered after %.2f s, "
 	    "first completion %.2f s)\n", e->role, t_done - t0, t_health - t0, t_done - t_health);
 }
 

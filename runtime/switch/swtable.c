@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "diag.h"
 #include "exitcode.h"
 #include "swcmd.h"
 
@@ -156,13 +157,13 @@ swtable_report_unknown(FILE *out, const char *arg)
 	size_t dist;
 	const char *best = nearest(arg, &dist);
 
-	fprintf(out, "switch: error: unknown role, path or repo '%s'", arg);
+	diag_print(out, "switch: error: unknown role, path or repo '%s'", arg);
 	/* A suggestion further away than about a third of the name would be noise. */
 	if (best && dist <= strlen(arg) / 3 + 2)
-		fprintf(out, " (did you mean '%s'?)", best);
+		diag_print(out, " (did you mean '%s'?)", best);
 	fputc('\n', out);
 	struct model_entry e;
-	fputs("switch: note: known roles:", out);
+	diag_print(out, "switch: note: known roles:");
 	for (size_t i = 0; i < swtable_t.count; i++) {
 		swtable_entry(i, &e);
 		fprintf(out, "%s %s", i ? "," : "", e.role);
@@ -170,7 +171,7 @@ swtable_report_unknown(FILE *out, const char *arg)
 	fputc('\n', out);
 	for (size_t i = 0; i < swtable_t.count; i++) {
 		swtable_entry(i, &e);
-		fprintf(out, "switch: note:   %s: %s", e.role, e.repo ? e.repo : e.model_id);
+		diag_print(out, "switch: note:   %s: %s", e.role, e.repo ? e.repo : e.model_id);
 		if (e.local_dir)
 			fprintf(out, ", %s", e.local_dir);
 		fputc('\n', out);

@@ -1,4 +1,4 @@
-/* fuzz-covers: compiler/yamldoc.c compiler/jsonschema.c compiler/catalog.c */
+/* fuzz-covers: compiler/yamldoc.c compiler/jsonschema.c compiler/jsonschema_load.c compiler/jsonschema_scalar.c compiler/catalog.c */
 /*
  * The catalog front end as models.yaml from a pull request reaches it: YAML parse, schema
  * check, conversion to a catalog. Any input must end in a verdict, never a crash or a leak.

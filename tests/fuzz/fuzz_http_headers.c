@@ -1,4 +1,4 @@
-/* fuzz-covers: hub/hub.c:hub_header_cb */
+/* fuzz-covers: hub/hub_headers.c:hub_header_cb */
 /*
  * Response headers from the Hub, a CDN or anything in between, fed line by line to the
  * header callback exactly as libcurl delivers them (no NUL terminator).

@@ -1,4 +1,4 @@
-/* fuzz-covers: compiler/lock.c */
+/* fuzz-covers: compiler/lock.c compiler/jsondoc.c */
 /*
  * models.lock as a pull request or a corrupted disk may leave it: read and validate it. A lock
  * that is accepted is written back in canonical form, which must read back and write out
@@ -60,9 +60,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct diag_sink diag;
 	struct lock l;
 	diag_init(&diag, devnull, "fuzz");
-	if (lock_read(&a, &diag, path, &l) == 0) {
+	if (lock_read(&a, &diag, path, "schemas", &l) == 0) {
 		struct lock l2;
-		if (lock_write(&l, path2) || lock_read(&a, &diag, path2, &l2) || l2.nmodels != l.nmodels ||
+		if (lock_write(&l, path2) || lock_read(&a, &diag, path2, "schemas", &l2) || l2.nmodels != l.nmodels ||
 		    lock_write(&l2, path3) || !same_file(path2, path3))
 			abort();
 	}

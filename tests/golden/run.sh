@@ -3,10 +3,15 @@
 # a scratch copy of the case folder, with $BIN pointing at the built programs), and the expected
 # `stdout`, `stderr` and `exit`. Files under `expected/` must match what the command wrote to
 # `out/`, byte for byte. Differences are shown with diff -u. The last line is the summary.
+# The programs record the format of each message they print in BIN/../diag/golden.log (or in
+# $MODELC_DIAG_LOG when set), which tests/check-diagnostics.py reads after the integration tests.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 : "${BIN:?BIN must point at build/bin}"
-export BIN NO_COLOR=1 LC_ALL=C
+if [ -z "${MODELC_DIAG_LOG:-}" ]; then
+	mkdir -p "$BIN/../diag" && MODELC_DIAG_LOG=$(cd "$BIN/../diag" && pwd)/golden.log && : >"$MODELC_DIAG_LOG"
+fi
+export BIN NO_COLOR=1 LC_ALL=C MODELC_DIAG_LOG
 pass=0 fail=0
 for dir in "$here"/*/; do
 	name=$(basename "$dir")

@@ -8,6 +8,7 @@ M="$BIN/modelc"
 # The schemas of this tree, also for builds whose binary is deeper (SAN=1: build/san/bin).
 MODELC_SCHEMA_DIR=${MODELC_SCHEMA_DIR:-$(pwd -P)/schemas}
 export MODELC_SCHEMA_DIR
+. tests/fixtures/faults.sh
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 /usr/bin/python3 tests/fixtures/quant/make_fixtures.py "$work/q" >/dev/null || exit 1
@@ -216,6 +217,43 @@ models.yaml: roles.primary.quantization: awq (was 'none')
 models.lock: local:$q/awq (3 files, sha256)
 dry run: nothing written
 EOF
+# When the system fails (tests/fixtures/faults.c): a file that cannot be opened to hash it, an
+# edited catalog that cannot be read back, no memory for the script.
+faults_build "$w"
+# run_err EXIT CMD...: as run, comparing stderr alone.
+run_err() {
+	code=$1
+	shift
+	cat >"$w/want"
+	"$@" >/dev/null 2>"$w/got"
+	rc=$?
+	if [ "$rc" -ne "$code" ] || ! diff -u "$w/want" "$w/got"; then
+		echo "FAIL: $* (exit $rc, expected $code)"; cat "$w/got"; fail=1; return
+	fi
+	echo "ok: $*"
+}
+run_err 3 env LD_PRELOAD="$FAULTS" FAULT_OPEN=awq/model.safetensors FAULT_OPEN_NTH=2 "$M" adopt primary q/awq <<EOF
+modelc: $q/awq/model.safetensors: Permission denied
+EOF
+# The edited catalog is written to models.yaml.tmp.<pid> and loaded back from there (the
+# second open of that name); when the load fails, nothing is written and the temp is removed.
+env LD_PRELOAD="$FAULTS" FAULT_OPEN=models.yaml.tmp. FAULT_OPEN_NTH=2 "$M" adopt primary q/awq >/dev/null 2>"$w/got.raw"
+rc=$?
+sed 's/models\.yaml\.tmp\.[0-9][0-9]*/models.yaml.tmp.PID/' "$w/got.raw" >"$w/got"
+cat >"$w/want" <<'EOF'
+modelc: models.yaml.tmp.PID: error: cannot open: Permission denied
+modelc: the edited models.yaml did not load back with roles.primary.local; nothing written
+EOF
+if [ "$rc" -ne 3 ] || ! diff -u "$w/want" "$w/got"; then
+	echo "FAIL: adopt with the edited catalog unreadable (exit $rc, expected 3)"; cat "$w/got"; fail=1
+else
+	echo "ok: adopt with the edited catalog unreadable"
+fi
+ls models.yaml.tmp.* >/dev/null 2>&1 && { echo "FAIL: a models.yaml.tmp.* was left behind"; fail=1; }
+run_err 3 env LD_PRELOAD="$FAULTS" FAULT_MEMSTREAM=1 "$M" quantize primary <<'EOF'
+modelc: Cannot allocate memory
+EOF
+[ -e quantize-primary.py ] && { echo "FAIL: quantize wrote a script without memory for it"; fail=1; }
 cmp -s models.yaml models.yaml.orig && cmp -s models.lock models.lock.orig \
 	|| { echo "FAIL: a rejected or dry-run adoption changed models.yaml or models.lock"; fail=1; }
 

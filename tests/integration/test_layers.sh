@@ -14,7 +14,7 @@ eval "sh scripts/check-layers.sh $layers" >"$T/ok" 2>&1 || { cat "$T/ok"; fail "
 
 # A copy of the tree with a switch file that includes the compiler's lock.h.
 mkdir -p "$T/tree"
-for d in common hub compiler runtime; do cp -R "$d" "$T/tree/"; done
+for d in common hub sign compiler runtime; do cp -R "$d" "$T/tree/"; done
 printf '#include "lock.h"\n' >"$T/tree/runtime/switch/probe.c"
 printf '#include "../../compiler/lock.h"\n' >"$T/tree/runtime/fetch/probe.c"
 printf '#include "hub.h"\n' >"$T/tree/common/probe.c"
@@ -23,7 +23,7 @@ printf '#include "hub.h"\n' >"$T/tree/common/probe.c"
 cat >"$T/want" <<'X'
 common/probe.c:1: error: hub.h belongs to hub/, which common/ may not include (common sees nothing but itself)
 runtime/switch/probe.c:1: error: lock.h belongs to compiler/, which runtime/switch/ may not include (runtime/switch sees common runtime/http)
-runtime/fetch/probe.c:1: error: #include "../../compiler/lock.h" names a path; name the header alone (folders are given by the layer rule: runtime/fetch sees common hub)
+runtime/fetch/probe.c:1: error: #include "../../compiler/lock.h" names a path; name the header alone (folders are given by the layer rule: runtime/fetch sees common hub sign)
 X
 diff -u "$T/want" "$T/bad" || fail "check-layers messages"
 

@@ -5,8 +5,21 @@
 # stable, and lock -> build -> fetch leaves a verified model in the cache.
 set -u
 . "$(dirname "$0")/../fixtures/fakehub/lib.sh"
+# A repo whose safetensors index states a total_size its headers do not sum to.
+/usr/bin/python3 - "$T/indexed" <<'PY' || fail "indexed repo"
+import json, os, struct, sys
+os.makedirs(sys.argv[1])
+cfg = {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": 64, "num_hidden_layers": 2,
+       "num_attention_heads": 4, "num_key_value_heads": 2, "intermediate_size": 128, "vocab_size": 256,
+       "max_position_embeddings": 512, "torch_dtype": "float32"}
+json.dump(cfg, open(os.path.join(sys.argv[1], "config.json"), "w"))
+h = json.dumps({"a.weight": {"dtype": "F32", "shape": [4], "data_offsets": [0, 16]}}).encode()
+open(os.path.join(sys.argv[1], "model.safetensors"), "wb").write(struct.pack("<Q", len(h)) + h + bytes(16))
+json.dump({"metadata": {"total_size": 999}, "weight_map": {"a.weight": "model.safetensors"}},
+          open(os.path.join(sys.argv[1], "model.safetensors.index.json"), "w"))
+PY
 fh_start --gen org/tiny:100000 --gen org/gated:4096 --qwen --qwen-small-served --gated org/gated \
-	--approved-token hf_good_token
+	--approved-token hf_good_token --dir "org/indexed=$T/indexed"
 W="$T/w"
 mkdir -p "$W"
 cat >"$W/models.yaml" <<YAML
@@ -115,6 +128,14 @@ expect_in "$T/o10" "modelc: models.yaml: error: no role 'nosuchrole' in the cata
 [ $? -eq 2 ] || fail "unknown option: expected exit 2"
 expect_in "$T/o11" "modelc: lock: unknown option '--bogus'"
 cmp -s models.lock "$T/lock1" || fail "a failed lock changed models.lock"
+# The index's total_size disagrees with the headers: the headers' sum is recorded, with a note.
+sed 's|repo: org/tiny|repo: org/indexed|' models.yaml >indexed.yaml
+"$BIN/modelc" lock chat indexed.yaml --lock "$T/i.lock" >"$T/o13" 2>"$T/e13" || { cat "$T/o13" "$T/e13"; fail "lock of org/indexed"; }
+expect_in "$T/e13" "modelc: lock: note: org/indexed: the index's total_size is 999, the headers sum to 16; the headers are recorded"
+# An HF_ENDPOINT that is no http(s) URL: nothing is asked, nothing written.
+HF_ENDPOINT=ftp://hub.example "$BIN/modelc" lock >"$T/o14" 2>&1
+[ $? -eq 3 ] || { cat "$T/o14"; fail "ftp HF_ENDPOINT: expected exit 3"; }
+expect_in "$T/o14" "modelc: lock: HF_ENDPOINT 'ftp://hub.example' is not an http:// or https:// URL"
 # A lock that cannot be read is not overwritten: the user decides.
 printf '{"lock_version": 1, "models": ' >"$T/broken.lock"
 "$BIN/modelc" lock --lock "$T/broken.lock" >"$T/o12" 2>&1

@@ -149,15 +149,18 @@ switch: error: proxy: role 'fallback' failed to start 3 times: the server exited
 switch: note: proxy: stopped every server; exiting
 X
 
-# switch proxy runs the switch-proxy beside it, else the one on PATH, else says it found none.
+# switch proxy runs argv[0] with -proxy added: the switch-proxy beside the switch run by its path,
+# the one on PATH for a switch found on PATH; else it says what it could not start.
 mkdir -p "$T/alone"
 cp "$SW" "$T/alone/switch"
 run "no sibling" 3 "$T/alone/switch" proxy --dry-run
 same "no sibling" err <<X
-switch: error: proxy: cannot run 'switch-proxy' (beside switch, or on PATH): No such file or directory
+switch: error: cannot start '$T/alone/switch-proxy': No such file or directory
 X
-ln -s "$PX" "$T/bin/switch-proxy"
-run "sibling on PATH" 0 "$T/alone/switch" proxy --dry-run --port-base 9100
-has "sibling on PATH" out "eviction order: least recently used first; a role that is asked for puts away every resident role (it needs the whole GPU)"
+ln -s "$PX" "$T/alone/switch-proxy"
+run "sibling" 0 "$T/alone/switch" --table "$TABLE" proxy --dry-run --port-base 9100
+has "sibling" out "eviction order: least recently used first; a role that is asked for puts away every resident role (it needs the whole GPU)"
+PATH="$T/alone:$BASEPATH" run "on PATH" 0 switch proxy --dry-run --port-base 9100
+has "on PATH" out "code            9100          4096         0.9   0.00 GiB         120 s"
 
 finish

@@ -351,4 +351,9 @@ port=$(free_port)
 FAKE_VLLM_STARTUP_S=20 run "timeout" 3 "$SW" serve primary --warm --timeout 1 --port "$port"
 has "timeout" err "switch: error: the server did not answer GET /health within 1 s; stopping it"
 
+# No descriptor left for the pipe of the server's stderr (0-2 and the one diag_record opens):
+# switch cannot start the server, and says so.
+run "no descriptors" 3 sh -c 'ulimit -n 4; exec "$0" serve primary --warm' "$SW"
+has "no descriptors" err "switch: error: cannot start 'vllm': No file descriptors available"
+
 finish

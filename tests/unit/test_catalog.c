@@ -171,8 +171,11 @@ test_problems(void)
 	CU_ASSERT_STRING_EQUAL(r.out,
 	    "m: t.yaml:1:37: error: storage.disk_budget: '99999999 TiB' is too large\n"
 	    "m: t.yaml:2:16: error: gpu.profile: 'rtx3070' is not a known GPU profile (did you mean 'rtx3070-8gb'?)\n"
-	    "m: t.yaml:2:16: note: known profiles: a100-80gb, h100-80gb, l4-24gb, rtx3060-12gb, rtx3070-8gb, "
-	    "rtx3090-24gb, rtx4090-24gb (in schemas/gpu-profiles.json); or give gpu.memory instead\n"
+	    "m: t.yaml:2:16: note: known profiles: a100-80gb, h100-80gb, l4-24gb, rtx3060-12gb, rtx3060ti-8gb, "
+	    "rtx3070-8gb, rtx3070-laptop-8gb, rtx3080-10gb, rtx3080-12gb, "
+	    "rtx3090-24gb, rtx4060-8gb, rtx4060-laptop-8gb, rtx4060ti-16gb, "
+	    "rtx4060ti-8gb, rtx4070-12gb, rtx4070-laptop-8gb, rtx4070ti-12gb, "
+	    "rtx4080-16gb, rtx4090-24gb (in schemas/gpu-profiles.json); or give gpu.memory instead\n"
 	    "m: t.yaml:4:48: warning: roles.a.revision: ignored: the role has no repo\n");
 	arena_free(&r.a);
 
@@ -180,8 +183,11 @@ test_problems(void)
 	CU_ASSERT_EQUAL(r.rc, -1);
 	CU_ASSERT_STRING_EQUAL(r.out,
 	    "m: t.yaml:2:16: error: gpu.profile: 'quadro' is not a known GPU profile\n"
-	    "m: t.yaml:2:16: note: known profiles: a100-80gb, h100-80gb, l4-24gb, rtx3060-12gb, rtx3070-8gb, "
-	    "rtx3090-24gb, rtx4090-24gb (in schemas/gpu-profiles.json); or give gpu.memory instead\n");
+	    "m: t.yaml:2:16: note: known profiles: a100-80gb, h100-80gb, l4-24gb, rtx3060-12gb, rtx3060ti-8gb, "
+	    "rtx3070-8gb, rtx3070-laptop-8gb, rtx3080-10gb, rtx3080-12gb, "
+	    "rtx3090-24gb, rtx4060-8gb, rtx4060-laptop-8gb, rtx4060ti-16gb, "
+	    "rtx4060ti-8gb, rtx4070-12gb, rtx4070-laptop-8gb, rtx4070ti-12gb, "
+	    "rtx4080-16gb, rtx4090-24gb (in schemas/gpu-profiles.json); or give gpu.memory instead\n");
 	arena_free(&r.a);
 
 	cat_load(&r, "schemas", "storage: {hf_home: /h}\ngpu: {memory: 8 GiB, memory_in_use: 8192 MiB}\n"
@@ -189,6 +195,14 @@ test_problems(void)
 	CU_ASSERT_EQUAL(r.rc, -1);
 	CU_ASSERT_STRING_EQUAL(r.out,
 	    "m: t.yaml:2:37: error: gpu.memory_in_use: '8192 MiB' leaves nothing of the GPU's 8.00 GiB\n");
+	arena_free(&r.a);
+
+	/* A repo id an edited schema let through is still refused: it would become URLs and folders. */
+	cat_load(&r, "schemas", "storage: {hf_home: /h}\ngpu: {profile: rtx3070-8gb}\n"
+	    "roles: {a: {repo: ../../x, quantization: none}}\n");
+	CU_ASSERT_EQUAL(r.rc, -1);
+	CU_ASSERT_STRING_EQUAL(r.out,
+	    "m: t.yaml:3:19: error: roles.a.repo: '../../x' is not a Hugging Face repository id: has more than one '/'\n");
 	arena_free(&r.a);
 }
 

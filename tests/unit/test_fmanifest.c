@@ -79,7 +79,7 @@ test_errors(void)
 {
 	expect_err("[]", "not a JSON object");
 	expect_err("{}", "'role' is missing");
-	expect_err("{\"role\":\"r\",\"repo\":\"a--b/c\",\"commit\":\"" C40 "\",\"files\":[]}", "repo 'a--b/c' is not a Hub repo id");
+	expect_err("{\"role\":\"r\",\"repo\":\"a--b/c\",\"commit\":\"" C40 "\",\"files\":[]}", "repo 'a--b/c' is not a Hub repo id: contains '--'");
 	expect_err("{\"role\":\"r\",\"repo\":\"a/b\",\"commit\":null,\"files\":[]}",
 	    "role 'r' has no pinned commit; run 'modelc lock' then 'modelc build'");
 	expect_err("{\"role\":\"r\",\"repo\":\"a/b\",\"revision\":\"../x\",\"commit\":\"" C40 "\",\"files\":[]}",

@@ -1,4 +1,5 @@
 #include <CUnit/CUnit.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,13 +38,20 @@ test_paths(void)
 	memset(longp, 'a', sizeof longp - 1);
 	longp[sizeof longp - 1] = '\0';
 	CU_ASSERT_STRING_EQUAL(pcheck(longp), "is longer than 1024 bytes");
-	CU_ASSERT_TRUE(hub_repo_id_ok("Qwen/Qwen2.5-7B-Instruct"));
-	CU_ASSERT_TRUE(hub_repo_id_ok("gpt2"));
-	CU_ASSERT_FALSE(hub_repo_id_ok("a--b/c"));
-	CU_ASSERT_FALSE(hub_repo_id_ok("a/b/c"));
-	CU_ASSERT_FALSE(hub_repo_id_ok("../x"));
-	CU_ASSERT_FALSE(hub_repo_id_ok("a/.x"));
-	CU_ASSERT_FALSE(hub_repo_id_ok("a b/c"));
+}
+
+/* Every request checks its repository id first, before any I/O (the rule: test_repoid.c). */
+static void
+test_request_repo_id(void)
+{
+	struct hub h;
+	struct hub_response r;
+	char err[256];
+	memset(&h, 0, sizeof h);
+	CU_ASSERT_EQUAL(hub_request(&h, "GET", "http://127.0.0.1:1/api/models/a--b/c", 0, UINT64_MAX, false, 0,
+	    "a--b/c", "main", NULL, &r, err, sizeof err), EXITCODE_REJECTED);
+	CU_ASSERT_STRING_EQUAL(err, "'a--b/c' is not a Hugging Face repository id: contains '--'");
+	CU_ASSERT_PTR_NULL(r.body);
 }
 
 static void
@@ -165,7 +173,15 @@ test_header_parse(void)
 	CU_ASSERT_TRUE(hd.has_content_range);
 	CU_ASSERT_EQUAL(hd.range_start, 10);
 	CU_ASSERT_EQUAL(hd.range_total, 20);
+	CU_ASSERT_TRUE(hd.has_range_total);
 	feed(&hd, "Link: <http://h/x>; rel=\"xet-auth\"\r\n");
+	CU_ASSERT_STRING_EQUAL(hd.link_next, "");
+	feed(&hd, "HTTP/1.1 416 Range Not Satisfiable\r\n");
+	CU_ASSERT_FALSE(hd.has_range_total);
+	feed(&hd, "Content-Range: bytes */3000192\r\n");
+	CU_ASSERT_FALSE(hd.has_content_range);
+	CU_ASSERT_TRUE(hd.has_range_total);
+	CU_ASSERT_EQUAL(hd.range_total, 3000192);
 	CU_ASSERT_STRING_EQUAL(hd.link_next, "");
 }
 
@@ -238,7 +254,8 @@ void
 suite_hub(void)
 {
 	CU_pSuite s = CU_add_suite("hub", NULL, NULL);
-	CU_add_test(s, "repo paths and ids", test_paths);
+	CU_add_test(s, "repo paths", test_paths);
+	CU_add_test(s, "a request checks its repository id first", test_request_repo_id);
 	CU_add_test(s, "host names, not ports", test_hosts);
 	CU_add_test(s, "environment, token and headers", test_headers_and_env);
 	CU_add_test(s, "response headers", test_header_parse);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jsondoc.h"
 #include "jsonschema.h"
 #include "yamldoc.h"
 
@@ -187,7 +188,7 @@ test_messages(void)
 	/* Keys with odd characters are shown escaped in paths. */
 	CU_ASSERT_STRING_EQUAL(js_check(&o, "{\"additionalProperties\": {\"type\": \"string\"}}",
 	    "\"a\\tb\": 1\n", &n),
-	    "t.yaml:1:9: error: a\\tb: expected string, found integer '1'\n");
+	    "t.yaml:1:9: error: [\"a\\tb\"]: expected string, found integer '1'\n");
 }
 
 static void
@@ -262,6 +263,70 @@ test_schema_is_the_source(void)
 	arena_free(&a);
 }
 
+/* Validate the JSON text doc (read by jsondoc, as models.lock is) against schema_text. */
+static const char *
+js_check_json(struct js_out *o, const char *schema_text, const char *doc, unsigned *violations)
+{
+	struct arena a = {0};
+	struct ynode *root;
+	json_t *json;
+	js_open(o);
+	*violations = (unsigned)-1;
+	struct jschema *s = jschema_load_string(&a, &o->d, "s.json", schema_text);
+	if (s && jsondoc_parse(&a, &o->d, "t.json", doc, strlen(doc), &root, &json) == 0) {
+		*violations = jschema_validate_json(s, &a, &o->d, root);
+		json_decref(json);
+	}
+	jschema_free(s);
+	const char *out = js_close(o);
+	arena_free(&a);
+	return out;
+}
+
+static void
+test_not(void)
+{
+	struct js_out o;
+	unsigned n;
+	/* With a title the complaint says what the value should be; the pattern's and not's are one. */
+	const char *titled = "{\"additionalProperties\": {\"title\": \"a word without '--'\", \"type\": \"string\", "
+	    "\"pattern\": \"^[a-z-]+$\", \"not\": {\"pattern\": \"--\"}}}";
+	CU_ASSERT_STRING_EQUAL(js_check(&o, titled, "a: x--y\nb: X--Y\nc: x-y\n", &n),
+	    "t.yaml:1:4: error: a: 'x--y' is not a word without '--'\n"
+	    "t.yaml:2:4: error: b: 'X--Y' is not a word without '--'\n");
+	CU_ASSERT_EQUAL(n, 2);
+	CU_ASSERT_STRING_EQUAL(js_check(&o, "{\"title\": \"no list\", \"not\": {\"type\": \"array\"}}", "[1]\n", &n),
+	    "t.yaml:1:1: error: expected no list, found sequence\n");
+	CU_ASSERT_STRING_EQUAL(js_check(&o, "{\"properties\": {\"a\": {\"not\": {\"const\": 3}}}}", "a: 3\n", &n),
+	    "t.yaml:1:4: error: a: integer '3' is not allowed here\n");
+	CU_ASSERT_STRING_EQUAL(js_check(&o, "{\"properties\": {\"a\": {\"not\": {\"const\": 3}}}}", "a: 4\n", &n), "");
+}
+
+/* A document read from JSON is spoken of in JSON's words; keys that are no identifiers in brackets. */
+static void
+test_json_words(void)
+{
+	struct js_out o;
+	unsigned n;
+	const char *schema = "{\"additionalProperties\": {\"type\": \"object\", \"properties\": {\"n\": {\"type\": \"integer\"},"
+	    " \"e\": {\"enum\": [\"false\", \"auto\"]}}}}";
+	CU_ASSERT_STRING_EQUAL(js_check_json(&o, schema,
+	    "{\"o/n@main\": [], \"x\\\"y\": {\"n\": 1.5}, \"ok\": {\"n\": 1e3, \"e\": false}}", &n),
+	    "t.json:1:14: error: [\"o/n@main\"]: expected object, found array\n"
+	    "t.json:1:32: error: [\"x\\\"y\"].n: expected integer, found number '1.5'\n"
+	    "t.json:1:60: error: ok.e: 'false' is not one of false, auto (that is boolean 'false'; the list has the string \"false\")\n");
+	CU_ASSERT_EQUAL(n, 3);
+	/* The same schema in YAML's words. */
+	CU_ASSERT_STRING_EQUAL(js_check(&o, schema, "a: []\n", &n), "t.yaml:1:4: error: a: expected mapping, found sequence\n");
+	char key[300], doc[400], want[400];
+	memset(key, 'k', 250);
+	key[0] = '-';
+	key[250] = '\0';
+	snprintf(doc, sizeof doc, "{\"%s\": 1}", key);
+	snprintf(want, sizeof want, "t.json:1:%u: error: [\"%.200s...\"]: expected object, found integer '1'\n", 256u, key);
+	CU_ASSERT_STRING_EQUAL(js_check_json(&o, schema, doc, &n), want);
+}
+
 void
 suite_jsonschema(void)
 {
@@ -270,4 +335,6 @@ suite_jsonschema(void)
 	CU_add_test(s, "violation messages", test_messages);
 	CU_add_test(s, "anyOf and oneOf", test_choices);
 	CU_add_test(s, "an edited schema changes the verdict", test_schema_is_the_source);
+	CU_add_test(s, "not", test_not);
+	CU_add_test(s, "JSON documents", test_json_words);
 }

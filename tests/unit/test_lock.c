@@ -1,7 +1,11 @@
+#define _DEFAULT_SOURCE
 #include <CUnit/CUnit.h>
+#include <errno.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "lock.h"
@@ -23,9 +27,9 @@ lock_fixture(const char *text)
 	return path;
 }
 
-/* Read text as a lock; the diagnostics, with the temp path replaced by "L", go to msgs. */
+/* Read text as a lock against the schema in schema_dir; diagnostics, the temp path as "L", to msgs. */
 static int
-lock_try(const char *text, char *msgs, size_t n, struct lock *l, struct arena *a)
+lock_try_in(const char *schema_dir, const char *text, char *msgs, size_t n, struct lock *l, struct arena *a)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -33,7 +37,7 @@ lock_try(const char *text, char *msgs, size_t n, struct lock *l, struct arena *a
 	struct diag_sink d;
 	diag_init(&d, m, "modelc");
 	const char *path = lock_fixture(text);
-	int rc = lock_read(a, &d, path, l);
+	int rc = lock_read(a, &d, path, schema_dir, l);
 	fclose(m);
 	/* Replace the temp path by "L" so expectations stay readable. */
 	msgs[0] = 0;
@@ -49,6 +53,12 @@ lock_try(const char *text, char *msgs, size_t n, struct lock *l, struct arena *a
 	msgs[o] = 0;
 	free(buf);
 	return rc;
+}
+
+static int
+lock_try(const char *text, char *msgs, size_t n, struct lock *l, struct arena *a)
+{
+	return lock_try_in("schemas", text, msgs, n, l, a);
 }
 
 static const char good[] =
@@ -110,7 +120,7 @@ test_write_roundtrip(void)
 	CU_ASSERT_EQUAL(lock_write(&l, p1), 0);
 	struct diag_sink d;
 	diag_init(&d, stderr, "modelc");
-	CU_ASSERT_EQUAL(lock_read(&a, &d, p1, &l2), 0);
+	CU_ASSERT_EQUAL(lock_read(&a, &d, p1, "schemas", &l2), 0);
 	CU_ASSERT_EQUAL(lock_write(&l2, p2), 0);
 	char cmd[300];
 	snprintf(cmd, sizeof cmd, "cmp -s %s %s", p1, p2);
@@ -132,47 +142,60 @@ struct bad_case {
 	const char *msgs;
 };
 
+/*
+ * The schema (schemas/models.lock.schema.json) reports first, in document order; then the
+ * rules no schema can say, entry by entry.
+ */
 static const struct bad_case bad[] = {
 	{"{\"lock_version\": 1, \"models\": {\n  \"a/b@main\": {,}}}\n",
 	    "modelc: L:2:16: error: invalid JSON: string or '}' expected near ','\n"},
 	{"{\"lock_version\": 1, \"models\": {}, \"models\": {}}",
 	    "modelc: L:1:42: error: invalid JSON: duplicate object key near '\"models\"'\n"},
-	{"[]", "modelc: L: error: (top level): expected an object, found an array\n"},
-	{"{\"lock_version\": 2, \"models\": {}}", "modelc: L:1:2: error: lock_version: this modelc reads version 1, found 2\n"},
-	{"{\"models\": {}}", "modelc: L: error: lock_version: required key is missing\n"},
-	{"{\"lock_version\": 1}", "modelc: L: error: models: required key is missing\n"},
-	{"{\"lock_version\": 1, \"modles\": {}, \"models\": []}",
-	    "modelc: L:1:21: error: (top level): unknown key 'modles'\n"
-	    "modelc: L:1:35: error: models: expected an object, found an array\n"},
+	{"[]", "modelc: L:1:1: error: expected object, found array\n"},
+	{"{\"lock_version\": 2, \"models\": {\"a/b@main\": {\"repo\": \"c/d\", \"revision\": \"main\"}}}",
+	    "modelc: L:1:18: error: lock_version: this modelc reads version 1, found 2\n"},
+	{"{\"lock_version\": \"1\", \"models\": {}}",
+	    "modelc: L:1:18: error: lock_version: expected integer, found string '1'\n"},
+	{"{\"models\": {}}", "modelc: L:1:1: error: missing required key 'lock_version'\n"},
+	{"{\"lock_version\": 1}", "modelc: L:1:1: error: missing required key 'models'\n"},
+	{"{\"lock_version\": 1, \"modles\": {}, \"models\": [], \"comment\": 3}",
+	    "modelc: L:1:21: error: unknown key 'modles' (did you mean 'models'?)\n"
+	    "modelc: L:1:45: error: models: expected object, found array\n"
+	    "modelc: L:1:60: error: comment: expected string, found integer '3'\n"},
 	{"{\"lock_version\": 1, \"models\": {\"a/b@main\": {\"repo\": \"a/b\", \"revision\": \"main\",\n"
 	 "\"files\": [{\"path\": \"x\", \"size\": 1, \"lfs\": 1, \"sha256\": \"xyz\"},\n"
 	 "{\"path\": \"../etc/passwd\"}, {\"size\": 3}, {\"path\": \"x\", \"blob_id\": \"ABCDEF0123456789ABCDEF0123456789ABCDEF01\"}]}}}",
-	    "modelc: L:1:32: error: models[\"a/b@main\"].files[0].lfs: expected a boolean or null, found an integer\n"
-	    "modelc: L:2:56: error: models[\"a/b@main\"].files[0].sha256: expected 64 lowercase hex digits, found 'xyz'\n"
+	    "modelc: L:2:43: error: models[\"a/b@main\"].files[0].lfs: expected boolean or null, found integer '1'\n"
+	    "modelc: L:2:56: error: models[\"a/b@main\"].files[0].sha256: 'xyz' is not a SHA-256 digest (64 lowercase hex digits)\n"
 	    "modelc: L:3:10: error: models[\"a/b@main\"].files[1].path: '../etc/passwd' is not a repo-relative path (no leading '/', no empty, '.' or '..' parts)\n"
-	    "modelc: L:1:32: error: models[\"a/b@main\"].files[2].path: required key is missing\n"
-	    "modelc: L:3:66: error: models[\"a/b@main\"].files[3].blob_id: expected 40 lowercase hex digits, found 'ABCDEF0123456789ABCDEF0123456789ABCDEF01'\n"
-	    "modelc: L:2:20: error: models[\"a/b@main\"].files: 'x' is listed twice\n"},
+	    "modelc: L:3:28: error: models[\"a/b@main\"].files[2]: missing required key 'path'\n"
+	    "modelc: L:3:66: error: models[\"a/b@main\"].files[3].blob_id: 'ABCDEF0123456789ABCDEF0123456789ABCDEF01' is not a git blob id (40 lowercase hex digits)\n"
+	    "modelc: L:3:50: error: models[\"a/b@main\"].files: 'x' is listed twice\n"},
 	{"{\"lock_version\": 1, \"models\": {\"a/b@main\": {\"repo\": \"a/b\", \"revision\": \"dev\", \"gated\": \"yes\", \"size\": -1,\n"
-	 "\"config\": {\"num_hidden_layers\": -1, \"num_attention_heads\": \"32\", \"layers\": 3}, \"weights\": {\"source\": \"guess\", \"bytes\": -1}}}}",
+	 "\"config\": {\"num_hidden_layers\": -1, \"num_attention_heads\": \"32\", \"layers\": 3}, \"weights\": {\"source\": \"guess\", \"bytes\": -1,\n"
+	 "\"dtypes\": {\"BF16\": 1.5}}}}}",
+	    "modelc: L:1:88: error: models[\"a/b@main\"].gated: 'yes' is not one of false, auto, manual, null\n"
 	    "modelc: L:1:95: error: models[\"a/b@main\"]: unknown key 'size'\n"
+	    "modelc: L:2:102: error: models[\"a/b@main\"].weights.source: 'guess' is not one of safetensors-index, safetensors-headers, null\n"
+	    "modelc: L:2:120: error: models[\"a/b@main\"].weights.bytes: must be at least 0, found '-1'\n"
+	    "modelc: L:3:20: error: models[\"a/b@main\"].weights.dtypes.BF16: expected integer or null, found number '1.5'\n"
 	    "modelc: L:1:32: error: models[\"a/b@main\"]: the key does not match repo and revision (expected 'a/b@dev')\n"
-	    "modelc: L:1:79: error: models[\"a/b@main\"].gated: 'yes' is not one of false, auto, manual\n"
-	    "modelc: L:2:1: error: models[\"a/b@main\"].config: 'num_hidden_layers' is missing or not a positive integer\n"
-	    "modelc: L:2:111: error: models[\"a/b@main\"].weights.bytes: -1 is out of range 0..9223372036854775807\n"
-	    "modelc: L:2:102: error: models[\"a/b@main\"].weights.source: 'guess' is not one of safetensors-index, safetensors-headers\n"},
-	{"{\"lock_version\": 1, \"models\": {\"ab@main\": {\"repo\": \"ab\", \"revision\": \"ma in\"},\n"
+	    "modelc: L:2:11: error: models[\"a/b@main\"].config: 'num_hidden_layers' is missing or not a positive integer\n"},
+	{"{\"lock_version\": 1, \"models\": {\"a--b@main\": {\"repo\": \"a--b\", \"revision\": \"ma in\"},\n"
 	 "\"x@y\": {}, \"local:rel\": {\"repo\": \"a/b\"}, \"local:/d\": {\"config_from\": \"z/z@main\", \"sources\": [1]},\n"
-	 "\"a/b@main\": []}}",
-	    "modelc: L:1:44: error: models[\"ab@main\"].repo: 'ab' is not a Hugging Face repo id 'owner/name'\n"
-	    "modelc: L:1:58: error: models[\"ab@main\"].revision: 'ma in' is not a branch, tag or commit\n"
-	    "modelc: L:1:32: error: models[\"ab@main\"]: the key does not match repo and revision (expected 'ab@ma in')\n"
-	    "modelc: L:2:1: error: models[\"x@y\"]: needs repo and revision (or a key 'local:/dir')\n"
-	    "modelc: L:2:12: error: models[\"local:rel\"]: a local directory must be absolute, found 'rel'\n"
-	    "modelc: L:2:12: error: models[\"local:rel\"]: a local entry has no repo or revision\n"
-	    "modelc: L:2:42: error: models[\"local:/d\"].sources[0]: expected a string, found an integer\n"
-	    "modelc: L:3:1: error: models[\"a/b@main\"]: expected an object, found an array\n"
-	    "modelc: L:2:55: error: models[\"local:/d\"].config_from: 'z/z@main' names no entry in this lock\n"},
+	 "\"a/b@main\": [], \"nokey\": {\"repo\": \"a/b\", \"revision\": \"main\"}}}",
+	    "modelc: L:1:54: error: models[\"a--b@main\"].repo: 'a--b' is not a Hugging Face repository id: 'owner/name' or 'name', each part up to 96 letters, digits, '-', '_' or '.', starting and ending with a letter, digit or '_'; no '--', '..' or final '.git'\n"
+	    "modelc: L:1:74: error: models[\"a--b@main\"].revision: 'ma in' is not a branch, tag or commit (letters, digits, '.', '_', '-' and '/', no '..')\n"
+	    "modelc: L:2:1: error: models[\"x@y\"]: missing required key 'repo'\n"
+	    "modelc: L:2:1: error: models[\"x@y\"]: missing required key 'revision'\n"
+	    "modelc: L:2:12: error: models: 'local:rel' is not an entry key: 'owner/name@revision' or 'local:/absolute/dir'\n"
+	    "modelc: L:2:34: error: models[\"local:rel\"].repo: expected null, found string 'a/b'\n"
+	    "modelc: L:2:94: error: models[\"local:/d\"].sources[0]: expected string, found integer '1'\n"
+	    "modelc: L:3:13: error: models[\"a/b@main\"]: expected object, found array\n"
+	    "modelc: L:3:17: error: models: 'nokey' is not an entry key: 'owner/name@revision' or 'local:/absolute/dir'\n"
+	    "modelc: L:1:32: error: models[\"a--b@main\"]: the key does not match repo and revision (expected 'a--b@ma in')\n"
+	    "modelc: L:3:17: error: models.nokey: the key does not match repo and revision (expected 'a/b@main')\n"
+	    "modelc: L:2:70: error: models[\"local:/d\"].config_from: 'z/z@main' names no entry in this lock\n"},
 };
 
 static void
@@ -200,7 +223,7 @@ test_read_system(void)
 	FILE *m = open_memstream(&buf, &len);
 	struct diag_sink d;
 	diag_init(&d, m, "modelc");
-	CU_ASSERT_EQUAL(lock_read(&a, &d, "/nonexistent/models.lock", &l), -1);
+	CU_ASSERT_EQUAL(lock_read(&a, &d, "/nonexistent/models.lock", "schemas", &l), -1);
 	/* Over the size limit: a sparse file, no real disk used. */
 	char big[128];
 	snprintf(big, sizeof big, "%s/big.lock", lock_dir);
@@ -208,7 +231,7 @@ test_read_system(void)
 	fseek(f, LOCK_MAX_BYTES, SEEK_SET);
 	fputc('}', f);
 	fclose(f);
-	CU_ASSERT_EQUAL(lock_read(&a, &d, big, &l), 1);
+	CU_ASSERT_EQUAL(lock_read(&a, &d, big, "schemas", &l), 1);
 	fclose(m);
 	char expect[512];
 	snprintf(expect, sizeof expect,
@@ -217,6 +240,93 @@ test_read_system(void)
 	CU_ASSERT_STRING_EQUAL(buf, expect);
 	unlink(big);
 	free(buf);
+	arena_free(&a);
+}
+
+/* A legacy id without owner is a repository id, as huggingface_hub's validate_repo_id says. */
+static void
+test_read_legacy_id(void)
+{
+	struct arena a = {0};
+	struct lock l;
+	char msgs[1024];
+	CU_ASSERT_EQUAL(lock_try("{\"lock_version\": 1, \"models\": {\"gpt2@main\": {\"repo\": \"gpt2\", \"revision\": \"main\"}}}",
+	    msgs, sizeof msgs, &l, &a), 0);
+	CU_ASSERT_STRING_EQUAL(msgs, "");
+	CU_ASSERT_PTR_NOT_NULL(lock_find(&l, "gpt2@main"));
+	arena_free(&a);
+}
+
+/* A schema someone loosened does not let a hostile repo id through: the code checks it too. */
+static void
+test_edited_schema(void)
+{
+	char dir[128], path[256];
+	snprintf(dir, sizeof dir, "%s/schemas", lock_dir);
+	CU_ASSERT_EQUAL_FATAL(mkdir(dir, 0755), 0);
+	snprintf(path, sizeof path, "%s/models.lock.schema.json", dir);
+	json_t *s = json_load_file("schemas/models.lock.schema.json", 0, NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	json_object_set_new(json_object_get(s, "$defs"), "repo", json_pack("{ss}", "type", "string"));
+	CU_ASSERT_EQUAL_FATAL(json_dump_file(s, path, 0), 0);
+	json_decref(s);
+	struct arena a = {0};
+	struct lock l;
+	char msgs[1024];
+	CU_ASSERT_EQUAL(lock_try_in(dir, "{\"lock_version\": 1, \"models\": {\"../x@main\": {\"repo\": \"../x\", \"revision\": \"main\"}}}",
+	    msgs, sizeof msgs, &l, &a), 1);
+	CU_ASSERT_STRING_EQUAL(msgs, "modelc: L:1:54: error: models[\"../x@main\"].repo: '../x' is not a Hugging Face "
+	    "repository id: the owner must start and end with a letter, digit or '_'\n");
+	arena_free(&a);
+	unlink(path);
+	rmdir(dir);
+}
+
+/* The schema is part of the reader: without it nothing is read (exit 3 for the commands). */
+static void
+test_schema_missing(void)
+{
+	struct arena a = {0};
+	struct lock l;
+	char msgs[1024];
+	CU_ASSERT_EQUAL(lock_try_in("/nonexistent", good, msgs, sizeof msgs, &l, &a), -1);
+	CU_ASSERT_EQUAL(errno, EINVAL);
+	CU_ASSERT_STRING_EQUAL(msgs, "modelc: /nonexistent/models.lock.schema.json: error: unable to open "
+	    "/nonexistent/models.lock.schema.json: No such file or directory\n");
+	char *saved = getenv("MODELC_SCHEMA_DIR") ? strdup(getenv("MODELC_SCHEMA_DIR")) : NULL;
+	setenv("MODELC_SCHEMA_DIR", "/nonexistent", 1);
+	CU_ASSERT_EQUAL(lock_try_in(NULL, good, msgs, sizeof msgs, &l, &a), -1);
+	CU_ASSERT_STRING_EQUAL(msgs, "modelc: L: error: cannot find models.lock.schema.json (looked in /nonexistent); "
+	    "set MODELC_SCHEMA_DIR\n");
+	if (saved)
+		setenv("MODELC_SCHEMA_DIR", saved, 1);
+	else
+		unsetenv("MODELC_SCHEMA_DIR");
+	free(saved);
+	arena_free(&a);
+}
+
+/* --schema-only: the JSON and the schema, not the rules after it (a key that is not repo@revision). */
+static void
+test_check_schema(void)
+{
+	struct arena a = {0};
+	struct diag_sink d;
+	FILE *null = fopen("/dev/null", "w");
+	diag_init(&d, null, "modelc");
+	const struct ynode *root;
+	CU_ASSERT_EQUAL(lock_check_schema(&a, &d, lock_fixture(good), "schemas", &root), 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(root);
+	CU_ASSERT_EQUAL(root->kind, YNODE_MAP);
+	const char *mismatch = "{\"lock_version\": 1, \"models\": {\"a/b@main\": {\"repo\": \"a/b\", \"revision\": \"dev\"}}}";
+	CU_ASSERT_EQUAL(lock_check_schema(&a, &d, lock_fixture(mismatch), "schemas", &root), 0);
+	CU_ASSERT_EQUAL(lock_check_schema(&a, &d, lock_fixture("{\"lock_version\": 1}"), "schemas", &root), 1);
+	CU_ASSERT_PTR_NOT_NULL(root);
+	CU_ASSERT_EQUAL(lock_check_schema(&a, &d, lock_fixture("{"), "schemas", &root), 1);
+	CU_ASSERT_PTR_NULL(root);
+	CU_ASSERT_EQUAL(lock_check_schema(&a, &d, "/nonexistent/x.lock", "schemas", &root), -1);
+	CU_ASSERT_EQUAL(d.errors, 3);
+	fclose(null);
 	arena_free(&a);
 }
 
@@ -243,4 +353,8 @@ suite_lock(void)
 	CU_add_test(s, "write is sorted and deterministic", test_write_roundtrip);
 	CU_add_test(s, "structural errors name the JSON path", test_read_bad);
 	CU_add_test(s, "missing and oversized files", test_read_system);
+	CU_add_test(s, "an id without owner", test_read_legacy_id);
+	CU_add_test(s, "an edited schema lets no bad repo id through", test_edited_schema);
+	CU_add_test(s, "no schema, no lock", test_schema_missing);
+	CU_add_test(s, "schema only", test_check_schema);
 }

@@ -209,10 +209,31 @@ test_keys(void)
 	    "t.yaml:3:1: error: keys must be strings, found boolean 'true'\n"
 	    "t.yaml:4:1: error: keys must be strings, found sequence\n"
 	    "t.yaml:5:1: error: keys must be strings, found mapping\n"
-	    "t.yaml:7:1: error: keys must not contain a NUL character\n"
+	    "t.yaml:7:1: error: a key contains a NUL character ('n\\x00ul'), which no path, name or text may hold\n"
 	    "t.yaml:8:1: error: keys must be strings, found float '1.5'\n");
 	CU_ASSERT_EQUAL(r.root->count, 1);
 	CU_ASSERT_STRING_EQUAL(r.root->keys[0], "2");
+	arena_free(&r.a);
+}
+
+static void
+test_nul_in_values(void)
+{
+	struct yd_run r;
+	yd(&r, "a: \"/srv/a\\0b\"\nm:\n  k: [ok, \"x\\x00\"]\n  \"q\\0\": {v: '\\0 is fine here'}\n"
+	    "l: |\n  text\n\"\\0\": 1\n");
+	CU_ASSERT_EQUAL(r.rc, -1);
+	CU_ASSERT_STRING_EQUAL(r.out,
+	    "t.yaml:1:4: error: a: contains a NUL character ('/srv/a\\x00b'), which no path, name or text may hold\n"
+	    "t.yaml:3:11: error: m.k[1]: contains a NUL character ('x\\x00'), which no path, name or text may hold\n"
+	    "t.yaml:4:3: error: m: a key contains a NUL character ('q\\x00'), which no path, name or text may hold\n"
+	    "t.yaml:7:1: error: a key contains a NUL character ('\\x00'), which no path, name or text may hold\n");
+	arena_free(&r.a);
+
+	yd(&r, "\"\\0\"\n");
+	CU_ASSERT_EQUAL(r.rc, -1);
+	CU_ASSERT_STRING_EQUAL(r.out,
+	    "t.yaml:1:1: error: the document contains a NUL character ('\\x00'), which no path, name or text may hold\n");
 	arena_free(&r.a);
 }
 
@@ -364,6 +385,7 @@ suite_yamldoc(void)
 	CU_add_test(s, "duplicate keys", test_duplicates);
 	CU_add_test(s, "anchors, aliases, tags", test_anchors_aliases_tags);
 	CU_add_test(s, "non-string keys", test_keys);
+	CU_add_test(s, "NUL characters in values and keys", test_nul_in_values);
 	CU_add_test(s, "documents and %YAML", test_documents_and_versions);
 	CU_add_test(s, "syntax errors", test_syntax_errors);
 	CU_add_test(s, "depth and size limits", test_limits);

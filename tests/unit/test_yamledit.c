@@ -4,28 +4,31 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "adopt.h"
 #include "arena.h"
 #include "diag.h"
 #include "yamldoc.h"
+#include "yamledit.h"
 
-void suite_adopt(void);
+void suite_yamledit(void);
 
-/* Set key: value for role in text; the new text or NULL with *why. */
-static char *
+/* Set key: value for role in text (after its repo: line when new), as modelc adopt does; the new text or NULL with *why. */
+static const char *
 edit(struct arena *a, const char *text, const char *role, const char *key, const char *value, const char **why)
 {
-	struct diag_sink d;
+	static struct diag_sink d;
 	diag_init(&d, stderr, "test");
-	struct ynode *root;
-	CU_ASSERT_EQUAL_FATAL(yamldoc_parse(a, &d, "models.yaml", text, strlen(text), &root), 0);
-	const struct ynode *r = yamldoc_get(yamldoc_get(root, "roles"), role);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
-	size_t n = 0;
-	char *out = adopt_yaml_set(a, text, strlen(text), r, key, value, &n, why);
-	if (out)
-		CU_ASSERT_EQUAL(n, strlen(out));
-	return out;
+	struct yamledit e;
+	yamledit_init(&e, a, &d, "models.yaml", text, strlen(text));
+	e.noun = "the role";
+	const char *const path[] = {"roles", role, NULL};
+	CU_ASSERT_PTR_NOT_NULL_FATAL(yamledit_get(&e, path));
+	if (yamledit_set(&e, path, key, value, "repo", why) != 0) {
+		CU_ASSERT_PTR_NOT_NULL(*why);
+		CU_ASSERT_STRING_EQUAL(e.text, text);  /* left as it was */
+		return NULL;
+	}
+	CU_ASSERT_EQUAL(e.len, strlen(e.text));
+	return e.text;
 }
 
 static void
@@ -42,7 +45,7 @@ test_insert_after_repo(void)
 			 "  code:\n"
 			 "    repo: bigcode/starcoder2-7b\n"
 			 "    quantization: none\n";
-	char *out = edit(&a, in, "primary", "local", "/mnt/f/models/llama-awq", &why);
+	const char *out = edit(&a, in, "primary", "local", "/mnt/f/models/llama-awq", &why);
 	CU_ASSERT_STRING_EQUAL(out, "# catalog\n"
 				    "roles:\n"
 				    "  primary:\n"
@@ -68,7 +71,7 @@ test_replace(void)
 {
 	struct arena a = {0};
 	const char *why;
-	char *out = edit(&a, "roles:\n  m:\n    local: '/old dir'  # old\n    quantization: awq\n", "m", "local",
+	const char *out = edit(&a, "roles:\n  m:\n    local: '/old dir'  # old\n    quantization: awq\n", "m", "local",
 	    "/new dir/it's", &why);
 	CU_ASSERT_STRING_EQUAL(out, "roles:\n  m:\n    local: '/new dir/it''s'  # old\n    quantization: awq\n");
 	out = edit(&a, "roles:\n  m:\n    local: \"/a\\\"b\"\n    quantization: awq\n", "m", "local", "/c", &why);
@@ -93,7 +96,7 @@ test_insert_first(void)
 {
 	struct arena a = {0};
 	const char *why;
-	char *out = edit(&a, "roles:\n  m:\n    local: /x\n    quantization: awq\n", "m", "served_model_name", "m1", &why);
+	const char *out = edit(&a, "roles:\n  m:\n    local: /x\n    quantization: awq\n", "m", "served_model_name", "m1", &why);
 	CU_ASSERT_STRING_EQUAL(out, "roles:\n  m:\n    served_model_name: m1\n    local: /x\n    quantization: awq\n");
 	arena_free(&a);
 }
@@ -108,63 +111,88 @@ test_refusals(void)
 	CU_ASSERT_PTR_NULL(edit(&a, "roles:\n  m:\n    local: >\n      /x\n    quantization: awq\n", "m", "local", "/y", &why));
 	CU_ASSERT_STRING_EQUAL(why, "the value spans lines or is not a plain or quoted scalar");
 	CU_ASSERT_PTR_NULL(edit(&a, "roles:\n  m:\n    repo: a/b\n    quantization: none\n", "m", "local", "/x\ny", &why));
-	CU_ASSERT_STRING_EQUAL(why, "the directory name contains a line break");
+	CU_ASSERT_STRING_EQUAL(why, "the value contains a line break");
+	CU_ASSERT_PTR_NULL(edit(&a, "roles:\n  m: {}\n", "m", "local", "/x", &why));
+	CU_ASSERT_STRING_EQUAL(why, "the role is not a mapping with keys");
+	CU_ASSERT_PTR_NULL(edit(&a, "roles:\n  m:\n    local: /x\n    quantization: |\n      awq\n", "m", "quantization", "gptq",
+	    &why));
+	CU_ASSERT_STRING_EQUAL(why, "the value spans lines or is not a plain or quoted scalar");
 	arena_free(&a);
 }
 
+/* The general interface: any path, repeated edits of one text, a new key first in its mapping. */
 static void
-test_lock_merge(void)
+test_paths(void)
 {
 	struct arena a = {0};
-	struct lock_model ms[2];
-	memset(ms, 0, sizeof ms);
-	ms[0].key = "a/b@main";
-	ms[1].key = "z/y@main";
-	struct lock l = {.path = "models.lock", .models = ms, .nmodels = 2};
-	struct lock_model m;
-	memset(&m, 0, sizeof m);
-	m.key = "local:/m";
-	struct lock out = adopt_lock_merge(&a, &l, &m);
-	CU_ASSERT_EQUAL(out.nmodels, 3);
-	CU_ASSERT_STRING_EQUAL(out.models[0].key, "a/b@main");
-	CU_ASSERT_STRING_EQUAL(out.models[1].key, "local:/m");
-	CU_ASSERT_STRING_EQUAL(out.models[2].key, "z/y@main");
-	m.has_config = true;
-	out = adopt_lock_merge(&a, &out, &m);
-	CU_ASSERT_EQUAL(out.nmodels, 3);
-	CU_ASSERT(out.models[1].has_config);
+	struct diag_sink d;
+	diag_init(&d, stderr, "test");
+	const char *in = "# catalog\n"
+			 "gpu:\n"
+			 "  profile: rtx-4060  # laptop\n"
+			 "roles:\n"
+			 "  primary:\n"
+			 "    repo: a/b\n";
+	struct yamledit e;
+	yamledit_init(&e, &a, &d, "models.yaml", in, strlen(in));
+	const char *why = NULL;
+	const char *const gpu[] = {"gpu", NULL}, *const top[] = {NULL};
+	CU_ASSERT_EQUAL(yamledit_set(&e, gpu, "memory", "8 GiB", NULL, &why), 0);
+	CU_ASSERT_EQUAL(yamledit_set(&e, gpu, "profile", "rtx-4090", NULL, &why), 0);
+	CU_ASSERT_EQUAL(yamledit_set(&e, gpu, "utilization", "0.9", "profile", &why), 0);
+	CU_ASSERT_EQUAL(yamledit_set(&e, top, "version", "1", NULL, &why), 0);
+	CU_ASSERT_STRING_EQUAL(e.text, "# catalog\n"
+				       "version: '1'\n"
+				       "gpu:\n"
+				       "  memory: '8 GiB'\n"
+				       "  profile: rtx-4090  # laptop\n"
+				       "  utilization: '0.9'\n"
+				       "roles:\n"
+				       "  primary:\n"
+				       "    repo: a/b\n");
+	/* The edited text is what later lookups see. */
+	const char *const mem[] = {"gpu", "memory", NULL};
+	const struct ynode *n = yamledit_get(&e, mem);
+	CU_ASSERT(n && n->kind == YNODE_STRING && strcmp(n->text, "8 GiB") == 0);
+	/* No mapping at the path: refused, named with the noun (default "the mapping"). */
+	const char *const none[] = {"roles", "nope", NULL};
+	CU_ASSERT_EQUAL(yamledit_set(&e, none, "local", "/x", NULL, &why), -1);
+	CU_ASSERT_STRING_EQUAL(why, "the mapping is not in the text");
+	const char *const scalar[] = {"gpu", "profile", NULL};
+	CU_ASSERT_EQUAL(yamledit_set(&e, scalar, "x", "y", NULL, &why), -1);
+	CU_ASSERT_STRING_EQUAL(why, "the mapping is not a mapping with keys");
 	arena_free(&a);
 }
 
 static void
-test_write_atomic(void)
+test_not_yaml(void)
 {
-	char dir[] = "/tmp/test_adopt.XXXXXX";
-	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
-	char path[64], buf[16] = {0};
-	snprintf(path, sizeof path, "%s/f", dir);
-	CU_ASSERT_EQUAL(adopt_write_atomic(path, "one\n", 4, 0644), 0);
-	CU_ASSERT_EQUAL(adopt_write_atomic(path, "two\n", 4, 0644), 0);
-	FILE *f = fopen(path, "r");
-	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-	CU_ASSERT_EQUAL(fread(buf, 1, sizeof buf - 1, f), 4);
-	fclose(f);
-	CU_ASSERT_STRING_EQUAL(buf, "two\n");
-	snprintf(path, sizeof path, "%s/missing/f", dir);
-	CU_ASSERT_EQUAL(adopt_write_atomic(path, "x", 1, 0644), -1);
-	snprintf(path, sizeof path, "%s/f", dir);
-	unlink(path);
-	rmdir(dir);
+	struct arena a = {0};
+	struct diag_sink d;
+	FILE *devnull = fopen("/dev/null", "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(devnull);
+	diag_init(&d, devnull, "test");
+	const char *in = "roles: [\n";
+	struct yamledit e;
+	yamledit_init(&e, &a, &d, "bad.yaml", in, strlen(in));
+	const char *const path[] = {"roles", NULL};
+	const char *why = NULL;
+	CU_ASSERT_PTR_NULL(yamledit_get(&e, path));
+	CU_ASSERT_EQUAL(yamledit_set(&e, path, "k", "v", NULL, &why), -1);
+	CU_ASSERT_STRING_EQUAL(why, "the text is not valid YAML");
+	CU_ASSERT_EQUAL(d.errors, 1);  /* reported once */
+	fclose(devnull);
+	arena_free(&a);
 }
 
 void
-suite_adopt(void)
+suite_yamledit(void)
 {
-	CU_pSuite s = CU_add_suite("adopt", NULL, NULL);
+	CU_pSuite s = CU_add_suite("yamledit", NULL, NULL);
 	CU_add_test(s, "insert_after_repo", test_insert_after_repo);
 	CU_add_test(s, "replace", test_replace);
 	CU_add_test(s, "insert_first", test_insert_first);
 	CU_add_test(s, "refusals", test_refusals);
-	CU_add_test(s, "lock_merge", test_lock_merge);
-	CU_add_test(s, "write_atomic", test_write_atomic);
+	CU_add_test(s, "paths", test_paths);
+	CU_add_test(s, "not_yaml", test_not_yaml);
 }
