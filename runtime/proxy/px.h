@@ -93,6 +93,7 @@ struct px_conn {
 	int64_t clen;              /* -1: none */
 	struct pxhttp_chunks ck;
 	int counted;
+	int resent;                /* sent again once after its server died before answering */
 	int close_after;           /* the local response is complete in down: close when written */
 	char path[1024];           /* the target sent upstream */
 	char down[PX_BUF];         /* to the client; last: accept clears what comes before it */

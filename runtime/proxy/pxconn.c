@@ -410,11 +410,40 @@ track_body(struct px_conn *c, const char *p, size_t n)
 	}
 }
 
+/*
+ * The upstream failed before any byte of an answer. When its server has died (reaped now), the
+ * request was never served: it waits again, once, for the restart the next turn makes. 1 when
+ * it was put back in the queue.
+ */
+static int
+requeue_if_dead(struct px_conn *c)
+{
+	struct px_inst *in = &px_inst[c->role];
+	if (c->resent)
+		return 0;
+	px_inst_reap(px_now());
+	if (in->st == PXS_READY || in->st == PXS_DRAINING)
+		return 0;
+	if (c->up >= 0)
+		close(c->up);
+	c->up = -1;
+	in->inflight--;
+	c->resent = 1;
+	c->upreq_sent = 0;
+	c->down_len = c->down_off = 0;
+	c->st = PXK_QUEUED;
+	c->queued_t = px_now();
+	in->queued++;
+	return 1;
+}
+
 /* The upstream closed: finish, or tell the client cleanly that it did not. */
 static void
 upstream_closed(struct px_conn *c)
 {
 	struct px_inst *in = &px_inst[c->role];
+	if (!c->head_done && c->down_len == 0 && requeue_if_dead(c))
+		return;
 	close(c->up);
 	c->up = -1;
 	if (!c->head_done) {
@@ -453,6 +482,8 @@ upstream_event(struct px_conn *c, short rev)
 		int err = 0;
 		socklen_t el = sizeof err;
 		getsockopt(c->up, SOL_SOCKET, SO_ERROR, &err, &el);
+		if (err && requeue_if_dead(c))
+			return;
 		if (err) {
 			struct px_inst *in = &px_inst[c->role];
 			in->inflight--;
