@@ -7,48 +7,12 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char *const level_names[] = {"note", "warning", "error"};
-
-void
-diag_init(struct diag_sink *sink, FILE *out, const char *prog)
-{
-	memset(sink, 0, sizeof *sink);
-	sink->out = out;
-	sink->prog = prog;
-	sink->show_source = isatty(fileno(out));
-}
-
-void
-diag_set_source(struct diag_sink *sink, const char *name, const char *text)
-{
-	sink->source_name = name;
-	sink->source = text;
-}
 
 struct diag_pos
 diag_file(const char *file)
 {
 	struct diag_pos pos = {file, 0, 0};
 	return pos;
-}
-
-/* Print line `line` of the remembered source and a caret under column `col`. */
-static void
-print_source_line(struct diag_sink *sink, unsigned line, unsigned col)
-{
-	const char *p = sink->source;
-	for (unsigned n = 1; p && n < line; n++) {
-		p = strchr(p, '\n');
-		if (p)
-			p++;
-	}
-	if (!p || !*p)
-		return;
-	size_t len = strcspn(p, "\n");
-	fprintf(sink->out, "%5u | %.*s\n      | ", line, (int)len, p);
-	for (unsigned c = 1; c < col && c <= len; c++)
-		fputc(p[c - 1] == '\t' ? '\t' : ' ', sink->out);
-	fputs("^\n", sink->out);
 }
 
 void
@@ -76,6 +40,9 @@ diag_record(const char *fmt)
 	errno = saved;
 }
 
+/* Set by diag_use_colour (diag_sink.c): prints fmt coloured and returns true, or leaves ap alone. */
+bool (*diag_print_coloured)(FILE *out, const char *fmt, va_list ap);
+
 void
 diag_print(FILE *out, const char *fmt, ...)
 {
@@ -83,32 +50,7 @@ diag_print(FILE *out, const char *fmt, ...)
 
 	diag_record(fmt);
 	va_start(ap, fmt);
-	vfprintf(out, fmt, ap);
+	if (!diag_print_coloured || !diag_print_coloured(out, fmt, ap))
+		vfprintf(out, fmt, ap);
 	va_end(ap);
-}
-
-void
-diag_report(struct diag_sink *sink, enum diag_level level, struct diag_pos pos,
-    const char *fmt, ...)
-{
-	va_list ap;
-
-	if (level == DIAG_ERROR)
-		sink->errors++;
-	else if (level == DIAG_WARNING)
-		sink->warnings++;
-	fprintf(sink->out, "%s: ", sink->prog);
-	if (pos.file && pos.line)
-		fprintf(sink->out, "%s:%u:%u: ", pos.file, pos.line, pos.col);
-	else if (pos.file)
-		fprintf(sink->out, "%s: ", pos.file);
-	fprintf(sink->out, "%s: ", level_names[level]);
-	diag_record(fmt);
-	va_start(ap, fmt);
-	vfprintf(sink->out, fmt, ap);
-	va_end(ap);
-	fputc('\n', sink->out);
-	if (sink->show_source && pos.line && sink->source && pos.file &&
-	    sink->source_name && strcmp(pos.file, sink->source_name) == 0)
-		print_source_line(sink, pos.line, pos.col);
 }

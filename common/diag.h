@@ -1,6 +1,8 @@
 #ifndef MODELC_DIAG_H
 #define MODELC_DIAG_H
 
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 /* A place in an input file. Line and column are 1-based; line 0 means "the whole file". */
@@ -22,9 +24,23 @@ struct diag_sink {
 	unsigned errors;
 	unsigned warnings;
 	int show_source;      /* print the source line and a caret under the column */
+	bool colour;          /* colour the level word (diag_colour) */
 	const char *source;   /* text of pos.file, for show_source; may be NULL */
 	const char *source_name;
 };
+
+/*
+ * Whether messages to out are coloured: not when NO_COLOR is set (and not empty), always when
+ * CLICOLOR_FORCE is set (and not "0"), else when out is a terminal.
+ */
+bool diag_colour(FILE *out);
+
+/*
+ * Colour diag_print's messages too (their first "error:", "warning:" or "note:"), as diag_colour
+ * decides for each stream; a program calls it once at start (modelc, fetch). diag_sink.c.
+ */
+void diag_use_colour(void);
+extern bool (*diag_print_coloured)(FILE *out, const char *fmt, va_list ap);
 
 /* Initialise a sink writing to out for program prog; show_source when out is a TTY. */
 void diag_init(struct diag_sink *sink, FILE *out, const char *prog);
@@ -53,6 +69,8 @@ void diag_print(FILE *out, const char *fmt, ...) __attribute__((format(printf, 2
 #define DIAG_LOG_ENV "MODELC_DIAG_LOG"
 /* The longest record line; a longer format is cut, and the check then reports it unprinted. */
 #define DIAG_RECORD_MAX 2048
+/* Longest diag_print line that is coloured; a longer one is printed plain. */
+#define DIAG_COLOUR_MAX 4096
 
 /*
  * When $MODELC_DIAG_LOG names a file, append fmt, the format string (not the text) of a

@@ -175,8 +175,20 @@ catalog_gpu(struct catalog_ctx *cx, struct catalog *c, const struct ynode *gpu)
 	c->gpu_profile = catalog_str(gpu, "profile", NULL);
 	if (c->gpu_profile)
 		catalog_resolve_profile(cx, c, gpu);
-	else
+	c->gpu_profile_bytes = c->gpu_total_bytes;
+	c->gpu_profile_estimated = c->gpu_total_estimated;
+	const struct ynode *mem = yamldoc_get(gpu, "memory");
+	if (mem) {
+		/* A measured total wins over the profile's number, which is most often an estimate. */
+		uint64_t profile_total = c->gpu_total_bytes;
 		c->gpu_total_bytes = catalog_size(cx, gpu, "memory", "gpu", 0);
+		if (c->gpu_profile && profile_total)
+			diag_note(cx->diag, mem->pos, "gpu.memory %.2f GiB is the total the budget uses; profile '%s' "
+			    "says %.2f GiB%s", size_gib(c->gpu_total_bytes), c->gpu_profile, size_gib(profile_total),
+			    c->gpu_total_estimated ? " (an estimate)" : "");
+		c->gpu_total_estimated = false;
+		c->gpu_memory_given = true;
+	}
 	c->gpu_used_bytes = catalog_size(cx, gpu, "memory_in_use", "gpu", 0);
 	c->gpu_memory_utilization = catalog_num(gpu, "utilization", CATALOG_DEFAULT_UTILIZATION);
 	c->safety_margin_bytes = catalog_size(cx, gpu, "safety_margin", "gpu",

@@ -56,6 +56,9 @@ struct catalog {
 	const char *gpu_profile;        /* NULL when memory is explicit */
 	uint64_t gpu_total_bytes;       /* CUDA's total */
 	bool gpu_total_estimated;       /* the profile's number has no source */
+	bool gpu_memory_given;          /* gpu.memory set (it overrides a profile's number) */
+	uint64_t gpu_profile_bytes;     /* the profile's own total, 0 without a profile */
+	bool gpu_profile_estimated;     /* and whether that is an estimate */
 	uint64_t gpu_used_bytes;        /* by the desktop and other processes */
 	double gpu_memory_utilization;
 	uint64_t safety_margin_bytes;

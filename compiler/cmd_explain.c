@@ -14,6 +14,8 @@
 #include "compile.h"
 #include "diag.h"
 #include "emit_common.h"
+#include "cli.h"
+#include "levers.h"
 #include "exitcode.h"
 #include "planparams.h"
 #include "size.h"
@@ -21,11 +23,21 @@
 static void
 usage(FILE *out)
 {
-	fputs("usage: modelc explain ROLE [FILE] [--lock FILE] [--json]\n"
+	fputs("usage: modelc explain ROLE [FILE] [--lock FILE] [--want N] [--json]\n"
 	      "  ROLE        a role of the catalog\n"
 	      "  FILE        the catalog (default models.yaml)\n"
 	      "  --lock FILE the resolved facts (default models.lock next to FILE)\n"
+	      "  --want N    the context to reach with the levers (default: the configured max_model_len,\n"
+	      "              for auto none: only what each lever buys)\n"
 	      "  --json      print the breakdown as one JSON object on stdout\n", out);
+}
+
+static struct emit_num
+count_text(uint32_t n)
+{
+	struct emit_num t;
+	snprintf(t.s, sizeof t.s, "%u", n);
+	return t;
 }
 
 static void
@@ -36,7 +48,7 @@ row(FILE *out, const char *term, uint64_t bytes, const char *source)
 }
 
 static void
-explain_text(FILE *out, const struct compile_run *run, const struct plan_role *pr)
+explain_text(FILE *out, const struct compile_run *run, const struct plan_role *pr, const struct levers *lv)
 {
 	const struct catalog *c = &run->catalog;
 	const struct catalog_role *role = pr->role;
@@ -54,7 +66,8 @@ explain_text(FILE *out, const struct compile_run *run, const struct plan_role *p
 	    pr->kv_cache_dtype ? pr->kv_cache_dtype : "auto");
 	fprintf(out, "  GPU %s: %llu B (%.2f GiB) CUDA total%s; %.2f GiB in use by other processes\n",
 	    c->gpu_profile ? c->gpu_profile : "(explicit memory)", (unsigned long long)c->gpu_total_bytes,
-	    size_gib(c->gpu_total_bytes), c->gpu_total_estimated ? " (estimated, no source)" : "",
+	    size_gib(c->gpu_total_bytes), c->gpu_total_estimated ? " (estimated from the card's nominal size; set gpu.memory for an exact budget)"
+	    : c->gpu_memory_given && c->gpu_profile ? " (gpu.memory, over the profile's number)" : "",
 	    size_gib(c->gpu_used_bytes));
 	if (!a->layers || !a->kv_heads || !a->head_dim || !r->budget_bytes) {
 		fputs("  no budget: the architecture or the weight size is unknown\n", out);
@@ -72,7 +85,7 @@ explain_text(FILE *out, const struct compile_run *run, const struct plan_role *p
 	    graphs_in ? "" : ", on top of the budget");
 	row(out, "CUDA graphs", r->cuda_graph_bytes, c->enforce_eager ? "none (enforce_eager)" : note);
 	row(out, "CUDA context", r->cuda_context_bytes,
-	    "outside the budget; an H100 figure, estimated for other GPUs");
+	    "outside the budget; estimated: it varies with GPU, driver and CUDA");
 	row(out, "budget", r->budget_bytes, "CUDA total x utilization");
 	snprintf(note, sizeof note, "in use + CUDA context + budget + CUDA graphs, %s the CUDA total",
 	    r->peak_bytes <= c->gpu_total_bytes ? "within" : "OVER");
@@ -80,7 +93,7 @@ explain_text(FILE *out, const struct compile_run *run, const struct plan_role *p
 	row(out, "KV cache", r->kv_cache_bytes, graphs_in
 	    ? "what vLLM allocates: budget - weights - activation - non-torch - CUDA graphs"
 	    : "what vLLM allocates: budget - weights - activation - non-torch");
-	row(out, "safety margin", r->safety_margin_bytes, "ours, taken from the KV cache");
+	row(out, "safety margin", r->safety_margin_bytes, "gpu.safety_margin, taken from the KV cache");
 	row(out, "KV after the margin", emit_kv_after_margin(pr), "what max_model_len may use");
 	fprintf(out, "  %-22s %16llu B %13s  formula: 2 x %u layers x %u KV heads x %u head_dim x %u bytes%s\n",
 	    "KV per token", (unsigned long long)r->kv_bytes_per_token, "", a->layers, a->kv_heads, a->head_dim,
@@ -102,11 +115,17 @@ explain_text(FILE *out, const struct compile_run *run, const struct plan_role *p
 	fprintf(out, "  max_num_seqs %u, max_num_batched_tokens %u, engine %s%s\n", r->max_num_seqs,
 	    r->max_num_batched_tokens, emit_engine_name(p->engine), c->enforce_eager ? ", enforce_eager" : "");
 	if (role->max_model_len_auto)
-		fprintf(out, "  max_model_len: auto = min(largest that fits %u, max_position_embeddings %u) = %u\n",
-		    r->max_model_len_fit, a->max_position_embeddings, pr->max_model_len);
+		fprintf(out, "  max_model_len: auto = min(largest that fits %s, max_position_embeddings %u) = %u (%s decides)\n",
+		    pr->max_model_len_memory >= PLANPARAMS_UNCAPPED ? "any length (the sliding window bounds the KV cache)"
+		    : count_text(pr->max_model_len_memory ? pr->max_model_len_memory : r->max_model_len_fit).s,
+		    a->max_position_embeddings,
+		    pr->max_model_len, a->max_position_embeddings && pr->max_model_len == a->max_position_embeddings &&
+		    pr->max_model_len_memory > a->max_position_embeddings ? "the model's limit" : "memory");
 	else
 		fprintf(out, "  max_model_len: %u as configured; the largest that fits is %u\n", pr->max_model_len,
 		    r->max_model_len_fit);
+	if (lv)
+		levers_print(out, lv);
 verdict:
 	fprintf(out, "  verdict: %s", emit_verdict(pr));
 	for (size_t i = 0; i < pr->nunverified; i++)
@@ -123,7 +142,7 @@ verdict:
 }
 
 static void
-explain_json(FILE *out, const struct compile_run *run, const struct plan_role *pr)
+explain_json(FILE *out, const struct compile_run *run, const struct plan_role *pr, const struct levers *lv)
 {
 	const struct budget_result *r = &pr->result;
 	json_t *o = json_object();
@@ -157,6 +176,7 @@ explain_json(FILE *out, const struct compile_run *run, const struct plan_role *p
 	for (size_t i = 0; i < pr->nunverified; i++)
 		json_array_append_new(u, json_string(pr->unverified[i]));
 	json_object_set_new(o, "unverified", u);
+	json_object_set_new(o, "levers", lv ? levers_json(lv) : json_null());
 	/* Only when bench has measured the role, so other outputs stay as they were. */
 	if (pr->measured_ttft_ms >= 0) {
 		json_object_set_new(o, "measured_ttft_ms", json_real(pr->measured_ttft_ms));
@@ -174,9 +194,11 @@ cmd_explain(int argc, char **argv)
 	struct compile_args args;
 	const char *name = NULL;
 	bool json = false;
+	uint32_t want = 0;
 
 	static const struct option longopts[] = {
-		{"help", 0, NULL, 'h'}, {"version", 0, NULL, 'V'}, {"lock", 1, NULL, 'l'}, {"json", 0, NULL, 'j'}, {NULL, 0, NULL, 0}};
+		{"help", 0, NULL, 'h'}, {"version", 0, NULL, 'V'}, {"lock", 1, NULL, 'l'}, {"json", 0, NULL, 'j'},
+		{"want", 1, NULL, 'w'}, {NULL, 0, NULL, 0}};
 	const char *arg;
 	compile_args_init(&args);
 	for (int c; (c = cliopt_next(argc, argv, "+:h", longopts, &arg)) != -1;) {
@@ -185,6 +207,11 @@ cmd_explain(int argc, char **argv)
 		case 'V': printf("modelc %s\n", MODELC_VERSION); return EXITCODE_OK;
 		case 'l': args.lock = optarg; continue;
 		case 'j': json = true; continue;
+		case 'w':
+			if (cli_parse_u32(optarg, UINT32_MAX, &want) == 0)
+				continue;
+			diag_print(stderr, "modelc: explain: --want: '%s' is not a positive number of tokens\n", optarg);
+			break;
 		case 1:
 			if (!name) {
 				name = optarg;
@@ -196,7 +223,7 @@ cmd_explain(int argc, char **argv)
 			}
 			diag_print(stderr, "modelc: explain: unexpected argument '%s'\n", arg);
 			break;
-		case ':': diag_print(stderr, "modelc: explain: --lock needs an argument\n"); break;
+		case ':': diag_print(stderr, "modelc: explain: %s needs an argument\n", arg); break;
 		default: diag_print(stderr, "modelc: explain: unknown option '%s'\n", arg); break;
 		}
 		usage(stderr);
@@ -231,10 +258,12 @@ cmd_explain(int argc, char **argv)
 		compile_done(&run);
 		return EXITCODE_REJECTED;
 	}
+	struct levers lv;
+	bool have = levers_compute(&run.arena, &run.catalog, pr, want, &lv);
 	if (json)
-		explain_json(stdout, &run, pr);
+		explain_json(stdout, &run, pr, have ? &lv : NULL);
 	else
-		explain_text(stdout, &run, pr);
+		explain_text(stdout, &run, pr, have ? &lv : NULL);
 	compile_done(&run);
 	return EXITCODE_OK;
 }

@@ -15,12 +15,15 @@
 #include "commands.h"
 #include "diag.h"
 #include "emit_common.h"
+#include "fit.h"
 #include "exitcode.h"
 #include "hfconfig.h"
 #include "size.h"
 
-static const char fit_usage[] =
-    "usage: modelc fit --config PATH (--weights-bytes N | --quantization Q) --gpu-memory SIZE\n"
+const char fit_usage[] =
+    "usage: modelc fit ORG/REPO[@REV] --gpu PROFILE|SIZE [--max-model-len N|auto] [--quantization Q]\n"
+    "                  [--kv-cache-dtype D] [--catalog FILE] [--json]\n"
+    "       modelc fit --config PATH (--weights-bytes N | --quantization Q) --gpu-memory SIZE\n"
     "                  --utilization F --max-model-len N|auto [--max-num-seqs N]\n"
     "                  [--max-num-batched-tokens N] [--kv-cache-dtype auto|fp8|...]\n"
     "                  [--tensor-parallel-size N] [--enforce-eager] [--engine v0|v1]\n"
@@ -28,7 +31,9 @@ static const char fit_usage[] =
     "                  [--keep-utilization]\n"
     "SIZE is bytes or a decimal with GiB/MiB (2^30, 2^20) or GB/MB (10^9, 10^6).\n"
     "Q is awq, gptq, fp8, bitsandbytes, compressed-tensors or none.\n"
-    "Prints one JSON object; see docs/budget.md.\n";
+    "The first form reads config.json and the safetensors headers from the Hub (HF_ENDPOINT) and\n"
+    "takes the server settings of FILE (default models.yaml, when there is one) or vLLM's defaults.\n"
+    "The second prints one JSON object; see docs/budget.md.\n";
 
 struct fit_opts {
 	const char *config;
@@ -104,8 +109,8 @@ parse_calibration(const char *spec, struct budget_calibration *cal)
 	return 0;
 }
 
-static json_t *
-fit_json(const struct budget_result *r)
+json_t *
+fit_result_json(const struct budget_result *r)
 {
 	json_t *o = json_object();
 	budgetjson_terms(o, r);
@@ -284,6 +289,8 @@ cmd_fit(int argc, char **argv)
 			return EXITCODE_OK;
 		}
 	}
+	if (argc > 1 && argv[1][0] != '-')
+		return fit_hub(argc, argv);
 	struct fit_opts o = {0};
 	struct budget_params p = {0};
 	struct budget_calibration cal;
@@ -326,7 +333,14 @@ cmd_fit(int argc, char **argv)
 	}
 	struct budget_result r;
 	budget_fit(&arch, &p, &r);
-	json_t *out = fit_json(&r);
+	json_t *out = fit_result_json(&r);
+	json_object_set_new(out, "gpu_total_bytes", json_integer((json_int_t)p.gpu_total_bytes));
+	return fit_print_json(out);
+}
+
+int
+fit_print_json(json_t *out)
+{
 	int ok = json_dumpf(out, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
 	json_decref(out);
 	if (ok != 0 || fputc('\n', stdout) == EOF || fflush(stdout) != 0) {

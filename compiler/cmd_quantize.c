@@ -27,9 +27,10 @@
 #include "size.h"
 
 static const char quantize_usage[] =
-    "usage: modelc quantize [-f models.yaml] [--lock FILE] [--method awq|gptq] [--bits 4|8]\n"
+    "usage: modelc quantize ROLE [FILE] [--lock FILE] [--method awq|gptq] [--bits 4|8]\n"
     "                       [--group-size 32|64|128] [--dataset ID] [--split NAME] [--samples N]\n"
-    "                       [--seq-len N] [--output-dir DIR] [-o SCRIPT] [--plan-only] [--json] ROLE\n"
+    "                       [--seq-len N] [--output-dir DIR] [-o SCRIPT] [--plan-only] [--json]\n"
+    "FILE is the catalog (default models.yaml); -f FILE still works but is deprecated.\n"
     "Plans the quantization of ROLE's 16-bit checkpoint: the predicted size and the context it then\n"
     "fits, and the disk, host memory and GPU memory the quantization needs. Unless --plan-only,\n"
     "writes SCRIPT (default quantize-ROLE.py), an llm-compressor script to run on the GPU host.\n"
@@ -58,6 +59,7 @@ parse_args(int argc, char **argv, struct quantize_args *q)
 {
 	memset(q, 0, sizeof *q);
 	q->catalog = "models.yaml";
+	bool catalog_set = false;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -86,8 +88,12 @@ parse_args(int argc, char **argv, struct quantize_args *q)
 			if (!v)
 				return quantize_bad("option '%s' needs a value", a);
 			i++;
-			if (!strcmp(a, "-f") || !strcmp(a, "--catalog"))
+			if (!strcmp(a, "-f") || !strcmp(a, "--catalog")) {
+				diag_print(stderr, "modelc: quantize: warning: '%s FILE' is deprecated; give the catalog "
+				    "after the role: modelc quantize ROLE FILE\n", a);
 				q->catalog = v;
+				catalog_set = true;
+			}
 			else if (!strcmp(a, "--lock"))
 				q->lock = v;
 			else if (!strcmp(a, "--method")) {
@@ -121,9 +127,14 @@ parse_args(int argc, char **argv, struct quantize_args *q)
 		}
 		if (a[0] == '-' && a[1])
 			return quantize_bad("unknown option '%s'", a);
-		if (q->role)
+		if (!q->role) {
+			q->role = a;
+		} else if (!catalog_set) {
+			q->catalog = a;
+			catalog_set = true;
+		} else {
 			return quantize_bad("unexpected argument '%s'", a);
-		q->role = a;
+		}
 	}
 	if (!q->role)
 		return quantize_bad("%s", "expected ROLE");

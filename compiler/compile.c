@@ -112,6 +112,7 @@ compile_run(struct compile_run *run, const struct compile_args *args, FILE *err)
 		pd = &quiet;
 	}
 	plan_build(&run->arena, pd, &run->catalog, &run->lock, &run->plan);
+	run->plan_errors = pd->errors;
 	fill_origin(run);
 	run->have_plan = true;
 	return run->diag.errors ? EXITCODE_REJECTED : EXITCODE_OK;

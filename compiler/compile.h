@@ -30,6 +30,7 @@ struct compile_run {
 	struct lock lock;
 	struct plan plan;
 	bool have_plan;
+	unsigned plan_errors;           /* the plan's errors, also when plan_diag took its messages */
 	const char *lock_path;
 };
 

@@ -113,7 +113,7 @@ explain_len(FILE *f, const struct plan *p, const struct plan_role *r)
 	}
 	if (r->role->max_model_len_auto)
 		mode = r->arch.max_position_embeddings && r->max_model_len == r->arch.max_position_embeddings &&
-		    r->max_model_len < b->max_model_len_fit ? "auto, capped at the model's limit" :
+		    r->max_model_len < r->max_model_len_memory ? "auto, the model's limit; memory would allow more" :
 		    "auto, the largest that fits";
 	fprintf(f, "# max_model_len %u (%s): ", (unsigned)r->max_model_len, mode);
 	if (!b->fits)

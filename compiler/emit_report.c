@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "emit_common.h"
+#include "planparams.h"
 #include "size.h"
 #include "utf8.h"
 
@@ -123,8 +124,18 @@ txt_role(FILE *f, const struct plan *p, const struct plan_role *r)
 	snprintf(note, sizeof note, "one request of %u tokens", (unsigned)r->max_model_len);
 	gib_row(f, "KV at max_model_len", emit_kv_at_len(r), note);
 	row(f, "KV tokens", "", (unsigned long long)b->kv_tokens, "tokens that fit in the KV cache");
-	snprintf(note, sizeof note, "%s; the largest that fits is %u",
-	    r->role->max_model_len_auto ? "auto" : "configured", (unsigned)b->max_model_len_fit);
+	uint32_t cap = r->arch.max_position_embeddings;
+	if (r->role->max_model_len_auto && cap && r->max_model_len == cap && r->max_model_len_memory > cap)
+		snprintf(note, sizeof note, r->max_model_len_memory >= PLANPARAMS_UNCAPPED
+		    ? "auto; the model's limit decides (max_position_embeddings %u; memory would allow any length: "
+		      "the sliding window bounds the KV cache)"
+		    : "auto; the model's limit decides (max_position_embeddings %u; memory would allow %u)",
+		    (unsigned)cap, (unsigned)r->max_model_len_memory);
+	else if (r->role->max_model_len_auto)
+		snprintf(note, sizeof note, "auto; memory decides: the largest that fits is %u%s",
+		    (unsigned)b->max_model_len_fit, cap ? "" : " (the model's limit is unknown)");
+	else
+		snprintf(note, sizeof note, "configured; the largest that fits is %u", (unsigned)b->max_model_len_fit);
 	row(f, "max_model_len", "", (unsigned long long)r->max_model_len, note);
 	fprintf(f, "  %-22s %9s %15s  %u, max_num_batched_tokens %u, %s\n", "max_num_seqs", "", "",
 	    (unsigned)b->max_num_seqs, (unsigned)b->max_num_batched_tokens,
@@ -184,7 +195,9 @@ emit_budget_txt(FILE *f, const struct plan *p)
 	emit_line_text(f, c->gpu_profile ? c->gpu_profile : "explicit memory");
 	fprintf(f, ", CUDA total %s (%llu bytes%s), in use by other processes %s, utilization %s\n",
 	    emit_gib(c->gpu_total_bytes).s, (unsigned long long)c->gpu_total_bytes,
-	    c->gpu_total_estimated ? ", estimated from the card's nominal size" : "", emit_gib(c->gpu_used_bytes).s,
+	    c->gpu_total_estimated ? ", the profile's estimate from the card's nominal size"
+	    : c->gpu_memory_given ? (c->gpu_profile ? ", gpu.memory, over the profile's number" : ", gpu.memory")
+	    : ", the profile's measured total", emit_gib(c->gpu_used_bytes).s,
 	    emit_util(c->gpu_memory_utilization).s);
 	fprintf(f, "server: vLLM engine %s, %s\n", emit_engine_name(c->engine),
 	    c->enforce_eager ? "enforce_eager" : "CUDA graphs captured");
@@ -222,7 +235,7 @@ emit_budget_txt(FILE *f, const struct plan *p)
 
 enum {
 	SVG_CHART_W = 640, SVG_ROW_H = 34, SVG_BAR_H = 22, SVG_TOP = 70, SVG_RIGHT_W = 300,
-	SVG_CHAR_W = 7, SVG_MIN_LABEL_W = 44, SVG_NSEG = 7,
+	SVG_CHAR_W = 7, SVG_MIN_LABEL_W = 44, SVG_NSEG = 9, SVG_MIN_SEG_W = 3,
 };
 
 struct svg_seg {
@@ -232,7 +245,7 @@ struct svg_seg {
 };
 
 /* Okabe-Ito colours: distinguishable with the common colour-vision deficiencies. */
-enum { SEG_WEIGHTS, SEG_ACT, SEG_NONTORCH, SEG_MARGIN, SEG_KV, SEG_FREE, SEG_GRAPHS };
+enum { SEG_WEIGHTS, SEG_ACT, SEG_NONTORCH, SEG_MARGIN, SEG_KV, SEG_FREE, SEG_GRAPHS, SEG_USED, SEG_CONTEXT };
 static const struct svg_seg segs[SVG_NSEG] = {
 	{"weights", "#0072B2", "#ffffff"},
 	{"activation", "#E69F00", "#000000"},
@@ -241,6 +254,8 @@ static const struct svg_seg segs[SVG_NSEG] = {
 	{"KV cache at max_model_len", "#009E73", "#ffffff"},
 	{"free in budget", "#f2f2f2", "#000000"},
 	{"CUDA graphs", "#56B4E9", "#000000"},
+	{"in use by other processes", "#555555", "#ffffff"},
+	{"CUDA context (outside the budget)", "#F0E442", "#000000"},
 };
 
 /* Text content or attribute value: XML-escaped, valid UTF-8, no characters XML 1.0 forbids. */
@@ -289,6 +304,8 @@ seg_values(const struct plan_role *r, uint64_t v[SVG_NSEG], int order[SVG_NSEG])
 	v[SEG_MARGIN] = b->safety_margin_bytes;
 	v[SEG_KV] = emit_kv_at_len(r);
 	v[SEG_GRAPHS] = b->cuda_graph_bytes;
+	v[SEG_USED] = b->gpu_used_bytes;
+	v[SEG_CONTEXT] = b->cuda_context_bytes;
 	uint64_t used = 0;
 	for (int i = SEG_WEIGHTS; i <= SEG_KV; i++)
 		used = used + v[i] < used ? UINT64_MAX : used + v[i];
@@ -296,6 +313,9 @@ seg_values(const struct plan_role *r, uint64_t v[SVG_NSEG], int order[SVG_NSEG])
 		used = used + v[SEG_GRAPHS] < used ? UINT64_MAX : used + v[SEG_GRAPHS];
 	v[SEG_FREE] = b->budget_bytes > used ? b->budget_bytes - used : 0;
 	int n = 0;
+	/* As the GPU holds it: others' memory and the CUDA context first, so the bar ends at the physical peak. */
+	order[n++] = SEG_USED;
+	order[n++] = SEG_CONTEXT;
 	order[n++] = SEG_WEIGHTS;
 	order[n++] = SEG_ACT;
 	order[n++] = SEG_NONTORCH;
@@ -326,7 +346,7 @@ emit_budget_svg(FILE *f, const struct plan *p)
 	size_t namelen = 4;
 	uint64_t max = c->gpu_total_bytes;
 	int same_budget = 1, any_known = 0;
-	uint64_t common_budget = 0;
+	uint64_t common_budget = 0, common_offset = 0;
 
 	for (size_t i = 0; i < p->nroles; i++) {
 		const struct plan_role *r = &p->roles[i];
@@ -343,10 +363,12 @@ emit_budget_svg(FILE *f, const struct plan *p)
 			namelen = strlen(r->role->name);
 		if (!emit_budget_known(r))
 			continue;
-		if (any_known && r->result.budget_bytes != common_budget)
+		uint64_t offset = r->result.gpu_used_bytes + r->result.cuda_context_bytes;
+		if (any_known && (r->result.budget_bytes != common_budget || offset != common_offset))
 			same_budget = 0;
 		any_known = 1;
 		common_budget = r->result.budget_bytes;
+		common_offset = offset;
 	}
 	if (max == 0)
 		max = 1;
@@ -354,7 +376,7 @@ emit_budget_svg(FILE *f, const struct plan *p)
 	double width = left + SVG_CHART_W + SVG_RIGHT_W;
 	size_t nrows = p->nroles ? p->nroles : 1;
 	double chart_bottom = SVG_TOP + SVG_ROW_H * (double)nrows;
-	double height = chart_bottom + 40 + 22 * 4 + 10;
+	double height = chart_bottom + 40 + 22 * 4 + 30;
 	double scale = SVG_CHART_W / (double)max;
 
 	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", f);
@@ -378,8 +400,8 @@ emit_budget_svg(FILE *f, const struct plan *p)
 		fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" fill=\"#444444\">%g</text>\n",
 		    x, chart_bottom + 16, t);
 	}
-	fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" fill=\"#444444\">GiB</text>\n",
-	    left + SVG_CHART_W / 2.0, chart_bottom + 32);
+	fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"start\" fill=\"#444444\">GiB</text>\n",
+	    left, chart_bottom + 32);
 	if (p->nroles == 0)
 		fprintf(f, "<text x=\"%.1f\" y=\"%d\">the catalog has no roles</text>\n", left, SVG_TOP + 20);
 
@@ -394,11 +416,20 @@ emit_budget_svg(FILE *f, const struct plan *p)
 		    left - 8, y + SVG_BAR_H / 2.0 + 4);
 		xml_text(f, r->role->name);
 		fputs("</text>\n", f);
+		/* A small term (non-torch is a few MiB) gets SVG_MIN_SEG_W pixels, taken from the free part. */
+		double extra = 0;
+		for (int j = 0; j < SVG_NSEG; j++)
+			if (v[order[j]] && order[j] != SEG_FREE && (double)v[order[j]] * scale < SVG_MIN_SEG_W)
+				extra += SVG_MIN_SEG_W - (double)v[order[j]] * scale;
 		for (int j = 0; j < SVG_NSEG; j++) {
 			int k = order[j];
 			double w = (double)v[k] * scale;
 			if (v[k] == 0)
 				continue;
+			if (k != SEG_FREE && w < SVG_MIN_SEG_W)
+				w = SVG_MIN_SEG_W;
+			else if (k == SEG_FREE)
+				w = w > extra ? w - extra : 0.5;
 			fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%d\" fill=\"%s\"%s>"
 			    "<title>%s %s</title></rect>\n", x, y, w, SVG_BAR_H, segs[k].fill,
 			    k == SEG_FREE ? " stroke=\"#999999\"" : "", segs[k].name, emit_gib(v[k]).s);
@@ -408,24 +439,28 @@ emit_budget_svg(FILE *f, const struct plan *p)
 			x += w;
 		}
 		if (!same_budget && emit_budget_known(r)) {
-			double bx = left + (double)r->result.budget_bytes * scale;
+			double bx = left + (double)(v[SEG_USED] + v[SEG_CONTEXT] + r->result.budget_bytes) * scale;
 			fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#D55E00\" "
 			    "stroke-width=\"2\"/>\n", bx, y - 5, bx, y + SVG_BAR_H + 5);
 		}
 		if (!emit_budget_known(r)) {
-			fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" fill=\"#8a5a00\">unverified: not computed, "
-			    "facts are missing</text>\n</g>\n", left + SVG_CHART_W + 10, y + SVG_BAR_H / 2.0 + 4);
+			fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" fill=\"#8a5a00\">no bar: ", left + 10, y + SVG_BAR_H / 2.0 + 4);
+			fputs("not computed, missing ", f);
+			xml_text(f, r->nunverified ? r->unverified[0] : "the architecture or the weight size");
+			fputs(" (budget.txt lists all)", f);
+			fputs("</text>\n</g>\n", f);
 			continue;
 		}
-		fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" fill=\"%s\">%s: %u tokens (up to %u fit)</text>\n</g>\n",
+		fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" fill=\"%s\">%s: %u tokens (up to %u fit); peak %s</text>\n</g>\n",
 		    left + SVG_CHART_W + 10, y + SVG_BAR_H / 2.0 + 4,
 		    r->result.fits ? (r->verified ? "#000000" : "#8a5a00") : "#D55E00",
-		    emit_verdict(r), (unsigned)r->max_model_len, (unsigned)r->result.max_model_len_fit);
+		    emit_verdict(r), (unsigned)r->max_model_len, (unsigned)r->result.max_model_len_fit,
+		    emit_gib(r->result.peak_bytes).s);
 	}
 
 	/* the budget line (one when all roles share it) and the GPU total line */
 	if (any_known && same_budget) {
-		double bx = left + (double)common_budget * scale;
+		double bx = left + (double)(common_offset + common_budget) * scale;
 		fprintf(f, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#D55E00\" "
 		    "stroke-width=\"2\"/>\n", bx, SVG_TOP - 8, bx, chart_bottom);
 		fprintf(f, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"end\" fill=\"#D55E00\">budget %s</text>\n",
@@ -436,6 +471,8 @@ emit_budget_svg(FILE *f, const struct plan *p)
 	    "stroke-width=\"1.5\" stroke-dasharray=\"5,3\"/>\n", tx, SVG_TOP - 26, tx, chart_bottom);
 	fprintf(f, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"end\">GPU total %s</text>\n", tx - 3,
 	    SVG_TOP - 28, emit_gib(c->gpu_total_bytes).s);
+	fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-weight=\"bold\">%.2f</text>\n", tx,
+	    chart_bottom + 30, size_gib(c->gpu_total_bytes));
 
 	/* legend: segments in two columns of four rows, then the lines */
 	double ly = chart_bottom + 48;
@@ -454,6 +491,9 @@ emit_budget_svg(FILE *f, const struct plan *p)
 			    k == SVG_NSEG ? "" : " stroke-dasharray=\"5,3\"", lx + 20, yy,
 			    k == SVG_NSEG ? "budget (CUDA total x utilization)" : "GPU total (CUDA)");
 	}
+	fprintf(f, "<text x=\"16\" y=\"%.1f\" fill=\"#444444\">A bar is the GPU as vLLM fills it: memory in use, "
+	    "the CUDA context, the budget, then CUDA graphs; it ends at the physical peak. Terms under %d px are "
+	    "drawn %d px wide.</text>\n", ly + 4 * 22.0 + 6, SVG_MIN_SEG_W, SVG_MIN_SEG_W);
 	fputs("</svg>\n", f);
 	return ferror(f) ? -1 : 0;
 }

@@ -172,6 +172,11 @@ frontend_parse(struct arena *a, struct diag_sink *diag, const char *path,
 	/* YAML-level errors make the tree unreliable; the schema would only add noise. */
 	if (bad)
 		return EXITCODE_REJECTED;
+	if (!doc || doc->kind == YNODE_NULL) {
+		diag_error(diag, doc ? doc->pos : diag_file(path), "the catalog is empty: it needs the keys "
+		    "storage, gpu and roles (docs/catalog.md; the shipped models.yaml is an example)");
+		return EXITCODE_REJECTED;
+	}
 	const char *schema_path = arena_printf(a, "%s/%s", schema_dir, FRONTEND_SCHEMA);
 	struct jschema *s = jschema_load(a, diag, schema_path);
 	if (!s)

@@ -16,6 +16,7 @@ enum { JSCHEMA_MAX_KEY_SHOWN = 200 };
 
 static void jschema_check(struct jschema_ctx *c, const json_t *schema, const struct ynode *node,
     const char *path, struct diag_pos anchor, struct jschema_errs *out);
+static const char *jschema_required_hint(struct jschema_ctx *c, const json_t *props, const char *key);
 
 /* Room for one more error in out: the array doubles (from 8) when full. */
 static void
@@ -174,8 +175,8 @@ jschema_check_object(struct jschema_ctx *c, const json_t *schema, const struct y
 		json_t *r;
 		json_array_foreach(v, i, r)
 			if (!yamldoc_get(node, json_string_value(r)))
-				jschema_push(c, out, anchor, path, arena_printf(c->a,
-				    "missing required key '%s'", json_string_value(r)));
+				jschema_push(c, out, anchor, path, arena_printf(c->a, "missing required key '%s'%s",
+				    json_string_value(r), jschema_required_hint(c, props, json_string_value(r))));
 	}
 	jschema_check_count(c, schema, "minProperties", "maxProperties", "entry", "entries", node->count,
 	    path, anchor, out);
@@ -205,6 +206,30 @@ jschema_deref(const struct jschema *s, const json_t *schema)
 		schema = jschema_resolve(s->root, json_string_value(ref));
 	}
 	return schema;
+}
+
+/*
+ * What to give for a missing required key: its schema's title, else its enum's values, so
+ * that the message names the choices (quantization: 'none' for unquantized weights).
+ */
+static const char *
+jschema_required_hint(struct jschema_ctx *c, const json_t *props, const char *key)
+{
+	const json_t *sub = props ? jschema_deref(c->s, json_object_get(props, key)) : NULL;
+	if (!sub)
+		return "";
+	const char *title = jschema_title(sub);
+	if (title)
+		return arena_printf(c->a, ": give %s", title);
+	const json_t *list = json_object_get(sub, "enum");
+	if (!json_is_array(list) || !json_array_size(list))
+		return "";
+	const char *shown = "";
+	size_t i;
+	json_t *v;
+	json_array_foreach(list, i, v)
+		shown = arena_printf(c->a, "%s%s%s", shown, i ? ", " : "", jschema_value_text(c->a, v));
+	return arena_printf(c->a, " (one of %s)", shown);
 }
 
 /* A branch that only says which keys must be present: {"required": ["repo"]}. */

@@ -204,7 +204,8 @@ read_model(struct lock_ctx *c, const char *key, struct diag_pos kpos, const stru
 			    "%s.repo: '%s' is not a Hugging Face repository id: %s", jpath, m->repo, why);
 	}
 	m->commit = node_str(c, e, "commit");
-	m->gated = node_str(c, e, "gated");
+	const struct ynode *gated = yamldoc_get(e, "gated");
+	m->gated = gated && gated->kind == YNODE_BOOL && !gated->boolean ? "false" : node_str(c, e, "gated");
 	const struct ynode *cfg = yamldoc_get(e, "config");
 	if (cfg && cfg->kind == YNODE_MAP)
 		read_config(c, json_object_get(je, "config"), cfg, arena_printf(c->a, "%s.config", jpath), m);
@@ -389,7 +390,7 @@ model_json(const struct lock_model *m)
 	json_object_set_new(e, "repo", jstr(m->repo));
 	json_object_set_new(e, "revision", jstr(m->revision));
 	json_object_set_new(e, "commit", jstr(m->commit));
-	json_object_set_new(e, "gated", jstr(m->gated));
+	json_object_set_new(e, "gated", m->gated && strcmp(m->gated, "false") == 0 ? json_false() : jstr(m->gated));
 	if (m->config_from)
 		json_object_set_new(e, "config_from", json_string(m->config_from));
 	json_t *cfg = m->config_json ? json_loads(m->config_json, 0, NULL) : NULL;

@@ -19,6 +19,8 @@ static const struct command commands[] = {
 	{"fit", cmd_fit, "estimate whether a model fits a GPU (JSON for scripts)"},
 	{"lock", cmd_lock, "resolve models.lock from the Hugging Face Hub"},
 	{"quantize", cmd_quantize, "plan a 4-bit quantization of a role and write its script"},
+	{"add", cmd_add, "add a model as a role: edit models.yaml, lock, build, show the fit"},
+	{"gpu", cmd_gpu, "write the measured GPU (switch gpu's output, or nvidia-smi) into models.yaml"},
 	{"adopt", cmd_adopt, "validate a quantized directory and adopt it for a role"},
 	{"keygen", cmd_keygen, "make a minisign key pair for signing builds"},
 	{"sign", cmd_sign, "sign models.lock, every manifest and the list of generated files"},
@@ -37,6 +39,7 @@ usage(FILE *out)
 int
 main(int argc, char **argv)
 {
+	diag_use_colour();
 	if (argc < 2) {
 		usage(stderr);
 		return EXITCODE_USAGE;

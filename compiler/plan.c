@@ -42,6 +42,23 @@ plan_unverified(struct plan_ctx *x, struct plan_role *pr, const char *what)
 	pr->verified = false;
 }
 
+/*
+ * What verifies a role's missing facts: the lock for the model's, gpu.memory for the card's
+ * total (measured on the GPU host by 'switch gpu', written by 'modelc gpu --from FILE').
+ */
+static const char *
+verify_hint(struct arena *a, const struct catalog *c, const struct plan_role *pr)
+{
+	bool gpu = c->gpu_total_estimated, model = pr->nunverified > (gpu ? 1u : 0u);
+	const char *lock = arena_printf(a, "run 'modelc lock %s' on a machine that reaches the Hugging Face Hub",
+	    pr->role->name);
+	if (model && gpu)
+		return arena_printf(a, "%s; 'switch gpu' measures gpu.memory on the GPU host", lock);
+	if (gpu)
+		return "'switch gpu' measures gpu.memory on the GPU host";
+	return lock;
+}
+
 const struct budget_quant *
 plan_find_quant(const struct catalog *c, const char *name)
 {
@@ -253,7 +270,7 @@ plan_role(struct plan_ctx *x, struct plan_role *pr)
 		}
 	}
 	if (c->gpu_total_estimated)
-		plan_unverified(x, pr, arena_printf(x->a, "a measured memory size of GPU profile '%s' (estimated)",
+		plan_unverified(x, pr, arena_printf(x->a, "the GPU's total (profile '%s' is an estimate; give gpu.memory)",
 		    c->gpu_profile ? c->gpu_profile : "?"));
 
 	plan_fit(x, pr, weights, weights_exact, rpos);
@@ -341,8 +358,8 @@ plan_build(struct arena *a, struct diag_sink *diag, const struct catalog *c,
 		struct plan_role *pr = &out->roles[r];
 		measured(&x, pr);
 		if (!pr->verified)
-			diag_warning(diag, x.role_pos[r], "roles.%s: unverified: %s",
-			    pr->role->name, join(a, pr->unverified, pr->nunverified));
+			diag_warning(diag, x.role_pos[r], "roles.%s: unverified: %s; %s", pr->role->name,
+			    join(a, pr->unverified, pr->nunverified), verify_hint(a, c, pr));
 	}
 	for (size_t i = 0; i < x.l->nmodels; i++)
 		if (!x.lock_used[i])

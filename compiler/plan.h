@@ -45,6 +45,7 @@ struct plan_role {
 	struct budget_params params;    /* as fitted, max_model_len final */
 	struct budget_result result;
 	uint32_t max_model_len;         /* final (auto resolved) */
+	uint32_t max_model_len_memory;  /* what memory alone allows, past the model's limit; 0 unknown */
 	bool verified;                  /* false: some fact was missing; see unverified[] */
 	const char **unverified;        /* what is missing, for the warning and the report */
 	size_t nunverified;

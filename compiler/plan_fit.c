@@ -118,6 +118,7 @@ plan_fit(struct plan_ctx *x, struct plan_role *pr, uint64_t weights, bool weight
 		plan_unverified(x, pr, "max_position_embeddings (context capped only by memory)");
 	p.max_model_len = planparams_len(role, &pr->arch);
 	budget_fit_context(&pr->arch, &p, planparams_min_len(role), &pr->result, &pr->params);
+	pr->max_model_len_memory = planparams_memory_len(&pr->arch, &p);
 	uint32_t want = pr->params.max_model_len;
 	pr->max_model_len = want;
 	note_lowering(x, pr, rpos);

@@ -46,3 +46,14 @@ planparams_min_len(const struct catalog_role *r)
 {
 	return r->max_model_len_auto ? 1 : UINT32_MAX;
 }
+
+uint32_t
+planparams_memory_len(const struct budget_arch *a, const struct budget_params *p)
+{
+	struct budget_arch wide = *a;
+	struct budget_params q = *p, used;
+	struct budget_result r;
+	wide.max_position_embeddings = 0;
+	q.max_model_len = PLANPARAMS_UNCAPPED;
+	return budget_fit_context(&wide, &q, 1, &r, &used) ? used.max_model_len : 0;
+}

@@ -41,4 +41,10 @@ uint32_t planparams_len(const struct catalog_role *r, const struct budget_arch *
 /* The min_len for budget_fit_context: 1 for auto (lower to what fits), else none (the caller reports). */
 uint32_t planparams_min_len(const struct catalog_role *r);
 
+/*
+ * The largest context memory allows with p (its max_model_len ignored), past the model's own
+ * max_position_embeddings: with auto, which of the two bounds decides. 0 when none fits.
+ */
+uint32_t planparams_memory_len(const struct budget_arch *a, const struct budget_params *p);
+
 #endif

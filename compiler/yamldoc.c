@@ -9,6 +9,7 @@
 
 #include "diag.h"
 #include "yamlscalar.h"
+#include "yamlwords.h"
 
 enum { YAMLDOC_QUOTE_MAX = 60, YAMLDOC_FIRST_CAP = 4 };
 
@@ -358,7 +359,7 @@ yamldoc_check_breaks(struct yamldoc_state *st)
 static void
 yamldoc_syntax_error(struct yamldoc_state *st, const yaml_parser_t *p)
 {
-	const char *problem = p->problem ? p->problem : "cannot parse the document";
+	const char *problem = p->problem ? yamlwords_problem(p->problem) : "cannot parse the document";
 	if (p->error == YAML_READER_ERROR) {
 		struct diag_pos pos = yamldoc_offset_pos(st, p->problem_offset);
 		if (p->problem_value != -1)
@@ -371,7 +372,7 @@ yamldoc_syntax_error(struct yamldoc_state *st, const yaml_parser_t *p)
 		yamldoc_oom();
 	struct diag_pos pos = yamldoc_mark(st, p->problem_mark);
 	if (p->context)
-		diag_error(st->diag, pos, "%s (%s at %zu:%zu)", problem, p->context,
+		diag_error(st->diag, pos, "%s (in %s at %zu:%zu)", problem, yamlwords_context(p->context),
 		    p->context_mark.line + 1, p->context_mark.column + 1);
 	else
 		diag_error(st->diag, pos, "%s", problem);

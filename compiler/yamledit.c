@@ -257,3 +257,78 @@ yamledit_set(struct yamledit *e, const char *const *path, const char *key, const
 	e->root = NULL;
 	return 0;
 }
+
+/* The offset just past the last line that belongs to map's last entry (its key's line and what is indented under it). */
+static size_t
+entry_end(const char *text, size_t len, const struct ynode *map)
+{
+	struct diag_pos kp = map->key_pos[map->count - 1];
+	size_t off = line_start(text, len, kp.line);
+	if (off == (size_t)-1)
+		return (size_t)-1;
+	size_t end = line_end(text, len, off);
+	for (size_t ls = end + 1; ls < len;) {
+		size_t e = line_end(text, len, ls), i = ls;
+		while (i < e && (text[i] == ' ' || text[i] == '\t'))
+			i++;
+		if (i < e && text[i] != '#' && text[i] != '\r') {
+			if (i - ls + 1 <= kp.col)
+				break;
+			end = e;
+		}
+		ls = e + 1;
+	}
+	return end;
+}
+
+int
+yamledit_add_map(struct yamledit *e, const char *const *path, const char *key, const char *const *pairs,
+    const char **why)
+{
+	const struct ynode *map = yamledit_get(e, path);
+	const char *noun = e->noun ? e->noun : "the mapping";
+	*why = NULL;
+	if (!map || map->kind != YNODE_MAP || map->count == 0) {
+		*why = e->broken ? "the text is not valid YAML" : arena_printf(e->a, "%s is not a mapping with keys", noun);
+		return -1;
+	}
+	if (yamldoc_get(map, key)) {
+		*why = arena_printf(e->a, "%s already has '%s'", noun, key);
+		return -1;
+	}
+	struct diag_pos kp = map->key_pos[map->count - 1];
+	size_t ls = line_start(e->text, e->len, kp.line);
+	size_t rs = line_start(e->text, e->len, map->pos.line);
+	if (ls == (size_t)-1 || (rs != (size_t)-1 && e->text[rs + map->pos.col - 1] == '{')) {
+		*why = arena_printf(e->a, "%s is written as a flow mapping ({...})", noun);
+		return -1;
+	}
+	for (size_t i = ls; i < ls + kp.col - 1; i++)
+		if (e->text[i] != ' ') {
+			*why = arena_printf(e->a, "%s's keys do not start their lines", noun);
+			return -1;
+		}
+	/* The children's indentation: the last entry's own children's, else two more spaces. */
+	unsigned child = kp.col - 1 + 2;
+	const struct ynode *last = map->items[map->count - 1];
+	if (last && last->kind == YNODE_MAP && last->count && last->key_pos[0].col > kp.col)
+		child = last->key_pos[0].col - 1;
+	const char *indent = arena_strndup(e->a, e->text + ls, kp.col - 1);
+	const char *block = arena_printf(e->a, "%s%s:\n", indent, key);
+	for (size_t i = 0; pairs[i] && pairs[i + 1]; i += 2) {
+		if (strchr(pairs[i + 1], '\n') || strchr(pairs[i + 1], '\r')) {
+			*why = "a value contains a line break";
+			return -1;
+		}
+		const char *v = pairs[i + 1];
+		bool number = *v && strspn(v, "0123456789") == strlen(v) && (v[0] != '0' || !v[1]);
+		block = arena_printf(e->a, "%s%*s%s: %s\n", block, (int)child, "", pairs[i], number ? v : yaml_scalar(e->a, v));
+	}
+	size_t end = entry_end(e->text, e->len, map), len;
+	char *text = end < e->len ? splice(e->a, e->text, e->len, end + 1, end + 1, block, &len)
+	    : splice(e->a, e->text, e->len, e->len, e->len, arena_printf(e->a, "\n%s", block), &len);
+	e->text = text;
+	e->len = len;
+	e->root = NULL;
+	return 0;
+}

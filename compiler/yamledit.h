@@ -50,4 +50,14 @@ const struct ynode *yamledit_get(struct yamledit *e, const char *const *path);
 int yamledit_set(struct yamledit *e, const char *const *path, const char *key, const char *value,
     const char *after, const char **why);
 
+/*
+ * Give the block mapping at path a new key whose value is a block mapping of pairs (key,
+ * value, ..., NULL; a decimal integer as that number, other values as yamledit_set writes
+ * them), after the mapping's last entry and
+ * what belongs to it, at the indentation its entries use. -1 with *why when the key exists
+ * or the layout cannot take it.
+ */
+int yamledit_add_map(struct yamledit *e, const char *const *path, const char *key, const char *const *pairs,
+    const char **why);
+
 #endif

@@ -167,6 +167,15 @@ static double xpos(const struct xscale *xs, double v)
 	return SVG_LEFT + (a - lo) / (hi - lo) * w;
 }
 
+static double ypos(double v, double ymin, double ymax, int logy, int bottom)
+{
+	if (!logy)
+		return bottom - v / ymax * PANEL_H;
+	if (v < ymin)
+		v = ymin;
+	return bottom - (log10(v) - log10(ymin)) / (log10(ymax) - log10(ymin)) * PANEL_H;
+}
+
 static const char *series_colour(unsigned concurrency)
 {
 	return concurrency == 1 ? "#1f77b4" : "#d62728";
@@ -184,12 +193,32 @@ static void panel(FILE *f, const struct xscale *xs, int top, const char *title, 
 	}
 	ymax = nice_ceil(ymax * 1.05);
 	int bottom = top + PANEL_H;
+	/*
+	 * When one concurrency's latencies are ten times another's, a linear axis flattens the
+	 * faster line: the axis is then logarithmic, from the power of ten below the smallest value.
+	 */
+	double ymin = 0, lo_med = 0, hi_med = 0;
+	for (size_t i = 0; i < n; i++) {
+		double lo = which == 0 ? p[i].ttft_min : p[i].itl_min, med = which == 0 ? p[i].ttft_med : p[i].itl_mean;
+		if (lo > 0 && (ymin == 0 || lo < ymin))
+			ymin = lo;
+		if (med > 0 && (lo_med == 0 || med < lo_med))
+			lo_med = med;
+		if (med > hi_med)
+			hi_med = med;
+	}
+	int logy = lo_med > 0 && hi_med / lo_med >= 10;
+	if (logy) {
+		ymin = pow(10, floor(log10(ymin)));
+		ymax = pow(10, ceil(log10(ymax)));
+	}
 	fprintf(f, "<text x=\"%d\" y=\"%d\" font-weight=\"bold\">", SVG_LEFT, top - 8);
 	xml_text(f, title);
-	fputs("</text>\n", f);
-	for (int t = 0; t <= 5; t++) {
-		double v = ymax * t / 5.0;
-		double y = bottom - (double)PANEL_H * t / 5.0;
+	fputs(logy ? " (log scale)</text>\n" : "</text>\n", f);
+	int nt = logy ? (int)lround(log10(ymax / ymin)) : 5;
+	for (int t = 0; t <= nt; t++) {
+		double v = logy ? ymin * pow(10, t) : ymax * t / 5.0;
+		double y = bottom - (double)PANEL_H * t / nt;
 		fprintf(f, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#dddddd\"/>\n", SVG_LEFT, y,
 		    SVG_W - SVG_RIGHT, y);
 		fprintf(f, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%g</text>\n", SVG_LEFT - 6, y + 4, v);
@@ -215,19 +244,19 @@ static void panel(FILE *f, const struct xscale *xs, int top, const char *title, 
 		fprintf(f, "<polygon fill=\"%s\" fill-opacity=\"0.2\" stroke=\"none\" points=\"", col);
 		for (size_t k = i; k < j; k++)
 			fprintf(f, "%s%.1f,%.1f", k == i ? "" : " ", xpos(xs, p[k].prompt_tokens),
-			    bottom - (which == 0 ? p[k].ttft_max : p[k].itl_max) / ymax * PANEL_H);
+			    ypos(which == 0 ? p[k].ttft_max : p[k].itl_max, ymin, ymax, logy, bottom));
 		for (size_t k = j; k-- > i;)
 			fprintf(f, " %.1f,%.1f", xpos(xs, p[k].prompt_tokens),
-			    bottom - (which == 0 ? p[k].ttft_min : p[k].itl_min) / ymax * PANEL_H);
+			    ypos(which == 0 ? p[k].ttft_min : p[k].itl_min, ymin, ymax, logy, bottom));
 		fputs("\"/>\n", f);
 		fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\" points=\"", col);
 		for (size_t k = i; k < j; k++)
 			fprintf(f, "%s%.1f,%.1f", k == i ? "" : " ", xpos(xs, p[k].prompt_tokens),
-			    bottom - (which == 0 ? p[k].ttft_med : p[k].itl_mean) / ymax * PANEL_H);
+			    ypos(which == 0 ? p[k].ttft_med : p[k].itl_mean, ymin, ymax, logy, bottom));
 		fputs("\"/>\n", f);
 		for (size_t k = i; k < j; k++)
 			fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"/>\n", xpos(xs, p[k].prompt_tokens),
-			    bottom - (which == 0 ? p[k].ttft_med : p[k].itl_mean) / ymax * PANEL_H, col);
+			    ypos(which == 0 ? p[k].ttft_med : p[k].itl_mean, ymin, ymax, logy, bottom), col);
 		i = j;
 	}
 }
@@ -252,12 +281,22 @@ int bench_out_svg(FILE *f, const struct bench_meta *m, const struct bench_point 
 	fputs(": latency against prompt length</title>\n", f);
 	fprintf(f, "<rect width=\"%d\" height=\"%d\" fill=\"white\"/>\n", SVG_W, SVG_H);
 	fprintf(f, "<text x=\"%d\" y=\"22\" font-size=\"15\">", SVG_LEFT);
-	xml_text(f, m->role);
-	fputs(" (", f);
-	xml_text(f, m->model);
-	fputs(") on ", f);
+	if (m->title) {
+		xml_text(f, m->title);
+	} else {
+		xml_text(f, m->role);
+		fputs(" (", f);
+		xml_text(f, m->model);
+		fputs(")", f);
+	}
+	fputs(" on ", f);
 	xml_text(f, m->gpu);
 	fputs("</text>\n", f);
+	if (m->server_flags && *m->server_flags) {
+		fprintf(f, "<text x=\"%d\" y=\"38\" fill=\"#444444\">server: ", SVG_LEFT);
+		xml_text(f, m->server_flags);
+		fputs("</text>\n", f);
+	}
 	panel(f, &xs, 60, "time to first token, ms (median; band: min to max)", p, n, 0);
 	panel(f, &xs, 300, "inter-token latency, ms (mean; band: min to max)", p, n, 1);
 	fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">prompt tokens%s</text>\n",

@@ -21,6 +21,7 @@ struct bench_meta {
 	const char *gpu;            /* nvidia-smi's name, or "unknown" */
 	const char *server_flags;   /* the limits the server runs with, as vLLM flags */
 	uint32_t max_model_len;
+	const char *title;          /* what was measured, for the chart; NULL: "ROLE (MODEL)" */
 };
 
 /* One ladder length at one concurrency, summarised over its repetitions. */

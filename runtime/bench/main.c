@@ -11,6 +11,7 @@
 #include "activefile.h"
 #include "bench_client.h"
 #include "bench_ladder.h"
+#include "bench_csv.h"
 #include "bench_out.h"
 #include "bench_role.h"
 #include "bench_run.h"
@@ -26,10 +27,11 @@
 static const char usage_text[] =
     "usage: bench [ROLE] [--url URL] [--lengths 256,512,1k,2k,4k,8k] [--reps N] [--warmup N]\n"
     "             [--concurrency N] [--max-tokens N] [--timeout S] [--out DIR] [--json]\n"
-    "             [--generated DIR] [--model NAME] [--gpu NAME] [--server-flags FLAGS]\n";
+    "             [--generated DIR] [--model NAME] [--gpu NAME] [--server-flags FLAGS] [--title TEXT]\n"
+    "       bench --chart CSV [--title TEXT]   (draw the SVG of a CSV bench wrote again, on stdout)\n";
 
 struct opts {
-	const char *role, *url, *lengths, *out, *gendir, *model, *gpu, *server_flags;
+	const char *role, *url, *lengths, *out, *gendir, *model, *gpu, *server_flags, *title, *chart;
 	unsigned reps, warmup, concurrency, max_tokens;
 	double timeout_s;
 	int json;
@@ -69,6 +71,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{"warmup", 1, NULL, O_WARMUP}, {"concurrency", 1, NULL, O_CONC}, {"max-tokens", 1, NULL, O_MAX_TOKENS},
 		{"timeout", 1, NULL, O_TIMEOUT}, {"out", 1, NULL, O_OUT}, {"generated", 1, NULL, O_GENERATED},
 		{"model", 1, NULL, O_MODEL}, {"gpu", 1, NULL, O_GPU}, {"server-flags", 1, NULL, O_GPU + 1},
+		{"title", 1, NULL, O_GPU + 2}, {"chart", 1, NULL, O_GPU + 3},
 		{"json", 0, NULL, 'j'}, {"help", 0, NULL, 'h'}, {"version", 0, NULL, 'V'}, {NULL, 0, NULL, 0} };
 	const char *a;
 	for (int k; (k = cliopt_next(argc, argv, "+:h", longopts, &a)) != -1;) {
@@ -101,6 +104,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case O_GENERATED: o->gendir = v; break;
 		case O_MODEL: o->model = v; break;
 		case O_GPU: o->gpu = v; break;
+		case O_GPU + 2: o->title = v; break;
+		case O_GPU + 3: o->chart = v; break;
 		default: o->server_flags = v; break;
 		}
 		if (bad)
@@ -183,6 +188,27 @@ static int list_models(struct bench_client *c, struct served *sv, size_t cap, si
 	return 0;
 }
 
+/* bench --chart CSV: the SVG of the rows, on stdout. */
+static int chart(const struct opts *o)
+{
+	struct bench_meta m;
+	struct bench_results r;
+	char *buf, err[4096];
+	if (bench_csv_read(o->chart, &m, &buf, &r, err, sizeof err) != 0) {
+		diag_print(stderr, "bench: %s\n", err);
+		return EXITCODE_REJECTED;
+	}
+	m.title = o->title;
+	bench_out_sort(&r);
+	struct bench_point *pts = NULL;
+	size_t np = bench_out_points(&r, &pts);
+	int rc = bench_out_svg(stdout, &m, pts, np) == 0 && fflush(stdout) == 0 ? 0 : EXITCODE_SYSTEM;
+	free(pts);
+	bench_results_free(&r);
+	free(buf);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	struct opts o = { .reps = 5, .warmup = 2, .concurrency = 1, .max_tokens = 64, .timeout_s = 120,
@@ -190,6 +216,8 @@ int main(int argc, char **argv)
 	const char *env_url = getenv("BENCH_URL");
 	o.url = env_url && *env_url ? env_url : "http://127.0.0.1:8000";
 	int rc = parse_args(argc, argv, &o);
+	if (rc == 0 && o.chart)
+		return chart(&o);
 	if (rc)
 		return rc;
 	uint32_t lens[BENCH_LADDER_MAX + 1];
@@ -296,7 +324,7 @@ int main(int argc, char **argv)
 		diag_print(stderr, "bench: warning: the server has no /tokenize: prompt lengths are approximate "
 		    "(one word taken as one token)\n");
 	struct bench_meta meta = { .role = role, .model = pick->name, .commit = ri.commit, .gpu = gpu,
-		.server_flags = flags, .max_model_len = mml };
+		.server_flags = flags, .max_model_len = mml, .title = o.title };
 	if (bench_out_write(o.out, &meta, &res, err, sizeof err) != 0) {
 		diag_print(stderr, "bench: %s\n", err);
 		bench_results_free(&res);

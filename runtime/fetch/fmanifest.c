@@ -93,7 +93,10 @@ from_json(const char *path, json_t *root, struct fmanifest *m, char *err, size_t
 	if (!m->commit || !hub_is_hex(m->commit, 40)) {
 		errmsg_fail(err, errlen, "%s: role '%s' has no pinned commit; run 'modelc lock' then 'modelc build'",
 		    path, m->role);
-		goto done;
+		json_decref(root);
+		fmanifest_free(m);
+		m->unpinned = true;
+		return -1;
 	}
 	if (!m->revision)
 		m->revision = strdup("main");

@@ -37,6 +37,7 @@ struct fmanifest {
 	size_t nfiles;
 	uint64_t total_bytes;
 	bool complete;
+	bool unpinned;          /* fmanifest_read failed only because no commit is pinned (not locked) */
 };
 
 /*

@@ -104,15 +104,17 @@ item(struct fprogress *p, const struct fprune_opts *o, const char *path, bool di
 		}
 	}
 	*total += bytes;
-	fprogress_event(p, o->yes ? "removed" : "unused", NULL, NULL, bytes, "%s %s (%s)", path,
-	    fprogress_size(bytes, sz, sizeof sz), why);
+	if (!o->quiet)
+		fprogress_event(p, o->yes ? "removed" : "unused", NULL, NULL, bytes, "%s %s (%s)", path,
+		    fprogress_size(bytes, sz, sizeof sz), why);
 }
 
 int
-fprune_run(const struct fprune_opts *o)
+fprune_run(struct fprune_opts *o)
 {
 	struct fprogress prog;
-	fprogress_init(&prog, o->mode, stdout, stderr);
+	FILE *devnull = o->quiet ? fopen("/dev/null", "w") : NULL;
+	fprogress_init(&prog, o->mode, devnull ? devnull : stdout, devnull ? devnull : stderr);
 	char err[8192], root[HFCACHE_PATH_MAX];
 	char **roles = NULL;
 	size_t nroles = 0;
@@ -124,13 +126,15 @@ fprune_run(const struct fprune_opts *o)
 	if (hfcache_root(o->cache, fallback, root, sizeof root, err, sizeof err) ||
 	    fmanifest_list(o->manifests, &roles, &nroles, err, sizeof err)) {
 		fprogress_event(&prog, "error", NULL, NULL, 0, "%s", err);
-		return EXITCODE_REJECTED;
+		rc = EXITCODE_REJECTED;
+		goto out;
 	}
 	if (nroles == 0) {
 		/* Without the catalog's list everything would look unused: refuse. */
 		fprogress_event(&prog, "error", NULL, NULL, 0, "%s: no manifests, so no way to tell what is "
 		    "used; run 'modelc build' first", o->manifests);
-		return EXITCODE_REJECTED;
+		rc = EXITCODE_REJECTED;
+		goto out;
 	}
 	k.m = calloc(nroles, sizeof *k.m);
 	for (size_t i = 0; i < nroles; i++) {
@@ -223,9 +227,13 @@ fprune_run(const struct fprune_opts *o)
 		free(names[i]);
 	free(names);
 	char sz[32];
-	fprogress_event(&prog, "report", NULL, NULL, total, o->yes ? "freed %s" :
-	    "%s could be freed; run 'fetch prune --yes' to remove it", fprogress_size(total, sz, sizeof sz));
+	o->freeable = total;
+	if (!o->quiet)
+		fprogress_event(&prog, "report", NULL, NULL, total, o->yes ? "freed %s" :
+		    "%s could be freed; run 'fetch prune --yes' to remove it", fprogress_size(total, sz, sizeof sz));
 out:
+	if (devnull)
+		fclose(devnull);
 	for (size_t i = 0; i < k.n; i++)
 		fmanifest_free(&k.m[i]);
 	free(k.m);

@@ -7,6 +7,7 @@
  */
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "fprogress.h"
 
@@ -16,9 +17,11 @@ struct fprune_opts {
 	const char *cache;
 	const char *active_file;        /* .active_model, or NULL for switch's default */
 	enum fprogress_mode mode;
+	bool quiet;                     /* print nothing; only count (fetch scan's "pruning would free") */
+	uint64_t freeable;              /* out: the bytes listed (or removed) */
 };
 
 /* List (and with yes remove) unused cache entries; returns the exit code. */
-int fprune_run(const struct fprune_opts *o);
+int fprune_run(struct fprune_opts *o);
 
 #endif

@@ -8,13 +8,15 @@
 #include "diag.h"
 #include "fplan.h"
 #include "fprune.h"
+#include "fscan.h"
 
 enum { FETCH_MAX_JOBS = 64, FETCH_DEFAULT_JOBS = 4 };
 
 static const char usage_fetch[] =
     "usage: fetch [all|ROLE...] [--jobs N] [--verify] [--trust-hub] [--json] [--manifests DIR] [--cache DIR]\n"
     "             [--require-signature PUBKEY]... [--catalog FILE]\n"
-    "       fetch prune [--yes] [--json] [--manifests DIR] [--cache DIR] [--active FILE]\n";
+    "       fetch prune [--yes] [--json] [--manifests DIR] [--cache DIR] [--active FILE]\n"
+    "       fetch scan [--json] [--manifests DIR] [--cache DIR]\n";
 
 static const char help_text[] =
     "Download each role's files, pinned in generated/manifests/<role>.json, into the Hugging Face\n"
@@ -36,6 +38,7 @@ static const char help_text[] =
     "  --catalog FILE     the catalog whose trust: list and SHA-256 the signatures must match\n"
     "                     (default models.yaml, when the current folder has one)\n"
     "  prune [--yes]      list, then with --yes remove, what no role uses (never the active model)\n"
+    "  scan               per role: bytes on disk, complete/partial/missing, verified, what pruning frees\n"
     "\n"
     "Exit status: 0 done, 1 rejected (hash mismatch, a signature refused, gated, not found, no space),\n"
     "2 usage, 3 failure.\n"
@@ -103,6 +106,26 @@ cmd_prune(int argc, char **argv)
 	}
 	o.mode = mode_for(json);
 	return fprune_run(&o);
+}
+
+static int
+cmd_scan(int argc, char **argv)
+{
+	struct fscan_opts o = {.manifests = "generated/manifests"};
+	int json = 0;
+	for (int i = 1; i < argc; i++) {
+		int r = common_opt(argc, argv, i, &o.manifests, &o.cache, &json);
+		if (r >= 0) {
+			i = r;
+			continue;
+		}
+		if (r == -1)
+			return usage();
+		diag_print(stderr, "fetch: scan: unknown option '%s'\n", argv[i]);
+		return usage();
+	}
+	o.json = json;
+	return fscan_run(&o);
 }
 
 static int
@@ -190,6 +213,7 @@ bad:
 int
 main(int argc, char **argv)
 {
+	diag_use_colour();
 	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		fputs(usage_fetch, stdout);
 		fputs("\n", stdout);
@@ -203,7 +227,7 @@ main(int argc, char **argv)
 	static const struct {
 		const char *name;
 		int (*run)(int, char **);
-	} commands[] = {{"prune", cmd_prune}};
+	} commands[] = {{"prune", cmd_prune}, {"scan", cmd_scan}};
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		if (argc > 1 && !strcmp(argv[1], commands[i].name))
 			return commands[i].run(argc - 1, argv + 1);

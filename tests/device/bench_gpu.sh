@@ -71,6 +71,7 @@ tail -n 3 "$OUT/serve_stub.log"
 flags="serve_stub.py: transformers generate, bf16, sdpa, batch of one (concurrency 2 queues)"
 run_bench stub --url "$url" --lengths 256,512,1k,2k,4k,8k --reps 5 --warmup 2 --concurrency 2 \
 	--max-tokens 64 --timeout 120 --out "$work/m" --gpu "$gpu" --server-flags "$flags" \
+	--title "random-weight Llama-architecture model, transformers stand-in server" \
 	2>&1 | tee -a "$OUT/bench.txt"
 cp "$work/m/stub.csv" "$work/m/stub.svg" "$OUT/"
 

@@ -45,7 +45,7 @@ def entry(repo, arch, size):
            "quantization_config": None}
     cfg.update(arch)
     return {"repo": repo, "revision": "main", "commit": "0123456789abcdef0123456789abcdef01234567",
-            "gated": "false", "config": cfg,
+            "gated": False, "config": cfg,
             "weights": {"bytes": size, "source": "safetensors-index", "dtypes": {"BF16": size}},
             "files": [], "files_complete": False, "sources": ["test"], "unknown": []}
 tiny = dict(num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2, head_dim=64,
@@ -114,9 +114,10 @@ modelc: models.yaml: error: no role 'nosuch' in the catalog
 EOF
 run 2 "$M" quantize big --group-size 100 <<'EOF'
 modelc: quantize: --group-size: '100' is not 32, 64 or 128
-usage: modelc quantize [-f models.yaml] [--lock FILE] [--method awq|gptq] [--bits 4|8]
+usage: modelc quantize ROLE [FILE] [--lock FILE] [--method awq|gptq] [--bits 4|8]
                        [--group-size 32|64|128] [--dataset ID] [--split NAME] [--samples N]
-                       [--seq-len N] [--output-dir DIR] [-o SCRIPT] [--plan-only] [--json] ROLE
+                       [--seq-len N] [--output-dir DIR] [-o SCRIPT] [--plan-only] [--json]
+FILE is the catalog (default models.yaml); -f FILE still works but is deprecated.
 Plans the quantization of ROLE's 16-bit checkpoint: the predicted size and the context it then
 fits, and the disk, host memory and GPU memory the quantization needs. Unless --plan-only,
 writes SCRIPT (default quantize-ROLE.py), an llm-compressor script to run on the GPU host.
@@ -128,14 +129,16 @@ EOF
 
 # The GPU too small for the job: nothing written.
 sed 's/memory: 8 GiB/memory: 1 GiB/' models.yaml >small.yaml
-"$M" quantize -f small.yaml big -o small.py >/dev/null 2>"$w/err"; rc=$?
+"$M" quantize big small.yaml -o small.py >/dev/null 2>"$w/err"; rc=$?
 cat >"$w/want" <<'EOF'
 modelc: small.yaml:15:5: error: roles.big: quantizing needs 1.63 GiB of GPU memory, the GPU has 1.00 GiB free
 modelc: small.yaml:15:5: note: the largest part, 0.98 GiB of 16-bit weights onloaded at once, cannot be split: quantize on a larger GPU and copy the result here
 EOF
 [ $rc -eq 1 ] && diff -u "$w/want" "$w/err" && [ ! -e small.py ] || { echo "FAIL: small GPU (exit $rc)"; fail=1; }
+# -f FILE, the old spelling, still works and says what to write instead.
 "$M" quantize -f small.yaml big --seq-len 8192 --samples 16 --plan-only >/dev/null 2>"$w/err"; rc=$?
 cat >"$w/want" <<'EOF'
+modelc: quantize: warning: '-f FILE' is deprecated; give the catalog after the role: modelc quantize ROLE FILE
 modelc: small.yaml:15:5: error: roles.big: quantizing needs 6.88 GiB of GPU memory, the GPU has 1.00 GiB free
 modelc: small.yaml:15:5: note: fewer tokens per sample lower the activations: --seq-len 4096
 EOF
@@ -160,20 +163,20 @@ roles:
     repo: some/model
     quantization: none
 EOF
-"$M" quantize -f t2.yaml big >/dev/null 2>"$w/err"; rc=$?
+"$M" quantize big t2.yaml >/dev/null 2>"$w/err"; rc=$?
 cat >"$w/want" <<'EOF'
 modelc: t2.yaml:8:5: warning: roles.big: the quantized model does not fit at any context with these server settings; see the budget line above
 modelc: t2.yaml: warning: quantizing big needs 21.79 GB of disk, storage.disk_budget is 10.00 GB
 modelc: t2.yaml: error: storage.models_dir is not set; set it or pass --output-dir for the quantized checkpoint
 EOF
 [ $rc -eq 1 ] && diff -u "$w/want" "$w/err" && [ ! -e quantize-big.py.tmp ] && echo "ok: t2 big" || { echo "FAIL: t2 big (exit $rc)"; fail=1; }
-run 1 "$M" quantize -f t2.yaml --plan-only loc <<'EOF'
+run 1 "$M" quantize loc t2.yaml --plan-only <<'EOF'
 modelc: t2.yaml:12:5: error: roles.loc: has no repo; quantize starts from the 16-bit checkpoint on the Hub
 EOF
-run 1 "$M" quantize -f t2.yaml --plan-only other <<'EOF'
+run 1 "$M" quantize other t2.yaml --plan-only <<'EOF'
 modelc: t2.yaml:15:5: error: roles.other: models.lock has no config.json for 'some/model@main'; run 'modelc lock other' first
 EOF
-run 1 "$M" quantize -f t2.yaml --lock nolock --plan-only big <<'EOF'
+run 1 "$M" quantize big t2.yaml --lock nolock --plan-only <<'EOF'
 modelc: t2.yaml:8:5: error: roles.big: nolock does not exist; run 'modelc lock big' first
 EOF
 

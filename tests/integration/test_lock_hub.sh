@@ -57,6 +57,7 @@ assert s1["sha256"] == "a1333e6293854747c481288ea83b348226af178dd565c49b6f9495ba
 assert f["model-00004-of-00004.safetensors"]["sha256"] == "1a72d403cdf0c1ec3cb7f289f17b394a01e64394c2e9b3c0f94dbce3faf879bd"
 assert q["weights"] == {"bytes": 15231233024, "dtypes": {"BF16": 15231233024}, "source": "safetensors-headers"}, q["weights"]
 assert q["config"]["num_key_value_heads"] == 4
+assert q["gated"] is False, q["gated"]  # the Hub's false, not the string "false"
 assert f["config.json"]["sha256"] and f["config.json"]["lfs"] is False
 assert "(5 pages)" in q["sources"][1], q["sources"]
 assert [x["path"] for x in q["files"]] == sorted(f)

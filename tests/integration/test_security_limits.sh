@@ -41,7 +41,7 @@ run catalog_depth_100000 1 "error: nesting is deeper than 64 levels" "$BIN/model
 
 # The lock: 64 MiB at most; JSON nesting as deep as jansson allows (2048).
 /usr/bin/python3 -c 'import sys; sys.stdout.write(open("models.lock").read() + " " * (65 << 20))' >big.lock
-run lock_size 1 "big.lock: error: is 68159891 bytes, more than the limit of 67108864 bytes" "$BIN/modelc" build --lock big.lock -o out
+run lock_size 1 "big.lock: error: is 68159889 bytes, more than the limit of 67108864 bytes" "$BIN/modelc" build --lock big.lock -o out
 /usr/bin/python3 -c 'print("{\"lock_version\": 1, \"models\": " + "[" * 100000 + "]" * 100000 + "}")' >deep.lock
 run lock_depth 1 "maximum parsing depth reached" "$BIN/modelc" build --lock deep.lock -o out
 [ -e out ] && fail "a refused lock still produced output"

@@ -40,7 +40,7 @@ arch = dict(architecture="LlamaForCausalLM", model_type="llama", num_hidden_laye
             tie_word_embeddings=False, torch_dtype="bfloat16", quantization_config=None)
 def entry(repo, cfg, size, files):
     return {"repo": repo, "revision": "main" if repo else None, "commit": commit if repo else None,
-            "gated": "false" if repo else None, "config": cfg,
+            "gated": False if repo else None, "config": cfg,
             "weights": {"bytes": size, "source": "safetensors-headers", "dtypes": {"BF16": size}},
             "files": [{"path": p, "size": s, "lfs": None, "sha256": None, "blob_id": None} for p, s in files],
             "files_complete": True, "sources": ["test"], "unknown": []}

@@ -168,7 +168,7 @@ static const struct bad_case bad[] = {
 	    "modelc: L:2:43: error: models[\"a/b@main\"].files[0].lfs: expected boolean or null, found integer '1'\n"
 	    "modelc: L:2:56: error: models[\"a/b@main\"].files[0].sha256: 'xyz' is not a SHA-256 digest (64 lowercase hex digits)\n"
 	    "modelc: L:3:10: error: models[\"a/b@main\"].files[1].path: '../etc/passwd' is not a repo-relative path (no leading '/', no empty, '.' or '..' parts)\n"
-	    "modelc: L:3:28: error: models[\"a/b@main\"].files[2]: missing required key 'path'\n"
+	    "modelc: L:3:28: error: models[\"a/b@main\"].files[2]: missing required key 'path': give a repo-relative path (no leading '/', no empty, '.' or '..' parts)\n"
 	    "modelc: L:3:66: error: models[\"a/b@main\"].files[3].blob_id: 'ABCDEF0123456789ABCDEF0123456789ABCDEF01' is not a git blob id (40 lowercase hex digits)\n"
 	    "modelc: L:3:50: error: models[\"a/b@main\"].files: 'x' is listed twice\n"},
 	{"{\"lock_version\": 1, \"models\": {\"a/b@main\": {\"repo\": \"a/b\", \"revision\": \"dev\", \"gated\": \"yes\", \"size\": -1,\n"
@@ -186,8 +186,8 @@ static const struct bad_case bad[] = {
 	 "\"a/b@main\": [], \"nokey\": {\"repo\": \"a/b\", \"revision\": \"main\"}}}",
 	    "modelc: L:1:54: error: models[\"a--b@main\"].repo: 'a--b' is not a Hugging Face repository id: 'owner/name' or 'name', each part up to 96 letters, digits, '-', '_' or '.', starting and ending with a letter, digit or '_'; no '--', '..' or final '.git'\n"
 	    "modelc: L:1:74: error: models[\"a--b@main\"].revision: 'ma in' is not a branch, tag or commit (letters, digits, '.', '_', '-' and '/', no '..')\n"
-	    "modelc: L:2:1: error: models[\"x@y\"]: missing required key 'repo'\n"
-	    "modelc: L:2:1: error: models[\"x@y\"]: missing required key 'revision'\n"
+	    "modelc: L:2:1: error: models[\"x@y\"]: missing required key 'repo': give a Hugging Face repository id: 'owner/name' or 'name', each part up to 96 letters, digits, '-', '_' or '.', starting and ending with a letter, digit or '_'; no '--', '..' or final '.git'\n"
+	    "modelc: L:2:1: error: models[\"x@y\"]: missing required key 'revision': give a branch, tag or commit (letters, digits, '.', '_', '-' and '/', no '..')\n"
 	    "modelc: L:2:12: error: models: 'local:rel' is not an entry key: 'owner/name@revision' or 'local:/absolute/dir'\n"
 	    "modelc: L:2:34: error: models[\"local:rel\"].repo: expected null, found string 'a/b'\n"
 	    "modelc: L:2:94: error: models[\"local:/d\"].sources[0]: expected string, found integer '1'\n"

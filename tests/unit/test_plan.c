@@ -217,10 +217,10 @@ test_stale_and_unverified(void)
 	const char *out = plan_try(&c, m, 4, &p, &a, &rc);
 	expect(out,
 	    "modelc: models.yaml: note: roles.primary.local: '/nonexistent/llama-awq' does not exist on this machine; facts come from models.lock\n"
-	    "modelc: models.yaml: warning: roles.primary: unverified: config.json of this repo (assumed the same as 'meta-llama/Llama-3.1-8B-Instruct@main'); the complete file list (download size); exact weight bytes (computed from the architecture); a measured memory size of GPU profile 'test-8gb' (estimated)\n"
+	    "modelc: models.yaml: warning: roles.primary: unverified: config.json of this repo (assumed the same as 'meta-llama/Llama-3.1-8B-Instruct@main'); the complete file list (download size); exact weight bytes (computed from the architecture); the GPU's total (profile 'test-8gb' is an estimate; give gpu.memory); run 'modelc lock primary' on a machine that reaches the Hugging Face Hub; 'switch gpu' measures gpu.memory on the GPU host\n"
 	    "modelc: models.yaml: error: roles.math: models.lock has no entry for 'mistralai/Mathstral-7B-v0.1@v2'; run 'modelc lock math'\n"
 	    "modelc: models.yaml: note: roles.code.local: '/nonexistent/starcoder2-7b' does not exist on this machine; facts come from models.lock\n"
-	    "modelc: models.yaml: warning: roles.code: unverified: config.json (architecture unknown); the complete file list (download size); the weight size (no exact bytes, no architecture to compute them); a measured memory size of GPU profile 'test-8gb' (estimated)\n"
+	    "modelc: models.yaml: warning: roles.code: unverified: config.json (architecture unknown); the complete file list (download size); the weight size (no exact bytes, no architecture to compute them); the GPU's total (profile 'test-8gb' is an estimate; give gpu.memory); run 'modelc lock code' on a machine that reaches the Hugging Face Hub; 'switch gpu' measures gpu.memory on the GPU host\n"
 	    "modelc: models.lock: warning: entry 'mistralai/Mathstral-7B-v0.1@main' is used by no role; run 'modelc lock' to drop it\n");
 	CU_ASSERT_EQUAL(rc, 1);
 	CU_ASSERT_FALSE(p.roles[0].verified);
@@ -510,7 +510,7 @@ test_compressed_tensors(void)
 	struct plan p;
 	int rc;
 	const char *out = plan_try(&c, m, 1, &p, &a, &rc);
-	expect(out, "modelc: models.yaml: warning: roles.primary: unverified: exact weight bytes (computed from the architecture)\n");
+	expect(out, "modelc: models.yaml: warning: roles.primary: unverified: exact weight bytes (computed from the architecture); run 'modelc lock primary' on a machine that reaches the Hugging Face Hub\n");
 	CU_ASSERT_EQUAL(rc, 0);
 	CU_ASSERT_PTR_EQUAL(p.roles[0].quant, budget_quant_named("compressed-tensors"));
 	CU_ASSERT_EQUAL(p.roles[0].result.weights_bytes,

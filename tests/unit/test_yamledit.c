@@ -185,6 +185,50 @@ test_not_yaml(void)
 	arena_free(&a);
 }
 
+/* A new role goes after the last role and what belongs to it, comments kept, at the roles' indentation. */
+static void
+test_add_map(void)
+{
+	struct arena a = {0};
+	struct diag_sink d;
+	diag_init(&d, stderr, "test");
+	const char *in = "roles:\n"
+			 "    a:\n"
+			 "        repo: x/y   # the first\n"
+			 "\n"
+			 "        quantization: none\n"
+			 "    # a comment that ends the roles\n"
+			 "server:\n"
+			 "  port: 1\n";
+	struct yamledit e;
+	yamledit_init(&e, &a, &d, "models.yaml", in, strlen(in));
+	const char *why = NULL;
+	const char *const roles[] = {"roles", NULL};
+	const char *const pairs[] = {"repo", "o/n", "quantization", "none", "why", "a: b", NULL};
+	CU_ASSERT_EQUAL(yamledit_add_map(&e, roles, "b", pairs, &why), 0);
+	CU_ASSERT_STRING_EQUAL(e.text, "roles:\n"
+				       "    a:\n"
+				       "        repo: x/y   # the first\n"
+				       "\n"
+				       "        quantization: none\n"
+				       "    b:\n"
+				       "        repo: o/n\n"
+				       "        quantization: none\n"
+				       "        why: 'a: b'\n"
+				       "    # a comment that ends the roles\n"
+				       "server:\n"
+				       "  port: 1\n");
+	CU_ASSERT_EQUAL(yamledit_add_map(&e, roles, "a", pairs, &why), -1);
+	CU_ASSERT_STRING_EQUAL(why, "the mapping already has 'a'");
+	/* At the end of a file without a final newline. */
+	const char *end = "roles:\n  a:\n    repo: x/y";
+	yamledit_init(&e, &a, &d, "models.yaml", end, strlen(end));
+	CU_ASSERT_EQUAL(yamledit_add_map(&e, roles, "b", pairs, &why), 0);
+	CU_ASSERT_STRING_EQUAL(e.text, "roles:\n  a:\n    repo: x/y\n  b:\n    repo: o/n\n    quantization: none\n"
+				       "    why: 'a: b'\n");
+	arena_free(&a);
+}
+
 void
 suite_yamledit(void)
 {
@@ -195,4 +239,5 @@ suite_yamledit(void)
 	CU_add_test(s, "refusals", test_refusals);
 	CU_add_test(s, "paths", test_paths);
 	CU_add_test(s, "not_yaml", test_not_yaml);
+	CU_add_test(s, "add_map", test_add_map);
 }
