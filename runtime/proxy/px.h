@@ -4,8 +4,9 @@
 /*
  * switch proxy's state: the options, the role instances (one vLLM server each, on its own
  * loopback port) and the client connections, all in fixed static arrays. One thread runs one
- * poll(2) loop over non-blocking sockets (pxconn.c); the instances' life cycle and the swap
- * policy are pxinst.c; the proxy's own routes are pxapi.c.
+ * poll(2) loop over non-blocking sockets (pxloop.c) with the connections' reading and forwarding
+ * (pxconn.c); the instances' life cycle and the swap policy are pxinst.c, their ports and names
+ * pxroles.c; the proxy's own routes are pxapi.c; request parsing pxhttp.c.
  */
 
 #include <stddef.h>

@@ -39,6 +39,12 @@ void px_conn_fail_role(int role, int status, const char *message);
 /* When the oldest request waiting for role came (0: none waits). */
 double px_conn_oldest(int role);
 
+/* For the loop (pxloop.c): a connection's events, and closing it. */
+void px_conn_client_read(struct px_conn *c);
+void px_conn_client_write(struct px_conn *c);
+void px_conn_upstream_event(struct px_conn *c, short rev);
+void px_conn_close(struct px_conn *c);
+
 /* Requests waiting, all roles; connections open. */
 unsigned px_conn_queued(void);
 unsigned px_conn_open(void);
