@@ -33,7 +33,8 @@ enum {
 	MODEL_TABLE_MAX_BYTES = SIZE_GIB,   /* offsets are 32 bits; 10,000 roles take a few MiB */
 	MODEL_TABLE_DIGEST_BYTES = 32,      /* SHA-256 */
 	MODEL_TABLE_WHY_MAX = 256,          /* model_table_parse's message buffer */
-	MODEL_TABLE_MAX_SECTIONS = 64
+	MODEL_TABLE_MAX_SECTIONS = 64,
+	MODEL_TABLE_MAX_GROUP = 64          /* members of one group: a GPU holds a few */
 };
 
 /* Section types. */
@@ -42,7 +43,13 @@ enum model_table_section {
 	MT_SECTION_ROLES = 2,               /* one record per role, in catalog order */
 	MT_SECTION_FILES = 3,               /* the roles' files; a role names a run of them */
 	MT_SECTION_ARGS = 4,                /* the server command (argv prefix), one string each */
-	MT_SECTION_STRINGS = 5              /* the string pool: record size 1, count = bytes */
+	MT_SECTION_STRINGS = 5,             /* the string pool: record size 1, count = bytes */
+	/* Optional: a table without them has no groups and every role the serving defaults. */
+	MT_SECTION_GROUPS = 6,              /* one record per together: group, in catalog order */
+	MT_SECTION_GROUP_MEMBERS = 7,       /* the groups' members; a group names a run of them */
+	MT_SECTION_ROLE_SERVE = 8,          /* one record per role, in ROLES' order: TTL, sleep, aliases */
+	MT_SECTION_ALIASES = 9,             /* the roles' aliases, one string each; a role names a run */
+	MT_SECTION_LAST = MT_SECTION_ALIASES
 };
 
 /*
@@ -154,9 +161,50 @@ enum {
 	MT_FILE_SIZE = 8,                   /* u64: 0 when unknown */
 	MT_FILE_SIZE_OF = 16,
 
-	/* an argument record */
+	/* an argument record; an alias record is the same */
 	MT_ARG_STRING = 0,
-	MT_ARG_SIZE_OF = 8
+	MT_ARG_SIZE_OF = 8,
+
+	/*
+	 * A group record: roles modelc planned to be resident at once, side by side on the GPU
+	 * (docs/formats.md, "switch.table"). Every group in the table fits; one that did not is an
+	 * error at build time.
+	 */
+	MT_GRP_NAME = 0,                    /* string: the group's name ("code+lightweight" for pairs) */
+	MT_GRP_MEMBERS_FIRST = 8,           /* u32: index into GROUP_MEMBERS */
+	MT_GRP_MEMBERS_COUNT = 12,          /* u32: 2 or more */
+	MT_GRP_FLAGS = 16,                  /* u32: MT_GRP_F_* */
+	MT_GRP_GPU_BYTES = 24,              /* u64: memory in use + every member awake, at the peak */
+	MT_GRP_SLEEP_HOST_BYTES = 32,       /* u64: host memory level-1 sleep of every member needs */
+	MT_GRP_SIZE = 40,
+	MT_GRP_F_ALL_PAIRS = 1,             /* made by `together: all_pairs`, not listed by name */
+	MT_GRP_F_ALL = 1,
+
+	/* A group member record: one instance of a role, with the limits it gets in the group. */
+	MT_GM_ROLE = 0,                     /* u32: index into ROLES */
+	MT_GM_START_ORDER = 4,              /* u32: 0 starts first; a permutation within the group */
+	MT_GM_UTILIZATION = 8,              /* f64: --gpu-memory-utilization, its share of the total */
+	MT_GM_KV_CACHE_BYTES = 16,          /* u64: the KV cache its share buys (--kv-cache-memory-bytes) */
+	MT_GM_MAX_MODEL_LEN = 24,           /* u32: --max-model-len in the group */
+	MT_GM_FLAGS = 28,                   /* u32: MT_GM_F_* */
+	MT_GM_GPU_BYTES = 32,               /* u64: what it holds awake: context + share + CUDA graphs */
+	MT_GM_FREE_AT_START = 40,           /* u64: free memory it needs at its start (vLLM's check) */
+	MT_GM_SLEEP_GPU_BYTES = 48,         /* u64: what it keeps on the GPU asleep (either level) */
+	MT_GM_SLEEP_HOST_BYTES = 56,        /* u64: host memory its level-1 sleep takes (the weights) */
+	MT_GM_SIZE = 64,
+	MT_GM_F_KV_BYTES = 1,               /* pass --kv-cache-memory-bytes rather than the share */
+	MT_GM_F_ALL = 1,
+
+	/* A role's serving record, for the proxy: parallel to ROLES. */
+	MT_RS_TTL = 0,                      /* u32: seconds idle before it is put away; 0: never */
+	MT_RS_SLEEP_LEVEL = 4,              /* u32: 0 (sleep mode off), 1 or 2 */
+	MT_RS_ALIASES_FIRST = 8,            /* u32: index into ALIASES */
+	MT_RS_ALIASES_COUNT = 12,           /* u32 */
+	MT_RS_SLEEP_GPU_BYTES = 16,         /* u64: what it keeps on the GPU asleep, alone */
+	MT_RS_SLEEP_HOST_BYTES = 24,        /* u64: host memory its level-1 sleep takes; 0 at level 2 */
+	MT_RS_AWAKE_GPU_BYTES = 32,         /* u64: what it holds awake alone: context + budget + graphs */
+	MT_RS_LOAD_TIMEOUT = 40,            /* u32: seconds to wait for /health at a cold start */
+	MT_RS_SIZE = 48
 };
 
 /* A file of a model, as its manifest lists it: switch stats it and compares the size. */
@@ -197,6 +245,41 @@ struct model_entry {
 	uint64_t total_bytes;
 };
 
+/* A group of roles resident at once. */
+struct model_group {
+	size_t index;                   /* in the table, catalog order */
+	const char *name;
+	uint32_t members_first, nmembers; /* model_table_group_member's k runs over 0..nmembers */
+	bool all_pairs;                 /* made by `together: all_pairs` */
+	uint64_t gpu_bytes;             /* in use + every member awake at its peak */
+	uint64_t sleep_host_bytes;      /* host memory for level-1 sleep of every member */
+};
+
+/* One member of a group, with its limits there. */
+struct model_group_member {
+	uint32_t role;                  /* index of the role (model_table_entry) */
+	uint32_t start_order;           /* 0 first */
+	double gpu_memory_utilization;  /* its share */
+	uint64_t kv_cache_bytes;        /* the KV cache the share buys */
+	bool use_kv_cache_bytes;        /* pass --kv-cache-memory-bytes rather than the share */
+	uint32_t max_model_len;         /* in the group */
+	uint64_t gpu_bytes;             /* awake: CUDA context + share + CUDA graphs */
+	uint64_t free_at_start;         /* free memory vLLM needs at its start */
+	uint64_t sleep_gpu_bytes;       /* kept on the GPU asleep */
+	uint64_t sleep_host_bytes;      /* host memory of its level-1 sleep */
+};
+
+/* A role's serving settings; the defaults (all 0, no aliases) when the table has none. */
+struct model_role_serve {
+	uint32_t ttl_seconds;           /* 0: never put away for idleness */
+	uint32_t sleep_level;           /* 0: sleep mode off; 1 or 2 */
+	uint32_t aliases_first, naliases; /* model_table_alias */
+	uint64_t sleep_gpu_bytes;       /* kept on the GPU asleep */
+	uint64_t sleep_host_bytes;      /* host memory its level-1 sleep takes */
+	uint64_t awake_gpu_bytes;       /* held awake alone; 0 when the budget is unknown */
+	uint32_t load_timeout_seconds;  /* /health wait at a cold start; 0 when the table has none */
+};
+
 /* An opened table: the header and settings decoded, the records checked. */
 struct model_table {
 	const unsigned char *bytes;
@@ -224,10 +307,13 @@ struct model_table {
 	uint32_t count;                 /* roles */
 	uint32_t nfiles;
 	uint32_t nargs;                 /* the server command's words */
-	struct {                        /* the checked sections, by type */
+	uint32_t ngroups;               /* together: groups; 0 until model_table_check_serving */
+	uint32_t naliases;              /* likewise */
+	bool serving_checked;           /* model_table_check_serving passed */
+	struct {                        /* the checked sections, by type; .at NULL: absent */
 		const unsigned char *at;
 		uint32_t count, size;
-	} sec[MT_SECTION_STRINGS + 1];
+	} sec[MT_SECTION_LAST + 1];
 };
 
 /*
@@ -250,6 +336,30 @@ void model_table_file(const struct model_table *t, size_t i, struct model_file *
 
 /* Word i (< t->nargs) of the server command. */
 const char *model_table_arg(const struct model_table *t, size_t i);
+
+/*
+ * Check the serving sections of a parsed table (groups, their members, the roles' serving
+ * records and aliases), which model_table_parse leaves alone so that switch, which does not
+ * use them, stays small. 0, or -1 with why as model_table_parse. Until it has passed, the
+ * table has no groups or aliases and every role the serving defaults. The proxy calls it.
+ */
+int model_table_check_serving(struct model_table *t, char *why);
+
+/* How many together: groups the table has. */
+uint32_t model_table_group_count(const struct model_table *t);
+
+/* Group i (< model_table_group_count), decoded into *g. */
+void model_table_group(const struct model_table *t, size_t i, struct model_group *g);
+
+/* Member k (< g->nmembers) of group g, decoded into *m; members are in the catalog's order. */
+void model_table_group_member(const struct model_table *t, const struct model_group *g, size_t k,
+    struct model_group_member *m);
+
+/* Role i's (< t->count) serving settings into *s: the defaults when the table has none. */
+void model_table_role_serve(const struct model_table *t, size_t i, struct model_role_serve *s);
+
+/* Alias i (< t->naliases); a role's run is s.aliases_first .. + s.naliases. */
+const char *model_table_alias(const struct model_table *t, size_t i);
 
 /* The digest as 64 lower-case hex digits and a NUL; "" when the table has none. */
 void model_table_digest_hex(const struct model_table *t, char hex[2 * MODEL_TABLE_DIGEST_BYTES + 1]);

@@ -3,6 +3,7 @@
 #include <jansson.h>
 #include <string.h>
 
+#include "catalog_serve.h"
 #include "mskey.h"
 #include "repoid.h"
 #include "size.h"
@@ -328,7 +329,14 @@ catalog_from_yaml(struct arena *a, struct diag_sink *diag, const char *schema_di
 	c->disk_budget_bytes = catalog_size(&cx, storage, "disk_budget", "storage", 0);
 
 	catalog_gpu(&cx, c, yamldoc_get(root, "gpu"));
-	catalog_server(c, a, yamldoc_get(root, "server"));
+	const struct ynode *server = yamldoc_get(root, "server");
+	catalog_server(c, a, server);
+	c->disk_read_rate = catalog_size(&cx, server, "disk_read_rate", "server", CATALOG_DEFAULT_DISK_READ_RATE);
+	if (!c->disk_read_rate) {
+		const struct ynode *n = yamldoc_get(server, "disk_read_rate");
+		diag_error(diag, n->pos, "server.disk_read_rate: expected more than 0 bytes per second, found '%s'",
+		    yamldoc_quote(a, n->text, n->text_len));
+	}
 	catalog_load_quants(&cx, c);
 
 	const struct ynode *defaults = yamldoc_get(root, "defaults");
@@ -349,6 +357,7 @@ catalog_from_yaml(struct arena *a, struct diag_sink *diag, const char *schema_di
 		}
 		c->nexcluded = ex->count;
 	}
+	catalog_serve_from_yaml(a, diag, root, c);
 	catalog_trust(&cx, c, yamldoc_get(root, "trust"));
 	return diag->errors != errors_before ? -1 : 0;
 }

@@ -35,6 +35,21 @@ struct catalog_role {
 	const char *served_model_name;  /* default: the role name */
 	const char *rationale;          /* may be NULL */
 	double ttft_threshold_ms;       /* warn when measured time to first token exceeds it; 0 = none */
+	/* Serving through the proxy (issue 13). */
+	uint32_t ttl_seconds;           /* idle seconds before the proxy puts it away; 0: never */
+	uint32_t sleep_level;           /* 0: off, 1 or 2; server.sleep_mode unless the role says */
+	const char **aliases;           /* more names a request's model field may use */
+	size_t naliases;
+};
+
+/* A together: group: roles to be resident at once. */
+struct catalog_group {
+	const char *name;
+	const struct ynode *node;       /* the group's mapping (or the all_pairs value) */
+	const struct catalog_role **roles; /* in the order listed */
+	const struct ynode **role_nodes;   /* each role's name in the list, for positions */
+	size_t nroles;
+	bool all_pairs;                 /* made from together: all_pairs */
 };
 
 struct catalog_excluded {
@@ -78,6 +93,11 @@ struct catalog {
 	size_t nroles;
 	struct catalog_excluded *excluded;
 	size_t nexcluded;
+	/* together: groups, listed ones first, then the pairs all_pairs asks for */
+	struct catalog_group *groups;
+	size_t ngroups;
+	uint32_t sleep_level;           /* server.sleep_mode: 0 off, 1 or 2 */
+	uint64_t disk_read_rate;        /* server.disk_read_rate, bytes per second */
 	/* trust: the minisign public keys (base64 lines) whose signatures fetch and verify accept */
 	const char **trust;
 	const struct ynode **trust_nodes;

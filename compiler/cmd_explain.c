@@ -17,14 +17,16 @@
 #include "cli.h"
 #include "levers.h"
 #include "exitcode.h"
+#include "plan_together.h"
 #include "planparams.h"
 #include "size.h"
 
 static void
 usage(FILE *out)
 {
-	fputs("usage: modelc explain ROLE [FILE] [--lock FILE] [--want N] [--json]\n"
+	fputs("usage: modelc explain ROLE|GROUP [FILE] [--lock FILE] [--want N] [--json]\n"
 	      "  ROLE        a role of the catalog\n"
+	      "  GROUP       a together: group (a pair of all_pairs as ROLE+ROLE)\n"
 	      "  FILE        the catalog (default models.yaml)\n"
 	      "  --lock FILE the resolved facts (default models.lock next to FILE)\n"
 	      "  --want N    the context to reach with the levers (default: the configured max_model_len,\n"
@@ -188,6 +190,39 @@ explain_json(FILE *out, const struct compile_run *run, const struct plan_role *p
 	json_decref(o);
 }
 
+/* A group's derivation as one object: the limits and bytes of each member. */
+static void
+explain_group_json(FILE *out, const struct plan *p, const struct plan_group *g)
+{
+	json_t *o = json_object(), *members = json_array();
+	json_object_set_new(o, "group", json_string(g->group->name));
+	json_object_set_new(o, "fits", json_boolean(g->fits));
+	json_object_set_new(o, "gpu_bytes", json_integer((json_int_t)g->gpu_bytes));
+	json_object_set_new(o, "gpu_total_bytes", json_integer((json_int_t)p->catalog->gpu_total_bytes));
+	json_object_set_new(o, "sleep_host_bytes", json_integer((json_int_t)g->sleep_host_bytes));
+	for (size_t k = 0; g->fits && k < g->nmembers; k++) {
+		const struct plan_group_member *m = &g->members[k];
+		json_t *j = json_object();
+		json_object_set_new(j, "role", json_string(p->roles[m->role].role->name));
+		json_object_set_new(j, "start_order", json_integer(m->start_order));
+		json_object_set_new(j, "gpu_memory_utilization", json_real(m->utilization));
+		json_object_set_new(j, "max_model_len", json_integer(m->max_model_len));
+		json_object_set_new(j, "kv_cache_bytes", json_integer((json_int_t)m->kv_cache_bytes));
+		json_object_set_new(j, "gpu_bytes", json_integer((json_int_t)m->gpu_bytes));
+		json_object_set_new(j, "free_at_start", json_integer((json_int_t)m->free_at_start));
+		json_object_set_new(j, "sleep_gpu_bytes", json_integer((json_int_t)m->sleep_gpu_bytes));
+		json_object_set_new(j, "sleep_host_bytes", json_integer((json_int_t)m->sleep_host_bytes));
+		json_t *b = json_object();
+		budgetjson_terms(b, &m->result);
+		json_object_set_new(j, "budget", b);
+		json_array_append_new(members, j);
+	}
+	json_object_set_new(o, "members", members);
+	json_dumpf(o, out, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(6));
+	fputc('\n', out);
+	json_decref(o);
+}
+
 int
 cmd_explain(int argc, char **argv)
 {
@@ -253,8 +288,17 @@ cmd_explain(int argc, char **argv)
 	for (size_t i = 0; i < run.plan.nroles; i++)
 		if (strcmp(run.plan.roles[i].role->name, name) == 0)
 			pr = &run.plan.roles[i];
+	const struct plan_group *g = pr ? NULL : plan_together_find(&run.plan, name);
+	if (g) {
+		if (json)
+			explain_group_json(stdout, &run.plan, g);
+		else
+			plan_together_describe(stdout, &run.plan, g);
+		compile_done(&run);
+		return 0;
+	}
 	if (!pr) {
-		diag_print(stderr, "modelc: explain: %s has no role '%s'\n", args.catalog, name);
+		diag_print(stderr, "modelc: explain: %s has no role or group '%s'\n", args.catalog, name);
 		compile_done(&run);
 		return EXITCODE_REJECTED;
 	}

@@ -40,15 +40,6 @@ is_role_name(const char *s)
 	return strlen(s) <= CATALOG_MAX_ROLE_NAME;
 }
 
-static char *
-lock_next_to(struct arena *a, const char *catalog)
-{
-	const char *slash = strrchr(catalog, '/');
-	if (!slash)
-		return arena_strdup(a, "models.lock");
-	return arena_printf(a, "%.*s/models.lock", (int)(slash - catalog), catalog);
-}
-
 int
 cmd_lock(int argc, char **argv)
 {
@@ -95,7 +86,7 @@ cmd_lock(int argc, char **argv)
 	if (rc != EXITCODE_OK)
 		goto out;
 	if (!lock_path)
-		lock_path = lock_next_to(&a, catalog_path);
+		lock_path = lock_path_next_to(&a, catalog_path);
 	/* Roles named on the command line must exist. */
 	for (size_t r = 0; r < nroles; r++) {
 		bool found = false;

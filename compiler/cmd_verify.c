@@ -262,15 +262,6 @@ out:
 	free(path);
 }
 
-static char *
-lock_next_to(struct arena *a, const char *catalog)
-{
-	const char *slash = strrchr(catalog, '/');
-	if (!slash)
-		return arena_strdup(a, "models.lock");
-	return arena_printf(a, "%.*s/models.lock", (int)(slash - catalog), catalog);
-}
-
 int
 cmd_verify(int argc, char **argv)
 {
@@ -348,7 +339,7 @@ cmd_verify(int argc, char **argv)
 		    "%s, or pass -p PUBKEY\n", catalog);
 		goto out;
 	}
-	v.lock_path = lock_path ? lock_path : lock_next_to(&a, catalog);
+	v.lock_path = lock_path ? lock_path : lock_path_next_to(&a, catalog);
 	if (signset_file_sha256(catalog, v.catalog_sha256, err, sizeof err)) {
 		diag_print(stderr, "modelc: verify: %s\n", err);
 		rc = EXITCODE_SYSTEM;

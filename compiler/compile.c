@@ -22,15 +22,6 @@ compile_args_init(struct compile_args *args)
 	args->catalog = "models.yaml";
 }
 
-static const char *
-lock_next_to(struct arena *a, const char *catalog)
-{
-	const char *slash = strrchr(catalog, '/');
-	if (!slash)
-		return "models.lock";
-	return arena_printf(a, "%.*s/models.lock", (int)(slash - catalog), catalog);
-}
-
 /* src as the runtime table records it: the absolute path (as given if it cannot be resolved). */
 static void
 origin_source(struct arena *a, const char *path, const struct srcfile *src, struct plan_source *out)
@@ -94,7 +85,7 @@ compile_run(struct compile_run *run, const struct compile_args *args, FILE *err)
 	int frc = frontend_load(&run->arena, &run->diag, args->catalog, args->schema_dir, &run->catalog);
 	if (frc == EXITCODE_SYSTEM)
 		return EXITCODE_SYSTEM;
-	run->lock_path = args->lock ? args->lock : lock_next_to(&run->arena, args->catalog);
+	run->lock_path = args->lock ? args->lock : lock_path_next_to(&run->arena, args->catalog);
 	/* The lock's schema lives beside the catalog's. */
 	const char *schema_dir = args->schema_dir ? args->schema_dir
 	    : frontend_schema_dir(&run->arena, args->catalog);

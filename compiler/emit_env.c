@@ -302,6 +302,41 @@ active(struct env_out *o, const struct plan *p, int doc)
 	put(o, "VLLM_ACTIVE_ROLE", r->role->name);
 }
 
+/* GROUP_<GROUP>_<ROLE><suffix>: upper case, the '+' of a pair's name as '_'. */
+static void
+group_key(char *buf, size_t n, const char *group, const char *role, const char *suffix)
+{
+	char name[ENV_KEY_MAX];
+	snprintf(name, sizeof name, "GROUP_%s_%s", group, role);
+	for (char *q = name; *q; q++)
+		*q = *q == '+' ? '_' : (*q >= 'a' && *q <= 'z') ? (char)(*q - 'a' + 'A') : *q;
+	snprintf(buf, n, "%s%s", name, suffix);
+}
+
+/* The limits each member of a fitting group gets there; switch and the proxy read the table. */
+static void
+group_values(struct env_out *o, const struct plan *p)
+{
+	for (size_t i = 0; i < p->ngroups; i++) {
+		const struct plan_group *g = &p->groups[i];
+		char key[ENV_KEY_MAX];
+		if (!g->fits)
+			continue;
+		fputs("\n# group ", o->f);
+		emit_line_text(o->f, g->group->name);
+		fprintf(o->f, ": %zu roles resident together, %s of the GPU at the peak (budget.txt, modelc explain)\n",
+		    g->nmembers, emit_gib(g->gpu_bytes).s);
+		for (size_t k = 0; k < g->nmembers; k++) {
+			const struct plan_group_member *m = &g->members[k];
+			const char *role = p->roles[m->role].role->name;
+			group_key(key, sizeof key, g->group->name, role, "_GPU_MEMORY_UTILIZATION");
+			put(o, key, emit_util(m->utilization).s);
+			group_key(key, sizeof key, g->group->name, role, "_MAX_MODEL_LEN");
+			put_u32(o, key, m->max_model_len);
+		}
+	}
+}
+
 static int
 finish(struct env_out *o)
 {
@@ -329,6 +364,7 @@ emit_env(FILE *out, const struct plan *p)
 		explain_role(out, p, &p->roles[i]);
 		role_values(&o, p, &p->roles[i]);
 	}
+	group_values(&o, p);
 	return finish(&o);
 }
 
@@ -370,5 +406,10 @@ emit_env_example(FILE *out, const struct plan *p)
 		fputc('\n', out);
 		role_values(&o, p, r);
 	}
+	if (p->ngroups)
+		fputs("\n# Per together: group that fits, with GROUP and ROLE in upper case ('+' as '_'):\n"
+		    "#   GROUP_GROUP_ROLE_GPU_MEMORY_UTILIZATION   the member's share when the group is resident\n"
+		    "#   GROUP_GROUP_ROLE_MAX_MODEL_LEN            the context that share holds\n", out);
+	group_values(&o, p);
 	return finish(&o);
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "emit_common.h"
+#include "plan_together.h"
 #include "planparams.h"
 #include "size.h"
 #include "utf8.h"
@@ -204,6 +205,11 @@ emit_budget_txt(FILE *f, const struct plan *p)
 	for (size_t i = 0; i < p->nroles; i++) {
 		fputc('\n', f);
 		txt_role(f, p, &p->roles[i]);
+	}
+	/* Each group as modelc explain prints it; a pair that does not fit is listed as such. */
+	for (size_t i = 0; i < p->ngroups; i++) {
+		fputc('\n', f);
+		plan_together_describe(f, p, &p->groups[i]);
 	}
 	fputc('\n', f);
 	int known = all_sizes_known(p);

@@ -168,6 +168,51 @@ put_role(struct tbuf *roles, struct tbuf *files, struct tbuf *pool, const struct
 	    (a->mlp_ungated ? MT_ARCH_F_MLP_UNGATED : 0));
 }
 
+/* The role's serving record, its aliases appended to the aliases section. */
+static void
+put_serve(struct tbuf *serve, struct tbuf *aliases, struct tbuf *pool, const struct plan_role *r)
+{
+	const struct catalog_role *cr = r->role;
+	unsigned char *e = grow(serve, MT_RS_SIZE);
+	model_table_put_u32(e + MT_RS_TTL, cr->ttl_seconds);
+	model_table_put_u32(e + MT_RS_SLEEP_LEVEL, cr->sleep_level);
+	model_table_put_u32(e + MT_RS_ALIASES_FIRST, (uint32_t)(aliases->len / MT_ARG_SIZE_OF));
+	model_table_put_u32(e + MT_RS_ALIASES_COUNT, (uint32_t)cr->naliases);
+	model_table_put_u64(e + MT_RS_SLEEP_GPU_BYTES, cr->sleep_level ? r->sleep_gpu_bytes : 0);
+	model_table_put_u64(e + MT_RS_SLEEP_HOST_BYTES, cr->sleep_level == 1 ? r->sleep_host_bytes : 0);
+	model_table_put_u64(e + MT_RS_AWAKE_GPU_BYTES, r->awake_gpu_bytes);
+	model_table_put_u32(e + MT_RS_LOAD_TIMEOUT, r->load_timeout_seconds);
+	for (size_t k = 0; k < cr->naliases; k++)
+		str(pool, grow(aliases, MT_ARG_SIZE_OF) + MT_ARG_STRING, cr->aliases[k]);
+}
+
+/* A planned group and its members; groups that do not fit never reach an emitter. */
+static void
+put_group(struct tbuf *groups, struct tbuf *members, struct tbuf *pool, const struct plan_group *g)
+{
+	unsigned char *e = grow(groups, MT_GRP_SIZE);
+	str(pool, e + MT_GRP_NAME, g->group->name);
+	model_table_put_u32(e + MT_GRP_MEMBERS_FIRST, (uint32_t)(members->len / MT_GM_SIZE));
+	model_table_put_u32(e + MT_GRP_MEMBERS_COUNT, (uint32_t)g->nmembers);
+	model_table_put_u32(e + MT_GRP_FLAGS, g->group->all_pairs ? MT_GRP_F_ALL_PAIRS : 0);
+	model_table_put_u64(e + MT_GRP_GPU_BYTES, g->gpu_bytes);
+	model_table_put_u64(e + MT_GRP_SLEEP_HOST_BYTES, g->sleep_host_bytes);
+	for (size_t k = 0; k < g->nmembers; k++) {
+		const struct plan_group_member *m = &g->members[k];
+		unsigned char *r = grow(members, MT_GM_SIZE);
+		model_table_put_u32(r + MT_GM_ROLE, (uint32_t)m->role);
+		model_table_put_u32(r + MT_GM_START_ORDER, m->start_order);
+		model_table_put_f64(r + MT_GM_UTILIZATION, m->utilization);
+		model_table_put_u64(r + MT_GM_KV_CACHE_BYTES, m->kv_cache_bytes);
+		model_table_put_u32(r + MT_GM_MAX_MODEL_LEN, m->max_model_len);
+		model_table_put_u32(r + MT_GM_FLAGS, m->use_kv_cache_bytes ? MT_GM_F_KV_BYTES : 0);
+		model_table_put_u64(r + MT_GM_GPU_BYTES, m->gpu_bytes);
+		model_table_put_u64(r + MT_GM_FREE_AT_START, m->free_at_start);
+		model_table_put_u64(r + MT_GM_SLEEP_GPU_BYTES, m->sleep_gpu_bytes);
+		model_table_put_u64(r + MT_GM_SLEEP_HOST_BYTES, m->sleep_host_bytes);
+	}
+}
+
 static void
 put_settings(unsigned char *s, struct tbuf *pool, const struct plan *p, const char *hub)
 {
@@ -217,15 +262,21 @@ align8(size_t n)
 int
 emit_table(FILE *f, const struct plan *p)
 {
-	enum { NSECTIONS = 5 };
+	enum { NSECTIONS = 9 };
 	const struct catalog *c = p->catalog;
 	struct tbuf roles = {0}, files = {0}, args = {0}, pool = {0};
+	struct tbuf groups = {0}, members = {0}, serve = {0}, aliases = {0};
 	unsigned char settings[MT_SET_SIZE] = {0}, header[MT_HDR_SIZE] = {0};
 	char *hub = emit_hub_cache(c);
 	int rc = -1;
 
 	for (size_t i = 0; i < p->nroles; i++)
 		put_role(&roles, &files, &pool, p, &p->roles[i]);
+	for (size_t i = 0; i < p->nroles; i++)
+		put_serve(&serve, &aliases, &pool, &p->roles[i]);
+	for (size_t i = 0; i < p->ngroups; i++)
+		if (p->groups[i].fits)
+			put_group(&groups, &members, &pool, &p->groups[i]);
 	for (size_t k = 0; c->server_command && c->server_command[k]; k++)
 		str(&pool, grow(&args, MT_ARG_SIZE_OF) + MT_ARG_STRING, c->server_command[k]);
 	put_settings(settings, &pool, p, hub);
@@ -254,10 +305,11 @@ emit_table(FILE *f, const struct plan *p)
 		put_source(header + MT_HDR_CATALOG, &pool, &(struct plan_source){0});
 		put_source(header + MT_HDR_LOCK, &pool, &(struct plan_source){0});
 	}
-	if (roles.failed || files.failed || args.failed || pool.failed)
+	if (roles.failed || files.failed || args.failed || pool.failed || groups.failed || members.failed ||
+	    serve.failed || aliases.failed)
 		goto out;
 
-	/* The directory, then each section in the order of its type. */
+	/* The directory, then each section, the string pool last. */
 	const struct {
 		uint32_t type;
 		const unsigned char *data;
@@ -267,6 +319,10 @@ emit_table(FILE *f, const struct plan *p)
 		{MT_SECTION_ROLES, roles.b, roles.len, MT_ROLE_SIZE},
 		{MT_SECTION_FILES, files.b, files.len, MT_FILE_SIZE_OF},
 		{MT_SECTION_ARGS, args.b, args.len, MT_ARG_SIZE_OF},
+		{MT_SECTION_GROUPS, groups.b, groups.len, MT_GRP_SIZE},
+		{MT_SECTION_GROUP_MEMBERS, members.b, members.len, MT_GM_SIZE},
+		{MT_SECTION_ROLE_SERVE, serve.b, serve.len, MT_RS_SIZE},
+		{MT_SECTION_ALIASES, aliases.b, aliases.len, MT_ARG_SIZE_OF},
 		{MT_SECTION_STRINGS, pool.b, pool.len, 1},
 	};
 	unsigned char dir[NSECTIONS * MT_DIR_SIZE] = {0};
@@ -299,6 +355,10 @@ out:
 	free(files.b);
 	free(args.b);
 	free(pool.b);
+	free(groups.b);
+	free(members.b);
+	free(serve.b);
+	free(aliases.b);
 	free(hub);
 	return rc;
 }

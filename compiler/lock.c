@@ -466,3 +466,12 @@ lock_write(const struct lock *l, const char *path)
 	errno = saved;
 	return rc;
 }
+
+const char *
+lock_path_next_to(struct arena *a, const char *catalog)
+{
+	const char *slash = strrchr(catalog, '/');
+	if (!slash)
+		return "models.lock";
+	return arena_printf(a, "%.*s/models.lock", (int)(slash - catalog), catalog);
+}

@@ -97,4 +97,7 @@ const struct lock_model *lock_find(const struct lock *l, const char *key);
 /* Write l to path atomically (temp file, fsync, rename), sorted; 0 on success, -1 with errno. */
 int lock_write(const struct lock *l, const char *path);
 
+/* The lock that goes with a catalog: models.lock in the catalog's folder (memory from the arena). */
+const char *lock_path_next_to(struct arena *a, const char *catalog);
+
 #endif

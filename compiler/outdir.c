@@ -24,6 +24,7 @@
 
 #include "diag.h"
 #include "emit_env.h"
+#include "emit_llamaswap.h"
 #include "emit_manifest.h"
 #include "emit_report.h"
 #include "emit_table.h"
@@ -39,8 +40,8 @@ enum { OUTDIR_MAX_DEPTH = 8 };
  * new build is not signed).
  */
 static const char *const known_names[] = {
-	".env", ".env.example", "budget.svg", "budget.txt", "switch.table", "model_table.c", "manifests",
-	"README.md", "SHA256SUMS", "SHA256SUMS.minisig",
+	".env", ".env.example", "budget.svg", "budget.txt", "switch.table", "llama-swap.yaml", "model_table.c",
+	"manifests", "README.md", "SHA256SUMS", "SHA256SUMS.minisig",
 };
 
 static char *
@@ -101,7 +102,7 @@ outdir_render(const struct plan *p, struct outdir_file **files, size_t *nfiles,
 		int (*fn)(FILE *, const struct plan *);
 	} fixed[] = {
 		{".env", emit_env}, {".env.example", emit_env_example}, {"budget.svg", emit_budget_svg},
-		{"budget.txt", emit_budget_txt}, {"switch.table", emit_table},
+		{"budget.txt", emit_budget_txt}, {"switch.table", emit_table}, {"llama-swap.yaml", emit_llamaswap},
 	};
 	size_t nfixed = sizeof fixed / sizeof fixed[0], n = 0;
 	struct outdir_file *v = calloc(nfixed + p->nroles, sizeof *v);

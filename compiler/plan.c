@@ -14,6 +14,9 @@
 
 #include "localdir.h"
 #include "measurements.h"
+#include "planparams.h"
+#include "plan_together.h"
+#include "size.h"
 #include "plan_ctx.h"
 #include "plan_env.h"
 
@@ -365,6 +368,7 @@ plan_build(struct arena *a, struct diag_sink *diag, const struct catalog *c,
 		if (!x.lock_used[i])
 			diag_warning(diag, diag_file(x.l->path ? x.l->path : "models.lock"),
 			    "entry '%s' is used by no role; run 'modelc lock' to drop it", x.l->models[i].key);
+	plan_together(a, diag, out);
 	plan_env_check(a, diag, out, x.role_pos);
 	plan_check_disk(&x, out);
 	return diag->errors > errors0 ? 1 : 0;

@@ -54,6 +54,36 @@ struct plan_role {
 	uint64_t download_bytes;        /* sum of known sizes */
 	bool download_bytes_complete;
 	double measured_ttft_ms;        /* from measurements/<role>.csv at max_model_len; < 0 if none */
+	/* Serving (plan_together.c): what the proxy needs of the role alone. */
+	uint64_t awake_gpu_bytes;       /* CUDA context + budget + graphs; 0 when the budget is unknown */
+	uint64_t sleep_gpu_bytes;       /* kept on the GPU while asleep */
+	uint64_t sleep_host_bytes;      /* host memory of level-1 sleep: the weights */
+	uint32_t load_timeout_seconds;  /* /health wait at a cold start */
+};
+
+/* One instance of a role in a together: group, with the limits it gets there. */
+struct plan_group_member {
+	size_t role;                    /* index into plan.roles */
+	uint32_t start_order;           /* 0 starts first */
+	struct budget_params params;    /* as fitted in the group: gpu_used_bytes is what runs before it */
+	struct budget_result result;
+	uint32_t max_model_len;
+	double utilization;             /* its share, as .env exports it */
+	bool use_kv_cache_bytes;        /* --kv-cache-memory-bytes rather than the share */
+	uint64_t kv_cache_bytes;
+	uint64_t gpu_bytes;             /* awake: CUDA context + share + graphs */
+	uint64_t free_at_start;         /* vLLM's start-up check: share + context */
+	uint64_t sleep_gpu_bytes, sleep_host_bytes;
+};
+
+struct plan_group {
+	const struct catalog_group *group;
+	struct plan_group_member *members; /* in the group's listed order */
+	size_t nmembers;
+	bool fits;
+	const struct plan_role *unplanned; /* a member with no budget or that does not fit alone; NULL */
+	uint64_t gpu_bytes;             /* memory in use + every member awake */
+	uint64_t sleep_host_bytes;      /* level-1 sleep of every member */
 };
 
 /* An input file as modelc read it, for the runtime table's staleness check. */
@@ -82,6 +112,8 @@ struct plan {
 	size_t nroles;
 	uint64_t download_bytes;        /* all roles, for the disk rule */
 	struct plan_origin origin;
+	struct plan_group *groups;      /* the catalog's together: groups, planned */
+	size_t ngroups;
 };
 
 /*

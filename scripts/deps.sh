@@ -22,9 +22,9 @@ libssl-dev libjansson-dev musl-tools"
 # iproute2 (ip, ss); mount (not essential: test_fetch_diskfull mounts a small tmpfs, and without
 # it the free-space message goes unprinted and tests/check-diagnostics.py fails); nodejs and npm
 # for the real consumers (ajv, yaml, dotenv, @huggingface/hub); minisign (it verifies our
-# signatures, and we verify its own).
+# signatures, and we verify its own); yamllint (generated YAML: llama-swap.yaml, deploy files).
 TEST_PKGS="libcunit1-dev clang llvm libclang-rt-14-dev valgrind libxml2-utils python3
-python3-dotenv python3-yaml groff-base curl iproute2 time mount minisign"
+python3-dotenv python3-yaml groff-base curl iproute2 time mount minisign yamllint"
 
 usage() {
 	echo "usage: sh scripts/deps.sh [--test]" >&2

@@ -2,7 +2,8 @@
 /*
  * The runtime table switch maps: model_table_parse on any bytes must refuse or accept without
  * reading outside them, and every view of an accepted table (each entry, file and command word,
- * read through as switch reads them) must stay inside the bytes too.
+ * read through as switch reads them, and the serving sections as the proxy reads them) must
+ * stay inside the bytes too.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -47,6 +48,25 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (e.budget_known) {
 				p.gpu_total_bytes = 80 * SIZE_GIB;
 				budget_fit_context(&e.arch, &p, 256, &r, NULL);
+			}
+		}
+		/* The serving sections the proxy reads: groups, members, serving records, aliases. */
+		if (model_table_check_serving(&t, why) == 0) {
+			for (uint32_t i = 0; i < model_table_group_count(&t); i++) {
+				struct model_group g;
+				struct model_group_member m;
+				model_table_group(&t, i, &g);
+				sum += strlen(g.name);
+				for (uint32_t k = 0; k < g.nmembers; k++) {
+					model_table_group_member(&t, &g, k, &m);
+					model_table_entry(&t, m.role, &(struct model_entry){0});
+				}
+			}
+			for (size_t i = 0; i < t.count; i++) {
+				struct model_role_serve s;
+				model_table_role_serve(&t, i, &s);
+				for (uint32_t k = 0; k < s.naliases; k++)
+					sum += strlen(model_table_alias(&t, s.aliases_first + k));
 			}
 		}
 		(void)sum;

@@ -121,7 +121,7 @@ run 0 "$BIN/modelc" sign -s keys/k1.key
 C0=$(sha models.yaml)
 L0=$(sha models.lock)
 expect "$T/out" <<EOF
-modelc: sign: models.lock, 2 manifests and generated/SHA256SUMS (7 files) signed with key $K1
+modelc: sign: models.lock, 2 manifests and generated/SHA256SUMS (8 files) signed with key $K1
 modelc: sign: catalog models.yaml sha256 $C0, lock sha256 $L0
 EOF
 expect "$T/err" <<EOF
@@ -146,7 +146,7 @@ tc SHA256SUMS "commits:$M" >"$T/tc"
 diff -u "$T/tc" "$T/q" >&2 || fail "minisign -Q printed another trusted comment"
 (cd generated && sha256sum --quiet --strict -c SHA256SUMS) || fail "sha256sum -c SHA256SUMS"
 expect generated/SHA256SUMS <<EOF
-$(cd generated && sha256sum .env .env.example budget.svg budget.txt manifests/chat.json manifests/code.json switch.table)
+$(cd generated && sha256sum .env .env.example budget.svg budget.txt llama-swap.yaml manifests/chat.json manifests/code.json switch.table)
 EOF
 head -n 1 generated/manifests/chat.json.minisig | grep -qx "untrusted comment: signature from modelc sign, key $K1" ||
 	fail "untrusted comment"
@@ -158,7 +158,7 @@ modelc: verify: models.lock: signed by key $K1
 modelc: verify: generated/manifests/chat.json: signed by key $K1
 modelc: verify: generated/manifests/code.json: signed by key $K1
 modelc: verify: generated/SHA256SUMS: signed by key $K1
-modelc: verify: generated/SHA256SUMS: the 7 files it lists match
+modelc: verify: generated/SHA256SUMS: the 8 files it lists match
 modelc: verify: 4 signatures good; catalog models.yaml sha256 $C0
 EOF
 run 0 "$BIN/modelc" verify -p "$P1"

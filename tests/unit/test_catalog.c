@@ -267,6 +267,99 @@ test_broken_tables(void)
 	rmdir(dir);
 }
 
+static const char *const serve_base =
+    "storage:\n  hf_home: /h\n"
+    "gpu:\n  memory: 8 GiB\n"
+    "server:\n  sleep_mode: 1\n  disk_read_rate: 2 GB\n"
+    "roles:\n"
+    "  chat:\n    repo: o/chat\n    quantization: awq\n    ttl: 300\n    aliases: [qwen, o/chat]\n"
+    "  code:\n    repo: o/code\n    quantization: awq\n    sleep_mode: 'off'\n    served_model_name: coder\n"
+    "  math:\n    repo: o/math\n    quantization: awq\n    sleep_mode: 2\n";
+
+static void
+test_serving_keys(void)
+{
+	struct cat_run r;
+	char yaml[1024];
+	snprintf(yaml, sizeof yaml, "%s%s", serve_base,
+	    "together:\n  groups:\n    work: [code, chat]\n  all_pairs: true\n");
+	cat_load(&r, "schemas", yaml);
+	CU_ASSERT_STRING_EQUAL(r.out, "");
+	CU_ASSERT_EQUAL(r.rc, 0);
+	const struct catalog *c = &r.c;
+	CU_ASSERT_EQUAL(c->sleep_level, 1);
+	CU_ASSERT_EQUAL(c->disk_read_rate, 2000000000ull);
+	CU_ASSERT_EQUAL(c->roles[0].ttl_seconds, 300);
+	CU_ASSERT_EQUAL(c->roles[0].sleep_level, 1);
+	CU_ASSERT_EQUAL(c->roles[1].sleep_level, 0);
+	CU_ASSERT_EQUAL(c->roles[2].sleep_level, 2);
+	CU_ASSERT_EQUAL_FATAL(c->roles[0].naliases, 2);
+	CU_ASSERT_STRING_EQUAL(c->roles[0].aliases[1], "o/chat");
+	CU_ASSERT_EQUAL_FATAL(c->ngroups, 4);
+	CU_ASSERT_STRING_EQUAL(c->groups[0].name, "work");
+	CU_ASSERT_PTR_EQUAL(c->groups[0].roles[0], &c->roles[1]);
+	CU_ASSERT(!c->groups[0].all_pairs);
+	CU_ASSERT_STRING_EQUAL(c->groups[1].name, "chat+code");
+	CU_ASSERT_STRING_EQUAL(c->groups[3].name, "code+math");
+	CU_ASSERT(c->groups[3].all_pairs);
+	arena_free(&r.a);
+	/* The defaults: no groups, sleep off, 100 MB/s. */
+	cat_load(&r, "schemas", cat_base);
+	CU_ASSERT_EQUAL(r.c.ngroups, 0);
+	CU_ASSERT_EQUAL(r.c.sleep_level, 0);
+	CU_ASSERT_EQUAL(r.c.disk_read_rate, 100000000ull);
+	CU_ASSERT_EQUAL(r.c.roles[0].ttl_seconds, 0);
+	arena_free(&r.a);
+}
+
+static void
+test_serving_errors(void)
+{
+	static const struct {
+		const char *tail, *want;
+	} cases[] = {
+		{"together:\n  groups:\n    work: [code, chta]\n",
+		    "m: t.yaml:25:18: error: together.groups.work[1]: 'chta' is not a role (did you mean 'chat'?)\n"},
+		{"together:\n  groups:\n    work: [code, zzzzzzzz]\n",
+		    "m: t.yaml:25:18: error: together.groups.work[1]: 'zzzzzzzz' is not a role\n"},
+		{"together:\n  groups:\n    work: [code, math, code]\n",
+		    "m: t.yaml:25:24: error: together.groups.work[2]: 'code' is listed twice; one server serves a role\n"},
+		{"  other:\n    repo: o/x\n    quantization: awq\n    aliases: [qwen]\n",
+		    "m: t.yaml:26:15: error: roles.other.aliases[0]: 'qwen' is already a name of role 'chat'; a request's model must lead to one role\n"},
+		{"  other:\n    repo: o/x\n    quantization: awq\n    aliases: [coder]\n",
+		    "m: t.yaml:26:15: error: roles.other.aliases[0]: 'coder' is already a name of role 'code'; a request's model must lead to one role\n"},
+		{"  other:\n    repo: o/x\n    quantization: awq\n    aliases: [x, x]\n",
+		    "m: t.yaml:26:18: error: roles.other.aliases[1]: 'x' is listed twice\n"},
+		{"  other:\n    repo: o/x\n    quantization: awq\n    aliases: [other]\n",
+		    "m: t.yaml:26:15: error: roles.other.aliases[0]: 'other' is already the role's name or served_model_name\n"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct cat_run r;
+		char yaml[1024];
+		snprintf(yaml, sizeof yaml, "%s%s", serve_base, cases[i].tail);
+		cat_load(&r, "schemas", yaml);
+		if (strcmp(r.out, cases[i].want))
+			fprintf(stderr, "\n  got:  %s  want: %s", r.out, cases[i].want);
+		CU_ASSERT_STRING_EQUAL(r.out, cases[i].want);
+		CU_ASSERT_EQUAL(r.rc, -1);
+		arena_free(&r.a);
+	}
+	/* all_pairs over more roles than it may pair up; a disk read rate of 0. */
+	char *yaml = malloc(64 * 1024);
+	size_t n = (size_t)snprintf(yaml, 64 * 1024, "storage:\n  hf_home: /h\ngpu:\n  memory: 8 GiB\n"
+	    "server:\n  disk_read_rate: 0\nroles:\n");
+	for (int i = 0; i < 65; i++)
+		n += (size_t)snprintf(yaml + n, 64 * 1024 - n, "  r%d:\n    repo: o/r%d\n    quantization: awq\n", i, i);
+	snprintf(yaml + n, 64 * 1024 - n, "together:\n  all_pairs: true\n");
+	struct cat_run r;
+	cat_load(&r, "schemas", yaml);
+	CU_ASSERT_STRING_EQUAL(r.out, "m: t.yaml:6:19: error: server.disk_read_rate: expected more than 0 bytes per second, found '0'\n"
+	    "m: t.yaml:204:14: error: together.all_pairs: 65 roles make 2080 pairs; the most is 64 roles: list the groups you want under together.groups instead\n");
+	CU_ASSERT_EQUAL(r.c.ngroups, 0);
+	arena_free(&r.a);
+	free(yaml);
+}
+
 /* The defaults catalog.c applies are the ones the schema documents for editors. */
 static void
 test_defaults_match_schema(void)
@@ -284,6 +377,8 @@ test_defaults_match_schema(void)
 	CU_ASSERT_EQUAL(json_integer_value(PROP("server", "port")), 8000);
 	CU_ASSERT(json_is_false(PROP("server", "enforce_eager")));
 	CU_ASSERT_STRING_EQUAL(json_string_value(PROP("server", "engine")), "v1");
+	CU_ASSERT_STRING_EQUAL(json_string_value(PROP("server", "sleep_mode")), "off");
+	CU_ASSERT_STRING_EQUAL(json_string_value(PROP("server", "disk_read_rate")), "100 MB");
 	json_t *cmd = PROP("server", "command");
 	CU_ASSERT_EQUAL(json_array_size(cmd), 2);
 	CU_ASSERT_STRING_EQUAL(json_string_value(json_array_get(cmd, 0)), "vllm");
@@ -334,6 +429,8 @@ suite_catalog(void)
 {
 	CU_pSuite s = CU_add_suite("catalog", NULL, NULL);
 	CU_add_test(s, "defaults applied", test_defaults);
+	CU_add_test(s, "serving keys and together: groups", test_serving_keys);
+	CU_add_test(s, "serving keys: names, groups, pairs, rate", test_serving_errors);
 	CU_add_test(s, "every key converted", test_everything_set);
 	CU_add_test(s, "problems the schema cannot see", test_problems);
 	CU_add_test(s, "broken data tables", test_broken_tables);

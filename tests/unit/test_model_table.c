@@ -20,12 +20,42 @@ void suite_model_table(void);
 static unsigned char *good;
 static size_t good_len;
 
+/*
+ * The seed plan with serving settings and one together: group, lightweight + code, so that
+ * every section has records.
+ */
 static int
 setup(void)
 {
 	static struct fix_seed s;
+	static const char *aliases[] = {"phi", "phi-3.5"};
+	static const struct catalog_role *group_roles[2];
+	static struct catalog_group cg = {.name = "lightweight+code", .roles = group_roles, .nroles = 2,
+	    .all_pairs = true};
+	static struct plan_group_member members[2];
+	static struct plan_group g = {.group = &cg, .members = members, .nmembers = 2, .fits = true};
 	char *buf = NULL;
 	fix_seed_init(&s);
+	s.roles[1].ttl_seconds = 300;
+	s.roles[1].sleep_level = 1;
+	s.roles[1].aliases = aliases;
+	s.roles[1].naliases = 2;
+	s.pr[1].awake_gpu_bytes = 4 * (uint64_t)FIX_GIB;
+	s.pr[1].sleep_gpu_bytes = 600 * (uint64_t)FIX_MIB;
+	s.pr[1].sleep_host_bytes = 2 * (uint64_t)FIX_GIB;
+	s.pr[1].load_timeout_seconds = 45;
+	group_roles[0] = &s.roles[1];
+	group_roles[1] = &s.roles[2];
+	members[0] = (struct plan_group_member){.role = 1, .start_order = 1, .utilization = 0.35, .max_model_len = 2048,
+	    .kv_cache_bytes = 512 * (uint64_t)FIX_MIB, .gpu_bytes = 3 * (uint64_t)FIX_GIB, .free_at_start = 3 * (uint64_t)FIX_GIB,
+	    .sleep_gpu_bytes = 600 * (uint64_t)FIX_MIB, .sleep_host_bytes = 2 * (uint64_t)FIX_GIB};
+	members[1] = (struct plan_group_member){.role = 2, .start_order = 0, .utilization = 0.55, .max_model_len = 4096,
+	    .kv_cache_bytes = 256 * (uint64_t)FIX_MIB, .gpu_bytes = 4 * (uint64_t)FIX_GIB, .free_at_start = 4 * (uint64_t)FIX_GIB,
+	    .use_kv_cache_bytes = true};
+	g.gpu_bytes = (uint64_t)7 * FIX_GIB + 700 * (uint64_t)FIX_MIB;
+	g.sleep_host_bytes = 2 * (uint64_t)FIX_GIB;
+	s.plan.groups = &g;
+	s.plan.ngroups = 1;
 	FILE *m = open_memstream(&buf, &good_len);
 	int rc = emit_table(m, &s.plan);
 	fclose(m);
@@ -81,7 +111,7 @@ parse(const unsigned char *b, size_t len)
 	static char why[MODEL_TABLE_WHY_MAX];
 	struct model_table t;
 	why[0] = '\0';
-	if (model_table_parse(b, len, &t, why) == 0)
+	if (model_table_parse(b, len, &t, why) == 0 && model_table_check_serving(&t, why) == 0)
 		return "";
 	return why;
 }
@@ -121,6 +151,136 @@ test_good(void)
 	/* Exactly the bytes modelc wrote: the utilization it fitted with and the one .env exports. */
 	CU_ASSERT_DOUBLE_EQUAL(e.params.utilization, 0.9, 0);
 	CU_ASSERT_DOUBLE_EQUAL(e.gpu_memory_utilization, 0.9, 0);
+}
+
+static void
+test_groups(void)
+{
+	struct model_table t;
+	struct model_group g;
+	struct model_group_member m;
+	struct model_role_serve rs;
+	char why[MODEL_TABLE_WHY_MAX];
+	CU_ASSERT_EQUAL_FATAL(model_table_parse(good, good_len, &t, why), 0);
+	/* Nothing of the serving sections before they are checked. */
+	CU_ASSERT_EQUAL(model_table_group_count(&t), 0);
+	model_table_role_serve(&t, 1, &rs);
+	CU_ASSERT_EQUAL(rs.ttl_seconds, 0);
+	CU_ASSERT_EQUAL_FATAL(model_table_check_serving(&t, why), 0);
+	CU_ASSERT_EQUAL_FATAL(model_table_group_count(&t), 1);
+	model_table_group(&t, 0, &g);
+	CU_ASSERT_STRING_EQUAL(g.name, "lightweight+code");
+	CU_ASSERT_EQUAL(g.nmembers, 2);
+	CU_ASSERT(g.all_pairs);
+	CU_ASSERT_EQUAL(g.gpu_bytes, (uint64_t)7 * FIX_GIB + 700 * (uint64_t)FIX_MIB);
+	CU_ASSERT_EQUAL(g.sleep_host_bytes, 2 * (uint64_t)FIX_GIB);
+	model_table_group_member(&t, &g, 0, &m);
+	CU_ASSERT_EQUAL(m.role, 1);
+	CU_ASSERT_EQUAL(m.start_order, 1);
+	CU_ASSERT_DOUBLE_EQUAL(m.gpu_memory_utilization, 0.35, 0);
+	CU_ASSERT_EQUAL(m.max_model_len, 2048);
+	CU_ASSERT_EQUAL(m.kv_cache_bytes, 512 * (uint64_t)FIX_MIB);
+	CU_ASSERT(!m.use_kv_cache_bytes);
+	CU_ASSERT_EQUAL(m.free_at_start, 3 * (uint64_t)FIX_GIB);
+	CU_ASSERT_EQUAL(m.sleep_gpu_bytes, 600 * (uint64_t)FIX_MIB);
+	CU_ASSERT_EQUAL(m.sleep_host_bytes, 2 * (uint64_t)FIX_GIB);
+	model_table_group_member(&t, &g, 1, &m);
+	CU_ASSERT_EQUAL(m.role, 2);
+	CU_ASSERT_EQUAL(m.start_order, 0);
+	CU_ASSERT(m.use_kv_cache_bytes);
+	CU_ASSERT_EQUAL(m.gpu_bytes, 4 * (uint64_t)FIX_GIB);
+	model_table_role_serve(&t, 1, &rs);
+	CU_ASSERT_EQUAL(rs.ttl_seconds, 300);
+	CU_ASSERT_EQUAL(rs.sleep_level, 1);
+	CU_ASSERT_EQUAL(rs.naliases, 2);
+	CU_ASSERT_EQUAL(rs.sleep_gpu_bytes, 600 * (uint64_t)FIX_MIB);
+	CU_ASSERT_EQUAL(rs.sleep_host_bytes, 2 * (uint64_t)FIX_GIB);
+	CU_ASSERT_EQUAL(rs.awake_gpu_bytes, 4 * (uint64_t)FIX_GIB);
+	CU_ASSERT_EQUAL(rs.load_timeout_seconds, 45);
+	CU_ASSERT_STRING_EQUAL(model_table_alias(&t, rs.aliases_first), "phi");
+	CU_ASSERT_STRING_EQUAL(model_table_alias(&t, rs.aliases_first + 1), "phi-3.5");
+	model_table_role_serve(&t, 0, &rs);
+	CU_ASSERT_EQUAL(rs.ttl_seconds, 0);
+	CU_ASSERT_EQUAL(rs.sleep_level, 0);
+	CU_ASSERT_EQUAL(rs.naliases, 0);
+}
+
+/* A table from before groups: the optional sections absent read as none and the defaults. */
+static void
+test_without_serving(void)
+{
+	static const uint32_t optional[] = {MT_SECTION_GROUPS, MT_SECTION_GROUP_MEMBERS, MT_SECTION_ROLE_SERVE,
+	    MT_SECTION_ALIASES};
+	struct model_table t;
+	struct model_role_serve rs;
+	char why[MODEL_TABLE_WHY_MAX];
+	unsigned char *b = copy(good_len);
+	for (size_t k = 0; k < sizeof optional / sizeof optional[0]; k++)
+		model_table_put_u32(dir_of(b, optional[k]) + MT_DIR_TYPE, 77);
+	CU_ASSERT_EQUAL_FATAL(model_table_parse(b, good_len, &t, why), 0);
+	CU_ASSERT_EQUAL_FATAL(model_table_check_serving(&t, why), 0);
+	CU_ASSERT_EQUAL(model_table_group_count(&t), 0);
+	CU_ASSERT_EQUAL(t.naliases, 0);
+	model_table_role_serve(&t, 1, &rs);
+	CU_ASSERT_EQUAL(rs.ttl_seconds, 0);
+	CU_ASSERT_EQUAL(rs.naliases, 0);
+	CU_ASSERT_EQUAL(rs.load_timeout_seconds, 0);
+	free(b);
+	/* Groups whose members section is gone. */
+	b = copy(good_len);
+	model_table_put_u32(dir_of(b, MT_SECTION_GROUP_MEMBERS) + MT_DIR_TYPE, 77);
+	expect(b, good_len, "has groups without members, or serving records that are not one per role");
+	b = copy(good_len);
+	model_table_put_u32(dir_of(b, MT_SECTION_ROLE_SERVE) + MT_DIR_COUNT, 2);
+	expect(b, good_len, "has groups without members, or serving records that are not one per role");
+}
+
+/* Each damage to a group, a member, a serving record or an alias has its message. */
+static void
+test_group_damage(void)
+{
+	static const struct {
+		uint32_t type, i, off;
+		uint64_t value;
+		int width;
+		const char *want;
+	} cases[] = {
+		{MT_SECTION_GROUPS, 0, MT_GRP_MEMBERS_COUNT, 1, 4, "group 0 ('lightweight+code'): its members do not hold together"},
+		{MT_SECTION_GROUPS, 0, MT_GRP_MEMBERS_COUNT, 3, 4, "group 0 ('lightweight+code'): its members do not hold together"},
+		{MT_SECTION_GROUPS, 0, MT_GRP_MEMBERS_COUNT, 65, 4, "group 0: the number at byte 12 is out of range"},
+		{MT_SECTION_GROUPS, 0, MT_GRP_MEMBERS_FIRST, 1, 4, "group 0 ('lightweight+code'): its members do not hold together"},
+		{MT_SECTION_GROUPS, 0, MT_GRP_FLAGS, 2, 4, "group 0: the number at byte 16 is out of range"},
+		{MT_SECTION_GROUPS, 0, MT_GRP_GPU_BYTES, (uint64_t)FIX_GIB, 8, "group 0 ('lightweight+code'): its members do not hold together"},
+		{MT_SECTION_GROUPS, 0, MT_GRP_NAME, MODEL_TABLE_NO_STRING, 4, "group 0: the string at byte 0 is missing"},
+		{MT_SECTION_GROUP_MEMBERS, 1, MT_GM_ROLE, 1, 4, "group 0 ('lightweight+code'): its members do not hold together"},
+		{MT_SECTION_GROUP_MEMBERS, 1, MT_GM_ROLE, 3, 4, "group 0 ('lightweight+code'): its members do not hold together"},
+		{MT_SECTION_GROUP_MEMBERS, 1, MT_GM_START_ORDER, 1, 4, "group 0 ('lightweight+code'): its members do not hold together"},
+		{MT_SECTION_GROUP_MEMBERS, 1, MT_GM_START_ORDER, 2, 4, "group 0 ('lightweight+code'): its members do not hold together"},
+		{MT_SECTION_GROUP_MEMBERS, 1, MT_GM_KV_CACHE_BYTES, 0, 8, "group 0 ('lightweight+code'): its members do not hold together"},
+		{MT_SECTION_GROUP_MEMBERS, 0, MT_GM_SLEEP_GPU_BYTES, 4 * (uint64_t)FIX_GIB, 8, "group 0 ('lightweight+code'): its members do not hold together"},
+		{MT_SECTION_GROUP_MEMBERS, 0, MT_GM_MAX_MODEL_LEN, 0, 4, "group member 0: the number at byte 24 is out of range"},
+		{MT_SECTION_GROUP_MEMBERS, 1, MT_GM_FLAGS, 2, 4, "group member 1: the number at byte 28 is out of range"},
+		{MT_SECTION_ROLE_SERVE, 1, MT_RS_SLEEP_LEVEL, 3, 4, "serving 1: the number at byte 4 is out of range"},
+		{MT_SECTION_ROLE_SERVE, 1, MT_RS_ALIASES_COUNT, 3, 4, "serving 1: its aliases or sleep numbers do not hold together"},
+		{MT_SECTION_ROLE_SERVE, 1, MT_RS_SLEEP_LEVEL, 2, 4, "serving 1: its aliases or sleep numbers do not hold together"},
+		{MT_SECTION_ROLE_SERVE, 1, MT_RS_SLEEP_GPU_BYTES, 5 * (uint64_t)FIX_GIB, 8, "serving 1: its aliases or sleep numbers do not hold together"},
+		{MT_SECTION_ALIASES, 1, MT_ARG_STRING, MODEL_TABLE_NO_STRING, 4, "alias 1: the string at byte 0 is missing"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		unsigned char *b = copy(good_len);
+		unsigned char *p = rec(b, cases[i].type, cases[i].i) + cases[i].off;
+		if (cases[i].width == 4)
+			model_table_put_u32(p, (uint32_t)cases[i].value);
+		else
+			model_table_put_u64(p, cases[i].value);
+		if (cases[i].value == MODEL_TABLE_NO_STRING)
+			model_table_put_u32(p + 4, 0);
+		expect(b, good_len, cases[i].want);
+	}
+	/* A utilization share outside (0, 1]. */
+	unsigned char *b = copy(good_len);
+	model_table_put_f64(rec(b, MT_SECTION_GROUP_MEMBERS, 0) + MT_GM_UTILIZATION, 1.25);
+	expect(b, good_len, "group member 0: the number at byte 8 is out of range");
 }
 
 /* Forward compatibility: a section type this reader does not know, and a record grown longer. */
@@ -387,6 +547,9 @@ suite_model_table(void)
 	CU_pSuite s = CU_add_suite("model_table", setup, teardown);
 	CU_add_test(s, "a good table reads back", test_good);
 	CU_add_test(s, "unknown sections and longer records", test_later_writer);
+	CU_add_test(s, "groups, members, serving records and aliases read back", test_groups);
+	CU_add_test(s, "a table without the serving sections", test_without_serving);
+	CU_add_test(s, "damaged groups, members, serving records, aliases", test_group_damage);
 	CU_add_test(s, "header: magic, version, sizes, flags, sources", test_header);
 	CU_add_test(s, "sections: bounds, types, record sizes, counts", test_sections);
 	CU_add_test(s, "strings: pool bounds, NUL, required, paths, commits", test_strings);

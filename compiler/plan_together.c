@@ -1,0 +1,314 @@
+/*
+ * Roles side by side. Each member is its own vLLM process, so each brings its own CUDA context
+ * and CUDA graph pool on top of its --gpu-memory-utilization share (vllm-memory.md §1, §3), and
+ * each checks at its start that the free memory, after its context, holds its share. A member's
+ * share is the least that fits its context (the configured max_model_len; for auto, the smaller
+ * of PLAN_GROUP_MIN_AUTO_LEN and what it gets alone); what is left of the GPU is shared out among
+ * the auto members, which then get the largest context their share holds.
+ *
+ * Asleep (vLLM's sleep mode), a process keeps what is not in its CuMemAllocator pool: the pool
+ * holds only the allocations tagged "weights" (load_model) and "kv_cache" (initialize_from_config,
+ * vllm/v1/worker/gpu_worker.py@0012cf691b7e); sleep unmaps every pool allocation, copying the
+ * "weights" ones to pinned host memory at level 1 (vllm/device_allocator/cumem.py@010c211270c0).
+ * CUDA graphs, captured after the KV cache outside the pool, the non-torch memory (NCCL, cuBLAS
+ * workspaces) and the CUDA context stay. So a sleeping member keeps context + non-torch + graphs,
+ * the budget's own terms with their own sources, and level 1 takes its weights in host memory.
+ */
+#include "plan_together.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "emit_common.h"
+#include "planparams.h"
+#include "size.h"
+
+static uint64_t
+sub0(uint64_t a, uint64_t b)
+{
+	return a > b ? a - b : 0;
+}
+
+/* What a process holds awake beyond the memory in use before it: context + share + graphs. */
+static uint64_t
+awake_bytes(const struct budget_result *r)
+{
+	return r->cuda_context_bytes + r->budget_bytes + r->cuda_graph_bytes;
+}
+
+static uint64_t
+sleep_gpu(const struct budget_result *r)
+{
+	return r->cuda_context_bytes + r->non_torch_bytes + r->cuda_graph_bytes;
+}
+
+static void
+serving_numbers(const struct catalog *c, struct plan_role *pr)
+{
+	uint64_t weights = pr->params.weights_bytes ? pr->params.weights_bytes : pr->result.weights_bytes;
+	uint64_t bytes = pr->download_bytes > weights ? pr->download_bytes : weights;
+	uint64_t rate = c->disk_read_rate ? c->disk_read_rate : 1;
+	uint64_t t = PLAN_START_ALLOWANCE_S + (bytes + rate - 1) / rate;
+	pr->load_timeout_seconds = (uint32_t)(t < PLAN_MIN_TIMEOUT_S ? PLAN_MIN_TIMEOUT_S : t > UINT32_MAX / 2 ?
+	    UINT32_MAX / 2 : t);
+	if (!emit_budget_known(pr))
+		return;
+	pr->awake_gpu_bytes = awake_bytes(&pr->result);
+	pr->sleep_gpu_bytes = sleep_gpu(&pr->result);
+	pr->sleep_host_bytes = pr->result.weights_bytes;
+}
+
+/* Member m of a group fitted at utilization ticks/10000 and length len, with used bytes before it. */
+static bool
+fit_at(const struct plan_role *pr, uint64_t used, uint32_t ticks, uint32_t len, uint32_t min_len,
+    struct plan_group_member *m)
+{
+	struct budget_params p = pr->params;
+	p.gpu_used_bytes = used;
+	p.utilization = ticks / 10000.0;
+	p.keep_utilization = true;      /* the group decides the share; the start check is ours */
+	p.max_model_len = len;
+	m->params = p;
+	return budget_fit_context(&pr->arch, &p, min_len, &m->result, &m->params);
+}
+
+/* The least share, in ten-thousandths, at which pr fits len tokens; 0 when none does. */
+static uint32_t
+least_share(const struct plan_role *pr, uint32_t len, struct plan_group_member *m)
+{
+	uint32_t lo = 0, hi = 10000;    /* !fits(lo), fits(hi) */
+	if (!fit_at(pr, 0, hi, len, UINT32_MAX, m))
+		return 0;
+	while (hi - lo > 1) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (fit_at(pr, 0, mid, len, UINT32_MAX, m))
+			hi = mid;
+		else
+			lo = mid;
+	}
+	return hi;
+}
+
+/* The context a member must have in the group. */
+static uint32_t
+wanted_len(const struct plan_role *pr)
+{
+	if (!pr->role->max_model_len_auto)
+		return pr->max_model_len;
+	return pr->max_model_len < PLAN_GROUP_MIN_AUTO_LEN ? pr->max_model_len : PLAN_GROUP_MIN_AUTO_LEN;
+}
+
+static struct diag_pos
+group_pos(const struct catalog *c, const struct catalog_group *g)
+{
+	const struct ynode *groups = yamldoc_get(yamldoc_get(c->root, "together"), "groups");
+	if (groups && !g->all_pairs)
+		return yamldoc_key_pos(groups, g->name);
+	return g->node ? g->node->pos : diag_file(c->path);
+}
+
+static int
+by_share(const void *a, const void *b)
+{
+	const struct plan_group_member *const *x = a, *const *y = b;
+	uint64_t p = (*x)->result.budget_bytes, q = (*y)->result.budget_bytes;
+	if (p != q)
+		return p < q ? 1 : -1;
+	return (*x)->role > (*y)->role ? 1 : -1;
+}
+
+/* The members' minimal shares, summed; false when a member is unknown or alone does not fit. */
+static bool
+least_shares(struct plan *p, struct plan_group *pg, uint32_t *ticks, uint64_t *need)
+{
+	*need = p->catalog->gpu_used_bytes;
+	for (size_t k = 0; k < pg->nmembers; k++) {
+		struct plan_group_member *m = &pg->members[k];
+		const struct plan_role *pr = &p->roles[m->role];
+		if (!emit_budget_known(pr) || !pr->result.fits || !pr->max_model_len) {
+			pg->unplanned = pr;
+			return false;
+		}
+		ticks[k] = least_share(pr, wanted_len(pr), m);
+		if (!ticks[k])
+			return false;
+		*need += awake_bytes(&m->result);
+	}
+	return true;
+}
+
+static void
+refuse(struct diag_sink *diag, const struct plan *p, const struct plan_group *pg, uint64_t need)
+{
+	const struct catalog *c = p->catalog;
+	struct diag_pos pos = group_pos(c, pg->group);
+	uint64_t graphs = 0;
+	diag_error(diag, pos, "together.groups.%s: its %zu roles need %.2f GiB side by side, the GPU has %.2f GiB "
+	    "(%.2f GiB of it in use by others)", pg->group->name, pg->nmembers, size_gib(need),
+	    size_gib(c->gpu_total_bytes), size_gib(c->gpu_used_bytes));
+	for (size_t k = 0; k < pg->nmembers; k++) {
+		const struct plan_group_member *m = &pg->members[k];
+		const struct budget_result *r = &m->result;
+		graphs += r->cuda_graph_bytes;
+		diag_note(diag, pos, "together.groups.%s: '%s' needs %.2f GiB: CUDA context %.2f, share %.2f "
+		    "(%.4g of the GPU: weights %.2f and KV cache for %u tokens), CUDA graphs %.2f", pg->group->name,
+		    p->roles[m->role].role->name, size_gib(awake_bytes(r)), size_gib(r->cuda_context_bytes),
+		    size_gib(r->budget_bytes), m->params.utilization, size_gib(r->weights_bytes),
+		    m->params.max_model_len, size_gib(r->cuda_graph_bytes));
+	}
+	diag_note(diag, pos, "together.groups.%s: it fits with %.2f GiB less: shorter max_model_len, "
+	    "kv_cache_dtype: fp8, server.enforce_eager (no CUDA graphs: %.2f GiB), smaller quantized "
+	    "models or fewer roles in the group", pg->group->name, size_gib(sub0(need, c->gpu_total_bytes)),
+	    size_gib(graphs));
+}
+
+/* Share what is left among the auto members, then order the start-ups and check each. */
+static void
+spread_and_order(struct plan *p, struct plan_group *pg, uint32_t *ticks, uint64_t need)
+{
+	const struct catalog *c = p->catalog;
+	size_t nauto = 0;
+	for (size_t k = 0; k < pg->nmembers; k++)
+		nauto += p->roles[pg->members[k].role].role->max_model_len_auto;
+	uint64_t left = sub0(c->gpu_total_bytes, need);
+	uint32_t extra = nauto ? (uint32_t)((double)left / nauto / (double)c->gpu_total_bytes * 10000.0) : 0;
+	for (size_t k = 0; k < pg->nmembers; k++) {
+		struct plan_group_member *m = &pg->members[k];
+		const struct plan_role *pr = &p->roles[m->role];
+		if (pr->role->max_model_len_auto && extra) {
+			uint32_t t = ticks[k] + extra > 10000 ? 10000 : ticks[k] + extra;
+			/* The largest context the bigger share holds, capped as the role is alone. */
+			if (fit_at(pr, 0, t, pr->max_model_len, 1, m))
+				ticks[k] = t;
+			else
+				fit_at(pr, 0, ticks[k], wanted_len(pr), UINT32_MAX, m);
+		}
+		m->utilization = ticks[k] / 10000.0;
+		m->max_model_len = m->params.max_model_len;
+		m->kv_cache_bytes = m->result.kv_cache_bytes;
+		m->gpu_bytes = awake_bytes(&m->result);
+		m->free_at_start = m->result.budget_bytes + m->result.cuda_context_bytes;
+		uint32_t level = pr->role->sleep_level;
+		m->sleep_gpu_bytes = level ? sleep_gpu(&m->result) : 0;
+		m->sleep_host_bytes = level == 1 ? m->result.weights_bytes : 0;
+		pg->sleep_host_bytes += m->sleep_host_bytes;
+	}
+	/*
+	 * The largest share starts first: each start is checked against the free memory it will
+	 * find, and the total bounds every check, so the order only decides who meets an estimate's
+	 * error first; the biggest share meets the most free memory.
+	 */
+	struct plan_group_member **order = malloc(pg->nmembers * sizeof *order);
+	for (size_t k = 0; k < pg->nmembers; k++)
+		order[k] = &pg->members[k];
+	qsort(order, pg->nmembers, sizeof *order, by_share);
+	uint64_t used = c->gpu_used_bytes;
+	pg->fits = true;
+	for (size_t k = 0; k < pg->nmembers; k++) {
+		order[k]->start_order = (uint32_t)k;
+		order[k]->params.gpu_used_bytes = used;
+		pg->fits &= used + order[k]->free_at_start <= c->gpu_total_bytes;
+		used += order[k]->gpu_bytes;
+	}
+	free(order);
+	pg->fits &= used <= c->gpu_total_bytes;
+	pg->gpu_bytes = used;
+}
+
+static void
+plan_group(struct arena *a, struct diag_sink *diag, struct plan *p, const struct catalog_group *g,
+    struct plan_group *pg)
+{
+	pg->group = g;
+	pg->nmembers = g->nroles;
+	pg->members = arena_alloc(a, (g->nroles + 1) * sizeof *pg->members);
+	uint32_t *ticks = arena_alloc(a, (g->nroles + 1) * sizeof *ticks);
+	for (size_t k = 0; k < g->nroles; k++)
+		pg->members[k].role = (size_t)(g->roles[k] - p->catalog->roles);
+	uint64_t need;
+	if (!least_shares(p, pg, ticks, &need)) {
+		/* One that does not fit alone has its own error; one with no budget gets a warning here. */
+		pg->fits = false;
+		if (!g->all_pairs && pg->unplanned && !emit_budget_known(pg->unplanned))
+			diag_warning(diag, group_pos(p->catalog, g), "together.groups.%s: not checked: the budget "
+			    "of '%s' is unknown (its facts are missing); the group is left out of the table",
+			    g->name, pg->unplanned->role->name);
+		return;
+	}
+	if (need > p->catalog->gpu_total_bytes) {
+		pg->fits = false;
+		pg->gpu_bytes = need;
+		if (!g->all_pairs)
+			refuse(diag, p, pg, need);
+		return;
+	}
+	spread_and_order(p, pg, ticks, need);
+}
+
+void
+plan_together(struct arena *a, struct diag_sink *diag, struct plan *out)
+{
+	const struct catalog *c = out->catalog;
+	for (size_t i = 0; i < out->nroles; i++)
+		serving_numbers(c, &out->roles[i]);
+	out->ngroups = c->ngroups;
+	out->groups = arena_alloc(a, (c->ngroups + 1) * sizeof *out->groups);
+	for (size_t i = 0; i < c->ngroups; i++)
+		plan_group(a, diag, out, &c->groups[i], &out->groups[i]);
+}
+
+const struct plan_group *
+plan_together_find(const struct plan *p, const char *name)
+{
+	for (size_t i = 0; i < p->ngroups; i++)
+		if (strcmp(p->groups[i].group->name, name) == 0)
+			return &p->groups[i];
+	return NULL;
+}
+
+void
+plan_together_describe(FILE *f, const struct plan *p, const struct plan_group *g)
+{
+	const struct catalog *c = p->catalog;
+	if (g->unplanned) {
+		fprintf(f, "group %s: not checked: '%s' %s\n", g->group->name, g->unplanned->role->name,
+		    emit_budget_known(g->unplanned) ? "does not fit alone" : "has no budget (facts missing)");
+		return;
+	}
+	if (!g->fits) {
+		fprintf(f, "group %s: does not fit: needs %.2f GiB side by side of %.2f GiB\n", g->group->name,
+		    size_gib(g->gpu_bytes), size_gib(c->gpu_total_bytes));
+		return;
+	}
+	fprintf(f, "group %s: fits: %.2f GiB of %.2f GiB at the peak (%.2f GiB in use by others), %.2f GiB free\n",
+	    g->group->name, size_gib(g->gpu_bytes), size_gib(c->gpu_total_bytes), size_gib(c->gpu_used_bytes),
+	    size_gib(sub0(c->gpu_total_bytes, g->gpu_bytes)));
+	for (uint32_t order = 0; order < g->nmembers; order++)
+		for (size_t k = 0; k < g->nmembers; k++) {
+			const struct plan_group_member *m = &g->members[k];
+			const struct budget_result *r = &m->result;
+			if (m->start_order != order)
+				continue;
+			fprintf(f, "  %u. %s: gpu_memory_utilization %s, max_model_len %u; starts with %.2f GiB free, "
+			    "needs %.2f (share %.2f + CUDA context %.2f)\n", order + 1, p->roles[m->role].role->name,
+			    emit_util(m->utilization).s, m->max_model_len,
+			    size_gib(c->gpu_total_bytes - m->params.gpu_used_bytes), size_gib(m->free_at_start),
+			    size_gib(r->budget_bytes), size_gib(r->cuda_context_bytes));
+			fprintf(f, "     share: weights %.2f, activation %.2f, non-torch %.2f, KV cache %.2f "
+			    "(%llu tokens); CUDA graphs %.2f on top; holds %.2f awake\n", size_gib(r->weights_bytes),
+			    size_gib(r->activation_bytes), size_gib(r->non_torch_bytes), size_gib(r->kv_cache_bytes),
+			    (unsigned long long)r->kv_tokens, size_gib(r->cuda_graph_bytes), size_gib(m->gpu_bytes));
+			if (m->sleep_host_bytes)
+				fprintf(f, "     asleep (level 1): keeps %.2f GiB (context, non-torch, graphs), its weights "
+				    "in host memory; %.2f GiB to wake\n", size_gib(m->sleep_gpu_bytes),
+				    size_gib(m->gpu_bytes - m->sleep_gpu_bytes));
+			else if (m->sleep_gpu_bytes)
+				fprintf(f, "     asleep (level 2): keeps %.2f GiB (context, non-torch, graphs); %.2f GiB "
+				    "to wake, weights read again\n", size_gib(m->sleep_gpu_bytes),
+				    size_gib(m->gpu_bytes - m->sleep_gpu_bytes));
+		}
+	if (g->sleep_host_bytes)
+		fprintf(f, "  level-1 sleep of every member takes %.2f GiB of host memory (switch checks MemAvailable)\n",
+		    size_gib(g->sleep_host_bytes));
+}
