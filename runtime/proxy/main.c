@@ -123,7 +123,14 @@ dry_run(void)
 	    px_opt.host, px_opt.port, px_opt.port_base, px_opt.port_base + px_ninst - 1, px_opt.queue_max,
 	    (unsigned long long)px_opt.max_body, px_opt.drain_s, px_opt.ttl_s > 0 ? "set" : "off",
 	    px_opt.sleep_level ? "put away by sleep mode" : "put away by stopping");
-	printf("groups: none in this table: every role needs the whole GPU, so one role is resident at a time\n");
+	/* The table's together: groups (modelc plans them); this proxy does not schedule by them yet. */
+	struct model_table t = *swtable_table();
+	char why[MODEL_TABLE_WHY_MAX];
+	if (model_table_check_serving(&t, why) == 0 && t.ngroups > 0)
+		printf("groups: %u in this table, not yet used by this proxy: every role is treated as needing the "
+		    "whole GPU, so one role is resident at a time\n", (unsigned)t.ngroups);
+	else
+		printf("groups: none in this table: every role needs the whole GPU, so one role is resident at a time\n");
 	printf("%-14s %5s %13s %11s %10s %13s\n", "role", "port", "max_model_len", "utilization", "weights",
 	    "start timeout");
 	for (size_t i = 0; i < px_ninst; i++) {

@@ -34,6 +34,14 @@ run "dry-run timeout" 0 "$PX" --dry-run --port-base 9100 --start-base 10 --disk-
 has "dry-run timeout" out "math            9102          8192         0.9   3.75 GiB          50 s"
 has "dry-run timeout" out "listen 127.0.0.1:8080, ports 9100-9107, queue 256, body limit 33554432 bytes, drain timeout 30 s, ttl set, put away by sleep mode"
 
+# A table with together: groups (modelc plans them): said to be there and not yet used.
+mkdir -p "$T/groups"
+cp "$ROOT/tests/golden/build_together_fits/models.yaml" "$ROOT/tests/golden/build_together_fits/models.lock" "$T/groups/"
+(cd "$T/groups" && MODELC_SCHEMA_DIR="$ROOT/schemas" "$BIN/modelc" build models.yaml -o gen) >/dev/null 2>&1 ||
+	fail "cannot build the groups catalog"
+run "dry-run groups" 0 "$PX" --table "$T/groups/gen/switch.table" --dry-run
+has "dry-run groups" out "groups: 1 in this table, not yet used by this proxy: every role is treated as needing the whole GPU, so one role is resident at a time"
+
 # Usage errors.
 run "bad queue" 2 "$PX" --queue many
 same "bad queue" err <<X
