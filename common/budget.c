@@ -468,7 +468,7 @@ terms(const struct budget_arch *a, const struct budget_params *params, struct bu
 	r->peak_bytes = p.gpu_used_bytes + r->cuda_context_bytes + r->budget_bytes + r->cuda_graph_bytes;
 
 	if (p.weights_bytes) {
-		r->weights_bytes = cdiv(p.weights_bytes, tp);
+		r->weights_bytes = p.weights_per_gpu ? p.weights_bytes : cdiv(p.weights_bytes, tp);
 		r->weights_source = p.weights_source;
 	} else {
 		r->weights_bytes = cdiv(budget_weights_bytes(a, NULL), tp);

@@ -69,6 +69,8 @@ struct budget_params {
 	const struct budget_calibration *calibration; /* NULL: common/budget_calibration.h */
 	/* Added for the physical check. */
 	bool keep_utilization;          /* never lower utilization: reproduce a start-up log as it ran */
+	/* Added for several GPUs (common/budget_rank.h). */
+	bool weights_per_gpu;           /* weights_bytes is one rank's already: not divided by tensor_parallel */
 };
 
 /* The calibrated constants (scripts/calibrate-estimator); the benchmark swaps them per case. */

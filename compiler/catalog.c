@@ -124,11 +124,12 @@ catalog_load_quants(struct catalog_ctx *cx, struct catalog *c)
 	json_decref(root);
 }
 
-/* Resolve gpu.profile in gpu-profiles.json, naming the closest known profile when it is unknown. */
+/* Resolve the profile named at pn in gpu-profiles.json, naming the closest known one when unknown. */
 static void
-catalog_resolve_profile(struct catalog_ctx *cx, struct catalog *c, const struct ynode *gpu)
+catalog_resolve_profile(struct catalog_ctx *cx, const char *where, const struct ynode *pn,
+    uint64_t *total_bytes, bool *estimated)
 {
-	const struct ynode *pn = yamldoc_get(gpu, "profile");
+	const char *want = pn->text;
 	json_t *root = catalog_load_table(cx, "gpu-profiles.json", "profiles");
 	if (!root)
 		return;
@@ -143,7 +144,7 @@ catalog_resolve_profile(struct catalog_ctx *cx, struct catalog *c, const struct 
 		const char *name = json_string_value(json_object_get(p, "name"));
 		names[i] = name ? name : "";
 		known = arena_printf(cx->a, "%s%s%s", known, i ? ", " : "", names[i]);
-		if (!name || strcmp(name, c->gpu_profile) != 0)
+		if (!name || strcmp(name, want) != 0)
 			continue;
 		json_t *total = json_object_get(p, "cuda_total_bytes");
 		json_t *est = json_object_get(p, "estimated");
@@ -151,21 +152,21 @@ catalog_resolve_profile(struct catalog_ctx *cx, struct catalog *c, const struct 
 			diag_error(cx->diag, diag_file(file), "profile '%s': needs a positive "
 			    "cuda_total_bytes and estimated true or false", name);
 		} else {
-			c->gpu_total_bytes = (uint64_t)json_integer_value(total);
-			c->gpu_total_estimated = json_is_true(est);
+			*total_bytes = (uint64_t)json_integer_value(total);
+			*estimated = json_is_true(est);
 		}
 		found = true;
 	}
 	if (!found) {
-		const char *best = suggest_best(c->gpu_profile, names, n);
+		const char *best = suggest_best(want, names, n);
 		const char *q = yamldoc_quote(cx->a, pn->text, pn->text_len);
 		if (best)
-			diag_error(cx->diag, pn->pos, "gpu.profile: '%s' is not a known GPU profile "
-			    "(did you mean '%s'?)", q, best);
+			diag_error(cx->diag, pn->pos, "%s.profile: '%s' is not a known GPU profile "
+			    "(did you mean '%s'?)", where, q, best);
 		else
-			diag_error(cx->diag, pn->pos, "gpu.profile: '%s' is not a known GPU profile", q);
-		diag_note(cx->diag, pn->pos, "known profiles: %s (in %s); or give gpu.memory instead",
-		    known, file);
+			diag_error(cx->diag, pn->pos, "%s.profile: '%s' is not a known GPU profile", where, q);
+		diag_note(cx->diag, pn->pos, "known profiles: %s (in %s); or give %s.memory instead",
+		    known, file, where);
 	}
 	json_decref(root);
 }
@@ -175,7 +176,8 @@ catalog_gpu(struct catalog_ctx *cx, struct catalog *c, const struct ynode *gpu)
 {
 	c->gpu_profile = catalog_str(gpu, "profile", NULL);
 	if (c->gpu_profile)
-		catalog_resolve_profile(cx, c, gpu);
+		catalog_resolve_profile(cx, "gpu", yamldoc_get(gpu, "profile"), &c->gpu_total_bytes,
+		    &c->gpu_total_estimated);
 	c->gpu_profile_bytes = c->gpu_total_bytes;
 	c->gpu_profile_estimated = c->gpu_total_estimated;
 	const struct ynode *mem = yamldoc_get(gpu, "memory");
@@ -276,7 +278,7 @@ catalog_max_model_len(const struct ynode *n, struct catalog_role *r)
 
 static void
 catalog_role_from(struct catalog_ctx *cx, const struct ynode *defaults, const char *name,
-    const struct ynode *n, struct catalog_role *r)
+    const struct ynode *n, bool hosts, struct catalog_role *r)
 {
 	r->name = name;
 	r->node = n;
@@ -300,6 +302,7 @@ catalog_role_from(struct catalog_ctx *cx, const struct ynode *defaults, const ch
 	r->served_model_name = catalog_str(n, "served_model_name", name);
 	r->rationale = catalog_str(n, "rationale", NULL);
 	r->ttft_threshold_ms = catalog_num(n, "ttft_threshold_ms", 0);
+	catalog_parallel(cx->a, cx->diag, hosts, n, r);
 	const struct ynode *rev = yamldoc_get(n, "revision");
 	if (rev && !r->repo)
 		diag_warning(cx->diag, rev->pos, "roles.%s.revision: ignored: the role has no repo", name);
@@ -328,7 +331,10 @@ catalog_from_yaml(struct arena *a, struct diag_sink *diag, const char *schema_di
 	c->models_dir = catalog_str(storage, "models_dir", NULL);
 	c->disk_budget_bytes = catalog_size(&cx, storage, "disk_budget", "storage", 0);
 
-	catalog_gpu(&cx, c, yamldoc_get(root, "gpu"));
+	if (yamldoc_get(root, "hosts"))
+		catalog_hosts(a, diag, schema_dir, yamldoc_get(root, "hosts"), c);
+	else
+		catalog_gpu(&cx, c, yamldoc_get(root, "gpu"));
 	const struct ynode *server = yamldoc_get(root, "server");
 	catalog_server(c, a, server);
 	c->disk_read_rate = catalog_size(&cx, server, "disk_read_rate", "server", CATALOG_DEFAULT_DISK_READ_RATE);
@@ -344,9 +350,12 @@ catalog_from_yaml(struct arena *a, struct diag_sink *diag, const char *schema_di
 	if (roles && roles->kind == YNODE_MAP) {
 		c->roles = arena_alloc(a, (roles->count + 1) * sizeof *c->roles);
 		for (size_t i = 0; i < roles->count; i++)
-			catalog_role_from(&cx, defaults, roles->keys[i], roles->items[i], &c->roles[i]);
+			catalog_role_from(&cx, defaults, roles->keys[i], roles->items[i], c->nhosts > 0,
+			    &c->roles[i]);
 		c->nroles = roles->count;
 	}
+	if (c->nhosts)
+		catalog_placement(a, diag, c);
 	const struct ynode *ex = yamldoc_get(root, "excluded");
 	if (ex && ex->kind == YNODE_SEQ) {
 		c->excluded = arena_alloc(a, (ex->count + 1) * sizeof *c->excluded);
@@ -378,4 +387,20 @@ catalog_quant(const struct catalog *c, const char *name)
 		if (strcmp(c->quants[i].name, name) == 0)
 			return &c->quants[i];
 	return NULL;
+}
+
+uint64_t
+catalog_size_at(struct arena *a, struct diag_sink *diag, const struct ynode *map, const char *key,
+    const char *path, uint64_t def)
+{
+	struct catalog_ctx cx = {a, diag, NULL};
+	return catalog_size(&cx, map, key, path, def);
+}
+
+void
+catalog_profile_bytes(struct arena *a, struct diag_sink *diag, const char *schema_dir,
+    const char *where, const struct ynode *pn, uint64_t *total_bytes, bool *estimated)
+{
+	struct catalog_ctx cx = {a, diag, schema_dir};
+	catalog_resolve_profile(&cx, where, pn, total_bytes, estimated);
 }

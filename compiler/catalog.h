@@ -18,6 +18,37 @@
 
 enum { CATALOG_MAX_ROLE_NAME = 32 };
 
+/* A parallel size of 0 in a role means auto. */
+enum { CATALOG_PARALLEL_AUTO = 0, CATALOG_DEFAULT_MASTER_PORT = 29501 };
+
+/* One GPU of a host. */
+struct catalog_gpu {
+	uint32_t index;                 /* CUDA index */
+	const char *profile;            /* NULL when memory is explicit */
+	uint64_t total_bytes;           /* CUDA's total */
+	bool estimated;                 /* the profile's number has no source */
+	uint64_t used_bytes;            /* by other processes */
+	const struct ynode *node;
+};
+
+/* One machine of hosts:. */
+struct catalog_host {
+	const char *name;
+	const char *address;            /* NULL when not given */
+	const char *interface;          /* NULL when not given */
+	bool nvlink;                    /* interconnect: nvlink (else pcie) */
+	double utilization;
+	uint64_t safety_margin_bytes;
+	struct catalog_gpu *gpus;       /* in the order written */
+	size_t ngpus;
+	const struct ynode *node;
+};
+
+/* A GPU a role is placed on: hosts[host].gpus[gpu]. */
+struct catalog_slot {
+	size_t host, gpu;
+};
+
 struct catalog_role {
 	const char *name;               /* matches ^[a-z][a-z0-9_]{0,31}$ */
 	const struct ynode *node;       /* the role's mapping, for positions of any key */
@@ -35,6 +66,12 @@ struct catalog_role {
 	const char *served_model_name;  /* default: the role name */
 	const char *rationale;          /* may be NULL */
 	double ttft_threshold_ms;       /* warn when measured time to first token exceeds it; 0 = none */
+	/* parallel: and placement: (hosts: catalogs); sizes CATALOG_PARALLEL_AUTO when auto */
+	uint32_t tp, pp, dp;
+	const uint32_t *layer_partition;/* parallel.layer_partition, or NULL */
+	size_t nlayer_partition;
+	struct catalog_slot *slots;     /* the GPUs placed on, in rank order (all when no placement) */
+	size_t nslots;
 	/* Serving through the proxy (issue 13). */
 	uint32_t ttl_seconds;           /* idle seconds before the proxy puts it away; 0: never */
 	uint32_t sleep_level;           /* 0: off, 1 or 2; server.sleep_mode unless the role says */
@@ -77,6 +114,14 @@ struct catalog {
 	uint64_t gpu_used_bytes;        /* by the desktop and other processes */
 	double gpu_memory_utilization;
 	uint64_t safety_margin_bytes;
+	/* hosts: (nhosts 0: the one-GPU gpu: form above) */
+	struct catalog_host *hosts;
+	size_t nhosts;
+	const char *image;              /* deploy.image */
+	bool backend_ray;               /* deploy.executor_backend: ray */
+	uint32_t master_port;
+	const char **pp_archs;          /* schemas/pp-architectures.json supports_pp (hosts: only) */
+	size_t npp_archs;
 	/* server */
 	const char **server_command;    /* NULL-terminated argv prefix */
 	const char *host;
@@ -111,6 +156,32 @@ struct catalog {
  */
 int catalog_from_yaml(struct arena *a, struct diag_sink *diag, const char *schema_dir,
     const struct ynode *root, const char *path, struct catalog *out);
+
+/* A size at map.key (path names it in messages), def when absent; reports a bad one. */
+uint64_t catalog_size_at(struct arena *a, struct diag_sink *diag, const struct ynode *map, const char *key,
+    const char *path, uint64_t def);
+
+/* The memory of the GPU profile named at pn (where names it in messages); reports an unknown one. */
+void catalog_profile_bytes(struct arena *a, struct diag_sink *diag, const char *schema_dir,
+    const char *where, const struct ynode *pn, uint64_t *total_bytes, bool *estimated);
+
+/*
+ * Fill c->hosts from hosts: and deploy:, and the one-GPU fields (gpu_total_bytes, ...) from the
+ * first GPU of the first host, so that code written for one GPU has numbers; reports duplicate
+ * host names and GPU indexes (catalog_hosts.c).
+ */
+void catalog_hosts(struct arena *a, struct diag_sink *diag, const char *schema_dir,
+    const struct ynode *hosts, struct catalog *c);
+
+/*
+ * The role's parallel: block into r (auto: CATALOG_PARALLEL_AUTO; dp defaults to 1); without
+ * hosts (the one-GPU form) parallel: and placement: are ignored with a warning.
+ */
+void catalog_parallel(struct arena *a, struct diag_sink *diag, bool hosts, const struct ynode *role,
+    struct catalog_role *r);
+
+/* Every role's placement: resolved to slots (all GPUs when absent); reports unknown hosts and GPUs. */
+void catalog_placement(struct arena *a, struct diag_sink *diag, struct catalog *c);
 
 /* The role called name, or NULL. */
 const struct catalog_role *catalog_role(const struct catalog *c, const char *name);

@@ -36,9 +36,13 @@ origin_source(struct arena *a, const char *path, const struct srcfile *src, stru
 	out->mtime_nsec = src->mtime_nsec;
 }
 
-/* SOURCE_DATE_EPOCH when it is a number (reproducible builds), else the time now. */
+/*
+ * SOURCE_DATE_EPOCH when it is a number (reproducible builds), else the newest modification
+ * time of the inputs (the same inputs give the same table, so that modelc sign, which renders
+ * the build again, finds it unchanged), else the time now.
+ */
 static uint64_t
-build_time(void)
+build_time(const struct srcfile *cat, const struct srcfile *lock)
 {
 	const char *e = getenv("SOURCE_DATE_EPOCH");
 	char *end;
@@ -48,6 +52,13 @@ build_time(void)
 		if (!errno && !*end)
 			return v;
 	}
+	int64_t newest = 0;
+	if (cat->stat_known)
+		newest = cat->mtime_sec;
+	if (lock->stat_known && lock->mtime_sec > newest)
+		newest = lock->mtime_sec;
+	if (newest > 0)
+		return (uint64_t)newest;
 	time_t now = time(NULL);
 	return now > 0 ? (uint64_t)now : 0;
 }
@@ -64,7 +75,7 @@ fill_origin(struct compile_run *run)
 	crypto_hash_sha256_state h;
 
 	memset(o, 0, sizeof *o);
-	o->build_time = build_time();
+	o->build_time = build_time(cat, lock);
 	if (!cat->text)
 		return;
 	crypto_hash_sha256_init(&h);

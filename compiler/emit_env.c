@@ -17,7 +17,7 @@
 const char *const emit_env_global_keys[] = {
 	"HF_HOME", "HF_HUB_CACHE", "TRANSFORMERS_CACHE", "HF_DATASETS_CACHE",
 	"VLLM_MODEL_ID", "VLLM_QUANTIZATION", "VLLM_MAX_MODEL_LEN",
-	"VLLM_GPU_MEMORY_UTILIZATION", "VLLM_KV_CACHE_DTYPE", "VLLM_ACTIVE_ROLE", NULL,
+	"VLLM_GPU_MEMORY_UTILIZATION", "VLLM_KV_CACHE_DTYPE", "MODELC_ACTIVE_ROLE", NULL,
 };
 
 const char *const emit_env_role_suffixes[] = {
@@ -273,7 +273,8 @@ active(struct env_out *o, const struct plan *p, int doc)
 	}
 	fputs("# the active model: role ", f);
 	emit_line_text(f, r->role->name);
-	fputs(" (switch --set ROLE exports another role's values)\n", f);
+	fputs(" (eval \"$(switch --set ROLE)\" exports another role's values;\n"
+	    "# a shell that sources this file after that gets the role back with eval \"$(switch env)\")\n", f);
 	if (doc)
 		fputs("# VLLM_MODEL_ID: what vLLM serves: the role's local directory when it exists,\n"
 		    "# else its repo id, as modelc saw it when it built; switch --set decides again where it runs.\n", f);
@@ -298,8 +299,8 @@ active(struct env_out *o, const struct plan *p, int doc)
 		fputs("# VLLM_KV_CACHE_DTYPE: auto (the model's dtype) or fp8 (half the bytes per token).\n", f);
 	put(o, "VLLM_KV_CACHE_DTYPE", kv_dtype(r));
 	if (doc)
-		fputs("# VLLM_ACTIVE_ROLE: the role the VLLM_* values above come from.\n", f);
-	put(o, "VLLM_ACTIVE_ROLE", r->role->name);
+		fputs("# MODELC_ACTIVE_ROLE: the role the VLLM_* values above come from.\n", f);
+	put(o, "MODELC_ACTIVE_ROLE", r->role->name);
 }
 
 /* GROUP_<GROUP>_<ROLE><suffix>: upper case, the '+' of a pair's name as '_'. */

@@ -6,10 +6,13 @@
  */
 #include "emit_table.h"
 
+#include "diag.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "diag.h"
 #include "emit_common.h"
 #include "model_table.h"
 #include "planparams.h"

@@ -294,17 +294,8 @@ jschema_check_choice(struct jschema_ctx *c, const json_t *schema, const char *kw
 			jschema_push(c, out, node->pos, path, "matches more than one of the allowed forms");
 		return;
 	}
-	const char *title = jschema_title(schema);
-	if (title) {
-		if (node->kind == YNODE_SEQ || node->kind == YNODE_MAP)
-			jschema_push(c, out, node->pos, path, arena_printf(c->a, "expected %s, found %s",
-			    title, jschema_kind_word(c, node->kind)));
-		else
-			jschema_push(c, out, node->pos, path, arena_printf(c->a, "%s is not %s",
-			    jschema_found(c, node), title));
-		return;
-	}
-	/* Every branch is "required: [one key]": name the keys that would each do. */
+	/* Every branch is "required: [one key]": name the keys that would each do
+	 * (before the title: a titled object that lacks them is still an object). */
 	const char *keys = "";
 	bool all_required = true;
 	for (size_t i = 0; i < n && all_required; i++) {
@@ -315,6 +306,16 @@ jschema_check_choice(struct jschema_ctx *c, const json_t *schema, const char *kw
 	}
 	if (all_required) {
 		jschema_push(c, out, anchor, path, arena_printf(c->a, "missing required key %s", keys));
+		return;
+	}
+	const char *title = jschema_title(schema);
+	if (title) {
+		if (node->kind == YNODE_SEQ || node->kind == YNODE_MAP)
+			jschema_push(c, out, node->pos, path, arena_printf(c->a, "expected %s, found %s",
+			    title, jschema_kind_word(c, node->kind)));
+		else
+			jschema_push(c, out, node->pos, path, arena_printf(c->a, "%s is not %s",
+			    jschema_found(c, node), title));
 		return;
 	}
 	/* Otherwise report the branch whose type fits the value and that has the fewest complaints. */

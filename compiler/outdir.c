@@ -26,6 +26,8 @@
 #include "emit_env.h"
 #include "emit_llamaswap.h"
 #include "emit_manifest.h"
+#include "emit_plan.h"
+#include "outdir_deploy.h"
 #include "emit_report.h"
 #include "emit_table.h"
 #include "exitcode.h"
@@ -41,7 +43,7 @@ enum { OUTDIR_MAX_DEPTH = 8 };
  */
 static const char *const known_names[] = {
 	".env", ".env.example", "budget.svg", "budget.txt", "switch.table", "llama-swap.yaml", "model_table.c",
-	"manifests", "README.md", "SHA256SUMS", "SHA256SUMS.minisig",
+	"manifests", "README.md", "SHA256SUMS", "SHA256SUMS.minisig", "plan.json", "plan.txt", "compose", "k8s",
 };
 
 static char *
@@ -87,6 +89,7 @@ render(struct outdir_file *f, const char *path, const struct plan *p, const stru
 	return 0;
 }
 
+
 static int
 cmp_outfile(const void *a, const void *b)
 {
@@ -100,12 +103,15 @@ outdir_render(const struct plan *p, struct outdir_file **files, size_t *nfiles,
 	static const struct {
 		const char *path;
 		int (*fn)(FILE *, const struct plan *);
+		bool hosts_only;                /* a one-GPU catalog's outputs stay as they were */
 	} fixed[] = {
-		{".env", emit_env}, {".env.example", emit_env_example}, {"budget.svg", emit_budget_svg},
-		{"budget.txt", emit_budget_txt}, {"switch.table", emit_table}, {"llama-swap.yaml", emit_llamaswap},
+		{".env", emit_env, false}, {".env.example", emit_env_example, false},
+		{"budget.svg", emit_budget_svg, false}, {"budget.txt", emit_budget_txt, false},
+		{"switch.table", emit_table, false}, {"llama-swap.yaml", emit_llamaswap, false},
+		{"plan.json", emit_plan_json, true}, {"plan.txt", emit_plan_txt, true},
 	};
 	size_t nfixed = sizeof fixed / sizeof fixed[0], n = 0;
-	struct outdir_file *v = calloc(nfixed + p->nroles, sizeof *v);
+	struct outdir_file *v = calloc(nfixed + p->nroles + outdir_deploy_max(p), sizeof *v);
 
 	*files = NULL;
 	*nfiles = 0;
@@ -113,9 +119,13 @@ outdir_render(const struct plan *p, struct outdir_file **files, size_t *nfiles,
 		sys_error(diag, "generated outputs", "render");
 		return EXITCODE_SYSTEM;
 	}
-	for (size_t i = 0; i < nfixed; i++, n++)
+	for (size_t i = 0; i < nfixed; i++) {
+		if (fixed[i].hosts_only && !p->catalog->nhosts)
+			continue;
 		if (render(&v[n], fixed[i].path, p, NULL, fixed[i].fn, diag) < 0)
 			goto fail;
+		n++;
+	}
 	for (size_t i = 0; i < p->nroles; i++, n++) {
 		char *path = join("manifests", p->roles[i].role->name);
 		char *json = malloc(strlen(path) + 6);
@@ -129,6 +139,8 @@ outdir_render(const struct plan *p, struct outdir_file **files, size_t *nfiles,
 		if (rc < 0)
 			goto fail;
 	}
+	if (outdir_deploy_render(v, &n, p, diag) < 0)
+		goto fail;
 	qsort(v, n, sizeof *v, cmp_outfile);
 	*files = v;
 	*nfiles = n;
@@ -245,9 +257,11 @@ check_existing(const char *dir, const struct outdir_file *files, size_t nfiles, 
 		if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0)
 			continue;
 		char *path = join(dir, n);
+		const char *ext = strcmp(n, "manifests") == 0 ? ".json" :
+		    strcmp(n, "compose") == 0 || strcmp(n, "k8s") == 0 ? ".yaml" : NULL;
 		int ok = is_known(n, files, nfiles) && lstat(path, &st) == 0 &&
-		    (strcmp(n, "manifests") == 0 ? S_ISDIR(st.st_mode) : S_ISREG(st.st_mode));
-		if (ok && strcmp(n, "manifests") == 0) {
+		    (ext ? S_ISDIR(st.st_mode) : S_ISREG(st.st_mode));
+		if (ok && ext) {
 			DIR *md = opendir(path);
 			struct dirent *me;
 			ok = md != NULL;
@@ -256,12 +270,13 @@ check_existing(const char *dir, const struct outdir_file *files, size_t nfiles, 
 				if (strcmp(me->d_name, ".") == 0 || strcmp(me->d_name, "..") == 0)
 					continue;
 				char *mpath = join(path, me->d_name);
-				bool sig = len > 13 && strcmp(me->d_name + len - 13, ".json.minisig") == 0;
-				if ((!sig && (len < 6 || strcmp(me->d_name + len - 5, ".json") != 0)) ||
+				bool sig = strcmp(ext, ".json") == 0 && len > 13 &&
+				    strcmp(me->d_name + len - 13, ".json.minisig") == 0;
+				if ((!sig && (len < 6 || strcmp(me->d_name + len - 5, ext) != 0)) ||
 				    lstat(mpath, &st) < 0 || !S_ISREG(st.st_mode)) {
-					diag_error(diag, diag_file(dir), "holds 'manifests/%s', which modelc does "
+					diag_error(diag, diag_file(dir), "holds '%s/%s', which modelc does "
 					    "not write; refusing to replace it (move it away or choose another -o)",
-					    me->d_name);
+					    n, me->d_name);
 					rc = -1;
 					ok = 1;
 					free(mpath);

@@ -14,6 +14,7 @@
 #include "catalog.h"
 #include "diag.h"
 #include "lock.h"
+#include "planpar.h"
 
 /* One file to download for a role (already filtered to what serving needs). */
 struct plan_file {
@@ -54,6 +55,7 @@ struct plan_role {
 	uint64_t download_bytes;        /* sum of known sizes */
 	bool download_bytes_complete;
 	double measured_ttft_ms;        /* from measurements/<role>.csv at max_model_len; < 0 if none */
+	const struct plan_parallel *par;/* hosts: catalogs: the split over GPUs; params/result are its deciding rank's */
 	/* Serving (plan_together.c): what the proxy needs of the role alone. */
 	uint64_t awake_gpu_bytes;       /* CUDA context + budget + graphs; 0 when the budget is unknown */
 	uint64_t sleep_gpu_bytes;       /* kept on the GPU while asleep */

@@ -78,6 +78,23 @@ note_lowering(struct plan_ctx *x, const struct plan_role *pr, struct diag_pos rp
 	}
 }
 
+/* A role of a hosts: catalog: split over its GPUs; the deciding rank stands for the role. */
+static void
+fit_parallel(struct plan_ctx *x, struct plan_role *pr, const struct budget_params *p,
+    uint64_t exact, struct diag_pos rpos)
+{
+	const struct lock_model *m = pr->facts;
+	struct planpar_model pm = {&pr->arch, pr->quant ? pr->quant : budget_quant_named("none"),
+	    exact, m ? m->architecture : NULL, m ? m->config_json : NULL};
+	pr->par = planpar_role(x->a, x->diag, x->c, pr->role, rpos, &pm, p);
+	if (!pr->par)
+		return;
+	const struct plan_rank *d = &pr->par->ranks[pr->par->deciding];
+	pr->params = d->params;
+	pr->result = d->result;
+	pr->max_model_len = pr->par->max_model_len;
+}
+
 void
 plan_fit(struct plan_ctx *x, struct plan_role *pr, uint64_t weights, bool weights_exact, struct diag_pos rpos)
 {
@@ -116,6 +133,10 @@ plan_fit(struct plan_ctx *x, struct plan_role *pr, uint64_t weights, bool weight
 	}
 	if (role->max_model_len_auto && !cap)
 		plan_unverified(x, pr, "max_position_embeddings (context capped only by memory)");
+	if (c->nhosts) {
+		fit_parallel(x, pr, &p, weights_exact ? weights : 0, rpos);
+		return;
+	}
 	p.max_model_len = planparams_len(role, &pr->arch);
 	budget_fit_context(&pr->arch, &p, planparams_min_len(role), &pr->result, &pr->params);
 	pr->max_model_len_memory = planparams_memory_len(&pr->arch, &p);

@@ -24,7 +24,7 @@ libssl-dev libjansson-dev musl-tools"
 # for the real consumers (ajv, yaml, dotenv, @huggingface/hub); minisign (it verifies our
 # signatures, and we verify its own); yamllint (generated YAML: llama-swap.yaml, deploy files).
 TEST_PKGS="libcunit1-dev clang llvm libclang-rt-14-dev valgrind libxml2-utils python3
-python3-dotenv python3-yaml groff-base curl iproute2 time mount minisign yamllint"
+python3-dotenv python3-yaml groff-base curl iproute2 time mount minisign docker-compose yamllint"
 
 usage() {
 	echo "usage: sh scripts/deps.sh [--test]" >&2

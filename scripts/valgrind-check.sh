@@ -20,7 +20,7 @@ W=$(mktemp -d "${TMPDIR:-/tmp}/valgrind-check.XXXXXX")
 PIDS=
 trap 'for p in $PIDS; do kill "$p" 2>/dev/null; done; rm -rf "$W"' EXIT INT TERM
 export NO_COLOR=1 NO_PROGRESS=1 MODELC_SCHEMA_DIR="$ROOT/schemas" MODELC_HUB_BACKOFF_MS=50
-unset HF_TOKEN HUGGING_FACE_HUB_TOKEN HF_HUB_OFFLINE VLLM_ACTIVE_ROLE MODELC_ACTIVE_FILE
+unset HF_TOKEN HUGGING_FACE_HUB_TOKEN HF_HUB_OFFLINE MODELC_ACTIVE_ROLE MODELC_ACTIVE_FILE
 export HF_HOME="$W/hfhome"
 failed=0 runs=0
 
@@ -75,7 +75,9 @@ HF_TOKEN=hf_valgrind vg fetch 0 "$BIN/fetch" chat --manifests generated/manifest
 HF_TOKEN=hf_valgrind vg fetch-verify 0 "$BIN/fetch" --verify --json --manifests generated/manifests --cache "$W/cache"
 cd "$ROOT" || exit 3
 
-# switch (static, musl) with the test catalog's table, as tests/integration/switch_lib.sh builds it.
+# switch (static, musl) with the test catalog's table, as tests/integration/switch_lib.sh builds it,
+# and switch-host beside it (serve, doctor, gpu: switch execs it, which valgrind does not follow,
+# so it runs under valgrind directly too).
 SW=$BUILD/test-switch/switch
 make -s --no-print-directory "$SW" SWITCH_OUT="$SW" >/dev/null ||
 	{ echo "valgrind-check: cannot build the test switch"; exit 3; }
@@ -91,11 +93,12 @@ cd "$W/sw/work" || exit 3
 	vg switch-set 0 "$SW" set primary
 	vg switch-current 0 "$SW" current
 	vg switch-serve-dry-run 0 "$SW" serve primary --dry-run
+	vg switch-host-serve-dry-run 0 "$SW-host" serve primary --dry-run
 	exit "$failed"
 )
 sfailed=$?
 failed=$((failed + sfailed))
-runs=$((runs + 4))
+runs=$((runs + 5))
 cd "$ROOT" || exit 3
 
 # bench against the stand-in vLLM.

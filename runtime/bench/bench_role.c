@@ -47,7 +47,7 @@ void bench_role_read(const char *gendir, const char *role, struct bench_role_inf
 	memset(out, 0, sizeof *out);
 	char env[4096], key[128], val[BENCH_ROLE_STR];
 	snprintf(env, sizeof env, "%s/.env", gendir);
-	bench_role_env_get(env, "VLLM_ACTIVE_ROLE", out->active_role, sizeof out->active_role);
+	bench_role_env_get(env, "MODELC_ACTIVE_ROLE", out->active_role, sizeof out->active_role);
 	if (!role)
 		return;
 	role_key(key, sizeof key, role, "_MAX_MODEL_LEN");

@@ -4,7 +4,7 @@
 /*
  * What modelc's generated/ says about a role: generated/.env (<ROLE>_MAX_MODEL_LEN,
  * <ROLE>_MODEL_ID, <ROLE>_QUANTIZATION, <ROLE>_KV_CACHE_DTYPE, <ROLE>_GPU_MEMORY_UTILIZATION,
- * VLLM_ACTIVE_ROLE) and generated/manifests/<role>.json ("commit"). Missing files are not
+ * MODELC_ACTIVE_ROLE) and generated/manifests/<role>.json ("commit"). Missing files are not
  * errors: bench then relies on what the server reports.
  */
 
@@ -14,7 +14,7 @@ enum { BENCH_ROLE_STR = 512 };
 
 struct bench_role_info {
 	int found;                          /* the .env had keys for this role */
-	char active_role[BENCH_ROLE_STR];   /* VLLM_ACTIVE_ROLE, "" when absent */
+	char active_role[BENCH_ROLE_STR];   /* MODELC_ACTIVE_ROLE, "" when absent */
 	char model_id[BENCH_ROLE_STR];
 	char quantization[64];
 	char kv_cache_dtype[64];
@@ -24,7 +24,7 @@ struct bench_role_info {
 };
 
 /*
- * Read gendir/.env and gendir/manifests/<role>.json for role (NULL: only VLLM_ACTIVE_ROLE).
+ * Read gendir/.env and gendir/manifests/<role>.json for role (NULL: only MODELC_ACTIVE_ROLE).
  * Never fails; what it cannot read stays empty.
  */
 void bench_role_read(const char *gendir, const char *role, struct bench_role_info *out);

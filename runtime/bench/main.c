@@ -243,8 +243,8 @@ int main(int argc, char **argv)
 	struct bench_role_info ri;
 	bench_role_read(o.gendir, NULL, &ri);
 	const char *role = o.role;
-	if (!role && getenv("VLLM_ACTIVE_ROLE") && *getenv("VLLM_ACTIVE_ROLE"))
-		role = getenv("VLLM_ACTIVE_ROLE");
+	if (!role && getenv("MODELC_ACTIVE_ROLE") && *getenv("MODELC_ACTIVE_ROLE"))
+		role = getenv("MODELC_ACTIVE_ROLE");
 	/* Then the role switch recorded (.active_model), then the one modelc made active. */
 	static struct activefile af;
 	unsigned afline = 0;

@@ -1,7 +1,9 @@
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 
 #include "activefile.h"
@@ -14,38 +16,47 @@
 
 /*
  * The seed's troubleshooting table as checks. Each finding is one "problem:" line and one
- * "  do:" line with the action; passing checks print "ok:", checks that cannot run "skip:".
+ * "  do:" line with the action; passing checks print "ok:", checks that cannot run "skip:", and
+ * what is worth knowing but needs no action "note:". Exit 1 when a problem was found, else 0.
  */
 
 static const char doctor_usage[] = "switch doctor [--active-file FILE]";
 
 static unsigned doctor_problems;
 
-static void
-problem(const char *what, const char *todo)
+/* "problem: WHAT" and "  do: TODO". */
+static void __attribute__((format(printf, 2, 3)))
+problem(const char *todo, const char *fmt, ...)
 {
+	va_list ap;
 	doctor_problems++;
-	printf("problem: %s\n  do: %s\n", what, todo);
+	fputs("problem: ", stdout);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n  do: %s\n", todo);
 }
 
-/* The nearest existing folder at or above path, for statvfs. */
-static int
+/* statvfs of the nearest existing folder at or above path; returns that folder (static) or NULL. */
+static const char *
 volume_stats(const char *path, struct statvfs *vfs)
 {
-	char buf[SWTABLE_PATH_MAX];
+	static char buf[SWTABLE_PATH_MAX];
 	snprintf(buf, sizeof buf, "%s", path);
 	for (;;) {
 		if (statvfs(buf, vfs) == 0)
-			return 0;
+			return buf;
 		char *slash = strrchr(buf, '/');
 		if (!slash)
-			return -1;
-		if (slash == buf) {
-			buf[1] = '\0';
-			return statvfs(buf, vfs);
-		}
-		*slash = '\0';
+			return NULL;
+		slash[slash == buf] = '\0';
 	}
+}
+
+static void
+note(const char *what)
+{
+	printf("note: %s\n", what);
 }
 
 /* The table: where it is, what it was built from, and whether models.yaml changed since. */
@@ -55,16 +66,19 @@ check_table(void)
 	static char what[10240];
 	const struct model_table *t = swtable_table();
 	char digest[2 * MODEL_TABLE_DIGEST_BYTES + 1];
-	const char *stale = swtable_stale();
+	const char *stale = swtable_stale(), *gone = swtable_unchecked();
 
 	model_table_digest_hex(t, digest);
 	if (stale) {
-		snprintf(what, sizeof what, "'%s' (built %s) is older than '%s'", swtable_path(), t->built, stale);
-		problem(what, "run 'modelc build' (make config)");
-	} else {
-		printf("ok: table '%s' built %s from '%s' (sha256 %s)\n", swtable_path(), t->built,
-		    t->catalog_path ? t->catalog_path : "a plan built in code", t->have_digest ? digest : "none");
+		problem("run 'modelc build' (make config)", "'%s' (built %s) is older than '%s'", swtable_path(), t->built, stale);
+		return;
 	}
+	snprintf(what, sizeof what, "table '%s' built %s from '%s' (sha256 %s)", swtable_path(), t->built,
+	    t->catalog_path ? t->catalog_path : "a plan built in code", t->have_digest ? digest : "none");
+	if (gone)
+		printf("note: %s; not checked: no '%s' here\n", what, gone);
+	else
+		printf("ok: %s\n", what);
 }
 
 /* The active role into *e (the primary role when there is none); false when the table has neither. */
@@ -72,7 +86,6 @@ static bool
 check_active(const char *path, struct model_entry *e)
 {
 	static struct activefile af;
-	static char what[10240];
 	char todo[512];
 	unsigned line;
 	bool found = false;
@@ -80,54 +93,69 @@ check_active(const char *path, struct model_entry *e)
 
 	int rc = activefile_read(path, &af, &line);
 	snprintf(todo, sizeof todo, "eval \"$(switch --set %s)\"", primary);
-	if (rc == -1) {
-		snprintf(what, sizeof what, "no active model: cannot read '%s': %s", path, strerror(errno));
-		problem(what, todo);
+	if (rc == -1 && errno == ENOENT) {
+		printf("note: no active model (no '%s'): serve uses '%s'; choose with eval \"$(switch --set ROLE)\"\n",
+		    path, primary);
+	} else if (rc == -1) {
+		problem(todo, "cannot read '%s': %s", path, strerror(errno));
 	} else if (rc == -2) {
-		snprintf(what, sizeof what, "'%s' line %u is not in switch's format", path, line);
-		problem(what, todo);
+		problem(todo, "'%s' line %u is not in switch's format", path, line);
 	} else if (!(found = swtable_role(af.role, e))) {
-		snprintf(what, sizeof what, "'%s' names role '%s', which the catalog no longer has", path, af.role);
-		problem(what, todo);
+		problem(todo, "'%s' names role '%s', which the catalog no longer has", path, af.role);
 	} else {
 		printf("ok: active model is '%s' (%s)\n", e->role, swtable_model_id(e));
 	}
+	if (!found && !swtable_role(primary, e))
+		return false;
 	const char *env = getenv("VLLM_MODEL_ID");
-	if (found && env && strcmp(env, swtable_model_id(e)) != 0) {
-		snprintf(what, sizeof what, "wrong model loaded: $VLLM_MODEL_ID is '%s' but '%s' says '%s'", env, path,
+	if (env && strcmp(env, swtable_model_id(e)) != 0) {
+		problem("eval \"$(switch env)\", then restart the server", "wrong model loaded: $VLLM_MODEL_ID is '%s' but '%s' is '%s'", env, e->role,
 		    swtable_model_id(e));
-		snprintf(todo, sizeof todo, "eval \"$(switch --set %s)\" in this shell, then restart the server", e->role);
-		problem(what, todo);
-	} else if (found && env) {
-		printf("ok: $VLLM_MODEL_ID matches '%s'\n", path);
+	} else if (env) {
+		printf("ok: $VLLM_MODEL_ID is that of '%s'\n", e->role);
 	}
-	return found || swtable_role(primary, e);
+	return true;
 }
 
+/* The files serving needs: the local directory when it exists, else the Hub cache that fetch fills. */
 static void
 check_files(const struct model_entry *e)
 {
 	struct swtable_files f;
-	static char what[10240];
 	char todo[256];
 
 	swtable_files(e, &f);
 	const char *w = swtable_files_word(&f);
-	snprintf(todo, sizeof todo, "download them again (fetch %s) before serving", e->role);
-	if (strcmp(w, "present") == 0 || strcmp(w, "unlisted") == 0) {
+	bool local = f.dir && e->local_dir && strcmp(f.dir, e->local_dir) == 0;
+	snprintf(todo, sizeof todo, local ? "restore them in '%s'" : "fetch %s", local ? f.dir : e->role);
+	if (strcmp(w, "present") == 0) {
 		printf("ok: files of '%s' are in '%s'\n", e->role, f.dir);
-	} else if (!f.dir) {
-		snprintf(what, sizeof what, "files of '%s' are missing: no snapshot of '%s' in '%s'", e->role,
-		    e->repo ? e->repo : e->model_id, swtable_hub_cache());
-		problem(what, todo);
+	} else if (strcmp(w, "unlisted") == 0) {
+		printf("note: '%s' exists; the table lists no files to check\n", f.dir);
+	} else if (!f.dir_exists && local) {
+		problem(todo, "files of '%s' are missing: '%s' does not exist", e->role, f.dir);
 	} else if (!f.dir_exists) {
-		snprintf(what, sizeof what, "files of '%s' are missing: '%s' does not exist", e->role, f.dir);
-		problem(what, todo);
+		problem(todo, "files of '%s' are not downloaded: no '%s' in '%s'", e->role,
+		    e->repo ? e->repo : e->model_id, swtable_hub_cache());
 	} else {
-		snprintf(what, sizeof what, "%zu of %zu files of '%s' are missing or partial in '%s'",
+		problem(todo, "%zu of %zu files of '%s' are missing or incomplete in '%s'",
 		    f.total - f.present, f.total, e->role, f.dir);
-		problem(what, todo);
 	}
+}
+
+/* A role other than e that fits the GPU as it is now, or NULL. */
+static const char *
+fitting_role(const struct model_entry *e, const struct nvsmi_gpu *g)
+{
+	static struct model_entry o;
+	struct refit plan;
+	for (size_t i = 0; i < swtable_table()->count; i++) {
+		swtable_entry(i, &o);
+		refit_plan(&o, g, 0, &plan);
+		if (o.index != e->index && (plan.outcome == REFIT_AS_PLANNED || plan.outcome == REFIT_LOWERED))
+			return o.role;
+	}
+	return NULL;
 }
 
 static void
@@ -143,28 +171,21 @@ check_gpu(const struct model_entry *e)
 		printf("skip: nvidia-smi not found; GPU checks skipped\n");
 		return;
 	case GPU_FAILED:
-		problem(msg, "check the NVIDIA driver (nvidia-smi must work before vLLM can)");
+		problem("check the NVIDIA driver (nvidia-smi must work before vLLM can)", "%s", msg);
 		return;
 	case GPU_OK:
 		break;
 	}
-	if (st.napps == 0) {
-		printf("ok: no other process holds GPU memory\n");
-	} else {
-		size_t len = (size_t)snprintf(what, sizeof what, "other GPU processes hold memory:");
-		for (size_t i = 0; i < st.napps && len < sizeof what; i++) {
-			if (st.apps[i].used_mib >= 0)
-				len += (size_t)snprintf(what + len, sizeof what - len, "%s pid %ld (%s) %lld MiB", i ? "," : "",
-				    st.apps[i].pid, st.apps[i].name, (long long)st.apps[i].used_mib);
-			else
-				len += (size_t)snprintf(what + len, sizeof what - len, "%s pid %ld (%s)", i ? "," : "",
-				    st.apps[i].pid, st.apps[i].name);
-		}
-		problem(what, "stop them before serving: they cause OOM during the first request");
-	}
+	size_t len = (size_t)snprintf(what, sizeof what, "processes holding GPU memory:");
+	for (size_t i = 0; i < st.napps && len < sizeof what; i++)
+		len += (size_t)snprintf(what + len, sizeof what - len, st.apps[i].used_mib >= 0 ? "%s pid %ld (%s) %lld MiB" :
+		    "%s pid %ld (%s)", i ? "," : "", st.apps[i].pid, st.apps[i].name, (long long)st.apps[i].used_mib);
+	if (st.napps)
+		note(what);
 	const struct nvsmi_gpu *g = gpu_pick(&st);
 	refit_plan(e, g, 0, &plan);
 	double used = size_gib(plan.gpu_used_bytes), total = size_gib(plan.gpu_total_bytes);
+	long long mib = (long long)(plan.gpu_used_bytes / SIZE_MIB);
 	switch (plan.outcome) {
 	case REFIT_UNCHECKED:
 		printf("skip: '%s' has no computed budget (modelc lacked facts); free VRAM not checked (%.1f GiB of "
@@ -175,27 +196,32 @@ check_gpu(const struct model_entry *e)
 		    g->index, (unsigned)plan.max_model_len, used, total);
 		break;
 	case REFIT_LOWERED:
-		snprintf(what, sizeof what, "free VRAM: '%s' fits GPU %d now only with max_model_len %u and "
-		    "gpu_memory_utilization %.4g (%.1f GiB of %.1f GiB in use)", e->role, g->index,
-		    (unsigned)plan.max_model_len, plan.utilization, used, total);
-		problem(what, "free the GPU for the full context; switch serve lowers the limits by itself otherwise");
+		/* Not a problem: serve lowers the limits itself; planning for the desktop avoids the surprise. */
+		printf("note: '%s' fits GPU %d now only with max_model_len %u, utilization %.4g (%.1f of %.1f GiB in "
+		    "use); serve lowers them itself, or set gpu.memory_in_use: %lld MiB and run modelc build\n", e->role,
+		    g->index, (unsigned)plan.max_model_len, plan.utilization, used, total, mib);
 		break;
-	case REFIT_REFUSED:
-		snprintf(what, sizeof what, "free VRAM: '%s' does not fit GPU %d now (%.1f GiB of %.1f GiB in use)",
-		    e->role, g->index, used, total);
-		snprintf(todo, sizeof todo, "stop the processes holding GPU memory, or choose a smaller model "
-		    "(switch --set %s)", e->role);
-		problem(what, todo);
+	case REFIT_REFUSED: {
+		const char *other = fitting_role(e, g);
+		snprintf(what, sizeof what, "'%s' does not fit GPU %d now (%.1f GiB of %.1f GiB in use)", e->role,
+		    g->index, used, total);
+		if (other)
+			snprintf(todo, sizeof todo, "free GPU memory, or serve a role that fits now: eval \"$(switch --set "
+			    "%s)\"", other);
+		else
+			snprintf(todo, sizeof todo, "free GPU memory: no role fits now");
+		problem(todo, "%s", what);
 		break;
+	}
 	}
 }
 
+/* The cached bytes against the disk budget; what the active role still has to download against the free space. */
 static void
-check_disk(void)
+check_disk(const struct model_entry *active)
 {
-	static char what[10240];
 	struct statvfs vfs;
-	uint64_t have = 0, budget = swtable_table()->disk_budget_bytes;
+	uint64_t have = 0, need = 0, budget = swtable_table()->disk_budget_bytes;
 	const char *cache = swtable_hub_cache();
 	struct model_entry e;
 
@@ -204,33 +230,29 @@ check_disk(void)
 		swtable_entry(i, &e);
 		swtable_files(&e, &f);
 		have += f.present_bytes;
+		/* A local directory is the user's; only what fetch would write counts. */
+		if (active && e.index == active->index && !(f.dir && f.dir == e.local_dir))
+			need = f.total_bytes - f.present_bytes;
 	}
 	if (budget && have > budget) {
-		snprintf(what, sizeof what, "disk budget: cached models use %llu bytes, over the budget of %llu bytes",
+		problem("remove secondary or specialized models not in active use (fetch prune lists them)", "disk budget: cached models use %llu bytes, over the budget of %llu bytes",
 		    (unsigned long long)have, (unsigned long long)budget);
-		problem(what, "remove secondary or specialized models not in active use (fetch prune lists them)");
 		return;
 	}
-	if (volume_stats(cache, &vfs) != 0) {
+	struct stat st;
+	const char *at = volume_stats(cache, &vfs);
+	if (!at) {
 		printf("skip: cannot read free space for '%s': %s\n", cache, strerror(errno));
 		return;
 	}
-	uint64_t avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
-	if (!budget) {
-		printf("ok: %.1f GiB free on the volume of '%s'; the catalog sets no disk budget\n", size_gib(avail),
-		    cache);
-		return;
-	}
-	uint64_t rest = budget - have;
-	if (avail < rest) {
-		snprintf(what, sizeof what, "disk pressure: %.1f GiB free on the volume of '%s', but the disk budget "
-		    "leaves %.1f GiB to download", size_gib(avail), cache, size_gib(rest));
-		problem(what, "remove secondary or specialized models not in active use (fetch prune lists them), "
-		    "or lower the disk budget");
-	} else {
-		printf("ok: %.1f GiB free on the volume of '%s' covers the rest of the disk budget (%.1f GiB)\n",
-		    size_gib(avail), cache, size_gib(rest));
-	}
+	if (stat(cache, &st) != 0)
+		printf("note: '%s' does not exist yet (fetch creates it); measured '%s'\n", cache, at);
+	double avail = size_gib((uint64_t)vfs.f_bavail * vfs.f_frsize);
+	if ((uint64_t)vfs.f_bavail * vfs.f_frsize < need)
+		problem("free space there, or move storage.hf_home and run modelc build", "'%s' needs %.1f GiB more in '%s', "
+		    "%.1f GiB free", active->role, size_gib(need), cache, avail);
+	else
+		printf("ok: %.1f GiB free for '%s'\n", avail, cache);
 }
 
 int
@@ -244,11 +266,12 @@ swcmd_doctor(int argc, char **argv)
 	doctor_problems = 0;
 	struct model_entry e;
 	check_table();
-	if (check_active(activefile_path(file), &e)) {
+	bool have = check_active(activefile_path(file), &e);
+	if (have) {
 		check_files(&e);
 		check_gpu(&e);
 	}
-	check_disk();
+	check_disk(have ? &e : NULL);
 	printf("%u problem%s found\n", doctor_problems, doctor_problems == 1 ? "" : "s");
 	return doctor_problems ? EXITCODE_REJECTED : EXITCODE_OK;
 }

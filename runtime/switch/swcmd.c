@@ -1,20 +1,35 @@
 #include "swcmd.h"
 
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "diag.h"
 #include "exitcode.h"
+#include "swtable.h"
 
 void
-swcmd_message(unsigned prefix, const char *fmt, ...)
+swcmd_prefix(FILE *out, unsigned kind)
 {
-	/* The three prefixes at the offsets SWCMD_ERROR, SWCMD_WARNING and SWCMD_NOTE name. */
-	static const char prefixes[] = "switch: error: \0switch: warning: \0switch: note: ";
+	/* The three words at the offsets SWCMD_ERROR, SWCMD_WARNING and SWCMD_NOTE name. */
+	static const char kinds[] = "error\0warning\0note";
+	const char *nc = getenv("NO_COLOR");
+	int colour = out == stderr && isatty(2) && !(nc && *nc);
+	fputs("switch: ", out);
+	if (colour)
+		fputs(kind == SWCMD_ERROR ? "\033[1;31m" : kind == SWCMD_WARNING ? "\033[1;35m" : "\033[1;36m", out);
+	fputs(kinds + kind, out);
+	fputs(colour ? "\033[0m: " : ": ", out);
+}
+
+void
+swcmd_message(unsigned kind, const char *fmt, ...)
+{
 	va_list ap;
 
 	diag_record(fmt);
-	fputs(prefixes + prefix, stderr);
+	swcmd_prefix(stderr, kind);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -59,10 +74,36 @@ swcmd_active_file_only(int argc, char **argv, const char *usage, const char **fi
 	return -1;
 }
 
+const char *
+swcmd_nearest(const char *word, const char *words)
+{
+	static char best[32], cand[32];
+	size_t len = strlen(word), bestd = (len > 2 ? len - 2 : 0) / 3 + 2;
+
+	best[0] = '\0';
+	for (const char *p = words; *p; p++) {
+		size_t n = 0;
+		if (p[0] != '-' || p[1] != '-')
+			continue;
+		while (n < sizeof cand - 1 && (p[n] == '-' || (p[n] >= 'a' && p[n] <= 'z')))
+			cand[n] = p[n], n++;
+		cand[n] = '\0';
+		size_t d = swtable_distance(word, cand);
+		if (d < bestd) {
+			bestd = d;
+			memcpy(best, cand, n + 1);
+		}
+		p += n - 1;
+	}
+	return best[0] ? best : NULL;
+}
+
 int
 swcmd_unknown_option(const char *cmd, const char *opt, const char *usage)
 {
-	swcmd_error("%s: unknown option '%s'\nusage: %s\n", cmd, opt, usage);
+	const char *near = opt[0] == '-' ? swcmd_nearest(opt, usage) : NULL;
+	swcmd_error("%s: unknown option '%s'%s%s%s\nusage: %s\n", cmd, opt, near ? " (did you mean '" : "",
+	    near ? near : "", near ? "'?)" : "", usage);
 	return EXITCODE_USAGE;
 }
 

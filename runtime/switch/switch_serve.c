@@ -59,9 +59,9 @@ number(const char *s, long lo, long hi)
 	return v < lo || v > hi ? -1 : v;
 }
 
-/* The role to serve into *e: the argument, else the active file's, else the catalog's primary. */
-static bool
-pick_entry(const char *target, const char *file, struct model_entry *e, int *rc)
+bool
+swcmd_pick_entry(const char *target, const char *file, bool need, struct model_entry *e, int *rc,
+    const char **recorded)
 {
 	static struct activefile af;
 	unsigned line;
@@ -76,8 +76,13 @@ pick_entry(const char *target, const char *file, struct model_entry *e, int *rc)
 	}
 	const char *path = activefile_path(file);
 	int r = activefile_read(path, &af, &line);
+	if (r == -1 && errno == ENOENT && need) {
+		swcmd_error("no active model: '%s' does not exist; run: eval \"$(switch --set %s)\"\n", path,
+		    t->primary_role);
+		return false;
+	}
 	if (r == -1 && errno == ENOENT) {
-		swcmd_note("no active model in '%s'; serving the primary role '%s'\n", path, t->primary_role);
+		swcmd_note("no active model in '%s'; using the primary role '%s'\n", path, t->primary_role);
 		return swtable_role(t->primary_role, e);
 	}
 	if (r == -1) {
@@ -90,6 +95,8 @@ pick_entry(const char *target, const char *file, struct model_entry *e, int *rc)
 		    path, line);
 		return false;
 	}
+	if (recorded)
+		*recorded = af.model_id;
 	if (swtable_role(af.role, e))
 		return true;
 	swcmd_error("%s: role '%s' is not in this build's catalog '%s'\n", path, af.role, t->catalog_path);
@@ -389,7 +396,7 @@ swcmd_serve(int argc, char **argv)
 		return EXITCODE_USAGE;
 	}
 	struct model_entry entry, *e = &entry;
-	if (!pick_entry(target, file, e, &rc))
+	if (!swcmd_pick_entry(target, file, false, e, &rc, NULL))
 		return rc;
 	if (plan_now(e, 0, &plan) != 0)
 		return EXITCODE_REJECTED;

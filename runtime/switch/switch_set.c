@@ -1,6 +1,13 @@
+#define _GNU_SOURCE /* syscall */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <sys/stat.h>
 
 #include "activefile.h"
 #include "envfile.h"
@@ -9,74 +16,168 @@
 #include "swtable.h"
 
 static const char set_usage[] = "switch set ROLE|PATH|REPO [--active-file FILE]";
+static const char env_usage[] = "switch env [--active-file FILE]";
 
 enum { SET_VARS = 6, SET_NUM_MAX = 32 };
 
-int
-swcmd_set(int argc, char **argv)
+static const char *const set_keys[SET_VARS] = { "VLLM_MODEL_ID", "VLLM_MAX_MODEL_LEN", "VLLM_QUANTIZATION",
+	"VLLM_GPU_MEMORY_UTILIZATION", "VLLM_KV_CACHE_DTYPE", "MODELC_ACTIVE_ROLE" };
+
+/* Print the exports; NULL values are unset, so that a stale value in the caller's shell does not survive. */
+static int
+print_exports(const char *const vals[SET_VARS])
 {
-	const char *file = NULL, *target = NULL;
+	for (int k = 0; k < SET_VARS; k++) {
+		if (vals[k])
+			envfile_write(stdout, "export ", set_keys[k], vals[k]);
+		else
+			printf("unset %s\n", set_keys[k]);
+	}
+	return fflush(stdout) == 0 ? EXITCODE_OK : EXITCODE_SYSTEM;
+}
+
+/*
+ * A model directory outside the catalog: a config.json and at least one *.safetensors file.
+ * VLLM_MODEL_ID is its absolute path and every limit is unset: nobody computed them, vLLM decides.
+ */
+static int
+set_directory(const char *dir)
+{
+	static char abs[SWTABLE_PATH_MAX], buf[8192];
+	struct stat st;
+	int weights = 0;
+	long n;
+
+	/* The absolute path, without opendir and realpath (they allocate in musl): the cwd before a relative one. */
+	size_t len = dir[0] == '/' || syscall(SYS_getcwd, abs, sizeof abs - 1) <= 0 ? 0 : strlen(abs);
+	if (len)
+		abs[len++] = '/';
+	snprintf(abs + len, sizeof abs - len, "%s", dir);
+	for (len = strlen(abs); len > 1 && abs[len - 1] == '/';)
+		abs[--len] = '\0';
+	snprintf(buf, sizeof buf, "%s/config.json", abs);
+	int fd = stat(buf, &st) == 0 && S_ISREG(st.st_mode) ? open(abs, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+	/* struct linux_dirent64: u64 ino, s64 off, u16 reclen, u8 type, the name. */
+	while (fd >= 0 && (n = syscall(SYS_getdents64, fd, buf, sizeof buf)) > 0) {
+		for (long off = 0; off < n;) {
+			const char *name = buf + off + 19;
+			unsigned short reclen;
+			memcpy(&reclen, buf + off + 16, sizeof reclen);
+			size_t l = strlen(name);
+			weights |= l > 12 && strcmp(name + l - 12, ".safetensors") == 0;
+			off += reclen;
+		}
+	}
+	if (fd >= 0)
+		close(fd);
+	if (!weights) {
+		swtable_report_unknown(stderr, dir);
+		swcmd_note("'%s' has no config.json and *.safetensors files\n", dir);
+		return EXITCODE_REJECTED;
+	}
+	const char *why = envfile_check_value(set_keys[0], abs, strlen(abs));
+	if (why) {
+		swcmd_error("VLLM_MODEL_ID '%s' cannot be exported: it %s\n", abs, why);
+		return EXITCODE_REJECTED;
+	}
+	swcmd_warning("'%s' is not in the catalog: limits unset (vLLM decides), .active_model unchanged; for a "
+	    "computed budget: modelc add %s --role NAME\n", abs, abs);
+	const char *vals[SET_VARS] = { abs, NULL, NULL, NULL, NULL, NULL };
+	return print_exports(vals);
+}
+
+/* Export e's values; record it as the active role in the active file (file, else the default) when record. */
+static int
+export_entry(const struct model_entry *e, const char *file, bool record)
+{
 	char len[SET_NUM_MAX], util[SET_NUM_MAX];
 	const char *what;
 
-	for (int i = 1; i < argc; i++) {
-		int m = swcmd_option(argc, argv, &i, "--active-file", &file);
-		if (m < 0)
-			return EXITCODE_USAGE;
-		if (m)
-			continue;
-		if (strcmp(argv[i], "--help") == 0)
-			return swcmd_usage(stdout, set_usage);
-		if (argv[i][0] == '-' && argv[i][1] != '\0')
-			return swcmd_unknown_option(argv[0], argv[i], set_usage);
-		if (target) {
-			swcmd_error("set: expected one ROLE, PATH or REPO, got '%s' and '%s'\n"
-			    "usage: %s\n", target, argv[i], set_usage);
-			return EXITCODE_USAGE;
-		}
-		target = argv[i];
-	}
-	if (!target) {
-		swcmd_error("set: missing ROLE, PATH or REPO\nusage: %s\n", set_usage);
-		return EXITCODE_USAGE;
-	}
-	struct model_entry entry, *e = &entry;
-	if (!swtable_find(target, e)) {
-		swtable_report_unknown(stderr, target);
-		return EXITCODE_REJECTED;
-	}
 	snprintf(len, sizeof len, "%u", (unsigned)e->max_model_len);
 	snprintf(util, sizeof util, "%.4g", e->gpu_memory_utilization);
-	const char *keys[SET_VARS] = { "VLLM_MODEL_ID", "VLLM_MAX_MODEL_LEN", "VLLM_QUANTIZATION",
-		"VLLM_GPU_MEMORY_UTILIZATION", "VLLM_KV_CACHE_DTYPE", "MODELC_ACTIVE_ROLE" };
-	/*
-	 * NULL is a value the table does not know (max_model_len 0: modelc could not compute the
-	 * budget): it is unset, so that a stale value in the caller's shell does not survive, and
-	 * vLLM decides (serve leaves the flag out too).
-	 */
+	/* NULL: max_model_len 0 (modelc could not compute the budget); serve leaves the flag out too. */
 	const char *vals[SET_VARS] = { swtable_model_id(e), e->max_model_len ? len : NULL,
 		e->quantization ? e->quantization : "none", e->gpu_memory_utilization > 0 ? util : NULL,
 		e->kv_cache_dtype ? e->kv_cache_dtype : "auto", e->role };
 	/* Refuse before writing anything: a value the quoting rule rejects would not read back. */
 	for (int k = 0; k < SET_VARS; k++) {
-		if (!vals[k])
-			continue;
-		const char *why = envfile_check_value(keys[k], vals[k], strlen(vals[k]));
+		const char *why = vals[k] ? envfile_check_value(set_keys[k], vals[k], strlen(vals[k])) : NULL;
 		if (why) {
-			swcmd_error("%s of '%s' cannot be exported: it %s\n", keys[k], e->role, why);
+			swcmd_error("%s of '%s' cannot be exported: it %s\n", set_keys[k], e->role, why);
 			return EXITCODE_REJECTED;
 		}
 	}
 	const char *path = activefile_path(file);
-	if (activefile_write(path, e, vals[0], &what) != 0) {
+	if (record && activefile_write(path, e, vals[0], &what) != 0) {
 		swcmd_error("%s: %s: %s\n", path, what, strerror(errno));
 		return EXITCODE_SYSTEM;
 	}
-	for (int k = 0; k < SET_VARS; k++) {
-		if (vals[k])
-			envfile_write(stdout, "export ", keys[k], vals[k]);
-		else
-			printf("unset %s\n", keys[k]);
+	return print_exports(vals);
+}
+
+/* set and env share one option loop: --active-file FILE, --help, and (set only) one target. */
+static int
+parse(int argc, char **argv, const char *usage, const char **file, const char **target)
+{
+	for (int i = 1; i < argc; i++) {
+		int m = swcmd_option(argc, argv, &i, "--active-file", file);
+		if (m < 0)
+			return EXITCODE_USAGE;
+		if (m)
+			continue;
+		if (strcmp(argv[i], "--help") == 0)
+			return swcmd_usage(stdout, usage);
+		if ((argv[i][0] == '-' && argv[i][1] != '\0') || !target)
+			return swcmd_unknown_option(argv[0], argv[i], usage);
+		if (*target) {
+			swcmd_error("set: expected one ROLE, PATH or REPO, got '%s' and '%s'\n"
+			    "usage: %s\n", *target, argv[i], usage);
+			return EXITCODE_USAGE;
+		}
+		*target = argv[i];
 	}
-	return fflush(stdout) == 0 ? EXITCODE_OK : EXITCODE_SYSTEM;
+	if (target && !*target) {
+		swcmd_error("set: missing ROLE, PATH or REPO\nusage: %s\n", usage);
+		return EXITCODE_USAGE;
+	}
+	return -1;
+}
+
+int
+swcmd_set(int argc, char **argv)
+{
+	const char *file = NULL, *target = NULL;
+	struct stat st;
+
+	int rc = parse(argc, argv, set_usage, &file, &target);
+	if (rc >= 0)
+		return rc;
+	struct model_entry entry;
+	if (swtable_find(target, &entry)) {
+		/* The role's local directory, absent here: vLLM gets the repo id and loads it from the Hub cache. */
+		if (strchr(target, '/') && entry.local_dir && entry.repo && strcmp(swtable_model_id(&entry), entry.repo) == 0 &&
+		    strcmp(target, entry.repo) != 0)
+			swcmd_note("'%s' does not exist here; VLLM_MODEL_ID is '%s's repo id (fetch %s downloads it)\n",
+			    entry.local_dir, entry.role, entry.role);
+		return export_entry(&entry, file, true);
+	}
+	if (stat(target, &st) == 0 && S_ISDIR(st.st_mode))
+		return set_directory(target);
+	swtable_report_unknown(stderr, target);
+	return EXITCODE_REJECTED;
+}
+
+/* The exports of the active role (else the primary), for a shell rc after sourcing .env. */
+int
+swcmd_env(int argc, char **argv)
+{
+	const char *file = NULL;
+	struct model_entry entry;
+
+	int rc = parse(argc, argv, env_usage, &file, NULL);
+	if (rc >= 0)
+		return rc;
+	if (!swcmd_pick_entry(NULL, file, false, &entry, &rc, NULL))
+		return rc;
+	return export_entry(&entry, file, false);
 }

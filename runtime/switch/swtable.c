@@ -33,6 +33,13 @@ swtable_load(const char *option, bool quiet)
 	if (stale)
 		swcmd_warning("%s is older than %s (its size or modification time changed since the build); "
 		    "run 'modelc build'\n", swtable_file, stale);
+	const char *gone = quiet || stale ? NULL : swtable_unchecked();
+	if (gone) {
+		char digest[2 * MODEL_TABLE_DIGEST_BYTES + 1];
+		model_table_digest_hex(&swtable_t, digest);
+		swcmd_note("%s: built %s from catalog sha256 %s; not checked: no '%s' here\n", swtable_file,
+		    swtable_t.built, digest, gone);
+	}
 	return EXITCODE_OK;
 }
 
@@ -46,6 +53,17 @@ const char *
 swtable_path(void)
 {
 	return swtable_file;
+}
+
+const char *
+swtable_unchecked(void)
+{
+	struct stat st;
+	const struct model_table_source *src[2] = { &swtable_t.catalog, &swtable_t.lock };
+	for (int i = 0; i < 2; i++)
+		if (src[i]->path && stat(src[i]->path, &st) != 0)
+			return src[i]->path;
+	return NULL;
 }
 
 const char *
@@ -157,7 +175,8 @@ swtable_report_unknown(FILE *out, const char *arg)
 	size_t dist;
 	const char *best = nearest(arg, &dist);
 
-	diag_print(out, "switch: error: unknown role, path or repo '%s'", arg);
+	swcmd_prefix(out, SWCMD_ERROR);
+	diag_print(out, "unknown role, path or repo '%s'", arg);
 	/* A suggestion further away than about a third of the name would be noise. */
 	if (best && dist <= strlen(arg) / 3 + 2)
 		diag_print(out, " (did you mean '%s'?)", best);
@@ -281,10 +300,15 @@ swtable_files(const struct model_entry *e, struct swtable_files *f)
 		}
 	} else if (swtable_snapshot(e, snap, sizeof snap) == 0) {
 		f->dir = snap;
-	} else if (e->local_dir) {
-		f->dir = e->local_dir;
+	} else if (!e->repo) {
+		f->dir = e->local_dir;  /* a local-only role: only its folder can hold the files */
 	}
 	f->total = nfiles;
+	for (size_t i = 0; i < nfiles; i++) {
+		struct model_file mf;
+		model_table_file(&swtable_t, first + i, &mf);
+		f->total_bytes += mf.size;
+	}
 	if (!f->dir)
 		return;
 	f->dir_exists = is_dir(f->dir);

@@ -25,7 +25,8 @@ enum { SWTABLE_PATH_MAX = 4096 };
  * SWTABLE_DEFAULT; map it and check all of it. On failure print an error that names the file
  * and what is wrong, with what to do, and return the exit code: EXITCODE_SYSTEM when it cannot
  * be read, EXITCODE_REJECTED when it is not a table this switch reads. 0 when loaded; then,
- * unless quiet, warn when models.yaml or models.lock changed since the build (swtable_stale).
+ * unless quiet, warn when models.yaml or models.lock changed since the build (swtable_stale), or
+ * note the build time and digest when they are not here to compare (swtable_unchecked).
  */
 int swtable_load(const char *option, bool quiet);
 
@@ -41,6 +42,12 @@ const char *swtable_path(void);
  */
 const char *swtable_stale(void);
 
+/*
+ * The first catalog file recorded in the table that does not exist here (a GPU host that got a
+ * copy of generated/ only), or NULL: then the staleness check cannot run.
+ */
+const char *swtable_unchecked(void);
+
 /* Role i of the table, decoded into *e. */
 void swtable_entry(size_t i, struct model_entry *e);
 
@@ -49,6 +56,7 @@ struct swtable_files {
 	size_t present;          /* files with the manifest's size */
 	size_t total;            /* files in the manifest */
 	uint64_t present_bytes;
+	uint64_t total_bytes;    /* the manifest's sizes summed */
 	const char *dir;         /* the folder checked, or NULL when there is none (no commit known) */
 	int dir_exists;
 };

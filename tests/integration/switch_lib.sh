@@ -1,12 +1,13 @@
-# Shared by tests/integration/test_switch*.sh: switch, the runtime table modelc builds from the
-# test catalog (tests/fixtures/switch/), a scratch folder, and assertions that print what
-# differed. Sourced, not run.
+# Shared by tests/integration/test_switch*.sh: switch with switch-host beside it (serve, doctor,
+# gpu: switch execs it from its own folder), the runtime table modelc builds from the test catalog
+# (tests/fixtures/switch/), a scratch folder, and assertions that print what differed. Sourced,
+# not run.
 set -u
 : "${BIN:?BIN must point at build/bin}"
 ROOT=$(pwd)
 BUILD=${BUILD:-$ROOT/build}
 SW=$BUILD/test-switch/switch
-make -s --no-print-directory "$SW" SWITCH_OUT="$SW" >/dev/null ||
+make -s --no-print-directory "$SW" "$SW-host" SWITCH_OUT="$SW" >/dev/null ||
 	{ echo "cannot build the test switch"; exit 1; }
 T=$(mktemp -d /tmp/modelc-switch-test.XXXXXX)
 trap 'rm -rf "$T"' EXIT

@@ -7,6 +7,7 @@ common/model_table.h agree.
 usage: table_edit.py IN OUT EDIT...
   ROLE.FIELD=TEXT        a string of a role: model_id, repo, revision, commit, local_dir, ...
   settings.disk_budget=N a number of the settings record (disk_budget, gpu_total, port)
+  ROLE.fileK.size=N      the size of the K-th file (from 0) of a role's manifest
   truncate=N             keep the first N bytes (after the other edits)
 
 A new string is appended to the string pool (the last section), so every other reference
@@ -20,6 +21,7 @@ DIR_SIZE = 16
 SETTINGS, ROLES, FILES, ARGS, STRINGS = 1, 2, 3, 4, 5
 ROLE_STRINGS = ["name", "model_id", "repo", "revision", "commit", "local_dir", "quantization",
                 "quantization_flag", "dtype", "kv_cache_dtype", "verdict"]
+ROLE_FILES_FIRST, FILE_SIZE = 88, 8
 SETTINGS_NUMBERS = {"gpu_total": (48, "<Q"), "gpu_used": (56, "<Q"), "disk_budget": (72, "<Q"),
                     "port": (80, "<I")}
 
@@ -57,6 +59,12 @@ def main(argv):
         if record == "settings":
             at, fmt = SETTINGS_NUMBERS[field]
             struct.pack_into(fmt, b, sections[SETTINGS][1] + at, int(value))
+            continue
+        if field.startswith("file"):
+            k = int(field[4:].split(".", 1)[0])
+            first, = struct.unpack_from("<I", b, role_at(record) + ROLE_FILES_FIRST)
+            _, foff, _, fsize = sections[FILES]
+            struct.pack_into("<Q", b, foff + (first + k) * fsize + FILE_SIZE, int(value))
             continue
         ref = role_at(record) + 8 * ROLE_STRINGS.index(field)
         data = value.encode()

@@ -73,7 +73,7 @@ def bench(args, cwd=None, env=None):
     """Run bench in a scratch folder unless told otherwise, so no generated/ of the checkout leaks in."""
     cwd = cwd or SCRATCH
     e = dict(os.environ)
-    e.pop("VLLM_ACTIVE_ROLE", None)
+    e.pop("MODELC_ACTIVE_ROLE", None)
     e["PATH"] = "/usr/bin:/bin"  # no nvidia-smi: the gpu column says "unknown"
     e.update(env or {})
     for _ in range(20):
@@ -158,7 +158,7 @@ def test_generated_role_and_json():
     work = tempfile.mkdtemp()
     os.makedirs(os.path.join(work, "generated", "manifests"))
     with open(os.path.join(work, "generated", ".env"), "w") as f:
-        f.write("# generated\nVLLM_ACTIVE_ROLE='code'\nCODE_MAX_MODEL_LEN='2048'\nCODE_MODEL_ID='bigcode/x'\n"
+        f.write("# generated\nMODELC_ACTIVE_ROLE='code'\nCODE_MAX_MODEL_LEN='2048'\nCODE_MODEL_ID='bigcode/x'\n"
                 "CODE_KV_CACHE_DTYPE='fp8'\nCODE_GPU_MEMORY_UTILIZATION='0.85'\nCODE_QUANTIZATION='fp8'\n")
     with open(os.path.join(work, "generated", "manifests", "code.json"), "w") as f:
         json.dump({"role": "code", "commit": "c" * 40}, f)
@@ -173,13 +173,13 @@ def test_generated_role_and_json():
           "--quantization fp8" and len(d["points"]) == 2 and d["exact_lengths"] is True, "json summary", r.stdout)
     rs = rows(os.path.join(work, "measurements", "code.csv"))
     check(rs[0]["commit"] == "c" * 40, "commit column from the manifest")
-    # Same role through VLLM_ACTIVE_ROLE in the environment, and --model naming a missing model.
+    # Same role through MODELC_ACTIVE_ROLE in the environment, and --model naming a missing model.
     r = bench(["--url", s.url, "--model", "nope"], cwd=work)
     check(r.returncode == 1 and r.stderr == "bench: --model: the server at %s does not serve 'nope'; it serves 'code'\n"
           % s.url, "unknown model", r.stderr)
     r = bench(["--url", s.url, "--lengths", "16", "--reps", "1", "--warmup", "0", "--max-tokens", "4", "--gpu", "X",
-               "--server-flags", "--enforce-eager", "--out", "m2"], cwd=work, env={"VLLM_ACTIVE_ROLE": "code"})
-    check(r.returncode == 0, "VLLM_ACTIVE_ROLE", r.stderr)
+               "--server-flags", "--enforce-eager", "--out", "m2"], cwd=work, env={"MODELC_ACTIVE_ROLE": "code"})
+    check(r.returncode == 0, "MODELC_ACTIVE_ROLE", r.stderr)
     rs = rows(os.path.join(work, "m2", "code.csv"))
     check(rs[0]["gpu"] == "X" and rs[0]["server_flags"] == "--enforce-eager", "--gpu and --server-flags")
     # The role switch recorded in .active_model comes before generated/.env's active role.

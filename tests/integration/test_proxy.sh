@@ -157,18 +157,15 @@ switch: error: proxy: role 'fallback' failed to start 3 times: the server exited
 switch: note: proxy: stopped every server; exiting
 X
 
-# switch proxy runs argv[0] with -proxy added: the switch-proxy beside the switch run by its path,
-# the one on PATH for a switch found on PATH; else it says what it could not start.
+# switch proxy runs the switch-proxy in switch's own folder (/proc/self/exe), with switch's words.
 mkdir -p "$T/alone"
 cp "$SW" "$T/alone/switch"
 run "no sibling" 3 "$T/alone/switch" proxy --dry-run
 same "no sibling" err <<X
-switch: error: cannot start '$T/alone/switch-proxy': No such file or directory
+switch: error: cannot run $T/alone/switch-proxy: No such file or directory (switch-proxy is installed beside switch: run 'make install', or build both with 'make config')
 X
 ln -s "$PX" "$T/alone/switch-proxy"
 run "sibling" 0 "$T/alone/switch" --table "$TABLE" proxy --dry-run --port-base 9100
 has "sibling" out "eviction order: least recently used first; a role that is asked for puts away every resident role (it needs the whole GPU)"
-PATH="$T/alone:$BASEPATH" run "on PATH" 0 switch proxy --dry-run --port-base 9100
-has "on PATH" out "code            9100          4096         0.9   0.00 GiB         120 s"
 
 finish

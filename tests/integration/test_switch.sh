@@ -12,7 +12,7 @@ contains "no arguments" err "usage: switch [--table FILE] list [--json]"
 run "unknown command" 2 "$SW" frobnicate
 has "unknown command" err "switch: error: unknown command 'frobnicate'"
 run "help" 0 "$SW" --help
-contains "help" out "| doctor | --list | --set ROLE|PATH|REPO | --current | --help | --version"
+contains "help" out "| env | doctor | gpu [--index N] | --list | --set ROLE|PATH|REPO | --current | --help | --version"
 
 # list: every role, nothing active, no cache yet. MODEL is the id switch would serve now: code's
 # local directory (its table id) does not exist here, so its repo id.
@@ -235,12 +235,33 @@ X
 run "current usage" 2 "$SW" current extra
 has "current usage" err "switch: error: current: unknown option 'extra'"
 
-# No heap: the static link holds no allocator at all (an unstripped link of the same objects).
+# serve, doctor and gpu run in switch-host, which switch execs from its own folder: without it,
+# switch says where it looked and how to get it; with it, the sibling gets the same arguments.
+mkdir "$T/alone"
+cp "$SW" "$T/alone/switch"
+run "no switch-host" 3 "$T/alone/switch" --table "$TABLE" serve primary --dry-run
+same "no switch-host" err <<X
+switch: error: cannot run $T/alone/switch-host: No such file or directory (switch-host is installed beside switch: run 'make install', or build both with 'make config')
+X
+run "no switch-host, list" 0 "$T/alone/switch" --table "$TABLE" list
+ln -s "$SW" "$T/alone/link"
+run "switch-host by a link" 0 "$T/alone/link" --table "$TABLE" serve primary --dry-run
+contains "switch-host by a link" out "vllm serve"
+
+# No heap: neither static link (switch, switch-host) holds an allocator at all (unstripped links
+# of the same objects; switch-host's main is main.c compiled with -DSWITCH_HOST).
 if command -v nm >/dev/null 2>&1; then
-	(cd "$ROOT" && ${MUSLCC:-musl-gcc} -static -Wl,--gc-sections -o "$T/switch.unstripped" \
-		"$BUILD"/musl/common/*.o "$BUILD"/musl/runtime/http/*.o "$BUILD"/musl/runtime/switch/*.o) ||
-		fail "cannot link an unstripped switch"
-	nm "$T/switch.unstripped" | grep -E ' T (malloc|calloc|realloc|free)$' >"$T/heap" && { fail "switch links an allocator"; cat "$T/heap"; }
+	for prog in switch switch-host; do
+		main=main
+		[ "$prog" = switch-host ] && main=main-host
+		objs=$(cd "$ROOT" && ls "$BUILD"/musl/runtime/switch/*.o | grep -v '/main\(-host\)\?\.o$')
+		# shellcheck disable=SC2086
+		(cd "$ROOT" && ${MUSLCC:-musl-gcc} -static -Wl,--gc-sections -o "$T/$prog.unstripped" \
+			"$BUILD"/musl/common/*.o "$BUILD"/musl/runtime/http/*.o $objs "$BUILD/musl/runtime/switch/$main.o") ||
+			fail "cannot link an unstripped $prog"
+		nm "$T/$prog.unstripped" | grep -E ' T (malloc|calloc|realloc|free)$' >"$T/heap" &&
+			{ fail "$prog links an allocator"; cat "$T/heap"; }
+	done
 fi
 
 finish

@@ -84,7 +84,7 @@ same "dry-run cached" out <<X
 HF_HOME=$T/hf HF_HUB_OFFLINE=1 vllm serve $snap --served-model-name hugging-quants/Meta-Llama-3.1-8B-Instruct-AWQ-INT4 --max-model-len 8192 --gpu-memory-utilization 0.9 --dtype half --max-num-seqs 16 --max-num-batched-tokens 2048 --host 127.0.0.1 --port 8000
 X
 run "dry-run no active" 0 "$SW" serve --dry-run --active-file "$T/none"
-has "dry-run no active" err "switch: note: no active model in '$T/none'; serving the primary role 'primary'"
+has "dry-run no active" err "switch: note: no active model in '$T/none'; using the primary role 'primary'"
 printf 'role=gone\nmodel_id=x\n' >"$T/gone"
 run "serve gone" 1 "$SW" serve --dry-run --active-file "$T/gone"
 has "serve gone" err "switch: error: $T/gone: role 'gone' is not in this build's catalog 'models.yaml'"

@@ -86,10 +86,18 @@ grep -q '"stale": true' "$T/out" || fail "list --json does not say stale"
 (cd "$T/catalog" && "$BIN/modelc" build -o gen) >/dev/null 2>&1 || fail "modelc build again"
 run "rebuilt" 0 "$SW" --table "$T/catalog/gen/switch.table" set primary
 same "rebuilt: no warning" err </dev/null
-# A table copied to a machine without the catalog: nothing to compare against, no warning.
+# A table copied to a machine without the catalog: nothing to compare against; list, set and
+# doctor say so, with the build time and the digest (issue 12, section 1).
 mv "$T/catalog" "$T/catalog.away"
-run "catalog elsewhere" 0 "$SW" --table "$T/catalog.away/gen/switch.table" set primary
-same "catalog elsewhere: no warning" err </dev/null
+built=$("$SW" --table "$T/catalog.away/gen/switch.table" list --json 2>/dev/null | sed -n 's/.*"built": "\(.*\)",/\1/p')
+digest=$(cat "$T/catalog.away/models.yaml" "$T/catalog.away/models.lock" | sha256sum | cut -d' ' -f1)
+for cmd in set list; do
+	arg=; [ $cmd = set ] && arg=primary
+	run "catalog elsewhere: $cmd" 0 "$SW" --table "$T/catalog.away/gen/switch.table" $cmd $arg
+	has "catalog elsewhere: $cmd says it could not check" err "switch: note: $T/catalog.away/gen/switch.table: built $built from catalog sha256 $digest; not checked: no '$T/catalog/models.yaml' here"
+done
+run "catalog elsewhere: doctor" 1 "$SW" --table "$T/catalog.away/gen/switch.table" doctor
+has "catalog elsewhere: doctor" out "note: table '$T/catalog.away/gen/switch.table' built $built from 'models.yaml' (sha256 $digest); not checked: no '$T/catalog/models.yaml' here"
 mv "$T/catalog.away" "$T/catalog"
 
 finish

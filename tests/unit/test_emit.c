@@ -109,7 +109,7 @@ test_env(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(env, "\nVLLM_MAX_MODEL_LEN='8192'\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(env, "\nVLLM_GPU_MEMORY_UTILIZATION='0.9'\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(env, "\nVLLM_KV_CACHE_DTYPE='auto'\n"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(env, "\nVLLM_ACTIVE_ROLE='primary'\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(env, "\nMODELC_ACTIVE_ROLE='primary'\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(env, "\nPRIMARY_MODEL_LOCAL='/mnt/f/models/llama3.1-8b-instruct-awq'\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(env, "\nPRIMARY_REVISION='0123456789abcdef0123456789abcdef01234567'\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(env, "\nLIGHTWEIGHT_REVISION='main'\n"));
