@@ -421,7 +421,14 @@ requeue_if_dead(struct px_conn *c)
 	struct px_inst *in = &px_inst[c->role];
 	if (c->resent)
 		return 0;
-	px_inst_reap(px_now());
+	/* A server killed closes its sockets before it can be reaped: give its exit up to 100 ms
+	 * (this path only, after a failure) to tell a dead server from one that closed on purpose. */
+	for (int k = 0; k < 20; k++) {
+		px_inst_reap(px_now());
+		if (in->st != PXS_READY && in->st != PXS_DRAINING)
+			break;
+		usleep(5000);
+	}
 	if (in->st == PXS_READY || in->st == PXS_DRAINING)
 		return 0;
 	if (c->up >= 0)
