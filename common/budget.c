@@ -46,40 +46,8 @@ const struct budget_calibration budget_calibration_default = {
 	.non_torch_tp_bytes = BUDGET_CAL_NON_TORCH_TP_BYTES,
 	.cuda_graph_bytes = BUDGET_CAL_CUDA_GRAPH_BYTES,
 	.cuda_graph_bytes_per_unit = BUDGET_CAL_CUDA_GRAPH_BYTES_PER_UNIT,
+	.cuda_graph_bytes_per_size = BUDGET_CAL_CUDA_GRAPH_BYTES_PER_SIZE,
 };
-
-static const struct budget_quant budget_quants[] = {
-	/* AutoAWQ GEMM: 4-bit packed in int32, fp16 scales and packed 4-bit zeros per 128 inputs. */
-	{.name = "awq", .bits = 4, .group_size = 128, .zero_point = true, .scale_bytes = 2,
-	    .embeddings_16bit = true},
-	/* GPTQ: the same tensors plus g_idx (one int32 per input feature). */
-	{.name = "gptq", .bits = 4, .group_size = 128, .zero_point = true, .scale_bytes = 2,
-	    .embeddings_16bit = true},
-	/* FP8 weights with one fp32 scale per output channel. */
-	{.name = "fp8", .bits = 8, .group_size = 0, .zero_point = false, .scale_bytes = 4,
-	    .embeddings_16bit = true},
-	/* bitsandbytes NF4: one fp32 absmax per 64 weights (no double quantization). */
-	{.name = "bitsandbytes", .bits = 4, .group_size = 64, .zero_point = false, .scale_bytes = 4,
-	    .embeddings_16bit = true},
-	/*
-	 * llm-compressor's compressed-tensors (what 'modelc quantize' scripts write), as its W4A16
-	 * preset: symmetric 4-bit, fp16/bf16 scales per 128 inputs, no zero point. Other schemes
-	 * weigh more; the checkpoint's exact bytes decide when the lock or the directory has them.
-	 */
-	{.name = "compressed-tensors", .bits = 4, .group_size = 128, .zero_point = false,
-	    .scale_bytes = 2, .embeddings_16bit = true},
-	{.name = "none", .bits = 16, .group_size = 0, .zero_point = false, .scale_bytes = 0,
-	    .embeddings_16bit = true},
-};
-
-const struct budget_quant *
-budget_quant_named(const char *name)
-{
-	for (size_t i = 0; i < sizeof budget_quants / sizeof budget_quants[0]; i++)
-		if (strcmp(budget_quants[i].name, name) == 0)
-			return &budget_quants[i];
-	return NULL;
-}
 
 /*
  * vLLM's --kv-cache-dtype choices (shared/reference/vllm-flags.txt), float16 from newer builds.
@@ -168,9 +136,37 @@ sliding_layers_of(const struct budget_arch *a)
 	return a->sliding_layers;
 }
 
+/* What budget.c needs of each generation (names, versions and sources: budget_gen.c). */
+static const struct {
+	enum budget_engine engine;
+	bool graphs_in_budget;
+} budget_gen_rules[BUDGET_GEN_COUNT] = {
+	[BUDGET_GEN_V0] = {BUDGET_ENGINE_V0, false},
+	[BUDGET_GEN_V1] = {BUDGET_ENGINE_V1, false},
+	[BUDGET_GEN_V1_GRAPHS_IN_BUDGET] = {BUDGET_ENGINE_V1, true},
+};
+
+static bool
+graphs_in_budget_of(enum budget_generation g)
+{
+	return (unsigned)g < BUDGET_GEN_COUNT && budget_gen_rules[g].graphs_in_budget;
+}
+
+/* The generation params ask for: given, else the one their engine implies (graphs on top). */
+static enum budget_generation
+generation_of(const struct budget_params *p)
+{
+	if (p->generation_set)
+		return p->generation;
+	return p->engine == BUDGET_ENGINE_V0 ? BUDGET_GEN_V0 : BUDGET_GEN_V1;
+}
+
 void
 budget_defaults(struct budget_params *p)
 {
+	if (p->generation_set)
+		p->engine = (unsigned)p->generation < BUDGET_GEN_COUNT ?
+		    budget_gen_rules[p->generation].engine : BUDGET_ENGINE_V1;
 	if (!p->block_size)
 		p->block_size = BUDGET_BLOCK_DEFAULT;
 	if (!p->tensor_parallel)
@@ -225,68 +221,6 @@ budget_kv_request_bytes(const struct budget_arch *a, const struct budget_params 
 		bytes += (uint64_t)sliding * (cdiv(keep, block) + 1) * page;
 	}
 	return bytes;
-}
-
-/* Linear-layer weight elements of one decoder layer, per (in, out) pair summed. */
-struct budget_linear {
-	uint64_t elements;                  /* in x out summed over the layer's matrices */
-	uint64_t inputs;                    /* in summed over the matrices (GPTQ g_idx) */
-	uint64_t outputs;                   /* out summed (per-channel scales) */
-	uint64_t other;                     /* biases and norms, 16-bit */
-};
-
-static struct budget_linear
-layer_tensors(const struct budget_arch *a)
-{
-	uint64_t h = a->hidden_size, hd = head_dim_of(a);
-	uint64_t q = (uint64_t)a->attention_heads * hd, kv = (uint64_t)kv_heads_of(a) * hd;
-	uint64_t ff = a->intermediate_size ? a->intermediate_size : BUDGET_DEFAULT_FFN_RATIO * h;
-	struct budget_linear l = {0};
-	/* q, k, v, o */
-	l.elements = h * q + 2 * h * kv + q * h;
-	l.inputs = 3 * h + q;
-	l.outputs = q + 2 * kv + h;
-	if (a->mlp_ungated) {
-		l.elements += 2 * h * ff;
-		l.inputs += h + ff;
-		l.outputs += ff + h;
-	} else {
-		l.elements += 3 * h * ff;
-		l.inputs += 2 * h + ff;
-		l.outputs += 2 * ff + h;
-	}
-	if (a->qkv_bias)
-		l.other += q + 2 * kv;
-	if (a->o_bias)
-		l.other += h;
-	if (a->mlp_bias)
-		l.other += a->mlp_ungated ? ff + h : 2 * ff + h;
-	l.other += (a->norm_bias ? 4 : 2) * h;      /* input and post-attention norms */
-	return l;
-}
-
-uint64_t
-budget_weights_bytes(const struct budget_arch *a, const struct budget_quant *q)
-{
-	const uint64_t b16 = BUDGET_SERVED_DTYPE_BYTES;
-	struct budget_linear l = layer_tensors(a);
-	uint64_t h = a->hidden_size, vocab = a->vocab_size;
-	uint64_t embed = vocab * h * (a->tie_word_embeddings ? 1 : 2);
-	uint64_t final_norm = (a->norm_bias ? 2 : 1) * h;
-	uint64_t linear;
-	if (!q || q->bits >= 16) {
-		linear = l.elements * b16;
-	} else {
-		uint64_t groups = q->group_size ? l.elements / q->group_size : l.outputs;
-		linear = l.elements * q->bits / 8;
-		linear += groups * q->scale_bytes;
-		if (q->zero_point)
-			linear += groups * q->bits / 8;
-		if (q->name && strcmp(q->name, "gptq") == 0)
-			linear += l.inputs * 4;
-	}
-	/* Embeddings and lm_head stay 16-bit in every format vLLM loads here. */
-	return (uint64_t)a->layers * (linear + l.other * b16) + (embed + final_norm) * b16;
 }
 
 uint32_t
@@ -357,6 +291,13 @@ budget_lowering_text(const struct budget_result *r, char *buf, size_t size)
 		    r->utilization, used, size_gib(r->cuda_context_bytes),
 		    size_gib(r->cuda_graph_bytes));
 	}
+}
+
+/* CUDA graph memory outside the budget: all of it, unless the generation counts it inside. */
+static uint64_t
+graphs_on_top(const struct budget_params *p, const struct budget_result *r)
+{
+	return graphs_in_budget_of(generation_of(p)) ? 0 : r->cuda_graph_bytes;
 }
 
 /*
@@ -459,21 +400,19 @@ terms(const struct budget_arch *a, const struct budget_params *params, struct bu
 		r->cuda_graph_source = BUDGET_EXACT;
 	} else {
 		r->cuda_graph_bytes = cal->cuda_graph_bytes + (uint64_t)(cal->cuda_graph_bytes_per_unit *
-		    (double)r->cuda_graph_sizes * (double)a->layers * (double)a->hidden_size);
+		    (double)r->cuda_graph_sizes * (double)a->layers * (double)a->hidden_size) +
+		    (uint64_t)(cal->cuda_graph_bytes_per_size * (double)r->cuda_graph_sizes);
 		r->cuda_graph_source = BUDGET_CALIBRATED;
 	}
 
-	budget_check_start(&p, r->cuda_graph_bytes, r);
+	budget_check_start(&p, graphs_on_top(&p, r), r);
 	r->budget_bytes = (uint64_t)((double)p.gpu_total_bytes * r->utilization);
-	r->peak_bytes = p.gpu_used_bytes + r->cuda_context_bytes + r->budget_bytes + r->cuda_graph_bytes;
+	r->peak_bytes = p.gpu_used_bytes + r->cuda_context_bytes + r->budget_bytes + graphs_on_top(&p, r);
 
-	if (p.weights_bytes) {
-		r->weights_bytes = p.weights_per_gpu ? p.weights_bytes : cdiv(p.weights_bytes, tp);
-		r->weights_source = p.weights_source;
-	} else {
-		r->weights_bytes = cdiv(budget_weights_bytes(a, NULL), tp);
-		r->weights_source = BUDGET_FORMULA;
-	}
+	/* Weights as given (budget_fit_checked computes 16-bit ones from the architecture when
+	 * none are given; switch always has modelc's and links no weight formula). */
+	r->weights_bytes = p.weights_per_gpu ? p.weights_bytes : cdiv(p.weights_bytes, tp);
+	r->weights_source = p.weights_source;
 
 	/* Activation peak of profile_run: the forward pass of the profile batch, or the sampler
 	 * warm-up over one row of logits per request, whichever is larger (they run in turn).
@@ -500,8 +439,12 @@ terms(const struct budget_arch *a, const struct budget_params *params, struct bu
 
 	r->kv_bytes_per_token = budget_kv_bytes_per_token(a, &p);
 	r->kv_source = BUDGET_FORMULA;
+	/* From v0.21.0 vLLM subtracts its CUDA graph estimate before sizing the KV cache. */
+	r->generation = generation_of(&p);
+	uint64_t graphs_inside = graphs_in_budget_of(r->generation) ?
+	    r->cuda_graph_bytes : 0;
 	r->kv_cache_bytes = sub_sat(r->budget_bytes,
-	    r->weights_bytes + r->activation_bytes + r->non_torch_bytes);
+	    r->weights_bytes + r->activation_bytes + r->non_torch_bytes + graphs_inside);
 	r->kv_tokens = kv_tokens_of(a, &p, r->kv_cache_bytes);
 
 	if (p.safety_margin_set) {
@@ -512,6 +455,7 @@ terms(const struct budget_arch *a, const struct budget_params *params, struct bu
 		r->safety_margin_bytes = frac > BUDGET_MARGIN_MIN_BYTES ? frac : BUDGET_MARGIN_MIN_BYTES;
 		r->margin_source = BUDGET_FORMULA;
 	}
+	r->evidence_from = r->generation;
 }
 
 /* V0 without chunked prefill profiles max_model_len tokens: a longer context also costs

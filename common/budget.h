@@ -13,6 +13,32 @@
 
 enum budget_engine { BUDGET_ENGINE_V0, BUDGET_ENGINE_V1 };
 
+enum { BUDGET_FAMILY_MAX = 64 };
+
+/*
+ * The vLLM generations whose profile-run rules differ (docs/budget.md, "Generations"): V0's
+ * whole-prompt profile batch; V1's chunked-prefill batch with CUDA graphs captured on top of
+ * the budget; V1 from v0.21.0, which subtracts a CUDA graph estimate before sizing the KV cache.
+ */
+enum budget_generation {
+	BUDGET_GEN_V0,
+	BUDGET_GEN_V1,
+	BUDGET_GEN_V1_GRAPHS_IN_BUDGET,
+	BUDGET_GEN_COUNT
+};
+#define BUDGET_GEN_NEWEST BUDGET_GEN_V1_GRAPHS_IN_BUDGET
+
+/* One generation's rules, as data: the versions it spans and what its profile run counts. */
+struct budget_generation_rule {
+	enum budget_generation gen;
+	const char *name;               /* "v0", "v1", "v1-graphs-in-budget": stable, for scripts */
+	const char *first;              /* first vLLM version modelled ("0.5.0") */
+	const char *last;               /* last one the evidence reaches ("0.10.2"), inclusive */
+	enum budget_engine engine;
+	bool graphs_in_budget;          /* the KV cache is sized after a CUDA graph estimate */
+	const char *source;             /* where the rule was read (a vLLM file, PR or release) */
+};
+
 /* Architecture numbers from config.json that the budget needs. 0 means unknown/absent. */
 struct budget_arch {
 	uint32_t layers;
@@ -33,6 +59,16 @@ struct budget_arch {
 	bool mlp_bias;                  /* MLP projections carry biases */
 	bool norm_bias;                 /* LayerNorm with a bias instead of RMSNorm (Starcoder2) */
 	bool mlp_ungated;               /* two MLP matrices (fc, proj) instead of gate/up/down */
+	/* Added for MoE weights from the architecture (issue 15); experts 0 means dense. */
+	uint32_t experts;               /* routed experts per MoE layer */
+	uint32_t shared_experts;        /* always-active experts (n_shared_experts) */
+	uint32_t moe_intermediate_size; /* one expert's intermediate width */
+	uint32_t shared_intermediate_size; /* the shared expert MLP's width (0: shared x moe width) */
+	uint32_t dense_layers;          /* leading layers with a dense MLP (first_k_dense_replace) */
+	bool shared_expert_gate;        /* a hidden x 1 gate on the shared expert (Qwen2-MoE) */
+	char family[BUDGET_FAMILY_MAX]; /* architectures[0], for the evidence check; "" unknown */
+	bool multimodal;                /* a vision/audio encoder: vLLM profiles its encoder cache */
+	bool mla;                       /* multi-head latent attention (kv_lora_rank): latent KV */
 };
 
 /* How a term was obtained, for `modelc explain`. */
@@ -61,14 +97,19 @@ struct budget_params {
 	uint32_t block_size;            /* 0: 16 */
 	bool enforce_eager;
 	enum budget_engine engine;
-	uint64_t weights_bytes;         /* per model (divided by tensor_parallel inside) */
+	uint64_t weights_bytes;         /* per model (divided by tensor_parallel inside); 0: none, but
+	                                 * budget_fit_checked takes 16-bit ones from the architecture */
 	uint64_t safety_margin_bytes;   /* ours, on top of what vLLM reserves */
 	/* Added by the estimator (issue 5). */
 	bool safety_margin_set;         /* false: the default rule, max(256 MiB, 3% of the KV cache) */
 	enum budget_source weights_source; /* how weights_bytes was obtained (0 = exact) */
-	const struct budget_calibration *calibration; /* NULL: common/budget_calibration.h */
+	const struct budget_calibration *calibration; /* NULL: budget_calibration_default; the
+	                                 * checked fits take the generation's (budget_calibration_of) */
 	/* Added for the physical check. */
 	bool keep_utilization;          /* never lower utilization: reproduce a start-up log as it ran */
+	/* Added for vLLM generations (issue 15). */
+	bool generation_set;            /* false: the engine decides (V0, or V1 with graphs on top) */
+	enum budget_generation generation;
 	/* Added for several GPUs (common/budget_rank.h). */
 	bool weights_per_gpu;           /* weights_bytes is one rank's already: not divided by tensor_parallel */
 };
@@ -81,10 +122,38 @@ struct budget_calibration {
 	uint64_t non_torch_tp_bytes;    /* added when tensor_parallel > 1 (NCCL buffers) */
 	uint64_t cuda_graph_bytes;      /* a constant part of graph memory; 0 with enforce_eager */
 	double cuda_graph_bytes_per_unit; /* x captured sizes x layers x hidden_size: graph memory */
+	/* Added for issue 15: graph memory per captured size, whatever the model's shape. */
+	double cuda_graph_bytes_per_size;
 };
 
-/* The committed constants. */
+/*
+ * What the calibration cases cover, per generation (scripts/calibrate-estimator writes it):
+ * the cases, the families and the weight range they span, and the spread observed on them
+ * (the largest leave-one-family-out over-prediction, as a fraction of the logged KV cache).
+ */
+struct budget_evidence {
+	enum budget_generation gen;
+	uint32_t cases;
+	double spread;
+	uint64_t min_weights_bytes, max_weights_bytes; /* per GPU */
+	const char *families;           /* space-separated architectures[0] names */
+};
+
+/* Why a plan falls outside the evidence (a bit set); BUDGET_EVIDENCE_COVERED when it does not. */
+enum {
+	BUDGET_EVIDENCE_COVERED = 0,
+	BUDGET_EVIDENCE_GENERATION = 1,  /* no calibrated case of this generation */
+	BUDGET_EVIDENCE_FAMILY = 2,      /* no calibrated case of this architecture */
+	BUDGET_EVIDENCE_SIZE = 4,        /* weights outside the calibrated range */
+	BUDGET_EVIDENCE_MULTIMODAL = 8,  /* encoder-cache profiling: not modelled */
+	BUDGET_EVIDENCE_MLA = 16         /* latent KV cache and its kernels' buffers: not modelled */
+};
+
+/* The committed constants (the newest generation's; used when no generation is set). */
 extern const struct budget_calibration budget_calibration_default;
+
+/* The committed constants of generation g. */
+const struct budget_calibration *budget_calibration_of(enum budget_generation g);
 
 
 /* Why utilization was lowered below what was asked. */
@@ -127,7 +196,39 @@ struct budget_result {
 	uint64_t peak_bytes;            /* in use + context + budget + graphs outside the budget */
 	uint32_t cuda_graph_sizes;      /* batch sizes vLLM captures (0 with enforce_eager) */
 	uint32_t cuda_graph_max_size;   /* the largest of them */
+	/* Added for vLLM generations (issue 15). */
+	enum budget_generation generation;
+	unsigned evidence_gaps;         /* BUDGET_EVIDENCE_* bits; 0 covered (or not checked) */
+	enum budget_generation evidence_from; /* the generation whose spread widened the margin */
+	double evidence_spread;         /* the fraction added to the margin */
 };
+
+/* The rule of generation g (never NULL for a valid g). */
+const struct budget_generation_rule *budget_generation_rule(enum budget_generation g);
+
+/* The generation called name ("v0", "v1", "v1-graphs-in-budget"); -1 if none. */
+int budget_generation_named(const char *name, enum budget_generation *g);
+
+/*
+ * The generation of vLLM version text "X.Y[.Z]" (a suffix such as ".post1" or "rc1" is
+ * ignored) with engine (V0 only where that version had one). -1 when text is not a version.
+ * *nearest is set when the version lies outside every modelled range and the nearest was taken.
+ */
+int budget_generation_of_version(const char *text, enum budget_engine engine, bool engine_given,
+    enum budget_generation *g, bool *nearest);
+
+/* The committed evidence table, one entry per generation (cases 0 where none). */
+const struct budget_evidence *budget_evidence_of(enum budget_generation g);
+
+/*
+ * Which BUDGET_EVIDENCE_* gaps a model of arch with weights bytes per GPU has in generation g;
+ * *from the generation whose evidence was used, *spread its spread (0 when covered).
+ */
+unsigned budget_evidence_gaps(const struct budget_arch *a, enum budget_generation g,
+    uint64_t weights, enum budget_generation *from, double *spread);
+
+/* Write the evidence gaps of r as one clause ("no calibrated case of generation v1-...; ...") */
+void budget_evidence_text(const struct budget_result *r, char *buf, size_t size);
 
 /* How many batch sizes vLLM captures CUDA graphs for (0 with enforce_eager); *max_size the largest. */
 uint32_t budget_cuda_graph_sizes(const struct budget_params *p, uint32_t *max_size);
@@ -166,6 +267,17 @@ uint64_t budget_kv_request_bytes(const struct budget_arch *a, const struct budge
  * none), the same numbers as schemas/quant-formats.json; NULL if unknown.
  */
 const struct budget_quant *budget_quant_named(const char *name);
+
+/*
+ * budget_fit, then, where no calibrated case covers the model (budget_evidence_gaps), again with
+ * the margin widened by the spread seen on the nearest evidence; r says which gaps and how much.
+ */
+void budget_fit_checked(const struct budget_arch *a, const struct budget_params *p,
+    struct budget_result *r);
+
+/* budget_fit_context with the margin widened as budget_fit_checked widens it. */
+bool budget_fit_context_checked(const struct budget_arch *a, const struct budget_params *p,
+    uint32_t min_len, struct budget_result *r, struct budget_params *used);
 
 /* The whole breakdown for one model; fits is false when max_model_len does not fit. */
 void budget_fit(const struct budget_arch *a, const struct budget_params *p,

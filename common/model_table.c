@@ -153,6 +153,7 @@ static const struct mt_field settings_fields[] = {
 	{MT_SET_CAL_NON_TORCH_TP, K_U64, T(calibration.non_torch_tp_bytes), 1024},
 	{MT_SET_CAL_GRAPH, K_U64, T(calibration.cuda_graph_bytes), 1024},
 	{MT_SET_CAL_GRAPH_UNIT, K_F64, T(calibration.cuda_graph_bytes_per_unit), 1000000},
+	{MT_SET_CAL_GRAPH_SIZE, K_F64, T(calibration.cuda_graph_bytes_per_size), 1u << 31},
 };
 
 /* The bounds are well above any real model and server; they keep the budget's arithmetic exact. */
@@ -179,6 +180,7 @@ static const struct mt_field role_fields[] = {
 	{MT_ROLE_FLAGS, K_BIT, E(params.enforce_eager), MT_ROLE_F_ENFORCE_EAGER},
 	{MT_ROLE_FLAGS, K_BIT, E(params.safety_margin_set), MT_ROLE_F_MARGIN_SET},
 	{MT_ROLE_FLAGS, K_BIT, E(params.keep_utilization), MT_ROLE_F_KEEP_UTILIZATION},
+	{MT_ROLE_FLAGS, K_BIT, E(params.generation_set), MT_ROLE_F_GENERATION},
 	{MT_ROLE_UTILIZATION, K_UTIL, E(gpu_memory_utilization), 0},
 	{MT_ROLE_P_UTILIZATION, K_UTIL, E(params.utilization), 0},
 	{MT_ROLE_P_MAX_MODEL_LEN, K_U32, E(params.max_model_len), LEN},
@@ -209,6 +211,7 @@ static const struct mt_field role_fields[] = {
 	{MT_ROLE_A_FLAGS, K_BIT, E(arch.mlp_bias), MT_ARCH_F_MLP_BIAS},
 	{MT_ROLE_A_FLAGS, K_BIT, E(arch.norm_bias), MT_ARCH_F_NORM_BIAS},
 	{MT_ROLE_A_FLAGS, K_BIT, E(arch.mlp_ungated), MT_ARCH_F_MLP_UNGATED},
+	{MT_ROLE_P_GENERATION, K_U32, E(params.generation), BUDGET_GEN_COUNT - 1},
 };
 
 static const struct mt_field file_fields[] = {

@@ -109,7 +109,8 @@ enum {
 	MT_SET_CAL_NON_TORCH_TP = 112,      /* u64 | switch reads the table */
 	MT_SET_CAL_GRAPH = 120,             /* u64 | */
 	MT_SET_CAL_GRAPH_UNIT = 128,        /* f64 / */
-	MT_SET_SIZE = 136,
+	MT_SET_CAL_GRAPH_SIZE = 136,        /* f64: graph bytes per captured size (issue 15) */
+	MT_SET_SIZE = 144,
 
 	/* a role record */
 	MT_ROLE_NAME = 0,                   /* string */
@@ -147,12 +148,14 @@ enum {
 	MT_ROLE_A_LAYERS = 184,             /* u32 each, in struct budget_arch's order: */
 	MT_ROLE_A_NUMBERS = 11,             /* layers .. dtype_bytes */
 	MT_ROLE_A_FLAGS = 228,              /* u32: MT_ARCH_F_* */
-	MT_ROLE_SIZE = 232,
+	MT_ROLE_P_GENERATION = 232,         /* u32: enum budget_generation, with MT_ROLE_F_GENERATION */
+	MT_ROLE_SIZE = 240,
 	MT_ROLE_F_BUDGET = 1,               /* modelc computed the budget: switch re-fits */
 	MT_ROLE_F_ENFORCE_EAGER = 2,
 	MT_ROLE_F_MARGIN_SET = 4,           /* safety_margin_set */
 	MT_ROLE_F_KEEP_UTILIZATION = 8,
-	MT_ROLE_F_ALL = 15,
+	MT_ROLE_F_GENERATION = 16,          /* generation_set: the vLLM generation's rules */
+	MT_ROLE_F_ALL = 31,
 	MT_ARCH_F_TIE = 1, MT_ARCH_F_QKV_BIAS = 2, MT_ARCH_F_O_BIAS = 4, MT_ARCH_F_MLP_BIAS = 8,
 	MT_ARCH_F_NORM_BIAS = 16, MT_ARCH_F_MLP_UNGATED = 32, MT_ARCH_F_ALL = 63,
 

@@ -205,8 +205,34 @@ catalog_gpu(struct catalog_ctx *cx, struct catalog *c, const struct ynode *gpu)
 	}
 }
 
+/* The generation of memory rules: server.vllm_version with the engine, else the newest. */
 static void
-catalog_server(struct catalog *c, struct arena *a, const struct ynode *server)
+catalog_generation(struct catalog_ctx *cx, struct catalog *c, const struct ynode *server)
+{
+	const struct ynode *v = yamldoc_get(server, "vllm_version");
+	bool nearest = false;
+	c->vllm_version = catalog_str(server, "vllm_version", NULL);
+	c->generation = c->engine == BUDGET_ENGINE_V0 && !yamldoc_get(server, "vllm_version") ?
+	    BUDGET_GEN_V0 : BUDGET_GEN_NEWEST;
+	if (!c->vllm_version)
+		return;
+	if (budget_generation_of_version(c->vllm_version, c->engine,
+	    yamldoc_get(server, "engine") != NULL, &c->generation, &nearest) != 0) {
+		diag_error(cx->diag, v->pos, "server.vllm_version: '%s' is not a version X.Y or X.Y.Z",
+		    c->vllm_version);
+		return;
+	}
+	if (nearest) {
+		const struct budget_generation_rule *g = budget_generation_rule(c->generation);
+		diag_note(cx->diag, v->pos, "server.vllm_version: vLLM %s is outside the modelled "
+		    "versions; using the nearest generation, %s (%s to %s)", c->vllm_version, g->name,
+		    g->first, g->last);
+	}
+}
+
+static void
+catalog_server(struct catalog_ctx *cx, struct catalog *c, struct arena *a,
+    const struct ynode *server)
 {
 	const struct ynode *cmd = yamldoc_get(server, "command");
 	if (cmd && cmd->kind == YNODE_SEQ) {
@@ -225,6 +251,7 @@ catalog_server(struct catalog *c, struct arena *a, const struct ynode *server)
 	c->enforce_eager = eager && eager->kind == YNODE_BOOL && eager->boolean;
 	const char *engine = catalog_str(server, "engine", "v1");
 	c->engine = strcmp(engine, "v0") == 0 ? BUDGET_ENGINE_V0 : BUDGET_ENGINE_V1;
+	catalog_generation(cx, c, server);
 }
 
 /* trust: each key must decode (the schema checks only its characters), and none twice. */
@@ -336,7 +363,7 @@ catalog_from_yaml(struct arena *a, struct diag_sink *diag, const char *schema_di
 	else
 		catalog_gpu(&cx, c, yamldoc_get(root, "gpu"));
 	const struct ynode *server = yamldoc_get(root, "server");
-	catalog_server(c, a, server);
+	catalog_server(&cx, c, a, server);
 	c->disk_read_rate = catalog_size(&cx, server, "disk_read_rate", "server", CATALOG_DEFAULT_DISK_READ_RATE);
 	if (!c->disk_read_rate) {
 		const struct ynode *n = yamldoc_get(server, "disk_read_rate");

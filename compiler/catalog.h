@@ -130,6 +130,8 @@ struct catalog {
 	uint32_t max_num_batched_tokens;
 	bool enforce_eager;
 	enum budget_engine engine;
+	const char *vllm_version;       /* server.vllm_version, or NULL */
+	enum budget_generation generation; /* from vllm_version and engine; the newest by default */
 	/* weight formats from schemas/quant-formats.json, for the budget of each role */
 	const struct budget_quant *quants;
 	size_t nquants;

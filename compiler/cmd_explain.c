@@ -21,6 +21,8 @@
 #include "planparams.h"
 #include "size.h"
 
+static void explain_generation(FILE *out, const struct catalog *c, const struct budget_result *r);
+
 static void
 usage(FILE *out)
 {
@@ -81,16 +83,16 @@ explain_text(FILE *out, const struct compile_run *run, const struct plan_role *p
 	row(out, "activation peak", r->activation_bytes, emit_source_name(r->activation_source));
 	row(out, "non-torch memory", r->non_torch_bytes, emit_source_name(r->non_torch_source));
 	char note[256];
-	snprintf(note, sizeof note, "%s, %u captured sizes up to %u x %u layers x %u hidden%s",
+	snprintf(note, sizeof note, "%s, %u captured sizes up to %u%s",
 	    emit_source_name(r->cuda_graph_source), (unsigned)r->cuda_graph_sizes,
-	    (unsigned)r->cuda_graph_max_size, a->layers, a->hidden_size,
-	    graphs_in ? "" : ", on top of the budget");
+	    (unsigned)r->cuda_graph_max_size, graphs_in ? ", inside the budget" :
+	    ", on top of the budget");
 	row(out, "CUDA graphs", r->cuda_graph_bytes, c->enforce_eager ? "none (enforce_eager)" : note);
 	row(out, "CUDA context", r->cuda_context_bytes,
 	    "outside the budget; estimated: it varies with GPU, driver and CUDA");
 	row(out, "budget", r->budget_bytes, "CUDA total x utilization");
-	snprintf(note, sizeof note, "in use + CUDA context + budget + CUDA graphs, %s the CUDA total",
-	    r->peak_bytes <= c->gpu_total_bytes ? "within" : "OVER");
+	snprintf(note, sizeof note, "in use + CUDA context + budget%s, %s the CUDA total",
+	    graphs_in ? "" : " + CUDA graphs", r->peak_bytes <= c->gpu_total_bytes ? "within" : "OVER");
 	row(out, "physical peak", r->peak_bytes, note);
 	row(out, "KV cache", r->kv_cache_bytes, graphs_in
 	    ? "what vLLM allocates: budget - weights - activation - non-torch - CUDA graphs"
@@ -116,6 +118,7 @@ explain_text(FILE *out, const struct compile_run *run, const struct plan_role *p
 		    role->gpu_memory_utilization > 0 ? "the role's" : "the GPU's");
 	fprintf(out, "  max_num_seqs %u, max_num_batched_tokens %u, engine %s%s\n", r->max_num_seqs,
 	    r->max_num_batched_tokens, emit_engine_name(p->engine), c->enforce_eager ? ", enforce_eager" : "");
+	explain_generation(out, c, r);
 	if (role->max_model_len_auto)
 		fprintf(out, "  max_model_len: auto = min(largest that fits %s, max_position_embeddings %u) = %u (%s decides)\n",
 		    pr->max_model_len_memory >= PLANPARAMS_UNCAPPED ? "any length (the sliding window bounds the KV cache)"
@@ -143,6 +146,28 @@ verdict:
 	}
 }
 
+/* The vLLM generation whose rules were used, and whether calibrated cases stand behind it. */
+static void
+explain_generation(FILE *out, const struct catalog *c, const struct budget_result *r)
+{
+	const struct budget_generation_rule *g = budget_generation_rule(r->generation);
+	char ev[256];
+	if (c->vllm_version)
+		fprintf(out, "  vLLM %s: generation %s (versions %s to %s; %s)\n", c->vllm_version,
+		    g->name, g->first, g->last, g->source);
+	else
+		fprintf(out, "  vLLM generation %s, the newest modelled (versions %s to %s; %s); "
+		    "set server.vllm_version for another\n", g->name, g->first, g->last, g->source);
+	budget_evidence_text(r, ev, sizeof ev);
+	if (r->evidence_gaps)
+		fprintf(out, "  evidence: outside the calibrated cases (%s): margin widened by %.1f%% "
+		    "of the KV cache, the spread seen on %s\n", ev, 100 * r->evidence_spread,
+		    budget_generation_rule(r->evidence_from)->name);
+	else
+		fprintf(out, "  evidence: inside the calibrated cases (%u of generation %s)\n",
+		    (unsigned)budget_evidence_of(r->evidence_from)->cases, g->name);
+}
+
 static void
 explain_json(FILE *out, const struct compile_run *run, const struct plan_role *pr, const struct levers *lv)
 {
@@ -157,6 +182,15 @@ explain_json(FILE *out, const struct compile_run *run, const struct plan_role *p
 	json_object_set_new(o, "max_model_len", json_integer(pr->max_model_len));
 	json_object_set_new(o, "max_model_len_auto", json_boolean(pr->role->max_model_len_auto));
 	json_object_set_new(o, "max_position_embeddings", json_integer(pr->arch.max_position_embeddings));
+	const struct budget_generation_rule *g = budget_generation_rule(r->generation);
+	json_object_set_new(o, "vllm_version", run->catalog.vllm_version ?
+	    json_string(run->catalog.vllm_version) : json_null());
+	json_object_set_new(o, "vllm_generation", json_string(g->name));
+	char ev[256];
+	budget_evidence_text(r, ev, sizeof ev);
+	json_object_set_new(o, "evidence_covered", json_boolean(r->evidence_gaps == 0));
+	json_object_set_new(o, "evidence_text", json_string(ev));
+	json_object_set_new(o, "margin_widened_by", json_real(r->evidence_spread));
 	char why[256];
 	budget_lowering_text(r, why, sizeof why);
 	json_object_set_new(o, "utilization_asked", json_real(r->utilization_asked));

@@ -28,9 +28,10 @@ const char fit_usage[] =
     "                  [--max-num-batched-tokens N] [--kv-cache-dtype auto|fp8|...]\n"
     "                  [--tensor-parallel-size N] [--enforce-eager] [--engine v0|v1]\n"
     "                  [--gpu-used SIZE] [--safety-margin SIZE] [--calibration K=V,...]\n"
-    "                  [--keep-utilization]\n"
+    "                  [--keep-utilization] [--vllm-version X.Y[.Z]]\n"
     "SIZE is bytes or a decimal with GiB/MiB (2^30, 2^20) or GB/MB (10^9, 10^6).\n"
     "Q is awq, gptq, fp8, bitsandbytes, compressed-tensors or none.\n"
+    "Without --vllm-version the newest modelled vLLM generation is used.\n"
     "The first form reads config.json and the safetensors headers from the Hub (HF_ENDPOINT) and\n"
     "takes the server settings of FILE (default models.yaml, when there is one) or vLLM's defaults.\n"
     "The second prints one JSON object; see docs/budget.md.\n";
@@ -50,6 +51,7 @@ struct fit_opts {
 	const char *gpu_used;
 	const char *margin;
 	const char *calibration;
+	const char *vllm_version;
 	int eager;
 	int keep_utilization;
 };
@@ -103,14 +105,55 @@ parse_calibration(const char *spec, struct budget_calibration *cal)
 			cal->cuda_graph_bytes = (uint64_t)v;
 		else if (strcmp(tok, "cuda_graph_bytes_per_unit") == 0)
 			cal->cuda_graph_bytes_per_unit = v;
+		else if (strcmp(tok, "cuda_graph_bytes_per_size") == 0)
+			cal->cuda_graph_bytes_per_size = v;
 		else
 			return -1;
 	}
 	return 0;
 }
 
+/* The generation whose rules were used and what the evidence says about this case. */
+static void
+fit_json_generation(json_t *o, const struct budget_result *r, const char *version)
+{
+	const struct budget_generation_rule *g = budget_generation_rule(r->generation);
+	json_t *gen = json_object();
+	json_object_set_new(gen, "name", json_string(g->name));
+	json_object_set_new(gen, "versions", json_sprintf("%s-%s", g->first, g->last));
+	json_object_set_new(gen, "vllm_version", version ? json_string(version) : json_null());
+	json_object_set_new(gen, "default", json_boolean(version == NULL));
+	json_object_set_new(gen, "graphs_in_budget", json_boolean(g->graphs_in_budget));
+	json_object_set_new(gen, "source", json_string(g->source));
+	json_object_set_new(o, "vllm_generation", gen);
+	char text[256];
+	budget_evidence_text(r, text, sizeof text);
+	json_t *ev = json_object();
+	json_object_set_new(ev, "covered", json_boolean(r->evidence_gaps == 0));
+	json_object_set_new(ev, "text", json_string(text));
+	static const struct {
+		unsigned bit;
+		const char *code;
+	} codes[] = {
+		{BUDGET_EVIDENCE_GENERATION, "generation"}, {BUDGET_EVIDENCE_FAMILY, "family"},
+		{BUDGET_EVIDENCE_SIZE, "size"}, {BUDGET_EVIDENCE_MULTIMODAL, "multimodal"},
+		{BUDGET_EVIDENCE_MLA, "mla"},
+	};
+	json_t *gaps = json_array();
+	for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++)
+		if (r->evidence_gaps & codes[i].bit)
+			json_array_append_new(gaps, json_string(codes[i].code));
+	json_object_set_new(ev, "gaps", gaps);
+	json_object_set_new(ev, "nearest_generation",
+	    json_string(budget_generation_rule(r->evidence_from)->name));
+	json_object_set_new(ev, "margin_widened_by", json_real(r->evidence_spread));
+	json_object_set_new(ev, "calibrated_cases",
+	    json_integer(budget_evidence_of(r->evidence_from)->cases));
+	json_object_set_new(o, "evidence", ev);
+}
+
 json_t *
-fit_result_json(const struct budget_result *r)
+fit_result_json(const struct budget_result *r, const char *version)
 {
 	json_t *o = json_object();
 	budgetjson_terms(o, r);
@@ -133,6 +176,7 @@ fit_result_json(const struct budget_result *r)
 	json_object_set_new(o, "peak_bytes", json_integer((json_int_t)r->peak_bytes));
 	json_object_set_new(o, "cuda_graph_sizes", json_integer(r->cuda_graph_sizes));
 	json_object_set_new(o, "cuda_graph_max_size", json_integer(r->cuda_graph_max_size));
+	fit_json_generation(o, r, version);
 	json_t *src = json_object();
 	json_object_set_new(src, "weights", json_string(emit_source_name(r->weights_source)));
 	json_object_set_new(src, "kv", json_string(emit_source_name(r->kv_source)));
@@ -185,6 +229,7 @@ parse_args(int argc, char **argv, struct fit_opts *o)
 		{"--gpu-used", &o->gpu_used},
 		{"--safety-margin", &o->margin},
 		{"--calibration", &o->calibration},
+		{"--vllm-version", &o->vllm_version},
 	};
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--enforce-eager") == 0) {
@@ -263,6 +308,23 @@ to_params(const struct fit_opts *o, struct budget_params *p, struct budget_calib
 		p->engine = BUDGET_ENGINE_V0;
 	else
 		return fit_bad("--engine: '%s' is not v0 or v1", o->engine);
+	p->generation_set = true;
+	if (o->vllm_version) {
+		bool nearest;
+		if (budget_generation_of_version(o->vllm_version, p->engine, o->engine != NULL,
+		    &p->generation, &nearest) != 0)
+			return fit_bad("--vllm-version: '%s' is not a version X.Y or X.Y.Z", o->vllm_version);
+		if (nearest) {
+			const struct budget_generation_rule *g = budget_generation_rule(p->generation);
+			diag_print(stderr, "modelc: fit: note: vLLM %s is outside the modelled versions; "
+			    "using the nearest generation, %s (%s to %s)\n", o->vllm_version, g->name,
+			    g->first, g->last);
+		}
+	} else if (o->engine && p->engine == BUDGET_ENGINE_V0) {
+		p->generation = BUDGET_GEN_V0;
+	} else {
+		p->generation = BUDGET_GEN_NEWEST;
+	}
 	if (o->weights && (parse_u64(o->weights, &p->weights_bytes) != 0 || p->weights_bytes == 0))
 		return fit_bad("--weights-bytes: '%s' is not a positive number of bytes", o->weights);
 	if (o->quant && !budget_quant_named(o->quant))
@@ -270,10 +332,10 @@ to_params(const struct fit_opts *o, struct budget_params *p, struct budget_calib
 		    o->quant);
 	p->enforce_eager = o->eager;
 	p->keep_utilization = o->keep_utilization;
-	*cal = budget_calibration_default;
+	*cal = *budget_calibration_of(p->generation);
 	if (o->calibration) {
 		if (parse_calibration(o->calibration, cal) != 0)
-			return fit_bad("--calibration: '%s' is not a list of KEY=NUMBER (forward_factor, sampler_bytes_per_logit, non_torch_bytes, non_torch_tp_bytes, cuda_graph_bytes, cuda_graph_bytes_per_unit)",
+			return fit_bad("--calibration: '%s' is not a list of KEY=NUMBER (forward_factor, sampler_bytes_per_logit, non_torch_bytes, non_torch_tp_bytes, cuda_graph_bytes, cuda_graph_bytes_per_unit, cuda_graph_bytes_per_size)",
 			    o->calibration);
 		p->calibration = cal;
 	}
@@ -332,8 +394,8 @@ cmd_fit(int argc, char **argv)
 		p.weights_source = BUDGET_FORMULA;
 	}
 	struct budget_result r;
-	budget_fit(&arch, &p, &r);
-	json_t *out = fit_result_json(&r);
+	budget_fit_checked(&arch, &p, &r);
+	json_t *out = fit_result_json(&r, o.vllm_version);
 	json_object_set_new(out, "gpu_total_bytes", json_integer((json_int_t)p.gpu_total_bytes));
 	return fit_print_json(out);
 }

@@ -191,7 +191,7 @@ print_plan(const struct quantize_args *q, const struct catalog *c, const struct 
 		struct budget_arch arch = *served;
 		one.max_num_seqs = 1;
 		memset(&alt, 0, sizeof alt);
-		budget_fit(&arch, &one, &alt);
+		budget_fit_checked(&arch, &one, &alt);
 		if (alt.max_model_len_fit)
 			printf("               with max_num_seqs 1 the largest context that fits is %u tokens\n",
 			    alt.max_model_len_fit);
@@ -317,7 +317,7 @@ cmd_quantize(int argc, char **argv)
 	struct quantplan p;
 	quantplan_compute(&served, &q.opts, &serve, m->weights_bytes.known ? m->weights_bytes.value : 0,
 	    c.gpu_total_bytes - used, &p);
-	budget_fit_context(&served, &p.serve, planparams_min_len(r), &p.fit, &p.serve);
+	budget_fit_context_checked(&served, &p.serve, planparams_min_len(r), &p.fit, &p.serve);
 
 	char name[192];
 	const char *outdir = q.output_dir;

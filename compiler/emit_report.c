@@ -106,7 +106,12 @@ txt_role(FILE *f, const struct plan *p, const struct plan_role *r)
 	if (b->cuda_context_bytes)
 		gib_row(f, "CUDA context", b->cuda_context_bytes,
 		    "outside the budget; counts against free memory at start (estimated: it varies with GPU, driver and CUDA)");
-	gib_row(f, "safety margin", b->safety_margin_bytes, "gpu.safety_margin, kept free on top of what vLLM reserves");
+	if (b->evidence_gaps)
+		snprintf(note, sizeof note, "gpu.safety_margin + %.1f%% of the KV cache (outside the "
+		    "calibrated evidence), kept free on top of what vLLM reserves", 100 * b->evidence_spread);
+	else
+		snprintf(note, sizeof note, "gpu.safety_margin, kept free on top of what vLLM reserves");
+	gib_row(f, "safety margin", b->safety_margin_bytes, note);
 	snprintf(note, sizeof note, "CUDA total %s x utilization %s%s", emit_gib(p->catalog->gpu_total_bytes).s,
 	    emit_util(b->utilization).s, b->utilization_reason == BUDGET_LOWERED_PEAK ?
 	    " (lowered: CUDA context and graphs)" : b->utilization_lowered ?
@@ -116,7 +121,8 @@ txt_role(FILE *f, const struct plan *p, const struct plan_role *r)
 		budget_lowering_text(b, note, sizeof note);
 		fprintf(f, "  %-22s %9s %15s  %s\n", "", "", "", note);
 	}
-	snprintf(note, sizeof note, "in use + CUDA context + budget + CUDA graphs; %s CUDA total %s",
+	snprintf(note, sizeof note, "in use + CUDA context + budget%s; %s CUDA total %s",
+	    emit_graphs_inside_budget(r) ? "" : " + CUDA graphs",
 	    b->peak_bytes <= p->catalog->gpu_total_bytes ? "within" : "OVER", emit_gib(p->catalog->gpu_total_bytes).s);
 	if (b->peak_bytes)
 		gib_row(f, "physical peak", b->peak_bytes, note);
@@ -200,8 +206,10 @@ emit_budget_txt(FILE *f, const struct plan *p)
 	    : c->gpu_memory_given ? (c->gpu_profile ? ", gpu.memory, over the profile's number" : ", gpu.memory")
 	    : ", the profile's measured total", emit_gib(c->gpu_used_bytes).s,
 	    emit_util(c->gpu_memory_utilization).s);
-	fprintf(f, "server: vLLM engine %s, %s\n", emit_engine_name(c->engine),
-	    c->enforce_eager ? "enforce_eager" : "CUDA graphs captured");
+	fprintf(f, "server: vLLM engine %s, %s; memory rules of generation %s (%s)\n",
+	    emit_engine_name(c->engine), c->enforce_eager ? "enforce_eager" : "CUDA graphs captured",
+	    budget_generation_rule(c->generation)->name, c->vllm_version ? c->vllm_version :
+	    "the default, the newest modelled");
 	for (size_t i = 0; i < p->nroles; i++) {
 		fputc('\n', f);
 		txt_role(f, p, &p->roles[i]);

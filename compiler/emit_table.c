@@ -150,7 +150,9 @@ put_role(struct tbuf *roles, struct tbuf *files, struct tbuf *pool, const struct
 	model_table_put_u32(e + MT_ROLE_MAX_MODEL_LEN, r->max_model_len);
 	model_table_put_u32(e + MT_ROLE_FLAGS, (budget ? MT_ROLE_F_BUDGET : 0) |
 	    (q.enforce_eager ? MT_ROLE_F_ENFORCE_EAGER : 0) | (q.safety_margin_set ? MT_ROLE_F_MARGIN_SET : 0) |
-	    (q.keep_utilization ? MT_ROLE_F_KEEP_UTILIZATION : 0));
+	    (q.keep_utilization ? MT_ROLE_F_KEEP_UTILIZATION : 0) |
+	    (q.generation_set ? MT_ROLE_F_GENERATION : 0));
+	model_table_put_u32(e + MT_ROLE_P_GENERATION, (uint32_t)q.generation);
 	model_table_put_f64(e + MT_ROLE_UTILIZATION, as_exported(emit_role_utilization(p, r)));
 	model_table_put_f64(e + MT_ROLE_P_UTILIZATION, q.utilization);
 	model_table_put_u32(e + MT_ROLE_P_MAX_MODEL_LEN, q.max_model_len);
@@ -221,7 +223,8 @@ put_settings(unsigned char *s, struct tbuf *pool, const struct plan *p, const ch
 {
 	const struct catalog *c = p->catalog;
 	const struct plan_role *primary = emit_primary(p);
-	const struct budget_calibration *cal = &budget_calibration_default;
+	/* The constants of the catalog's generation, which its roles were fitted with. */
+	const struct budget_calibration *cal = budget_calibration_of(c->generation);
 
 	str(pool, s + MT_SET_GPU_PROFILE, c->gpu_profile);
 	str(pool, s + MT_SET_HF_HOME, c->hf_home);
@@ -241,6 +244,7 @@ put_settings(unsigned char *s, struct tbuf *pool, const struct plan *p, const ch
 	model_table_put_u64(s + MT_SET_CAL_NON_TORCH_TP, cal->non_torch_tp_bytes);
 	model_table_put_u64(s + MT_SET_CAL_GRAPH, cal->cuda_graph_bytes);
 	model_table_put_f64(s + MT_SET_CAL_GRAPH_UNIT, cal->cuda_graph_bytes_per_unit);
+	model_table_put_f64(s + MT_SET_CAL_GRAPH_SIZE, cal->cuda_graph_bytes_per_size);
 }
 
 static void

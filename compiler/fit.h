@@ -15,7 +15,7 @@
 extern const char fit_usage[];
 
 /* The breakdown as modelc fit prints it (docs/budget.md): the contract for scripts. */
-json_t *fit_result_json(const struct budget_result *r);
+json_t *fit_result_json(const struct budget_result *r, const char *vllm_version);
 
 /* Print o to stdout, indented, with a newline; 0, or 3 after a message when stdout fails. */
 int fit_print_json(json_t *o);

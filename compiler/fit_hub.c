@@ -144,6 +144,7 @@ fit_settings(struct arena *a, const struct fit_hub_opts *o, struct catalog *c, c
 	c->gpu_memory_utilization = 0.9;
 	c->safety_margin_bytes = 256 * SIZE_MIB;
 	c->engine = BUDGET_ENGINE_V1;
+	c->generation = BUDGET_GEN_NEWEST;
 	*from = "vLLM's defaults (no models.yaml here; --catalog FILE takes a catalog's)";
 	return 0;
 }
@@ -284,7 +285,7 @@ fit_hub(int argc, char **argv)
 	uint32_t mem_fit = planparams_memory_len(&arch, &p);
 	p.max_model_len = planparams_len(&role, &arch);
 	struct budget_result r;
-	budget_fit_context(&arch, &p, planparams_min_len(&role), &r, &used);
+	budget_fit_context_checked(&arch, &p, planparams_min_len(&role), &r, &used);
 	/* Not fitting in 16 bits: what a 4-bit AWQ checkpoint of the same model would fit. */
 	uint32_t awq_fit = 0;
 	if (!r.fits && q && q->bits > 4) {
@@ -296,7 +297,7 @@ fit_hub(int argc, char **argv)
 			awq_fit = cap;
 	}
 	if (o.json) {
-		json_t *out = fit_result_json(&r);
+		json_t *out = fit_result_json(&r, c.vllm_version);
 		json_object_set_new(out, "gpu_total_bytes", json_integer((json_int_t)c.gpu_total_bytes));
 		rc = fit_print_json(out);
 	} else {

@@ -110,6 +110,27 @@ read_sliding(const struct hfconfig_src *s, const char *model_type, struct budget
 		a->sliding_window = 0;
 }
 
+/*
+ * MoE numbers: routed experts (num_experts, num_local_experts, n_routed_experts), the expert
+ * width (moe_intermediate_size; Mixtral's experts use intermediate_size), shared experts
+ * (n_shared_experts; Qwen2-MoE's one shared_expert_intermediate_size with its gate), and the
+ * leading dense layers (first_k_dense_replace, DeepSeek).
+ */
+static void
+read_moe(const struct hfconfig_src *s, struct budget_arch *a, const struct hfconfig_info *info)
+{
+	a->experts = info->experts;
+	if (!a->experts)
+		return;
+	a->moe_intermediate_size = get_u32(s, "moe_intermediate_size");
+	if (!a->moe_intermediate_size)
+		a->moe_intermediate_size = get_u32(s, "expert_intermediate_size");
+	a->shared_experts = get_u32(s, "n_shared_experts");
+	a->shared_intermediate_size = get_u32(s, "shared_expert_intermediate_size");
+	a->shared_expert_gate = a->shared_intermediate_size != 0;
+	a->dense_layers = get_u32(s, "first_k_dense_replace");
+}
+
 static void
 read_quant(const json_t *q, struct hfconfig_info *info)
 {
@@ -208,6 +229,12 @@ hfconfig_from_json(const json_t *cfg, struct budget_arch *a, struct hfconfig_inf
 		"n_routed_experts"};
 	for (size_t i = 0; i < sizeof expert_keys / sizeof expert_keys[0] && !info->experts; i++)
 		info->experts = get_u32(&s, expert_keys[i]);
+	read_moe(&s, a, info);
+	/* Encoders that vLLM's profile run exercises, and the latent attention of DeepSeek V2/V3. */
+	a->multimodal = json_object_get(cfg, "vision_config") || json_object_get(cfg, "audio_config") ||
+	    json_object_get(cfg, "thinker_config");
+	a->mla = get_u32(&s, "kv_lora_rank") != 0;
+	snprintf(a->family, sizeof a->family, "%s", info->architecture);
 	read_quant(get(&s, "quantization_config"), info);
 	return 0;
 }

@@ -47,7 +47,7 @@ lever_fit(struct arena *a, const struct catalog *c, const struct plan_role *pr, 
 		return 0;
 	/* As auto resolves it: memory decides, up to the model's own limit. */
 	p.max_model_len = pr->arch.max_position_embeddings ? pr->arch.max_position_embeddings : PLANPARAMS_UNCAPPED;
-	if (!budget_fit_context(&pr->arch, &p, 1, &r, &used))
+	if (!budget_fit_context_checked(&pr->arch, &p, 1, &r, &used))
 		return 0;
 	return used.max_model_len;
 }

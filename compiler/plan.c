@@ -19,6 +19,7 @@
 #include "size.h"
 #include "plan_ctx.h"
 #include "plan_env.h"
+#include "plan_evidence.h"
 
 enum { PLAN_MAX_UNVERIFIED = 16 };
 
@@ -368,6 +369,7 @@ plan_build(struct arena *a, struct diag_sink *diag, const struct catalog *c,
 		if (!x.lock_used[i])
 			diag_warning(diag, diag_file(x.l->path ? x.l->path : "models.lock"),
 			    "entry '%s' is used by no role; run 'modelc lock' to drop it", x.l->models[i].key);
+	plan_evidence_notes(diag, c, out, x.role_pos);
 	plan_together(a, diag, out);
 	plan_env_check(a, diag, out, x.role_pos);
 	plan_check_disk(&x, out);

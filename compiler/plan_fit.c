@@ -10,12 +10,19 @@
 #include "planparams.h"
 #include "size.h"
 
-/* The role's fitted parameters with one setting changed, fitted at the same context into *r. */
+/*
+ * The role's fitted parameters with one setting changed, fitted at the same context into *r,
+ * from the catalog's margin: where the role is outside the evidence, the fit widens it again
+ * for the changed setting's own KV cache.
+ */
 static void
-fit_alt(const struct plan_role *pr, struct budget_params p, struct budget_result *r)
+fit_alt(const struct catalog *c, const struct plan_role *pr, struct budget_params p,
+    struct budget_result *r)
 {
 	memset(r, 0, sizeof *r);
-	budget_fit_context(&pr->arch, &p, UINT32_MAX, r, NULL);
+	p.safety_margin_bytes = c->safety_margin_bytes;
+	p.safety_margin_set = c->safety_margin_bytes != 0;
+	budget_fit_context_checked(&pr->arch, &p, UINT32_MAX, r, NULL);
 }
 
 /* What the budget must hold besides the KV cache; CUDA graphs only when budget.c counts them inside. */
@@ -39,7 +46,7 @@ ways_out(struct plan_ctx *x, struct plan_role *pr, struct diag_pos pos)
 	if (pr->params.kv_dtype_bytes != 1) {
 		p = pr->params;
 		p.kv_dtype_bytes = 1;
-		fit_alt(pr, p, &alt);
+		fit_alt(x->c, pr, p, &alt);
 		if (alt.max_model_len_fit > 0)
 			diag_note(x->diag, pos, "kv_cache_dtype: fp8 fits %u tokens", alt.max_model_len_fit);
 	}
@@ -48,7 +55,7 @@ ways_out(struct plan_ctx *x, struct plan_role *pr, struct diag_pos pos)
 	    plan_formula_arch(&pr->arch)) {
 		p = pr->params;
 		p.weights_bytes = budget_weights_bytes(&pr->arch, q4);
-		fit_alt(pr, p, &alt);
+		fit_alt(x->c, pr, p, &alt);
 		if (alt.max_model_len_fit > 0)
 			diag_note(x->diag, pos, "a 4-bit AWQ checkpoint of this model fits %u tokens",
 			    alt.max_model_len_fit);
@@ -56,7 +63,7 @@ ways_out(struct plan_ctx *x, struct plan_role *pr, struct diag_pos pos)
 	if (pr->params.max_num_seqs > 1) {
 		p = pr->params;
 		p.max_num_seqs = 1;
-		fit_alt(pr, p, &alt);
+		fit_alt(x->c, pr, p, &alt);
 		if (alt.max_model_len_fit > pr->result.max_model_len_fit)
 			diag_note(x->diag, pos, "max_num_seqs: 1 fits %u tokens", alt.max_model_len_fit);
 	}
@@ -138,7 +145,7 @@ plan_fit(struct plan_ctx *x, struct plan_role *pr, uint64_t weights, bool weight
 		return;
 	}
 	p.max_model_len = planparams_len(role, &pr->arch);
-	budget_fit_context(&pr->arch, &p, planparams_min_len(role), &pr->result, &pr->params);
+	budget_fit_context_checked(&pr->arch, &p, planparams_min_len(role), &pr->result, &pr->params);
 	pr->max_model_len_memory = planparams_memory_len(&pr->arch, &p);
 	uint32_t want = pr->params.max_model_len;
 	pr->max_model_len = want;

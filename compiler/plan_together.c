@@ -70,7 +70,7 @@ fit_at(const struct plan_role *pr, uint64_t used, uint32_t ticks, uint32_t len, 
 	p.keep_utilization = true;      /* the group decides the share; the start check is ours */
 	p.max_model_len = len;
 	m->params = p;
-	return budget_fit_context(&pr->arch, &p, min_len, &m->result, &m->params);
+	return budget_fit_context_checked(&pr->arch, &p, min_len, &m->result, &m->params);
 }
 
 /* The least share, in ten-thousandths, at which pr fits len tokens; 0 when none does. */

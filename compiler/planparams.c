@@ -22,6 +22,9 @@ planparams_role(const struct catalog *c, const struct catalog_role *r, struct bu
 	p->tensor_parallel = 1;
 	p->enforce_eager = c->enforce_eager;
 	p->engine = c->engine;
+	/* The catalog's generation of vLLM rules (server.vllm_version; the newest by default). */
+	p->generation_set = true;
+	p->generation = c->generation;
 	p->safety_margin_bytes = c->safety_margin_bytes;
 	p->safety_margin_set = c->safety_margin_bytes != 0;
 	const char *kv = r->kv_cache_dtype ? r->kv_cache_dtype : "auto";
@@ -55,5 +58,5 @@ planparams_memory_len(const struct budget_arch *a, const struct budget_params *p
 	struct budget_result r;
 	wide.max_position_embeddings = 0;
 	q.max_model_len = PLANPARAMS_UNCAPPED;
-	return budget_fit_context(&wide, &q, 1, &r, &used) ? used.max_model_len : 0;
+	return budget_fit_context_checked(&wide, &q, 1, &r, &used) ? used.max_model_len : 0;
 }

@@ -108,7 +108,7 @@ quantplan_compute(const struct budget_arch *a, const struct quantplan_opts *opts
 
 	p->serve = *serve;
 	p->serve.weights_bytes = p->predicted_bytes;
-	budget_fit(a, &p->serve, &p->fit);
+	budget_fit_checked(a, &p->serve, &p->fit);
 
 	uint64_t hidden = a->hidden_size, inter = a->intermediate_size;
 	uint64_t hd = a->head_dim ? a->head_dim : hidden / a->attention_heads;

@@ -15,9 +15,8 @@ sh scripts/bench-switch
 section "modelc build: seed catalog and generated catalogs of 1,000 and 10,000 roles"
 sh scripts/bench-modelc
 
-# The shared reference CSV when it sits beside the checkout, else the repository's copy of it.
-[ -f ../shared/reference/vllm-cases-train.csv ] && : "${CSV:=../shared/reference/vllm-cases-train.csv}"
-: "${CSV:=tests/fixtures/estimator/vllm-cases-train.csv}"
+# The grown corpus of issue 15 (frozen in cfddab8); CSV=... for another set.
+: "${CSV:=tests/fixtures/estimator/vllm-cases.csv}"
 section "estimator accuracy: modelc fit against vLLM start-up logs (CSV=$CSV)"
 if command -v python3 >/dev/null 2>&1; then
 	python3 scripts/bench-estimator --modelc "$BIN/modelc" "$CSV"

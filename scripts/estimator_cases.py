@@ -87,12 +87,37 @@ def build_config(row):
             n = cfg["num_hidden_layers"]
             cfg["layer_types"] = ["sliding_attention" if i % 2 == 0 else "full_attention"
                                   for i in range(n)]
+    # The encoder and the latent attention only as markers: modelc reports them as outside
+    # what the model covers (their profiling is not modelled), and the fit leaves them out.
+    arch = row.get("architecture", "")
+    if "ConditionalGeneration" in arch or "Omni" in arch:
+        cfg["vision_config"] = {}
+    m = re.search(r"kv_lora_rank\s+(\d+)", row.get("attention_layout_notes", ""))
+    if m:
+        cfg["kv_lora_rank"] = int(m.group(1))
     tie = (row.get("tie_word_embeddings") or "").strip().lower()
     if tie.startswith("true"):
         cfg["tie_word_embeddings"] = True
     elif tie.startswith("false"):
         cfg["tie_word_embeddings"] = False
     return cfg
+
+
+# The version assumed for a case that logs none: inside the generation its engine implies.
+V1_UNVERSIONED = "0.10"
+V0_UNVERSIONED = "0.6"
+VERSION = re.compile(r"^\s*v?(\d+\.\d+(?:\.\d+)?)")
+
+
+def version_of(text):
+    """X.Y[.Z] at the start of the vllm_version column ("0.8.5.post1" -> "0.8.5"), or None."""
+    m = VERSION.match(text or "")
+    return m.group(1) if m else None
+
+
+def family_of(arow):
+    """The model family: architectures[0] of the case's model-arch row."""
+    return (arow.get("architecture") or "").split(" ")[0] or "unknown"
 
 
 def engine_of(text):
@@ -138,12 +163,25 @@ def select(cases_csv, arch_csv):
             eng = engine_of(row.get("engine"))
             if eng:
                 args += ["--engine", eng]
-            # Not part of the benchmark's mapping; the calibration uses it where a case gives it.
-            fit_extra = []
+            # The sampler warm-up runs over max_num_seqs rows of logits: every case passes
+            # the number it logged (issue 15; before, the benchmark assumed vLLM's default).
             mns = lead_int(row.get("max_num_seqs"))
             if mns:
-                fit_extra = ["--max-num-seqs", str(mns)]
-            out.append({"id": cid, "fit_extra": fit_extra, "model": row.get("model_repo_id", "").split(" ")[0],
+                args += ["--max-num-seqs", str(mns)]
+            version = version_of(row.get("vllm_version"))
+            if version:
+                args += ["--vllm-version", version]
+            elif eng == "v1":
+                # A V1 log without a version predates v0.21.0 in this corpus (no
+                # "CUDA graph memory profiling is enabled" line): the V1 rule.
+                args += ["--vllm-version", V1_UNVERSIONED]
+            else:
+                args += ["--vllm-version", V0_UNVERSIONED]
+            if (row.get("enforce_eager") or "").strip().lower().startswith("true"):
+                args += ["--enforce-eager"]
+            fit_extra = []
+            out.append({"id": cid, "fit_extra": fit_extra,
+                        "family": family_of(arow), "version": version or "", "model": row.get("model_repo_id", "").split(" ")[0],
                         "arch_model": arow.get("model_repo_id", "").split(" ")[0],
                         "gpu": row.get("gpu_model", ""), "engine": eng or "v1", "tp": tp,
                         "total_gib": float(total), "gmu": gmu, "mml": mml,
@@ -184,14 +222,17 @@ PRIOR_WEIGHT = 1e-6
 
 
 def features(modelc, case, workdir):
-    """What the fit needs from modelc for one case, with unit constants. The fit knows every
-    setting the case logged: max_num_seqs too, which the benchmark's fixed mapping leaves out."""
+    """What the fit needs from modelc for one case, with unit constants; the case's own
+    settings (max_num_seqs and the vLLM version included) and the generation modelc used."""
     unit = {"forward_factor": 1.0, "sampler_bytes_per_logit": 1.0, "non_torch_bytes": 0,
             "non_torch_tp_bytes": 0}
     r = run_fit(modelc, case, workdir, unit, case["fit_extra"])
     return {"fwd": r["activation_forward_bytes"], "logits": r["activation_sampler_bytes"],
-            "free": r["budget_bytes"] - r["weights_bytes"], "tp": case["tp"],
-            "kv": case["kv_bytes"]}
+            "free": r["budget_bytes"] - r["weights_bytes"] - (
+                r["cuda_graph_bytes"] if r["vllm_generation"]["graphs_in_budget"] else 0),
+            "tp": case["tp"], "kv": case["kv_bytes"], "gen": r["vllm_generation"]["name"],
+            "family": case["family"], "id": case["id"], "weights": r["weights_bytes"],
+            "out_of_scope": sorted(set(r["evidence"]["gaps"]) & OUT_OF_SCOPE)}
 
 
 def predict_kv(f, c):
@@ -237,7 +278,63 @@ def fit(feats):
     return c
 
 
-GRAPH_UNIT_STEP = 0.1    # bytes per unit; the fitted value is rounded up to this step
+# The generations in budget.c's enum order; a generation without cases takes the nearest one's
+# constants (the older on a tie), as budget_gen.c does for the evidence.
+GENERATIONS = ("v0", "v1", "v1-graphs-in-budget")
+# Which cases a generation's CUDA graph term is fitted on: V1 and its successor capture the same
+# piecewise graphs; V0 captures whole-model graphs.
+GRAPH_GROUP = {"v0": "v0", "v1": "v1", "v1-graphs-in-budget": "v1"}
+
+
+def nearest_with(gen, have):
+    """The generation nearest to gen among those in have (gen itself when there)."""
+    i = GENERATIONS.index(gen)
+    for d in range(len(GENERATIONS)):
+        for j in (i - d, i + d):
+            if 0 <= j < len(GENERATIONS) and GENERATIONS[j] in have:
+                return GENERATIONS[j]
+    return None
+
+
+# Cases whose memory has a part the model does not compute (modelc says so in evidence.gaps):
+# they are predicted and reported, never fitted on.
+OUT_OF_SCOPE = {"multimodal", "mla"}
+
+
+def fit_generations(feats):
+    """Constants per generation, each fitted on its own in-scope cases; {gen: consts} for every
+    generation that has cases or a nearest one that has. The TP term of a generation without a
+    TP > 1 case is the one fitted on all generations' cases together."""
+    feats = [f for f in feats if not f["out_of_scope"]]
+    groups = {}
+    for f in feats:
+        groups.setdefault(f["gen"], []).append(f)
+    fitted = {g: fit(fs) for g, fs in groups.items()}
+    pooled = None
+    for g, fs in groups.items():
+        if not any(f["tp"] > 1 for f in fs) and any(f["tp"] > 1 for f in feats):
+            if pooled is None:
+                pooled = fit(feats)
+            fitted[g] = dict(fitted[g], non_torch_tp_bytes=pooled["non_torch_tp_bytes"])
+    return {g: fitted[nearest_with(g, fitted)] for g in GENERATIONS if nearest_with(g, fitted)}
+
+
+def predict_for(f, by_gen):
+    """Predicted KV bytes of a case with per-generation constants (its own, or the nearest)."""
+    return predict_kv(f, by_gen[nearest_with(f["gen"], by_gen)])
+
+
+def spread_of(errors):
+    """The spread of a generation's leave-one-family-out errors: the 90th percentile of their
+    absolute values (nearest rank), so one extreme case does not set every margin."""
+    if not errors:
+        return 0.0
+    a = sorted(abs(e) for e in errors)
+    k = max(0, -(-9 * len(a) // 10) - 1)
+    return a[k]
+
+
+GRAPH_UNIT_STEP = 1 << 20    # bytes per captured size; the fitted value is rounded up to a MiB
 
 
 def graph_cases(cases):
@@ -245,31 +342,33 @@ def graph_cases(cases):
     captured (no enforce_eager). TP > 1 is left out: NCCL and custom all-reduce buffers registered
     during capture (and memory freed by it: vm51, vm55 log negative figures) are another term."""
     return [c for c in cases if c.get("graph_gib") and c["graph_gib"] > 0 and c["tp"] == 1
-            and not c.get("eager")]
+            and not c.get("eager") and not c.get("out_of_scope")]
 
 
 def graph_units(modelc, case, workdir):
-    """Captured sizes x layers x hidden_size for a case, from modelc with a unit constant and
-    every setting the case logged (max_num_seqs decides how many sizes are captured)."""
-    r = run_fit(modelc, case, workdir, {"cuda_graph_bytes": 0, "cuda_graph_bytes_per_unit": 1.0},
-                case["fit_extra"])
-    return r["cuda_graph_bytes"]
+    """The batch sizes vLLM captures graphs for in a case, from modelc with every setting the
+    case logged (max_num_seqs decides how many). Graph memory is modelled per captured size:
+    the logs do not follow layers x hidden (Qwen2.5-0.5B keeps 0.60 GiB, Qwen3-8B 0.68 GiB)."""
+    r = run_fit(modelc, case, workdir, {"cuda_graph_bytes": 0, "cuda_graph_bytes_per_unit": 0,
+                                        "cuda_graph_bytes_per_size": 1.0}, case["fit_extra"])
+    return r["cuda_graph_sizes"]
 
 
-def graph_per_unit(modelc, cases, workdir):
-    """Graph memory per (captured size x layer x hidden unit): the largest ratio among the
-    informing cases, rounded up, so no informing case is under-predicted. Returns (value, rows)
-    with rows (case, units, logged bytes)."""
+def graph_per_unit(modelc, cases, workdir, gens=None):
+    """Graph memory per captured size: the largest ratio among the
+    informing cases (of the generations in gens, all when None), rounded up, so no informing
+    case is under-predicted. Returns (value, rows) with rows (case, units, logged bytes)."""
     rows = []
     for c in graph_cases(cases):
+        if gens is not None and c.get("gen") not in gens:
+            continue
         units = graph_units(modelc, c, workdir)
         if units > 0:
             rows.append((c, units, c["graph_gib"] * GIB))
     if not rows:
         return 0.0, rows
     best = max(logged / units for _, units, logged in rows)
-    steps = -(-round(best / GRAPH_UNIT_STEP, 6) // 1)
-    return round(steps * GRAPH_UNIT_STEP, 1), rows
+    return float(-(-int(best) // GRAPH_UNIT_STEP) * GRAPH_UNIT_STEP), rows
 
 
 def usable_features(modelc, cases, workdir, log):
@@ -279,7 +378,40 @@ def usable_features(modelc, cases, workdir, log):
     for c in cases:
         try:
             feats.append(features(modelc, c, workdir))
+            c["gen"] = feats[-1]["gen"]
+            c["out_of_scope"] = feats[-1]["out_of_scope"]
             kept.append(c)
         except RuntimeError as e:
             log("skipped %s" % e)
     return kept, feats
+
+
+def held_out(feats):
+    """Predictions of every case with constants fitted without it (leave-one-out) and without
+    its whole family (leave-one-family-out): [(feature, loo_bytes, lofo_bytes)]."""
+    out = []
+    for i, f in enumerate(feats):
+        loo = predict_for(f, fit_generations(feats[:i] + feats[i + 1:]))
+        lofo = predict_for(f, fit_generations([o for o in feats if o["family"] != f["family"]]))
+        out.append((f, loo, lofo))
+    return out
+
+
+def evidence(held):
+    """What the calibration covers per generation, from the leave-one-family-out errors:
+    {gen: (cases, spread, min weights, max weights, families)} over the in-scope cases, and
+    {kind: spread} for the out-of-scope kinds (the largest over-prediction seen, >= 0)."""
+    per_gen, kinds = {}, {k: 0.0 for k in sorted(OUT_OF_SCOPE)}
+    for f, _, lofo in held:
+        err = (lofo - f["kv"]) / f["kv"]
+        if f["out_of_scope"]:
+            for k in f["out_of_scope"]:
+                kinds[k] = max(kinds[k], err)
+            continue
+        per_gen.setdefault(f["gen"], []).append((f, err))
+    table = {}
+    for g, rows in per_gen.items():
+        w = [f["weights"] for f, _ in rows]
+        table[g] = (len(rows), round(spread_of([e for _, e in rows]), 4), min(w), max(w),
+                    " ".join(sorted({f["family"] for f, _ in rows})))
+    return table, {k: round(v, 4) for k, v in kinds.items()}

@@ -37,10 +37,12 @@ section "6. One GPU total, measured in one command"
 python3 -c 'import json; json.dump(json.load(open("models.lock"))["models"]["meta-llama/Llama-3.1-8B-Instruct@main"]["config"], open("llama.json", "w"))'
 "$M" fit --config llama.json --quantization awq --gpu-memory 8086618112 --utilization 0.9 --max-model-len auto \
 	--max-num-seqs 8 >"$T/f6" || fail "the README's fit example"
-grep -q '"max_model_len_fit": 7568,' "$T/f6" || { cat "$T/f6"; fail "fit with the profile's total should give the build's 7568"; }
+# 6608 under the newest vLLM generation's rules (graphs inside the budget, the margin widened
+# where no calibrated case exists: docs/budget.md).
+grep -q '"max_model_len_fit": 6608,' "$T/f6" || { cat "$T/f6"; fail "fit with the profile's total should give the build's 6608"; }
 grep -q '"gpu_total_bytes": 8086618112' "$T/f6" || fail "fit's JSON does not name the total it used"
 "$M" build -o gen >"$T/b6" 2>&1 || { cat "$T/b6"; fail "build"; }
-grep -q "^PRIMARY_MAX_MODEL_LEN='7568'" gen/.env || fail "the build's primary is not 7568"
+grep -q "^PRIMARY_MAX_MODEL_LEN='6608'" gen/.env || fail "the build's primary is not 6608"
 # switch gpu's snippet (docs/formats.md), written into the catalog; the profile stays.
 cat >gpu.yaml <<'EOF'
 # switch gpu: GPU 0, from nvidia-smi; for modelc gpu --from FILE
@@ -122,26 +124,27 @@ expect_in "$T/g6n" "modelc: gpu: the edited models.yaml did not load back with t
 cmp -s models.yaml "$T/before6.yaml" || fail "a refused modelc gpu changed models.yaml"
 
 section "7. Show the levers"
+# Numbers under the newest vLLM generation (graphs inside the budget: no lowering for them).
 sed 's/memory_in_use: 0 MiB/memory_in_use: 700 MiB/' models.yaml >desk.yaml
 "$M" explain primary desk.yaml --want 8192 >"$T/e7" 2>&1 || { cat "$T/e7"; fail "explain --want"; }
-expect_in "$T/e7" "levers: the largest context that fits with each change alone (now 2016 tokens; the model's limit is 131072)"
+expect_in "$T/e7" "levers: the largest context that fits with each change alone (now 2272 tokens; the model's limit is 131072)"
 expect_in "$T/e7" "kv_cache_dtype: fp8"
 expect_in "$T/e7" "gpu.memory_in_use: 0 (free 0.68 GiB)"
 expect_in "$T/e7" "(the weights are already 4-bit: awq)"
-expect_in "$T/e7" "to reach 8192 tokens: kv_cache_dtype: fp8 and gpu.memory_in_use: 0 (free 0.68 GiB) (fits 15136 tokens)"
+expect_in "$T/e7" "to reach 8192 tokens: kv_cache_dtype: fp8 and gpu.memory_in_use: 0 (free 0.68 GiB) (fits 13232 tokens)"
 "$M" explain primary desk.yaml --want 8192 --json >"$T/j7" || fail "explain --json"
 python3 - "$T/j7" <<'PY' || fail "explain --json levers"
 import json, sys
 l = json.load(open(sys.argv[1]))["levers"]
-assert l["want"] == 8192 and l["max_model_len_fit"] == 2016, l
-assert l["reach"] == {"changes": ["kv_cache_dtype", "gpu.memory_in_use"], "max_model_len_fit": 15136}, l["reach"]
+assert l["want"] == 8192 and l["max_model_len_fit"] == 2272, l
+assert l["reach"] == {"changes": ["kv_cache_dtype", "gpu.memory_in_use"], "max_model_len_fit": 13232}, l["reach"]
 fp8 = [x for x in l["levers"] if x["key"] == "kv_cache_dtype"][0]
-assert fp8["applies"] and fp8["max_model_len_fit"] == 4032, fp8
+assert fp8["applies"] and fp8["max_model_len_fit"] == 4560, fp8
 PY
 # Every lever's number is what the build gives with that change made in the catalog.
 sed 's/kv_cache_dtype: auto/kv_cache_dtype: fp8/' desk.yaml >desk-fp8.yaml
 "$M" build desk-fp8.yaml -o gen7 >/dev/null 2>&1 || fail "build with fp8"
-grep -q "^PRIMARY_MAX_MODEL_LEN='4032'" gen7/.env || { grep PRIMARY_MAX gen7/.env; fail "the fp8 lever disagrees with the build"; }
+grep -q "^PRIMARY_MAX_MODEL_LEN='4560'" gen7/.env || { grep PRIMARY_MAX gen7/.env; fail "the fp8 lever disagrees with the build"; }
 "$M" explain primary desk.yaml --want 999999 >"$T/e7b" 2>&1
 expect_in "$T/e7b" "999999 tokens: no combination of these changes reaches it; the most is"
 "$M" explain primary --want 4096 >"$T/e7c" 2>&1
@@ -150,10 +153,10 @@ expect_in "$T/e7c" "4096 tokens fit as configured; no change needed"
 section "9. The commands people expect from neighbouring tools"
 # Quick fit from the Hub.
 "$M" fit Qwen/Qwen2.5-7B-Instruct --gpu rtx3070-8gb --quantization bitsandbytes >"$T/f9" 2>&1 || { cat "$T/f9"; fail "fit REPO"; }
-expect_in "$T/f9" "Qwen/Qwen2.5-7B-Instruct@main fits rtx3070-8gb at max_model_len 14128 (auto: memory decides)"
+expect_in "$T/f9" "Qwen/Qwen2.5-7B-Instruct@main fits rtx3070-8gb at max_model_len 12240 (auto: memory decides)"
 expect_in "$T/f9" "server: server settings of models.yaml: utilization 0.90, max_num_seqs 8"
 expect_in "$T/f9" "GPU: CUDA total 7.53 GiB from profile rtx3070-8gb"
-expect_in "$T/f9" "context: the model's limit is 32768; memory allows 14128"
+expect_in "$T/f9" "context: the model's limit is 32768; memory allows 12240"
 "$M" fit Qwen/Qwen2.5-7B-Instruct --gpu rtx3070-8gb >"$T/f9o" 2>&1 || fail "fit REPO, 16-bit"
 expect_in "$T/f9o" "Qwen/Qwen2.5-7B-Instruct@main does not fit rtx3070-8gb at any context"
 grep -q "^  a 4-bit AWQ checkpoint of this model would fit [0-9]* tokens (--quantization awq; 'modelc add' then 'modelc quantize ROLE' makes one)" "$T/f9o" || { cat "$T/f9o"; fail "fit does not say what 4 bits would fit"; }
@@ -191,10 +194,10 @@ expect_in "$T/f9m" "modelc: fit: unknown argument '--bogus'"
 "$M" fit org/noconfig --gpu 8GiB >"$T/f9n" 2>&1; rc=$?
 [ $rc -eq 1 ] || { cat "$T/f9n"; fail "fit of a repo without config.json: expected exit 1, got $rc"; }
 expect_in "$T/f9n" "modelc: fit: error: org/noconfig@main: config.json is missing; the budget needs num_hidden_layers, num_attention_heads, num_key_value_heads and hidden_size"
-# The --config interface keeps working unchanged.
+# The --config interface keeps working unchanged (9904 under the newest generation's rules).
 "$M" fit --config llama.json --quantization awq --gpu-memory 8GiB --utilization 0.9 --max-model-len 8192 \
 	--max-num-seqs 8 >"$T/f9g" || fail "fit --config"
-grep -q '"max_model_len_fit": 11024,' "$T/f9g" || fail "fit --config changed"
+grep -q '"max_model_len_fit": 9904,' "$T/f9g" || fail "fit --config changed"
 
 # Add a model in one step, then fetch it, then the cache view.
 cp models.yaml "$T/before9.yaml"
@@ -306,11 +309,14 @@ section "10. Pictures and words"
 grep -q '<title>CUDA context (outside the budget) 0.62 GiB</title>' generated/budget.svg || fail "budget.svg does not draw the CUDA context"
 grep -q 'font-weight="bold">7.53</text>' generated/budget.svg || fail "budget.svg has no GPU total on the axis"
 grep -q '; peak 7.4[0-9] GiB</text>' generated/budget.svg || fail "budget.svg does not give the physical peak"
-grep -q '<rect [^>]*width="[3-9][.0-9]*" [^>]*fill="#CC79A7"><title>non-torch' generated/budget.svg || fail "non-torch is not visible"
+# Non-torch memory, when the calibration gives any (V1's constant is 0), is drawn at least 3 px wide.
+if grep -q "non-torch  *0.00  *0  " generated/budget.txt; then :; else
+	grep -q '<rect [^>]*width="[3-9][.0-9]*" [^>]*fill="#CC79A7"><title>non-torch' generated/budget.svg || fail "non-torch is not visible"
+fi
 grep -q ">no bar: not computed, missing config.json (architecture unknown) (budget.txt lists all)</text>" generated/budget.svg || { grep "no bar" generated/budget.svg; grep -B3 -A12 "^role " generated/budget.txt | grep -A14 "mine\|later\|other2" | head -40; fail "a role without a bar does not say why"; }
 if command -v xmllint >/dev/null 2>&1; then xmllint --noout generated/budget.svg || fail "budget.svg is not XML"; fi
 expect_in generated/budget.txt "16384  auto; the model's limit decides (max_position_embeddings 16384; memory would allow any length: the sliding window bounds the KV cache)"
-expect_in generated/budget.txt "7568  auto; memory decides: the largest that fits is 7568"
+expect_in generated/budget.txt "6608  auto; memory decides: the largest that fits is 6608"
 "$M" explain code >"$T/e10" 2>&1
 expect_in "$T/e10" "= 16384 (the model's limit decides)"
 # The benchmark chart: what was measured, and both concurrency lines readable.

@@ -46,13 +46,34 @@ check(all(k in r for k in KEYS), "all keys present")
 check(r["weights_bytes"] == 16060522496, "weights as given")
 check(r["kv_bytes_per_token"] == 131072, "Llama KV per token")
 check(r["fits"] is True, "Llama 8B bf16 fits 24 GiB at 8192")
+# The newest generation by default: v0.21.0 and later count a CUDA graph estimate inside.
+check(r["vllm_generation"]["name"] == "v1-graphs-in-budget" and r["vllm_generation"]["default"],
+      "the newest generation by default, named")
 check(r["kv_cache_bytes"] == r["budget_bytes"] - r["weights_bytes"] - r["activation_bytes"]
-      - r["non_torch_bytes"], "KV cache = budget - weights - activation - non-torch")
+      - r["non_torch_bytes"] - r["cuda_graph_bytes"],
+      "KV cache = budget - weights - activation - non-torch - CUDA graphs")
+check(r["evidence"]["covered"] is False and r["evidence"]["gaps"] == ["generation"]
+      and r["evidence"]["nearest_generation"] == "v1", "no calibrated case of the newest generation")
 check(r["budget_bytes"] == int(24 * 2**30 * 0.9), "budget = total x utilization")
 check(r["max_num_batched_tokens"] == 2048 and r["max_num_seqs"] == 256, "V1 small-GPU defaults")
 check(r["sources"]["weights"] == "exact" and r["sources"]["activation"] == "calibrated",
       "sources")
-check(out.count("{") == 2 and out.endswith("}\n"), "one object (with its sources) and a newline")
+check(out.count("{") == 4 and out.endswith("}\n"),
+      "one object (with its generation, evidence and sources) and a newline")
+
+# A version names its generation; the V1 rule keeps graphs on top of the budget.
+rc, out, err = run(base(**{"--vllm-version": "0.10.2"}))
+r = json.loads(out)
+check(rc == 0 and err == "" and r["vllm_generation"]["name"] == "v1"
+      and r["vllm_generation"]["vllm_version"] == "0.10.2" and r["evidence"]["covered"] is True,
+      "--vllm-version 0.10.2: generation v1, inside the evidence")
+check(r["kv_cache_bytes"] == r["budget_bytes"] - r["weights_bytes"] - r["activation_bytes"]
+      - r["non_torch_bytes"], "V1: KV cache = budget - weights - activation - non-torch")
+# A version outside the modelled ones: the nearest generation, and a note says so.
+rc, out, err = run(base(**{"--vllm-version": "0.3.3"}))
+check(rc == 0 and json.loads(out)["vllm_generation"]["name"] == "v0" and
+      err == "modelc: fit: note: vLLM 0.3.3 is outside the modelled versions; using the nearest "
+      "generation, v0 (0.5 to 0.10)\n", "--vllm-version 0.3.3: nearest generation v0, noted: %r" % err)
 
 # Does not fit: still exit 0.
 rc, out, err = run(base(**{"--gpu-memory": "8GiB"}))
@@ -60,7 +81,8 @@ check(rc == 0 and err == "" and json.loads(out)["fits"] is False, "8 GiB: fits f
 
 # --quantization from the formula; GB is 10^9; fp8 KV halves the bytes per token; V0; TP 2.
 rc, out, err = run(base(**{"--weights-bytes": None, "--quantization": "awq",
-                          "--gpu-memory": "8GB", "--kv-cache-dtype": "fp8"}) + ["--keep-utilization"])
+                          "--gpu-memory": "8GB", "--kv-cache-dtype": "fp8",
+                          "--vllm-version": "0.10.2"}) + ["--keep-utilization"])
 r = json.loads(out)
 check(rc == 0 and r["weights_bytes"] == 5727854592 and r["sources"]["weights"] == "formula",
       "AWQ weights from the formula")
@@ -69,20 +91,22 @@ check(r["budget_bytes"] == int(8e9 * 0.9), "GB is 10^9")
 check(r["utilization_lowered"] is False and r["peak_bytes"] > 8e9,
       "--keep-utilization: not lowered, the peak passes the total")
 
-# The physical check: the same without --keep-utilization is lowered to whole hundredths so that
-# context + budget + graphs (51 sizes x 32 layers x 4096) fit; the reason is given as code and text.
+# The physical check (V1: graphs on top of the budget): the same without --keep-utilization is
+# lowered to whole hundredths so that context + budget + graphs (51 sizes x 25 MiB) fit; the
+# reason is given as code and text.
 rc, out, err = run(base(**{"--weights-bytes": None, "--quantization": "awq",
-                          "--gpu-memory": "8GB", "--kv-cache-dtype": "fp8"}))
+                          "--gpu-memory": "8GB", "--kv-cache-dtype": "fp8",
+                          "--vllm-version": "0.10.2"}))
 r = json.loads(out)
 check(rc == 0 and r["utilization_lowered"] is True and r["utilization_asked"] == 0.9
       and r["utilization_lowered_reason"] == "cuda_context_and_graphs"
       and r["cuda_graph_sizes"] == 51 and r["cuda_graph_max_size"] == 512
-      and r["cuda_graph_bytes"] == 794139033 and r["cuda_context_bytes"] == 640 << 20
-      and r["utilization"] == 0.81 and r["budget_bytes"] == int(8e9 * 0.81)
-      and r["peak_bytes"] == (640 << 20) + r["budget_bytes"] + 794139033 and r["peak_bytes"] <= 8e9,
+      and r["cuda_graph_bytes"] == 1336934400 and r["cuda_context_bytes"] == 640 << 20
+      and r["utilization"] == 0.74 and r["budget_bytes"] == int(8e9 * 0.74)
+      and r["peak_bytes"] == (640 << 20) + r["budget_bytes"] + 1336934400 and r["peak_bytes"] <= 8e9,
       "physical check lowers utilization: %r" % r)
-check(r["utilization_lowered_text"] == "utilization lowered from 0.90 to 0.81 so that the CUDA "
-      "context (0.62 GiB) and CUDA graphs (0.74 GiB) fit beside the budget",
+check(r["utilization_lowered_text"] == "utilization lowered from 0.90 to 0.74 so that the CUDA "
+      "context (0.62 GiB) and CUDA graphs (1.25 GiB) fit beside the budget",
       "reason text: %r" % r["utilization_lowered_text"])
 rc, out, err = run(base(**{"--engine": "v0", "--tensor-parallel-size": "2",
                           "--enforce-eager": None}) + ["--enforce-eager"])
@@ -91,7 +115,8 @@ check(rc == 0 and r["weights_bytes"] == 16060522496 // 2 and r["kv_bytes_per_tok
       and r["cuda_graph_bytes"] == 0 and r["max_num_batched_tokens"] == 8192,
       "V0, TP 2, eager: %r" % r)
 rc, out, err = run(base(**{"--gpu-used": "2GiB", "--safety-margin": "0", "--max-model-len": "auto",
-                          "--max-num-seqs": "8", "--max-num-batched-tokens": "1024"}))
+                          "--max-num-seqs": "8", "--max-num-batched-tokens": "1024",
+                          "--vllm-version": "0.10.2"}))
 r = json.loads(out)
 check(rc == 0 and r["utilization_lowered"] is True and r["safety_margin_bytes"] == 0
       and r["max_num_seqs"] == 8 and r["max_num_batched_tokens"] == 1024
@@ -138,7 +163,9 @@ usage_errors = [
     (base(**{"--calibration": "speed=3"}),
      "modelc: fit: --calibration: 'speed=3' is not a list of KEY=NUMBER (forward_factor, "
      "sampler_bytes_per_logit, non_torch_bytes, non_torch_tp_bytes, cuda_graph_bytes, "
-     "cuda_graph_bytes_per_unit)"),
+     "cuda_graph_bytes_per_unit, cuda_graph_bytes_per_size)"),
+    (base(**{"--vllm-version": "latest"}),
+     "modelc: fit: --vllm-version: 'latest' is not a version X.Y or X.Y.Z"),
 ]
 for args, first in usage_errors:
     rc, out, err = run(args)

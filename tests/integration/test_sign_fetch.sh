@@ -114,7 +114,10 @@ expect_in "$T/err" "fetch: error: chat: $S: signed by key $K4, which is not trus
 expect_in "$T/out" "fetch: chat: $MAN/chat.json: signed by key $K4 for catalog sha256 $C"
 # A trusted comment that does not match: edited, not modelc's, or naming another commit.
 restore
-sed '3s/catalog-sha256:./catalog-sha256:0/' "$T/good/manifests/chat.json.minisig" >$S
+# (the digest's first hex digit becomes another one: 0 -> 1, anything else -> 0)
+sed -e '3{s/catalog-sha256:0/catalog-sha256:1/;t' -e 's/catalog-sha256:./catalog-sha256:0/' -e '}' \
+	"$T/good/manifests/chat.json.minisig" >$S
+cmp -s $S "$T/good/manifests/chat.json.minisig" && fail "the trusted comment was not changed"
 refused 1 --require-signature keys/k1.pub chat
 expect_in "$T/err" "fetch: error: chat: $S: the trusted comment does not match the signature by key $K1: the comment changed after signing; refusing the manifest"
 minisign -S -W -s keys/k4.key -m $MAN/chat.json -t "hello" || fail "minisign -S hello"

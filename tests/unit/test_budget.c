@@ -209,7 +209,10 @@ test_fit_llama_3090_v0(void)
 	struct budget_params p = {.gpu_total_bytes = 25318832210ULL, .utilization = 0.9,
 		.max_model_len = 20000, .engine = BUDGET_ENGINE_V0, .weights_bytes = 16094104649ULL};
 	struct budget_result r;
-	budget_fit(&llama31_8b, &p, &r);
+	/* The checked fit takes V0's constants (the engine's generation) and the evidence check. */
+	budget_fit_checked(&llama31_8b, &p, &r);
+	CU_ASSERT_EQUAL(r.generation, BUDGET_GEN_V0);
+	CU_ASSERT_EQUAL(r.evidence_gaps, BUDGET_EVIDENCE_COVERED);
 	CU_ASSERT_EQUAL(r.weights_bytes, 16094104649ULL);
 	CU_ASSERT_EQUAL(r.weights_source, BUDGET_EXACT);
 	CU_ASSERT_EQUAL(r.kv_bytes_per_token, 131072);
@@ -454,6 +457,7 @@ test_graph_sizes(void)
 	struct budget_calibration cal = budget_calibration_default;
 	cal.cuda_graph_bytes = 0;
 	cal.cuda_graph_bytes_per_unit = 100.0;
+	cal.cuda_graph_bytes_per_size = 0.0;
 	struct budget_params f = {.gpu_total_bytes = 24 * GIB, .utilization = 0.9,
 		.max_model_len = 4096, .max_num_seqs = 8, .weights_bytes = 8 * GIB,
 		.calibration = &cal, .engine = BUDGET_ENGINE_V1};
@@ -463,52 +467,58 @@ test_graph_sizes(void)
 	CU_ASSERT_EQUAL(r.cuda_graph_max_size, 16);
 	CU_ASSERT_EQUAL(r.cuda_graph_bytes, 100ULL * 5 * 32 * 4096);
 	CU_ASSERT_EQUAL(r.cuda_graph_source, BUDGET_CALIBRATED);
+	/* The committed model: a constant per captured size, whatever the model's shape. */
+	cal.cuda_graph_bytes_per_unit = 0.0;
+	cal.cuda_graph_bytes_per_size = 1048576.0;
+	budget_fit(&llama31_8b, &f, &r);
+	CU_ASSERT_EQUAL(r.cuda_graph_bytes, 5ULL << 20);
 }
 
 static void
 test_physical_peak(void)
 {
-	/* The RTX 3070 profile (CUDA total 8,086,618,112 bytes), 4-bit Llama 3.1 8B, V1, vLLM's
-	 * 256 requests: 51 sizes x 32 layers x 4096 x 118.8 B = 794,139,033 bytes of graphs.
+	/* The RTX 3070 profile (CUDA total 8,086,618,112 bytes), 4-bit Llama 3.1 8B, V1 (graphs on
+	 * top of the budget), vLLM's 256 requests: 51 sizes x 25 MiB = 1,336,934,400 bytes of graphs.
 	 * 0.9 x total + 640 MiB context + graphs passes the total, so utilization is lowered to
-	 * floor(100 x (total - context - graphs) / total) / 100 = 0.81. */
+	 * floor(100 x (total - context - graphs) / total) / 100 = 0.75. */
 	struct budget_params p = {.gpu_total_bytes = 8086618112ULL, .utilization = 0.9,
 		.max_model_len = 4096, .engine = BUDGET_ENGINE_V1};
 	struct budget_result r;
 	char why[256];
 	p.weights_bytes = budget_weights_bytes(&llama31_8b, budget_quant_named("awq"));
 	budget_fit(&llama31_8b, &p, &r);
-	CU_ASSERT_DOUBLE_EQUAL(budget_calibration_default.cuda_graph_bytes_per_unit, 118.8, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(budget_calibration_of(BUDGET_GEN_V1)->cuda_graph_bytes_per_size,
+	    26214400.0, 1e-9);
 	CU_ASSERT_EQUAL(r.cuda_graph_sizes, 51);
-	CU_ASSERT_EQUAL(r.cuda_graph_bytes, 794139033ULL);
+	CU_ASSERT_EQUAL(r.cuda_graph_bytes, 1336934400ULL);
 	CU_ASSERT_TRUE(r.utilization_lowered);
 	CU_ASSERT_EQUAL(r.utilization_reason, BUDGET_LOWERED_PEAK);
-	CU_ASSERT_DOUBLE_EQUAL(r.utilization, 0.81, 1e-12);
-	CU_ASSERT_EQUAL(r.budget_bytes, (uint64_t)(8086618112.0 * 0.81));
-	CU_ASSERT_EQUAL(r.peak_bytes, 640 * MIB + r.budget_bytes + 794139033ULL);
+	CU_ASSERT_DOUBLE_EQUAL(r.utilization, 0.75, 1e-12);
+	CU_ASSERT_EQUAL(r.budget_bytes, (uint64_t)(8086618112.0 * 0.75));
+	CU_ASSERT_EQUAL(r.peak_bytes, 640 * MIB + r.budget_bytes + 1336934400ULL);
 	CU_ASSERT(r.peak_bytes <= 8086618112ULL);
 	CU_ASSERT_STRING_EQUAL(budget_lowering_code(r.utilization_reason), "cuda_context_and_graphs");
 	budget_lowering_text(&r, why, sizeof why);
-	CU_ASSERT_STRING_EQUAL(why, "utilization lowered from 0.90 to 0.81 so that the CUDA context "
-	    "(0.62 GiB) and CUDA graphs (0.74 GiB) fit beside the budget");
-	/* The seed catalog's 8 requests: 5 sizes, 77,856,768 bytes; 0.9 stays, and the peak is
-	 * 8,026,901,708 bytes, under the total. */
+	CU_ASSERT_STRING_EQUAL(why, "utilization lowered from 0.90 to 0.75 so that the CUDA context "
+	    "(0.62 GiB) and CUDA graphs (1.25 GiB) fit beside the budget");
+	/* The seed catalog's 8 requests: 5 sizes, 131,072,000 bytes; 0.9 stays, and the peak is
+	 * 8,080,116,940 bytes, under the total. */
 	p.max_num_seqs = 8;
 	budget_fit(&llama31_8b, &p, &r);
-	CU_ASSERT_EQUAL(r.cuda_graph_bytes, 77856768ULL);
+	CU_ASSERT_EQUAL(r.cuda_graph_bytes, 131072000ULL);
 	CU_ASSERT_FALSE(r.utilization_lowered);
 	CU_ASSERT_DOUBLE_EQUAL(r.utilization, 0.9, 1e-12);
-	CU_ASSERT_EQUAL(r.peak_bytes, 8026901708ULL);
+	CU_ASSERT_EQUAL(r.peak_bytes, 8080116940ULL);
 	/* Memory in use by others joins the reason. 1 GiB: room = total - 1 GiB - context -
-	 * graphs = 6,263,930,880 bytes, 77.46% of the total: 0.77. */
+	 * graphs = 6,210,715,648 bytes, 76.80% of the total: 0.76. */
 	p.gpu_used_bytes = 1 * GIB;
 	budget_fit(&llama31_8b, &p, &r);
 	CU_ASSERT_EQUAL(r.utilization_reason, BUDGET_LOWERED_PEAK);
-	CU_ASSERT_DOUBLE_EQUAL(r.utilization, 0.77, 1e-12);
+	CU_ASSERT_DOUBLE_EQUAL(r.utilization, 0.76, 1e-12);
 	CU_ASSERT(r.peak_bytes <= 8086618112ULL);
 	budget_lowering_text(&r, why, sizeof why);
-	CU_ASSERT_STRING_EQUAL(why, "utilization lowered from 0.90 to 0.77 so that the memory in use "
-	    "by others (1.00 GiB), the CUDA context (0.62 GiB) and CUDA graphs (0.07 GiB) fit beside "
+	CU_ASSERT_STRING_EQUAL(why, "utilization lowered from 0.90 to 0.76 so that the memory in use "
+	    "by others (1.00 GiB), the CUDA context (0.62 GiB) and CUDA graphs (0.12 GiB) fit beside "
 	    "the budget");
 	/* The KV cache follows the lowered budget; keep_utilization reproduces a log as it ran. */
 	struct budget_result kept;

@@ -463,7 +463,7 @@ test_numbers(void)
 		{MT_SECTION_ROLES, MT_ROLE_P_MAX_NUM_SEQS, 1u << 21, 4, "role 0: the number at byte 140 is out of range"},
 		{MT_SECTION_ROLES, MT_ROLE_A_LAYERS, 1u << 17, 4, "role 0: the number at byte 184 is out of range"},
 		{MT_SECTION_ROLES, MT_ROLE_A_LAYERS + 40, 5, 4, "role 0: the number at byte 224 is out of range"},
-		{MT_SECTION_ROLES, MT_ROLE_FLAGS, 16 | MT_ROLE_F_BUDGET, 4, "role 0: the number at byte 116 is out of range"},
+		{MT_SECTION_ROLES, MT_ROLE_FLAGS, 32 | MT_ROLE_F_BUDGET, 4, "role 0: the number at byte 116 is out of range"},
 		{MT_SECTION_ROLES, MT_ROLE_A_FLAGS, 64, 4, "role 0: the number at byte 228 is out of range"},
 		{MT_SECTION_ROLES, MT_ROLE_P_ENGINE, 7, 4, "role 0: the number at byte 160 is out of range"},
 		/* Numbers that hold alone but not together. */

@@ -35,6 +35,7 @@ base_catalog(struct catalog *c, struct catalog_role *roles, size_t n)
 	c->max_num_seqs = 4;
 	c->enforce_eager = true;
 	c->engine = BUDGET_ENGINE_V1;
+	c->generation = BUDGET_GEN_V1;      /* the rules of the calibrated V1 cases (graphs on top) */
 	c->hf_home = "/mnt/f/hf_cache";
 	c->hub_cache = "/mnt/f/hf_cache/hub";
 	c->roles = roles;
@@ -409,7 +410,10 @@ test_local_dir_read(void)
 	struct plan p;
 	int rc;
 	const char *out = plan_try(&c, NULL, 0, &p, &a, &rc);
-	expect(out, "");
+	/* 8 bytes of weights: far below any calibrated case, so the margin widens. */
+	expect(out, "modelc: models.yaml: note: roles.tiny: outside the calibrated evidence (weights "
+	    "0.00 GiB outside the calibrated *-* GiB): the margin widens by *% of the KV cache\n");
+	CU_ASSERT(p.roles[0].result.evidence_gaps == BUDGET_EVIDENCE_SIZE);
 	CU_ASSERT_EQUAL(rc, 0);
 	CU_ASSERT(p.roles[0].local_present);
 	CU_ASSERT_STRING_EQUAL(p.roles[0].model_id, dir);
