@@ -20,13 +20,14 @@ CUNIT_LIBS = $(eval CUNIT_LIBS := $(call pc_query,--libs,cunit))$(CUNIT_LIBS)
 # The layers (docs/architecture.md): each folder and the folders its code may include besides
 # its own. An object is compiled with exactly these include paths, and scripts/check-layers.sh
 # refuses includes by relative path, so an include that breaks the rule fails the build.
-LAYERS = common hub sign compiler runtime/http runtime/switch runtime/fetch runtime/bench
+LAYERS = common hub sign compiler runtime/http runtime/switch runtime/proxy runtime/fetch runtime/bench
 SEES_common         =
 SEES_hub            = common
 SEES_sign           = common
 SEES_compiler       = common hub sign
 SEES_runtime/http   = common
 SEES_runtime/switch = common runtime/http
+SEES_runtime/proxy  = common runtime/http runtime/switch
 SEES_runtime/fetch  = common hub sign
 SEES_runtime/bench  = common
 layer_inc = $(addprefix -I,$(1) $(SEES_$(1)))
@@ -139,6 +140,15 @@ $(SWITCH_OUT): $(MUSL_OBJ) | $(SWITCH_HOST_OUT)
 $(SWITCH_HOST_OUT): $(MUSL_HOST_OBJ)
 	$(call musl_link,$@,$(MUSL_HOST_OBJ))
 
+# switch-proxy: switch's modules (launch, re-fit, table) and runtime/proxy, static like switch; a
+# sibling that `switch proxy` execs, since its poll loop and routes would not fit switch's 64 KiB.
+PROXY_OUT ?= $(BIN)/switch-proxy
+PROXY_OBJ = $(filter-out $(MUSL_BUILD)/runtime/switch/main.o,$(MUSL_OBJ)) \
+	$(patsubst %.c,$(MUSL_BUILD)/%.o,$(wildcard runtime/proxy/*.c))
+$(PROXY_OUT): $(PROXY_OBJ)
+	@mkdir -p $(dir $@)
+	$(MUSLCC) $(MUSL_CFLAGS) -static -s -Wl,--gc-sections -o $@ $(PROXY_OBJ)
+
 # config and test first install what they need (scripts/deps.sh), then build in a sub-make,
 # which reads this file again and finds the libraries.
 config: deps
@@ -146,7 +156,7 @@ config: deps
 
 configure: $(BIN)/modelc
 	$(BIN)/modelc build $(CATALOG) -o $(GENERATED)
-	@$(MAKE) --no-print-directory $(SWITCH_OUT) all
+	@$(MAKE) --no-print-directory $(SWITCH_OUT) $(PROXY_OUT) all
 
 deps:
 	@sh scripts/deps.sh
@@ -206,9 +216,9 @@ bench: all
 	BIN=$(abspath $(BIN)) sh scripts/bench.sh
 
 # install builds what it installs, switch and switch-host included: make install PREFIX=~/.local (README "Installing").
-install: all $(SWITCH_OUT) $(SWITCH_HOST_OUT)
+install: all $(SWITCH_OUT) $(SWITCH_HOST_OUT) $(PROXY_OUT)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/modelc $(DESTDIR)$(PREFIX)/share/man/man1
-	install -m 755 $(PROGRAMS) $(SWITCH_OUT) $(SWITCH_HOST_OUT) $(DESTDIR)$(PREFIX)/bin/
+	install -m 755 $(PROGRAMS) $(SWITCH_OUT) $(SWITCH_HOST_OUT) $(PROXY_OUT) $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 schemas/*.json $(DESTDIR)$(PREFIX)/share/modelc/
 	$(if $(wildcard docs/*.1),install -m 644 $(wildcard docs/*.1) $(DESTDIR)$(PREFIX)/share/man/man1/)
 
@@ -224,7 +234,7 @@ FUZZ_BUILD = build/fuzz
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fprofile-instr-generate -fcoverage-mapping
 FUZZ_TARGETS = $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_SECONDS ?= 30
-FUZZ_LIB_OBJ = $(filter-out $(FUZZ_BUILD)/runtime/switch/% $(FUZZ_BUILD)/runtime/http/%,$(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o))
+FUZZ_LIB_OBJ = $(filter-out $(FUZZ_BUILD)/runtime/switch/% $(FUZZ_BUILD)/runtime/http/% $(FUZZ_BUILD)/runtime/proxy/%,$(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o))
 
 $(FUZZ_BUILD)/%.o: %.c | $(BUILD)/layers.ok
 	@mkdir -p $(dir $@)

@@ -31,6 +31,13 @@ else
 	echo "skipped: python3 or build/bin/fetch missing"
 fi
 
+section "switch proxy: TTFT added (p50, p99) and throughput through the proxy against direct to the stand-in vLLM; CPU shares; sizes"
+if command -v python3 >/dev/null 2>&1 && [ -x "$BIN/modelc" ]; then
+	make -s --no-print-directory "$BIN/switch" "$BIN/switch-proxy" >/dev/null && python3 scripts/bench-proxy
+else
+	echo "skipped: python3 or build/bin/modelc missing"
+fi
+
 section "bench: measurement overhead against the stand-in vLLM (TTFT 0 ms, ITL 1 ms configured)"
 if command -v python3 >/dev/null 2>&1 && [ -x "$BIN/bench" ]; then
 	sh scripts/bench-bench

@@ -72,6 +72,8 @@ main(int argc, char **argv)
 		fputs(usage, stdout);
 		return EXITCODE_OK;
 	}
+	if (strcmp(argv[1], "proxy") == 0)
+		return swcmd_exec_sibling("switch-proxy", all);
 	if (strcmp(argv[1], "--version") == 0) {
 		printf("switch %s\n", MODELC_VERSION);
 		return EXITCODE_OK;
