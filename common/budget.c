@@ -92,25 +92,11 @@ tp_of(const struct budget_params *p)
 	return p->tensor_parallel ? p->tensor_parallel : 1;
 }
 
-static uint32_t
-head_dim_of(const struct budget_arch *a)
-{
-	if (a->head_dim)
-		return a->head_dim;
-	return a->attention_heads ? a->hidden_size / a->attention_heads : 0;
-}
-
-static uint32_t
-kv_heads_of(const struct budget_arch *a)
-{
-	return a->kv_heads ? a->kv_heads : a->attention_heads;
-}
-
 /* vLLM's get_num_kv_heads: KV heads split over TP ranks, replicated when fewer than ranks. */
 static uint32_t
 kv_heads_per_rank(const struct budget_arch *a, const struct budget_params *p)
 {
-	uint32_t h = kv_heads_of(a) / tp_of(p);
+	uint32_t h = budget_kv_heads(a) / tp_of(p);
 	return h ? h : 1;
 }
 
@@ -194,7 +180,7 @@ budget_defaults(struct budget_params *p)
 uint64_t
 budget_kv_bytes_per_token(const struct budget_arch *a, const struct budget_params *p)
 {
-	return 2ULL * a->layers * kv_heads_per_rank(a, p) * head_dim_of(a) * kv_dtype_bytes(a, p);
+	return 2ULL * a->layers * kv_heads_per_rank(a, p) * budget_head_dim(a) * kv_dtype_bytes(a, p);
 }
 
 /* Bytes of one block of one layer: vLLM's AttentionSpec.page_size_bytes. */
@@ -202,7 +188,7 @@ static uint64_t
 page_bytes(const struct budget_arch *a, const struct budget_params *p)
 {
 	uint32_t block = p->block_size ? p->block_size : BUDGET_BLOCK_DEFAULT;
-	return 2ULL * block * kv_heads_per_rank(a, p) * head_dim_of(a) * kv_dtype_bytes(a, p);
+	return 2ULL * block * kv_heads_per_rank(a, p) * budget_head_dim(a) * kv_dtype_bytes(a, p);
 }
 
 uint64_t
@@ -524,4 +510,18 @@ budget_fit_context(const struct budget_arch *a, const struct budget_params *para
 	if (used)
 		*used = p;
 	return r->fits;
+}
+
+uint32_t
+budget_head_dim(const struct budget_arch *a)
+{
+	if (a->head_dim)
+		return a->head_dim;
+	return a->attention_heads ? a->hidden_size / a->attention_heads : 0;
+}
+
+uint32_t
+budget_kv_heads(const struct budget_arch *a)
+{
+	return a->kv_heads ? a->kv_heads : a->attention_heads;
 }

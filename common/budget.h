@@ -252,6 +252,10 @@ bool budget_kv_dtype_bytes(const char *name, uint32_t *bytes);
 /* Fill params' zero fields with vLLM's defaults for its engine and GPU size. */
 void budget_defaults(struct budget_params *p);
 
+/* The head size: head_dim, else hidden_size / attention_heads (0 when neither is known). */
+uint32_t budget_head_dim(const struct budget_arch *a);
+/* Key/value heads: kv_heads, else attention_heads (no GQA). */
+uint32_t budget_kv_heads(const struct budget_arch *a);
 /* Bytes of KV cache one token needs on one GPU (all layers, K and V). */
 uint64_t budget_kv_bytes_per_token(const struct budget_arch *a, const struct budget_params *p);
 

@@ -13,20 +13,6 @@ enum {
 	BUDGET_SERVED_DTYPE_BYTES = 2        /* embeddings, norms and 16-bit weights */
 };
 
-static uint32_t
-head_dim_of(const struct budget_arch *a)
-{
-	if (a->head_dim)
-		return a->head_dim;
-	return a->attention_heads ? a->hidden_size / a->attention_heads : 0;
-}
-
-static uint32_t
-kv_heads_of(const struct budget_arch *a)
-{
-	return a->kv_heads ? a->kv_heads : a->attention_heads;
-}
-
 static const struct budget_quant budget_quants[] = {
 	/* AutoAWQ GEMM: 4-bit packed in int32, fp16 scales and packed 4-bit zeros per 128 inputs. */
 	{.name = "awq", .bits = 4, .group_size = 128, .zero_point = true, .scale_bytes = 2,
@@ -71,8 +57,8 @@ struct budget_linear {
 static struct budget_linear
 layer_tensors(const struct budget_arch *a, bool moe_layer)
 {
-	uint64_t h = a->hidden_size, hd = head_dim_of(a);
-	uint64_t q = (uint64_t)a->attention_heads * hd, kv = (uint64_t)kv_heads_of(a) * hd;
+	uint64_t h = a->hidden_size, hd = budget_head_dim(a);
+	uint64_t q = (uint64_t)a->attention_heads * hd, kv = (uint64_t)budget_kv_heads(a) * hd;
 	uint64_t ff = a->intermediate_size ? a->intermediate_size : BUDGET_DEFAULT_FFN_RATIO * h;
 	struct budget_linear l = {0};
 	/* MoE layers replace the dense MLP by routed experts, shared experts and the router. */
