@@ -130,8 +130,8 @@ wanted_len(const struct plan_role *pr)
 	return pr->max_model_len < PLAN_GROUP_MIN_AUTO_LEN ? pr->max_model_len : PLAN_GROUP_MIN_AUTO_LEN;
 }
 
-static struct diag_pos
-group_pos(const struct catalog *c, const struct catalog_group *g)
+struct diag_pos
+plan_together_pos(const struct catalog *c, const struct catalog_group *g)
 {
 	const struct ynode *groups = yamldoc_get(yamldoc_get(c->root, "together"), "groups");
 	if (groups && !g->all_pairs)
@@ -176,7 +176,7 @@ refuse(struct diag_sink *diag, const struct plan *p, const struct plan_group *pg
     uint64_t need)
 {
 	const struct catalog *c = p->catalog;
-	struct diag_pos pos = group_pos(c, pg->group);
+	struct diag_pos pos = plan_together_pos(c, pg->group);
 	uint64_t graphs = 0;
 	diag_error(diag, pos, "together.groups.%s: its %zu roles need %.2f GiB side by side (%llu bytes), the GPU "
 	    "has %.2f GiB (%llu bytes, %.2f GiB of it in use by others)", pg->group->name, pg->nmembers,
@@ -325,7 +325,7 @@ plan_group(struct arena *a, struct diag_sink *diag, struct plan *p, const struct
 		/* One that does not fit alone has its own error; one with no budget gets a warning here. */
 		pg->fits = false;
 		if (!g->all_pairs && pg->unplanned && !emit_budget_known(pg->unplanned))
-			diag_warning(diag, group_pos(p->catalog, g), "together.groups.%s: not checked: the budget "
+			diag_warning(diag, plan_together_pos(p->catalog, g), "together.groups.%s: not checked: the budget "
 			    "of '%s' is unknown (its facts are missing); the group is left out of the table",
 			    g->name, pg->unplanned->role->name);
 		return;

@@ -33,6 +33,9 @@ void plan_together(struct arena *a, struct diag_sink *diag, struct plan *out);
 /* The derivation of group g's limits, for budget.txt and modelc explain, one line each. */
 void plan_together_describe(FILE *f, const struct plan *p, const struct plan_group *g);
 
+/* Where group g stands in the catalog: its name under together.groups, else together.all_pairs. */
+struct diag_pos plan_together_pos(const struct catalog *c, const struct catalog_group *g);
+
 /* The group called name, or NULL. */
 const struct plan_group *plan_together_find(const struct plan *p, const char *name);
 
