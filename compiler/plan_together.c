@@ -200,37 +200,25 @@ refuse(struct diag_sink *diag, const struct plan *p, const struct plan_group *pg
 	    size_gib(graphs));
 }
 
-/* The memory in use and every member awake at steps, in exact bytes. */
-static uint64_t
-group_bytes(const struct plan *p, const struct plan_group *pg, const uint32_t *steps)
-{
-	uint64_t used = p->catalog->gpu_used_bytes;
-	for (size_t k = 0; k < pg->nmembers; k++)
-		used += member_bytes(p->catalog->gpu_total_bytes, &pg->members[k], steps[k]);
-	return used;
-}
-
-/* Auto member k at least + extra steps: the largest context that share holds, capped as alone. */
+/* Auto member m at least + extra steps, with the largest context that share holds (capped as
+ * alone); at least, as fitted, when the larger share holds none. */
 static void
 grow(const struct plan_role *pr, struct plan_group_member *m, uint32_t least, uint32_t extra, uint32_t *steps)
 {
+	struct plan_group_member wider = *m;
 	uint32_t t = least + extra > PLAN_SHARE_STEPS ? PLAN_SHARE_STEPS : least + extra;
-	if (t == *steps)
-		return;
-	if (fit_at(pr, t, pr->max_model_len, 1, m)) {
+	if (t != least && fit_at(pr, t, pr->max_model_len, 1, &wider)) {
+		*m = wider;
 		*steps = t;
-		return;
 	}
-	fit_at(pr, least, wanted_len(pr), UINT32_MAX, m);
-	*steps = least;
 }
 
 /*
- * What is left over the least shares goes to the auto members: floor(left x PLAN_SHARE_STEPS /
- * total) whole steps, split evenly, the remainder one step each to the first auto members in
- * the group's listed order. A share's bytes round up, so should the sum then pass the total,
- * steps are taken back one at a time from the last auto member that got one, in reverse
- * listed order, until the exact sum fits; with no step given it is the sum of the least shares.
+ * What is left over the least shares goes to the auto members in whole steps, split evenly,
+ * the remainder one step each to the first auto members in the group's listed order. A share's
+ * bytes round up, so k more steps on a share cost less than total x k / PLAN_SHARE_STEPS + 1
+ * bytes: with the steps counted from what is left less one byte per auto member, the exact sum
+ * stays within the total.
  */
 static void
 spread(struct plan *p, struct plan_group *pg, uint32_t *steps, uint64_t need)
@@ -241,31 +229,16 @@ spread(struct plan *p, struct plan_group *pg, uint32_t *steps, uint64_t need)
 		nauto += p->roles[pg->members[k].role].role->max_model_len_auto;
 	if (!nauto || !total)
 		return;
-	uint64_t left = sub0(total, need);
+	uint64_t left = sub0(sub0(total, need), nauto);
 	uint64_t spare = left / total * PLAN_SHARE_STEPS + left % total * PLAN_SHARE_STEPS / total;
-	uint32_t *least = malloc(pg->nmembers * sizeof *least), *extra = malloc(pg->nmembers * sizeof *extra);
-	if (!least || !extra)
-		abort();
 	size_t a = 0;
 	for (size_t k = 0; k < pg->nmembers; k++) {
 		const struct plan_role *pr = &p->roles[pg->members[k].role];
-		least[k] = steps[k];
-		extra[k] = 0;
 		if (!pr->role->max_model_len_auto)
 			continue;
 		uint64_t e = spare / nauto + (a++ < spare % nauto);
-		extra[k] = e > PLAN_SHARE_STEPS ? PLAN_SHARE_STEPS : (uint32_t)e;
-		grow(pr, &pg->members[k], least[k], extra[k], &steps[k]);
+		grow(pr, &pg->members[k], steps[k], e > PLAN_SHARE_STEPS ? PLAN_SHARE_STEPS : (uint32_t)e, &steps[k]);
 	}
-	for (size_t k = pg->nmembers; group_bytes(p, pg, steps) > total;) {
-		k = k ? k - 1 : pg->nmembers - 1;
-		if (!extra[k])
-			continue;
-		extra[k]--;
-		grow(&p->roles[pg->members[k].role], &pg->members[k], least[k], extra[k], &steps[k]);
-	}
-	free(least);
-	free(extra);
 }
 
 /* The members' limits at steps, then the start-ups in order, each checked against what it finds. */
@@ -339,6 +312,9 @@ plan_group(struct arena *a, struct diag_sink *diag, struct plan *p, const struct
 	}
 	spread(p, pg, steps, need);
 	order_starts(p, pg, steps);
+	/* The spread keeps the sum within the total; should a start check still fail, say so. */
+	if (!pg->fits && !g->all_pairs)
+		refuse(diag, p, pg, steps, pg->gpu_bytes);
 }
 
 void
