@@ -372,9 +372,9 @@ plan_together_describe(FILE *f, const struct plan *p, const struct plan_group *g
 			    (unsigned long long)r->kv_tokens, size_gib(r->cuda_graph_bytes), graphs_on_top(r) ?
 			    "on top" : "inside the share", size_gib(m->gpu_bytes));
 			if (m->sleep_gpu_bytes)
-				fprintf(f, "     asleep (level %u): keeps %.2f GiB, an estimate (not measured asleep): CUDA "
-				    "context %.2f + non-torch %.2f + CUDA graphs %.2f, the budget's terms, outside vLLM's "
-				    "sleep pool; %.2f GiB to wake, %s\n", m->sleep_host_bytes ? 1u : 2u,
+				fprintf(f, "     asleep (level %u): keeps %.2f GiB, an estimate from the budget's terms, not "
+				    "measured asleep: CUDA context %.2f + non-torch %.2f + CUDA graphs %.2f, what vLLM's "
+				    "sleep pool leaves (docs/budget.md); %.2f GiB to wake, %s\n", m->sleep_host_bytes ? 1u : 2u,
 				    size_gib(m->sleep_gpu_bytes), size_gib(r->cuda_context_bytes), size_gib(r->non_torch_bytes),
 				    size_gib(r->cuda_graph_bytes), size_gib(m->gpu_bytes - m->sleep_gpu_bytes),
 				    m->sleep_host_bytes ? "its weights kept in host memory" : "its weights read again");
