@@ -13,7 +13,8 @@
 /*
  * The ranges, (major, minor) inclusive. V0 existed up to 0.10.x (removed in 0.11.0) and was the
  * default before 0.8.0; V1 became the default in 0.8.0; v0.21.0 turned on the CUDA graph memory
- * estimate inside the budget (vllm-project/vllm#38284, after #30515 added it switched off).
+ * estimate inside the budget (vllm-project/vllm#38284, after #30515 added it switched off; the
+ * subtraction read in gpu_worker.py determine_available_memory, docs/budget.md "Generations").
  * The last version of the newest range is the newest seen in the evidence (a v0.31.0 image).
  */
 static const struct budget_generation_rule budget_generations[BUDGET_GEN_COUNT] = {
@@ -22,7 +23,8 @@ static const struct budget_generation_rule budget_generations[BUDGET_GEN_COUNT] 
 	{BUDGET_GEN_V1, "v1", "0.8", "0.20", BUDGET_ENGINE_V1, false,
 	    "vllm/v1/worker/gpu_worker.py determine_available_memory; arg_utils _set_default_args"},
 	{BUDGET_GEN_V1_GRAPHS_IN_BUDGET, "v1-graphs-in-budget", "0.21", "0.31", BUDGET_ENGINE_V1, true,
-	    "vllm-project/vllm#38284 (VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS on from v0.21.0)"},
+	    "vllm/v1/worker/gpu_worker.py determine_available_memory, "
+	    "VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS on from v0.21.0"},
 };
 
 static const struct budget_evidence budget_evidence_table[BUDGET_GEN_COUNT] = BUDGET_CAL_EVIDENCE;
