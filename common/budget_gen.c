@@ -29,6 +29,10 @@ static const struct budget_generation_rule budget_generations[BUDGET_GEN_COUNT] 
 
 static const struct budget_evidence budget_evidence_table[BUDGET_GEN_COUNT] = BUDGET_CAL_EVIDENCE;
 
+/* The spread of the kinds the model does not compute, per generation (calibration header). */
+static const double budget_spread_multimodal[BUDGET_GEN_COUNT] = BUDGET_CAL_SPREAD_MULTIMODAL;
+static const double budget_spread_mla[BUDGET_GEN_COUNT] = BUDGET_CAL_SPREAD_MLA;
+
 /* One set of constants per generation, in enum order (the newest is budget_calibration_default). */
 static const struct budget_calibration budget_calibration_gens[BUDGET_GEN_COUNT] =
     BUDGET_CAL_GENERATIONS;
@@ -178,16 +182,18 @@ budget_evidence_gaps(const struct budget_arch *a, enum budget_generation g, uint
 	if (e->cases && (weights < e->min_weights_bytes || weights > e->max_weights_bytes))
 		gaps |= BUDGET_EVIDENCE_SIZE;
 	*spread = gaps ? e->spread : 0.0;
-	/* A part the model does not compute: the largest over-prediction seen on such cases. */
+	/* A part the model does not compute: the largest over-prediction seen on such cases of
+	 * the plan's generation. */
+	unsigned k = (unsigned)g < BUDGET_GEN_COUNT ? (unsigned)g : BUDGET_GEN_NEWEST;
 	if (a->multimodal) {
 		gaps |= BUDGET_EVIDENCE_MULTIMODAL;
-		if (*spread < BUDGET_CAL_SPREAD_MULTIMODAL)
-			*spread = BUDGET_CAL_SPREAD_MULTIMODAL;
+		if (*spread < budget_spread_multimodal[k])
+			*spread = budget_spread_multimodal[k];
 	}
-	if (a->mla) {
+	if (a->kv_lora_rank) {
 		gaps |= BUDGET_EVIDENCE_MLA;
-		if (*spread < BUDGET_CAL_SPREAD_MLA)
-			*spread = BUDGET_CAL_SPREAD_MLA;
+		if (*spread < budget_spread_mla[k])
+			*spread = budget_spread_mla[k];
 	}
 	return gaps;
 }
@@ -216,7 +222,8 @@ budget_evidence_text(const struct budget_result *r, char *buf, size_t size)
 		n += (size_t)snprintf(buf + n, size - n, "%sthe multimodal encoder's profiling is not "
 		    "modelled", n ? "; " : "");
 	if ((r->evidence_gaps & BUDGET_EVIDENCE_MLA) && n < size)
-		snprintf(buf + n, size - n, "%sthe latent (MLA) KV cache is not modelled", n ? "; " : "");
+		snprintf(buf + n, size - n, "%sthe latent-attention (MLA) profile is not calibrated",
+		    n ? "; " : "");
 }
 
 /*
