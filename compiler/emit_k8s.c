@@ -55,7 +55,7 @@ lws_value(struct arena *a, const char *flag, const char *value)
 		return "$(LWS_GROUP_SIZE)";
 	if (strcmp(flag, "--node-rank") == 0)
 		return "$(LWS_WORKER_INDEX)";
-	if (strcmp(flag, "--master-addr") == 0)
+	if (strcmp(flag, "--master-addr") == 0 || strcmp(flag, "--data-parallel-address") == 0)
 		return "$(LWS_LEADER_ADDRESS)";
 	return arena_strdup(a, value);
 }
@@ -200,12 +200,14 @@ emit_k8s(FILE *out, const struct plan *p, size_t role, enum emit_k8s_kind kind)
 			deployment(out, &a, p, pr, &nd[0], name);
 		break;
 	case EMIT_K8S_SERVICE:
-		header(out, p, "rank 0 (the leader) serves HTTP");
+		/* Replicas over hosts serve HTTP on every pod: the Service spreads requests. */
+		header(out, p, nd[n - 1].serves_http ? "every pod serves HTTP" :
+		    "rank 0 (the leader) serves HTTP");
 		fputs("apiVersion: v1\nkind: Service\n", out);
 		metadata(out, name);
 		fprintf(out, "spec:\n  selector:\n    app.kubernetes.io/name: \"%s\"\n%s  ports:\n"
 		    "    - name: http\n      port: %u\n      targetPort: http\n", name,
-		    n > 1 ? "    role: leader\n" : "", p->catalog->port);
+		    nd[n - 1].serves_http ? "" : "    role: leader\n", p->catalog->port);
 		break;
 	case EMIT_K8S_PVC:
 		header(out, p, "the Hugging Face cache (weights and 25% room)");
