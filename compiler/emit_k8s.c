@@ -201,13 +201,13 @@ emit_k8s(FILE *out, const struct plan *p, size_t role, enum emit_k8s_kind kind)
 		break;
 	case EMIT_K8S_SERVICE:
 		/* Replicas over hosts serve HTTP on every pod: the Service spreads requests. */
-		header(out, p, nd[n - 1].serves_http ? "every pod serves HTTP" :
-		    "rank 0 (the leader) serves HTTP");
+		bool every = n > 1 && nd[n - 1].serves_http;
+		header(out, p, every ? "every pod serves HTTP" : "rank 0 (the leader) serves HTTP");
 		fputs("apiVersion: v1\nkind: Service\n", out);
 		metadata(out, name);
 		fprintf(out, "spec:\n  selector:\n    app.kubernetes.io/name: \"%s\"\n%s  ports:\n"
 		    "    - name: http\n      port: %u\n      targetPort: http\n", name,
-		    nd[n - 1].serves_http ? "" : "    role: leader\n", p->catalog->port);
+		    n > 1 && !every ? "    role: leader\n" : "", p->catalog->port);
 		break;
 	case EMIT_K8S_PVC:
 		header(out, p, "the Hugging Face cache (weights and 25% room)");
