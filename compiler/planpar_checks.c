@@ -197,7 +197,17 @@ planpar_check_nodes(const struct planpar_ctx *x, const struct plan_parallel *pl)
 			    "set hosts[%zu].address", r->name, pl->dp, hosts, h, x->c->hosts[h].name, h);
 		ok = false;
 	}
-	const struct ynode *be = yamldoc_get(yamldoc_get(x->c->root, "deploy"), "executor_backend");
+	const struct ynode *deploy = yamldoc_get(x->c->root, "deploy");
+	const struct ynode *targets = yamldoc_get(deploy, "targets");
+	if (pl->nnodes > 1 && !(x->c->deploy_targets & (CATALOG_TARGET_COMPOSE | CATALOG_TARGET_K8S))) {
+		diag_error(x->diag, targets ? targets->pos : x->rpos, "deploy.targets: roles.%s needs "
+		    "tp %u x pp %u = %u GPUs, more than one host has, but 'vllm-stack' alone runs each "
+		    "replica in one pod (chart vllm-stack 0.1.12 goes multi-node only through Ray); "
+		    "add compose or k8s (a LeaderWorkerSet) to deploy.targets, or fit the role in "
+		    "one host", r->name, pl->tp, pl->pp, pl->tp * pl->pp);
+		ok = false;
+	}
+	const struct ynode *be = yamldoc_get(deploy, "executor_backend");
 	if (x->c->backend_ray && pl->tp * pl->pp > 1 && !image_has_ray(x->c->image)) {
 		diag_error(x->diag, be ? be->pos : x->rpos, "deploy.executor_backend: 'ray' for "
 		    "roles.%s (tp %u x pp %u over %zu host%s), but image '%s' has no Ray (the stock "

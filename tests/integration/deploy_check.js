@@ -81,6 +81,8 @@ for (const f of fs.existsSync(cdir) ? fs.readdirSync(cdir).sort() : []) {
     if ("count" in d) fail(`${f}: count beside device_ids`);
   }
   const want = role.nodes[node];
+  if (want.ranks > 1 && svc.ipc !== "host" && !svc.shm_size)
+    fail(`${f}: ${want.ranks} ranks without ipc: host or shm_size (NCCL needs /dev/shm)`);
   if (JSON.stringify(svc.entrypoint.concat(svc.command)) !== JSON.stringify(want.argv))
     fail(`${f}: entrypoint + command differ from plan.json's argv`);
   if (devs[0].device_ids.join(",") !== want.cuda_visible_devices)
