@@ -63,8 +63,9 @@ lws_value(struct arena *a, const char *flag, const char *value)
 /* One container at indent ind: the node's argv and environment, GPUs, cache, shm, probes. */
 static void
 container(FILE *out, struct arena *a, const struct plan *p, const struct plan_role *pr,
-    const struct planargv_node *nd, bool lws, const char *ind)
+    const struct planargv_node *nd, size_t lws_nodes, const char *ind)
 {
+	bool lws = lws_nodes > 1;
 	const struct catalog *c = p->catalog;
 	size_t ncmd = 0;
 	while (c->server_command[ncmd])
@@ -79,7 +80,13 @@ container(FILE *out, struct arena *a, const struct plan *p, const struct plan_ro
 	fprintf(out, "\n%s  args:", ind);
 	for (size_t k = ncmd; k < nd->argc; k++) {
 		fprintf(out, "\n%s    - ", ind);
-		emit_yaml_string(out, lws && k > ncmd ? lws_value(a, nd->argv[k - 1], nd->argv[k]) : nd->argv[k]);
+		const char *v = lws && k > ncmd ? lws_value(a, nd->argv[k - 1], nd->argv[k]) :
+		    nd->argv[k];
+		/* Over more than 2 pods each runs one replica (planpar checks it): its first DP rank
+		 * is the pod's index; 2 pods have one worker, whose own value is right. */
+		if (lws_nodes > 2 && k > ncmd && strcmp(nd->argv[k - 1], "--data-parallel-start-rank") == 0)
+			v = "$(LWS_WORKER_INDEX)";
+		emit_yaml_string(out, v);
 	}
 	fprintf(out, "\n%s  env:\n%s    - name: \"HF_HOME\"\n%s      value: \"%s\"\n"
 	    "%s    - name: \"HF_TOKEN\"\n%s      valueFrom:\n%s        secretKeyRef:\n"
@@ -152,7 +159,7 @@ deployment(FILE *out, struct arena *a, const struct plan *p, const struct plan_r
 	    "    matchLabels:\n      app.kubernetes.io/name: \"%s\"\n  template:\n    metadata:\n"
 	    "      labels:\n        app.kubernetes.io/name: \"%s\"\n    spec:\n      containers:\n",
 	    name, name);
-	container(out, a, p, pr, nd, false, "        ");
+	container(out, a, p, pr, nd, 0, "        ");
 	volumes(out, name, "      ");
 	return 0;
 }
@@ -169,12 +176,12 @@ lws(FILE *out, struct arena *a, const struct plan *p, const struct plan_role *pr
 	    "    restartPolicy: RecreateGroupOnPodRestart\n    leaderTemplate:\n      metadata:\n"
 	    "        labels:\n          app.kubernetes.io/name: \"%s\"\n          role: leader\n"
 	    "      spec:\n        containers:\n", n, name);
-	container(out, a, p, pr, &nd[0], true, "          ");
+	container(out, a, p, pr, &nd[0], n, "          ");
 	volumes(out, name, "        ");
 	fprintf(out, "    workerTemplate:\n      metadata:\n        labels:\n"
 	    "          app.kubernetes.io/name: \"%s\"\n          role: worker\n      spec:\n"
 	    "        containers:\n", name);
-	container(out, a, p, pr, &nd[1], true, "          ");
+	container(out, a, p, pr, &nd[1], n, "          ");
 	volumes(out, name, "        ");
 	return 0;
 }

@@ -171,6 +171,21 @@ host_without_address(const struct planpar_ctx *x, const struct plan_rank *ranks,
 	return n;
 }
 
+/* The first rank of a host run holding several replicas, else nranks. */
+static size_t
+several_replicas(const struct plan_parallel *pl)
+{
+	size_t per = (size_t)pl->tp * pl->pp, start = 0;
+	for (size_t k = 1; k <= pl->nranks; k++) {
+		if (k < pl->nranks && pl->ranks[k].slot.host == pl->ranks[start].slot.host)
+			continue;
+		if (k - start > per)
+			return start;
+		start = k;
+	}
+	return pl->nranks;
+}
+
 bool
 planpar_check_nodes(const struct planpar_ctx *x, const struct plan_parallel *pl)
 {
@@ -199,6 +214,17 @@ planpar_check_nodes(const struct planpar_ctx *x, const struct plan_parallel *pl)
 	}
 	const struct ynode *deploy = yamldoc_get(x->c->root, "deploy");
 	const struct ynode *targets = yamldoc_get(deploy, "targets");
+	size_t many = several_replicas(pl);
+	if (ok && pl->dp > 1 && hosts > 2 && many < pl->nranks &&
+	    (x->c->deploy_targets & CATALOG_TARGET_K8S)) {
+		diag_error(x->diag, targets ? targets->pos : planpar_pos(x, "dp"), "roles.%s: dp %u "
+		    "over %zu hosts runs several replicas on host '%s'; k8s gives it a "
+		    "LeaderWorkerSet, whose workers share one template, so over more than 2 hosts "
+		    "each host must run one replica: place tp x pp GPUs per host, or leave k8s out "
+		    "of deploy.targets", r->name, pl->dp, hosts,
+		    x->c->hosts[pl->ranks[many].slot.host].name);
+		ok = false;
+	}
 	if (pl->nnodes > 1 && !(x->c->deploy_targets & (CATALOG_TARGET_COMPOSE | CATALOG_TARGET_K8S))) {
 		diag_error(x->diag, targets ? targets->pos : x->rpos, "deploy.targets: roles.%s needs "
 		    "tp %u x pp %u = %u GPUs, more than one host has, but 'vllm-stack' alone runs each "
