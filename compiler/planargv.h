@@ -42,7 +42,7 @@ size_t planargv_nodes(struct arena *a, const struct plan *p, const struct plan_r
 /* The router in front of a role's nodes when more than one serves HTTP. */
 struct planargv_router {
 	uint32_t port;                  /* server.port + 1 (or - 1 at 65535): rank 0's host runs both */
-	const char **argv;              /* the router's arguments (its image's entrypoint is the program) */
+	const char **argv;              /* its arguments (the image's entrypoint is vllm-router) */
 	size_t argc;
 };
 

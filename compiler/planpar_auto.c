@@ -79,8 +79,8 @@ first_host_run(const struct catalog_slot *slots, size_t n)
 /* Both sizes auto: the rules of the file comment, each printing what decided it. */
 void
 planpar_choose_auto(const struct planpar_ctx *x, const struct catalog_slot *pool, size_t np,
-    bool placed, struct plan_parallel *pl, uint32_t *partition, struct plan_rank *ranks, double *util,
-    uint32_t *len)
+    bool placed, struct plan_parallel *pl, uint32_t *partition, struct plan_rank *ranks,
+    double *util, uint32_t *len)
 {
 	const struct catalog *c = x->c;
 	const struct catalog_host *h = &c->hosts[pool[0].host];
@@ -116,7 +116,8 @@ planpar_choose_auto(const struct planpar_ctx *x, const struct catalog_slot *pool
 			if (pl->partition_set)
 				pl->rule = arena_printf(x->a, "pp %u with "
 				    "VLLM_PP_LAYER_PARTITION=%s over the GPUs of host '%s': they differ in "
-				    "free memory, so each stage gets layers in proportion to it", n, partition_text(x->a, partition, n), h->name);
+				    "free memory, so each stage gets layers in proportion to it", n,
+				    partition_text(x->a, partition, n), h->name);
 			else if (pl->pp > 1 && !heads)
 				pl->rule = arena_printf(x->a, "pp %u over the GPUs of "
 				    "host '%s' instead of tp: the model's %u attention heads are not divisible "

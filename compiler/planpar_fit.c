@@ -45,7 +45,7 @@ scale_weights(const struct planpar_ctx *x, struct budget_rank_weights *w)
 	w->total_bytes = w->sharded_bytes + w->replicated_bytes + w->embed_bytes + w->lm_head_bytes;
 }
 
-/* Fit every rank of one replica at len (min_len as budget_fit_context); false: a rank does not fit. */
+/* Fit every rank of one replica at len (min_len as budget_fit_context); false: one does not fit. */
 static bool
 fit_shape(const struct planpar_ctx *x, const struct planpar_shape *s, struct plan_rank *ranks,
     double util, uint32_t len, uint32_t min_len)
