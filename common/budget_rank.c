@@ -68,8 +68,9 @@ budget_rank_weights(const struct budget_arch *a, const struct budget_quant *q, u
 	if (!tp)
 		tp = 1;
 	memset(w, 0, sizeof *w);
-	struct budget_layer dense = budget_layer_tensors(a, tp, false);
-	struct budget_layer moe = budget_layer_tensors(a, tp, true);
+	struct budget_layer dense = budget_layer_tensors(a, tp, 1, false);
+	/* modelc starts an MoE model of several ranks with --enable-expert-parallel (planargv.c). */
+	struct budget_layer moe = budget_layer_tensors(a, tp, tp, true);
 	uint32_t nd = budget_dense_layers(a, stage_first_layer(a, pp, stage, stage_layers), stage_layers);
 	uint32_t nm = stage_layers - nd;
 	w->kv_replicated = budget_kv_heads(a) < tp;

@@ -44,10 +44,12 @@ budget_quant_named(const char *name)
 }
 
 struct budget_layer
-budget_layer_tensors(const struct budget_arch *a, uint32_t tp, bool moe_layer)
+budget_layer_tensors(const struct budget_arch *a, uint32_t tp, uint32_t ep, bool moe_layer)
 {
 	if (!tp)
 		tp = 1;
+	if (!ep)
+		ep = 1;
 	uint64_t h = a->hidden_size, hd = budget_head_dim(a);
 	uint32_t kvh = budget_kv_heads(a), kv_rank = kvh / tp;
 	if (!kv_rank && kvh)
@@ -61,17 +63,21 @@ budget_layer_tensors(const struct budget_arch *a, uint32_t tp, bool moe_layer)
 	    (a->intermediate_size ? a->intermediate_size : BUDGET_DEFAULT_FFN_RATIO * h);
 	uint64_t sff = a->shared_intermediate_size ? a->shared_intermediate_size :
 	    (uint64_t)a->shared_experts * eff;
-	eff /= tp;
+	/* Expert parallel gives each rank experts / ep whole experts; without it every rank holds
+	 * every expert, its width divided over TP. Shared experts are a TP-sharded MLP either way. */
+	uint64_t experts = ep > 1 ? a->experts / ep : a->experts;
+	if (ep <= 1)
+		eff /= tp;
 	sff /= tp;
 	/* q, k, v (column-parallel), o (row-parallel) */
 	l.elements = h * q + 2 * h * kv + q * h;
 	l.inputs = 3 * h + q;
 	l.outputs = q + 2 * kv + h;
 	if (moe) {
-		uint64_t width = (uint64_t)a->experts * eff + sff;   /* gate/up/down of each expert */
+		uint64_t width = experts * eff + sff;                /* gate/up/down of each expert */
 		l.elements += 3 * h * width + h * a->experts;        /* + the router, whole */
-		l.inputs += (uint64_t)(a->experts + (sff ? 1 : 0)) * (2 * h + eff) + h;
-		l.outputs += (uint64_t)a->experts * (2 * eff + h) + (sff ? 2 * sff + h : 0) + a->experts;
+		l.inputs += (experts + (sff ? 1 : 0)) * (2 * h + eff) + h;
+		l.outputs += experts * (2 * eff + h) + (sff ? 2 * sff + h : 0) + a->experts;
 		if (a->shared_expert_gate)
 			l.elements += h;
 	} else if (a->mlp_ungated) {
@@ -124,7 +130,7 @@ budget_dense_layers(const struct budget_arch *a, uint32_t first, uint32_t n)
 static uint64_t
 layer_bytes(const struct budget_arch *a, bool moe_layer, const struct budget_quant *q)
 {
-	struct budget_layer l = budget_layer_tensors(a, 1, moe_layer);
+	struct budget_layer l = budget_layer_tensors(a, 1, 1, moe_layer);
 	return budget_layer_linear_bytes(&l, q) + (l.sharded_other + l.replicated_other) *
 	    BUDGET_WEIGHT_16BIT_BYTES;
 }
