@@ -171,7 +171,7 @@ test: test-deps
 # In this order: the integration runner's last step compares the messages that all three printed,
 # and skips when a program is newer than a record: so everything is built before the first runs.
 check:
-	@$(MAKE) --no-print-directory all $(BIN)/unit-tests
+	@$(MAKE) --no-print-directory all $(SWITCH_OUT) $(PROXY_OUT) $(BIN)/unit-tests
 	@$(MAKE) --no-print-directory check-unit
 	@$(MAKE) --no-print-directory check-golden
 	@$(MAKE) --no-print-directory check-integration
