@@ -131,8 +131,8 @@ graphs_in_budget_of(enum budget_generation g)
 }
 
 /* The generation params ask for: given, else the one their engine implies (graphs on top). */
-static enum budget_generation
-generation_of(const struct budget_params *p)
+enum budget_generation
+budget_params_generation(const struct budget_params *p)
 {
 	if (p->generation_set)
 		return p->generation;
@@ -301,7 +301,7 @@ budget_lowering_text(const struct budget_result *r, char *buf, size_t size)
 static uint64_t
 graphs_on_top(const struct budget_params *p, const struct budget_result *r)
 {
-	return graphs_in_budget_of(generation_of(p)) ? 0 : r->cuda_graph_bytes;
+	return graphs_in_budget_of(budget_params_generation(p)) ? 0 : r->cuda_graph_bytes;
 }
 
 /*
@@ -444,7 +444,7 @@ terms(const struct budget_arch *a, const struct budget_params *params, struct bu
 	r->kv_bytes_per_token = budget_kv_bytes_per_token(a, &p);
 	r->kv_source = BUDGET_FORMULA;
 	/* From v0.21.0 vLLM subtracts its CUDA graph estimate before sizing the KV cache. */
-	r->generation = generation_of(&p);
+	r->generation = budget_params_generation(&p);
 	uint64_t graphs_inside = graphs_in_budget_of(r->generation) ?
 	    r->cuda_graph_bytes : 0;
 	r->kv_cache_bytes = sub_sat(r->budget_bytes,

@@ -212,6 +212,9 @@ const struct budget_generation_rule *budget_generation_rule(enum budget_generati
 /* Whether generation g counts CUDA graph memory inside the --gpu-memory-utilization budget. */
 bool budget_generation_graphs_in_budget(enum budget_generation g);
 
+/* The generation params ask for: the given one, else the one their engine implies. */
+enum budget_generation budget_params_generation(const struct budget_params *p);
+
 /* The generation called name ("v0", "v1", "v1-graphs-in-budget"); -1 if none. */
 int budget_generation_named(const char *name, enum budget_generation *g);
 

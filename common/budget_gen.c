@@ -241,8 +241,7 @@ with_weights(const struct budget_arch *a, const struct budget_params *p)
 {
 	struct budget_params q = *p;
 	if (!q.calibration)
-		q.calibration = budget_calibration_of(q.generation_set ? q.generation :
-		    q.engine == BUDGET_ENGINE_V0 ? BUDGET_GEN_V0 : BUDGET_GEN_V1);
+		q.calibration = budget_calibration_of(budget_params_generation(&q));
 	if (!q.weights_bytes) {
 		q.weights_bytes = budget_weights_bytes(a, NULL);
 		q.weights_source = BUDGET_FORMULA;

@@ -114,8 +114,7 @@ budget_rank_fit(const struct budget_arch *a, const struct budget_params *params,
 	struct budget_params p = *params;
 	/* The generation's constants, as the one-GPU fit takes them (budget_fit_checked): the
 	 * given generation, else the engine's. */
-	*cal_out = p.calibration ? *p.calibration : *budget_calibration_of(p.generation_set ?
-	    p.generation : p.engine == BUDGET_ENGINE_V0 ? BUDGET_GEN_V0 : BUDGET_GEN_V1);
+	*cal_out = p.calibration ? *p.calibration : *budget_calibration_of(budget_params_generation(&p));
 	uint32_t tp = p.tensor_parallel ? p.tensor_parallel : 1;
 	cal_out->non_torch_bytes = budget_rank_non_torch(cal_out, p.engine, tp, pp);
 	cal_out->non_torch_tp_bytes = 0;
