@@ -277,7 +277,7 @@ check_gpu(const struct model_entry *e)
 	case REFIT_NO_GPU:
 		snprintf(todo, sizeof todo, "run switch doctor on host '%s', or correct hosts: and run modelc build",
 		    pl.host);
-		problem(todo, "'%s' is placed on GPU %d (rank %u), which nvidia-smi does not list", e->role, g,
+		problem(todo, "'%s' is placed on GPU %d (rank %u), which nvidia-smi does not list", e->role, plan.rank_gpu,
 		    (unsigned)plan.rank);
 		break;
 	case REFIT_REFUSED: {

@@ -91,7 +91,7 @@ refit_placed(const struct model_entry *e, const struct model_placement *pl, cons
 	for (uint32_t k = 0; k < pl->nranks; k++) {
 		if (!rank_gpu(st, pl, k, &r, &p)) {
 			out->outcome = REFIT_NO_GPU;
-			out->gpu_index = (int)r.gpu;
+			out->rank_gpu = (int)r.gpu;
 			out->rank = k;
 			return;
 		}
@@ -122,7 +122,7 @@ refit_placed(const struct model_entry *e, const struct model_placement *pl, cons
 				out->outcome = REFIT_REFUSED;
 				out->result = res;
 				out->rank = k;
-				keep_gpu(out, (int)r.gpu, &p);
+				out->rank_gpu = (int)r.gpu;
 				return;
 			}
 			if (!res.fits && res.max_model_len_fit < fit)
@@ -131,6 +131,7 @@ refit_placed(const struct model_entry *e, const struct model_placement *pl, cons
 				kv_tokens = res.kv_tokens;
 				out->result = res;
 				out->rank = k;
+				out->rank_gpu = (int)r.gpu;
 			}
 			if (res.kv_cache_bytes < kv_bytes)
 				kv_bytes = res.kv_cache_bytes;

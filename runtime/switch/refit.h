@@ -31,9 +31,10 @@ struct refit {
 	double utilization;              /* to pass to the server */
 	uint64_t gpu_total_bytes;        /* CUDA's total used for the fit */
 	uint64_t gpu_used_bytes;         /* held by other processes */
-	int gpu_index;                   /* -1 when unchecked; placed: the least free GPU (refused: the rank's) */
-	struct budget_result result;     /* placed: the rank with the fewest KV tokens (refused: the rank's) */
-	uint32_t rank;                   /* placed: whose result that is */
+	int gpu_index;                   /* -1 when unchecked; placed: the GPU whose start-up check sets the utilization */
+	struct budget_result result;     /* placed: the rank with the fewest KV tokens, or the first that does not fit */
+	uint32_t rank;                   /* placed: whose result that is (no GPU: the rank whose GPU is missing) */
+	int rank_gpu;                    /* placed: that rank's GPU */
 	uint64_t kv_cache_memory_bytes;  /* placed: --kv-cache-memory-bytes to pass; 0: none */
 };
 

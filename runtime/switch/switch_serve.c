@@ -176,17 +176,18 @@ plan_now(const struct model_entry *e, const struct model_placement *pl, uint32_t
 		return 0;
 	case REFIT_NO_GPU:
 		swcmd_error("'%s' is placed on GPU %d of host '%s' (rank %u), which nvidia-smi does not list; run it "
-		    "there, or correct hosts: in the catalog and run modelc build\n", e->role, g, pl->host,
+		    "there, or correct hosts: in the catalog and run modelc build\n", e->role, plan->rank_gpu, pl->host,
 		    (unsigned)plan->rank);
 		return 1;
 	case REFIT_REFUSED:
 		break;
 	}
 	if (pl)
-		swcmd_error("'%s' does not fit GPU %d (rank %u) now: %.1f GiB of %.1f GiB are in use; the rank needs "
-		    "%.2f GiB before its KV cache, its budget is %.2f GiB\n", e->role, g, (unsigned)plan->rank, used, total,
+		swcmd_error("'%s' does not fit now: rank %u (GPU %d) needs %.2f GiB before its KV cache, its budget is "
+		    "%.2f GiB at gpu_memory_utilization %.4g, what GPU %d allows with %.1f GiB of %.1f GiB in use\n", e->role,
+		    (unsigned)plan->rank, plan->rank_gpu,
 		    size_gib(r->weights_bytes + r->activation_bytes + r->non_torch_bytes + r->safety_margin_bytes),
-		    size_gib(r->budget_bytes));
+		    size_gib(r->budget_bytes), r->utilization, g, used, total);
 	else
 		swcmd_error("'%s' does not fit GPU %d now: %.1f GiB of %.1f GiB are in use, "
 		    "and not even max_model_len %d would fit\n", e->role, g, used, total, REFIT_MIN_CONTEXT);
@@ -423,9 +424,9 @@ swcmd_serve(int argc, char **argv)
 	/* The numbers of the re-fit, so that they can be compared with modelc explain's. */
 	if (dry && plan.outcome != REFIT_UNCHECKED && placed)
 		swcmd_note("'%s' on GPUs %s (tp %u, pp %u): max_model_len %u, gpu_memory_utilization %.6g (GPU %d has "
-		    "the least free memory), KV cache %llu tokens (rank %u), budget %llu bytes\n", e->role, cmd.gpus + 21,
+		    "the least free memory), KV cache %llu tokens (rank %u, GPU %d), budget %llu bytes\n", e->role, cmd.gpus + 21,
 		    (unsigned)pl.tp, (unsigned)pl.pp, (unsigned)plan.max_model_len, plan.utilization, plan.gpu_index,
-		    (unsigned long long)plan.result.kv_tokens, (unsigned)plan.rank, (unsigned long long)plan.result.budget_bytes);
+		    (unsigned long long)plan.result.kv_tokens, (unsigned)plan.rank, plan.rank_gpu, (unsigned long long)plan.result.budget_bytes);
 	else if (dry && plan.outcome != REFIT_UNCHECKED)
 		swcmd_note("'%s' on GPU %d: max_model_len %u, gpu_memory_utilization %.6g, KV cache %llu tokens, "
 		    "budget %llu bytes\n", e->role, plan.gpu_index, (unsigned)plan.max_model_len, plan.utilization,
