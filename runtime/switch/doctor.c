@@ -339,7 +339,7 @@ swcmd_doctor(int argc, char **argv)
 {
 	const char *file = NULL;
 
-	int rc = swcmd_active_file_only(argc, argv, doctor_usage, &file);
+	int rc = swcmd_parse_active(argc, argv, doctor_usage, &file, NULL);
 	if (rc >= 0)
 		return rc;
 	doctor_problems = 0;
