@@ -82,7 +82,10 @@ placed(struct launch_cmd *cmd, const struct model_placement *pl, const struct re
 			l += (size_t)snprintf(layers + l, l < sizeof layers ? sizeof layers - l : 0, ",%u" + !k, (unsigned)r.layers);
 	}
 	int bad = g >= sizeof gpus || l >= sizeof layers;
-	cmd->gpus = cmd->env[cmd->nenv++] = keep(cmd, "CUDA_VISIBLE_DEVICES=%s", gpus);
+	static const char cvd[] = "CUDA_VISIBLE_DEVICES=";
+	char *v = keep(cmd, "%s%s", cvd, gpus);
+	cmd->env[cmd->nenv++] = v;
+	cmd->gpus = v ? v + sizeof cvd - 1 : NULL;
 	if (pl->interface)
 		cmd->env[cmd->nenv++] = keep(cmd, "GLOO_SOCKET_IFNAME=%s", pl->interface);
 	if (pl->p2p_disable && !pl->nvlink)

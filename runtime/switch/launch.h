@@ -24,7 +24,7 @@ struct launch_cmd {
 	size_t argc;
 	char *env[LAUNCH_ENV_MAX];      /* "HF_HOME=...", "HF_HUB_OFFLINE=1", a placed role's CUDA_VISIBLE_DEVICES, ... */
 	size_t nenv;
-	const char *gpus;               /* a placed role's "CUDA_VISIBLE_DEVICES=0,1", else NULL */
+	const char *gpus;               /* a placed role's CUDA_VISIBLE_DEVICES ("0,1"), else NULL */
 	const char *model_path;         /* what the server is told to load */
 	int local;                      /* every manifest file is on disk: HF_HUB_OFFLINE=1 */
 	char store[LAUNCH_STR_MAX];

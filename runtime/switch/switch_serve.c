@@ -274,6 +274,15 @@ stop(pid_t pid)
 	waitpid(pid, &status, 0);
 }
 
+/* A placed role's GPUs are its plan's, whatever the shell's CUDA_VISIBLE_DEVICES says. */
+static void
+note_visible(const struct model_entry *e, const struct launch_cmd *cmd)
+{
+	const char *vis = getenv("CUDA_VISIBLE_DEVICES");
+	if (cmd->gpus && vis && strcmp(vis, cmd->gpus) != 0)
+		swcmd_note("CUDA_VISIBLE_DEVICES is '%s' here; '%s' gets its plan's GPUs '%s'\n", vis, e->role, cmd->gpus);
+}
+
 /* Start, wait for /health, warm up, then stay until the server exits; one retry after an OOM. */
 static int
 serve_warm(const struct model_entry *e, struct refit *plan, const char *host, unsigned port, long timeout)
@@ -284,6 +293,8 @@ serve_warm(const struct model_entry *e, struct refit *plan, const char *host, un
 	for (int attempt = 0;; attempt++) {
 		if (launch_build(e, plan, host, port, stderr, &cmd) != 0)
 			return EXITCODE_SYSTEM;
+		if (attempt == 0)
+			note_visible(e, &cmd);
 		double t0 = now_s(), last_probe = 0;
 		int ready = 0, open = 1, status = 0;
 		memset(&r, 0, sizeof r);
@@ -421,10 +432,11 @@ swcmd_serve(int argc, char **argv)
 		return serve_warm(e, &plan, host, port, timeout);
 	if (launch_build(e, &plan, host, port, stderr, &cmd) != 0)
 		return EXITCODE_SYSTEM;
+	note_visible(e, &cmd);
 	/* The numbers of the re-fit, so that they can be compared with modelc explain's. */
 	if (dry && plan.outcome != REFIT_UNCHECKED && placed)
 		swcmd_note("'%s' on GPUs %s (tp %u, pp %u): max_model_len %u, gpu_memory_utilization %.6g (GPU %d has "
-		    "the least free memory), KV cache %llu tokens (rank %u, GPU %d), budget %llu bytes\n", e->role, cmd.gpus + 21,
+		    "the least free memory), KV cache %llu tokens (rank %u, GPU %d), budget %llu bytes\n", e->role, cmd.gpus,
 		    (unsigned)pl.tp, (unsigned)pl.pp, (unsigned)plan.max_model_len, plan.utilization, plan.gpu_index,
 		    (unsigned long long)plan.result.kv_tokens, (unsigned)plan.rank, plan.rank_gpu, (unsigned long long)plan.result.budget_bytes);
 	else if (dry && plan.outcome != REFIT_UNCHECKED)

@@ -50,6 +50,10 @@ run "one on GPU 1" 0 "$SW" serve one --dry-run
 contains "one on GPU 1" out "CUDA_VISIBLE_DEVICES=1 vllm serve "
 has "one on GPU 1" err "switch: note: 'one' on GPUs 1 (tp 1, pp 1): max_model_len 8192, gpu_memory_utilization 0.95 (GPU 1 has the least free memory), KV cache 223104 tokens (rank 0, GPU 1), budget 80766618828 bytes"
 
+CUDA_VISIBLE_DEVICES=2,3 "$SW" serve big --dry-run >"$T/out" 2>"$T/err"
+has "big, CUDA_VISIBLE_DEVICES elsewhere" err "switch: note: CUDA_VISIBLE_DEVICES is '2,3' here; 'big' gets its plan's GPUs '0,1'"
+contains "big, CUDA_VISIBLE_DEVICES elsewhere" out "CUDA_VISIBLE_DEVICES=0,1 vllm serve "
+
 # A role over two hosts: switch starts one server on one host.
 run "wide over two hosts" 1 "$SW" serve wide --dry-run
 same "wide over two hosts" err <<'X'
