@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "emit_common.h"
+
 enum { ARGV_MAX = 80, ENV_MAX = 12 };
 
 struct list {
@@ -52,10 +54,11 @@ finish(struct arena *a, struct list *l, size_t *n, int sort)
 	return out;
 }
 
+/* As .env prints it (emit_util), so that every copy of the value has the same digits. */
 static const char *
 util_text(struct arena *a, double u)
 {
-	return arena_printf(a, "%.4g", (double)(uint64_t)(u * 10000.0) / 10000.0);
+	return arena_strdup(a, emit_util(u).s);
 }
 
 /* The flags every node shares: the model, its limits and the parallel layout. */
