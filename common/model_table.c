@@ -9,6 +9,7 @@
  * and keeps this small: it is linked into switch, whose size is held under 64 KiB.
  */
 #include "model_table.h"
+#include "model_table_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -21,8 +22,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static uint32_t
-get32(const unsigned char *p)
+uint32_t
+mt_get32(const unsigned char *p)
 {
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
@@ -30,7 +31,7 @@ get32(const unsigned char *p)
 static uint64_t
 get64(const unsigned char *p)
 {
-	return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
+	return (uint64_t)mt_get32(p) | (uint64_t)mt_get32(p + 4) << 32;
 }
 
 static double
@@ -64,11 +65,8 @@ model_table_put_f64(unsigned char *p, double v)
 	model_table_put_u64(p, u);
 }
 
-static int
-bad(char *why, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int
-bad(char *why, const char *fmt, ...)
+int
+mt_bad(char *why, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -78,45 +76,18 @@ bad(char *why, const char *fmt, ...)
 }
 
 /* The string at ref, or NULL; check_fields has checked it. */
-static const char *
-str_at(const struct model_table *t, const unsigned char *ref)
+const char *
+mt_str_at(const struct model_table *t, const unsigned char *ref)
 {
-	uint32_t off = get32(ref);
+	uint32_t off = mt_get32(ref);
 	return off == MODEL_TABLE_NO_STRING ? NULL : (const char *)t->sec[MT_SECTION_STRINGS].at + off;
 }
-
-/*
- * A record's fields. at: the offset in the record; to: the member of the decoded struct
- * (MT_NOWHERE: checked only). Strings first, so that kind <= K_HEX40 means a string.
- */
-enum mt_kind {
-	K_STR,          /* a string or NULL */
-	K_STR_REQ,      /* a string, not empty */
-	K_ABS,          /* NULL or an absolute path */
-	K_REL,          /* a path relative to a folder: no leading '/', no '.', '..' or empty part */
-	K_HEX40,        /* NULL or 40 lower-case hex digits (a commit: it becomes a folder name) */
-	K_U32,          /* 0 (1 with K_NONZERO) .. hi */
-	K_U64,          /* at most hi GiB; hi 0: any */
-	K_F64,          /* finite, 0 .. hi */
-	K_UTIL,         /* a utilization: (0, 1] */
-	K_BIT,          /* a bool: the bits hi of the u32 at `at` */
-	K_MASK          /* a u32 of flags: no bit outside hi */
-};
-
-#define K_NONZERO 0x80
-#define MT_NOWHERE 0xffff
-
-struct mt_field {
-	uint8_t at, kind;
-	uint16_t to;
-	uint32_t hi;
-};
 
 #define E(m) (uint16_t)offsetof(struct model_entry, m)
 #define T(m) (uint16_t)offsetof(struct model_table, m)
 #define S(m) (uint16_t)offsetof(struct model_table_source, m)
 #define DIM (1u << 16)
-#define LEN 0x7fffffffu
+#define LEN MT_LEN
 
 static const struct mt_field header_fields[] = {
 	{MT_HDR_CATALOG_PATH, K_STR, T(catalog_path), 0},
@@ -223,46 +194,7 @@ static const struct mt_field arg_fields[] = {
 	{MT_ARG_STRING, K_STR_REQ, MT_NOWHERE, 0},
 };
 
-#define G(m) (uint16_t)offsetof(struct model_group, m)
-#define M(m) (uint16_t)offsetof(struct model_group_member, m)
-#define R(m) (uint16_t)offsetof(struct model_role_serve, m)
-
-static const struct mt_field group_fields[] = {
-	{MT_GRP_NAME, K_STR_REQ, G(name), 0},
-	{MT_GRP_MEMBERS_FIRST, K_U32, G(members_first), LEN},
-	{MT_GRP_MEMBERS_COUNT, K_U32, G(nmembers), MODEL_TABLE_MAX_GROUP},
-	{MT_GRP_FLAGS, K_MASK, MT_NOWHERE, MT_GRP_F_ALL},
-	{MT_GRP_FLAGS, K_BIT, G(all_pairs), MT_GRP_F_ALL_PAIRS},
-	{MT_GRP_GPU_BYTES, K_U64, G(gpu_bytes), 0},
-	{MT_GRP_SLEEP_HOST_BYTES, K_U64, G(sleep_host_bytes), 0},
-};
-
-static const struct mt_field member_fields[] = {
-	{MT_GM_ROLE, K_U32, M(role), LEN},
-	{MT_GM_START_ORDER, K_U32, M(start_order), MODEL_TABLE_MAX_GROUP - 1},
-	{MT_GM_UTILIZATION, K_UTIL, M(gpu_memory_utilization), 0},
-	{MT_GM_KV_CACHE_BYTES, K_U64, M(kv_cache_bytes), 0},
-	{MT_GM_MAX_MODEL_LEN, K_U32 | K_NONZERO, M(max_model_len), LEN},
-	{MT_GM_FLAGS, K_MASK, MT_NOWHERE, MT_GM_F_ALL},
-	{MT_GM_FLAGS, K_BIT, M(use_kv_cache_bytes), MT_GM_F_KV_BYTES},
-	{MT_GM_GPU_BYTES, K_U64, M(gpu_bytes), 0},
-	{MT_GM_FREE_AT_START, K_U64, M(free_at_start), 0},
-	{MT_GM_SLEEP_GPU_BYTES, K_U64, M(sleep_gpu_bytes), 0},
-	{MT_GM_SLEEP_HOST_BYTES, K_U64, M(sleep_host_bytes), 0},
-};
-
-static const struct mt_field serve_fields[] = {
-	{MT_RS_TTL, K_U32, R(ttl_seconds), LEN},
-	{MT_RS_SLEEP_LEVEL, K_U32, R(sleep_level), 2},
-	{MT_RS_ALIASES_FIRST, K_U32, R(aliases_first), LEN},
-	{MT_RS_ALIASES_COUNT, K_U32, R(naliases), LEN},
-	{MT_RS_SLEEP_GPU_BYTES, K_U64, R(sleep_gpu_bytes), 0},
-	{MT_RS_SLEEP_HOST_BYTES, K_U64, R(sleep_host_bytes), 0},
-	{MT_RS_AWAKE_GPU_BYTES, K_U64, R(awake_gpu_bytes), 0},
-	{MT_RS_LOAD_TIMEOUT, K_U32, R(load_timeout_seconds), LEN},
-};
-
-#define NFIELDS(a) (sizeof a / sizeof a[0])
+#define NFIELDS MT_NFIELDS
 
 static int
 relative_ok(const char *p)
@@ -287,8 +219,8 @@ hex40(const char *s)
 }
 
 /* Check the record at rec; where and index name it in a message ("role 2"). */
-static int
-check_fields(const struct model_table *t, const unsigned char *rec, const struct mt_field *f, size_t n,
+int
+mt_check_fields(const struct model_table *t, const unsigned char *rec, const struct mt_field *f, size_t n,
     const char *where, size_t index, char *why)
 {
 	const unsigned char *pool = t->sec[MT_SECTION_STRINGS].at;
@@ -297,11 +229,11 @@ check_fields(const struct model_table *t, const unsigned char *rec, const struct
 	for (; n--; f++) {
 		const unsigned char *p = rec + f->at;
 		int kind = f->kind & ~K_NONZERO;
-		uint32_t v = get32(p);
+		uint32_t v = mt_get32(p);
 		double d = kind == K_F64 || kind == K_UTIL ? getf64(p) : 0;
 		const char *s = NULL, *wrong = NULL;
 		if (kind <= K_HEX40 && v != MODEL_TABLE_NO_STRING) {
-			uint32_t len = get32(p + 4);
+			uint32_t len = mt_get32(p + 4);
 			if ((uint64_t)v + len >= pool_size || pool[v + len] || memchr(pool + v, 0, len))
 				wrong = "does not end inside the string pool";
 			else
@@ -309,7 +241,7 @@ check_fields(const struct model_table *t, const unsigned char *rec, const struct
 		}
 		if (wrong)
 			;
-		else if (kind <= K_HEX40 && v == MODEL_TABLE_NO_STRING && get32(p + 4))
+		else if (kind <= K_HEX40 && v == MODEL_TABLE_NO_STRING && mt_get32(p + 4))
 			wrong = "is damaged";
 		else if (kind == K_STR_REQ && (!s || !*s))
 			wrong = "is missing";
@@ -322,27 +254,27 @@ check_fields(const struct model_table *t, const unsigned char *rec, const struct
 		    (kind == K_UTIL && !(d > 0 && d <= 1)) || (kind == K_MASK && (v & ~f->hi)))
 			wrong = "is out of range";
 		if (wrong)
-			return bad(why, "%s %zu: the %s at byte %u %s", where, index, kind <= K_HEX40 ? "string" : "number",
+			return mt_bad(why, "%s %zu: the %s at byte %u %s", where, index, kind <= K_HEX40 ? "string" : "number",
 			    (unsigned)f->at, wrong);
 	}
 	return 0;
 }
 
 /* The checked record at rec into the struct at out. */
-static void
-decode_fields(const struct model_table *t, const unsigned char *rec, const struct mt_field *f, size_t n,
+void
+mt_decode_fields(const struct model_table *t, const unsigned char *rec, const struct mt_field *f, size_t n,
     void *out)
 {
 	for (; n--; f++) {
 		char *to = (char *)out + f->to;
 		const unsigned char *p = rec + f->at;
 		int kind = f->kind & ~K_NONZERO;
-		uint32_t u = get32(p);
+		uint32_t u = mt_get32(p);
 		bool b = u & f->hi;
 		if (f->to == MT_NOWHERE || kind == K_MASK)
 			continue;
 		if (kind <= K_HEX40) {
-			const char *s = str_at(t, p);
+			const char *s = mt_str_at(t, p);
 			memcpy(to, &s, sizeof s);
 		} else if (kind == K_U32) {
 			memcpy(to, &u, sizeof u);
@@ -368,70 +300,14 @@ check_role(const struct model_table *t, size_t i, char *why)
 	    a->sliding_layers > a->layers || a->dtype_bytes == 3 || e.params.kv_dtype_bytes == 3 ||
 	    (e.budget_known && (!a->layers || !a->attention_heads || !a->kv_heads || !a->head_dim ||
 	    !e.max_model_len || !e.params.max_model_len || !e.params.weights_bytes)))
-		return bad(why, "role %zu ('%s'): its verdict, files or budget numbers do not hold together", i, e.role);
+		return mt_bad(why, "role %zu ('%s'): its verdict, files or budget numbers do not hold together", i, e.role);
 	return 0;
 }
 
-static const unsigned char *
-record(const struct model_table *t, int type, size_t i)
+const unsigned char *
+mt_record(const struct model_table *t, int type, size_t i)
 {
 	return t->sec[type].at + i * t->sec[type].size;
-}
-
-/* Group i's members: distinct roles that exist, start orders a permutation, sizes that add up. */
-static int
-check_group(const struct model_table *t, size_t i, char *why)
-{
-	struct model_group g;
-	model_table_group(t, i, &g);
-	uint64_t orders = 0;
-	bool ok = g.nmembers >= 2 && (uint64_t)g.members_first + g.nmembers <= t->sec[MT_SECTION_GROUP_MEMBERS].count;
-	for (uint32_t k = 0; ok && k < g.nmembers; k++) {
-		const unsigned char *r = record(t, MT_SECTION_GROUP_MEMBERS, g.members_first + k);
-		if (check_fields(t, r, member_fields, NFIELDS(member_fields), "group member", g.members_first + k, why))
-			return -1;
-		struct model_group_member m;
-		model_table_group_member(t, &g, k, &m);
-		ok = m.role < t->count && m.start_order < g.nmembers && !(orders >> m.start_order & 1) &&
-		    m.gpu_bytes <= g.gpu_bytes && m.sleep_gpu_bytes <= m.gpu_bytes &&
-		    m.free_at_start <= g.gpu_bytes && (!m.use_kv_cache_bytes || m.kv_cache_bytes);
-		orders |= UINT64_C(1) << (m.start_order & 63);
-		for (uint32_t j = 0; ok && j < k; j++)
-			ok = get32(record(t, MT_SECTION_GROUP_MEMBERS, g.members_first + j) + MT_GM_ROLE) != m.role;
-	}
-	return ok ? 0 : bad(why, "group %zu ('%s'): its members do not hold together", i, g.name);
-}
-
-int
-model_table_check_serving(struct model_table *t, char *why)
-{
-	t->ngroups = t->naliases = 0;
-	t->serving_checked = false;
-	if ((t->sec[MT_SECTION_GROUPS].count && !t->sec[MT_SECTION_GROUP_MEMBERS].at) ||
-	    (t->sec[MT_SECTION_ROLE_SERVE].at && t->sec[MT_SECTION_ROLE_SERVE].count != t->count))
-		return bad(why, "has groups without members, or serving records that are not one per role");
-	for (uint32_t i = 0; i < t->sec[MT_SECTION_ALIASES].count; i++)
-		if (check_fields(t, record(t, MT_SECTION_ALIASES, i), arg_fields, 1, "alias", i, why))
-			return -1;
-	t->naliases = t->sec[MT_SECTION_ALIASES].count;
-	for (uint32_t i = 0; i < t->sec[MT_SECTION_GROUPS].count; i++)
-		if (check_fields(t, record(t, MT_SECTION_GROUPS, i), group_fields, NFIELDS(group_fields), "group", i,
-		    why) || check_group(t, i, why))
-			return -1;
-	for (uint32_t i = 0; t->sec[MT_SECTION_ROLE_SERVE].at && i < t->count; i++) {
-		struct model_role_serve s;
-		if (check_fields(t, record(t, MT_SECTION_ROLE_SERVE, i), serve_fields, NFIELDS(serve_fields), "serving",
-		    i, why))
-			return -1;
-		memset(&s, 0, sizeof s);
-		decode_fields(t, record(t, MT_SECTION_ROLE_SERVE, i), serve_fields, NFIELDS(serve_fields), &s);
-		if ((uint64_t)s.aliases_first + s.naliases > t->naliases ||
-		    (s.awake_gpu_bytes && s.sleep_gpu_bytes > s.awake_gpu_bytes) || (s.sleep_level != 1 && s.sleep_host_bytes))
-			return bad(why, "serving %u: its aliases or sleep numbers do not hold together", (unsigned)i);
-	}
-	t->ngroups = t->sec[MT_SECTION_GROUPS].count;
-	t->serving_checked = true;
-	return 0;
 }
 
 int
@@ -439,80 +315,82 @@ model_table_parse(const void *bytes, size_t size, struct model_table *t, char *w
 {
 	static const uint8_t want[MT_SECTION_LAST + 1] = {
 		0, MT_SET_SIZE, MT_ROLE_SIZE, MT_FILE_SIZE_OF, MT_ARG_SIZE_OF, 1,
-		MT_GRP_SIZE, MT_GM_SIZE, MT_RS_SIZE, MT_ARG_SIZE_OF,
+		MT_GRP_SIZE, MT_GM_SIZE, MT_RS_SIZE, MT_ARG_SIZE_OF, MT_PL_SIZE, MT_RK_SIZE,
 	};
 	const unsigned char *b = bytes;
 
 	memset(t, 0, sizeof *t);
 	if (size < 8 || memcmp(b, MODEL_TABLE_MAGIC, 8) != 0)
-		return bad(why, "is not a runtime table (it does not start with " MODEL_TABLE_MAGIC ")");
+		return mt_bad(why, "is not a runtime table (it does not start with " MODEL_TABLE_MAGIC ")");
 	if (size < MT_HDR_SIZE)
-		return bad(why, "is truncated: %zu bytes, less than its header", size);
-	t->version = get32(b + MT_HDR_VERSION);
+		return mt_bad(why, "is truncated: %zu bytes, less than its header", size);
+	t->version = mt_get32(b + MT_HDR_VERSION);
 	if (t->version != MODEL_TABLE_VERSION)
-		return bad(why, "has format version %u; this switch reads version %d", (unsigned)t->version,
+		return mt_bad(why, "has format version %u; this switch reads version %d", (unsigned)t->version,
 		    MODEL_TABLE_VERSION);
 	uint64_t total = get64(b + MT_HDR_TOTAL_SIZE);
-	uint32_t nsec = get32(b + MT_HDR_NSECTIONS), dir = get32(b + MT_HDR_SECTIONS);
+	uint32_t nsec = mt_get32(b + MT_HDR_NSECTIONS), dir = mt_get32(b + MT_HDR_SECTIONS);
 	if (total != size)
-		return bad(why, "is truncated or damaged: the header says %llu bytes, the file has %zu",
+		return mt_bad(why, "is truncated or damaged: the header says %llu bytes, the file has %zu",
 		    (unsigned long long)total, size);
-	if (size > MODEL_TABLE_MAX_BYTES || get32(b + MT_HDR_HEADER_SIZE) < MT_HDR_SIZE ||
+	if (size > MODEL_TABLE_MAX_BYTES || mt_get32(b + MT_HDR_HEADER_SIZE) < MT_HDR_SIZE ||
 	    nsec > MODEL_TABLE_MAX_SECTIONS || (uint64_t)dir + (uint64_t)nsec * MT_DIR_SIZE > size)
-		return bad(why, "has a damaged header");
+		return mt_bad(why, "has a damaged header");
 	t->bytes = b;
 	t->size = size;
 	for (uint32_t i = 0; i < nsec; i++) {
 		const unsigned char *d = b + dir + i * MT_DIR_SIZE;
-		uint32_t type = get32(d + MT_DIR_TYPE), off = get32(d + MT_DIR_OFFSET);
-		uint32_t count = get32(d + MT_DIR_COUNT), rec = get32(d + MT_DIR_RECORD_SIZE);
+		uint32_t type = mt_get32(d + MT_DIR_TYPE), off = mt_get32(d + MT_DIR_OFFSET);
+		uint32_t count = mt_get32(d + MT_DIR_COUNT), rec = mt_get32(d + MT_DIR_RECORD_SIZE);
 		if ((uint64_t)off + (uint64_t)count * rec > size)
-			return bad(why, "is truncated: section %u runs past the end", (unsigned)i);
+			return mt_bad(why, "is truncated: section %u runs past the end", (unsigned)i);
 		if (type < MT_SECTION_SETTINGS || type > MT_SECTION_LAST)
 			continue;               /* a record type from a later modelc: not ours to read */
 		if (t->sec[type].at || rec < want[type] || (type == MT_SECTION_STRINGS && rec != 1) ||
 		    (type == MT_SECTION_SETTINGS && count != 1))
-			return bad(why, "has a section of type %u this switch cannot read", (unsigned)type);
+			return mt_bad(why, "has a section of type %u this switch cannot read", (unsigned)type);
 		t->sec[type].at = b + off;
 		t->sec[type].count = count;
 		t->sec[type].size = rec;
 	}
 	for (int type = MT_SECTION_SETTINGS; type <= MT_SECTION_STRINGS; type++)
 		if (!t->sec[type].at)
-			return bad(why, "has no section of type %d", type);
+			return mt_bad(why, "has no section of type %d", type);
 	t->count = t->sec[MT_SECTION_ROLES].count;
 	t->nfiles = t->sec[MT_SECTION_FILES].count;
 	t->nargs = t->sec[MT_SECTION_ARGS].count;
 
 	const unsigned char *set = t->sec[MT_SECTION_SETTINGS].at;
-	if (check_fields(t, b, header_fields, NFIELDS(header_fields), "header", 0, why) ||
-	    check_fields(t, b + MT_HDR_CATALOG, source_fields, NFIELDS(source_fields), "source", 0, why) ||
-	    check_fields(t, b + MT_HDR_LOCK, source_fields, NFIELDS(source_fields), "source", 1, why) ||
-	    check_fields(t, set, settings_fields, NFIELDS(settings_fields), "settings", 0, why))
+	if (mt_check_fields(t, b, header_fields, NFIELDS(header_fields), "header", 0, why) ||
+	    mt_check_fields(t, b + MT_HDR_CATALOG, source_fields, NFIELDS(source_fields), "source", 0, why) ||
+	    mt_check_fields(t, b + MT_HDR_LOCK, source_fields, NFIELDS(source_fields), "source", 1, why) ||
+	    mt_check_fields(t, set, settings_fields, NFIELDS(settings_fields), "settings", 0, why))
 		return -1;
-	decode_fields(t, b, header_fields, NFIELDS(header_fields), t);
-	decode_fields(t, b + MT_HDR_CATALOG, source_fields, NFIELDS(source_fields), &t->catalog);
-	decode_fields(t, b + MT_HDR_LOCK, source_fields, NFIELDS(source_fields), &t->lock);
-	decode_fields(t, set, settings_fields, NFIELDS(settings_fields), t);
+	mt_decode_fields(t, b, header_fields, NFIELDS(header_fields), t);
+	mt_decode_fields(t, b + MT_HDR_CATALOG, source_fields, NFIELDS(source_fields), &t->catalog);
+	mt_decode_fields(t, b + MT_HDR_LOCK, source_fields, NFIELDS(source_fields), &t->lock);
+	mt_decode_fields(t, set, settings_fields, NFIELDS(settings_fields), t);
 	memcpy(t->digest, b + MT_HDR_DIGEST, sizeof t->digest);
 	if (!t->gpu_total_bytes || !t->nargs || !t->count || (t->have_digest && !t->catalog.path))
-		return bad(why, "has no GPU memory, server command, roles or catalog");
+		return mt_bad(why, "has no GPU memory, server command, roles or catalog");
 	for (uint32_t i = 0; i < t->nargs; i++)
-		if (check_fields(t, t->sec[MT_SECTION_ARGS].at + i * t->sec[MT_SECTION_ARGS].size, arg_fields, 1,
+		if (mt_check_fields(t, t->sec[MT_SECTION_ARGS].at + i * t->sec[MT_SECTION_ARGS].size, arg_fields, 1,
 		    "server command word", i, why))
 			return -1;
 	for (uint32_t i = 0; i < t->nfiles; i++)
-		if (check_fields(t, t->sec[MT_SECTION_FILES].at + i * t->sec[MT_SECTION_FILES].size, file_fields,
+		if (mt_check_fields(t, t->sec[MT_SECTION_FILES].at + i * t->sec[MT_SECTION_FILES].size, file_fields,
 		    NFIELDS(file_fields), "file", i, why))
 			return -1;
 	bool primary = false;
 	for (uint32_t i = 0; i < t->count; i++) {
 		const unsigned char *r = t->sec[MT_SECTION_ROLES].at + i * t->sec[MT_SECTION_ROLES].size;
-		if (check_fields(t, r, role_fields, NFIELDS(role_fields), "role", i, why) || check_role(t, i, why))
+		if (mt_check_fields(t, r, role_fields, NFIELDS(role_fields), "role", i, why) || check_role(t, i, why))
 			return -1;
-		primary |= strcmp(str_at(t, r + MT_ROLE_NAME), t->primary_role) == 0;
+		primary |= strcmp(mt_str_at(t, r + MT_ROLE_NAME), t->primary_role) == 0;
 	}
-	return primary ? 0 : bad(why, "names a primary role '%s' it does not have", t->primary_role);
+	if (!primary)
+		return mt_bad(why, "names a primary role '%s' it does not have", t->primary_role);
+	return mt_check_placements(t, why);
 }
 
 int
@@ -522,7 +400,7 @@ model_table_open(const char *path, struct model_table *t, char *why)
 	void *m = MAP_FAILED;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return bad(why, "cannot open: %s", strerror(errno));
+		return mt_bad(why, "cannot open: %s", strerror(errno));
 	bool usable = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
 	    st.st_size <= MODEL_TABLE_MAX_BYTES;
 	if (usable)
@@ -530,9 +408,9 @@ model_table_open(const char *path, struct model_table *t, char *why)
 	int e = errno;
 	close(fd);
 	if (!usable)
-		return bad(why, "is not a runtime table (not a regular file of 1 byte to 1 GiB)");
+		return mt_bad(why, "is not a runtime table (not a regular file of 1 byte to 1 GiB)");
 	if (m == MAP_FAILED)
-		return bad(why, "cannot map: %s", strerror(e));
+		return mt_bad(why, "cannot map: %s", strerror(e));
 	/* The mapping stays for the process's life: entries point into it. */
 	return model_table_parse(m, (size_t)st.st_size, t, why);
 }
@@ -543,61 +421,24 @@ model_table_entry(const struct model_table *t, size_t i, struct model_entry *e)
 	const unsigned char *r = t->sec[MT_SECTION_ROLES].at + i * t->sec[MT_SECTION_ROLES].size;
 
 	memset(e, 0, sizeof *e);
-	decode_fields(t, r, role_fields, NFIELDS(role_fields), e);
+	mt_decode_fields(t, r, role_fields, NFIELDS(role_fields), e);
 	e->index = i;
-	e->params.engine = get32(r + MT_ROLE_P_ENGINE) ? BUDGET_ENGINE_V1 : BUDGET_ENGINE_V0;
-	e->params.weights_source = (enum budget_source)get32(r + MT_ROLE_P_WEIGHTS_SOURCE);
+	e->params.engine = mt_get32(r + MT_ROLE_P_ENGINE) ? BUDGET_ENGINE_V1 : BUDGET_ENGINE_V0;
+	e->params.weights_source = (enum budget_source)mt_get32(r + MT_ROLE_P_WEIGHTS_SOURCE);
 	e->params.calibration = &t->calibration;
 }
 
 void
 model_table_file(const struct model_table *t, size_t i, struct model_file *f)
 {
-	decode_fields(t, t->sec[MT_SECTION_FILES].at + i * t->sec[MT_SECTION_FILES].size, file_fields,
+	mt_decode_fields(t, t->sec[MT_SECTION_FILES].at + i * t->sec[MT_SECTION_FILES].size, file_fields,
 	    NFIELDS(file_fields), f);
 }
 
 const char *
 model_table_arg(const struct model_table *t, size_t i)
 {
-	return str_at(t, t->sec[MT_SECTION_ARGS].at + i * t->sec[MT_SECTION_ARGS].size + MT_ARG_STRING);
-}
-
-uint32_t
-model_table_group_count(const struct model_table *t)
-{
-	return t->ngroups;
-}
-
-void
-model_table_group(const struct model_table *t, size_t i, struct model_group *g)
-{
-	memset(g, 0, sizeof *g);
-	decode_fields(t, record(t, MT_SECTION_GROUPS, i), group_fields, NFIELDS(group_fields), g);
-	g->index = i;
-}
-
-void
-model_table_group_member(const struct model_table *t, const struct model_group *g, size_t k,
-    struct model_group_member *m)
-{
-	memset(m, 0, sizeof *m);
-	decode_fields(t, record(t, MT_SECTION_GROUP_MEMBERS, g->members_first + k), member_fields,
-	    NFIELDS(member_fields), m);
-}
-
-void
-model_table_role_serve(const struct model_table *t, size_t i, struct model_role_serve *s)
-{
-	memset(s, 0, sizeof *s);
-	if (t->serving_checked && t->sec[MT_SECTION_ROLE_SERVE].at)
-		decode_fields(t, record(t, MT_SECTION_ROLE_SERVE, i), serve_fields, NFIELDS(serve_fields), s);
-}
-
-const char *
-model_table_alias(const struct model_table *t, size_t i)
-{
-	return str_at(t, record(t, MT_SECTION_ALIASES, i) + MT_ARG_STRING);
+	return mt_str_at(t, t->sec[MT_SECTION_ARGS].at + i * t->sec[MT_SECTION_ARGS].size + MT_ARG_STRING);
 }
 
 void

@@ -49,7 +49,10 @@ enum model_table_section {
 	MT_SECTION_GROUP_MEMBERS = 7,       /* the groups' members; a group names a run of them */
 	MT_SECTION_ROLE_SERVE = 8,          /* one record per role, in ROLES' order: TTL, sleep, aliases */
 	MT_SECTION_ALIASES = 9,             /* the roles' aliases, one string each; a role names a run */
-	MT_SECTION_LAST = MT_SECTION_ALIASES
+	/* Optional: only a hosts: catalog has them; a role without a placement runs on one GPU. */
+	MT_SECTION_PLACEMENTS = 10,         /* one record per role split over GPUs, in ROLES' order */
+	MT_SECTION_RANKS = 11,              /* the placements' GPU ranks; a placement names a run */
+	MT_SECTION_LAST = MT_SECTION_RANKS
 };
 
 /*
@@ -207,7 +210,40 @@ enum {
 	MT_RS_SLEEP_HOST_BYTES = 24,        /* u64: host memory its level-1 sleep takes; 0 at level 2 */
 	MT_RS_AWAKE_GPU_BYTES = 32,         /* u64: what it holds awake alone: context + budget + graphs */
 	MT_RS_LOAD_TIMEOUT = 40,            /* u32: seconds to wait for /health at a cold start */
-	MT_RS_SIZE = 48
+	MT_RS_SIZE = 48,
+
+	/*
+	 * A placement record: a role of a hosts: catalog as modelc split it over GPUs (planpar),
+	 * with what switch needs to start it and to re-fit each rank against its GPU.
+	 */
+	MT_PL_ROLE = 0,                     /* u32: index into ROLES; increasing */
+	MT_PL_TP = 4,                       /* u32: --tensor-parallel-size */
+	MT_PL_PP = 8,                       /* u32: --pipeline-parallel-size, 1 .. 64 */
+	MT_PL_DP = 12,                      /* u32: --data-parallel-size */
+	MT_PL_NODES = 16,                   /* u32: hosts its ranks span; switch starts one */
+	MT_PL_FLAGS = 20,                   /* u32: MT_PL_F_* */
+	MT_PL_HOST = 24,                    /* string: the first node's host (catalog hosts[].name) */
+	MT_PL_INTERFACE = 32,               /* string or NULL: that host's nic (NCCL/GLOO_SOCKET_IFNAME) */
+	MT_PL_UTILIZATION = 40,             /* f64: asked, before the start-up check on each GPU */
+	MT_PL_KV_CACHE_BYTES = 48,          /* u64: --kv-cache-memory-bytes as planned; 0: not passed */
+	MT_PL_RANKS_FIRST = 56,             /* u32: index into RANKS */
+	MT_PL_RANKS_COUNT = 60,             /* u32: tp x pp x dp */
+	MT_PL_SIZE = 64,
+	MT_PL_F_P2P_DISABLE = 1,            /* TP over PCIe: NCCL_P2P_DISABLE=1, --disable-custom-all-reduce */
+	MT_PL_F_NVLINK = 2,                 /* the host's interconnect is nvlink */
+	MT_PL_F_PARTITION = 4,              /* export VLLM_PP_LAYER_PARTITION (the ranks' layers) */
+	MT_PL_F_EXPERT = 8,                 /* --enable-expert-parallel */
+	MT_PL_F_RAY = 16,                   /* --distributed-executor-backend ray (else mp) */
+	MT_PL_F_ALL = 31,
+
+	/* A rank record, in vLLM's rank order: replica, then stage, then TP rank (stage x tp + tp rank). */
+	MT_RK_GPU = 0,                      /* u32: the GPU's nvidia-smi index on its host */
+	MT_RK_NODE = 4,                     /* u32: its host, 0 the placement's first */
+	MT_RK_STAGE = 8,                    /* u32: its pipeline stage, (rank / tp) mod pp */
+	MT_RK_LAYERS = 12,                  /* u32: the stage's decoder layers */
+	MT_RK_WEIGHTS = 16,                 /* u64: the weights this rank holds (budget_rank_weights) */
+	MT_RK_GPU_TOTAL = 24,               /* u64: CUDA's total of its GPU in the catalog */
+	MT_RK_SIZE = 32
 };
 
 /* A file of a model, as its manifest lists it: switch stats it and compares the size. */
@@ -281,6 +317,28 @@ struct model_role_serve {
 	uint64_t sleep_host_bytes;      /* host memory its level-1 sleep takes */
 	uint64_t awake_gpu_bytes;       /* held awake alone; 0 when the budget is unknown */
 	uint32_t load_timeout_seconds;  /* /health wait at a cold start; 0 when the table has none */
+};
+
+/* A role split over GPUs: its sizes and knobs; its ranks are model_table_rank's k. */
+struct model_placement {
+	uint32_t role;                  /* index of the role (model_table_entry) */
+	uint32_t tp, pp, dp, nodes;
+	bool p2p_disable, nvlink, partition_set, expert_parallel, ray;
+	const char *host;               /* the first node's host name */
+	const char *interface;          /* its nic, or NULL */
+	double utilization;             /* asked, before the start-up check */
+	uint64_t kv_cache_bytes;        /* --kv-cache-memory-bytes; 0: not passed */
+	uint32_t ranks_first, nranks;
+};
+
+/* One GPU rank of a placement. */
+struct model_rank {
+	uint32_t gpu;                   /* nvidia-smi's index on its host */
+	uint32_t node;                  /* 0: the first host */
+	uint32_t stage;
+	uint32_t layers;                /* its stage's decoder layers */
+	uint64_t weights_bytes;         /* what it holds of the weights */
+	uint64_t gpu_total_bytes;       /* its GPU's CUDA total in the catalog */
 };
 
 /* An opened table: the header and settings decoded, the records checked. */
@@ -363,6 +421,16 @@ void model_table_role_serve(const struct model_table *t, size_t i, struct model_
 
 /* Alias i (< t->naliases); a role's run is s.aliases_first .. + s.naliases. */
 const char *model_table_alias(const struct model_table *t, size_t i);
+
+/*
+ * Role i's placement into *p: true when modelc split it over GPUs (a hosts: catalog), false
+ * when it runs on one GPU as switch picks it. model_table_parse has checked the sections.
+ */
+bool model_table_placement(const struct model_table *t, size_t i, struct model_placement *p);
+
+/* Rank k (< p->nranks) of placement p into *r. */
+void model_table_rank(const struct model_table *t, const struct model_placement *p, size_t k,
+    struct model_rank *r);
 
 /* The digest as 64 lower-case hex digits and a NUL; "" when the table has none. */
 void model_table_digest_hex(const struct model_table *t, char hex[2 * MODEL_TABLE_DIGEST_BYTES + 1]);

@@ -218,6 +218,48 @@ put_group(struct tbuf *groups, struct tbuf *members, struct tbuf *pool, const st
 	}
 }
 
+/*
+ * A role split over GPUs: its sizes and knobs as planargv passes them, and each rank's GPU and
+ * weights, so that switch starts the same command and re-fits every rank (planpar's fit_shape).
+ */
+static void
+put_placement(struct tbuf *places, struct tbuf *ranks, struct tbuf *pool, const struct plan *p, size_t role)
+{
+	const struct catalog *c = p->catalog;
+	const struct plan_role *r = &p->roles[role];
+	const struct plan_parallel *pl = r->par;
+	const struct catalog_host *h = &c->hosts[pl->ranks[0].slot.host];
+	uint32_t node = 0;
+	unsigned char *e = grow(places, MT_PL_SIZE);
+	model_table_put_u32(e + MT_PL_ROLE, (uint32_t)role);
+	model_table_put_u32(e + MT_PL_TP, pl->tp);
+	model_table_put_u32(e + MT_PL_PP, pl->pp);
+	model_table_put_u32(e + MT_PL_DP, pl->dp);
+	model_table_put_u32(e + MT_PL_FLAGS, (pl->p2p_disable ? MT_PL_F_P2P_DISABLE : 0) | (h->nvlink ? MT_PL_F_NVLINK : 0) |
+	    (pl->partition_set ? MT_PL_F_PARTITION : 0) | (pl->moe && pl->tp * pl->dp > 1 ? MT_PL_F_EXPERT : 0) |
+	    (c->backend_ray ? MT_PL_F_RAY : 0));
+	str(pool, e + MT_PL_HOST, h->name);
+	str(pool, e + MT_PL_INTERFACE, h->interface);
+	model_table_put_f64(e + MT_PL_UTILIZATION, r->role->gpu_memory_utilization > 0 ?
+	    r->role->gpu_memory_utilization : h->utilization);
+	model_table_put_u64(e + MT_PL_KV_CACHE_BYTES, pl->kv_cache_memory_bytes);
+	model_table_put_u32(e + MT_PL_RANKS_FIRST, (uint32_t)(ranks->len / MT_RK_SIZE));
+	model_table_put_u32(e + MT_PL_RANKS_COUNT, (uint32_t)pl->nranks);
+	for (size_t k = 0; k < pl->nranks; k++) {
+		const struct plan_rank *rk = &pl->ranks[k];
+		const struct catalog_gpu *g = &c->hosts[rk->slot.host].gpus[rk->slot.gpu];
+		unsigned char *q = grow(ranks, MT_RK_SIZE);
+		node += k && rk->slot.host != pl->ranks[k - 1].slot.host;
+		model_table_put_u32(q + MT_RK_GPU, g->index);
+		model_table_put_u32(q + MT_RK_NODE, node);
+		model_table_put_u32(q + MT_RK_STAGE, rk->stage);
+		model_table_put_u32(q + MT_RK_LAYERS, rk->layers);
+		model_table_put_u64(q + MT_RK_WEIGHTS, rk->weights.total_bytes);
+		model_table_put_u64(q + MT_RK_GPU_TOTAL, g->total_bytes);
+	}
+	model_table_put_u32(e + MT_PL_NODES, node + 1);
+}
+
 static void
 put_settings(unsigned char *s, struct tbuf *pool, const struct plan *p, const char *hub)
 {
@@ -269,10 +311,10 @@ align8(size_t n)
 int
 emit_table(FILE *f, const struct plan *p)
 {
-	enum { NSECTIONS = 9 };
+	enum { NSECTIONS = 11 };
 	const struct catalog *c = p->catalog;
 	struct tbuf roles = {0}, files = {0}, args = {0}, pool = {0};
-	struct tbuf groups = {0}, members = {0}, serve = {0}, aliases = {0};
+	struct tbuf groups = {0}, members = {0}, serve = {0}, aliases = {0}, places = {0}, ranks = {0};
 	unsigned char settings[MT_SET_SIZE] = {0}, header[MT_HDR_SIZE] = {0};
 	char *hub = emit_hub_cache(c);
 	int rc = -1;
@@ -284,6 +326,9 @@ emit_table(FILE *f, const struct plan *p)
 	for (size_t i = 0; i < p->ngroups; i++)
 		if (p->groups[i].fits)
 			put_group(&groups, &members, &pool, &p->groups[i]);
+	for (size_t i = 0; i < p->nroles; i++)
+		if (p->roles[i].par)
+			put_placement(&places, &ranks, &pool, p, i);
 	for (size_t k = 0; c->server_command && c->server_command[k]; k++)
 		str(&pool, grow(&args, MT_ARG_SIZE_OF) + MT_ARG_STRING, c->server_command[k]);
 	put_settings(settings, &pool, p, hub);
@@ -292,7 +337,6 @@ emit_table(FILE *f, const struct plan *p)
 	memcpy(header + MT_HDR_MAGIC, MODEL_TABLE_MAGIC, 8);
 	model_table_put_u32(header + MT_HDR_VERSION, MODEL_TABLE_VERSION);
 	model_table_put_u32(header + MT_HDR_HEADER_SIZE, MT_HDR_SIZE);
-	model_table_put_u32(header + MT_HDR_NSECTIONS, NSECTIONS);
 	model_table_put_u32(header + MT_HDR_SECTIONS, MT_HDR_SIZE);
 	model_table_put_u64(header + MT_HDR_BUILD_TIME, o->build_time);
 	str(&pool, header + MT_HDR_CATALOG_PATH, c->path);
@@ -313,11 +357,14 @@ emit_table(FILE *f, const struct plan *p)
 		put_source(header + MT_HDR_LOCK, &pool, &(struct plan_source){0});
 	}
 	if (roles.failed || files.failed || args.failed || pool.failed || groups.failed || members.failed ||
-	    serve.failed || aliases.failed)
+	    serve.failed || aliases.failed || places.failed || ranks.failed)
 		goto out;
+	/* A catalog without hosts: has no placements: its table stays as it was before they existed. */
+	int nsec = places.len ? NSECTIONS : NSECTIONS - 2;
+	model_table_put_u32(header + MT_HDR_NSECTIONS, (uint32_t)nsec);
 
 	/* The directory, then each section, the string pool last. */
-	const struct {
+	struct {
 		uint32_t type;
 		const unsigned char *data;
 		size_t len, rec;
@@ -330,11 +377,14 @@ emit_table(FILE *f, const struct plan *p)
 		{MT_SECTION_GROUP_MEMBERS, members.b, members.len, MT_GM_SIZE},
 		{MT_SECTION_ROLE_SERVE, serve.b, serve.len, MT_RS_SIZE},
 		{MT_SECTION_ALIASES, aliases.b, aliases.len, MT_ARG_SIZE_OF},
+		{MT_SECTION_PLACEMENTS, places.b, places.len, MT_PL_SIZE},
+		{MT_SECTION_RANKS, ranks.b, ranks.len, MT_RK_SIZE},
 		{MT_SECTION_STRINGS, pool.b, pool.len, 1},
 	};
+	sec[nsec - 1] = sec[NSECTIONS - 1];
 	unsigned char dir[NSECTIONS * MT_DIR_SIZE] = {0};
-	size_t at = align8(MT_HDR_SIZE + sizeof dir), offsets[NSECTIONS];
-	for (int i = 0; i < NSECTIONS; i++) {
+	size_t dirlen = (size_t)nsec * MT_DIR_SIZE, at = align8(MT_HDR_SIZE + dirlen), offsets[NSECTIONS];
+	for (int i = 0; i < nsec; i++) {
 		offsets[i] = at;
 		model_table_put_u32(dir + i * MT_DIR_SIZE + MT_DIR_TYPE, sec[i].type);
 		model_table_put_u32(dir + i * MT_DIR_SIZE + MT_DIR_OFFSET, (uint32_t)at);
@@ -342,15 +392,15 @@ emit_table(FILE *f, const struct plan *p)
 		model_table_put_u32(dir + i * MT_DIR_SIZE + MT_DIR_RECORD_SIZE, (uint32_t)sec[i].rec);
 		at = align8(at + sec[i].len);
 	}
-	size_t total = offsets[NSECTIONS - 1] + pool.len;
+	size_t total = offsets[nsec - 1] + pool.len;
 	if (total > MODEL_TABLE_MAX_BYTES)
 		goto out;
 	model_table_put_u64(header + MT_HDR_TOTAL_SIZE, total);
 	static const unsigned char zeros[8];
-	size_t end = MT_HDR_SIZE + sizeof dir;      /* where the previous part ended */
+	size_t end = MT_HDR_SIZE + dirlen;          /* where the previous part ended */
 	fwrite(header, 1, sizeof header, f);
-	fwrite(dir, 1, sizeof dir, f);
-	for (int i = 0; i < NSECTIONS; i++) {
+	fwrite(dir, 1, dirlen, f);
+	for (int i = 0; i < nsec; i++) {
 		fwrite(zeros, 1, offsets[i] - end, f);  /* < 8 by align8 */
 		if (sec[i].len)
 			fwrite(sec[i].data, 1, sec[i].len, f);
@@ -366,6 +416,8 @@ out:
 	free(members.b);
 	free(serve.b);
 	free(aliases.b);
+	free(places.b);
+	free(ranks.b);
 	free(hub);
 	return rc;
 }

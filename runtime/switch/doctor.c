@@ -158,6 +158,73 @@ fitting_role(const struct model_entry *e, const struct nvsmi_gpu *g)
 	return NULL;
 }
 
+/* Processes on one GPU, one note; "" when none. */
+static void
+holders(const char *head, const struct nvsmi_state *st)
+{
+	static char what[10240];
+	size_t len = (size_t)snprintf(what, sizeof what, "%s", head);
+	for (size_t i = 0; i < st->napps && len < sizeof what; i++)
+		len += (size_t)snprintf(what + len, sizeof what - len, st->apps[i].used_mib >= 0 ? "%s pid %ld (%s) %lld MiB" :
+		    "%s pid %ld (%s)", i ? "," : "", st->apps[i].pid, st->apps[i].name, (long long)st->apps[i].used_mib);
+	if (st->napps)
+		note(what);
+}
+
+/*
+ * Each placed GPU's memory and processes, and for tensor parallel the links between them in
+ * `nvidia-smi topo -m`: over PCIe (PIX, PXB, PHB, NODE, SYS) NCCL needs peer-to-peer off.
+ */
+static void
+check_placed(const struct model_entry *e, const struct model_placement *pl, const struct nvsmi_state *st)
+{
+	static struct nvsmi_state apps;
+	char msg[GPU_MSG_MAX], head[96], link[GPU_LINK_MAX], todo[256];
+	struct model_rank r, q;
+	for (uint32_t k = 0; k < pl->nranks; k++) {
+		model_table_rank(swtable_table(), pl, k, &r);
+		for (size_t i = 0; i < st->ngpus; i++)
+			if (st->gpus[i].index == (int)r.gpu)
+				printf("ok: GPU %d (rank %u of '%s'): %lld MiB of %lld MiB in use\n", st->gpus[i].index,
+				    (unsigned)k, e->role, (long long)st->gpus[i].used_mib,
+				    (long long)(st->gpus[i].used_mib + st->gpus[i].free_mib));
+		snprintf(head, sizeof head, "GPU %u holds:", (unsigned)r.gpu);
+		if (gpu_query_apps((int)r.gpu, &apps, msg) == GPU_OK)
+			holders(head, &apps);
+	}
+	if (pl->tp < 2)
+		return;
+	/* After the process queries: they reuse the buffer topo points into. */
+	const char *topo = gpu_topo(msg);
+	if (!topo)
+		printf("skip: nvidia-smi topo -m failed (%s); the links between the GPUs of '%s' are not checked\n", msg,
+		    e->role);
+	for (uint32_t k = 1; topo && k < pl->nranks; k++) {
+		model_table_rank(swtable_table(), pl, k - 1, &q);
+		model_table_rank(swtable_table(), pl, k, &r);
+		if (!gpu_topo_link(topo, (int)q.gpu, (int)r.gpu, link))
+			continue;
+		bool nv = link[0] == 'N' && link[1] == 'V';
+		const char *p2p = getenv("NCCL_P2P_DISABLE");
+		snprintf(todo, sizeof todo, "set interconnect: %s on host '%s' and run modelc build", nv ? "nvlink" :
+		    "pcie", pl->host);
+		if (nv == pl->p2p_disable)
+			problem(todo, "GPUs %u and %u of '%s' are linked by %s (%s), but host '%s' says interconnect: %s, so "
+			    "serve %s NCCL_P2P_DISABLE=1 %s --disable-custom-all-reduce (NCCL_P2P_DISABLE is %s%s%s here)",
+			    (unsigned)q.gpu, (unsigned)r.gpu, e->role, link, nv ? "NVLink" : "PCIe, no NVLink", pl->host,
+			    nv ? "pcie" : "nvlink", nv ? "sets" : "sets neither", nv ? "and" : "nor", p2p ? "'" : "",
+			    p2p ? p2p : "unset", p2p ? "'" : "");
+		else
+			printf("ok: GPUs %u and %u of '%s' are linked by %s; serve %s\n", (unsigned)q.gpu,
+			    (unsigned)r.gpu, e->role, link, nv ? "keeps peer-to-peer on" :
+			    "sets NCCL_P2P_DISABLE=1 and --disable-custom-all-reduce");
+		/* One pair tells: a host has one interconnect. */
+		return;
+	}
+	if (topo)
+		printf("skip: nvidia-smi topo -m does not show how the GPUs of '%s' are linked\n", e->role);
+}
+
 static void
 check_gpu(const struct model_entry *e)
 {
@@ -165,6 +232,7 @@ check_gpu(const struct model_entry *e)
 	static char what[10240];
 	char msg[GPU_MSG_MAX], todo[512];
 	struct refit plan;
+	struct model_placement pl;
 
 	switch (gpu_query(&st, msg)) {
 	case GPU_ABSENT:
@@ -176,35 +244,46 @@ check_gpu(const struct model_entry *e)
 	case GPU_OK:
 		break;
 	}
-	size_t len = (size_t)snprintf(what, sizeof what, "processes holding GPU memory:");
-	for (size_t i = 0; i < st.napps && len < sizeof what; i++)
-		len += (size_t)snprintf(what + len, sizeof what - len, st.apps[i].used_mib >= 0 ? "%s pid %ld (%s) %lld MiB" :
-		    "%s pid %ld (%s)", i ? "," : "", st.apps[i].pid, st.apps[i].name, (long long)st.apps[i].used_mib);
-	if (st.napps)
-		note(what);
-	const struct nvsmi_gpu *g = gpu_pick(&st);
-	refit_plan(e, g, 0, &plan);
+	bool placed = model_table_placement(swtable_table(), e->index, &pl);
+	if (placed && pl.nodes > 1) {
+		printf("skip: '%s' spans %u hosts; run switch doctor on each\n", e->role, (unsigned)pl.nodes);
+		return;
+	}
+	if (placed) {
+		check_placed(e, &pl, &st);
+		refit_placed(e, &pl, &st, 0, &plan);
+	} else {
+		holders("processes holding GPU memory:", &st);
+		refit_plan(e, gpu_pick(&st), 0, &plan);
+	}
+	int g = plan.gpu_index;
 	double used = size_gib(plan.gpu_used_bytes), total = size_gib(plan.gpu_total_bytes);
 	long long mib = (long long)(plan.gpu_used_bytes / SIZE_MIB);
 	switch (plan.outcome) {
 	case REFIT_UNCHECKED:
 		printf("skip: '%s' has no computed budget (modelc lacked facts); free VRAM not checked (%.1f GiB of "
-		    "%.1f GiB in use on GPU %d)\n", e->role, used, total, g->index);
+		    "%.1f GiB in use on GPU %d)\n", e->role, used, total, g);
 		break;
 	case REFIT_AS_PLANNED:
 		printf("ok: '%s' fits GPU %d now with max_model_len %u (%.1f GiB of %.1f GiB in use)\n", e->role,
-		    g->index, (unsigned)plan.max_model_len, used, total);
+		    g, (unsigned)plan.max_model_len, used, total);
 		break;
 	case REFIT_LOWERED:
 		/* Not a problem: serve lowers the limits itself; planning for the desktop avoids the surprise. */
 		printf("note: '%s' fits GPU %d now only with max_model_len %u, utilization %.4g (%.1f of %.1f GiB in "
 		    "use); serve lowers them itself, or set gpu.memory_in_use: %lld MiB and run modelc build\n", e->role,
-		    g->index, (unsigned)plan.max_model_len, plan.utilization, used, total, mib);
+		    g, (unsigned)plan.max_model_len, plan.utilization, used, total, mib);
+		break;
+	case REFIT_NO_GPU:
+		snprintf(todo, sizeof todo, "run switch doctor on host '%s', or correct hosts: and run modelc build",
+		    pl.host);
+		problem(todo, "'%s' is placed on GPU %d (rank %u), which nvidia-smi does not list", e->role, plan.rank_gpu,
+		    (unsigned)plan.rank);
 		break;
 	case REFIT_REFUSED: {
-		const char *other = fitting_role(e, g);
+		const char *other = placed ? NULL : fitting_role(e, gpu_pick(&st));
 		snprintf(what, sizeof what, "'%s' does not fit GPU %d now (%.1f GiB of %.1f GiB in use)", e->role,
-		    g->index, used, total);
+		    g, used, total);
 		if (other)
 			snprintf(todo, sizeof todo, "free GPU memory, or serve a role that fits now: eval \"$(switch --set "
 			    "%s)\"", other);
@@ -260,7 +339,7 @@ swcmd_doctor(int argc, char **argv)
 {
 	const char *file = NULL;
 
-	int rc = swcmd_active_file_only(argc, argv, doctor_usage, &file);
+	int rc = swcmd_parse_active(argc, argv, doctor_usage, &file, NULL);
 	if (rc >= 0)
 		return rc;
 	doctor_problems = 0;

@@ -54,11 +54,65 @@ arg(struct launch_cmd *cmd, char *s)
 	return 0;
 }
 
+/* "--flag" and a number. */
+static int
+num(struct launch_cmd *cmd, const char *flag, unsigned long long v)
+{
+	return arg(cmd, keep(cmd, "%s", flag)) | arg(cmd, keep(cmd, "%llu", v));
+}
+
+/* "--flag" and a string. */
+static int
+two(struct launch_cmd *cmd, const char *flag, const char *v)
+{
+	return arg(cmd, keep(cmd, "%s", flag)) | arg(cmd, keep(cmd, "%s", v));
+}
+
+/* The environment and flags of a role modelc placed on GPUs, as planargv writes them in plan.json. */
+static int
+placed(struct launch_cmd *cmd, const struct model_placement *pl, const struct refit *plan)
+{
+	char gpus[LAUNCH_LIST_MAX] = "", layers[LAUNCH_LIST_MAX] = "";
+	struct model_rank r;
+	size_t g = 0, l = 0;
+	for (uint32_t k = 0; k < pl->nranks; k++) {
+		model_table_rank(swtable_table(), pl, k, &r);
+		g += (size_t)snprintf(gpus + g, g < sizeof gpus ? sizeof gpus - g : 0, ",%u" + !k, (unsigned)r.gpu);
+		if (k < pl->tp * pl->pp && k % pl->tp == 0)
+			l += (size_t)snprintf(layers + l, l < sizeof layers ? sizeof layers - l : 0, ",%u" + !k, (unsigned)r.layers);
+	}
+	int bad = g >= sizeof gpus || l >= sizeof layers;
+	static const char cvd[] = "CUDA_VISIBLE_DEVICES=";
+	char *v = keep(cmd, "%s%s", cvd, gpus);
+	cmd->env[cmd->nenv++] = v;
+	cmd->gpus = v ? v + sizeof cvd - 1 : NULL;
+	if (pl->interface)
+		cmd->env[cmd->nenv++] = keep(cmd, "GLOO_SOCKET_IFNAME=%s", pl->interface);
+	if (pl->p2p_disable && !pl->nvlink)
+		cmd->env[cmd->nenv++] = keep(cmd, "NCCL_P2P_DISABLE=1");
+	if (pl->interface)
+		cmd->env[cmd->nenv++] = keep(cmd, "NCCL_SOCKET_IFNAME=%s", pl->interface);
+	if (pl->partition_set)
+		cmd->env[cmd->nenv++] = keep(cmd, "VLLM_PP_LAYER_PARTITION=%s", layers);
+	bad |= num(cmd, "--tensor-parallel-size", pl->tp) | num(cmd, "--pipeline-parallel-size", pl->pp) |
+	    two(cmd, "--distributed-executor-backend", pl->ray ? "ray" : "mp");
+	if (plan->kv_cache_memory_bytes)
+		bad |= num(cmd, "--kv-cache-memory-bytes", plan->kv_cache_memory_bytes);
+	if (pl->p2p_disable)
+		bad |= arg(cmd, keep(cmd, "--disable-custom-all-reduce"));
+	if (pl->expert_parallel)
+		bad |= arg(cmd, keep(cmd, "--enable-expert-parallel"));
+	if (pl->dp > 1)
+		bad |= num(cmd, "--data-parallel-size", pl->dp);
+	return bad;
+}
+
 int
 launch_build(const struct model_entry *e, const struct refit *plan, const char *host, unsigned port,
     FILE *warn, struct launch_cmd *cmd)
 {
 	struct swtable_files f;
+	struct model_placement pl;
 	int bad = 0;
 
 	memset(cmd, 0, sizeof *cmd);
@@ -89,53 +143,37 @@ launch_build(const struct model_entry *e, const struct refit *plan, const char *
 	}
 	bad |= cmd->model_path == NULL;
 	bad |= arg(cmd, keep(cmd, "%s", cmd->model_path));
-	if (!cmd->local && e->repo && e->commit) {
-		bad |= arg(cmd, keep(cmd, "--revision"));
-		bad |= arg(cmd, keep(cmd, "%s", e->commit));
-	}
+	if (!cmd->local && e->repo && e->commit)
+		bad |= two(cmd, "--revision", e->commit);
 	/* The name clients ask for: what switch --set exports as VLLM_MODEL_ID. */
-	bad |= arg(cmd, keep(cmd, "--served-model-name"));
-	bad |= arg(cmd, keep(cmd, "%s", swtable_model_id(e)));
-	if (plan->max_model_len) {
-		bad |= arg(cmd, keep(cmd, "--max-model-len"));
-		bad |= arg(cmd, keep(cmd, "%u", (unsigned)plan->max_model_len));
-	} else {
+	bad |= two(cmd, "--served-model-name", swtable_model_id(e));
+	if (plan->max_model_len)
+		bad |= num(cmd, "--max-model-len", plan->max_model_len);
+	else
 		diag_print(warn, "switch: warning: the catalog gives '%s' no max_model_len; the server will use the "
 		    "model's own limit\n", e->role);
-	}
 	bad |= arg(cmd, keep(cmd, "--gpu-memory-utilization"));
 	bad |= arg(cmd, keep(cmd, "%.4g", plan->utilization));
 	/* modelc decided both: AWQ runs in half (its kernels are fp16), in-flight formats are named. */
-	if (strcmp(e->dtype, "auto") != 0) {
-		bad |= arg(cmd, keep(cmd, "--dtype"));
-		bad |= arg(cmd, keep(cmd, "%s", e->dtype));
-	}
-	if (e->kv_cache_dtype && strcmp(e->kv_cache_dtype, "auto") != 0) {
-		bad |= arg(cmd, keep(cmd, "--kv-cache-dtype"));
-		bad |= arg(cmd, keep(cmd, "%s", e->kv_cache_dtype));
-	}
-	if (e->quantization_flag) {
-		bad |= arg(cmd, keep(cmd, "--quantization"));
-		bad |= arg(cmd, keep(cmd, "%s", e->quantization_flag));
-	}
+	if (strcmp(e->dtype, "auto") != 0)
+		bad |= two(cmd, "--dtype", e->dtype);
+	if (e->kv_cache_dtype && strcmp(e->kv_cache_dtype, "auto") != 0)
+		bad |= two(cmd, "--kv-cache-dtype", e->kv_cache_dtype);
+	if (e->quantization_flag)
+		bad |= two(cmd, "--quantization", e->quantization_flag);
 	/* The settings the budget was computed with, so that vLLM's defaults cannot differ from them. */
-	if (e->params.max_num_seqs) {
-		bad |= arg(cmd, keep(cmd, "--max-num-seqs"));
-		bad |= arg(cmd, keep(cmd, "%u", (unsigned)e->params.max_num_seqs));
-	}
-	if (e->params.max_num_batched_tokens) {
-		bad |= arg(cmd, keep(cmd, "--max-num-batched-tokens"));
-		bad |= arg(cmd, keep(cmd, "%u", (unsigned)e->params.max_num_batched_tokens));
-	}
+	if (e->params.max_num_seqs)
+		bad |= num(cmd, "--max-num-seqs", e->params.max_num_seqs);
+	if (e->params.max_num_batched_tokens)
+		bad |= num(cmd, "--max-num-batched-tokens", e->params.max_num_batched_tokens);
 	if (e->params.enforce_eager)
 		bad |= arg(cmd, keep(cmd, "--enforce-eager"));
-	bad |= arg(cmd, keep(cmd, "--host"));
-	bad |= arg(cmd, keep(cmd, "%s", host));
-	bad |= arg(cmd, keep(cmd, "--port"));
-	bad |= arg(cmd, keep(cmd, "%u", port));
 	cmd->env[cmd->nenv++] = keep(cmd, "HF_HOME=%s", swtable_hf_home());
 	if (cmd->local)
 		cmd->env[cmd->nenv++] = keep(cmd, "HF_HUB_OFFLINE=1");
+	if (model_table_placement(swtable_table(), e->index, &pl))
+		bad |= placed(cmd, &pl, plan);
+	bad |= two(cmd, "--host", host) | num(cmd, "--port", port);
 	for (size_t i = 0; i < cmd->nenv; i++)
 		bad |= cmd->env[i] == NULL;
 	if (bad)
@@ -165,13 +203,15 @@ launch_print(FILE *out, const struct launch_cmd *cmd)
 static char **
 child_env(const struct launch_cmd *cmd)
 {
-	static char *envp[LAUNCH_MAX_ENV + 3];
+	static char *envp[LAUNCH_MAX_ENV + LAUNCH_ENV_MAX + 1];
 	size_t n = 0;
 
 	for (char **p = environ; *p && n < LAUNCH_MAX_ENV; p++) {
-		if (strncmp(*p, "HF_HOME=", 8) == 0 || strncmp(*p, "HF_HUB_OFFLINE=", 15) == 0)
-			continue;
-		envp[n++] = *p;
+		size_t i = 0;
+		while (i < cmd->nenv && strncmp(*p, cmd->env[i], strcspn(cmd->env[i], "=") + 1) != 0)
+			i++;
+		if (i == cmd->nenv)
+			envp[n++] = *p;
 	}
 	for (size_t i = 0; i < cmd->nenv; i++)
 		envp[n++] = cmd->env[i];

@@ -13,13 +13,18 @@
 #include "model_table.h"
 #include "refit.h"
 
-enum { LAUNCH_MAX_ARGS = 64, LAUNCH_MAX_ENV = 1024, LAUNCH_STR_MAX = 16384, LAUNCH_LINE_MAX = 4096 };
+enum {
+	LAUNCH_MAX_ARGS = 64, LAUNCH_MAX_ENV = 1024, LAUNCH_STR_MAX = 16384, LAUNCH_LINE_MAX = 4096,
+	LAUNCH_ENV_MAX = 8,             /* the variables a command sets */
+	LAUNCH_LIST_MAX = 1024          /* CUDA_VISIBLE_DEVICES, VLLM_PP_LAYER_PARTITION */
+};
 
 struct launch_cmd {
 	char *argv[LAUNCH_MAX_ARGS];
 	size_t argc;
-	char *env[2];                   /* "HF_HOME=...", "HF_HUB_OFFLINE=1" or NULL */
+	char *env[LAUNCH_ENV_MAX];      /* "HF_HOME=...", "HF_HUB_OFFLINE=1", a placed role's CUDA_VISIBLE_DEVICES, ... */
 	size_t nenv;
+	const char *gpus;               /* a placed role's CUDA_VISIBLE_DEVICES ("0,1"), else NULL */
 	const char *model_path;         /* what the server is told to load */
 	int local;                      /* every manifest file is on disk: HF_HUB_OFFLINE=1 */
 	char store[LAUNCH_STR_MAX];
@@ -27,7 +32,8 @@ struct launch_cmd {
 };
 
 /*
- * Build the command for e with plan's limits, serving on host:port. Warnings about missing
+ * Build the command for e with plan's limits, serving on host:port; a role modelc placed on GPUs
+ * gets their CUDA_VISIBLE_DEVICES and the parallel flags of its plan.json argv. Warnings about missing
  * files go to warn. Returns 0, or -1 (with an error on warn) when the command does not fit the
  * static limits.
  */

@@ -1,9 +1,10 @@
 /*
  * switch: list and set the active model, and launch the inference server with its limits.
- * Built twice (Makefile): switch runs what the shell runs on every model change (list, set,
- * current, env) and execs its sibling switch-host, with the same arguments, for what runs once
- * per launch or diagnosis (serve, doctor, gpu); switch-host (SWITCH_HOST) runs those and execs
- * switch for the others. Each binary links only its own commands, so both stay small.
+ * Built twice (Makefile): switch runs what the shell runs on every model change and the
+ * diagnosis (list, set, current, env, gpu, doctor) and execs its sibling switch-host, with the
+ * same arguments, to launch a server (serve); switch-host (SWITCH_HOST) runs that and execs
+ * switch for the others. Each binary links only its own commands, so both stay under 64 KiB:
+ * serve's launcher, its re-fit over several GPUs and the HTTP probe fill switch-host.
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -38,9 +39,9 @@ static const struct {
 	{ "set", "--set", HERE_SWITCH(swcmd_set), 0 },
 	{ "current", "--current", HERE_SWITCH(swcmd_current), 0 },
 	{ "serve", NULL, HERE_HOST(swcmd_serve), 0 },
-	{ "doctor", NULL, HERE_HOST(swcmd_doctor), STALE_OK },
+	{ "doctor", NULL, HERE_SWITCH(swcmd_doctor), STALE_OK },
 	{ "env", NULL, HERE_SWITCH(swcmd_env), 0 },
-	{ "gpu", NULL, HERE_HOST(swcmd_gpu), NO_TABLE },
+	{ "gpu", NULL, HERE_SWITCH(swcmd_gpu), NO_TABLE },
 };
 
 static const char usage[] =

@@ -59,7 +59,7 @@ swcmd_option(int argc, char **argv, int *i, const char *name, const char **val)
 }
 
 int
-swcmd_active_file_only(int argc, char **argv, const char *usage, const char **file)
+swcmd_parse_active(int argc, char **argv, const char *usage, const char **file, const char **target)
 {
 	for (int i = 1; i < argc; i++) {
 		int m = swcmd_option(argc, argv, &i, "--active-file", file);
@@ -69,7 +69,18 @@ swcmd_active_file_only(int argc, char **argv, const char *usage, const char **fi
 			continue;
 		if (strcmp(argv[i], "--help") == 0)
 			return swcmd_usage(stdout, usage);
-		return swcmd_unknown_option(argv[0], argv[i], usage);
+		if ((argv[i][0] == '-' && argv[i][1] != '\0') || !target)
+			return swcmd_unknown_option(argv[0], argv[i], usage);
+		if (*target) {
+			swcmd_error("%s: expected one ROLE, PATH or REPO, got '%s' and '%s'\nusage: %s\n", argv[0], *target,
+			    argv[i], usage);
+			return EXITCODE_USAGE;
+		}
+		*target = argv[i];
+	}
+	if (target && !*target) {
+		swcmd_error("%s: missing ROLE, PATH or REPO\nusage: %s\n", argv[0], usage);
+		return EXITCODE_USAGE;
 	}
 	return -1;
 }

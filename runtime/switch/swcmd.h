@@ -37,11 +37,12 @@ bool swcmd_pick_entry(const char *target, const char *file, bool need, struct mo
 int swcmd_option(int argc, char **argv, int *i, const char *name, const char **val);
 
 /*
- * The whole option loop of a command whose only options are --active-file FILE and --help
- * (current, doctor); sets *file when given. Returns -1 when the command should go on, else
+ * The whole option loop of a command whose options are --active-file FILE and --help, and,
+ * when target is not NULL, one ROLE, PATH or REPO, which it requires (set): current, doctor,
+ * env, set. Sets *file and *target when given. Returns -1 when the command should go on, else
  * the exit code to return: 0 after --help, 2 after printing a usage error.
  */
-int swcmd_active_file_only(int argc, char **argv, const char *usage, const char **file);
+int swcmd_parse_active(int argc, char **argv, const char *usage, const char **file, const char **target);
 
 /*
  * Print "switch: error: CMD: unknown option 'X'", "(did you mean '--y'?)" when an option of

@@ -15,7 +15,7 @@ swcmd_current(int argc, char **argv)
 	const char *file = NULL, *recorded = NULL;
 	struct model_entry entry, *e = &entry;
 
-	int rc = swcmd_active_file_only(argc, argv, current_usage, &file);
+	int rc = swcmd_parse_active(argc, argv, current_usage, &file, NULL);
 	if (rc >= 0)
 		return rc;
 	if (!swcmd_pick_entry(NULL, file, true, e, &rc, &recorded))

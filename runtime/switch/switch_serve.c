@@ -129,53 +129,68 @@ print_holders(FILE *out, const struct nvsmi_state *st)
 }
 
 /*
- * Re-fit e against the GPU as nvidia-smi sees it now. Returns 0 with plan set (printing what
+ * Re-fit e against the GPU as nvidia-smi sees it now: every GPU of its placement when modelc
+ * split it over GPUs (pl), else the one gpu_pick names. Returns 0 with plan set (printing what
  * changed), or 1 after explaining why it does not fit.
  */
 static int
-plan_now(const struct model_entry *e, uint32_t len, struct refit *plan)
+plan_now(const struct model_entry *e, const struct model_placement *pl, uint32_t len, struct refit *plan)
 {
 	static struct nvsmi_state st;
 	char msg[GPU_MSG_MAX];
 
-	switch (gpu_query(&st, msg)) {
-	case GPU_ABSENT:
-		swcmd_warning("nvidia-smi not found; using the compiled limits unchecked\n");
-		refit_plan(e, NULL, len, plan);
-		return 0;
-	case GPU_FAILED:
-		swcmd_warning("%s; using the compiled limits unchecked\n", msg);
-		refit_plan(e, NULL, len, plan);
-		return 0;
-	case GPU_OK:
-		break;
+	if (pl && pl->nodes > 1) {
+		swcmd_error("'%s' spans %u hosts from '%s'; switch serve starts one host's server: run each node's "
+		    "command of plan.txt (beside the table) on its host\n", e->role, (unsigned)pl->nodes, pl->host);
+		return 1;
 	}
-	const struct nvsmi_gpu *g = gpu_pick(&st);
-	refit_plan(e, g, len, plan);
+	enum gpu_status s = gpu_query(&st, msg);
+	if (s != GPU_OK)
+		swcmd_warning("%s; using the compiled limits unchecked\n", s == GPU_ABSENT ? "nvidia-smi not found" : msg);
+	if (pl)
+		refit_placed(e, pl, s == GPU_OK ? &st : NULL, len, plan);
+	else
+		refit_plan(e, s == GPU_OK ? gpu_pick(&st) : NULL, len, plan);
+	if (s != GPU_OK)
+		return 0;
+	int g = plan->gpu_index;
 	double used = size_gib(plan->gpu_used_bytes), total = size_gib(plan->gpu_total_bytes);
+	const struct budget_result *r = &plan->result;
 	uint32_t want = len ? len : e->max_model_len;
 	switch (plan->outcome) {
 	case REFIT_UNCHECKED:
 		swcmd_warning("'%s' has no computed budget (modelc lacked facts); not checked "
-		    "against GPU %d (%.1f GiB of %.1f GiB in use)\n", e->role, g->index, used, total);
+		    "against GPU %d (%.1f GiB of %.1f GiB in use)\n", e->role, g, used, total);
 		return 0;
 	case REFIT_AS_PLANNED:
 		return 0;
 	case REFIT_LOWERED:
 		if (plan->max_model_len != want)
 			swcmd_note("GPU %d has %.1f GiB of %.1f GiB in use; max_model_len lowered "
-			    "from %u to %u, the largest that fits now\n", g->index, used, total, (unsigned)want,
+			    "from %u to %u, the largest that fits now\n", g, used, total, (unsigned)want,
 			    (unsigned)plan->max_model_len);
 		if (plan->utilization < e->gpu_memory_utilization)
 			swcmd_note("GPU %d has %.1f GiB of %.1f GiB in use; gpu_memory_utilization "
-			    "lowered from %.4g to %.4g\n", g->index, used, total, e->gpu_memory_utilization,
+			    "lowered from %.4g to %.4g\n", g, used, total, e->gpu_memory_utilization,
 			    plan->utilization);
 		return 0;
+	case REFIT_NO_GPU:
+		swcmd_error("'%s' is placed on GPU %d of host '%s' (rank %u), which nvidia-smi does not list; run it "
+		    "there, or correct hosts: in the catalog and run modelc build\n", e->role, plan->rank_gpu, pl->host,
+		    (unsigned)plan->rank);
+		return 1;
 	case REFIT_REFUSED:
 		break;
 	}
-	swcmd_error("'%s' does not fit GPU %d now: %.1f GiB of %.1f GiB are in use, "
-	    "and not even max_model_len %d would fit\n", e->role, g->index, used, total, REFIT_MIN_CONTEXT);
+	if (pl)
+		swcmd_error("'%s' does not fit now: rank %u (GPU %d) needs %.2f GiB before its KV cache, its budget is "
+		    "%.2f GiB at gpu_memory_utilization %.4g, what GPU %d allows with %.1f GiB of %.1f GiB in use\n", e->role,
+		    (unsigned)plan->rank, plan->rank_gpu,
+		    size_gib(r->weights_bytes + r->activation_bytes + r->non_torch_bytes + r->safety_margin_bytes),
+		    size_gib(r->budget_bytes), r->utilization, g, used, total);
+	else
+		swcmd_error("'%s' does not fit GPU %d now: %.1f GiB of %.1f GiB are in use, "
+		    "and not even max_model_len %d would fit\n", e->role, g, used, total, REFIT_MIN_CONTEXT);
 	print_holders(stderr, &st);
 	if (st.napps == 0)
 		swcmd_note("nvidia-smi lists no process holding it\n");
@@ -259,6 +274,15 @@ stop(pid_t pid)
 	waitpid(pid, &status, 0);
 }
 
+/* A placed role's GPUs are its plan's, whatever the shell's CUDA_VISIBLE_DEVICES says. */
+static void
+note_visible(const struct model_entry *e, const struct launch_cmd *cmd)
+{
+	const char *vis = getenv("CUDA_VISIBLE_DEVICES");
+	if (cmd->gpus && vis && strcmp(vis, cmd->gpus) != 0)
+		swcmd_note("CUDA_VISIBLE_DEVICES is '%s' here; '%s' gets its plan's GPUs '%s'\n", vis, e->role, cmd->gpus);
+}
+
 /* Start, wait for /health, warm up, then stay until the server exits; one retry after an OOM. */
 static int
 serve_warm(const struct model_entry *e, struct refit *plan, const char *host, unsigned port, long timeout)
@@ -269,6 +293,8 @@ serve_warm(const struct model_entry *e, struct refit *plan, const char *host, un
 	for (int attempt = 0;; attempt++) {
 		if (launch_build(e, plan, host, port, stderr, &cmd) != 0)
 			return EXITCODE_SYSTEM;
+		if (attempt == 0)
+			note_visible(e, &cmd);
 		double t0 = now_s(), last_probe = 0;
 		int ready = 0, open = 1, status = 0;
 		memset(&r, 0, sizeof r);
@@ -396,16 +422,24 @@ swcmd_serve(int argc, char **argv)
 		return EXITCODE_USAGE;
 	}
 	struct model_entry entry, *e = &entry;
+	struct model_placement pl;
 	if (!swcmd_pick_entry(target, file, false, e, &rc, NULL))
 		return rc;
-	if (plan_now(e, 0, &plan) != 0)
+	bool placed = model_table_placement(swtable_table(), e->index, &pl);
+	if (plan_now(e, placed ? &pl : NULL, 0, &plan) != 0)
 		return EXITCODE_REJECTED;
 	if (warm)
 		return serve_warm(e, &plan, host, port, timeout);
 	if (launch_build(e, &plan, host, port, stderr, &cmd) != 0)
 		return EXITCODE_SYSTEM;
+	note_visible(e, &cmd);
 	/* The numbers of the re-fit, so that they can be compared with modelc explain's. */
-	if (dry && plan.outcome != REFIT_UNCHECKED)
+	if (dry && plan.outcome != REFIT_UNCHECKED && placed)
+		swcmd_note("'%s' on GPUs %s (tp %u, pp %u): max_model_len %u, gpu_memory_utilization %.6g (GPU %d has "
+		    "the least free memory), KV cache %llu tokens (rank %u, GPU %d), budget %llu bytes\n", e->role, cmd.gpus,
+		    (unsigned)pl.tp, (unsigned)pl.pp, (unsigned)plan.max_model_len, plan.utilization, plan.gpu_index,
+		    (unsigned long long)plan.result.kv_tokens, (unsigned)plan.rank, plan.rank_gpu, (unsigned long long)plan.result.budget_bytes);
+	else if (dry && plan.outcome != REFIT_UNCHECKED)
 		swcmd_note("'%s' on GPU %d: max_model_len %u, gpu_memory_utilization %.6g, KV cache %llu tokens, "
 		    "budget %llu bytes\n", e->role, plan.gpu_index, (unsigned)plan.max_model_len, plan.utilization,
 		    (unsigned long long)plan.result.kv_tokens, (unsigned long long)plan.result.budget_bytes);

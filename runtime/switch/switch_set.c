@@ -115,41 +115,13 @@ export_entry(const struct model_entry *e, const char *file, bool record)
 	return print_exports(vals);
 }
 
-/* set and env share one option loop: --active-file FILE, --help, and (set only) one target. */
-static int
-parse(int argc, char **argv, const char *usage, const char **file, const char **target)
-{
-	for (int i = 1; i < argc; i++) {
-		int m = swcmd_option(argc, argv, &i, "--active-file", file);
-		if (m < 0)
-			return EXITCODE_USAGE;
-		if (m)
-			continue;
-		if (strcmp(argv[i], "--help") == 0)
-			return swcmd_usage(stdout, usage);
-		if ((argv[i][0] == '-' && argv[i][1] != '\0') || !target)
-			return swcmd_unknown_option(argv[0], argv[i], usage);
-		if (*target) {
-			swcmd_error("set: expected one ROLE, PATH or REPO, got '%s' and '%s'\n"
-			    "usage: %s\n", *target, argv[i], usage);
-			return EXITCODE_USAGE;
-		}
-		*target = argv[i];
-	}
-	if (target && !*target) {
-		swcmd_error("set: missing ROLE, PATH or REPO\nusage: %s\n", usage);
-		return EXITCODE_USAGE;
-	}
-	return -1;
-}
-
 int
 swcmd_set(int argc, char **argv)
 {
 	const char *file = NULL, *target = NULL;
 	struct stat st;
 
-	int rc = parse(argc, argv, set_usage, &file, &target);
+	int rc = swcmd_parse_active(argc, argv, set_usage, &file, &target);
 	if (rc >= 0)
 		return rc;
 	struct model_entry entry;
@@ -174,7 +146,7 @@ swcmd_env(int argc, char **argv)
 	const char *file = NULL;
 	struct model_entry entry;
 
-	int rc = parse(argc, argv, env_usage, &file, NULL);
+	int rc = swcmd_parse_active(argc, argv, env_usage, &file, NULL);
 	if (rc >= 0)
 		return rc;
 	if (!swcmd_pick_entry(NULL, file, false, &entry, &rc, NULL))

@@ -1,4 +1,4 @@
-/* fuzz-covers: common/model_table.c */
+/* fuzz-covers: common/model_table.c common/model_table_place.c common/model_table_serve.c */
 /*
  * The runtime table switch maps: model_table_parse on any bytes must refuse or accept without
  * reading outside them, and every view of an accepted table (each entry, file and command word,
@@ -48,6 +48,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (e.budget_known) {
 				p.gpu_total_bytes = 80 * SIZE_GIB;
 				budget_fit_context(&e.arch, &p, 256, &r, NULL);
+			}
+		}
+		/* The placements switch serve re-fits: every rank of every placed role. */
+		for (size_t i = 0; i < t.count; i++) {
+			struct model_placement p;
+			struct model_rank r;
+			if (!model_table_placement(&t, i, &p))
+				continue;
+			sum += strlen(p.host) + (p.interface ? strlen(p.interface) : 0);
+			for (uint32_t k = 0; k < p.nranks; k++) {
+				model_table_rank(&t, &p, k, &r);
+				sum += r.gpu + r.layers;
 			}
 		}
 		/* The serving sections the proxy reads: groups, members, serving records, aliases. */

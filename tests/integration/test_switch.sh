@@ -235,7 +235,7 @@ X
 run "current usage" 2 "$SW" current extra
 has "current usage" err "switch: error: current: unknown option 'extra'"
 
-# serve, doctor and gpu run in switch-host, which switch execs from its own folder: without it,
+# serve runs in switch-host, which switch execs from its own folder: without it,
 # switch says where it looked and how to get it; with it, the sibling gets the same arguments.
 mkdir "$T/alone"
 cp "$SW" "$T/alone/switch"

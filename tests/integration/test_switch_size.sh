@@ -1,6 +1,6 @@
 #!/bin/sh
-# switch's size goal (issue 3: under 64 KiB), and the same for its sibling switch-host (serve,
-# doctor, gpu), which building switch builds beside it. The table is a file switch reads, so the size no
+# switch's size goal (issue 3: under 64 KiB), and the same for its sibling switch-host (serve),
+# which building switch builds beside it. The table is a file switch reads, so the size no
 # longer depends on the catalog; this also checks that the worst table the shipped catalog can
 # give (every role's lock entry with a complete file list: shards, tokenizer, configs; commits,
 # sha256 and blob ids, as 'modelc lock' writes it for the real repos) reads back whole.

@@ -15,7 +15,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT INT TERM
 cc=${CC:-cc}
 command -v musl-gcc >/dev/null 2>&1 && cc="musl-gcc -static"
-$cc -std=c11 -D_POSIX_C_SOURCE=200809L -Icommon -o "$work/print" tests/integration/table_print.c common/model_table.c ||
+$cc -std=c11 -D_POSIX_C_SOURCE=200809L -Icommon -o "$work/print" tests/integration/table_print.c common/model_table.c common/model_table_serve.c common/model_table_place.c ||
 	{ echo "FAIL: cannot build table_print"; exit 1; }
 cp tests/golden/build_together_fits/models.yaml tests/golden/build_together_fits/models.lock "$work/"
 # tiny at 4096 tokens: its share, 0.226, has fewer than 4 decimals.

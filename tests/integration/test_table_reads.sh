@@ -40,7 +40,7 @@ check_dir() { # NAME DIR
 		fi
 		static=""
 		[ "$cc" = musl-gcc ] && static=-static
-		if ! $cc $FLAGS $static -o "$work/print" tests/integration/table_print.c common/model_table.c 2>"$work/cc.log"; then
+		if ! $cc $FLAGS $static -o "$work/print" tests/integration/table_print.c common/model_table.c common/model_table_serve.c common/model_table_place.c 2>"$work/cc.log"; then
 			echo "FAIL: $1: the reader does not compile cleanly with $cc:"; cat "$work/cc.log"; status=1; continue
 		fi
 		[ -s "$work/cc.log" ] && { echo "FAIL: $1: $cc printed:"; cat "$work/cc.log"; status=1; }
