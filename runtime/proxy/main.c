@@ -28,9 +28,11 @@ volatile int px_stopping;
 static const char usage[] =
     "switch proxy [--listen ADDRESS:PORT] [--port-base PORT] [--preload ROLE]... [--queue N] [--max-body BYTES]\n"
     "       [--drain-timeout S] [--ttl [ROLE=]S]... [--sleep-level [ROLE=]0|1|2]... [--start-base S]\n"
-    "       [--disk-speed MB/S] [--api-key-file FILE] [--dry-run]\n"
+    "       [--disk-speed MB/S] [--api-key-file FILE] [--dry-run]";
+static const char help[] =
     "The catalog's ttl and sleep_mode win; --ttl S and --sleep-level N apply to roles that set none;\n"
-    "--ttl ROLE=S and --sleep-level ROLE=N override the catalog for one role.";
+    "--ttl ROLE=S and --sleep-level ROLE=N override the catalog for one role. The catalog's load\n"
+    "timeouts win too, unless --start-base or --disk-speed is given. docs/proxy.md has the rest.\n";
 
 static int sigpipe_w = -1;
 
@@ -226,9 +228,11 @@ main(int argc, char **argv)
 		} else if (OPT("--start-base")) {
 			NUM("--start-base", 0, 86400);
 			px_opt.start_base_s = (double)x;
+			px_opt.start_set = 1;
 		} else if (OPT("--disk-speed")) {
 			NUM("--disk-speed", 1, 1000000);
 			px_opt.disk_bps = (double)x * 1e6;
+			px_opt.start_set = 1;
 		} else if (OPT("--preload")) {
 			if (m < 0)
 				return EXITCODE_USAGE;
@@ -241,7 +245,8 @@ main(int argc, char **argv)
 		} else if (strcmp(argv[i], "--dry-run") == 0) {
 			dry = 1;
 		} else if (strcmp(argv[i], "--help") == 0) {
-			return swcmd_usage(stdout, usage);
+			swcmd_usage(stdout, usage);
+			return fputs(help, stdout) >= 0 ? EXITCODE_OK : EXITCODE_SYSTEM;
 		} else {
 			return swcmd_unknown_option("proxy", argv[i], usage);
 		}

@@ -37,8 +37,9 @@ struct px_opts {
 	double drain_s;            /* how long a put-away waits for requests in flight */
 	double ttl_s;              /* --ttl S: for roles whose catalog sets no ttl; 0: never */
 	int sleep_level;           /* --sleep-level N: for roles whose catalog sets none; 0: stop them */
-	double start_base_s;       /* start timeout = start_base_s + weights / disk_bps */
-	double disk_bps;
+	double start_base_s;       /* start timeout = start_base_s + weights / disk_bps, for roles the */
+	double disk_bps;           /* table gives no load timeout, or every role when given (start_set) */
+	int start_set;
 	struct px_override {       /* --ttl ROLE=S, --sleep-level ROLE=N: win over the catalog */
 		const char *role;
 		int sleep;             /* 0: a ttl, 1: a sleep level */

@@ -94,12 +94,13 @@ uint64_t
 px_group_need_bytes(const struct px_inst *t, int g, int waking)
 {
 	struct model_group_member m;
-	size_t r = (size_t)(t - px_inst);
-	if (g >= 0 && px_group_member(g, r, &m) == 0)
-		return !waking ? m.free_at_start : m.gpu_bytes > m.sleep_gpu_bytes ? m.gpu_bytes - m.sleep_gpu_bytes : 0;
+	/* Alone, the start's re-fit decides, and a wake gets back what the instance had (its limits
+	 * may be lowered ones the table's figures do not describe). */
+	if (g < 0 || px_group_member(g, (size_t)(t - px_inst), &m) != 0)
+		return 0;
 	if (!waking)
-		return 0; /* alone: the re-fit decides */
-	return t->sv.awake_gpu_bytes > t->sv.sleep_gpu_bytes ? t->sv.awake_gpu_bytes - t->sv.sleep_gpu_bytes : 0;
+		return m.free_at_start;
+	return m.gpu_bytes > m.sleep_gpu_bytes ? m.gpu_bytes - m.sleep_gpu_bytes : 0;
 }
 
 uint64_t

@@ -28,7 +28,8 @@ int px_group_member(int g, size_t role, struct model_group_member *m);
 /* Group g's name. */
 const char *px_group_name(int g);
 
-/* The free GPU memory t needs now to start in group g (waking 0) or to wake (1); 0: unknown. */
+/* The free GPU memory member t needs now to start in group g (waking 0) or to wake (1) there;
+ * 0 when t starts alone (the re-fit decides) or the table has no figure. */
 uint64_t px_group_need_bytes(const struct px_inst *t, int g, int waking);
 
 /* Host memory in's level-1 sleep takes: the table's figure, else its weights. */

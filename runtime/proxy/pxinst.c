@@ -49,7 +49,7 @@ px_inst_logf(struct px_inst *in, const char *fmt, ...)
 double
 px_inst_start_timeout(const struct px_inst *in)
 {
-	if (in->sv.load_timeout_seconds)
+	if (in->sv.load_timeout_seconds && !px_opt.start_set)
 		return (double)in->sv.load_timeout_seconds;
 	return px_opt.start_base_s + (double)px_weights_bytes(in) / px_opt.disk_bps;
 }
@@ -275,7 +275,7 @@ timers(struct px_inst *in, double now)
 	switch (in->st) {
 	case PXS_STARTING:
 		if (now > in->deadline) {
-			if (in->sv.load_timeout_seconds)
+			if (in->sv.load_timeout_seconds && !px_opt.start_set)
 				snprintf(in->why, sizeof in->why, "the server did not answer GET /health within %.0f s (the "
 				    "catalog's load timeout: the weights over server.disk_read_rate plus 60 s)",
 				    px_inst_start_timeout(in));
