@@ -117,6 +117,12 @@ def together(env):
     run = running(p)
     check("after math", run["math"]["state"] == "ready" and run["math"]["group"] is None and
           run["helper"]["state"] == "asleep" and run["chat"]["state"] == "stopped", run)
+    # helper asleep keeps its pair limits: it is woken (math, alone, is in its way), not started
+    check("helper woken", complete(p, "helper")[0] == 200)
+    run = running(p)
+    m = request(p.port, "GET", "/metrics")[2].decode().splitlines()
+    check("helper woken in pair", run["helper"]["state"] == "ready" and run["helper"]["group"] == "pair" and
+          run["math"]["state"] == "stopped" and 'switch_proxy_swaps_total{role="helper",how="wake"} 1' in m, run)
     p.terminate()
     p.wait(30)
 
