@@ -48,7 +48,7 @@ groups(void)
 			for (uint32_t k = 0; k < grp.nmembers; k++) {
 				struct model_group_member m;
 				model_table_group_member(&px_table, &grp, k, &m);
-				if (m.start_order != order)
+				if (m.start_order != order || m.role >= px_ninst)
 					continue;
 				printf("    %u. %-12s max_model_len %u, ", (unsigned)order + 1, px_inst[m.role].e.role,
 				    (unsigned)m.max_model_len);

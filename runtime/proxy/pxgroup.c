@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "pxconn.h"
+
 static int
 awake(const struct px_inst *o)
 {
@@ -49,6 +51,29 @@ kept_uses(int g, const struct px_inst *t, double u[PX_MAX_ROLES])
 	return n;
 }
 
+/* With no member awake: the group of t with the most other members waiting to start (requests
+ * queued, POST /load, --preload), so that they start together; ties in catalog order; -1: none. */
+static int
+waiting_group(const struct px_inst *t)
+{
+	struct model_group_member m;
+	size_t most = 0;
+	int g = -1;
+	for (uint32_t i = 0; i < model_table_group_count(&px_table); i++) {
+		if (px_group_member((int)i, (size_t)(t - px_inst), &m) != 0)
+			continue;
+		size_t n = 0;
+		for (size_t k = 0; k < px_ninst; k++)
+			n += &px_inst[k] != t && px_inst[k].pid <= 0 && (px_inst[k].want || px_conn_oldest((int)k) > 0) &&
+			    px_group_member((int)i, k, &m) == 0;
+		if (n > most) {
+			most = n;
+			g = (int)i;
+		}
+	}
+	return g;
+}
+
 int
 px_group_choose(const struct px_inst *t)
 {
@@ -69,7 +94,7 @@ px_group_choose(const struct px_inst *t)
 		nbest = n;
 		memcpy(best, cand, n * sizeof cand[0]);
 	}
-	return g;
+	return g >= 0 ? g : waiting_group(t);
 }
 
 int

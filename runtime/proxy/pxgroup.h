@@ -15,7 +15,8 @@
 /*
  * The group t is to be resident in: among the groups that hold t and another member awake now,
  * the one whose awake members were used most recently (compared newest first, then the next;
- * keeping more wins a tie), ties in catalog order; -1: none, t starts with its limits alone.
+ * keeping more wins a tie), ties in catalog order; with none awake, the one with the most other
+ * members waiting to start, so that they start together; -1: none, t starts alone.
  */
 int px_group_choose(const struct px_inst *t);
 

@@ -62,13 +62,13 @@ class Env:
         s.close()
         return p
 
-    def start(self, *args, env=None):
+    def start(self, *args, env=None, table=None):
         port, base = self.free_port(), self.free_port()
         # role i listens on base + i: pick a base with room for the eight test roles
         base = 20000 + (base % 20000)
         e = dict(self.env, **(env or {}))
         err = open(os.path.join(self.dir, "proxy-%d.err" % port), "w+")
-        p = subprocess.Popen([self.proxy, "--table", self.table, "--listen", "127.0.0.1:%d" % port,
+        p = subprocess.Popen([self.proxy, "--table", table or self.table, "--listen", "127.0.0.1:%d" % port,
                               "--port-base", str(base)] + list(args), env=e, stdout=subprocess.DEVNULL, stderr=err)
         p.port, p.errfile = port, err
         self.procs.append(p)

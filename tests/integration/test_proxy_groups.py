@@ -39,6 +39,12 @@ def argv_of(pid):
         return f.read().decode().split("\0")
 
 
+def started(pid):
+    """When the process started, in clock ticks since boot (/proc/PID/stat, field 22)."""
+    with open("/proc/%d/stat" % pid) as f:
+        return int(f.read().rsplit(")", 1)[1].split()[19])
+
+
 def flag(argv, name):
     return argv[argv.index(name) + 1] if name in argv else None
 
@@ -147,6 +153,21 @@ def ttl(env):
     p.wait(30)
 
 
+def preload(env):
+    # Both members asked for at once: they start together, in the group's start order (helper,
+    # the larger share, first), each once.
+    p = env.start("--preload", "chat", "--preload", "helper")
+    ok = wait_state(p, "chat", "ready") == "ready" and wait_state(p, "helper", "ready") == "ready"
+    run = running(p)
+    m = request(p.port, "GET", "/metrics")[2].decode().splitlines()
+    check("preload: both in pair", ok and run["chat"]["group"] == "pair" and run["helper"]["group"] == "pair" and
+          'switch_proxy_swaps_total{role="chat",how="start"} 1' in m and
+          'switch_proxy_swaps_total{role="helper",how="start"} 1' in m, run)
+    check("preload: start order", started(run["helper"]["pid"]) < started(run["chat"]["pid"]), run)
+    p.terminate()
+    p.wait(30)
+
+
 def refused(env):
     p = env.start()
     check("refused: chat alone", complete(p, "chat")[0] == 200)
@@ -170,16 +191,47 @@ def refused(env):
     p.wait(30)
 
 
-def bad_table(env):
-    # A serving record with sleep level 7: the proxy refuses the table and says to rebuild it.
+def edited(env, name, section, edit):
+    """A copy of the table with edit(bytes, offset, size) applied to each record of section."""
     b = bytearray(open(env.table, "rb").read())
     nsec, at = struct.unpack_from("<II", b, 24)
     for i in range(nsec):
         typ, off, count, size = struct.unpack_from("<IIII", b, at + 16 * i)
-        if typ == 8:
-            struct.pack_into("<I", b, off + 4, 7)
-    bad = os.path.join(env.dir, "bad.table")
-    open(bad, "wb").write(b)
+        if typ == section:
+            for k in range(count):
+                edit(b, off + k * size)
+    path = os.path.join(env.dir, name)
+    open(path, "wb").write(b)
+    return path
+
+
+def kv_bytes(env):
+    # A member flagged for --kv-cache-memory-bytes (MT_GM_F_KV_BYTES; modelc passes the share
+    # today) gets the KV bytes its share buys in place of the share.
+    def flag_helper(b, at):
+        if struct.unpack_from("<I", b, at)[0] == 1:  # role 1: helper
+            struct.pack_into("<I", b, at + 28, 1)
+    table = edited(env, "kv.table", 7, flag_helper)
+    p = env.start(table=table)
+    check("kv: chat alone", complete(p, "chat")[0] == 200)
+    check("kv: helper", complete(p, "helper")[0] == 200)
+    run = running(p)
+    lim = run["helper"]["limits"]
+    argv = argv_of(run["helper"]["pid"])
+    check("kv: limits", run["helper"]["group"] == "pair" and set(lim) == {"max_model_len", "kv_cache_memory_bytes"} and
+          lim["kv_cache_memory_bytes"] > 0, run["helper"])
+    check("kv: argv", flag(argv, "--kv-cache-memory-bytes") == str(lim.get("kv_cache_memory_bytes")) and
+          "--gpu-memory-utilization" not in argv, argv)
+    m = request(p.port, "GET", "/metrics")[2].decode().splitlines()
+    check("kv: metrics", 'switch_proxy_instance_kv_cache_memory_bytes{role="helper",group="pair"} %s'
+          % lim.get("kv_cache_memory_bytes") in m, m)
+    p.terminate()
+    p.wait(30)
+
+
+def bad_table(env):
+    # A serving record with sleep level 7: the proxy refuses the table and says to rebuild it.
+    bad = edited(env, "bad.table", 8, lambda b, at: struct.pack_into("<I", b, at + 4, 7))
     r = subprocess.run([env.proxy, "--table", bad, "--dry-run"], env=env.env, capture_output=True, text=True)
     check("bad table: refused", r.returncode == 1 and "its serving sections (groups, ttl, sleep mode, aliases)" in
           r.stderr and "rebuild it with 'modelc build'" in r.stderr, (r.returncode, r.stderr))
@@ -202,7 +254,9 @@ def main():
         bad_table(env)
         together(env)
         ttl(env)
+        preload(env)
         refused(env)
+        kv_bytes(env)
     finally:
         env.close()
     print("%d failure(s)" % len(failures))
