@@ -75,8 +75,8 @@ px_dry_run(void)
 	    "--sleep-level ROLE=N (override); sleep level 0 stops a role to put it away\n");
 	if (model_table_group_count(&px_table))
 		printf("residency: a role asked for joins the group that holds it and the awake members used most "
-		    "recently (ties: catalog order), with that group's limits; with no member awake it starts alone, "
-		    "with its own limits\n");
+		    "recently (ties: catalog order), with that group's limits; with no member awake, the group with the "
+		    "most members waiting to start; else it starts alone, with its own limits\n");
 	printf("eviction order: least recently used first, among the instances in the asked role's way: those not "
 	    "started with the limits of its group (every one, when it starts alone); when a start or wake lacks "
 	    "free memory, the least recently used asleep instance is stopped first\n");
