@@ -143,7 +143,8 @@ running(struct px_conn *c)
 		outf(&o, ", \"state\": \"%s\", \"port\": %u, \"pid\": %ld, \"gpu_budget_bytes\": %llu, "
 		    "\"weights_bytes\": %llu, \"inflight\": %d, \"queued\": %d, \"last_use_s_ago\": ", px_state_name(in->st),
 		    in->port, (long)in->pid,
-		    (unsigned long long)((double)swtable_table()->gpu_total_bytes * in->e.gpu_memory_utilization),
+		    (unsigned long long)((double)swtable_table()->gpu_total_bytes *
+		    (in->pid > 0 && in->lim_util > 0 ? in->lim_util : in->e.gpu_memory_utilization)),
 		    (unsigned long long)px_weights_bytes(in), in->inflight,
 		    in->queued);
 		if (in->last_use > 0)

@@ -2,12 +2,12 @@
 #define MODELC_PXINST_H
 
 /*
- * The role instances: starting a role's server with the argv switch serve builds (the same
- * re-fit against nvidia-smi), probing GET /health until its start timeout (sized to the
- * weights: px_opts.start_base_s + bytes / disk_bps), sleeping and waking it through vLLM's sleep
- * mode, stopping it (its process group), and the swap policy: the role whose request has waited
- * longest is made resident; those that must go for it to fit (least recently used first) drain
- * their requests in flight, bounded by the drain timeout, and are put to sleep or stopped.
+ * The role instances: starting a role's server (pxstart.c), probing GET /health until its load
+ * timeout (the table's, else px_opts.start_base_s + bytes / disk_bps), sleeping and waking it
+ * through vLLM's sleep mode at its sleep level, stopping it (its process group), and the swap
+ * policy: the role whose request has waited longest is made resident, in the together: group
+ * pxgroup.c chooses for it; those in its way (least recently used first) drain their requests in
+ * flight, bounded by the drain timeout, and are put to sleep or stopped.
  */
 
 #include <poll.h>
@@ -55,6 +55,7 @@ double px_inst_start_timeout(const struct px_inst *in);
 /* A line of the proxy's own in in's output ring (GET /logs). */
 void px_inst_logf(struct px_inst *in, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Move in to state s as of now (in->since). */
 void px_inst_set_state(struct px_inst *in, enum px_state s, double now);
 
 /* Stop in's server: SIGTERM to its process group (SIGKILL after 10 s). */
