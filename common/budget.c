@@ -22,6 +22,7 @@ enum {
 	BUDGET_DEFAULT_VOCAB = 160000,       /* unknown vocab: above Qwen2/3 (152,064) and Llama 3 (128,256) */
 	BUDGET_DEFAULT_FFN_RATIO = 4,        /* unknown intermediate_size: the classic 4 x hidden */
 	BUDGET_SERVED_DTYPE_BYTES = 2,       /* dtype auto serves fp32 checkpoints in 16-bit */
+	BUDGET_MLA_ALIGN_BYTES = 256,        /* V0 CacheEngine's MLA entry alignment on CUDA */
 	BUDGET_V1_GRAPH_MAX = 512,           /* config/vllm.py _set_cudagraph_sizes: min(2 x seqs, 512) */
 	BUDGET_V1_GRAPH_STEP_SMALL = 8,      /* ... then multiples of 8 below 256 */
 	BUDGET_V1_GRAPH_STEP_LARGE = 16,     /* ... and multiples of 16 from 256 */
@@ -51,8 +52,8 @@ const struct budget_calibration budget_calibration_default = {
 
 /*
  * vLLM's --kv-cache-dtype choices (shared/reference/vllm-flags.txt), float16 from newer builds.
- * fp8_ds_mla is left out: it is DeepSeek's MLA layout (a latent vector, not K and V per head),
- * which the budget does not model, so any number here would be wrong.
+ * fp8_ds_mla is left out: it is DeepSeek's sparse-MLA layout (656 bytes per token and layer in
+ * MLAAttentionSpec, not a per-element size), which this table cannot express.
  */
 static const struct {
 	const char *name;
@@ -177,10 +178,31 @@ budget_defaults(struct budget_params *p)
 		p->max_num_seqs = p->max_num_batched_tokens;
 }
 
+/*
+ * KV bytes one token takes in one layer on one GPU. MLA caches one latent vector of
+ * kv_lora_rank + qk_rope_head_dim values, the same on every TP rank (MLAAttention: head_size
+ * kv_lora_rank + qk_rope_head_dim, num_kv_heads 1; MLAAttentionSpec.real_page_size_bytes has
+ * no factor 2). V0's CacheEngine pads that entry to 256 bytes of the model dtype on CUDA
+ * (get_cache_block_size, align_to_256bytes: 576 -> 640 in bf16). Sources: docs/budget.md.
+ */
+static uint64_t
+layer_token_bytes(const struct budget_arch *a, const struct budget_params *p)
+{
+	if (a->kv_lora_rank) {
+		uint64_t entry = (uint64_t)a->kv_lora_rank + a->qk_rope_head_dim;
+		if (p->engine == BUDGET_ENGINE_V0) {
+			uint64_t per_256 = BUDGET_MLA_ALIGN_BYTES / BUDGET_SERVED_DTYPE_BYTES;
+			entry = cdiv(entry, per_256) * per_256;
+		}
+		return entry * kv_dtype_bytes(a, p);
+	}
+	return 2ULL * kv_heads_per_rank(a, p) * budget_head_dim(a) * kv_dtype_bytes(a, p);
+}
+
 uint64_t
 budget_kv_bytes_per_token(const struct budget_arch *a, const struct budget_params *p)
 {
-	return 2ULL * a->layers * kv_heads_per_rank(a, p) * budget_head_dim(a) * kv_dtype_bytes(a, p);
+	return (uint64_t)a->layers * layer_token_bytes(a, p);
 }
 
 /* Bytes of one block of one layer: vLLM's AttentionSpec.page_size_bytes. */
@@ -188,7 +210,7 @@ static uint64_t
 page_bytes(const struct budget_arch *a, const struct budget_params *p)
 {
 	uint32_t block = p->block_size ? p->block_size : BUDGET_BLOCK_DEFAULT;
-	return 2ULL * block * kv_heads_per_rank(a, p) * budget_head_dim(a) * kv_dtype_bytes(a, p);
+	return block * layer_token_bytes(a, p);
 }
 
 uint64_t

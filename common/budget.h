@@ -68,7 +68,10 @@ struct budget_arch {
 	bool shared_expert_gate;        /* a hidden x 1 gate on the shared expert (Qwen2-MoE) */
 	char family[BUDGET_FAMILY_MAX]; /* architectures[0], for the evidence check; "" unknown */
 	bool multimodal;                /* a vision/audio encoder: vLLM profiles its encoder cache */
-	bool mla;                       /* multi-head latent attention (kv_lora_rank): latent KV */
+	/* Multi-head latent attention (DeepSeek V2/V3, Kimi K2): each layer caches one latent
+	 * vector of kv_lora_rank + qk_rope_head_dim values per token, not K and V per head. */
+	uint32_t kv_lora_rank;          /* 0: not MLA */
+	uint32_t qk_rope_head_dim;
 };
 
 /* How a term was obtained, for `modelc explain`. */
@@ -146,7 +149,7 @@ enum {
 	BUDGET_EVIDENCE_FAMILY = 2,      /* no calibrated case of this architecture */
 	BUDGET_EVIDENCE_SIZE = 4,        /* weights outside the calibrated range */
 	BUDGET_EVIDENCE_MULTIMODAL = 8,  /* encoder-cache profiling: not modelled */
-	BUDGET_EVIDENCE_MLA = 16         /* latent KV cache and its kernels' buffers: not modelled */
+	BUDGET_EVIDENCE_MLA = 16         /* latent attention: its profile terms are not calibrated */
 };
 
 /* The committed constants (the newest generation's; used when no generation is set). */

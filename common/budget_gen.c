@@ -13,7 +13,8 @@
 /*
  * The ranges, (major, minor) inclusive. V0 existed up to 0.10.x (removed in 0.11.0) and was the
  * default before 0.8.0; V1 became the default in 0.8.0; v0.21.0 turned on the CUDA graph memory
- * estimate inside the budget (vllm-project/vllm#38284, after #30515 added it switched off).
+ * estimate inside the budget (vllm-project/vllm#38284, after #30515 added it switched off; the
+ * subtraction read in gpu_worker.py determine_available_memory, docs/budget.md "Generations").
  * The last version of the newest range is the newest seen in the evidence (a v0.31.0 image).
  */
 static const struct budget_generation_rule budget_generations[BUDGET_GEN_COUNT] = {
@@ -22,10 +23,15 @@ static const struct budget_generation_rule budget_generations[BUDGET_GEN_COUNT] 
 	{BUDGET_GEN_V1, "v1", "0.8", "0.20", BUDGET_ENGINE_V1, false,
 	    "vllm/v1/worker/gpu_worker.py determine_available_memory; arg_utils _set_default_args"},
 	{BUDGET_GEN_V1_GRAPHS_IN_BUDGET, "v1-graphs-in-budget", "0.21", "0.31", BUDGET_ENGINE_V1, true,
-	    "vllm-project/vllm#38284 (VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS on from v0.21.0)"},
+	    "vllm/v1/worker/gpu_worker.py determine_available_memory, "
+	    "VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS on from v0.21.0"},
 };
 
 static const struct budget_evidence budget_evidence_table[BUDGET_GEN_COUNT] = BUDGET_CAL_EVIDENCE;
+
+/* The spread of the kinds the model does not compute, per generation (calibration header). */
+static const double budget_spread_multimodal[BUDGET_GEN_COUNT] = BUDGET_CAL_SPREAD_MULTIMODAL;
+static const double budget_spread_mla[BUDGET_GEN_COUNT] = BUDGET_CAL_SPREAD_MLA;
 
 /* One set of constants per generation, in enum order (the newest is budget_calibration_default). */
 static const struct budget_calibration budget_calibration_gens[BUDGET_GEN_COUNT] =
@@ -176,16 +182,18 @@ budget_evidence_gaps(const struct budget_arch *a, enum budget_generation g, uint
 	if (e->cases && (weights < e->min_weights_bytes || weights > e->max_weights_bytes))
 		gaps |= BUDGET_EVIDENCE_SIZE;
 	*spread = gaps ? e->spread : 0.0;
-	/* A part the model does not compute: the largest over-prediction seen on such cases. */
+	/* A part the model does not compute: the largest over-prediction seen on such cases of
+	 * the plan's generation. */
+	unsigned k = (unsigned)g < BUDGET_GEN_COUNT ? (unsigned)g : BUDGET_GEN_NEWEST;
 	if (a->multimodal) {
 		gaps |= BUDGET_EVIDENCE_MULTIMODAL;
-		if (*spread < BUDGET_CAL_SPREAD_MULTIMODAL)
-			*spread = BUDGET_CAL_SPREAD_MULTIMODAL;
+		if (*spread < budget_spread_multimodal[k])
+			*spread = budget_spread_multimodal[k];
 	}
-	if (a->mla) {
+	if (a->kv_lora_rank) {
 		gaps |= BUDGET_EVIDENCE_MLA;
-		if (*spread < BUDGET_CAL_SPREAD_MLA)
-			*spread = BUDGET_CAL_SPREAD_MLA;
+		if (*spread < budget_spread_mla[k])
+			*spread = budget_spread_mla[k];
 	}
 	return gaps;
 }
@@ -214,7 +222,8 @@ budget_evidence_text(const struct budget_result *r, char *buf, size_t size)
 		n += (size_t)snprintf(buf + n, size - n, "%sthe multimodal encoder's profiling is not "
 		    "modelled", n ? "; " : "");
 	if ((r->evidence_gaps & BUDGET_EVIDENCE_MLA) && n < size)
-		snprintf(buf + n, size - n, "%sthe latent (MLA) KV cache is not modelled", n ? "; " : "");
+		snprintf(buf + n, size - n, "%sthe latent-attention (MLA) profile is not calibrated",
+		    n ? "; " : "");
 }
 
 /*

@@ -9,6 +9,9 @@
 
 #include "hfconfig.h"
 
+/* transformers' DeepseekV2Config / DeepseekV3Config default for a missing qk_rope_head_dim. */
+enum { HFCONFIG_MLA_ROPE_DEFAULT = 64 };
+
 /* The object the numbers live in (text_config for multimodal wrappers) and its parent. */
 struct hfconfig_src {
 	const json_t *primary;
@@ -233,7 +236,12 @@ hfconfig_from_json(const json_t *cfg, struct budget_arch *a, struct hfconfig_inf
 	/* Encoders that vLLM's profile run exercises, and the latent attention of DeepSeek V2/V3. */
 	a->multimodal = json_object_get(cfg, "vision_config") || json_object_get(cfg, "audio_config") ||
 	    json_object_get(cfg, "thinker_config");
-	a->mla = get_u32(&s, "kv_lora_rank") != 0;
+	a->kv_lora_rank = get_u32(&s, "kv_lora_rank");
+	if (a->kv_lora_rank) {
+		a->qk_rope_head_dim = get_u32(&s, "qk_rope_head_dim");
+		if (!a->qk_rope_head_dim)
+			a->qk_rope_head_dim = HFCONFIG_MLA_ROPE_DEFAULT;
+	}
 	snprintf(a->family, sizeof a->family, "%s", info->architecture);
 	read_quant(get(&s, "quantization_config"), info);
 	return 0;

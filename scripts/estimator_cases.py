@@ -92,9 +92,11 @@ def build_config(row):
     arch = row.get("architecture", "")
     if "ConditionalGeneration" in arch or "Omni" in arch:
         cfg["vision_config"] = {}
-    m = re.search(r"kv_lora_rank\s+(\d+)", row.get("attention_layout_notes", ""))
-    if m:
-        cfg["kv_lora_rank"] = int(m.group(1))
+    notes = row.get("attention_layout_notes", "")
+    for key in ("kv_lora_rank", "qk_rope_head_dim"):
+        m = re.search(key + r"\s+(\d+)", notes)
+        if m:
+            cfg[key] = int(m.group(1))
     tie = (row.get("tie_word_embeddings") or "").strip().lower()
     if tie.startswith("true"):
         cfg["tie_word_embeddings"] = True
@@ -187,6 +189,7 @@ def select(cases_csv, arch_csv):
                         "total_gib": float(total), "gmu": gmu, "mml": mml,
                         "weights_gib": weights, "kv_gib": kv, "kv_bytes": kv * GIB,
                         "graph_gib": lead_num(row.get("cuda_graph_gib")),
+                        "logged_per_token": lead_num(row.get("derived_kv_bytes_per_token_per_gpu")),
                         "eager": (row.get("enforce_eager") or "").strip().lower().startswith("true"),
                         "config": build_config(arow), "args": args})
     return out
@@ -400,13 +403,15 @@ def held_out(feats):
 def evidence(held):
     """What the calibration covers per generation, from the leave-one-family-out errors:
     {gen: (cases, spread, min weights, max weights, families)} over the in-scope cases, and
-    {kind: spread} for the out-of-scope kinds (the largest over-prediction seen, >= 0)."""
-    per_gen, kinds = {}, {k: 0.0 for k in sorted(OUT_OF_SCOPE)}
+    {kind: {gen: spread}} for the out-of-scope kinds: per generation the largest over-prediction
+    seen on cases of that kind and generation (>= 0), the nearest generation's where it has none
+    (an encoder profiled by V0's whole-prompt batch says little about V1's)."""
+    per_gen, seen = {}, {k: {} for k in sorted(OUT_OF_SCOPE)}
     for f, _, lofo in held:
         err = (lofo - f["kv"]) / f["kv"]
         if f["out_of_scope"]:
             for k in f["out_of_scope"]:
-                kinds[k] = max(kinds[k], err)
+                seen[k][f["gen"]] = max(seen[k].get(f["gen"], 0.0), err)
             continue
         per_gen.setdefault(f["gen"], []).append((f, err))
     table = {}
@@ -414,4 +419,6 @@ def evidence(held):
         w = [f["weights"] for f, _ in rows]
         table[g] = (len(rows), round(spread_of([e for _, e in rows]), 4), min(w), max(w),
                     " ".join(sorted({f["family"] for f, _ in rows})))
-    return table, {k: round(v, 4) for k, v in kinds.items()}
+    kinds = {k: {g: round(v[nearest_with(g, v)], 4) if v else 0.0 for g in GENERATIONS}
+             for k, v in seen.items()}
+    return table, kinds

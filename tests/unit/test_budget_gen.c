@@ -172,7 +172,8 @@ test_moe_config(void)
 	CU_ASSERT_TRUE(a.shared_expert_gate);
 	CU_ASSERT_STRING_EQUAL(a.family, "Qwen2MoeForCausalLM");
 	CU_ASSERT_TRUE(a.multimodal);
-	CU_ASSERT_TRUE(a.mla);
+	CU_ASSERT_EQUAL(a.kv_lora_rank, 512);
+	CU_ASSERT_EQUAL(a.qk_rope_head_dim, 64);          /* transformers' default when absent */
 	json_decref(cfg);
 	cfg = json_loads("{\"num_hidden_layers\":61,\"num_attention_heads\":128,\"hidden_size\":7168,"
 	    "\"n_routed_experts\":256,\"n_shared_experts\":1,\"first_k_dense_replace\":3,"
@@ -186,6 +187,45 @@ test_moe_config(void)
 	json_decref(cfg);
 }
 
+/* MLA: one latent vector per token and layer, on every TP rank; V0 pads it to 256 bytes. */
+static void
+test_mla_kv(void)
+{
+	struct budget_arch r1 = {
+		.layers = 61, .attention_heads = 128, .kv_heads = 128, .hidden_size = 7168,
+		.kv_lora_rank = 512, .qk_rope_head_dim = 64, .dtype_bytes = 2,
+	};
+	struct budget_params p = {.engine = BUDGET_ENGINE_V1, .tensor_parallel = 8};
+	CU_ASSERT_EQUAL(budget_kv_bytes_per_token(&r1, &p), 61ULL * 576 * 2);   /* 70 272 */
+	p.tensor_parallel = 1;                                                  /* not split */
+	CU_ASSERT_EQUAL(budget_kv_bytes_per_token(&r1, &p), 61ULL * 576 * 2);
+	p.kv_dtype_bytes = 1;                                                   /* fp8 */
+	CU_ASSERT_EQUAL(budget_kv_bytes_per_token(&r1, &p), 61ULL * 576);
+	/* V0 at TP8 (vm124: 21.43 GiB in 18 418 blocks of 16 = 78 084 B/token, 61 x 640 x 2). */
+	p = (struct budget_params){.engine = BUDGET_ENGINE_V0, .tensor_parallel = 8};
+	CU_ASSERT_EQUAL(budget_kv_bytes_per_token(&r1, &p), 61ULL * 640 * 2);
+	p.kv_dtype_bytes = 1;                   /* aligned in model-dtype elements, then fp8 */
+	CU_ASSERT_EQUAL(budget_kv_bytes_per_token(&r1, &p), 61ULL * 640);
+	/* A request of 1000 tokens: 63 blocks of 16 per layer. */
+	p.kv_dtype_bytes = 0;
+	p.block_size = 16;
+	CU_ASSERT_EQUAL(budget_kv_request_bytes(&r1, &p, 1000), 61ULL * 63 * 16 * 640 * 2);
+
+	json_error_t e;
+	json_t *cfg = json_loads("{\"architectures\":[\"DeepseekV3ForCausalLM\"],"
+	    "\"num_hidden_layers\":61,\"num_attention_heads\":128,\"num_key_value_heads\":128,"
+	    "\"hidden_size\":7168,\"kv_lora_rank\":512,\"qk_rope_head_dim\":64,"
+	    "\"qk_nope_head_dim\":128,\"v_head_dim\":128}", 0, &e);
+	struct budget_arch a;
+	struct hfconfig_info info;
+	CU_ASSERT_EQUAL(hfconfig_from_json(cfg, &a, &info), 0);
+	CU_ASSERT_EQUAL(a.kv_lora_rank, 512);
+	CU_ASSERT_EQUAL(a.qk_rope_head_dim, 64);
+	p = (struct budget_params){.engine = BUDGET_ENGINE_V1};
+	CU_ASSERT_EQUAL(budget_kv_bytes_per_token(&a, &p), 61ULL * 576 * 2);
+	json_decref(cfg);
+}
+
 void
 suite_budget_gen(void)
 {
@@ -195,4 +235,5 @@ suite_budget_gen(void)
 	CU_add_test(s, "evidence gaps widen the margin", test_evidence);
 	CU_add_test(s, "MoE weights from the architecture", test_moe_weights);
 	CU_add_test(s, "MoE numbers from config.json", test_moe_config);
+	CU_add_test(s, "MLA latent KV per token", test_mla_kv);
 }
