@@ -147,7 +147,8 @@ PROXY_OBJ = $(filter-out $(MUSL_BUILD)/runtime/switch/main.o,$(MUSL_OBJ)) \
 	$(patsubst %.c,$(MUSL_BUILD)/%.o,$(wildcard runtime/proxy/*.c))
 $(PROXY_OUT): $(PROXY_OBJ)
 	@mkdir -p $(dir $@)
-	$(MUSLCC) $(MUSL_CFLAGS) -static -s -Wl,--gc-sections -o $@ $(PROXY_OBJ)
+	$(MUSLCC) $(MUSL_CFLAGS) -static -s -Wl,--gc-sections -o $@.tmp $(PROXY_OBJ)
+	mv -f $@.tmp $@
 
 # config and test first install what they need (scripts/deps.sh), then build in a sub-make,
 # which reads this file again and finds the libraries.
@@ -167,8 +168,10 @@ test-deps:
 test: test-deps
 	@$(MAKE) --no-print-directory check
 
-# In this order: the integration runner's last step compares the messages that all three printed.
+# In this order: the integration runner's last step compares the messages that all three printed,
+# and skips when a program is newer than a record: so everything is built before the first runs.
 check:
+	@$(MAKE) --no-print-directory all $(BIN)/unit-tests
 	@$(MAKE) --no-print-directory check-unit
 	@$(MAKE) --no-print-directory check-golden
 	@$(MAKE) --no-print-directory check-integration

@@ -209,6 +209,9 @@ struct budget_result {
 /* The rule of generation g (never NULL for a valid g). */
 const struct budget_generation_rule *budget_generation_rule(enum budget_generation g);
 
+/* Whether generation g counts CUDA graph memory inside the --gpu-memory-utilization budget. */
+bool budget_generation_graphs_in_budget(enum budget_generation g);
+
 /* The generation called name ("v0", "v1", "v1-graphs-in-budget"); -1 if none. */
 int budget_generation_named(const char *name, enum budget_generation *g);
 

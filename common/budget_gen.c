@@ -51,6 +51,12 @@ budget_generation_rule(enum budget_generation g)
 	return &budget_generations[g];
 }
 
+bool
+budget_generation_graphs_in_budget(enum budget_generation g)
+{
+	return budget_generation_rule(g)->graphs_in_budget;
+}
+
 int
 budget_generation_named(const char *name, enum budget_generation *g)
 {

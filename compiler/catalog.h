@@ -21,6 +21,10 @@ enum { CATALOG_MAX_ROLE_NAME = 32 };
 /* A parallel size of 0 in a role means auto. */
 enum { CATALOG_PARALLEL_AUTO = 0, CATALOG_DEFAULT_MASTER_PORT = 29501 };
 
+/* The deploy files a hosts: catalog asks for (deploy.targets). */
+enum { CATALOG_TARGET_COMPOSE = 1, CATALOG_TARGET_K8S = 2, CATALOG_TARGET_STACK = 4,
+	CATALOG_TARGET_ALL = 7 };
+
 /* One GPU of a host. */
 struct catalog_gpu {
 	uint32_t index;                 /* CUDA index */
@@ -119,6 +123,7 @@ struct catalog {
 	size_t nhosts;
 	const char *image;              /* deploy.image */
 	bool backend_ray;               /* deploy.executor_backend: ray */
+	unsigned deploy_targets;        /* deploy.targets as CATALOG_TARGET_* bits (all when absent) */
 	uint32_t master_port;
 	const char **pp_archs;          /* schemas/pp-architectures.json supports_pp (hosts: only) */
 	size_t npp_archs;

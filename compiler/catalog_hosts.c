@@ -147,6 +147,14 @@ catalog_hosts(struct arena *a, struct diag_sink *diag, const char *schema_dir,
 	const char *backend = str_at(deploy, "executor_backend");
 	c->backend_ray = backend && strcmp(backend, "ray") == 0;
 	c->master_port = u32_at(deploy, "master_port", CATALOG_DEFAULT_MASTER_PORT);
+	const struct ynode *targets = yamldoc_get(deploy, "targets");
+	c->deploy_targets = targets ? 0 : CATALOG_TARGET_ALL;
+	for (size_t i = 0; targets && targets->kind == YNODE_SEQ && i < targets->count; i++) {
+		const char *t = targets->items[i]->kind == YNODE_STRING ? targets->items[i]->text : "";
+		c->deploy_targets |= strcmp(t, "compose") == 0 ? CATALOG_TARGET_COMPOSE :
+		    strcmp(t, "k8s") == 0 ? CATALOG_TARGET_K8S :
+		    strcmp(t, "vllm-stack") == 0 ? CATALOG_TARGET_STACK : 0;
+	}
 	load_pp_archs(a, diag, schema_dir, c);
 }
 

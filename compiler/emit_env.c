@@ -25,7 +25,7 @@ const char *const emit_env_role_suffixes[] = {
 	"_GPU_MEMORY_UTILIZATION", "_REVISION", NULL,
 };
 
-enum { ENV_KEY_MAX = 96 };
+const char *const emit_env_group_suffixes[] = {"_GPU_MEMORY_UTILIZATION", "_MAX_MODEL_LEN", NULL};
 
 /* The state of one file being written: the stream and whether a value was refused. */
 struct env_out {
@@ -204,7 +204,7 @@ explain_role(FILE *f, const struct plan *p, const struct plan_role *r)
 static void
 role_values(struct env_out *o, const struct plan *p, const struct plan_role *r)
 {
-	char key[ENV_KEY_MAX];
+	char key[EMIT_ENV_KEY_MAX];
 	const char *name = r->role->name;
 
 	role_key(key, sizeof key, name, "_MODEL_ID");
@@ -303,15 +303,12 @@ active(struct env_out *o, const struct plan *p, int doc)
 	put(o, "MODELC_ACTIVE_ROLE", r->role->name);
 }
 
-/* GROUP_<GROUP>_<ROLE><suffix>: upper case, the '+' of a pair's name as '_'. */
-static void
-group_key(char *buf, size_t n, const char *group, const char *role, const char *suffix)
+void
+emit_env_group_key(char buf[EMIT_ENV_KEY_MAX], const char *group, const char *role, const char *suffix)
 {
-	char name[ENV_KEY_MAX];
-	snprintf(name, sizeof name, "GROUP_%s_%s", group, role);
-	for (char *q = name; *q; q++)
+	snprintf(buf, EMIT_ENV_KEY_MAX, "GROUP_%s_%s%s", group, role, suffix);
+	for (char *q = buf; *q; q++)
 		*q = *q == '+' ? '_' : (*q >= 'a' && *q <= 'z') ? (char)(*q - 'a' + 'A') : *q;
-	snprintf(buf, n, "%s%s", name, suffix);
 }
 
 /* The limits each member of a fitting group gets there; switch and the proxy read the table. */
@@ -320,7 +317,7 @@ group_values(struct env_out *o, const struct plan *p)
 {
 	for (size_t i = 0; i < p->ngroups; i++) {
 		const struct plan_group *g = &p->groups[i];
-		char key[ENV_KEY_MAX];
+		char key[EMIT_ENV_KEY_MAX];
 		if (!g->fits)
 			continue;
 		fputs("\n# group ", o->f);
@@ -330,9 +327,9 @@ group_values(struct env_out *o, const struct plan *p)
 		for (size_t k = 0; k < g->nmembers; k++) {
 			const struct plan_group_member *m = &g->members[k];
 			const char *role = p->roles[m->role].role->name;
-			group_key(key, sizeof key, g->group->name, role, "_GPU_MEMORY_UTILIZATION");
+			emit_env_group_key(key, g->group->name, role, emit_env_group_suffixes[0]);
 			put(o, key, emit_util(m->utilization).s);
-			group_key(key, sizeof key, g->group->name, role, "_MAX_MODEL_LEN");
+			emit_env_group_key(key, g->group->name, role, emit_env_group_suffixes[1]);
 			put_u32(o, key, m->max_model_len);
 		}
 	}

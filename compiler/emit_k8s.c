@@ -55,7 +55,7 @@ lws_value(struct arena *a, const char *flag, const char *value)
 		return "$(LWS_GROUP_SIZE)";
 	if (strcmp(flag, "--node-rank") == 0)
 		return "$(LWS_WORKER_INDEX)";
-	if (strcmp(flag, "--master-addr") == 0)
+	if (strcmp(flag, "--master-addr") == 0 || strcmp(flag, "--data-parallel-address") == 0)
 		return "$(LWS_LEADER_ADDRESS)";
 	return arena_strdup(a, value);
 }
@@ -63,8 +63,9 @@ lws_value(struct arena *a, const char *flag, const char *value)
 /* One container at indent ind: the node's argv and environment, GPUs, cache, shm, probes. */
 static void
 container(FILE *out, struct arena *a, const struct plan *p, const struct plan_role *pr,
-    const struct planargv_node *nd, bool lws, const char *ind)
+    const struct planargv_node *nd, size_t lws_nodes, const char *ind)
 {
+	bool lws = lws_nodes > 1;
 	const struct catalog *c = p->catalog;
 	size_t ncmd = 0;
 	while (c->server_command[ncmd])
@@ -79,7 +80,13 @@ container(FILE *out, struct arena *a, const struct plan *p, const struct plan_ro
 	fprintf(out, "\n%s  args:", ind);
 	for (size_t k = ncmd; k < nd->argc; k++) {
 		fprintf(out, "\n%s    - ", ind);
-		emit_yaml_string(out, lws && k > ncmd ? lws_value(a, nd->argv[k - 1], nd->argv[k]) : nd->argv[k]);
+		const char *v = lws && k > ncmd ? lws_value(a, nd->argv[k - 1], nd->argv[k]) :
+		    nd->argv[k];
+		/* Over more than 2 pods each runs one replica (planpar checks it): its first DP rank
+		 * is the pod's index; 2 pods have one worker, whose own value is right. */
+		if (lws_nodes > 2 && k > ncmd && strcmp(nd->argv[k - 1], "--data-parallel-start-rank") == 0)
+			v = "$(LWS_WORKER_INDEX)";
+		emit_yaml_string(out, v);
 	}
 	fprintf(out, "\n%s  env:\n%s    - name: \"HF_HOME\"\n%s      value: \"%s\"\n"
 	    "%s    - name: \"HF_TOKEN\"\n%s      valueFrom:\n%s        secretKeyRef:\n"
@@ -152,7 +159,7 @@ deployment(FILE *out, struct arena *a, const struct plan *p, const struct plan_r
 	    "    matchLabels:\n      app.kubernetes.io/name: \"%s\"\n  template:\n    metadata:\n"
 	    "      labels:\n        app.kubernetes.io/name: \"%s\"\n    spec:\n      containers:\n",
 	    name, name);
-	container(out, a, p, pr, nd, false, "        ");
+	container(out, a, p, pr, nd, 0, "        ");
 	volumes(out, name, "      ");
 	return 0;
 }
@@ -169,12 +176,12 @@ lws(FILE *out, struct arena *a, const struct plan *p, const struct plan_role *pr
 	    "    restartPolicy: RecreateGroupOnPodRestart\n    leaderTemplate:\n      metadata:\n"
 	    "        labels:\n          app.kubernetes.io/name: \"%s\"\n          role: leader\n"
 	    "      spec:\n        containers:\n", n, name);
-	container(out, a, p, pr, &nd[0], true, "          ");
+	container(out, a, p, pr, &nd[0], n, "          ");
 	volumes(out, name, "        ");
 	fprintf(out, "    workerTemplate:\n      metadata:\n        labels:\n"
 	    "          app.kubernetes.io/name: \"%s\"\n          role: worker\n      spec:\n"
 	    "        containers:\n", name);
-	container(out, a, p, pr, &nd[1], true, "          ");
+	container(out, a, p, pr, &nd[1], n, "          ");
 	volumes(out, name, "        ");
 	return 0;
 }
@@ -200,12 +207,14 @@ emit_k8s(FILE *out, const struct plan *p, size_t role, enum emit_k8s_kind kind)
 			deployment(out, &a, p, pr, &nd[0], name);
 		break;
 	case EMIT_K8S_SERVICE:
-		header(out, p, "rank 0 (the leader) serves HTTP");
+		/* Replicas over hosts serve HTTP on every pod: the Service spreads requests. */
+		bool every = n > 1 && nd[n - 1].serves_http;
+		header(out, p, every ? "every pod serves HTTP" : "rank 0 (the leader) serves HTTP");
 		fputs("apiVersion: v1\nkind: Service\n", out);
 		metadata(out, name);
 		fprintf(out, "spec:\n  selector:\n    app.kubernetes.io/name: \"%s\"\n%s  ports:\n"
 		    "    - name: http\n      port: %u\n      targetPort: http\n", name,
-		    n > 1 ? "    role: leader\n" : "", p->catalog->port);
+		    n > 1 && !every ? "    role: leader\n" : "", p->catalog->port);
 		break;
 	case EMIT_K8S_PVC:
 		header(out, p, "the Hugging Face cache (weights and 25% room)");

@@ -94,7 +94,11 @@ role_json(struct arena *a, const struct plan *p, const struct plan_role *pr)
 		    "serves_http", nd[i].serves_http, "env", strings(nd[i].env),
 		    "argv", strings(nd[i].argv)));
 	const struct plan_rank *d = &pl->ranks[pl->deciding];
-	return json_pack("{s:i,s:i,s:i,s:s,s:o,s:b,s:I,s:f,s:o,s:i,s:{s:s,s:s},s:I,s:b,s:b,s:o,s:o}",
+	const struct planargv_router *rt = planargv_router(a, p, pr, nd, nn);
+	json_t *router = rt ? json_pack("{s:s,s:s,s:i,s:o}", "image", PLANARGV_ROUTER_IMAGE,
+	    "host", c->hosts[nd[0].host].name, "port", (int)rt->port, "argv", strings(rt->argv)) :
+	    json_null();
+	return json_pack("{s:i,s:i,s:i,s:s,s:o,s:b,s:I,s:f,s:o,s:i,s:{s:s,s:s},s:I,s:b,s:b,s:o,s:o,s:o}",
 	    "tp", (int)pl->tp, "pp", (int)pl->pp, "dp", (int)pl->dp,
 	    "rule", pl->rule ? pl->rule : "given in the catalog", "stage_layers", stages,
 	    "layer_partition_set", pl->partition_set, "max_model_len", (json_int_t)pl->max_model_len,
@@ -103,7 +107,7 @@ role_json(struct arena *a, const struct plan *p, const struct plan_role *pr)
 	    json_integer((json_int_t)pl->kv_cache_memory_bytes) : json_null(),
 	    "deciding_rank", (int)d->rank, "predicted_log", "kv_cache", kv, "concurrency", conc,
 	    "kv_tokens", (json_int_t)pl->kv_tokens, "expert_parallel", pl->moe && pl->tp * pl->dp > 1,
-	    "p2p_disabled", pl->p2p_disable, "ranks", ranks, "nodes", nodes);
+	    "p2p_disabled", pl->p2p_disable, "ranks", ranks, "nodes", nodes, "router", router);
 }
 
 int
@@ -181,6 +185,16 @@ role_txt(FILE *out, struct arena *a, const struct plan *p, const struct plan_rol
 			if (k)
 				fputc(' ', out);
 			shquote_write(out, nd[i].argv[k]);
+		}
+		fputc('\n', out);
+	}
+	const struct planargv_router *rt = planargv_router(a, p, pr, nd, nn);
+	if (rt) {
+		fprintf(out, "  router (host %s, port %u, in front of the nodes above):\n    %s",
+		    c->hosts[nd[0].host].name, rt->port, PLANARGV_ROUTER_IMAGE);
+		for (size_t k = 0; k < rt->argc; k++) {
+			fputc(' ', out);
+			shquote_write(out, rt->argv[k]);
 		}
 		fputc('\n', out);
 	}

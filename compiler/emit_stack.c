@@ -4,8 +4,9 @@
  * plan.json's argv says: TP only through vllmConfig.tensorParallelSize (which also mounts
  * /dev/shm), requestGPU = TP x PP, PP and the other flags in extraArgs, DP as replicaCount behind
  * the chart's router (plain replicas, as vLLM's docs advise for models without experts), the
- * token by Secret reference. A role over several hosts is left out (the chart's multi-node path
- * needs Ray); the file names it.
+ * token by Secret reference. A role whose replica spans hosts is left out (the chart's
+ * multi-node path needs Ray); the file names it. Replicas that each fit one host are the
+ * chart's own model: replicaCount pods behind its router.
  */
 #include "emit_stack.h"
 
@@ -62,7 +63,8 @@ model_spec(FILE *out, struct arena *a, const struct plan *p, const struct plan_r
 	bool env = false;
 	for (size_t e = 0; nd->env[e]; e++) {
 		const char *eq = strchr(nd->env[e], '=');
-		if (strncmp(nd->env[e], "CUDA_VISIBLE_DEVICES=", 21) == 0 || strstr(nd->env[e], "_SOCKET_IFNAME="))
+		if (strncmp(nd->env[e], "CUDA_VISIBLE_DEVICES=", 21) == 0 ||
+		    strncmp(nd->env[e], "VLLM_HOST_IP=", 13) == 0 || strstr(nd->env[e], "_SOCKET_IFNAME="))
 			continue;
 		if (!env)
 			fputs("      env:\n", out);
@@ -104,21 +106,19 @@ emit_stack_values(FILE *out, const struct plan *p)
 	    "vllm/vllm-stack -f THIS_FILE (chart vllm-stack 0.1.12); HF_TOKEN from Secret hf-token\n",
 	    emit_catalog_name(p).s);
 	for (size_t i = 0; i < p->nroles; i++) {
-		struct planargv_node *nd;
-		if (p->roles[i].par && planargv_nodes(&a, p, &p->roles[i], &nd) > 1)
+		if (p->roles[i].par && p->roles[i].par->nnodes > 1)
 			fprintf(out, "# role %s spans hosts: not here (use k8s/%s.leaderworkerset.yaml)\n",
 			    p->roles[i].role->name, p->roles[i].role->name);
 	}
 	size_t specs = 0;
 	for (size_t i = 0; i < p->nroles; i++) {
-		struct planargv_node *nd;
-		specs += p->roles[i].par && planargv_nodes(&a, p, &p->roles[i], &nd) == 1;
+		specs += p->roles[i].par && p->roles[i].par->nnodes == 1;
 	}
 	fprintf(out, "servingEngineSpec:\n  runtimeClassName: \"\"\n  modelSpec:%s\n", specs ? "" : " []");
 	for (size_t i = 0; i < p->nroles; i++) {
 		struct planargv_node *nd;
 		const struct plan_role *pr = &p->roles[i];
-		if (pr->par && planargv_nodes(&a, p, pr, &nd) == 1)
+		if (pr->par && pr->par->nnodes == 1 && planargv_nodes(&a, p, pr, &nd))
 			model_spec(out, &a, p, pr, &nd[0]);
 	}
 	fputs("routerSpec:\n  enableRouter: true\n  routingLogic: \"roundrobin\"\n", out);

@@ -1,7 +1,8 @@
 /*
  * The deploy files of a hosts: catalog, rendered for outdir: compose/ (one file per role and
  * node), k8s/ (per role a PVC, a Service and a workload; one kustomization and the
- * production-stack values). Split from outdir.c, which places them with the rest.
+ * production-stack values), those deploy.targets asks for. Split from outdir.c, which places
+ * them with the rest.
  */
 #include "outdir_deploy.h"
 
@@ -51,10 +52,13 @@ render_k8s(struct outdir_file *v, size_t *n, const struct plan *p, struct diag_s
 		const char *part;
 	} parts[] = {{EMIT_K8S_PVC, "pvc"}, {EMIT_K8S_SERVICE, "service"}, {EMIT_K8S_WORKLOAD, NULL}};
 	bool any = false;
+	unsigned targets = p->catalog->deploy_targets;
 	for (size_t i = 0; i < p->nroles; i++) {
 		if (!p->roles[i].par)
 			continue;
 		any = true;
+		if (!(targets & CATALOG_TARGET_K8S))
+			continue;
 		for (size_t k = 0; k < sizeof parts / sizeof parts[0]; k++) {
 			const char *part = parts[k].part ? parts[k].part : emit_k8s_workload_name(p, i);
 			char *path = malloc(strlen(p->roles[i].role->name) + strlen(part) + 16);
@@ -78,17 +82,24 @@ render_k8s(struct outdir_file *v, size_t *n, const struct plan *p, struct diag_s
 	}
 	if (!any)
 		return 0;
-	struct outdir_file *f = &v[(*n)++];
-	FILE *m = open_memstream(&f->data, &f->len);
-	int rc = m ? emit_k8s_kustomization(m, p) : -1;
-	if (m && fclose(m) != 0)
-		rc = -1;
-	f->path = strdup("k8s/kustomization.yaml");
-	if (rc < 0 || !f->path) {
-		errno = EIO;
-		render_error(diag, "k8s/kustomization.yaml");
-		return -1;
+	struct outdir_file *f;
+	FILE *m;
+	int rc;
+	if (targets & CATALOG_TARGET_K8S) {
+		f = &v[(*n)++];
+		m = open_memstream(&f->data, &f->len);
+		rc = m ? emit_k8s_kustomization(m, p) : -1;
+		if (m && fclose(m) != 0)
+			rc = -1;
+		f->path = strdup("k8s/kustomization.yaml");
+		if (rc < 0 || !f->path) {
+			errno = EIO;
+			render_error(diag, "k8s/kustomization.yaml");
+			return -1;
+		}
 	}
+	if (!(targets & CATALOG_TARGET_STACK))
+		return 0;
 	f = &v[(*n)++];
 	m = open_memstream(&f->data, &f->len);
 	rc = m ? emit_stack_values(m, p) : -1;
@@ -112,7 +123,7 @@ outdir_deploy_max(const struct plan *p)
 int
 outdir_deploy_render(struct outdir_file *v, size_t *n, const struct plan *p, struct diag_sink *diag)
 {
-	size_t ncompose = emit_compose_count(p);
+	size_t ncompose = p->catalog->deploy_targets & CATALOG_TARGET_COMPOSE ? emit_compose_count(p) : 0;
 	for (size_t i = 0; i < ncompose; i++, (*n)++) {
 		size_t role = 0, node = 0;
 		char *path = emit_compose_path(p, i, &role, &node);

@@ -8,6 +8,7 @@
 #include "emit_env.h"
 #include "envfile.h"
 #include "fileio.h"
+#include "plan_together.h"
 
 struct plan_env_ctx {
 	struct arena *a;
@@ -19,7 +20,8 @@ struct plan_env_ctx {
 /* One .env key and who owns it, for the collision check. */
 struct env_key {
 	const char *key;
-	size_t role;                    /* index + 1; 0 for a global key */
+	size_t owner;                   /* 0 a global key; 1 + role index; 1 + nroles + group index */
+	size_t member;                  /* a group's key: the member's role index */
 };
 
 static int
@@ -29,52 +31,94 @@ cmp_env_key(const void *p, const void *q)
 	int r = strcmp(a->key, b->key);
 	if (r)
 		return r;
-	return a->role < b->role ? -1 : a->role > b->role;
+	return a->owner < b->owner ? -1 : a->owner > b->owner;
 }
 
-static void
-check_keys(struct plan_env_ctx *x)
+/* Who owns key k, for the message: "a global key", "the same key of role 'x'", ... */
+static const char *
+owner_text(const struct plan_env_ctx *x, const struct env_key *k)
 {
-	const struct plan *out = x->p;
-	size_t nsuf = 0, nglob = 0;
+	const struct plan *p = x->p;
+	if (k->owner == 0)
+		return "a global key";
+	if (k->owner <= p->nroles)
+		return arena_printf(x->a, "the same key of role '%s'", p->roles[k->owner - 1].role->name);
+	const struct catalog_group *g = p->groups[k->owner - 1 - p->nroles].group;
+	return arena_printf(x->a, "the same key of member '%s' of %s '%s'", p->roles[k->member].role->name,
+	    g->all_pairs ? "pair" : "group", g->name);
+}
+
+/* The keys .env will hold: the global ones, each role's, each member's of a group that fits. */
+static size_t
+collect_keys(struct plan_env_ctx *x, struct env_key **out)
+{
+	const struct plan *p = x->p;
+	size_t nsuf = 0, nglob = 0, ngsuf = 0, nmembers = 0;
 	while (emit_env_role_suffixes[nsuf])
 		nsuf++;
 	while (emit_env_global_keys[nglob])
 		nglob++;
+	while (emit_env_group_suffixes[ngsuf])
+		ngsuf++;
+	for (size_t g = 0; g < p->ngroups; g++)
+		nmembers += p->groups[g].fits ? p->groups[g].nmembers : 0;
 	size_t n = 0;
-	struct env_key *keys = malloc((nglob + out->nroles * nsuf + 1) * sizeof *keys);
-	if (!keys)
-		abort();
+	struct env_key *keys = arena_alloc(x->a, (nglob + p->nroles * nsuf + nmembers * ngsuf + 1) * sizeof *keys);
 	for (size_t i = 0; i < nglob; i++)
-		keys[n++] = (struct env_key){emit_env_global_keys[i], 0};
-	for (size_t r = 0; r < out->nroles; r++) {
-		const struct plan_role *pr = &out->roles[r];
-		for (size_t s = 0; s < nsuf; s++) {
+		keys[n++] = (struct env_key){emit_env_global_keys[i], 0, 0};
+	for (size_t r = 0; r < p->nroles; r++)
+		for (size_t s = 0; s < nsuf; s++)
 			/* Role names match ^[a-z][a-z0-9_]{0,31}$, so k is a valid, non-special key. */
-			const char *k = arena_printf(x->a, "%s%s", pr->env_prefix, emit_env_role_suffixes[s]);
-			keys[n++] = (struct env_key){k, r + 1};
-		}
-	}
+			keys[n++] = (struct env_key){arena_printf(x->a, "%s%s", p->roles[r].env_prefix,
+			    emit_env_role_suffixes[s]), r + 1, 0};
+	for (size_t g = 0; g < p->ngroups; g++)
+		for (size_t k = 0; p->groups[g].fits && k < p->groups[g].nmembers; k++)
+			for (size_t s = 0; s < ngsuf; s++) {
+				char *key = arena_alloc(x->a, EMIT_ENV_KEY_MAX);
+				size_t role = p->groups[g].members[k].role;
+				emit_env_group_key(key, p->groups[g].group->name, p->roles[role].role->name,
+				    emit_env_group_suffixes[s]);
+				keys[n++] = (struct env_key){key, 1 + p->nroles + g, role};
+			}
+	*out = keys;
+	return n;
+}
+
+/*
+ * Every key .env will hold is unique. One error per owner (a role named "vllm" would otherwise
+ * collide five times), at the later owner: the first one (global, earlier role, role before
+ * group, listed group before pair) keeps the key.
+ */
+static void
+check_keys(struct plan_env_ctx *x)
+{
+	const struct plan *p = x->p;
+	struct env_key *keys;
+	size_t n = collect_keys(x, &keys);
 	qsort(keys, n, sizeof *keys, cmp_env_key);
-	/* One error per role: a role named "vllm" would otherwise collide five times. */
-	bool *reported = arena_alloc(x->a, (out->nroles + 1) * sizeof *reported);
+	bool *reported = arena_alloc(x->a, (1 + p->nroles + p->ngroups) * sizeof *reported);
 	for (size_t i = 1; i < n; i++) {
-		if (strcmp(keys[i - 1].key, keys[i].key) != 0 || keys[i].role == 0)
+		if (strcmp(keys[i - 1].key, keys[i].key) != 0 || keys[i].owner == 0)
 			continue;
-		/* Report at the later role; the first owner (global or earlier role) keeps the key. */
 		size_t first = i - 1;
 		while (first > 0 && strcmp(keys[first - 1].key, keys[i].key) == 0)
 			first--;
-		const struct catalog_role *role = out->roles[keys[i].role - 1].role;
-		const char *other = keys[first].role == 0 ? "a global key"
-		    : arena_printf(x->a, "the same key of role '%s'", out->roles[keys[first].role - 1].role->name);
-		if (keys[first].role == keys[i].role || reported[keys[i].role - 1])
+		if (keys[first].owner == keys[i].owner || reported[keys[i].owner])
 			continue;
-		reported[keys[i].role - 1] = true;
-		diag_error(x->diag, x->role_pos[keys[i].role - 1], "roles.%s: .env key '%s' collides with %s",
-		    role->name, keys[i].key, other);
+		reported[keys[i].owner] = true;
+		const char *other = owner_text(x, &keys[first]);
+		if (keys[i].owner <= p->nroles) {
+			const struct catalog_role *role = p->roles[keys[i].owner - 1].role;
+			diag_error(x->diag, x->role_pos[keys[i].owner - 1], "roles.%s: .env key '%s' collides with %s",
+			    role->name, keys[i].key, other);
+			continue;
+		}
+		const struct catalog_group *g = p->groups[keys[i].owner - 1 - p->nroles].group;
+		diag_error(x->diag, plan_together_pos(p->catalog, g), "%s: .env key '%s' of member '%s' of %s '%s' "
+		    "collides with %s; rename one of them", g->all_pairs ? "together.all_pairs" :
+		    arena_printf(x->a, "together.groups.%s", g->name), keys[i].key,
+		    p->roles[keys[i].member].role->name, g->all_pairs ? "pair" : "group", g->name, other);
 	}
-	free(keys);
 }
 
 /* One .env assignment a catalog value ends up in. */

@@ -1,22 +1,26 @@
 /*
  * Roles side by side. Each member is its own vLLM process, so each brings its own CUDA context
- * and CUDA graph pool on top of its --gpu-memory-utilization share (vllm-memory.md §1, §3), and
- * each checks at its start that the free memory, after its context, holds its share. A member's
- * share is the least that fits its context (the configured max_model_len; for auto, the smaller
- * of PLAN_GROUP_MIN_AUTO_LEN and what it gets alone); what is left of the GPU is shared out among
- * the auto members, which then get the largest context their share holds.
+ * and CUDA graph pool beside its --gpu-memory-utilization share (vllm-memory.md §1, §3): on top
+ * of the share up to v0.20, inside it from v0.21, as the catalog's generation says
+ * (budget_generation_graphs_in_budget, the rule the single-role budget follows), and each checks
+ * at its start that the free memory, after its context, holds its share. A member's share is the
+ * least that fits its context (the configured max_model_len; for auto, the smaller of
+ * PLAN_GROUP_MIN_AUTO_LEN and what it gets alone); what is left of the GPU is shared out among
+ * the auto members in whole steps of 1/PLAN_SHARE_STEPS, which then get the largest context
+ * their share holds. Every byte count is an integer: a share of t steps is ceil(total x t /
+ * PLAN_SHARE_STEPS), so the peak check compares exact sums.
  *
  * Asleep (vLLM's sleep mode), a process keeps what is not in its CuMemAllocator pool: the pool
  * holds only the allocations tagged "weights" (load_model) and "kv_cache" (initialize_from_config,
  * vllm/v1/worker/gpu_worker.py@0012cf691b7e); sleep unmaps every pool allocation, copying the
  * "weights" ones to pinned host memory at level 1 (vllm/device_allocator/cumem.py@010c211270c0).
  * CUDA graphs, captured after the KV cache outside the pool, the non-torch memory (NCCL, cuBLAS
- * workspaces) and the CUDA context stay. So a sleeping member keeps context + non-torch + graphs,
- * the budget's own terms with their own sources, and level 1 takes its weights in host memory.
+ * workspaces) and the CUDA context stay. So a sleeping member keeps context + non-torch + graphs:
+ * an estimate made of the budget's own terms (none of it measured on a sleeping vLLM), and
+ * level 1 takes its weights in host memory.
  */
 #include "plan_together.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,17 +34,40 @@ sub0(uint64_t a, uint64_t b)
 	return a > b ? a - b : 0;
 }
 
-/* What a process holds awake beyond the memory in use before it: context + share + graphs. */
+/* CUDA graph memory outside the share: all of it, unless r's generation counts it inside. */
+static uint64_t
+graphs_on_top(const struct budget_result *r)
+{
+	return budget_generation_graphs_in_budget(r->generation) ? 0 : r->cuda_graph_bytes;
+}
+
+/* What a process holds awake beyond the memory in use before it: context + budget + graphs on top. */
 static uint64_t
 awake_bytes(const struct budget_result *r)
 {
-	return r->cuda_context_bytes + r->budget_bytes + r->cuda_graph_bytes;
+	return r->cuda_context_bytes + r->budget_bytes + graphs_on_top(r);
 }
 
+/* What a sleeping process keeps on the GPU: an estimate from the budget's terms (above). */
 static uint64_t
 sleep_gpu(const struct budget_result *r)
 {
 	return r->cuda_context_bytes + r->non_torch_bytes + r->cuda_graph_bytes;
+}
+
+/* Bytes of a share of steps/PLAN_SHARE_STEPS of total, rounded up: what vLLM's start check asks. */
+static uint64_t
+share_bytes(uint64_t total, uint32_t steps)
+{
+	return total / PLAN_SHARE_STEPS * steps + (total % PLAN_SHARE_STEPS * steps + PLAN_SHARE_STEPS - 1) /
+	    PLAN_SHARE_STEPS;
+}
+
+/* What member m at steps holds awake, in exact bytes: context + share + graphs on top. */
+static uint64_t
+member_bytes(uint64_t total, const struct plan_group_member *m, uint32_t steps)
+{
+	return m->result.cuda_context_bytes + share_bytes(total, steps) + graphs_on_top(&m->result);
 }
 
 static void
@@ -59,33 +86,37 @@ serving_numbers(const struct catalog *c, struct plan_role *pr)
 	pr->sleep_host_bytes = pr->result.weights_bytes;
 }
 
-/* Member m of a group fitted at utilization ticks/10000 and length len, with used bytes before it. */
+/* Member m of a group fitted at steps/PLAN_SHARE_STEPS of the GPU and length len (or the largest
+ * context from min_len up); false when it does not fit. */
 static bool
-fit_at(const struct plan_role *pr, uint64_t used, uint32_t ticks, uint32_t len, uint32_t min_len,
+fit_at(const struct plan_role *pr, uint32_t steps, uint32_t len, uint32_t min_len,
     struct plan_group_member *m)
 {
 	struct budget_params p = pr->params;
-	p.gpu_used_bytes = used;
-	p.utilization = ticks / 10000.0;
+	p.gpu_used_bytes = 0;
+	p.utilization = steps / (double)PLAN_SHARE_STEPS;
 	p.keep_utilization = true;      /* the group decides the share; the start check is ours */
 	p.max_model_len = len;
 	m->params = p;
 	return budget_fit_context_checked(&pr->arch, &p, min_len, &m->result, &m->params);
 }
 
-/* The least share, in ten-thousandths, at which pr fits len tokens; 0 when none does. */
+/* The least share, in steps, at which pr fits len tokens, m fitted at it; 0 when none does. */
 static uint32_t
 least_share(const struct plan_role *pr, uint32_t len, struct plan_group_member *m)
 {
-	uint32_t lo = 0, hi = 10000;    /* !fits(lo), fits(hi) */
-	if (!fit_at(pr, 0, hi, len, UINT32_MAX, m))
+	struct plan_group_member trial = *m;
+	uint32_t lo = 0, hi = PLAN_SHARE_STEPS;    /* !fits(lo), fits(hi), m fitted at hi */
+	if (!fit_at(pr, hi, len, UINT32_MAX, m))
 		return 0;
 	while (hi - lo > 1) {
 		uint32_t mid = lo + (hi - lo) / 2;
-		if (fit_at(pr, 0, mid, len, UINT32_MAX, m))
+		if (fit_at(pr, mid, len, UINT32_MAX, &trial)) {
 			hi = mid;
-		else
+			*m = trial;
+		} else {
 			lo = mid;
+		}
 	}
 	return hi;
 }
@@ -99,8 +130,8 @@ wanted_len(const struct plan_role *pr)
 	return pr->max_model_len < PLAN_GROUP_MIN_AUTO_LEN ? pr->max_model_len : PLAN_GROUP_MIN_AUTO_LEN;
 }
 
-static struct diag_pos
-group_pos(const struct catalog *c, const struct catalog_group *g)
+struct diag_pos
+plan_together_pos(const struct catalog *c, const struct catalog_group *g)
 {
 	const struct ynode *groups = yamldoc_get(yamldoc_get(c->root, "together"), "groups");
 	if (groups && !g->all_pairs)
@@ -112,16 +143,18 @@ static int
 by_share(const void *a, const void *b)
 {
 	const struct plan_group_member *const *x = a, *const *y = b;
-	uint64_t p = (*x)->result.budget_bytes, q = (*y)->result.budget_bytes;
+	uint64_t p = (*x)->free_at_start, q = (*y)->free_at_start;
 	if (p != q)
 		return p < q ? 1 : -1;
 	return (*x)->role > (*y)->role ? 1 : -1;
 }
 
-/* The members' minimal shares, summed; false when a member is unknown or alone does not fit. */
+/* The members' least shares and what they hold at them, summed with the memory in use into
+ * *need; false when a member is unknown or alone does not fit. */
 static bool
-least_shares(struct plan *p, struct plan_group *pg, uint32_t *ticks, uint64_t *need)
+least_shares(struct plan *p, struct plan_group *pg, uint32_t *steps, uint64_t *need)
 {
+	uint64_t total = p->catalog->gpu_total_bytes;
 	*need = p->catalog->gpu_used_bytes;
 	for (size_t k = 0; k < pg->nmembers; k++) {
 		struct plan_group_member *m = &pg->members[k];
@@ -130,32 +163,36 @@ least_shares(struct plan *p, struct plan_group *pg, uint32_t *ticks, uint64_t *n
 			pg->unplanned = pr;
 			return false;
 		}
-		ticks[k] = least_share(pr, wanted_len(pr), m);
-		if (!ticks[k])
+		steps[k] = least_share(pr, wanted_len(pr), m);
+		if (!steps[k])
 			return false;
-		*need += awake_bytes(&m->result);
+		*need += member_bytes(total, m, steps[k]);
 	}
 	return true;
 }
 
 static void
-refuse(struct diag_sink *diag, const struct plan *p, const struct plan_group *pg, uint64_t need)
+refuse(struct diag_sink *diag, const struct plan *p, const struct plan_group *pg, const uint32_t *steps,
+    uint64_t need)
 {
 	const struct catalog *c = p->catalog;
-	struct diag_pos pos = group_pos(c, pg->group);
+	struct diag_pos pos = plan_together_pos(c, pg->group);
 	uint64_t graphs = 0;
-	diag_error(diag, pos, "together.groups.%s: its %zu roles need %.2f GiB side by side, the GPU has %.2f GiB "
-	    "(%.2f GiB of it in use by others)", pg->group->name, pg->nmembers, size_gib(need),
-	    size_gib(c->gpu_total_bytes), size_gib(c->gpu_used_bytes));
+	diag_error(diag, pos, "together.groups.%s: its %zu roles need %.2f GiB side by side (%llu bytes), the GPU "
+	    "has %.2f GiB (%llu bytes, %.2f GiB of it in use by others)", pg->group->name, pg->nmembers,
+	    size_gib(need), (unsigned long long)need, size_gib(c->gpu_total_bytes),
+	    (unsigned long long)c->gpu_total_bytes, size_gib(c->gpu_used_bytes));
 	for (size_t k = 0; k < pg->nmembers; k++) {
 		const struct plan_group_member *m = &pg->members[k];
 		const struct budget_result *r = &m->result;
 		graphs += r->cuda_graph_bytes;
 		diag_note(diag, pos, "together.groups.%s: '%s' needs %.2f GiB: CUDA context %.2f, share %.2f "
-		    "(%.4g of the GPU: weights %.2f and KV cache for %u tokens), CUDA graphs %.2f", pg->group->name,
-		    p->roles[m->role].role->name, size_gib(awake_bytes(r)), size_gib(r->cuda_context_bytes),
-		    size_gib(r->budget_bytes), m->params.utilization, size_gib(r->weights_bytes),
-		    m->params.max_model_len, size_gib(r->cuda_graph_bytes));
+		    "(gpu_memory_utilization %s: weights %.2f and KV cache for %u tokens), CUDA graphs %.2f %s "
+		    "(vLLM generation %s)", pg->group->name, p->roles[m->role].role->name,
+		    size_gib(member_bytes(c->gpu_total_bytes, m, steps[k])), size_gib(r->cuda_context_bytes),
+		    size_gib(share_bytes(c->gpu_total_bytes, steps[k])), emit_util(steps[k] / (double)PLAN_SHARE_STEPS).s,
+		    size_gib(r->weights_bytes), m->params.max_model_len, size_gib(r->cuda_graph_bytes),
+		    graphs_on_top(r) ? "on top" : "inside the share", budget_generation_rule(r->generation)->name);
 	}
 	diag_note(diag, pos, "together.groups.%s: it fits with %.2f GiB less: shorter max_model_len, "
 	    "kv_cache_dtype: fp8, server.enforce_eager (no CUDA graphs: %.2f GiB), smaller quantized "
@@ -163,32 +200,60 @@ refuse(struct diag_sink *diag, const struct plan *p, const struct plan_group *pg
 	    size_gib(graphs));
 }
 
-/* Share what is left among the auto members, then order the start-ups and check each. */
+/* Auto member m at least + extra steps, with the largest context that share holds (capped as
+ * alone); at least, as fitted, when the larger share holds none. */
 static void
-spread_and_order(struct plan *p, struct plan_group *pg, uint32_t *ticks, uint64_t need)
+grow(const struct plan_role *pr, struct plan_group_member *m, uint32_t least, uint32_t extra, uint32_t *steps)
 {
-	const struct catalog *c = p->catalog;
+	struct plan_group_member wider = *m;
+	uint32_t t = least + extra > PLAN_SHARE_STEPS ? PLAN_SHARE_STEPS : least + extra;
+	if (t != least && fit_at(pr, t, pr->max_model_len, 1, &wider)) {
+		*m = wider;
+		*steps = t;
+	}
+}
+
+/*
+ * What is left over the least shares goes to the auto members in whole steps, split evenly,
+ * the remainder one step each to the first auto members in the group's listed order. A share's
+ * bytes round up, so k more steps on a share cost less than total x k / PLAN_SHARE_STEPS + 1
+ * bytes: with the steps counted from what is left less one byte per auto member, the exact sum
+ * stays within the total.
+ */
+static void
+spread(struct plan *p, struct plan_group *pg, uint32_t *steps, uint64_t need)
+{
+	uint64_t total = p->catalog->gpu_total_bytes;
 	size_t nauto = 0;
 	for (size_t k = 0; k < pg->nmembers; k++)
 		nauto += p->roles[pg->members[k].role].role->max_model_len_auto;
-	uint64_t left = sub0(c->gpu_total_bytes, need);
-	uint32_t extra = nauto ? (uint32_t)((double)left / nauto / (double)c->gpu_total_bytes * 10000.0) : 0;
+	if (!nauto || !total)
+		return;
+	uint64_t left = sub0(sub0(total, need), nauto);
+	uint64_t spare = left / total * PLAN_SHARE_STEPS + left % total * PLAN_SHARE_STEPS / total;
+	size_t a = 0;
+	for (size_t k = 0; k < pg->nmembers; k++) {
+		const struct plan_role *pr = &p->roles[pg->members[k].role];
+		if (!pr->role->max_model_len_auto)
+			continue;
+		uint64_t e = spare / nauto + (a++ < spare % nauto);
+		grow(pr, &pg->members[k], steps[k], e > PLAN_SHARE_STEPS ? PLAN_SHARE_STEPS : (uint32_t)e, &steps[k]);
+	}
+}
+
+/* The members' limits at steps, then the start-ups in order, each checked against what it finds. */
+static void
+order_starts(struct plan *p, struct plan_group *pg, const uint32_t *steps)
+{
+	const struct catalog *c = p->catalog;
 	for (size_t k = 0; k < pg->nmembers; k++) {
 		struct plan_group_member *m = &pg->members[k];
 		const struct plan_role *pr = &p->roles[m->role];
-		if (pr->role->max_model_len_auto && extra) {
-			uint32_t t = ticks[k] + extra > 10000 ? 10000 : ticks[k] + extra;
-			/* The largest context the bigger share holds, capped as the role is alone. */
-			if (fit_at(pr, 0, t, pr->max_model_len, 1, m))
-				ticks[k] = t;
-			else
-				fit_at(pr, 0, ticks[k], wanted_len(pr), UINT32_MAX, m);
-		}
-		m->utilization = ticks[k] / 10000.0;
+		m->utilization = steps[k] / (double)PLAN_SHARE_STEPS;
 		m->max_model_len = m->params.max_model_len;
 		m->kv_cache_bytes = m->result.kv_cache_bytes;
-		m->gpu_bytes = awake_bytes(&m->result);
-		m->free_at_start = m->result.budget_bytes + m->result.cuda_context_bytes;
+		m->gpu_bytes = member_bytes(c->gpu_total_bytes, m, steps[k]);
+		m->free_at_start = share_bytes(c->gpu_total_bytes, steps[k]) + m->result.cuda_context_bytes;
 		uint32_t level = pr->role->sleep_level;
 		m->sleep_gpu_bytes = level ? sleep_gpu(&m->result) : 0;
 		m->sleep_host_bytes = level == 1 ? m->result.weights_bytes : 0;
@@ -200,6 +265,8 @@ spread_and_order(struct plan *p, struct plan_group *pg, uint32_t *ticks, uint64_
 	 * error first; the biggest share meets the most free memory.
 	 */
 	struct plan_group_member **order = malloc(pg->nmembers * sizeof *order);
+	if (!order)
+		abort();
 	for (size_t k = 0; k < pg->nmembers; k++)
 		order[k] = &pg->members[k];
 	qsort(order, pg->nmembers, sizeof *order, by_share);
@@ -223,15 +290,15 @@ plan_group(struct arena *a, struct diag_sink *diag, struct plan *p, const struct
 	pg->group = g;
 	pg->nmembers = g->nroles;
 	pg->members = arena_alloc(a, (g->nroles + 1) * sizeof *pg->members);
-	uint32_t *ticks = arena_alloc(a, (g->nroles + 1) * sizeof *ticks);
+	uint32_t *steps = arena_alloc(a, (g->nroles + 1) * sizeof *steps);
 	for (size_t k = 0; k < g->nroles; k++)
 		pg->members[k].role = (size_t)(g->roles[k] - p->catalog->roles);
 	uint64_t need;
-	if (!least_shares(p, pg, ticks, &need)) {
+	if (!least_shares(p, pg, steps, &need)) {
 		/* One that does not fit alone has its own error; one with no budget gets a warning here. */
 		pg->fits = false;
 		if (!g->all_pairs && pg->unplanned && !emit_budget_known(pg->unplanned))
-			diag_warning(diag, group_pos(p->catalog, g), "together.groups.%s: not checked: the budget "
+			diag_warning(diag, plan_together_pos(p->catalog, g), "together.groups.%s: not checked: the budget "
 			    "of '%s' is unknown (its facts are missing); the group is left out of the table",
 			    g->name, pg->unplanned->role->name);
 		return;
@@ -240,10 +307,14 @@ plan_group(struct arena *a, struct diag_sink *diag, struct plan *p, const struct
 		pg->fits = false;
 		pg->gpu_bytes = need;
 		if (!g->all_pairs)
-			refuse(diag, p, pg, need);
+			refuse(diag, p, pg, steps, need);
 		return;
 	}
-	spread_and_order(p, pg, ticks, need);
+	spread(p, pg, steps, need);
+	order_starts(p, pg, steps);
+	/* The spread keeps the sum within the total; should a start check still fail, say so. */
+	if (!pg->fits && !g->all_pairs)
+		refuse(diag, p, pg, steps, pg->gpu_bytes);
 }
 
 void
@@ -296,17 +367,17 @@ plan_together_describe(FILE *f, const struct plan *p, const struct plan_group *g
 			    size_gib(c->gpu_total_bytes - m->params.gpu_used_bytes), size_gib(m->free_at_start),
 			    size_gib(r->budget_bytes), size_gib(r->cuda_context_bytes));
 			fprintf(f, "     share: weights %.2f, activation %.2f, non-torch %.2f, KV cache %.2f "
-			    "(%llu tokens); CUDA graphs %.2f on top; holds %.2f awake\n", size_gib(r->weights_bytes),
+			    "(%llu tokens); CUDA graphs %.2f %s; holds %.2f awake\n", size_gib(r->weights_bytes),
 			    size_gib(r->activation_bytes), size_gib(r->non_torch_bytes), size_gib(r->kv_cache_bytes),
-			    (unsigned long long)r->kv_tokens, size_gib(r->cuda_graph_bytes), size_gib(m->gpu_bytes));
-			if (m->sleep_host_bytes)
-				fprintf(f, "     asleep (level 1): keeps %.2f GiB (context, non-torch, graphs), its weights "
-				    "in host memory; %.2f GiB to wake\n", size_gib(m->sleep_gpu_bytes),
-				    size_gib(m->gpu_bytes - m->sleep_gpu_bytes));
-			else if (m->sleep_gpu_bytes)
-				fprintf(f, "     asleep (level 2): keeps %.2f GiB (context, non-torch, graphs); %.2f GiB "
-				    "to wake, weights read again\n", size_gib(m->sleep_gpu_bytes),
-				    size_gib(m->gpu_bytes - m->sleep_gpu_bytes));
+			    (unsigned long long)r->kv_tokens, size_gib(r->cuda_graph_bytes), graphs_on_top(r) ?
+			    "on top" : "inside the share", size_gib(m->gpu_bytes));
+			if (m->sleep_gpu_bytes)
+				fprintf(f, "     asleep (level %u): keeps %.2f GiB, an estimate from the budget's terms, not "
+				    "measured asleep: CUDA context %.2f + non-torch %.2f + CUDA graphs %.2f, what vLLM's "
+				    "sleep pool leaves (docs/budget.md); %.2f GiB to wake, %s\n", m->sleep_host_bytes ? 1u : 2u,
+				    size_gib(m->sleep_gpu_bytes), size_gib(r->cuda_context_bytes), size_gib(r->non_torch_bytes),
+				    size_gib(r->cuda_graph_bytes), size_gib(m->gpu_bytes - m->sleep_gpu_bytes),
+				    m->sleep_host_bytes ? "its weights kept in host memory" : "its weights read again");
 		}
 	if (g->sleep_host_bytes)
 		fprintf(f, "  level-1 sleep of every member takes %.2f GiB of host memory (switch checks MemAvailable)\n",

@@ -3,13 +3,16 @@
  * data_parallel_deployment.md): the single-GPU flags switch uses, then the parallel sizes,
  * --distributed-executor-backend always, --nnodes/--node-rank/--master-addr/--master-port
  * when a replica spans hosts (--headless on the other nodes), the data-parallel placement flags
- * when replicas span hosts, and the knobs the plan chose (--kv-cache-memory-bytes,
+ * when replicas span hosts (hybrid load balancing: each node serves its own replicas, a router
+ * spreads requests over them), and the knobs the plan chose (--kv-cache-memory-bytes,
  * --disable-custom-all-reduce, --enable-expert-parallel).
  */
 #include "planargv.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+#include "emit_common.h"
 
 enum { ARGV_MAX = 80, ENV_MAX = 12 };
 
@@ -51,10 +54,11 @@ finish(struct arena *a, struct list *l, size_t *n, int sort)
 	return out;
 }
 
+/* As .env prints it (emit_util), so that every copy of the value has the same digits. */
 static const char *
 util_text(struct arena *a, double u)
 {
-	return arena_printf(a, "%.4g", (double)(uint64_t)(u * 10000.0) / 10000.0);
+	return arena_strdup(a, emit_util(u).s);
 }
 
 /* The flags every node shares: the model, its limits and the parallel layout. */
@@ -138,18 +142,21 @@ planargv_nodes(struct arena *a, const struct plan *p, const struct plan_role *pr
 			    h->gpus[rk->slot.gpu].index);
 		}
 		nd->cuda_visible = cvd;
-		nd->serves_http = i == 0;
+		/* Replicas over hosts balance per node (vLLM's hybrid LB): every node serves HTTP,
+		 * and the router (emit_compose) spreads requests over them. */
+		bool hybrid = pl->dp > 1 && n > 1;
+		nd->serves_http = i == 0 || hybrid;
 		common_flags(a, p, pr, &argv);
 		if (pl->dp > 1) {
 			add2(a, &argv, "--data-parallel-size", "%llu", pl->dp);
 			if (n > 1) {
 				add2(a, &argv, "--data-parallel-size-local", "%llu", nd->nranks / per_replica);
+				add2(a, &argv, "--data-parallel-start-rank", "%llu",
+				    nd->first_rank / per_replica);
+				add(&argv, "--data-parallel-hybrid-lb");
 				add(&argv, "--data-parallel-address");
 				add(&argv, master);
 				add2(a, &argv, "--data-parallel-rpc-port", "%llu", PLANARGV_DP_RPC_PORT);
-				if (i)
-					add2(a, &argv, "--data-parallel-start-rank", "%llu",
-					    nd->first_rank / per_replica);
 			}
 		} else if (n > 1 && !c->backend_ray) {
 			add2(a, &argv, "--nnodes", "%llu", n);
@@ -158,7 +165,7 @@ planargv_nodes(struct arena *a, const struct plan *p, const struct plan_role *pr
 			add(&argv, master);
 			add2(a, &argv, "--master-port", "%llu", c->master_port);
 		}
-		if (i)
+		if (!nd->serves_http)
 			add(&argv, "--headless");
 		else {
 			/* In a container (and for the other nodes) the server listens on every address;
@@ -187,4 +194,42 @@ planargv_nodes(struct arena *a, const struct plan *p, const struct plan_role *pr
 	}
 	*out = v;
 	return n;
+}
+
+const struct planargv_router *
+planargv_router(struct arena *a, const struct plan *p, const struct plan_role *pr,
+    const struct planargv_node *nodes, size_t n)
+{
+	const struct catalog *c = p->catalog;
+	const char *name = pr->role->served_model_name ? pr->role->served_model_name :
+	    pr->role->name;
+	const char *backends = "", *models = "";
+	size_t serving = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct catalog_host *h = &c->hosts[nodes[i].host];
+		if (!nodes[i].serves_http)
+			continue;
+		backends = arena_printf(a, "%s%shttp://%s:%u", backends, serving ? "," : "",
+		    h->address ? h->address : "127.0.0.1", c->port);
+		models = arena_printf(a, "%s%s%s", models, serving ? "," : "", name);
+		serving++;
+	}
+	if (serving < 2)
+		return NULL;
+	struct planargv_router *r = arena_alloc(a, sizeof *r);
+	struct list argv = {{0}, 0};
+	r->port = c->port < UINT16_MAX ? c->port + 1 : c->port - 1;
+	add(&argv, "--host");
+	add(&argv, "0.0.0.0");
+	add2(a, &argv, "--port", "%llu", r->port);
+	add(&argv, "--service-discovery");
+	add(&argv, "static");
+	add(&argv, "--static-backends");
+	add(&argv, backends);
+	add(&argv, "--static-models");
+	add(&argv, models);
+	add(&argv, "--routing-logic");
+	add(&argv, "roundrobin");
+	r->argv = finish(a, &argv, &r->argc, 0);
+	return r;
 }

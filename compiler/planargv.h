@@ -16,6 +16,14 @@
 
 enum { PLANARGV_DP_RPC_PORT = 13345 };
 
+/*
+ * The production-stack router (vllm-project/production-stack, src/vllm_router), pinned to the
+ * commit its release workflow tags the image with (router-docker-release.yml: router:<sha>),
+ * the one whose parsers/parser.py gave the flags below.
+ */
+#define PLANARGV_ROUTER_IMAGE \
+	"ghcr.io/vllm-project/production-stack/router:a6c01db05f65f556235413ba8dbcfb0c01132fff"
+
 struct planargv_node {
 	size_t host;                    /* catalog hosts[] index */
 	uint32_t node_rank;             /* --node-rank */
@@ -30,5 +38,19 @@ struct planargv_node {
 /* The nodes of pr (a role with pr->par), in node-rank order, into *out (arena); returns their count. */
 size_t planargv_nodes(struct arena *a, const struct plan *p, const struct plan_role *pr,
     struct planargv_node **out);
+
+/* The router in front of a role's nodes when more than one serves HTTP. */
+struct planargv_router {
+	uint32_t port;                  /* server.port + 1 (or - 1 at 65535): rank 0's host runs both */
+	const char **argv;              /* its arguments (the image's entrypoint is vllm-router) */
+	size_t argc;
+};
+
+/*
+ * The router of pr's n nodes (planargv_nodes), or NULL when fewer than two serve HTTP: a
+ * static backend list of every serving node's address and port, one served name each.
+ */
+const struct planargv_router *planargv_router(struct arena *a, const struct plan *p,
+    const struct plan_role *pr, const struct planargv_node *nodes, size_t n);
 
 #endif

@@ -38,12 +38,36 @@ const DEVICE_KEYS = new Set(["driver", "device_ids", "capabilities"]);
 let failures = 0, files = 0;
 function fail(msg) { failures++; console.log("FAIL " + msg); }
 
+// The router's file: plan.json's router argv word for word, one static backend per node that
+// serves HTTP (address:port from plan.json), one model per backend, a health check on its port.
+const ROUTER_KEYS = new Set(["image", "ports", "command", "healthcheck"]);
+function checkRouter(f, doc, name) {
+  const before = failures;
+  const role = plan.roles[name], svc = doc.services[name + "_router"];
+  if (!role || !role.router || !svc) { fail(`${f}: plan.json has no router of role ${name}`); return; }
+  for (const k of Object.keys(svc)) if (!ROUTER_KEYS.has(k)) fail(`${f}: unexpected service key '${k}'`);
+  if (svc.image !== role.router.image) fail(`${f}: image ${svc.image} is not plan.json's`);
+  if (JSON.stringify(svc.command) !== JSON.stringify(role.router.argv)) fail(`${f}: command differs from plan.json's router argv`);
+  const arg = (flag) => svc.command[svc.command.indexOf(flag) + 1];
+  const serving = role.nodes.filter((n) => n.serves_http);
+  const port = role.nodes[0].argv[role.nodes[0].argv.indexOf("--port") + 1];
+  const want = serving.map((n) => `http://${n.address}:${port}`).join(",");
+  if (arg("--service-discovery") !== "static") fail(`${f}: not --service-discovery static`);
+  if (arg("--static-backends") !== want) fail(`${f}: --static-backends ${arg("--static-backends")}, the serving nodes are ${want}`);
+  if (arg("--static-models").split(",").length !== serving.length) fail(`${f}: --static-models has not one model per backend`);
+  if (serving.length < 2) fail(`${f}: a router in front of fewer than two nodes`);
+  if (!svc.healthcheck || !svc.healthcheck.test.join(" ").includes(`:${role.router.port}/health`)) fail(`${f}: no health check on the router's port`);
+  if (failures === before) console.log(`ok   ${f}`);
+}
+
 const cdir = path.join(dir, "compose");
 for (const f of fs.existsSync(cdir) ? fs.readdirSync(cdir).sort() : []) {
   files++;
   const doc = YAML.parse(fs.readFileSync(path.join(cdir, f), "utf8"));
   if (!validate(doc))
     fail(`${f}: compose-spec: ${ajv.errorsText(validate.errors)}`);
+  const r = /^([a-z][a-z0-9_]*)\.router\.compose\.yaml$/.exec(f);
+  if (r) { checkRouter(f, doc, r[1]); continue; }
   const m = /^([a-z][a-z0-9_]*)\.(?:node([0-9]+)\.)?compose\.yaml$/.exec(f);
   if (!m) { fail(`${f}: not a name modelc writes`); continue; }
   const role = plan.roles[m[1]], node = Number(m[2] || 0);
@@ -57,6 +81,8 @@ for (const f of fs.existsSync(cdir) ? fs.readdirSync(cdir).sort() : []) {
     if ("count" in d) fail(`${f}: count beside device_ids`);
   }
   const want = role.nodes[node];
+  if (want.ranks > 1 && svc.ipc !== "host" && !svc.shm_size)
+    fail(`${f}: ${want.ranks} ranks without ipc: host or shm_size (NCCL needs /dev/shm)`);
   if (JSON.stringify(svc.entrypoint.concat(svc.command)) !== JSON.stringify(want.argv))
     fail(`${f}: entrypoint + command differ from plan.json's argv`);
   if (devs[0].device_ids.join(",") !== want.cuda_visible_devices)

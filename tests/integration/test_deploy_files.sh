@@ -2,7 +2,7 @@
 # The deploy files modelc writes for hosts: catalogs, checked offline by their real consumers:
 # every Compose file by Debian's docker-compose (config -q: schema, no engine needed) and by the
 # Compose Specification's JSON Schema with ajv plus our key whitelist and the argv of plan.json
-# (deploy_check.js); the Kubernetes objects by kubernetes-models, the LeaderWorkerSet CRD
+# (deploy_check.js), the router's file against plan.json's router and serving nodes; the Kubernetes objects by kubernetes-models, the LeaderWorkerSet CRD
 # schema, our key whitelist and kubectl kustomize; the production-stack values by the chart's
 # values.schema.json with ajv, our whitelist and the chart's TP/GPU rules; every generated YAML file by yamllint; and no generated file holds the
 # token in the environment of the build, nor anything that looks like a Hugging Face token.
@@ -23,7 +23,7 @@ STACK_SCHEMA=tests/fixtures/deploy/vllm-stack.values.schema.json
 export LWS_CRD STACK_SCHEMA
 token=hf_modelcTestTokenNotReal0123456789
 fail=0
-for case in par_2x24_pcie par_2x24_nvlink par_4x24_pcie par_2hosts_8gpus par_uneven par_auto_one_size; do
+for case in par_2x24_pcie par_2x24_nvlink par_4x24_pcie par_2hosts_8gpus par_dp_2hosts par_dp_3hosts par_uneven par_auto_one_size; do
 	mkdir -p "$work/$case"
 	cp "tests/golden/$case/models.yaml" "tests/golden/$case/models.lock" "$work/$case/"
 	(cd "$work/$case" && HF_TOKEN=$token "$BIN/modelc" build -o gen >/dev/null 2>&1) ||

@@ -55,6 +55,9 @@ test_versions(void)
 	CU_ASSERT_EQUAL(budget_generation_named("v2", &g), -1);
 	CU_ASSERT_TRUE(budget_generation_rule(BUDGET_GEN_NEWEST)->graphs_in_budget);
 	CU_ASSERT_FALSE(budget_generation_rule(BUDGET_GEN_V1)->graphs_in_budget);
+	CU_ASSERT_TRUE(budget_generation_graphs_in_budget(BUDGET_GEN_V1_GRAPHS_IN_BUDGET));
+	CU_ASSERT_FALSE(budget_generation_graphs_in_budget(BUDGET_GEN_V1));
+	CU_ASSERT_FALSE(budget_generation_graphs_in_budget(BUDGET_GEN_V0));
 }
 
 static void
