@@ -49,9 +49,9 @@ role          port max_model_len utilization    weights start timeout        ttl
 lightweight   8001          2048         0.9   2.27 GiB          73 s 600 s catalog     1 catalog  phi, phi-3.5-mini
 tiny          8002          8192         0.9   0.92 GiB          65 s      never     2 catalog  -
 groups: 1 (members resident together start with these limits, in this start order)
-  assist: 7.03 GiB at the peak with every member awake, 2.27 GiB of host memory for all asleep (level 1)
-    1. lightweight  max_model_len 2048, gpu_memory_utilization 0.5026; needs 4.41 GiB free at its start, holds 4.53 GiB awake, 0.75 GiB asleep (2.27 GiB of host memory at level 1)
-    2. tiny         max_model_len 8192, gpu_memory_utilization 0.2326; needs 2.38 GiB free at its start, holds 2.50 GiB awake, 0.75 GiB asleep (0.00 GiB of host memory at level 1)
+  assist: 6.79 GiB at the peak with every member awake, 2.27 GiB of host memory for all asleep (level 1)
+    1. lightweight  max_model_len 2048, gpu_memory_utilization 0.5026; needs 4.41 GiB free at its start, holds 4.41 GiB awake, 0.75 GiB asleep (2.27 GiB of host memory at level 1)
+    2. tiny         max_model_len 8192, gpu_memory_utilization 0.2326; needs 2.38 GiB free at its start, holds 2.38 GiB awake, 0.75 GiB asleep (0.00 GiB of host memory at level 1)
 ttl and sleep: the catalog's, else --ttl and --sleep-level (default), unless --ttl ROLE=S or --sleep-level ROLE=N (override); sleep level 0 stops a role to put it away
 residency: a role asked for joins the group that holds it and the awake members used most recently (ties: catalog order), with that group's limits; with no member awake, the group with the most members waiting to start; else it starts alone, with its own limits
 eviction order: least recently used first, among the instances in the asked role's way: those not started with the limits of its group (every one, when it starts alone); when a start or wake lacks free memory, the least recently used asleep instance is stopped first

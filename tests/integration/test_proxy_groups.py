@@ -72,9 +72,9 @@ def dry_run(env):
                  "gpt-4o-mini, chat-latest",
                  "helper        9201          4096         0.9   0.00 GiB          66 s 600 s catalog     2 catalog  -",
                  "math          9202          8192         0.9   3.75 GiB          65 s 9 s override     0  -",
-                 "  pair: 15.79 GiB at the peak with every member awake",
+                 "  pair: 15.45 GiB at the peak with every member awake",
                  "    1. helper       max_model_len 4096, gpu_memory_utilization 0.3029; needs 7.89 GiB free at its "
-                 "start, holds 8.07 GiB awake, 0.80 GiB asleep",
+                 "start, holds 7.89 GiB awake, 0.80 GiB asleep",
                  "    2. chat         max_model_len 4096, gpu_memory_utilization 0.2888; needs 7.56 GiB free at its start",
                  "eviction order: least recently used first, among the instances in the asked role's way"):
         check("dry-run: " + want[:40], want in out, out)
