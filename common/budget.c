@@ -123,20 +123,11 @@ sliding_layers_of(const struct budget_arch *a)
 	return a->sliding_layers;
 }
 
-/* What budget.c needs of each generation (names, versions and sources: budget_gen.c). */
-static const struct {
-	enum budget_engine engine;
-	bool graphs_in_budget;
-} budget_gen_rules[BUDGET_GEN_COUNT] = {
-	[BUDGET_GEN_V0] = {BUDGET_ENGINE_V0, false},
-	[BUDGET_GEN_V1] = {BUDGET_ENGINE_V1, false},
-	[BUDGET_GEN_V1_GRAPHS_IN_BUDGET] = {BUDGET_ENGINE_V1, true},
-};
-
+/* Each generation's rules are budget_gen.c's table. */
 static bool
 graphs_in_budget_of(enum budget_generation g)
 {
-	return (unsigned)g < BUDGET_GEN_COUNT && budget_gen_rules[g].graphs_in_budget;
+	return (unsigned)g < BUDGET_GEN_COUNT && budget_generation_graphs_in_budget(g);
 }
 
 /* The generation params ask for: given, else the one their engine implies (graphs on top). */
@@ -153,7 +144,7 @@ budget_defaults(struct budget_params *p)
 {
 	if (p->generation_set)
 		p->engine = (unsigned)p->generation < BUDGET_GEN_COUNT ?
-		    budget_gen_rules[p->generation].engine : BUDGET_ENGINE_V1;
+		    budget_generation_rule(p->generation)->engine : BUDGET_ENGINE_V1;
 	if (!p->block_size)
 		p->block_size = BUDGET_BLOCK_DEFAULT;
 	if (!p->tensor_parallel)
@@ -286,9 +277,14 @@ budget_lowering_text(const struct budget_result *r, char *buf, size_t size)
 		return;
 	buf[0] = '\0';
 	if (r->utilization_reason == BUDGET_LOWERED_IN_USE) {
-		snprintf(buf, size, "utilization lowered from %.4g to %.4g because %.2f GiB is already "
-		    "in use (vLLM refuses to start when free memory is below total x utilization)",
-		    r->utilization_asked, r->utilization, size_gib(r->gpu_used_bytes));
+		/* What is free when vLLM checks: the total less other processes and its own CUDA context. */
+		char used[64] = "";
+		if (r->gpu_used_bytes)
+			snprintf(used, sizeof used, "%.2f GiB in use by other processes and ", size_gib(r->gpu_used_bytes));
+		snprintf(buf, size, "utilization lowered from %.4g to %.4g because %sthe CUDA context (%.2f GiB) "
+		    "%s first, and vLLM refuses to start when free memory is below total x utilization",
+		    r->utilization_asked, r->utilization, used, size_gib(r->cuda_context_bytes),
+		    r->gpu_used_bytes ? "take their memory" : "takes its memory");
 	} else if (r->utilization_reason == BUDGET_LOWERED_PEAK) {
 		char used[64] = "";
 		if (r->gpu_used_bytes)

@@ -82,7 +82,7 @@ explain_text(FILE *out, const struct compile_run *run, const struct plan_role *p
 	row(out, "weights", r->weights_bytes, emit_source_name(r->weights_source));
 	row(out, "activation peak", r->activation_bytes, emit_source_name(r->activation_source));
 	row(out, "non-torch memory", r->non_torch_bytes, emit_source_name(r->non_torch_source));
-	char note[256];
+	char note[320];
 	snprintf(note, sizeof note, "%s, %u captured sizes up to %u%s",
 	    emit_source_name(r->cuda_graph_source), (unsigned)r->cuda_graph_sizes,
 	    (unsigned)r->cuda_graph_max_size, graphs_in ? ", inside the budget" :
@@ -105,15 +105,10 @@ explain_text(FILE *out, const struct compile_run *run, const struct plan_role *p
 	    a->sliding_window ? " (sliding-window layers hold at most the window)" : "");
 	fprintf(out, "  %-22s %16llu tokens\n", "KV tokens", (unsigned long long)r->kv_tokens);
 	fputc('\n', out);
-	double asked = planparams_utilization(c, role);
-	if (r->utilization_reason == BUDGET_LOWERED_PEAK) {
+	if (r->utilization_lowered) {
 		budget_lowering_text(r, note, sizeof note);
 		fprintf(out, "  %s\n", note);
-	} else if (r->utilization_lowered)
-		fprintf(out, "  utilization: %s asked, lowered to %s because %.2f GiB is already in use "
-		    "(vLLM refuses to start when free memory is below total x utilization)\n",
-		    emit_util(asked).s, emit_util(r->utilization).s, size_gib(c->gpu_used_bytes));
-	else
+	} else
 		fprintf(out, "  utilization: %s (%s)\n", emit_util(r->utilization).s,
 		    role->gpu_memory_utilization > 0 ? "the role's" : "the GPU's");
 	fprintf(out, "  max_num_seqs %u, max_num_batched_tokens %u, engine %s%s\n", r->max_num_seqs,
@@ -191,7 +186,7 @@ explain_json(FILE *out, const struct compile_run *run, const struct plan_role *p
 	json_object_set_new(o, "evidence_covered", json_boolean(r->evidence_gaps == 0));
 	json_object_set_new(o, "evidence_text", json_string(ev));
 	json_object_set_new(o, "margin_widened_by", json_real(r->evidence_spread));
-	char why[256];
+	char why[320];
 	budget_lowering_text(r, why, sizeof why);
 	json_object_set_new(o, "utilization_asked", json_real(r->utilization_asked));
 	json_object_set_new(o, "utilization_lowered_reason",

@@ -166,7 +166,7 @@ fit_result_json(const struct budget_result *r, const char *version)
 	json_object_set_new(o, "activation_sampler_bytes",
 	    json_integer((json_int_t)r->activation_sampler_bytes));
 	/* The physical check: in use + context + budget + graphs outside the budget <= CUDA total. */
-	char why[256];
+	char why[320];
 	budget_lowering_text(r, why, sizeof why);
 	json_object_set_new(o, "utilization_asked", json_real(r->utilization_asked));
 	json_object_set_new(o, "utilization_lowered_reason",

@@ -128,11 +128,7 @@ int
 emit_graphs_inside_budget(const struct plan_role *r)
 {
 	const struct budget_result *b = &r->result;
-	uint64_t used = b->weights_bytes + b->activation_bytes + b->non_torch_bytes + b->cuda_graph_bytes;
-	if (b->cuda_graph_bytes == 0)
-		return 1;
-	/* When the terms including graphs account for the budget exactly, graphs are inside. */
-	return used <= b->budget_bytes && b->budget_bytes - used == b->kv_cache_bytes;
+	return b->cuda_graph_bytes == 0 || budget_generation_graphs_in_budget(b->generation);
 }
 
 void

@@ -88,12 +88,6 @@ revision(const struct plan_role *r)
 	return r->role->repo ? r->role->revision : NULL;
 }
 
-static double
-asked_utilization(const struct plan *p, const struct plan_role *r)
-{
-	return planparams_utilization(p->catalog, r->role);
-}
-
 /* "# max_model_len N (...): verdict: the numbers" on one comment line. */
 static void
 explain_len(FILE *f, const struct plan *p, const struct plan_role *r)
@@ -170,14 +164,11 @@ explain_role(FILE *f, const struct plan *p, const struct plan_role *r)
 		fputc('\n', f);
 	}
 	explain_len(f, p, r);
-	if (r->result.utilization_reason == BUDGET_LOWERED_PEAK) {
-		char why[256];
+	if (r->result.utilization_lowered) {
+		char why[320];
 		budget_lowering_text(&r->result, why, sizeof why);
 		fprintf(f, "# gpu_memory_utilization %s: %s\n", emit_util(r->result.utilization).s, why);
-	} else if (r->result.utilization_lowered)
-		fprintf(f, "# gpu_memory_utilization %s: lowered from %s because %s of the GPU is already "
-		    "in use by other processes\n", emit_util(r->result.utilization).s,
-		    emit_util(asked_utilization(p, r)).s, emit_gib(p->catalog->gpu_used_bytes).s);
+	}
 	if (!r->verified && r->nunverified) {
 		fputs("# unverified: missing ", f);
 		for (size_t i = 0; i < r->nunverified; i++) {

@@ -68,7 +68,7 @@ static void
 txt_role(FILE *f, const struct plan *p, const struct plan_role *r)
 {
 	const struct budget_result *b = &r->result;
-	char note[256];
+	char note[320];
 
 	fputs("role ", f);
 	emit_line_text(f, r->role->name);
@@ -115,9 +115,9 @@ txt_role(FILE *f, const struct plan *p, const struct plan_role *r)
 	snprintf(note, sizeof note, "CUDA total %s x utilization %s%s", emit_gib(p->catalog->gpu_total_bytes).s,
 	    emit_util(b->utilization).s, b->utilization_reason == BUDGET_LOWERED_PEAK ?
 	    " (lowered: CUDA context and graphs)" : b->utilization_lowered ?
-	    " (lowered: memory in use by others)" : "");
+	    " (lowered: memory in use and the CUDA context)" : "");
 	gib_row(f, "budget", b->budget_bytes, note);
-	if (b->utilization_reason == BUDGET_LOWERED_PEAK) {
+	if (b->utilization_lowered) {
 		budget_lowering_text(b, note, sizeof note);
 		fprintf(f, "  %-22s %9s %15s  %s\n", "", "", "", note);
 	}

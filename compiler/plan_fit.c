@@ -74,14 +74,10 @@ static void
 note_lowering(struct plan_ctx *x, const struct plan_role *pr, struct diag_pos rpos)
 {
 	const char *name = pr->role->name;
-	if (pr->result.utilization_reason == BUDGET_LOWERED_PEAK) {
-		char why[256];
+	if (pr->result.utilization_lowered) {
+		char why[320];
 		budget_lowering_text(&pr->result, why, sizeof why);
 		diag_note(x->diag, rpos, "roles.%s: gpu_memory_%s", name, why);
-	} else if (pr->result.utilization_lowered) {
-		diag_note(x->diag, rpos,
-		    "roles.%s: gpu_memory_utilization lowered from %.4g to %.4g because %.2f GiB is already in use",
-		    name, pr->params.utilization, pr->result.utilization, size_gib(x->c->gpu_used_bytes));
 	}
 }
 

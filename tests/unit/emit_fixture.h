@@ -28,6 +28,8 @@ fix_result(struct plan_role *r, uint64_t weights, uint64_t kv_per_token, uint32_
 	b->activation_bytes = 300 * FIX_MIB;
 	b->non_torch_bytes = 128 * FIX_MIB;
 	b->cuda_graph_bytes = 491 * FIX_MIB;
+	b->cuda_context_bytes = 640 * FIX_MIB;
+	b->gpu_used_bytes = 700 * FIX_MIB;       /* the catalog's */
 	b->budget_bytes = (uint64_t)7 * FIX_GIB + 200 * FIX_MIB;
 	b->kv_cache_bytes = b->budget_bytes - weights - b->activation_bytes - b->non_torch_bytes;
 	b->safety_margin_bytes = 256 * FIX_MIB;
@@ -142,6 +144,8 @@ fix_seed_init(struct fix_seed *s)
 	r[1].result.kv_at_max_model_len = 196608ull * r[1].max_model_len;
 	r[1].result.utilization = 0.8475;
 	r[1].result.utilization_lowered = true;
+	r[1].result.utilization_reason = BUDGET_LOWERED_IN_USE;
+	r[1].result.utilization_asked = 0.95;
 	r[1].verified = false;
 	s->unverified1[0] = "config.json";
 	s->unverified1[1] = "the weight bytes";

@@ -272,7 +272,8 @@ test_utilization_rule(void)
 	CU_ASSERT_DOUBLE_EQUAL(p.roles[2].result.utilization, 0.5, 1e-9);
 	CU_ASSERT_FALSE(p.roles[2].result.utilization_lowered);
 	CU_ASSERT(strstr(out, "modelc: models.yaml: note: roles.math: gpu_memory_utilization lowered from 0.9 to "
-	    "0.7968 because 1.00 GiB is already in use\n") != NULL);
+	    "0.7968 because 1.00 GiB in use by other processes and the CUDA context (0.62 GiB) take their "
+	    "memory first, and vLLM refuses to start when free memory is below total x utilization\n") != NULL);
 	CU_ASSERT(strstr(out, "roles.own: gpu_memory_utilization") == NULL);
 	arena_free(&a);
 }
@@ -334,9 +335,9 @@ test_env_and_disk(void)
 	int rc;
 	const char *out = plan_try(&c, m, 1, &p, &a, &rc);
 	expect(out,
-	    "modelc: models.yaml: note: roles.vllm: gpu_memory_utilization lowered from 0.9 to * because 1.00 GiB is already in use\n"
+	    "modelc: models.yaml: note: roles.vllm: gpu_memory_utilization lowered from 0.9 to * because 1.00 GiB in use by other processes and the CUDA context (0.62 GiB) take their memory first, and vLLM refuses to start when free memory is below total x utilization\n"
 	    "modelc: models.yaml: note: roles.other.local: '/mnt/${USER}/models' does not exist on this machine; facts come from models.lock\n"
-	    "modelc: models.yaml: note: roles.other: gpu_memory_utilization lowered from 0.9 to * because 1.00 GiB is already in use\n"
+	    "modelc: models.yaml: note: roles.other: gpu_memory_utilization lowered from 0.9 to * because 1.00 GiB in use by other processes and the CUDA context (0.62 GiB) take their memory first, and vLLM refuses to start when free memory is below total x utilization\n"
 	    "modelc: models.yaml: error: roles.vllm: .env key 'VLLM_*' collides with a global key\n"
 	    "modelc: models.yaml: error: storage.hf_home: cannot be written to .env as HF_HOME: mixes a single quote with '\"', '\\', '$' or '`', which no quoting reads the same everywhere\n"
 	    "modelc: models.yaml: error: roles.other.local: cannot be written to .env as OTHER_MODEL_LOCAL: contains '${', which python-dotenv expands even inside quotes\n"
