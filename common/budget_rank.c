@@ -11,7 +11,7 @@
 
 #include <string.h>
 
-enum { RANK_SERVED_DTYPE_BYTES = 2, RANK_DEFAULT_FFN_RATIO = 4 };
+#include "budget_weights.h"
 
 bool
 budget_pp_layers(uint32_t layers, uint32_t pp, const uint32_t *partition, uint32_t *per_stage)
@@ -37,83 +37,45 @@ budget_pp_layers(uint32_t layers, uint32_t pp, const uint32_t *partition, uint32
 	return layers >= pp;
 }
 
+/*
+ * The first layer of a stage, for where an MoE model's leading dense layers fall: 0 on the
+ * first stage, the layers after all others on the last; a stage between them is not told its
+ * first layer and is taken to follow the dense layers, which holds whenever the first stage
+ * holds them all (one dense layer in DeepSeek-V2-Lite, three in V3: any split of up to 20 stages).
+ */
 static uint32_t
-head_dim(const struct budget_arch *a)
+stage_first_layer(const struct budget_arch *a, uint32_t pp, uint32_t stage, uint32_t stage_layers)
 {
-	if (a->head_dim)
-		return a->head_dim;
-	return a->attention_heads ? a->hidden_size / a->attention_heads : 0;
+	if (stage == 0)
+		return 0;
+	if (stage + 1 == pp)
+		return a->layers > stage_layers ? a->layers - stage_layers : 0;
+	return a->dense_layers;
 }
 
-/* Linear weights of one layer on one rank: elements, their inputs and outputs (for scales). */
-struct rank_linear {
-	uint64_t elements, inputs, outputs;
-	uint64_t sharded_other;         /* column-parallel biases: divided with their outputs */
-	uint64_t replicated_other;      /* norms and row-parallel biases: whole on every rank */
-};
-
-static struct rank_linear
-rank_layer(const struct budget_arch *a, uint32_t tp, bool *kv_replicated)
-{
-	uint64_t h = a->hidden_size, hd = head_dim(a);
-	uint32_t kvh = a->kv_heads ? a->kv_heads : a->attention_heads;
-	uint32_t kv_rank = kvh / tp ? kvh / tp : 1;
-	uint64_t q = (uint64_t)(a->attention_heads / tp) * hd, kv = (uint64_t)kv_rank * hd;
-	uint64_t ff = (a->intermediate_size ? a->intermediate_size :
-	    RANK_DEFAULT_FFN_RATIO * a->hidden_size) / tp;
-	struct rank_linear l = {0};
-	*kv_replicated = kvh < tp;
-	/* qkv_proj (column: outputs split), o_proj (row: inputs split) */
-	l.elements = h * (q + 2 * kv) + q * h;
-	l.inputs = 3 * h + q;
-	l.outputs = q + 2 * kv + h;
-	if (a->mlp_ungated) {
-		l.elements += 2 * h * ff;
-		l.inputs += h + ff;
-		l.outputs += ff + h;
-	} else {
-		l.elements += 3 * h * ff;
-		l.inputs += 2 * h + ff;
-		l.outputs += 2 * ff + h;
-	}
-	if (a->qkv_bias)
-		l.sharded_other += q + 2 * kv;
-	if (a->o_bias)
-		l.replicated_other += h;
-	if (a->mlp_bias) {
-		l.sharded_other += a->mlp_ungated ? ff : 2 * ff;
-		l.replicated_other += h;
-	}
-	l.replicated_other += (a->norm_bias ? 4 : 2) * h;
-	return l;
-}
-
-/* Bytes of the linear weights of one layer in format q (the formula of budget_weights_bytes). */
+/* Bytes of n layers like l on one rank: the linear weights and the column-parallel biases. */
 static uint64_t
-linear_bytes(const struct rank_linear *l, const struct budget_quant *q)
+sharded_bytes(const struct budget_layer *l, const struct budget_quant *q, uint32_t n)
 {
-	if (!q || q->bits >= 16)
-		return l->elements * RANK_SERVED_DTYPE_BYTES;
-	uint64_t groups = q->group_size ? l->elements / q->group_size : l->outputs;
-	uint64_t bytes = l->elements * q->bits / 8 + groups * q->scale_bytes;
-	if (q->zero_point)
-		bytes += groups * q->bits / 8;
-	if (q->name && strcmp(q->name, "gptq") == 0)
-		bytes += l->inputs * 4;
-	return bytes;
+	return (uint64_t)n * (budget_layer_linear_bytes(l, q) + l->sharded_other * BUDGET_WEIGHT_16BIT_BYTES);
 }
 
 void
 budget_rank_weights(const struct budget_arch *a, const struct budget_quant *q, uint32_t tp,
     uint32_t pp, uint32_t stage, uint32_t stage_layers, struct budget_rank_weights *w)
 {
-	const uint64_t b16 = RANK_SERVED_DTYPE_BYTES;
+	const uint64_t b16 = BUDGET_WEIGHT_16BIT_BYTES;
 	if (!tp)
 		tp = 1;
 	memset(w, 0, sizeof *w);
-	struct rank_linear l = rank_layer(a, tp, &w->kv_replicated);
-	w->sharded_bytes = (uint64_t)stage_layers * (linear_bytes(&l, q) + l.sharded_other * b16);
-	w->replicated_bytes = (uint64_t)stage_layers * l.replicated_other * b16;
+	struct budget_layer dense = budget_layer_tensors(a, tp, 1, false);
+	/* modelc starts an MoE model of several ranks with --enable-expert-parallel (planargv.c). */
+	struct budget_layer moe = budget_layer_tensors(a, tp, tp, true);
+	uint32_t nd = budget_dense_layers(a, stage_first_layer(a, pp, stage, stage_layers), stage_layers);
+	uint32_t nm = stage_layers - nd;
+	w->kv_replicated = budget_kv_heads(a) < tp;
+	w->sharded_bytes = sharded_bytes(&dense, q, nd) + sharded_bytes(&moe, q, nm);
+	w->replicated_bytes = ((uint64_t)nd * dense.replicated_other + (uint64_t)nm * moe.replicated_other) * b16;
 	uint64_t padded = ((uint64_t)a->vocab_size + BUDGET_VOCAB_PADDING - 1) /
 	    BUDGET_VOCAB_PADDING * BUDGET_VOCAB_PADDING;
 	w->vocab_rows = (uint32_t)(padded / tp);
@@ -150,7 +112,10 @@ budget_rank_fit(const struct budget_arch *a, const struct budget_params *params,
 {
 	struct budget_arch sa = *a;
 	struct budget_params p = *params;
-	*cal_out = p.calibration ? *p.calibration : budget_calibration_default;
+	/* The generation's constants, as the one-GPU fit takes them (budget_fit_checked): the
+	 * given generation, else the engine's. */
+	*cal_out = p.calibration ? *p.calibration : *budget_calibration_of(p.generation_set ?
+	    p.generation : p.engine == BUDGET_ENGINE_V0 ? BUDGET_GEN_V0 : BUDGET_GEN_V1);
 	uint32_t tp = p.tensor_parallel ? p.tensor_parallel : 1;
 	cal_out->non_torch_bytes = budget_rank_non_torch(cal_out, p.engine, tp, pp);
 	cal_out->non_torch_tp_bytes = 0;

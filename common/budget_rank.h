@@ -5,9 +5,11 @@
  * The budget of one GPU rank of a model split by tensor parallel (TP) and pipeline parallel
  * (PP), as vLLM splits it: decoder layers sharded Megatron-style over the TP ranks, the layers
  * of the model split into PP stages by get_pp_indices, the vocabulary-parallel embedding on the
- * first stage and lm_head on the last, each padded to 64 rows and split over TP. The rest of a
- * rank's budget is budget_fit's, with the stage's layers and a non-torch term that grows with
- * TP. Formulas and sources: docs/budget.md, "Several GPUs". libc only.
+ * first stage and lm_head on the last, each padded to 64 rows and split over TP. A layer's
+ * tensors are budget_layer_tensors' (common/budget_weights.h), the one-GPU weight formula's
+ * own, so MoE layers count their experts and router. The rest of a rank's budget is
+ * budget_fit's, with the stage's layers and a non-torch term that grows with TP. Formulas and
+ * sources: docs/budget.md, "Several GPUs". libc only.
  */
 
 #include <stdbool.h>
@@ -42,7 +44,11 @@ struct budget_rank_weights {
 /*
  * The weights of a rank of stage `stage` (of pp stages, holding stage_layers layers) at TP size
  * tp, for format q (NULL: 16-bit). tp is at least 1; heads that tp does not divide are the
- * caller's error (vLLM refuses them), counted here as the integer share.
+ * caller's error (vLLM refuses them), counted here as the integer share. An MoE model's routed
+ * experts are spread over the tp ranks (expert parallel, as modelc starts it); data-parallel
+ * replicas that share an expert-parallel group (dp > 1) hold fewer experts than counted here.
+ * The leading dense layers (dense_layers) count on the stages that hold them: exactly on the
+ * first and the last stage; a stage between them is taken to follow them.
  */
 void budget_rank_weights(const struct budget_arch *a, const struct budget_quant *q, uint32_t tp,
     uint32_t pp, uint32_t stage, uint32_t stage_layers, struct budget_rank_weights *w);
@@ -62,7 +68,9 @@ uint64_t budget_rank_non_torch(const struct budget_calibration *cal, enum budget
 /*
  * Fit one rank: params is the instance's (utilization, context, dtype; gpu_* of this rank's
  * GPU); the arch's layers become stage_layers, weights the rank's, non-torch the TP rule above.
- * *cal_out (kept by the caller while r is used) holds the calibration the fit ran with.
+ * The constants are params' calibration, else those of its vLLM generation (budget_calibration_of,
+ * as the one-GPU fit takes them). *cal_out (kept by the caller while r is used) holds the
+ * calibration the fit ran with.
  */
 void budget_rank_fit(const struct budget_arch *a, const struct budget_params *params,
     const struct budget_rank_weights *w, uint32_t pp, uint32_t stage_layers,

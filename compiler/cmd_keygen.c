@@ -68,56 +68,28 @@ make_parent(const char *path)
 int
 cmd_keygen(int argc, char **argv)
 {
-	const char *pub_path = "minisign.pub", *comment = NULL;
+	const char *pub_path = "minisign.pub", *comment = NULL, *sec_arg = NULL;
 	char *sec_path = NULL;
 	bool unencrypted = false, force = false;
 	struct passphrase_opts po = {.source = PASSPHRASE_TTY};
 	char err[1024];
 	int rc = EXITCODE_REJECTED;
-
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		int p = signset_shared_option(argc, argv, &i, &po, usage_text, err, sizeof err);
-		if (p == 1)
-			continue;
-		if (p) {
-			free(sec_path);
-			return p < 0 ? keygen_usage("%s", err) : EXITCODE_OK;
-		}
-		if (!strcmp(a, "-W") || !strcmp(a, "--unencrypted")) {
-			unencrypted = true;
-		} else if (!strcmp(a, "-f") || !strcmp(a, "--force")) {
-			force = true;
-		} else if (!strcmp(a, "-p") || !strcmp(a, "--public-key") || !strcmp(a, "-s") ||
-		    !strcmp(a, "--secret-key") || !strcmp(a, "-c") || !strcmp(a, "--comment")) {
-			if (i + 1 >= argc || !argv[i + 1][0]) {
-				free(sec_path);
-				return keygen_usage("%s needs an argument", a);
-			}
-			const char *v = argv[++i];
-			if (!strcmp(a, "-p") || !strcmp(a, "--public-key"))
-				pub_path = v;
-			else if (!strcmp(a, "-c") || !strcmp(a, "--comment"))
-				comment = v;
-			else {
-				free(sec_path);
-				sec_path = strdup(v);
-			}
-		} else {
-			free(sec_path);
-			return keygen_usage(a[0] == '-' ? "unknown option '%s'" : "unexpected argument '%s'", a);
-		}
-	}
-	if (unencrypted && po.source != PASSPHRASE_TTY) {
-		free(sec_path);
+	const struct signset_option opts[] = {
+		{"-W", "--unencrypted", NULL, &unencrypted}, {"-f", "--force", NULL, &force},
+		{"-p", "--public-key", &pub_path, NULL}, {"-c", "--comment", &comment, NULL},
+	};
+	const struct signset_cmdline line = {"keygen", usage_text, opts, sizeof opts / sizeof opts[0],
+	    NULL, NULL};
+	int parsed = signset_parse(argc, argv, &line, &po, &sec_arg);
+	if (parsed >= 0)
+		return parsed;
+	if (unencrypted && po.source != PASSPHRASE_TTY)
 		return keygen_usage("%s", "-W writes an unencrypted key; a passphrase option makes no sense with it");
-	}
-	if (comment && strpbrk(comment, "\r\n")) {
-		free(sec_path);
+	if (comment && strpbrk(comment, "\r\n"))
 		return keygen_usage("%s", "-c: the comment must be one line");
-	}
+	sec_path = sec_arg ? strdup(sec_arg) : signset_default_secret_key();
 	if (!sec_path)
-		sec_path = signset_default_secret_key();
+		abort();
 	if (mskey_init(err, sizeof err)) {
 		diag_print(stderr, "modelc: keygen: %s\n", err);
 		free(sec_path);

@@ -11,7 +11,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "cli.h"
 #include "commands.h"
 #include "compile.h"
 #include "diag.h"
@@ -41,12 +40,6 @@ static const char usage_text[] =
     "Writes LOCK.minisig, DIR/manifests/ROLE.json.minisig, DIR/SHA256SUMS and DIR/SHA256SUMS.minisig.\n";
 
 enum { SIGN_READ_MAX = 64 * SIZE_MIB };
-
-static int
-sign_usage(const char *fmt, const char *arg)
-{
-	return cli_usage_error("sign", usage_text, fmt, arg);
-}
 
 /*
  * Where and when the table says a source of the same size was read, into s: the digest, not
@@ -232,49 +225,24 @@ int
 cmd_sign(int argc, char **argv)
 {
 	struct compile_args args;
-	const char *outdir = "generated";
+	const char *outdir = "generated", *catalog = NULL, *sec_arg = NULL;
 	char *sec_path = NULL, err[1024];
 	struct passphrase_opts po = {.source = PASSPHRASE_TTY};
 
 	compile_args_init(&args);
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		int p = signset_shared_option(argc, argv, &i, &po, usage_text, err, sizeof err);
-		if (p == 1)
-			continue;
-		if (p) {
-			free(sec_path);
-			return p < 0 ? sign_usage("%s", err) : EXITCODE_OK;
-		}
-		if (!strcmp(a, "-o") || !strcmp(a, "--lock") || !strcmp(a, "-s") || !strcmp(a, "--secret-key")) {
-			if (i + 1 >= argc || !argv[i + 1][0]) {
-				free(sec_path);
-				return sign_usage("%s needs an argument", a);
-			}
-			const char *v = argv[++i];
-			if (!strcmp(a, "-o"))
-				outdir = v;
-			else if (!strcmp(a, "--lock"))
-				args.lock = v;
-			else {
-				free(sec_path);
-				sec_path = strdup(v);
-			}
-		} else if (a[0] == '-' && a[1]) {
-			free(sec_path);
-			return sign_usage("unknown option '%s'", a);
-		} else if (args.catalog_set) {
-			diag_print(stderr, "modelc: sign: more than one catalog ('%s' and '%s')\n%s", args.catalog, a,
-			    usage_text);
-			free(sec_path);
-			return EXITCODE_USAGE;
-		} else {
-			args.catalog = a;
-			args.catalog_set = true;
-		}
+	const struct signset_option opts[] = {{"-o", NULL, &outdir, NULL}, {NULL, "--lock", &args.lock, NULL}};
+	const struct signset_cmdline line = {"sign", usage_text, opts, sizeof opts / sizeof opts[0],
+	    "catalog", &catalog};
+	int parsed = signset_parse(argc, argv, &line, &po, &sec_arg);
+	if (parsed >= 0)
+		return parsed;
+	if (catalog) {
+		args.catalog = catalog;
+		args.catalog_set = true;
 	}
+	sec_path = sec_arg ? strdup(sec_arg) : signset_default_secret_key();
 	if (!sec_path)
-		sec_path = signset_default_secret_key();
+		abort();
 
 	struct compile_run run;
 	int rc = compile_run(&run, &args, stderr);

@@ -8,7 +8,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cli.h"
 #include "diag.h"
+#include "exitcode.h"
 #include "errmsg.h"
 #include "fileio.h"
 #include "mssig.h"
@@ -265,21 +267,57 @@ signset_default_secret_key(void)
 	return s;
 }
 
-int
-signset_shared_option(int argc, char **argv, int *i, struct passphrase_opts *po, const char *usage_text,
-    char *err, size_t errlen)
+/* l's option named a, or NULL. */
+static const struct signset_option *
+own_option(const struct signset_cmdline *l, const char *a)
 {
-	int p = passphrase_option(argc, argv, i, po, err, errlen);
-	if (p)
-		return p < 0 ? -1 : 1;
-	const char *a = argv[*i];
-	if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-		fputs(usage_text, stdout);
-		return 2;
+	for (size_t k = 0; k < l->nopts; k++) {
+		const struct signset_option *o = &l->opts[k];
+		if ((o->short_name && !strcmp(a, o->short_name)) || (o->long_name && !strcmp(a, o->long_name)))
+			return o;
 	}
-	if (!strcmp(a, "--version")) {
-		printf("modelc %s\n", MODELC_VERSION);
-		return 2;
+	return NULL;
+}
+
+int
+signset_parse(int argc, char **argv, const struct signset_cmdline *l, struct passphrase_opts *po,
+    const char **sec_path)
+{
+	char err[1024];
+	for (int i = 1; i < argc; i++) {
+		int p = passphrase_option(argc, argv, &i, po, err, sizeof err);
+		if (p < 0)
+			return cli_usage_error(l->cmd, l->usage_text, "%s", err);
+		if (p)
+			continue;
+		const char *a = argv[i];
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			fputs(l->usage_text, stdout);
+			return EXITCODE_OK;
+		}
+		if (!strcmp(a, "--version")) {
+			printf("modelc %s\n", MODELC_VERSION);
+			return EXITCODE_OK;
+		}
+		bool secret = !strcmp(a, "-s") || !strcmp(a, "--secret-key");
+		const struct signset_option *o = secret ? NULL : own_option(l, a);
+		if (o && o->flag) {
+			*o->flag = true;
+		} else if (secret || o) {
+			if (i + 1 >= argc || !argv[i + 1][0])
+				return cli_usage_error(l->cmd, l->usage_text, "%s needs an argument", a);
+			*(secret ? sec_path : o->value) = argv[++i];
+		} else if (a[0] == '-' && (a[1] || !l->operand_name)) {
+			return cli_usage_error(l->cmd, l->usage_text, "unknown option '%s'", a);
+		} else if (!l->operand_name) {
+			return cli_usage_error(l->cmd, l->usage_text, "unexpected argument '%s'", a);
+		} else if (*l->operand) {
+			diag_print(stderr, "modelc: %s: more than one %s ('%s' and '%s')\n%s", l->cmd,
+			    l->operand_name, *l->operand, a, l->usage_text);
+			return EXITCODE_USAGE;
+		} else {
+			*l->operand = a;
+		}
 	}
-	return 0;
+	return -1;
 }

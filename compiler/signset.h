@@ -71,12 +71,29 @@ bool signset_is_own(const char *rel);
 /* The default secret key: $MINISIGN_CONFIG_DIR/minisign.key, else ~/.minisign/minisign.key; malloc'd. */
 char *signset_default_secret_key(void);
 
+/* One option of keygen or sign beyond the shared ones: it sets *value to its argument, or *flag. */
+struct signset_option {
+	const char *short_name, *long_name;   /* either may be NULL */
+	const char **value;                   /* takes an argument (not empty) */
+	bool *flag;                           /* takes none */
+};
+
+/* A command line of keygen or sign: its own options, and its one operand if it takes one. */
+struct signset_cmdline {
+	const char *cmd, *usage_text;
+	const struct signset_option *opts;
+	size_t nopts;
+	const char *operand_name;             /* "catalog"; NULL: an operand is an error */
+	const char **operand;
+};
+
 /*
- * The options keygen and sign share: where the passphrase comes from (passphrase_option),
- * --help (prints usage_text) and --version. 1: argv[*i] was one (*i may have advanced); 0: it
- * was not; 2: help or version was printed and the command is done; -1: a usage error, in err.
+ * Parse argv by l: the options keygen and sign share (where the passphrase comes from,
+ * -s/--secret-key FILE into *sec_path, --help, --version), then l's own. -1: parsed, go on;
+ * else the exit status to return: 0 after --help or --version, 2 after a usage error reported
+ * as "modelc: CMD: ..." with the usage text.
  */
-int signset_shared_option(int argc, char **argv, int *i, struct passphrase_opts *po, const char *usage_text,
-    char *err, size_t errlen);
+int signset_parse(int argc, char **argv, const struct signset_cmdline *l, struct passphrase_opts *po,
+    const char **sec_path);
 
 #endif

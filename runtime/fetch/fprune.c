@@ -109,6 +109,26 @@ item(struct fprogress *p, const struct fprune_opts *o, const char *path, bool di
 		    fprogress_size(bytes, sz, sizeof sz), why);
 }
 
+/* Each entry of dir, a repo folder's snapshots/ (or blobs/), that no role uses, as an item. */
+static void
+unused_entries(struct fprogress *p, const struct fprune_opts *o, const struct keep *k, const char *dir,
+    const char *folder, bool snapshots, uint64_t *total, int *rc)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		const char *n = e->d_name;
+		if (n[0] == '.' || (snapshots ? commit_used(k, folder, n) : blob_used(k, folder, n)))
+			continue;
+		char q[HFCACHE_PATH_MAX * 3];
+		snprintf(q, sizeof q, "%s/%s", dir, n);
+		item(p, o, q, snapshots, total, rc, snapshots ? "a commit no role pins" :
+		    strstr(n, ".incomplete") ? "a partial download no role needs" : "a blob no pinned file uses");
+	}
+	if (d)
+		closedir(d);
+}
+
 int
 fprune_run(struct fprune_opts *o)
 {
@@ -197,31 +217,11 @@ fprune_run(struct fprune_opts *o)
 		/* The running model may be of another commit than the catalog now pins: leave it whole. */
 		if (!strcmp(names[i], k.active_folder))
 			continue;
-		/* Snapshots of commits no role pins. */
+		/* Snapshots of commits no role pins; blobs nobody's manifest names (another commit's files). */
 		snprintf(p, sizeof p, "%s/%s/snapshots", root, names[i]);
-		DIR *sd = opendir(p);
-		while (sd && (e = readdir(sd))) {
-			if (e->d_name[0] == '.' || commit_used(&k, names[i], e->d_name))
-				continue;
-			char q[HFCACHE_PATH_MAX * 3];
-			snprintf(q, sizeof q, "%s/%s", p, e->d_name);
-			item(&prog, o, q, true, &total, &rc, "a commit no role pins");
-		}
-		if (sd)
-			closedir(sd);
-		/* Blobs nobody's manifest names: another commit's files. */
+		unused_entries(&prog, o, &k, p, names[i], true, &total, &rc);
 		snprintf(p, sizeof p, "%s/%s/blobs", root, names[i]);
-		DIR *bd = opendir(p);
-		while (bd && (e = readdir(bd))) {
-			if (e->d_name[0] == '.' || blob_used(&k, names[i], e->d_name))
-				continue;
-			char q[HFCACHE_PATH_MAX * 3];
-			snprintf(q, sizeof q, "%s/%s", p, e->d_name);
-			item(&prog, o, q, false, &total, &rc, strstr(e->d_name, ".incomplete") ?
-			    "a partial download no role needs" : "a blob no pinned file uses");
-		}
-		if (bd)
-			closedir(bd);
+		unused_entries(&prog, o, &k, p, names[i], false, &total, &rc);
 	}
 	for (size_t i = 0; i < nn; i++)
 		free(names[i]);

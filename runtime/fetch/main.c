@@ -1,4 +1,5 @@
 /* fetch: download what generated/manifests list into the Hugging Face cache, verified. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,13 +79,19 @@ mode_for(int json)
 	return isatty(STDERR_FILENO) && !getenv("NO_PROGRESS") ? FPROGRESS_TTY : FPROGRESS_LINES;
 }
 
+/* What prune and scan take; scan has no --yes and no --active. */
+struct sub_opts {
+	const char *manifests, *cache, *active;
+	int json;
+	bool yes;
+};
+
+/* One loop for both subcommands; -1 to go on, else the exit status to return. */
 static int
-cmd_prune(int argc, char **argv)
+sub_options(int argc, char **argv, const char *name, bool prune, struct sub_opts *o)
 {
-	struct fprune_opts o = {.manifests = "generated/manifests"};
-	int json = 0;
 	for (int i = 1; i < argc; i++) {
-		int r = common_opt(argc, argv, i, &o.manifests, &o.cache, &json);
+		int r = common_opt(argc, argv, i, &o->manifests, &o->cache, &o->json);
 		if (r >= 0) {
 			i = r;
 			continue;
@@ -95,36 +102,38 @@ cmd_prune(int argc, char **argv)
 			fputs(usage_fetch, stdout);
 			return EXITCODE_OK;
 		}
-		if (!strcmp(argv[i], "--yes"))
-			o.yes = 1;
-		else if (!strcmp(argv[i], "--active") && i + 1 < argc)
-			o.active_file = argv[++i];
+		if (prune && !strcmp(argv[i], "--yes"))
+			o->yes = true;
+		else if (prune && !strcmp(argv[i], "--active") && i + 1 < argc)
+			o->active = argv[++i];
 		else {
-			diag_print(stderr, "fetch: prune: unknown option '%s'\n", argv[i]);
+			diag_print(stderr, "fetch: %s: unknown option '%s'\n", name, argv[i]);
 			return usage();
 		}
 	}
-	o.mode = mode_for(json);
+	return -1;
+}
+
+static int
+cmd_prune(int argc, char **argv)
+{
+	struct sub_opts s = {.manifests = "generated/manifests"};
+	int rc = sub_options(argc, argv, "prune", true, &s);
+	if (rc >= 0)
+		return rc;
+	struct fprune_opts o = {.manifests = s.manifests, .cache = s.cache, .active_file = s.active,
+	    .yes = s.yes, .mode = mode_for(s.json)};
 	return fprune_run(&o);
 }
 
 static int
 cmd_scan(int argc, char **argv)
 {
-	struct fscan_opts o = {.manifests = "generated/manifests"};
-	int json = 0;
-	for (int i = 1; i < argc; i++) {
-		int r = common_opt(argc, argv, i, &o.manifests, &o.cache, &json);
-		if (r >= 0) {
-			i = r;
-			continue;
-		}
-		if (r == -1)
-			return usage();
-		diag_print(stderr, "fetch: scan: unknown option '%s'\n", argv[i]);
-		return usage();
-	}
-	o.json = json;
+	struct sub_opts s = {.manifests = "generated/manifests"};
+	int rc = sub_options(argc, argv, "scan", false, &s);
+	if (rc >= 0)
+		return rc;
+	struct fscan_opts o = {.manifests = s.manifests, .cache = s.cache, .json = s.json};
 	return fscan_run(&o);
 }
 

@@ -3,6 +3,7 @@
 
 #include "budget.h"
 #include "budget_rank.h"
+#include "budget_weights.h"
 #include "size.h"
 
 void suite_budget_rank(void);
@@ -100,10 +101,91 @@ test_rank_weights_vocab_padding_and_stages(void)
 	CU_ASSERT_EQUAL(t2.lm_head_bytes, 32064ULL * 4096 * 2 + 4096 * 2);
 }
 
+
+/* A small MoE model whose tensors can be counted by hand: 4 experts of 8, a shared expert of 8. */
+static const struct budget_arch tiny_moe = {
+	.layers = 4, .attention_heads = 4, .kv_heads = 4, .head_dim = 4, .hidden_size = 16,
+	.intermediate_size = 32, .vocab_size = 64, .max_position_embeddings = 4096, .dtype_bytes = 2,
+	.experts = 4, .moe_intermediate_size = 8, .shared_experts = 1, .dense_layers = 1,
+};
+
+static void
+test_rank_weights_moe(void)
+{
+	/* One GPU: the one-GPU formula, 1 dense and 3 MoE layers. */
+	struct budget_rank_weights one, two;
+	budget_rank_weights(&tiny_moe, NULL, 1, 1, 0, 4, &one);
+	CU_ASSERT_EQUAL(one.total_bytes, budget_weights_bytes(&tiny_moe, NULL));
+	/* An MoE layer at TP 2: q, k, v 8 wide each, o 8 x 16: 512; 2 of the 4 experts (expert
+	 * parallel) and half the shared expert: 3 x 16 x (2 x 8 + 4) = 960; the router whole: 64. */
+	struct budget_layer moe = budget_layer_tensors(&tiny_moe, 2, 2, true);
+	CU_ASSERT_EQUAL(moe.elements, 512 + 960 + 64);
+	CU_ASSERT_EQUAL(moe.replicated_other, 2 * 16);
+	/* The dense layer: the MLP of 32 split in two: 3 x 16 x 16. */
+	struct budget_layer dense = budget_layer_tensors(&tiny_moe, 2, 1, false);
+	CU_ASSERT_EQUAL(dense.elements, 512 + 3 * 16 * 16);
+	budget_rank_weights(&tiny_moe, NULL, 2, 1, 0, 4, &two);
+	CU_ASSERT_EQUAL(two.sharded_bytes, (dense.elements + 3 * moe.elements) * 2);
+	/* Every rank holds the router whole: two ranks hold it twice, the rest once. */
+	CU_ASSERT_EQUAL(2 * two.sharded_bytes, one.sharded_bytes + 3 * 16 * 4 * 2);
+	CU_ASSERT_EQUAL(two.replicated_bytes, one.replicated_bytes);
+}
+
+static void
+test_rank_weights_moe_stages(void)
+{
+	/* Two stages of 2 layers: the dense layer is on the first; both stages sum to the model. */
+	struct budget_rank_weights all, s0, s1;
+	budget_rank_weights(&tiny_moe, NULL, 1, 1, 0, 4, &all);
+	budget_rank_weights(&tiny_moe, NULL, 1, 2, 0, 2, &s0);
+	budget_rank_weights(&tiny_moe, NULL, 1, 2, 1, 2, &s1);
+	struct budget_layer dense = budget_layer_tensors(&tiny_moe, 1, 1, false);
+	struct budget_layer moe = budget_layer_tensors(&tiny_moe, 1, 1, true);
+	CU_ASSERT_EQUAL(s0.sharded_bytes, (dense.elements + moe.elements) * 2);
+	CU_ASSERT_EQUAL(s1.sharded_bytes, 2 * moe.elements * 2);
+	CU_ASSERT_EQUAL(s0.sharded_bytes + s1.sharded_bytes, all.sharded_bytes);
+	CU_ASSERT_EQUAL(s0.replicated_bytes + s1.replicated_bytes, all.replicated_bytes);
+	/* A last stage of 1 layer after a first of 3: all MoE. */
+	budget_rank_weights(&tiny_moe, NULL, 1, 2, 1, 1, &s1);
+	CU_ASSERT_EQUAL(s1.sharded_bytes, moe.elements * 2);
+	/* A dense model has no MoE layers anywhere. */
+	CU_ASSERT_EQUAL(budget_dense_layers(&llama31_8b, 16, 16), 16);
+	CU_ASSERT_EQUAL(budget_dense_layers(&tiny_moe, 0, 4), 1);
+	CU_ASSERT_EQUAL(budget_dense_layers(&tiny_moe, 1, 3), 0);
+}
+
+static void
+test_rank_fit_takes_the_generation(void)
+{
+	/* One rank of one GPU fits as the one-GPU budget does with its generation's constants. */
+	for (int g = 0; g < BUDGET_GEN_COUNT; g++) {
+		struct budget_params p = {.gpu_total_bytes = 24 * SIZE_GIB, .utilization = 0.9,
+		    .max_model_len = 8192, .engine = BUDGET_ENGINE_V1, .generation_set = true,
+		    .generation = (enum budget_generation)g};
+		const struct budget_calibration *gen = budget_calibration_of((enum budget_generation)g);
+		struct budget_rank_weights w;
+		struct budget_calibration used;
+		struct budget_result r, one;
+		budget_rank_weights(&llama31_8b, NULL, 1, 1, 0, 32, &w);
+		budget_rank_fit(&llama31_8b, &p, &w, 1, 32, &used, &r);
+		CU_ASSERT_DOUBLE_EQUAL(used.forward_factor, gen->forward_factor, 0);
+		CU_ASSERT_DOUBLE_EQUAL(used.sampler_bytes_per_logit, gen->sampler_bytes_per_logit, 0);
+		CU_ASSERT_EQUAL(used.non_torch_bytes, gen->non_torch_bytes);
+		p.calibration = gen;
+		p.weights_bytes = w.total_bytes;
+		budget_fit(&llama31_8b, &p, &one);
+		CU_ASSERT_EQUAL(r.activation_bytes, one.activation_bytes);
+		CU_ASSERT_EQUAL(r.kv_cache_bytes, one.kv_cache_bytes);
+	}
+	/* The test can tell: V0's constants are not the default ones. */
+	CU_ASSERT_NOT_EQUAL(budget_calibration_of(BUDGET_GEN_V0)->non_torch_bytes,
+	    budget_calibration_default.non_torch_bytes);
+}
+
 static void
 test_rank_non_torch_and_fit(void)
 {
-	const struct budget_calibration *cal = &budget_calibration_default;
+	const struct budget_calibration *cal = budget_calibration_of(BUDGET_GEN_V1);
 	CU_ASSERT_EQUAL(budget_rank_non_torch(cal, BUDGET_ENGINE_V1, 1, 1), cal->non_torch_bytes);
 	CU_ASSERT_EQUAL(budget_rank_non_torch(cal, BUDGET_ENGINE_V1, 2, 1),
 	    cal->non_torch_bytes + BUDGET_RANK_NON_TORCH_PER_PEER);
@@ -149,6 +231,9 @@ suite_budget_rank(void)
 	CU_add_test(s, "one rank of one gpu is the model", test_rank_weights_one_gpu_is_the_model);
 	CU_add_test(s, "tp shards", test_rank_weights_tp_shards);
 	CU_add_test(s, "vocab padding and stages", test_rank_weights_vocab_padding_and_stages);
+	CU_add_test(s, "moe layers per rank", test_rank_weights_moe);
+	CU_add_test(s, "moe dense layers per stage", test_rank_weights_moe_stages);
+	CU_add_test(s, "fit takes the generation's constants", test_rank_fit_takes_the_generation);
 	CU_add_test(s, "non-torch and fit", test_rank_non_torch_and_fit);
 	CU_add_test(s, "max concurrency", test_max_concurrency);
 }
