@@ -12,6 +12,7 @@
 #include "exitcode.h"
 #include "px.h"
 #include "pxconn.h"
+#include "pxdry.h"
 #include "pxinst.h"
 #include "size.h"
 #include "swcmd.h"
@@ -26,8 +27,12 @@ volatile int px_stopping;
 
 static const char usage[] =
     "switch proxy [--listen ADDRESS:PORT] [--port-base PORT] [--preload ROLE]... [--queue N] [--max-body BYTES]\n"
-    "       [--drain-timeout S] [--ttl S] [--sleep-level 0|1|2] [--start-base S] [--disk-speed MB/S]\n"
-    "       [--api-key-file FILE] [--dry-run]";
+    "       [--drain-timeout S] [--ttl [ROLE=]S]... [--sleep-level [ROLE=]0|1|2]... [--start-base S]\n"
+    "       [--disk-speed MB/S] [--api-key-file FILE] [--dry-run]";
+static const char help[] =
+    "The catalog's ttl and sleep_mode win; --ttl S and --sleep-level N apply to roles that set none;\n"
+    "--ttl ROLE=S and --sleep-level ROLE=N override the catalog for one role. The catalog's load\n"
+    "timeouts win too, unless --start-base or --disk-speed is given. docs/proxy.md has the rest.\n";
 
 static int sigpipe_w = -1;
 
@@ -49,6 +54,20 @@ px_log(struct px_inst *in, const char *s, size_t n)
 			in->log_full = 1;
 		}
 	}
+}
+
+ssize_t
+px_read_small(const char *path, char *buf, size_t cap)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, buf, cap - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	return n;
 }
 
 int
@@ -116,31 +135,33 @@ read_key(const char *path)
 	return 0;
 }
 
-static void
-dry_run(void)
+/* --ttl [ROLE=]S, --sleep-level [ROLE=]N: a default, or an override for one role. */
+static int
+serving_opt(const char *name, const char *v, int sleep, long hi)
 {
-	printf("listen %s:%u, ports %u-%zu, queue %u, body limit %llu bytes, drain timeout %.0f s, ttl %s, %s\n",
-	    px_opt.host, px_opt.port, px_opt.port_base, px_opt.port_base + px_ninst - 1, px_opt.queue_max,
-	    (unsigned long long)px_opt.max_body, px_opt.drain_s, px_opt.ttl_s > 0 ? "set" : "off",
-	    px_opt.sleep_level ? "put away by sleep mode" : "put away by stopping");
-	/* The table's together: groups (modelc plans them); this proxy does not schedule by them yet. */
-	struct model_table t = *swtable_table();
-	char why[MODEL_TABLE_WHY_MAX];
-	if (model_table_check_serving(&t, why) == 0 && t.ngroups > 0)
-		printf("groups: %u in this table, not yet used by this proxy: every role is treated as needing the "
-		    "whole GPU, so one role is resident at a time\n", (unsigned)t.ngroups);
-	else
-		printf("groups: none in this table: every role needs the whole GPU, so one role is resident at a time\n");
-	printf("%-14s %5s %13s %11s %10s %13s\n", "role", "port", "max_model_len", "utilization", "weights",
-	    "start timeout");
-	for (size_t i = 0; i < px_ninst; i++) {
-		const struct px_inst *in = &px_inst[i];
-		uint64_t w = in->e.total_bytes ? in->e.total_bytes : in->e.params.weights_bytes;
-		printf("%-14s %5u %13u %11.4g %6.2f GiB %11.0f s\n", in->e.role, in->port, (unsigned)in->e.max_model_len,
-		    in->e.gpu_memory_utilization, size_gib(w), px_inst_start_timeout(in));
+	const char *eq = strchr(v, '=');
+	long x = number(eq ? eq + 1 : v, 0, hi);
+	if (x < 0 || eq == v) {
+		swcmd_error("proxy: %s '%s' is not %s from 0 to %ld, or ROLE=%s\n", name, v, sleep ? "a level" : "a number",
+		    hi, sleep ? "N" : "S");
+		return -1;
 	}
-	printf("eviction order: least recently used first; a role that is asked for puts away every resident "
-	    "role (it needs the whole GPU)\n");
+	if (!eq) {
+		if (sleep)
+			px_opt.sleep_level = (int)x;
+		else
+			px_opt.ttl_s = (double)x;
+		return 0;
+	}
+	static char roles[2 * PX_MAX_ROLES][64];
+	if (px_opt.nov == sizeof px_opt.ov / sizeof px_opt.ov[0] || (size_t)(eq - v) >= sizeof roles[0]) {
+		swcmd_error("proxy: %s '%s': too many overrides or too long a role name\n", name, v);
+		return -1;
+	}
+	size_t k = px_opt.nov++;
+	snprintf(roles[k], sizeof roles[0], "%.*s", (int)(eq - v), v);
+	px_opt.ov[k] = (struct px_override){ roles[k], sleep, x };
+	return 0;
 }
 
 int
@@ -199,17 +220,19 @@ main(int argc, char **argv)
 			NUM("--drain-timeout", 0, 86400);
 			px_opt.drain_s = (double)x;
 		} else if (OPT("--ttl")) {
-			NUM("--ttl", 0, 864000);
-			px_opt.ttl_s = (double)x;
+			if (m < 0 || serving_opt("--ttl", v, 0, 864000) != 0)
+				return EXITCODE_USAGE;
 		} else if (OPT("--sleep-level")) {
-			NUM("--sleep-level", 0, 2);
-			px_opt.sleep_level = (int)x;
+			if (m < 0 || serving_opt("--sleep-level", v, 1, 2) != 0)
+				return EXITCODE_USAGE;
 		} else if (OPT("--start-base")) {
 			NUM("--start-base", 0, 86400);
 			px_opt.start_base_s = (double)x;
+			px_opt.start_set = 1;
 		} else if (OPT("--disk-speed")) {
 			NUM("--disk-speed", 1, 1000000);
 			px_opt.disk_bps = (double)x * 1e6;
+			px_opt.start_set = 1;
 		} else if (OPT("--preload")) {
 			if (m < 0)
 				return EXITCODE_USAGE;
@@ -222,7 +245,8 @@ main(int argc, char **argv)
 		} else if (strcmp(argv[i], "--dry-run") == 0) {
 			dry = 1;
 		} else if (strcmp(argv[i], "--help") == 0) {
-			return swcmd_usage(stdout, usage);
+			swcmd_usage(stdout, usage);
+			return fputs(help, stdout) >= 0 ? EXITCODE_OK : EXITCODE_SYSTEM;
 		} else {
 			return swcmd_unknown_option("proxy", argv[i], usage);
 		}
@@ -248,8 +272,8 @@ main(int argc, char **argv)
 	if (!is_loopback(px_opt.host))
 		swcmd_warning("proxy: listening on '%s' without TLS: requests and the API key cross the network in "
 		    "clear text; put this proxy behind a TLS reverse proxy\n", px_opt.host);
-	if (px_inst_init() != 0)
-		return EXITCODE_SYSTEM;
+	if ((rc = px_inst_init()) != 0)
+		return rc;
 	for (size_t k = 0; k < npreload; k++) {
 		int r = px_inst_find(preload[k]);
 		if (r < 0) {
@@ -260,11 +284,12 @@ main(int argc, char **argv)
 		px_inst[r].want_t = px_now() + (double)k * 1e-6;
 	}
 	if (dry) {
-		dry_run();
+		px_dry_run();
 		return fflush(stdout) == 0 ? EXITCODE_OK : EXITCODE_SYSTEM;
 	}
-	if (px_opt.sleep_level)
-		setenv("VLLM_SERVER_DEV_MODE", "1", 1);
+	for (size_t i = 0; i < px_ninst; i++)
+		if (px_inst[i].sleep_level)
+			setenv("VLLM_SERVER_DEV_MODE", "1", 1); /* what vLLM's /sleep and /wake_up need */
 	int lfd = px_conn_listen(px_opt.host, px_opt.port);
 	if (lfd < 0)
 		return EXITCODE_SYSTEM;

@@ -1,6 +1,5 @@
 #include "pxapi.h"
 
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +7,7 @@
 #include <unistd.h>
 
 #include "pxconn.h"
+#include "pxgroup.h"
 #include "pxinst.h"
 #include "swjson.h"
 #include "swtable.h"
@@ -101,10 +101,33 @@ models(struct px_conn *c)
 			outf(&o, ", ");
 			out_json_string(&o, in->e.repo);
 		}
+		for (size_t k = 0; k < in->sv.naliases; k++) {
+			outf(&o, ", ");
+			out_json_string(&o, px_inst_alias(in, k));
+		}
 		outf(&o, "]}");
 	}
 	outf(&o, "]}\n");
 	out_send(c, 200, "application/json", &o);
+}
+
+/* The group and limits the running instance was started with; null when it holds no process. */
+static void
+running_limits(struct out *o, const struct px_inst *in)
+{
+	if (in->pid > 0 && in->grp >= 0)
+		out_json_string(o, px_group_name(in->grp));
+	else
+		outf(o, "null");
+	if (in->pid <= 0) {
+		outf(o, ", \"limits\": null");
+		return;
+	}
+	outf(o, ", \"limits\": {\"max_model_len\": %u, ", (unsigned)in->lim_len);
+	if (in->lim_kv)
+		outf(o, "\"kv_cache_memory_bytes\": %llu}", (unsigned long long)in->lim_kv);
+	else
+		outf(o, "\"gpu_memory_utilization\": %.4g}", in->lim_util);
 }
 
 static void
@@ -120,14 +143,18 @@ running(struct px_conn *c)
 		outf(&o, ", \"state\": \"%s\", \"port\": %u, \"pid\": %ld, \"gpu_budget_bytes\": %llu, "
 		    "\"weights_bytes\": %llu, \"inflight\": %d, \"queued\": %d, \"last_use_s_ago\": ", px_state_name(in->st),
 		    in->port, (long)in->pid,
-		    (unsigned long long)((double)swtable_table()->gpu_total_bytes * in->e.gpu_memory_utilization),
-		    (unsigned long long)(in->e.total_bytes ? in->e.total_bytes : in->e.params.weights_bytes), in->inflight,
+		    (unsigned long long)((double)swtable_table()->gpu_total_bytes *
+		    (in->pid > 0 && in->lim_util > 0 ? in->lim_util : in->e.gpu_memory_utilization)),
+		    (unsigned long long)px_weights_bytes(in), in->inflight,
 		    in->queued);
 		if (in->last_use > 0)
 			outf(&o, "%.1f", now - in->last_use);
 		else
 			outf(&o, "null");
-		outf(&o, ", \"start_timeout_s\": %.0f, \"last_error\": ", px_inst_start_timeout(in));
+		outf(&o, ", \"start_timeout_s\": %.0f, \"ttl_s\": %.0f, \"sleep_level\": %d, \"group\": ",
+		    px_inst_start_timeout(in), in->ttl_s, in->sleep_level);
+		running_limits(&o, in);
+		outf(&o, ", \"last_error\": ");
 		if (in->why[0])
 			out_json_string(&o, in->why);
 		else
@@ -159,14 +186,8 @@ static unsigned long long
 rss_bytes(void)
 {
 	char buf[128];
-	int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (px_read_small("/proc/self/statm", buf, sizeof buf) < 0)
 		return 0;
-	ssize_t n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
 	char *p = strchr(buf, ' ');
 	return p ? strtoull(p + 1, NULL, 10) * (unsigned long long)sysconf(_SC_PAGESIZE) : 0;
 }
@@ -209,6 +230,23 @@ metrics(struct px_conn *c)
 	for (size_t i = 0; i < px_ninst; i++)
 		outf(&o, "switch_proxy_instance_state{role=\"%s\",state=\"%s\"} 1\n", px_inst[i].e.role,
 		    px_state_name(px_inst[i].st));
+	outf(&o, "# HELP switch_proxy_instance_max_model_len The limits a running instance was started with "
+	    "(group empty: alone).\n# TYPE switch_proxy_instance_max_model_len gauge\n");
+	for (size_t i = 0; i < px_ninst; i++)
+		if (px_inst[i].pid > 0)
+			outf(&o, "switch_proxy_instance_max_model_len{role=\"%s\",group=\"%s\"} %u\n", px_inst[i].e.role,
+			    px_inst[i].grp >= 0 ? px_group_name(px_inst[i].grp) : "", (unsigned)px_inst[i].lim_len);
+	outf(&o, "# TYPE switch_proxy_instance_gpu_memory_utilization gauge\n");
+	for (size_t i = 0; i < px_ninst; i++)
+		if (px_inst[i].pid > 0 && !px_inst[i].lim_kv)
+			outf(&o, "switch_proxy_instance_gpu_memory_utilization{role=\"%s\",group=\"%s\"} %.4g\n",
+			    px_inst[i].e.role, px_inst[i].grp >= 0 ? px_group_name(px_inst[i].grp) : "", px_inst[i].lim_util);
+	outf(&o, "# TYPE switch_proxy_instance_kv_cache_memory_bytes gauge\n");
+	for (size_t i = 0; i < px_ninst; i++)
+		if (px_inst[i].pid > 0 && px_inst[i].lim_kv)
+			outf(&o, "switch_proxy_instance_kv_cache_memory_bytes{role=\"%s\",group=\"%s\"} %llu\n",
+			    px_inst[i].e.role, px_inst[i].grp >= 0 ? px_group_name(px_inst[i].grp) : "",
+			    (unsigned long long)px_inst[i].lim_kv);
 	outf(&o, "# TYPE switch_proxy_rejected_total counter\n"
 	    "switch_proxy_rejected_total{reason=\"queue_full\"} %lu\n"
 	    "switch_proxy_rejected_total{reason=\"connections\"} %lu\n"

@@ -1,4 +1,4 @@
-#define _GNU_SOURCE /* pipe2 */
+#define _GNU_SOURCE /* usleep */
 #include "pxinst.h"
 
 #include <errno.h>
@@ -14,13 +14,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "gpu.h"
 #include "launch.h"
 #include "pxconn.h"
-#include "refit.h"
+#include "pxgroup.h"
+#include "pxstart.h"
 #include "size.h"
 #include "swcmd.h"
-#include "swtable.h"
 
 static const char *const state_names[] = { "stopped", "starting", "ready", "draining", "sleeping", "asleep",
 	"waking", "stopping", "failed" };
@@ -31,12 +30,9 @@ px_state_name(enum px_state s)
 	return state_names[s];
 }
 
-static void
-logf_inst(struct px_inst *in, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
 /* A line of the proxy's own in the role's output ring. */
-static void
-logf_inst(struct px_inst *in, const char *fmt, ...)
+void
+px_inst_logf(struct px_inst *in, const char *fmt, ...)
 {
 	char line[768];
 	va_list ap;
@@ -53,8 +49,9 @@ logf_inst(struct px_inst *in, const char *fmt, ...)
 double
 px_inst_start_timeout(const struct px_inst *in)
 {
-	uint64_t bytes = in->e.total_bytes ? in->e.total_bytes : in->e.params.weights_bytes;
-	return px_opt.start_base_s + (double)bytes / px_opt.disk_bps;
+	if (in->sv.load_timeout_seconds && !px_opt.start_set)
+		return (double)in->sv.load_timeout_seconds;
+	return px_opt.start_base_s + (double)px_weights_bytes(in) / px_opt.disk_bps;
 }
 
 /* ---- control requests to a server ---- */
@@ -132,8 +129,8 @@ ctl_event(struct px_inst *in, short rev, double now)
 
 /* ---- the life cycle ---- */
 
-static void
-set_state(struct px_inst *in, enum px_state s, double now)
+void
+px_inst_set_state(struct px_inst *in, enum px_state s, double now)
 {
 	in->st = s;
 	in->since = now;
@@ -146,18 +143,18 @@ kill_group(struct px_inst *in, int sig)
 		kill(-in->pid, sig);
 }
 
-static void
-stop_inst(struct px_inst *in, double now)
+void
+px_inst_stop(struct px_inst *in, double now)
 {
 	ctl_close(in);
 	if (in->pid <= 0) {
-		set_state(in, PXS_STOPPED, now);
+		px_inst_set_state(in, PXS_STOPPED, now);
 		return;
 	}
-	logf_inst(in, "stopping pid %ld\n", (long)in->pid);
+	px_inst_logf(in, "stopping pid %ld\n", (long)in->pid);
 	kill_group(in, SIGTERM);
 	in->stops++;
-	set_state(in, PXS_STOPPING, now);
+	px_inst_set_state(in, PXS_STOPPING, now);
 	in->deadline = now + 10;
 }
 
@@ -166,42 +163,42 @@ static uint64_t
 mem_available(void)
 {
 	char buf[4096];
-	int fd = open("/proc/meminfo", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (px_read_small("/proc/meminfo", buf, sizeof buf) < 0)
 		return 0;
-	ssize_t n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
 	char *p = strstr(buf, "MemAvailable:");
 	return p ? (uint64_t)strtoull(p + 13, NULL, 10) * 1024 : 0;
 }
 
-/* Put in away: to sleep when sleep mode is on and host memory holds its weights, else stopped. */
+/*
+ * Put in away: to sleep when its sleep level says so and, at level 1, host memory holds its
+ * weights beside those of every instance going to sleep now (plus 1 GiB); else stopped.
+ */
 static void
 put_away(struct px_inst *in, double now)
 {
-	uint64_t w = in->e.total_bytes ? in->e.total_bytes : in->e.params.weights_bytes;
-	if (px_opt.sleep_level > 0 && !in->stop_after_drain && !in->unload) {
-		uint64_t avail = mem_available();
-		if (px_opt.sleep_level == 2 || avail > w + SIZE_GIB) {
+	if (in->sleep_level > 0 && !in->stop_after_drain && !in->unload) {
+		uint64_t avail = mem_available(), need = px_sleep_host_bytes(in) + SIZE_GIB;
+		for (size_t i = 0; i < px_ninst; i++)
+			if (px_inst[i].st == PXS_SLEEPING && px_inst[i].sleep_level == 1)
+				need += px_sleep_host_bytes(&px_inst[i]);
+		if (in->sleep_level == 2 || avail > need) {
 			char path[32];
-			snprintf(path, sizeof path, "/sleep?level=%d", px_opt.sleep_level);
-			logf_inst(in, "putting pid %ld to sleep (level %d)\n", (long)in->pid, px_opt.sleep_level);
-			set_state(in, PXS_SLEEPING, now);
+			snprintf(path, sizeof path, "/sleep?level=%d", in->sleep_level);
+			px_inst_logf(in, "putting pid %ld to sleep (level %d)\n", (long)in->pid, in->sleep_level);
+			px_inst_set_state(in, PXS_SLEEPING, now);
 			ctl_begin(in, PXC_SLEEP, "POST", path, 120, now);
 			return;
 		}
-		logf_inst(in, "host memory has %.1f GiB available, too little for %.1f GiB of weights asleep; "
-		    "stopping instead\n", size_gib(avail), size_gib(w));
+		px_inst_logf(in, "host memory has %.1f GiB available, too little for %.1f GiB of weights asleep (with "
+		    "those going to sleep now and 1 GiB to spare); stopping instead\n", size_gib(avail),
+		    size_gib(need - SIZE_GIB));
 	}
 	in->unload = 0;
-	stop_inst(in, now);
+	px_inst_stop(in, now);
 }
 
-static void
-start_failed(struct px_inst *in, double now, int final)
+void
+px_inst_start_failed(struct px_inst *in, double now, int final)
 {
 	in->failures++;
 	in->attempts++;
@@ -217,114 +214,7 @@ start_failed(struct px_inst *in, double now, int final)
 		swcmd_warning("proxy: role '%s' failed to start: %s; retrying in %.1f s\n", in->e.role, in->why, backoff);
 		in->retry_at = now + backoff;
 	}
-	set_state(in, PXS_FAILED, now);
-}
-
-/* The served names: what launch_build gives, plus the role's name, repo id and local directory. */
-static void
-add_names(struct launch_cmd *cmd, const struct model_entry *e)
-{
-	const char *extra[4] = { e->role, e->repo, e->local_dir, e->model_id };
-	size_t at = 0;
-	for (size_t k = 0; k + 1 < cmd->argc; k++)
-		if (strcmp(cmd->argv[k], "--served-model-name") == 0)
-			at = k + 2;
-	if (!at)
-		return;
-	for (size_t j = 0; j < 4; j++) {
-		int dup = !extra[j];
-		for (size_t k = at - 1; !dup && k < at; k++)
-			dup = strcmp(cmd->argv[k], extra[j]) == 0;
-		for (size_t k = 0; !dup && k < j; k++)
-			dup = extra[k] && strcmp(extra[k], extra[j]) == 0;
-		if (dup || strcmp(swtable_model_id(e), extra[j]) == 0 || cmd->argc + 2 >= LAUNCH_MAX_ARGS)
-			continue;
-		memmove(&cmd->argv[at + 1], &cmd->argv[at], (cmd->argc + 1 - at) * sizeof cmd->argv[0]);
-		cmd->argv[at++] = (char *)extra[j];
-		cmd->argc++;
-	}
-	if (px_opt.sleep_level > 0 && cmd->argc + 2 < LAUNCH_MAX_ARGS)
-		cmd->argv[cmd->argc++] = "--enable-sleep-mode", cmd->argv[cmd->argc] = NULL;
-}
-
-/* The LRU instance in state s other than skip, or NULL. */
-static struct px_inst *
-lru_in(enum px_state s, const struct px_inst *skip)
-{
-	struct px_inst *best = NULL;
-	for (size_t i = 0; i < px_ninst; i++)
-		if (&px_inst[i] != skip && px_inst[i].st == s && (!best || px_inst[i].last_use < best->last_use))
-			best = &px_inst[i];
-	return best;
-}
-
-static void
-start_inst(struct px_inst *in, double now)
-{
-	static struct nvsmi_state gst;
-	static struct launch_cmd cmd;
-	char msg[GPU_MSG_MAX];
-	struct refit plan;
-
-	enum gpu_status g = gpu_query(&gst, msg);
-	const struct nvsmi_gpu *gpu = g == GPU_OK ? gpu_pick(&gst) : NULL;
-	refit_plan(&in->e, gpu, 0, &plan);
-	if (plan.outcome == REFIT_REFUSED) {
-		struct px_inst *sleeper = lru_in(PXS_ASLEEP, in);
-		if (sleeper) {
-			logf_inst(sleeper, "stopped to make room for '%s'\n", in->e.role);
-			stop_inst(sleeper, now);
-			return;
-		}
-		snprintf(in->why, sizeof in->why, "'%s' does not fit GPU %d now: %.1f GiB of %.1f GiB are in use",
-		    in->e.role, plan.gpu_index, size_gib(plan.gpu_used_bytes), size_gib(plan.gpu_total_bytes));
-		start_failed(in, now, 1);
-		return;
-	}
-	if (launch_build(&in->e, &plan, "127.0.0.1", in->port, stderr, &cmd) != 0) {
-		snprintf(in->why, sizeof in->why, "its command line does not fit");
-		start_failed(in, now, 1);
-		return;
-	}
-	add_names(&cmd, &in->e);
-	/* The server's stdout and stderr into one pipe: fds 1 and 2 point at it while it forks. */
-	int p[2], s1, s2;
-	if (pipe2(p, O_CLOEXEC) != 0) {
-		snprintf(in->why, sizeof in->why, "pipe: %s", strerror(errno));
-		start_failed(in, now, 1);
-		return;
-	}
-	fflush(NULL);
-	s1 = fcntl(1, F_DUPFD_CLOEXEC, 3);
-	s2 = fcntl(2, F_DUPFD_CLOEXEC, 3);
-	dup2(p[1], 1);
-	dup2(p[1], 2);
-	pid_t pid = launch_start(&cmd, NULL);
-	int saved = errno;
-	dup2(s1, 1);
-	dup2(s2, 2);
-	close(s1);
-	close(s2);
-	close(p[1]);
-	int fd = p[0];
-	errno = saved;
-	if (pid < 0) {
-		close(fd);
-		snprintf(in->why, sizeof in->why, "cannot start '%s': %s", cmd.argv[0], strerror(errno));
-		start_failed(in, now, 1);
-		return;
-	}
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-	in->pid = pid;
-	in->logfd = fd;
-	in->starts++;
-	if (!in->swap_t0)
-		in->swap_t0 = now;
-	set_state(in, PXS_STARTING, now);
-	in->deadline = now + px_inst_start_timeout(in);
-	in->next_probe = now + 0.05;
-	logf_inst(in, "started pid %ld on port %u (max_model_len %u, gpu_memory_utilization %.4g; start timeout %.0f s)\n",
-	    (long)pid, in->port, (unsigned)plan.max_model_len, plan.utilization, px_inst_start_timeout(in));
+	px_inst_set_state(in, PXS_FAILED, now);
 }
 
 static void
@@ -337,8 +227,8 @@ became_ready(struct px_inst *in, double now)
 	in->attempts = 0;
 	in->want = 0;
 	in->last_use = now;
-	set_state(in, PXS_READY, now);
-	logf_inst(in, "ready on port %u after %.2f s\n", in->port, took);
+	px_inst_set_state(in, PXS_READY, now);
+	px_inst_logf(in, "ready on port %u after %.2f s\n", in->port, took);
 	px_conn_dispatch((int)(in - px_inst), now);
 }
 
@@ -357,10 +247,10 @@ ctl_done(struct px_inst *in, int status, double now)
 	case PXC_SLEEP:
 		if (status == 200) {
 			in->sleeps++;
-			set_state(in, PXS_ASLEEP, now);
+			px_inst_set_state(in, PXS_ASLEEP, now);
 		} else {
-			logf_inst(in, "POST /sleep answered %d; stopping it\n", status);
-			stop_inst(in, now);
+			px_inst_logf(in, "POST /sleep answered %d; stopping it\n", status);
+			px_inst_stop(in, now);
 		}
 		break;
 	case PXC_WAKE:
@@ -368,21 +258,13 @@ ctl_done(struct px_inst *in, int status, double now)
 			in->wakes++;
 			became_ready(in, now);
 		} else {
-			logf_inst(in, "POST /wake_up answered %d; stopping it\n", status);
-			stop_inst(in, now);
+			px_inst_logf(in, "POST /wake_up answered %d; stopping it\n", status);
+			px_inst_stop(in, now);
 		}
 		break;
 	case PXC_NONE:
 		break;
 	}
-}
-
-/* In the GPU's way of role t: every other instance holding its GPU share (no co-residency groups). */
-static int
-in_the_way(const struct px_inst *o, const struct px_inst *t)
-{
-	return o != t && (o->st == PXS_STARTING || o->st == PXS_READY || o->st == PXS_DRAINING ||
-	    o->st == PXS_WAKING || o->st == PXS_SLEEPING || o->st == PXS_STOPPING);
 }
 
 static void
@@ -393,15 +275,20 @@ timers(struct px_inst *in, double now)
 	switch (in->st) {
 	case PXS_STARTING:
 		if (now > in->deadline) {
-			snprintf(in->why, sizeof in->why, "the server did not answer GET /health within %.0f s "
-			    "(%.0f s + %.1f GiB of weights at %.0f MB/s; --start-base, --disk-speed)",
-			    px_inst_start_timeout(in), px_opt.start_base_s,
-			    size_gib(in->e.total_bytes ? in->e.total_bytes : in->e.params.weights_bytes), px_opt.disk_bps / 1e6);
-			logf_inst(in, "%s\n", in->why);
+			if (in->sv.load_timeout_seconds && !px_opt.start_set)
+				snprintf(in->why, sizeof in->why, "the server did not answer GET /health within %.0f s (the "
+				    "catalog's load timeout: the weights over server.disk_read_rate plus 60 s)",
+				    px_inst_start_timeout(in));
+			else
+				snprintf(in->why, sizeof in->why, "the server did not answer GET /health within %.0f s "
+				    "(%.0f s + %.1f GiB of weights at %.0f MB/s; --start-base, --disk-speed)",
+				    px_inst_start_timeout(in), px_opt.start_base_s, size_gib(px_weights_bytes(in)),
+				    px_opt.disk_bps / 1e6);
+			px_inst_logf(in, "%s\n", in->why);
 			kill_group(in, SIGKILL);
 			in->st = PXS_STOPPING;
 			in->deadline = now + 10;
-			start_failed(in, now, 1);
+			px_inst_start_failed(in, now, 1);
 			in->st = PXS_STOPPING; /* until reaped */
 		} else if (in->ctl == PXC_NONE && now >= in->next_probe) {
 			ctl_begin(in, PXC_HEALTH, "GET", "/health", 1, now);
@@ -410,16 +297,16 @@ timers(struct px_inst *in, double now)
 	case PXS_READY:
 		if (in->unload) {
 			in->stop_after_drain = 1;
-			set_state(in, PXS_DRAINING, now);
-		} else if (px_opt.ttl_s > 0 && !in->inflight && !in->queued && now - in->last_use > px_opt.ttl_s) {
-			logf_inst(in, "idle for %.0f s (ttl); putting it away\n", now - in->last_use);
-			set_state(in, PXS_DRAINING, now);
+			px_inst_set_state(in, PXS_DRAINING, now);
+		} else if (in->ttl_s > 0 && !in->inflight && !in->queued && now - in->last_use > in->ttl_s) {
+			px_inst_logf(in, "idle for %.0f s (its ttl is %.0f s); putting it away\n", now - in->last_use, in->ttl_s);
+			px_inst_set_state(in, PXS_DRAINING, now);
 		}
 		break;
 	case PXS_DRAINING:
 		if (!in->inflight || now - in->since > px_opt.drain_s) {
 			if (in->inflight)
-				logf_inst(in, "%d request%s still in flight after the drain timeout of %.0f s\n", in->inflight,
+				px_inst_logf(in, "%d request%s still in flight after the drain timeout of %.0f s\n", in->inflight,
 				    in->inflight == 1 ? "" : "s", px_opt.drain_s);
 			put_away(in, now);
 			in->stop_after_drain = 0;
@@ -436,6 +323,71 @@ timers(struct px_inst *in, double now)
 	}
 }
 
+/* When role i's oldest request (or POST /load, --preload) came; 0: nothing waits for it. */
+static double
+waiting_since(size_t i, double now)
+{
+	struct px_inst *in = &px_inst[i];
+	double w = px_conn_oldest((int)i);
+	if (in->want && (w == 0 || in->want_t < w))
+		w = in->want_t;
+	if (in->st == PXS_READY || (in->st == PXS_FAILED && now < in->retry_at))
+		w = 0;
+	if (w == 0)
+		in->join = -2;
+	return w;
+}
+
+/* Another member of g that waits too and starts before t in the group's start order, or t. */
+static struct px_inst *
+first_in_order(struct px_inst *t, int g, double now)
+{
+	struct model_group_member m;
+	uint32_t order;
+	if (g < 0 || t->pid > 0 || px_group_member(g, (size_t)(t - px_inst), &m) != 0)
+		return t;
+	order = m.start_order;
+	for (size_t i = 0; i < px_ninst; i++) {
+		struct px_inst *u = &px_inst[i];
+		if (u != t && u->pid <= 0 && waiting_since(i, now) > 0 && px_group_member(g, i, &m) == 0 &&
+		    m.start_order < order) {
+			t = u;
+			order = m.start_order;
+		}
+	}
+	return t;
+}
+
+/* Drain the ready instances in t's way, least recently used first; whether any is in the way. */
+static int
+make_room(struct px_inst *t, int g, double now)
+{
+	struct px_inst *go[PX_MAX_ROLES];
+	size_t n = 0;
+	int blocked = 0;
+	for (size_t i = 0; i < px_ninst; i++) {
+		struct px_inst *o = &px_inst[i];
+		/* one start or wake at a time: each measures the free memory the ones before it left */
+		if (o != t && (o->st == PXS_STARTING || o->st == PXS_WAKING))
+			blocked = 1;
+		if (!px_group_in_the_way(o, t, g))
+			continue;
+		blocked = 1;
+		if (o->st != PXS_READY)
+			continue;
+		size_t k = n++;
+		for (; k > 0 && go[k - 1]->last_use > o->last_use; k--)
+			go[k] = go[k - 1];
+		go[k] = o;
+	}
+	for (size_t k = 0; k < n; k++) {
+		px_inst_logf(go[k], "making room for '%s'%s%s%s (put away %zu of %zu, least recently used first)\n",
+		    t->e.role, g >= 0 ? " in group '" : "", g >= 0 ? px_group_name(g) : "", g >= 0 ? "'" : "", k + 1, n);
+		px_inst_set_state(go[k], PXS_DRAINING, now);
+	}
+	return blocked;
+}
+
 void
 px_inst_tick(double now)
 {
@@ -448,16 +400,9 @@ px_inst_tick(double now)
 		return;
 	/* The role whose request has waited longest, among those not being served now. */
 	for (size_t i = 0; i < px_ninst; i++) {
-		struct px_inst *in = &px_inst[i];
-		double w = px_conn_oldest((int)i);
-		if (in->want && (w == 0 || in->want_t < w))
-			w = in->want_t;
-		if (w == 0 || in->st == PXS_READY)
-			continue;
-		if (in->st == PXS_FAILED && now < in->retry_at)
-			continue;
-		if (!t || w < oldest) {
-			t = in;
+		double w = waiting_since(i, now);
+		if (w > 0 && (!t || w < oldest)) {
+			t = &px_inst[i];
 			oldest = w;
 		}
 	}
@@ -465,31 +410,41 @@ px_inst_tick(double now)
 		return;
 	if (t->st == PXS_DRAINING) {
 		/* Asked for again while it drains: keep it. */
-		set_state(t, PXS_READY, now);
+		px_inst_set_state(t, PXS_READY, now);
 		px_conn_dispatch((int)(t - px_inst), now);
 		return;
 	}
-	int blocked = 0;
-	for (size_t i = 0; i < px_ninst; i++) {
-		struct px_inst *o = &px_inst[i];
-		if (!in_the_way(o, t))
-			continue;
-		blocked = 1;
-		if (o->st == PXS_READY) {
-			logf_inst(o, "making room for '%s'\n", t->e.role);
-			set_state(o, PXS_DRAINING, now);
+	/* Chosen once while its way is cleared: the members that made the choice may be going away. */
+	int g = t->join != -2 ? t->join : px_group_choose(t);
+	if (t->st == PXS_ASLEEP) {
+		/* Asleep with other limits than the group its awake partners are in: waking it would put
+		 * them away, so it starts again in their group. */
+		if (g >= 0 && g != t->grp) {
+			px_inst_logf(t, "asleep with the limits %s%s%s; stopping it to start it again in group '%s' beside "
+			    "its members\n", t->grp >= 0 ? "of group '" : "it has alone", t->grp >= 0 ? px_group_name(t->grp) : "",
+			    t->grp >= 0 ? "'" : "", px_group_name(g));
+			px_inst_stop(t, now);
+			t->join = g;
+			return;
 		}
+		g = t->grp;
 	}
-	if (blocked)
+	t = first_in_order(t, g, now);
+	if (make_room(t, g, now)) {
+		t->join = g;
 		return;
+	}
+	t->join = -2;
 	if (!t->swap_t0)
 		t->swap_t0 = now;
 	if (t->st == PXS_ASLEEP) {
-		logf_inst(t, "waking pid %ld\n", (long)t->pid);
-		set_state(t, PXS_WAKING, now);
+		if (!px_start_wake_room(t, now))
+			return;
+		px_inst_logf(t, "waking pid %ld\n", (long)t->pid);
+		px_inst_set_state(t, PXS_WAKING, now);
 		ctl_begin(t, PXC_WAKE, "POST", "/wake_up", 120, now);
 	} else {
-		start_inst(t, now);
+		px_start(t, g, now);
 	}
 }
 
@@ -551,19 +506,20 @@ px_inst_reap(double now)
 				read_log(in);
 			ctl_close(in);
 			in->pid = 0;
+			in->grp = -1;
 			int code = launch_exit_code(status);
-			logf_inst(in, "pid %ld exited with status %d\n", (long)pid, code);
+			px_inst_logf(in, "pid %ld exited with status %d\n", (long)pid, code);
 			if (in->st == PXS_STARTING) {
 				snprintf(in->why, sizeof in->why, "the server exited during start-up with status %d "
 				    "(GET /logs/%s shows its output)", code, in->e.role);
-				start_failed(in, now, 0);
+				px_inst_start_failed(in, now, 0);
 			} else if (in->st == PXS_STOPPING) {
-				set_state(in, PXS_STOPPED, now);
+				px_inst_set_state(in, PXS_STOPPED, now);
 			} else if (in->st != PXS_FAILED) {
 				in->failures++;
 				swcmd_warning("proxy: the server of role '%s' exited with status %d; the next request starts it "
 				    "again\n", in->e.role, code);
-				set_state(in, PXS_STOPPED, now);
+				px_inst_set_state(in, PXS_STOPPED, now);
 			}
 		}
 	}
@@ -584,9 +540,9 @@ px_inst_unload(struct px_inst *in)
 	in->want = 0;
 	if (in->st == PXS_READY || in->st == PXS_DRAINING) {
 		in->stop_after_drain = 1;
-		set_state(in, PXS_DRAINING, px_now());
+		px_inst_set_state(in, PXS_DRAINING, px_now());
 	} else if (in->st == PXS_ASLEEP || in->st == PXS_STARTING || in->st == PXS_WAKING || in->st == PXS_FAILED) {
-		stop_inst(in, px_now());
+		px_inst_stop(in, px_now());
 	}
 }
 
@@ -596,7 +552,7 @@ px_inst_stop_all(double grace_s)
 	double t0 = px_now();
 	for (size_t i = 0; i < px_ninst; i++)
 		if (px_inst[i].pid > 0)
-			stop_inst(&px_inst[i], t0);
+			px_inst_stop(&px_inst[i], t0);
 	for (;;) {
 		int left = 0;
 		px_inst_reap(px_now());

@@ -1,5 +1,5 @@
 """Shared by the proxy tests (test_proxy_load.py, scripts/bench_proxy.py): a scratch folder with
-the test catalog's runtime table, the stand-in vLLM and nvidia-smi on PATH, one shared GPU state
+a test catalog's runtime table (tests/fixtures/switch unless Env(catalog=...) names another folder), the stand-in vLLM and nvidia-smi on PATH, one shared GPU state
 file, switch-proxy built, and helpers to start it and talk HTTP/1.1 to it on loopback."""
 import json
 import os
@@ -23,12 +23,14 @@ def build_proxy():
 
 
 class Env:
-    def __init__(self):
+    def __init__(self, catalog="tests/fixtures/switch", gpu_total_mib=None):
+        """catalog: a folder with models.yaml and models.lock; gpu_total_mib: the stand-in GPU's size
+        (the default is the switch fixture's 7974 MiB), to match the catalog's gpu.memory."""
         self.dir = tempfile.mkdtemp(prefix="modelc-proxy-test.")
         cat = os.path.join(self.dir, "catalog")
         os.makedirs(cat)
         for f in ("models.yaml", "models.lock"):
-            shutil.copy(os.path.join(ROOT, "tests/fixtures/switch", f), cat)
+            shutil.copy(os.path.join(ROOT, catalog, f), cat)
         env = dict(os.environ, MODELC_SCHEMA_DIR=os.path.join(ROOT, "schemas"))
         subprocess.run([os.path.join(BIN, "modelc"), "build", "-o", "gen"], cwd=cat, env=env, check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -45,6 +47,8 @@ class Env:
                     "MODELC_HF_HOME": os.path.join(self.dir, "hf"),
                     "FAKE_GPU_STATE": os.path.join(self.dir, "gpu.json"),
                     "FAKE_VLLM_MAX_LIFETIME_S": "120", "FAKE_VLLM_RECORD_STREAMS": self.streams}
+        if gpu_total_mib:
+            self.env["FAKE_GPU_TOTAL_MIB"] = str(gpu_total_mib)
         # the runners' record of printed message formats (tests/check-diagnostics.py)
         if os.environ.get("MODELC_DIAG_LOG"):
             self.env["MODELC_DIAG_LOG"] = os.environ["MODELC_DIAG_LOG"]
@@ -58,13 +62,13 @@ class Env:
         s.close()
         return p
 
-    def start(self, *args, env=None):
+    def start(self, *args, env=None, table=None):
         port, base = self.free_port(), self.free_port()
         # role i listens on base + i: pick a base with room for the eight test roles
         base = 20000 + (base % 20000)
         e = dict(self.env, **(env or {}))
         err = open(os.path.join(self.dir, "proxy-%d.err" % port), "w+")
-        p = subprocess.Popen([self.proxy, "--table", self.table, "--listen", "127.0.0.1:%d" % port,
+        p = subprocess.Popen([self.proxy, "--table", table or self.table, "--listen", "127.0.0.1:%d" % port,
                               "--port-base", str(base)] + list(args), env=e, stdout=subprocess.DEVNULL, stderr=err)
         p.port, p.errfile = port, err
         self.procs.append(p)

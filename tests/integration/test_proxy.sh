@@ -14,33 +14,50 @@ free_port() {
 	/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# --dry-run through switch: the groups, each role's limits and start timeout, the eviction order.
+# --dry-run through switch: each role's limits, start timeout (the catalog's load timeout: the
+# weights over server.disk_read_rate plus 60 s), ttl and sleep level, the groups, the eviction order.
 run "dry-run" 0 "$SW" proxy --dry-run --port-base 9100
 same "dry-run" out <<X
-listen 127.0.0.1:8080, ports 9100-9107, queue 256, body limit 33554432 bytes, drain timeout 30 s, ttl off, put away by stopping
+listen 127.0.0.1:8080, ports 9100-9107, queue 256, body limit 33554432 bytes, drain timeout 30 s
+role          port max_model_len utilization    weights start timeout        ttl sleep  aliases
+code          9100          4096         0.9   0.00 GiB         110 s      never     0  -
+fallback      9101          8192         0.9   2.27 GiB          85 s      never     0  -
+math          9102          8192         0.9   3.75 GiB         101 s      never     0  -
+primary       9103          8192         0.9   0.00 GiB         117 s      never     0  -
+secondary     9104          8192         0.9   0.00 GiB         116 s      never     0  -
+unsized       9105             0         0.9   0.00 GiB          60 s      never     0  -
+weird         9106          2048        0.85   0.93 GiB          70 s      never     0  -
+unexportable  9107          2048        0.85   0.93 GiB          70 s      never     0  -
 groups: none in this table: every role needs the whole GPU, so one role is resident at a time
-role            port max_model_len utilization    weights start timeout
-code            9100          4096         0.9   0.00 GiB         120 s
-fallback        9101          8192         0.9   2.27 GiB         132 s
-math            9102          8192         0.9   3.75 GiB         140 s
-primary         9103          8192         0.9   0.00 GiB         120 s
-secondary       9104          8192         0.9   0.00 GiB         120 s
-unsized         9105             0         0.9   0.00 GiB         120 s
-weird           9106          2048        0.85   0.93 GiB         125 s
-unexportable    9107          2048        0.85   0.93 GiB         125 s
-eviction order: least recently used first; a role that is asked for puts away every resident role (it needs the whole GPU)
+ttl and sleep: the catalog's, else --ttl and --sleep-level (default), unless --ttl ROLE=S or --sleep-level ROLE=N (override); sleep level 0 stops a role to put it away
+eviction order: least recently used first, among the instances in the asked role's way: those not started with the limits of its group (every one, when it starts alone); when a start or wake lacks free memory, the least recently used asleep instance is stopped first
 X
+# --start-base or --disk-speed given: the formula replaces the catalog's load timeouts.
 run "dry-run timeout" 0 "$PX" --dry-run --port-base 9100 --start-base 10 --disk-speed 100 --sleep-level 1 --ttl 300
-has "dry-run timeout" out "math            9102          8192         0.9   3.75 GiB          50 s"
-has "dry-run timeout" out "listen 127.0.0.1:8080, ports 9100-9107, queue 256, body limit 33554432 bytes, drain timeout 30 s, ttl set, put away by sleep mode"
+has "dry-run timeout" out "math          9102          8192         0.9   3.75 GiB          50 s 300 s default     1 default  -"
 
-# A table with together: groups (modelc plans them): said to be there and not yet used.
+# A table with together: groups: each member's limits in the group, in its start order, and the
+# catalog's ttl, sleep levels and aliases.
 mkdir -p "$T/groups"
 cp "$ROOT/tests/golden/build_together_fits/models.yaml" "$ROOT/tests/golden/build_together_fits/models.lock" "$T/groups/"
 (cd "$T/groups" && MODELC_SCHEMA_DIR="$ROOT/schemas" "$BIN/modelc" build models.yaml -o gen) >/dev/null 2>&1 ||
 	fail "cannot build the groups catalog"
 run "dry-run groups" 0 "$PX" --table "$T/groups/gen/switch.table" --dry-run
-has "dry-run groups" out "groups: 1 in this table, not yet used by this proxy: every role is treated as needing the whole GPU, so one role is resident at a time"
+same "dry-run groups" out <<X
+listen 127.0.0.1:8080, ports 8001-8002, queue 256, body limit 33554432 bytes, drain timeout 30 s
+role          port max_model_len utilization    weights start timeout        ttl sleep  aliases
+lightweight   8001          2048         0.9   2.27 GiB          73 s 600 s catalog     1 catalog  phi, phi-3.5-mini
+tiny          8002          8192         0.9   0.92 GiB          65 s      never     2 catalog  -
+groups: 1 (members resident together start with these limits, in this start order)
+  assist: 6.79 GiB at the peak with every member awake, 2.27 GiB of host memory for all asleep (level 1)
+    1. lightweight  max_model_len 2048, gpu_memory_utilization 0.5026; needs 4.41 GiB free at its start, holds 4.41 GiB awake, 0.75 GiB asleep (2.27 GiB of host memory at level 1)
+    2. tiny         max_model_len 8192, gpu_memory_utilization 0.2326; needs 2.38 GiB free at its start, holds 2.38 GiB awake, 0.75 GiB asleep (0.00 GiB of host memory at level 1)
+ttl and sleep: the catalog's, else --ttl and --sleep-level (default), unless --ttl ROLE=S or --sleep-level ROLE=N (override); sleep level 0 stops a role to put it away
+residency: a role asked for joins the group that holds it and the awake members used most recently (ties: catalog order), with that group's limits; with no member awake, the group with the most members waiting to start; else it starts alone, with its own limits
+eviction order: least recently used first, among the instances in the asked role's way: those not started with the limits of its group (every one, when it starts alone); when a start or wake lacks free memory, the least recently used asleep instance is stopped first
+X
+run "help" 0 "$PX" --help
+has "help" out "The catalog's ttl and sleep_mode win; --ttl S and --sleep-level N apply to roles that set none;"
 
 # Usage errors.
 run "bad queue" 2 "$PX" --queue many
@@ -55,8 +72,8 @@ run "unknown option" 2 "$PX" --fast
 same "unknown option" err <<X
 switch: error: proxy: unknown option '--fast'
 usage: switch proxy [--listen ADDRESS:PORT] [--port-base PORT] [--preload ROLE]... [--queue N] [--max-body BYTES]
-       [--drain-timeout S] [--ttl S] [--sleep-level 0|1|2] [--start-base S] [--disk-speed MB/S]
-       [--api-key-file FILE] [--dry-run]
+       [--drain-timeout S] [--ttl [ROLE=]S]... [--sleep-level [ROLE=]0|1|2]... [--start-base S]
+       [--disk-speed MB/S] [--api-key-file FILE] [--dry-run]
 X
 run "unknown preload" 1 "$PX" --preload fallbak --dry-run
 has "unknown preload" err "switch: error: unknown role, path or repo 'fallbak' (did you mean 'fallback'?)"
@@ -166,6 +183,6 @@ switch: error: cannot run $T/alone/switch-proxy: No such file or directory (swit
 X
 ln -s "$PX" "$T/alone/switch-proxy"
 run "sibling" 0 "$T/alone/switch" --table "$TABLE" proxy --dry-run --port-base 9100
-has "sibling" out "eviction order: least recently used first; a role that is asked for puts away every resident role (it needs the whole GPU)"
+has "sibling" out "groups: none in this table: every role needs the whole GPU, so one role is resident at a time"
 
 finish
