@@ -186,7 +186,19 @@ px_start(struct px_inst *in, int g, double now)
 			return;
 		}
 	} else {
-		refit_plan(&in->e, gpu, 0, &plan);
+		/* A role modelc split over GPUs is re-fitted on every placed GPU, as switch serve does. */
+		struct model_placement pl;
+		if (model_table_placement(swtable_table(), in->e.index, &pl)) {
+			if (pl.nodes > 1) {
+				snprintf(in->why, sizeof in->why, "'%s' spans %u hosts; the proxy starts servers on this "
+				    "host only (run each node's command of plan.txt on its host)", in->e.role, (unsigned)pl.nodes);
+				px_inst_start_failed(in, now, 1);
+				return;
+			}
+			refit_placed(&in->e, &pl, gpu ? &gst : NULL, 0, &plan);
+		} else {
+			refit_plan(&in->e, gpu, 0, &plan);
+		}
 		if (plan.outcome == REFIT_REFUSED) {
 			if (stop_a_sleeper(in, now))
 				return;
