@@ -137,3 +137,22 @@ def dechunk(raw):
 def get_json(port, path):
     st, _, body = request(port, "GET", path)
     return json.loads(body)
+
+
+# Each test's failures: check() records one and says what differed; verdict() is the exit status.
+failures = []
+
+
+def check(what, cond, detail=""):
+    if not cond:
+        failures.append(what)
+        print("FAIL: %s %s" % (what, detail))
+
+
+def fail(msg):
+    check(msg, False)
+
+
+def verdict():
+    print("%d failure(s)" % len(failures))
+    return 1 if failures else 0

@@ -14,16 +14,9 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from proxy_env import ROOT, Env, get_json, request  # noqa: E402
+from proxy_env import ROOT, Env, get_json, request, check, verdict  # noqa: E402
 
 GPU_MIB = 24576  # the catalog's gpu.memory, 25769803776 bytes
-failures = []
-
-
-def check(what, cond, detail=""):
-    if not cond:
-        failures.append(what)
-        print("FAIL: %s %s" % (what, detail))
 
 
 def complete(p, model):
@@ -259,8 +252,7 @@ def main():
         kv_bytes(env)
     finally:
         env.close()
-    print("%d failure(s)" % len(failures))
-    return 1 if failures else 0
+    return verdict()
 
 
 if __name__ == "__main__":

@@ -16,16 +16,10 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from proxy_env import Env, dechunk, get_json, request  # noqa: E402
+from proxy_env import Env, dechunk, fail, get_json, request, verdict  # noqa: E402
 
 ROLES = ["fallback", "math", "secondary"]
 N = 200
-failures = []
-
-
-def fail(msg):
-    failures.append(msg)
-    print("FAIL:", msg)
 
 
 def vmrss(pid):
@@ -249,8 +243,7 @@ def main():
         slow_start(env)
     finally:
         env.close()
-    print("%d failure(s)" % len(failures))
-    return 1 if failures else 0
+    return verdict()
 
 
 if __name__ == "__main__":

@@ -9,15 +9,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from proxy_env import ROOT, Env, get_json, request  # noqa: E402
-
-failures = []
-
-
-def check(what, cond, detail=""):
-    if not cond:
-        failures.append(what)
-        print("FAIL: %s %s" % (what, detail))
+from proxy_env import ROOT, Env, get_json, request, check, verdict  # noqa: E402
 
 
 def environ_of(pid):
@@ -54,8 +46,7 @@ def main():
               "%d %s" % (st, text[:400]))
     finally:
         env.close()
-    print("%d failure(s)" % len(failures))
-    return 1 if failures else 0
+    return verdict()
 
 
 if __name__ == "__main__":
