@@ -61,7 +61,7 @@ sharded_bytes(const struct budget_layer *l, const struct budget_quant *q, uint32
 }
 
 void
-budget_rank_weights(const struct budget_arch *a, const struct budget_quant *q, uint32_t tp,
+budget_rank_weights(const struct budget_arch *a, const struct budget_quant *q, uint32_t tp, uint32_t ep,
     uint32_t pp, uint32_t stage, uint32_t stage_layers, struct budget_rank_weights *w)
 {
 	const uint64_t b16 = BUDGET_WEIGHT_16BIT_BYTES;
@@ -70,7 +70,7 @@ budget_rank_weights(const struct budget_arch *a, const struct budget_quant *q, u
 	memset(w, 0, sizeof *w);
 	struct budget_layer dense = budget_layer_tensors(a, tp, 1, false);
 	/* modelc starts an MoE model of several ranks with --enable-expert-parallel (planargv.c). */
-	struct budget_layer moe = budget_layer_tensors(a, tp, tp, true);
+	struct budget_layer moe = budget_layer_tensors(a, tp, ep ? ep : tp, true);
 	uint32_t nd = budget_dense_layers(a, stage_first_layer(a, pp, stage, stage_layers), stage_layers);
 	uint32_t nm = stage_layers - nd;
 	w->kv_replicated = budget_kv_heads(a) < tp;

@@ -45,12 +45,12 @@ struct budget_rank_weights {
  * The weights of a rank of stage `stage` (of pp stages, holding stage_layers layers) at TP size
  * tp, for format q (NULL: 16-bit). tp is at least 1; heads that tp does not divide are the
  * caller's error (vLLM refuses them), counted here as the integer share. An MoE model's routed
- * experts are spread over the tp ranks (expert parallel, as modelc starts it); data-parallel
- * replicas that share an expert-parallel group (dp > 1) hold fewer experts than counted here.
+ * experts are spread over ep ranks (0: tp): with --enable-expert-parallel vLLM's expert-parallel
+ * group is tp x dp, so data-parallel replicas each hold experts / (tp x dp).
  * The leading dense layers (dense_layers) count on the stages that hold them: exactly on the
  * first and the last stage; a stage between them is taken to follow them.
  */
-void budget_rank_weights(const struct budget_arch *a, const struct budget_quant *q, uint32_t tp,
+void budget_rank_weights(const struct budget_arch *a, const struct budget_quant *q, uint32_t tp, uint32_t ep,
     uint32_t pp, uint32_t stage, uint32_t stage_layers, struct budget_rank_weights *w);
 
 /*

@@ -111,8 +111,9 @@ planpar_role(struct arena *a, struct diag_sink *diag, const struct catalog *c,
 	pl->ranks = arena_alloc(a, (pl->nranks + 1) * sizeof *pl->ranks);
 	bool fits = true;
 	for (uint32_t rep = 0; rep < dp; rep++) {
-		struct planpar_shape s = {pl->tp, pl->pp, r->slots + (size_t)rep * n,
-		    pl->partition_set ? partition : NULL};
+		/* --enable-expert-parallel (planargv.c): vLLM's expert-parallel group is tp x dp. */
+		struct planpar_shape s = {pl->tp, pl->pp, pl->moe && pl->tp * dp > 1 ? pl->tp * dp : pl->tp,
+		    r->slots + (size_t)rep * n, pl->partition_set ? partition : NULL};
 		double u;
 		uint32_t l;
 		fits = planpar_try_shape(&x, &s, pl->ranks + (size_t)rep * n, &u, &l) && fits;

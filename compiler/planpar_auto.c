@@ -18,7 +18,7 @@ partition_by_memory(const struct planpar_ctx *x, const struct catalog_slot *slot
 	double room[BUDGET_RANK_MAX_PP], sum = 0;
 	for (uint32_t s = 0; s < pp; s++) {
 		struct budget_rank_weights w;
-		budget_rank_weights(x->m->arch, x->m->quant, 1, pp, s, 0, &w);
+		budget_rank_weights(x->m->arch, x->m->quant, 1, 0, pp, s, 0, &w);
 		double r = (double)planpar_free(x->c, slots[s]) - (double)w.total_bytes;
 		room[s] = r > 0 ? r : 0;
 		sum += room[s];

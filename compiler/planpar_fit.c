@@ -62,7 +62,7 @@ fit_shape(const struct planpar_ctx *x, const struct planpar_shape *s, struct pla
 		pr->tp_rank = k % s->tp;
 		pr->slot = s->slots[k];
 		pr->layers = stages[pr->stage];
-		budget_rank_weights(x->m->arch, x->m->quant, s->tp, s->pp, pr->stage, pr->layers,
+		budget_rank_weights(x->m->arch, x->m->quant, s->tp, s->ep, s->pp, pr->stage, pr->layers,
 		    &pr->weights);
 		scale_weights(x, &pr->weights);
 		struct budget_params p = *x->base;
@@ -145,7 +145,7 @@ planpar_candidate(const struct planpar_ctx *x, uint32_t tp, uint32_t pp,
     const struct catalog_slot *pool, const uint32_t *partition, struct plan_rank *ranks,
     double *util, uint32_t *len)
 {
-	struct planpar_shape s = {tp, pp, pool, partition};
+	struct planpar_shape s = {tp, pp, tp, pool, partition};
 	if (pp > x->m->arch->layers)
 		return false;
 	return planpar_try_shape(x, &s, ranks, util, len);

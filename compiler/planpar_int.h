@@ -26,6 +26,7 @@ struct planpar_ctx {
 /* One replica's layout: tp x pp GPUs in rank order, the layers per stage (NULL: vLLM's split). */
 struct planpar_shape {
 	uint32_t tp, pp;
+	uint32_t ep;                    /* an MoE model's routed experts spread over ep ranks (0: tp) */
 	const struct catalog_slot *slots;
 	const uint32_t *partition;
 };

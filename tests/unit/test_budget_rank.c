@@ -48,13 +48,13 @@ test_rank_weights_one_gpu_is_the_model(void)
 {
 	/* 128256 is a multiple of 64: no padding, so one rank of one stage is budget_weights_bytes. */
 	struct budget_rank_weights w;
-	budget_rank_weights(&llama31_8b, NULL, 1, 1, 0, 32, &w);
+	budget_rank_weights(&llama31_8b, NULL, 1, 0, 1, 0, 32, &w);
 	CU_ASSERT_EQUAL(w.total_bytes, budget_weights_bytes(&llama31_8b, NULL));
 	CU_ASSERT_EQUAL(w.total_bytes, 16060522496ULL);
 	CU_ASSERT_EQUAL(w.vocab_rows, 128256);
 	CU_ASSERT_FALSE(w.kv_replicated);
 	const struct budget_quant *awq = budget_quant_named("awq");
-	budget_rank_weights(&llama31_8b, awq, 1, 1, 0, 32, &w);
+	budget_rank_weights(&llama31_8b, awq, 1, 0, 1, 0, 32, &w);
 	CU_ASSERT_EQUAL(w.total_bytes, budget_weights_bytes(&llama31_8b, awq));
 }
 
@@ -62,8 +62,8 @@ static void
 test_rank_weights_tp_shards(void)
 {
 	struct budget_rank_weights one, two;
-	budget_rank_weights(&llama31_8b, NULL, 1, 1, 0, 32, &one);
-	budget_rank_weights(&llama31_8b, NULL, 2, 1, 0, 32, &two);
+	budget_rank_weights(&llama31_8b, NULL, 1, 0, 1, 0, 32, &one);
+	budget_rank_weights(&llama31_8b, NULL, 2, 0, 1, 0, 32, &two);
 	CU_ASSERT_EQUAL(2 * two.sharded_bytes, one.sharded_bytes);
 	CU_ASSERT_EQUAL(two.replicated_bytes, one.replicated_bytes);
 	CU_ASSERT_EQUAL(two.replicated_bytes, 32ULL * 2 * 4096 * 2);
@@ -72,7 +72,7 @@ test_rank_weights_tp_shards(void)
 	CU_ASSERT_EQUAL(two.lm_head_bytes, 64128ULL * 4096 * 2 + 4096 * 2);
 	/* 8 KV heads over 16 ranks: each holds one whole head, so k/v stop shrinking. */
 	struct budget_rank_weights sixteen;
-	budget_rank_weights(&llama31_8b, NULL, 16, 1, 0, 32, &sixteen);
+	budget_rank_weights(&llama31_8b, NULL, 16, 0, 1, 0, 32, &sixteen);
 	CU_ASSERT_TRUE(sixteen.kv_replicated);
 	uint64_t per_layer = 4096ULL * (2 * 128 + 2 * 128) + 2 * 128 * 4096ULL + 3ULL * 4096 * 896;
 	CU_ASSERT_EQUAL(sixteen.sharded_bytes, 32 * per_layer * 2);
@@ -84,8 +84,8 @@ test_rank_weights_vocab_padding_and_stages(void)
 	struct budget_arch a = llama31_8b;
 	a.vocab_size = 32001;               /* padded to 32064, 16032 rows per rank at TP2 */
 	struct budget_rank_weights s0, s1;
-	budget_rank_weights(&a, NULL, 2, 2, 0, 16, &s0);
-	budget_rank_weights(&a, NULL, 2, 2, 1, 16, &s1);
+	budget_rank_weights(&a, NULL, 2, 0, 2, 0, 16, &s0);
+	budget_rank_weights(&a, NULL, 2, 0, 2, 1, 16, &s1);
 	CU_ASSERT_EQUAL(s0.vocab_rows, 16032);
 	CU_ASSERT_EQUAL(s0.embed_bytes, 16032ULL * 4096 * 2);
 	CU_ASSERT_EQUAL(s0.lm_head_bytes, 0);
@@ -95,8 +95,8 @@ test_rank_weights_vocab_padding_and_stages(void)
 	/* Tied embeddings: one copy on one stage, but the last of two stages loads its own. */
 	a.tie_word_embeddings = true;
 	struct budget_rank_weights t1, t2;
-	budget_rank_weights(&a, NULL, 1, 1, 0, 32, &t1);
-	budget_rank_weights(&a, NULL, 1, 2, 1, 16, &t2);
+	budget_rank_weights(&a, NULL, 1, 0, 1, 0, 32, &t1);
+	budget_rank_weights(&a, NULL, 1, 0, 2, 1, 16, &t2);
 	CU_ASSERT_EQUAL(t1.lm_head_bytes, 4096 * 2);
 	CU_ASSERT_EQUAL(t2.lm_head_bytes, 32064ULL * 4096 * 2 + 4096 * 2);
 }
@@ -114,7 +114,7 @@ test_rank_weights_moe(void)
 {
 	/* One GPU: the one-GPU formula, 1 dense and 3 MoE layers. */
 	struct budget_rank_weights one, two;
-	budget_rank_weights(&tiny_moe, NULL, 1, 1, 0, 4, &one);
+	budget_rank_weights(&tiny_moe, NULL, 1, 0, 1, 0, 4, &one);
 	CU_ASSERT_EQUAL(one.total_bytes, budget_weights_bytes(&tiny_moe, NULL));
 	/* An MoE layer at TP 2: q, k, v 8 wide each, o 8 x 16: 512; 2 of the 4 experts (expert
 	 * parallel) and half the shared expert: 3 x 16 x (2 x 8 + 4) = 960; the router whole: 64. */
@@ -124,11 +124,20 @@ test_rank_weights_moe(void)
 	/* The dense layer: the MLP of 32 split in two: 3 x 16 x 16. */
 	struct budget_layer dense = budget_layer_tensors(&tiny_moe, 2, 1, false);
 	CU_ASSERT_EQUAL(dense.elements, 512 + 3 * 16 * 16);
-	budget_rank_weights(&tiny_moe, NULL, 2, 1, 0, 4, &two);
+	budget_rank_weights(&tiny_moe, NULL, 2, 0, 1, 0, 4, &two);
 	CU_ASSERT_EQUAL(two.sharded_bytes, (dense.elements + 3 * moe.elements) * 2);
 	/* Every rank holds the router whole: two ranks hold it twice, the rest once. */
 	CU_ASSERT_EQUAL(2 * two.sharded_bytes, one.sharded_bytes + 3 * 16 * 4 * 2);
 	CU_ASSERT_EQUAL(two.replicated_bytes, one.replicated_bytes);
+	/* TP 2 x DP 2 with expert parallel: the group is 4 ranks, so each holds 1 of the 4 experts,
+	 * 3 x 16 x 8 fewer elements per MoE layer than at TP 2 alone; attention and the rest unchanged. */
+	struct budget_rank_weights ep4;
+	budget_rank_weights(&tiny_moe, NULL, 2, 4, 1, 0, 4, &ep4);
+	struct budget_layer moe4 = budget_layer_tensors(&tiny_moe, 2, 4, true);
+	CU_ASSERT_EQUAL(moe.elements - moe4.elements, 3 * 16 * 8);
+	CU_ASSERT_EQUAL(ep4.sharded_bytes, (dense.elements + 3 * moe4.elements) * 2);
+	CU_ASSERT_EQUAL(two.sharded_bytes - ep4.sharded_bytes, 3 * 3 * 16 * 8 * 2);
+	CU_ASSERT_EQUAL(ep4.replicated_bytes, two.replicated_bytes);
 }
 
 static void
@@ -136,9 +145,9 @@ test_rank_weights_moe_stages(void)
 {
 	/* Two stages of 2 layers: the dense layer is on the first; both stages sum to the model. */
 	struct budget_rank_weights all, s0, s1;
-	budget_rank_weights(&tiny_moe, NULL, 1, 1, 0, 4, &all);
-	budget_rank_weights(&tiny_moe, NULL, 1, 2, 0, 2, &s0);
-	budget_rank_weights(&tiny_moe, NULL, 1, 2, 1, 2, &s1);
+	budget_rank_weights(&tiny_moe, NULL, 1, 0, 1, 0, 4, &all);
+	budget_rank_weights(&tiny_moe, NULL, 1, 0, 2, 0, 2, &s0);
+	budget_rank_weights(&tiny_moe, NULL, 1, 0, 2, 1, 2, &s1);
 	struct budget_layer dense = budget_layer_tensors(&tiny_moe, 1, 1, false);
 	struct budget_layer moe = budget_layer_tensors(&tiny_moe, 1, 1, true);
 	CU_ASSERT_EQUAL(s0.sharded_bytes, (dense.elements + moe.elements) * 2);
@@ -146,7 +155,7 @@ test_rank_weights_moe_stages(void)
 	CU_ASSERT_EQUAL(s0.sharded_bytes + s1.sharded_bytes, all.sharded_bytes);
 	CU_ASSERT_EQUAL(s0.replicated_bytes + s1.replicated_bytes, all.replicated_bytes);
 	/* A last stage of 1 layer after a first of 3: all MoE. */
-	budget_rank_weights(&tiny_moe, NULL, 1, 2, 1, 1, &s1);
+	budget_rank_weights(&tiny_moe, NULL, 1, 0, 2, 1, 1, &s1);
 	CU_ASSERT_EQUAL(s1.sharded_bytes, moe.elements * 2);
 	/* A dense model has no MoE layers anywhere. */
 	CU_ASSERT_EQUAL(budget_dense_layers(&llama31_8b, 16, 16), 16);
@@ -166,7 +175,7 @@ test_rank_fit_takes_the_generation(void)
 		struct budget_rank_weights w;
 		struct budget_calibration used;
 		struct budget_result r, one;
-		budget_rank_weights(&llama31_8b, NULL, 1, 1, 0, 32, &w);
+		budget_rank_weights(&llama31_8b, NULL, 1, 0, 1, 0, 32, &w);
 		budget_rank_fit(&llama31_8b, &p, &w, 1, 32, &used, &r);
 		CU_ASSERT_DOUBLE_EQUAL(used.forward_factor, gen->forward_factor, 0);
 		CU_ASSERT_DOUBLE_EQUAL(used.sampler_bytes_per_logit, gen->sampler_bytes_per_logit, 0);
@@ -200,7 +209,7 @@ test_rank_non_torch_and_fit(void)
 	struct budget_rank_weights w;
 	struct budget_calibration used;
 	struct budget_result r;
-	budget_rank_weights(&llama31_8b, NULL, 2, 1, 0, 32, &w);
+	budget_rank_weights(&llama31_8b, NULL, 2, 0, 1, 0, 32, &w);
 	budget_rank_fit(&llama31_8b, &p, &w, 1, 32, &used, &r);
 	CU_ASSERT_EQUAL(r.weights_bytes, w.total_bytes);
 	CU_ASSERT_EQUAL(r.non_torch_bytes, budget_rank_non_torch(cal, BUDGET_ENGINE_V1, 2, 1));
@@ -209,7 +218,7 @@ test_rank_non_torch_and_fit(void)
 	CU_ASSERT_TRUE(r.fits);
 	/* Half the layers on a stage: half the KV bytes per token. */
 	p.tensor_parallel = 1;
-	budget_rank_weights(&llama31_8b, NULL, 1, 2, 1, 16, &w);
+	budget_rank_weights(&llama31_8b, NULL, 1, 0, 2, 1, 16, &w);
 	budget_rank_fit(&llama31_8b, &p, &w, 2, 16, &used, &r);
 	CU_ASSERT_EQUAL(r.kv_bytes_per_token, 2ULL * 16 * 8 * 128 * 2);
 }
