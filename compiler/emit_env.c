@@ -17,12 +17,14 @@
 const char *const emit_env_global_keys[] = {
 	"HF_HOME", "HF_HUB_CACHE", "TRANSFORMERS_CACHE", "HF_DATASETS_CACHE",
 	"VLLM_MODEL_ID", "VLLM_QUANTIZATION", "VLLM_MAX_MODEL_LEN",
-	"VLLM_GPU_MEMORY_UTILIZATION", "VLLM_KV_CACHE_DTYPE", "MODELC_ACTIVE_ROLE", NULL,
+	"VLLM_GPU_MEMORY_UTILIZATION", "VLLM_KV_CACHE_DTYPE", "VLLM_MAX_NUM_SEQS", "VLLM_MAX_NUM_BATCHED_TOKENS",
+	"VLLM_DTYPE", "VLLM_ENFORCE_EAGER", "MODELC_ACTIVE_ROLE", NULL,
 };
 
 const char *const emit_env_role_suffixes[] = {
 	"_MODEL_ID", "_MODEL_LOCAL", "_MAX_MODEL_LEN", "_QUANTIZATION", "_KV_CACHE_DTYPE",
-	"_GPU_MEMORY_UTILIZATION", "_REVISION", NULL,
+	"_GPU_MEMORY_UTILIZATION", "_REVISION", "_MAX_NUM_SEQS", "_MAX_NUM_BATCHED_TOKENS", "_DTYPE",
+	"_ENFORCE_EAGER", NULL,
 };
 
 const char *const emit_env_group_suffixes[] = {"_GPU_MEMORY_UTILIZATION", "_MAX_MODEL_LEN", NULL};
@@ -77,6 +79,36 @@ static const char *
 local_dir(const struct plan_role *r)
 {
 	return r->local_dir ? r->local_dir : r->role->local;
+}
+
+/* --dtype as switch serve passes it (AWQ forces half). */
+static const char *
+dtype(const struct plan_role *r)
+{
+	const char *d = r->dtype ? r->dtype : r->role->dtype;
+	return d ? d : "auto";
+}
+
+/*
+ * The fit's other inputs, as the table gives them to switch serve: the catalog's value, else the
+ * one the budget used (vLLM's default); empty when no budget was computed. Eager: "1" or empty.
+ */
+static void
+put_limits(struct env_out *o, const struct plan_role *r, const char *const key[4])
+{
+	uint32_t seqs = r->params.max_num_seqs ? r->params.max_num_seqs : r->result.max_num_seqs;
+	uint32_t batched = r->params.max_num_batched_tokens ? r->params.max_num_batched_tokens :
+	    r->result.max_num_batched_tokens;
+	if (seqs)
+		put_u32(o, key[0], seqs);
+	else
+		put(o, key[0], "");
+	if (batched)
+		put_u32(o, key[1], batched);
+	else
+		put(o, key[1], "");
+	put(o, key[2], dtype(r));
+	put(o, key[3], r->params.enforce_eager ? "1" : "");
 }
 
 /* The commit when locked, else the catalog's revision; empty for local-only roles. */
@@ -215,6 +247,13 @@ role_values(struct env_out *o, const struct plan *p, const struct plan_role *r)
 	put(o, key, emit_util(emit_role_utilization(p, r)).s);
 	role_key(key, sizeof key, name, "_REVISION");
 	put(o, key, revision(r));
+	char lim[4][EMIT_ENV_KEY_MAX];
+	const char *keys[4];
+	for (int i = 0; i < 4; i++) {
+		role_key(lim[i], sizeof lim[i], name, emit_env_role_suffixes[7 + i]);
+		keys[i] = lim[i];
+	}
+	put_limits(o, r, keys);
 }
 
 /* The four cache variables; doc adds the .env.example explanations. */
@@ -289,6 +328,14 @@ active(struct env_out *o, const struct plan *p, int doc)
 	if (doc)
 		fputs("# VLLM_KV_CACHE_DTYPE: auto (the model's dtype) or fp8 (half the bytes per token).\n", f);
 	put(o, "VLLM_KV_CACHE_DTYPE", kv_dtype(r));
+	if (doc)
+		fputs("# VLLM_MAX_NUM_SEQS, VLLM_MAX_NUM_BATCHED_TOKENS, VLLM_DTYPE, VLLM_ENFORCE_EAGER: the\n"
+		    "# other settings the context was fitted with; VLLM_MAX_MODEL_LEN fits only with them\n"
+		    "# (pass --max-num-seqs, --max-num-batched-tokens, --dtype, and --enforce-eager when\n"
+		    "# VLLM_ENFORCE_EAGER is 1). Empty numbers: no budget was computed, vLLM decides.\n", f);
+	static const char *const keys[4] = { "VLLM_MAX_NUM_SEQS", "VLLM_MAX_NUM_BATCHED_TOKENS", "VLLM_DTYPE",
+		"VLLM_ENFORCE_EAGER" };
+	put_limits(o, r, keys);
 	if (doc)
 		fputs("# MODELC_ACTIVE_ROLE: the role the VLLM_* values above come from.\n", f);
 	put(o, "MODELC_ACTIVE_ROLE", r->role->name);
@@ -383,7 +430,11 @@ emit_env_example(FILE *out, const struct plan *p)
 	    "#   ROLE_QUANTIZATION             weight format: awq, gptq, bitsandbytes, fp8, none\n"
 	    "#   ROLE_KV_CACHE_DTYPE           KV cache dtype: auto or fp8\n"
 	    "#   ROLE_GPU_MEMORY_UTILIZATION   fraction of CUDA's total memory vLLM may use\n"
-	    "#   ROLE_REVISION                 the pinned commit (or the revision when not locked)\n", out);
+	    "#   ROLE_REVISION                 the pinned commit (or the revision when not locked)\n"
+	    "#   ROLE_MAX_NUM_SEQS             sequences at once the context was fitted for\n"
+	    "#   ROLE_MAX_NUM_BATCHED_TOKENS   tokens per step the context was fitted for\n"
+	    "#   ROLE_DTYPE                    --dtype: auto, or half for AWQ\n"
+	    "#   ROLE_ENFORCE_EAGER            1: --enforce-eager (no CUDA graphs); empty: graphs\n", out);
 	for (size_t i = 0; i < p->nroles; i++) {
 		const struct plan_role *r = &p->roles[i];
 		fputs("\n# role ", out);

@@ -18,10 +18,12 @@
 static const char set_usage[] = "switch set ROLE|PATH|REPO [--active-file FILE]";
 static const char env_usage[] = "switch env [--active-file FILE]";
 
-enum { SET_VARS = 6, SET_NUM_MAX = 32 };
+enum { SET_VARS = 10, SET_NUM_MAX = 32 };
 
+/* .env's names (compiler/emit_env.c): every setting serve passes that the fitted context depends on. */
 static const char *const set_keys[SET_VARS] = { "VLLM_MODEL_ID", "VLLM_MAX_MODEL_LEN", "VLLM_QUANTIZATION",
-	"VLLM_GPU_MEMORY_UTILIZATION", "VLLM_KV_CACHE_DTYPE", "MODELC_ACTIVE_ROLE" };
+	"VLLM_GPU_MEMORY_UTILIZATION", "VLLM_KV_CACHE_DTYPE", "VLLM_MAX_NUM_SEQS", "VLLM_MAX_NUM_BATCHED_TOKENS",
+	"VLLM_DTYPE", "VLLM_ENFORCE_EAGER", "MODELC_ACTIVE_ROLE" };
 
 /* Print the exports; NULL values are unset, so that a stale value in the caller's shell does not survive. */
 static int
@@ -82,7 +84,7 @@ set_directory(const char *dir)
 	}
 	swcmd_warning("'%s' is not in the catalog: limits unset (vLLM decides), .active_model unchanged; for a "
 	    "computed budget: modelc add %s --role NAME\n", abs, abs);
-	const char *vals[SET_VARS] = { abs, NULL, NULL, NULL, NULL, NULL };
+	const char *vals[SET_VARS] = { abs };
 	return print_exports(vals);
 }
 
@@ -90,15 +92,18 @@ set_directory(const char *dir)
 static int
 export_entry(const struct model_entry *e, const char *file, bool record)
 {
-	char len[SET_NUM_MAX], util[SET_NUM_MAX];
+	char len[SET_NUM_MAX], util[SET_NUM_MAX], seqs[SET_NUM_MAX], batched[SET_NUM_MAX];
 	const char *what;
 
 	snprintf(len, sizeof len, "%u", (unsigned)e->max_model_len);
 	snprintf(util, sizeof util, "%.4g", e->gpu_memory_utilization);
+	snprintf(seqs, sizeof seqs, "%u", (unsigned)e->params.max_num_seqs);
+	snprintf(batched, sizeof batched, "%u", (unsigned)e->params.max_num_batched_tokens);
 	/* NULL: max_model_len 0 (modelc could not compute the budget); serve leaves the flag out too. */
 	const char *vals[SET_VARS] = { swtable_model_id(e), e->max_model_len ? len : NULL,
 		e->quantization ? e->quantization : "none", e->gpu_memory_utilization > 0 ? util : NULL,
-		e->kv_cache_dtype ? e->kv_cache_dtype : "auto", e->role };
+		e->kv_cache_dtype ? e->kv_cache_dtype : "auto", e->params.max_num_seqs ? seqs : NULL,
+		e->params.max_num_batched_tokens ? batched : NULL, e->dtype, e->params.enforce_eager ? "1" : NULL, e->role };
 	/* Refuse before writing anything: a value the quoting rule rejects would not read back. */
 	for (int k = 0; k < SET_VARS; k++) {
 		const char *why = vals[k] ? envfile_check_value(set_keys[k], vals[k], strlen(vals[k])) : NULL;
