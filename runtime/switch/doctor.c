@@ -9,9 +9,11 @@
 #include "activefile.h"
 #include "exitcode.h"
 #include "gpu.h"
+#include "launch.h"
 #include "refit.h"
 #include "size.h"
 #include "swcmd.h"
+#include "swfolder.h"
 #include "swtable.h"
 
 /*
@@ -108,13 +110,31 @@ check_active(const char *path, struct model_entry *e)
 	if (!found && !swtable_role(primary, e))
 		return false;
 	const char *env = getenv("VLLM_MODEL_ID");
-	if (env && strcmp(env, swtable_model_id(e)) != 0) {
+	static char dir[SWTABLE_PATH_MAX];
+	struct model_entry o;
+	if (env && strcmp(env, swtable_model_id(e)) != 0 && env[0] == '/' && !swtable_find(env, &o) &&
+	    swfolder_check(env, dir) == SWFOLDER_MODEL) {
+		printf("note: $VLLM_MODEL_ID is '%s', a model folder outside the catalog (switch --set PATH): serve serves "
+		    "it unsized, vLLM decides its limits; to size it: modelc add %s --role NAME\n", dir, dir);
+	} else if (env && strcmp(env, swtable_model_id(e)) != 0) {
 		problem("eval \"$(switch env)\", then restart the server", "wrong model loaded: $VLLM_MODEL_ID is '%s' but '%s' is '%s'", env, e->role,
 		    swtable_model_id(e));
 	} else if (env) {
 		printf("ok: $VLLM_MODEL_ID is that of '%s'\n", e->role);
 	}
 	return true;
+}
+
+/* The server command serve runs: on PATH here, or a problem. */
+static void
+check_server(void)
+{
+	const char *missing = launch_server_missing();
+	if (missing)
+		problem(LAUNCH_NOT_FOUND_DO, "the server command '%s' is not on PATH here; switch serve cannot start it",
+		    missing);
+	else
+		printf("ok: the server command '%s' is on PATH\n", model_table_arg(swtable_table(), 0));
 }
 
 /* The files serving needs: the local directory when it exists, else the Hub cache that fetch fills. */
@@ -141,21 +161,6 @@ check_files(const struct model_entry *e)
 		problem(todo, "%zu of %zu files of '%s' are missing or incomplete in '%s'",
 		    f.total - f.present, f.total, e->role, f.dir);
 	}
-}
-
-/* A role other than e that fits the GPU as it is now, or NULL. */
-static const char *
-fitting_role(const struct model_entry *e, const struct nvsmi_gpu *g)
-{
-	static struct model_entry o;
-	struct refit plan;
-	for (size_t i = 0; i < swtable_table()->count; i++) {
-		swtable_entry(i, &o);
-		refit_plan(&o, g, 0, &plan);
-		if (o.index != e->index && (plan.outcome == REFIT_AS_PLANNED || plan.outcome == REFIT_LOWERED))
-			return o.role;
-	}
-	return NULL;
 }
 
 /* Processes on one GPU, one note; "" when none. */
@@ -281,15 +286,9 @@ check_gpu(const struct model_entry *e)
 		    (unsigned)plan.rank);
 		break;
 	case REFIT_REFUSED: {
-		const char *other = placed ? NULL : fitting_role(e, gpu_pick(&st));
 		snprintf(what, sizeof what, "'%s' does not fit GPU %d now (%.1f GiB of %.1f GiB in use)", e->role,
 		    g, used, total);
-		if (other)
-			snprintf(todo, sizeof todo, "free GPU memory, or serve a role that fits now: eval \"$(switch --set "
-			    "%s)\"", other);
-		else
-			snprintf(todo, sizeof todo, "free GPU memory: no role fits now");
-		problem(todo, "%s", what);
+		problem(refit_advice(e, placed ? NULL : gpu_pick(&st)), "%s", what);
 		break;
 	}
 	}
@@ -345,6 +344,7 @@ swcmd_doctor(int argc, char **argv)
 	doctor_problems = 0;
 	struct model_entry e;
 	check_table();
+	check_server();
 	bool have = check_active(activefile_path(file), &e);
 	if (have) {
 		check_files(&e);

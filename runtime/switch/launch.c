@@ -107,6 +107,32 @@ placed(struct launch_cmd *cmd, const struct model_placement *pl, const struct re
 	return bad;
 }
 
+/* The server command (server.command's words) into cmd; -1 when too long. */
+static int
+server_words(struct launch_cmd *cmd)
+{
+	int bad = 0;
+	memset(cmd, 0, sizeof *cmd);
+	for (size_t k = 0; k < swtable_table()->nargs; k++)
+		bad |= arg(cmd, keep(cmd, "%s", model_table_arg(swtable_table(), k)));
+	return bad;
+}
+
+int
+launch_folder(const char *dir, const char *host, unsigned port, struct launch_cmd *cmd)
+{
+	int bad = server_words(cmd) | arg(cmd, keep(cmd, "%s", dir));
+	return bad | two(cmd, "--host", host) | num(cmd, "--port", port) ? -1 : 0;
+}
+
+const char *
+launch_server_missing(void)
+{
+	static char path[SWPATH_MAX];
+	const char *name = model_table_arg(swtable_table(), 0);
+	return swpath_which(name, path, sizeof path) == 0 ? NULL : name;
+}
+
 int
 launch_build(const struct model_entry *e, const struct refit *plan, const char *host, unsigned port,
     FILE *warn, struct launch_cmd *cmd)
@@ -115,9 +141,7 @@ launch_build(const struct model_entry *e, const struct refit *plan, const char *
 	struct model_placement pl;
 	int bad = 0;
 
-	memset(cmd, 0, sizeof *cmd);
-	for (size_t k = 0; k < swtable_table()->nargs; k++)
-		bad |= arg(cmd, keep(cmd, "%s", model_table_arg(swtable_table(), k)));
+	bad |= server_words(cmd);
 	/* Offline only when every listed file is there: a partial download must be able to finish. */
 	swtable_files(e, &f);
 	int complete = f.dir_exists && f.present == f.total;
@@ -262,7 +286,8 @@ launch_start(const struct launch_cmd *cmd, int *errfd)
 			execve(path, cmd->argv, envp);
 		int saved = errno;
 		/* stderr is unbuffered, and switch has one thread: stdio is safe in the child. */
-		swcmd_error("cannot run '%s': %s\n", cmd->argv[0], strerror(saved));
+		swcmd_error("cannot run '%s': %s%s\n", cmd->argv[0], strerror(saved), saved == ENOENT ? "; "
+		    LAUNCH_NOT_FOUND_DO : "");
 		_exit(saved == ENOENT ? 127 : 126);
 	}
 	setpgid(pid, pid);

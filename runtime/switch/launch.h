@@ -37,6 +37,15 @@ struct launch_cmd {
  * files go to warn. Returns 0, or -1 (with an error on warn) when the command does not fit the
  * static limits.
  */
+/* What to do when the server command is not on PATH. */
+#define LAUNCH_NOT_FOUND_DO "install vLLM on this host, or set server.command in models.yaml and run modelc build"
+
+/* The server command's first word when it is not on PATH (nor a file, for a path), else NULL. */
+const char *launch_server_missing(void);
+
+/* server.command, the model folder dir as it is (nothing fitted), --host and --port; -1 when too long. */
+int launch_folder(const char *dir, const char *host, unsigned port, struct launch_cmd *cmd);
+
 int launch_build(const struct model_entry *e, const struct refit *plan, const char *host, unsigned port,
     FILE *warn, struct launch_cmd *cmd);
 

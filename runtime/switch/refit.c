@@ -1,5 +1,6 @@
 #include "refit.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "budget_rank.h"
@@ -145,4 +146,22 @@ refit_placed(const struct model_entry *e, const struct model_placement *pl, cons
 	out->max_model_len = len;
 	out->utilization = util;
 	out->outcome = len < planned || util < e->gpu_memory_utilization ? REFIT_LOWERED : REFIT_AS_PLANNED;
+}
+
+const char *
+refit_advice(const struct model_entry *e, const struct nvsmi_gpu *g)
+{
+	static struct model_entry o;
+	static char todo[SWTABLE_PATH_MAX];
+	struct refit plan;
+	for (size_t i = 0; g && i < swtable_table()->count; i++) {
+		swtable_entry(i, &o);
+		refit_plan(&o, g, 0, &plan);
+		if (o.index != e->index && (plan.outcome == REFIT_AS_PLANNED || plan.outcome == REFIT_LOWERED)) {
+			snprintf(todo, sizeof todo, "free GPU memory, or serve a role that fits now: eval \"$(switch --set "
+			    "%s)\"", o.role);
+			return todo;
+		}
+	}
+	return "free GPU memory: no role fits now";
 }

@@ -51,4 +51,10 @@ void refit_plan(const struct model_entry *e, const struct nvsmi_gpu *gpu, uint32
 void refit_placed(const struct model_entry *e, const struct model_placement *pl, const struct nvsmi_state *st,
     uint32_t max_model_len, struct refit *out);
 
+/*
+ * What to do when e does not fit gpu now (doctor's "do:" line, serve's note): serve the first other
+ * role that fits it, else free memory. gpu NULL (placed roles): free memory.
+ */
+const char *refit_advice(const struct model_entry *e, const struct nvsmi_gpu *gpu);
+
 #endif

@@ -21,6 +21,7 @@
 #include "refit.h"
 #include "size.h"
 #include "swcmd.h"
+#include "swfolder.h"
 #include "swjson.h"
 #include "swtable.h"
 
@@ -194,6 +195,7 @@ plan_now(const struct model_entry *e, const struct model_placement *pl, uint32_t
 	print_holders(stderr, &st);
 	if (st.napps == 0)
 		swcmd_note("nvidia-smi lists no process holding it\n");
+	swcmd_note("do: %s\n", refit_advice(e, pl ? NULL : gpu_pick(&st)));
 	return 1;
 }
 
@@ -355,7 +357,10 @@ serve_warm(const struct model_entry *e, struct refit *plan, const char *host, un
 			swcmd_error("the server exited during start-up with status %d\n", code);
 			return code ? code : EXITCODE_SYSTEM;
 		}
-		uint32_t smaller = plan->max_model_len / 2 / 256 * 256;
+		/* Half, down to whole KV blocks (vLLM allocates the cache in blocks of block_size tokens, 16
+		 * on CUDA; the fit rounds the same way): a part block saves no memory, coarser steps lose context. */
+		uint32_t block = e->params.block_size ? e->params.block_size : 16;
+		uint32_t smaller = plan->max_model_len / 2 / block * block;
 		if (attempt > 0 || smaller < REFIT_MIN_CONTEXT) {
 			swcmd_error("the server ran out of memory during start-up with max_model_len %u; "
 			    "lower max_model_len or gpu_memory_utilization in the catalog, or free the GPU\n",
@@ -366,6 +371,47 @@ serve_warm(const struct model_entry *e, struct refit *plan, const char *host, un
 		    "retrying once with max_model_len %u\n", (unsigned)plan->max_model_len, (unsigned)smaller);
 		plan->max_model_len = smaller;
 	}
+}
+
+/* Print cmd (dry), else run it and wait; warn when the server command is not on PATH. */
+static int
+run_server(const struct launch_cmd *cmd, int dry)
+{
+	const char *missing = launch_server_missing();
+	if (dry && missing)
+		swcmd_warning("'%s' is not on PATH here; %s\n", missing, LAUNCH_NOT_FOUND_DO);
+	if (dry) {
+		launch_print(stdout, cmd);
+		return fflush(stdout) == 0 ? EXITCODE_OK : EXITCODE_SYSTEM;
+	}
+	pid_t pid = launch_start(cmd, NULL);
+	if (pid < 0) {
+		swcmd_error("cannot start '%s': %s\n", cmd->argv[0], strerror(errno));
+		return EXITCODE_SYSTEM;
+	}
+	launch_forward_signals(pid);
+	return launch_wait(pid);
+}
+
+/* A model folder outside the catalog, as it is: nothing was fitted, so nothing is passed but the folder. */
+static int
+serve_folder(const char *dir, bool from_env, int dry, int warm, const char *host, unsigned port)
+{
+	static struct launch_cmd cmd;
+	if (warm) {
+		swcmd_error("serve --warm: '%s' is not in the catalog, and the out-of-memory retry needs a fitted "
+		    "context; serve it without --warm, or size it: modelc add %s --role NAME\n", dir, dir);
+		return EXITCODE_REJECTED;
+	}
+	if (from_env)
+		swcmd_note("serving $VLLM_MODEL_ID '%s' (set by switch --set PATH), not the active role\n", dir);
+	swfolder_warn_unsized(dir);
+	if (launch_folder(dir, host, port, &cmd) != 0) {
+		swcmd_error("the server's command line is longer than %d bytes or %d words\n", LAUNCH_STR_MAX,
+		    LAUNCH_MAX_ARGS - 1);
+		return EXITCODE_SYSTEM;
+	}
+	return run_server(&cmd, dry);
 }
 
 int
@@ -423,6 +469,12 @@ swcmd_serve(int argc, char **argv)
 	}
 	struct model_entry entry, *e = &entry;
 	struct model_placement pl;
+	static char dir[SWTABLE_PATH_MAX];
+	const char *env = getenv("VLLM_MODEL_ID");
+	/* A folder named here, or the one switch --set PATH just exported (it leaves .active_model alone). */
+	const char *folder = target ? target : env && env[0] == '/' ? env : NULL;
+	if (folder && !swtable_find(folder, e) && swfolder_check(folder, dir) == SWFOLDER_MODEL)
+		return serve_folder(dir, !target, dry, warm, host, port);
 	if (!swcmd_pick_entry(target, file, false, e, &rc, NULL))
 		return rc;
 	bool placed = model_table_placement(swtable_table(), e->index, &pl);
@@ -443,15 +495,5 @@ swcmd_serve(int argc, char **argv)
 		swcmd_note("'%s' on GPU %d: max_model_len %u, gpu_memory_utilization %.6g, KV cache %llu tokens, "
 		    "budget %llu bytes\n", e->role, plan.gpu_index, (unsigned)plan.max_model_len, plan.utilization,
 		    (unsigned long long)plan.result.kv_tokens, (unsigned long long)plan.result.budget_bytes);
-	if (dry) {
-		launch_print(stdout, &cmd);
-		return fflush(stdout) == 0 ? EXITCODE_OK : EXITCODE_SYSTEM;
-	}
-	pid_t pid = launch_start(&cmd, NULL);
-	if (pid < 0) {
-		swcmd_error("cannot start '%s': %s\n", cmd.argv[0], strerror(errno));
-		return EXITCODE_SYSTEM;
-	}
-	launch_forward_signals(pid);
-	return launch_wait(pid);
+	return run_server(&cmd, dry);
 }

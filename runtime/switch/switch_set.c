@@ -1,18 +1,15 @@
-#define _GNU_SOURCE /* syscall */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 #include <sys/stat.h>
 
 #include "activefile.h"
 #include "envfile.h"
 #include "exitcode.h"
 #include "swcmd.h"
+#include "swfolder.h"
 #include "swtable.h"
 
 static const char set_usage[] = "switch set ROLE|PATH|REPO [--active-file FILE]";
@@ -38,43 +35,17 @@ print_exports(const char *const vals[SET_VARS])
 	return fflush(stdout) == 0 ? EXITCODE_OK : EXITCODE_SYSTEM;
 }
 
-/*
- * A model directory outside the catalog: a config.json and at least one *.safetensors file.
- * VLLM_MODEL_ID is its absolute path and every limit is unset: nobody computed them, vLLM decides.
- */
+/* A model folder outside the catalog: VLLM_MODEL_ID is its absolute path and every limit is unset. */
 static int
 set_directory(const char *dir)
 {
-	static char abs[SWTABLE_PATH_MAX], buf[8192];
-	struct stat st;
-	int weights = 0;
-	long n;
+	static char abs[SWTABLE_PATH_MAX];
+	int has = swfolder_check(dir, abs);
 
-	/* The absolute path, without opendir and realpath (they allocate in musl): the cwd before a relative one. */
-	size_t len = dir[0] == '/' || syscall(SYS_getcwd, abs, sizeof abs - 1) <= 0 ? 0 : strlen(abs);
-	if (len)
-		abs[len++] = '/';
-	snprintf(abs + len, sizeof abs - len, "%s", dir);
-	for (len = strlen(abs); len > 1 && abs[len - 1] == '/';)
-		abs[--len] = '\0';
-	snprintf(buf, sizeof buf, "%s/config.json", abs);
-	int fd = stat(buf, &st) == 0 && S_ISREG(st.st_mode) ? open(abs, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
-	/* struct linux_dirent64: u64 ino, s64 off, u16 reclen, u8 type, the name. */
-	while (fd >= 0 && (n = syscall(SYS_getdents64, fd, buf, sizeof buf)) > 0) {
-		for (long off = 0; off < n;) {
-			const char *name = buf + off + 19;
-			unsigned short reclen;
-			memcpy(&reclen, buf + off + 16, sizeof reclen);
-			size_t l = strlen(name);
-			weights |= l > 12 && strcmp(name + l - 12, ".safetensors") == 0;
-			off += reclen;
-		}
-	}
-	if (fd >= 0)
-		close(fd);
-	if (!weights) {
+	if (has != SWFOLDER_MODEL) {
 		swtable_report_unknown(stderr, dir);
-		swcmd_note("'%s' has no config.json and *.safetensors files\n", dir);
+		swcmd_note("'%s' has no %s\n", dir, has ? (has & SWFOLDER_CONFIG ? "*.safetensors file" : "config.json") :
+		    "config.json and no *.safetensors file");
 		return EXITCODE_REJECTED;
 	}
 	const char *why = envfile_check_value(set_keys[0], abs, strlen(abs));
@@ -82,8 +53,8 @@ set_directory(const char *dir)
 		swcmd_error("VLLM_MODEL_ID '%s' cannot be exported: it %s\n", abs, why);
 		return EXITCODE_REJECTED;
 	}
-	swcmd_warning("'%s' is not in the catalog: limits unset (vLLM decides), .active_model unchanged; for a "
-	    "computed budget: modelc add %s --role NAME\n", abs, abs);
+	swfolder_warn_unsized(abs);
+	swcmd_note(".active_model unchanged; switch serve (no role) serves $VLLM_MODEL_ID\n");
 	const char *vals[SET_VARS] = { abs };
 	return print_exports(vals);
 }
