@@ -27,8 +27,10 @@ $EDIT "$TABLE" "$T/switch-disk100.table" settings.disk_budget=100 &&
 	$EDIT "$TABLE" "$T/switch-diskEB.table" settings.disk_budget=1000000000000000000 ||
 	{ echo "cannot edit the test table"; exit 1; }
 export MODELC_TABLE="$TABLE"
-# PATH without any nvidia-smi or vllm, and a bin folder a test can fill.
+# PATH without any nvidia-smi, and a bin folder a test can fill; a `vllm` that only exits, as a GPU
+# host has one on PATH (doctor checks it; tests that start a server put theirs there, or remove it).
 mkdir -p "$T/bin" "$T/work"
+printf '#!/bin/sh\nexit 0\n' >"$T/bin/vllm" && chmod +x "$T/bin/vllm"
 BASEPATH="$T/bin:/usr/bin:/bin"
 export PATH="$BASEPATH" MODELC_HF_HOME="$T/hf" NO_COLOR=1 LC_ALL=C
 export FAKE_NVSMI_DIR="$ROOT/tests/fixtures/nvidia-smi"

@@ -45,6 +45,10 @@ export VLLM_MAX_MODEL_LEN='8192'
 export VLLM_QUANTIZATION='awq'
 export VLLM_GPU_MEMORY_UTILIZATION='0.9'
 export VLLM_KV_CACHE_DTYPE='auto'
+export VLLM_MAX_NUM_SEQS='16'
+export VLLM_MAX_NUM_BATCHED_TOKENS='2048'
+export VLLM_DTYPE='half'
+unset VLLM_ENFORCE_EAGER
 export MODELC_ACTIVE_ROLE='primary'
 X
 same "set primary: no noise" err </dev/null
@@ -69,6 +73,10 @@ unset VLLM_MAX_MODEL_LEN
 export VLLM_QUANTIZATION='bitsandbytes'
 export VLLM_GPU_MEMORY_UTILIZATION='0.9'
 export VLLM_KV_CACHE_DTYPE='auto'
+export VLLM_MAX_NUM_SEQS='8'
+export VLLM_MAX_NUM_BATCHED_TOKENS='2048'
+export VLLM_DTYPE='auto'
+unset VLLM_ENFORCE_EAGER
 export MODELC_ACTIVE_ROLE='unsized'
 X
 same "set unsized: no noise" err </dev/null

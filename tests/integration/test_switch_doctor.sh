@@ -7,11 +7,12 @@
 # line measures the volume that exists and says so. (The table with a disk budget of 100 bytes.)
 export MODELC_TABLE="$T/switch-disk100.table"
 run "bare" 1 "$SW" doctor
-head -n 5 "$T/out" >"$T/head"
+head -n 6 "$T/out" >"$T/head"
 digest=$(cat "$T/catalog/models.yaml" "$T/catalog/models.lock" | sha256sum | cut -d' ' -f1)
 built=$("$SW" list --json 2>/dev/null | sed -n 's/.*"built": "\(.*\)",/\1/p')
 same "bare" head <<X
 ok: table '$T/switch-disk100.table' built $built from 'models.yaml' (sha256 $digest)
+ok: the server command 'vllm' is on PATH
 note: no active model (no '.active_model'): serve uses 'primary'; choose with eval "\$(switch --set ROLE)"
 problem: files of 'primary' are not downloaded: no 'hugging-quants/Meta-Llama-3.1-8B-Instruct-AWQ-INT4' in '$T/hf/hub'
   do: fetch primary

@@ -145,6 +145,7 @@ same "full" err <<'X'
 switch: error: 'primary' does not fit GPU 0 now: 7.5 GiB of 7.8 GiB are in use, and not even max_model_len 256 would fit
 switch: note: pid 4242 (/usr/bin/python3) holds 7530 MiB
 switch: note: pid 5151 (Xorg) holds 120 MiB
+switch: note: do: free GPU memory: no role fits now
 X
 same "full: nothing to run" out </dev/null
 fake_nvsmi small-busy
@@ -220,7 +221,13 @@ contains "serve help" out "usage: switch serve [ROLE|PATH|REPO] [--dry-run] [--w
 # No vllm on PATH.
 rm -f "$T/bin/vllm"
 run "no vllm" 127 "$SW" serve primary
-has "no vllm" err "switch: error: cannot run 'vllm': No such file or directory"
+has "no vllm" err "switch: error: cannot run 'vllm': No such file or directory; install vLLM on this host, or set server.command in models.yaml and run modelc build"
+run "no vllm: dry-run" 0 "$SW" serve primary --dry-run
+has "no vllm: dry-run" err "switch: warning: 'vllm' is not on PATH here; install vLLM on this host, or set server.command in models.yaml and run modelc build"
+contains "no vllm: dry-run" out "vllm serve "
+run "no vllm: doctor" 1 "$SW" doctor
+has "no vllm: doctor" out "problem: the server command 'vllm' is not on PATH here; switch serve cannot start it"
+has "no vllm: doctor" out "  do: install vLLM on this host, or set server.command in models.yaml and run modelc build"
 
 # A real launch of the stand-in: its argv and environment, then SIGTERM reaches it through switch.
 use_fake_vllm
