@@ -86,7 +86,9 @@ has "set PATH" out "export VLLM_MODEL_ID='$T/models/other-model'"
 has "set PATH" out "unset VLLM_MAX_MODEL_LEN"
 has "set PATH" out "unset VLLM_GPU_MEMORY_UTILIZATION"
 has "set PATH" out "unset MODELC_ACTIVE_ROLE"
-has "set PATH" err "switch: warning: '$T/models/other-model' is not in the catalog: limits unset (vLLM decides), .active_model unchanged; for a computed budget: modelc add $T/models/other-model --role NAME"
+has "set PATH" err "switch: warning: '$T/models/other-model' is not in the catalog: nothing was fitted (no max_model_len, gpu_memory_utilization or max_num_seqs: vLLM decides); to size it: modelc add $T/models/other-model --role NAME"
+has "set PATH" err "switch: note: .active_model unchanged; switch serve (no role) serves \$VLLM_MODEL_ID"
+has "set PATH" out "unset VLLM_MAX_NUM_SEQS"
 [ -e .active_model ] && fail "2: a path outside the catalog became the active role"
 (cd "$T/models" && switch --table "$T/clone/generated/switch.table" --set other-model) >"$T/out" 2>"$T/err" ||
 	fail "2: a relative path"
@@ -94,7 +96,13 @@ has "relative PATH" out "export VLLM_MODEL_ID='$T/models/other-model'"
 eval "$(switch --set "$T/models/other-model" 2>/dev/null)"
 [ "$VLLM_MODEL_ID" = "$T/models/other-model" ] && [ -z "${VLLM_MAX_MODEL_LEN+x}" ] || fail "2: eval of set PATH"
 run "not a model" 1 switch --set "$T/models/not-a-model"
-has "not a model" err "switch: note: '$T/models/not-a-model' has no config.json and *.safetensors files"
+has "not a model" err "switch: note: '$T/models/not-a-model' has no *.safetensors file"
+mkdir -p "$T/models/no-config" "$T/models/empty"
+: >"$T/models/no-config/model.safetensors"
+run "no config.json" 1 switch --set "$T/models/no-config"
+has "no config.json" err "switch: note: '$T/models/no-config' has no config.json"
+run "empty folder" 1 switch --set "$T/models/empty"
+has "empty folder" err "switch: note: '$T/models/empty' has no config.json and no *.safetensors file"
 mkdir -p "$T/models/it's \$x"
 printf '{}\n' >"$T/models/it's \$x/config.json"
 : >"$T/models/it's \$x/model.safetensors"
@@ -109,6 +117,8 @@ rm -f .active_model
 echo "== 5. doctor tells the truth"
 ln -sf "$ROOT/tests/fixtures/nvidia-smi/nvidia-smi" "$T/bin/nvidia-smi"
 export FAKE_NVSMI_SCENARIO=idle
+# A GPU host has vLLM on PATH; doctor checks that (review 3, below, takes it away).
+printf '#!/bin/sh\nexit 0\n' >"$T/bin/vllm" && chmod +x "$T/bin/vllm"
 # A fresh setup whose active model's files are present: the files of the primary's manifest in
 # the Hub cache at the locked commit (or, without one, the snapshot refs/main names).
 /usr/bin/python3 - generated/manifests/primary.json "$T/hf/hub" <<'PY'
@@ -223,6 +233,76 @@ script -qec "switch --set $T/models/other-model" /dev/null >"$T/tty" 2>&1
 grep -q "switch: ${esc}\[1;35mwarning${esc}\[0m: " "$T/tty" || { fail "11: warnings are not coloured"; cat -v "$T/tty"; }
 script -qec "switch env" /dev/null >"$T/tty" 2>&1
 grep -q "switch: ${esc}\[1;36mnote${esc}\[0m: " "$T/tty" || { fail "11: notes are not coloured"; cat -v "$T/tty"; }
+
+echo "== review 1. --set and .env export every limit the fit depends on"
+run "set primary" 0 switch --set primary
+for k in MAX_MODEL_LEN MAX_NUM_SEQS MAX_NUM_BATCHED_TOKENS DTYPE GPU_MEMORY_UTILIZATION KV_CACHE_DTYPE; do
+	v=$(sed -n "s/^PRIMARY_$k='\(.*\)'$/\1/p" generated/.env)
+	[ -n "$v" ] || fail "review 1: .env has no PRIMARY_$k"
+	has "set primary: $k" out "export VLLM_$k='$v'"
+	grep -qx "VLLM_$k='$v'" generated/.env || fail "review 1: .env's VLLM_$k is not PRIMARY_$k '$v'"
+done
+has "set primary" out "export VLLM_MAX_NUM_SEQS='8'"
+has "set primary" out "export VLLM_MAX_NUM_BATCHED_TOKENS='2048'"
+has "set primary" out "export VLLM_DTYPE='half'"
+has "set primary" out "unset VLLM_ENFORCE_EAGER"
+grep -qx "VLLM_ENFORCE_EAGER=''" generated/.env || fail "review 1: .env lacks VLLM_ENFORCE_EAGER=''"
+# The exports are the flags serve passes.
+run "serve primary" 0 switch serve primary --dry-run
+eval "$(switch --set primary 2>/dev/null)"
+contains "serve = set" out "--max-model-len $VLLM_MAX_MODEL_LEN --gpu-memory-utilization $VLLM_GPU_MEMORY_UTILIZATION --dtype $VLLM_DTYPE --max-num-seqs $VLLM_MAX_NUM_SEQS --max-num-batched-tokens $VLLM_MAX_NUM_BATCHED_TOKENS "
+rm -f .active_model
+
+echo "== review 2. A model folder outside the catalog is served as it is"
+mkdir -p "$T/s/other"
+printf '{"architectures": ["LlamaForCausalLM"]}\n' >"$T/s/other/config.json"
+: >"$T/s/other/model.safetensors"
+switch --set primary >/dev/null 2>&1
+eval "$(switch --set "$T/s/other" 2>/dev/null)"
+run "serve the folder just set" 0 switch serve --dry-run
+has "serve folder" out "vllm serve $T/s/other --host 127.0.0.1 --port 8000"
+has "serve folder" err "switch: note: serving \$VLLM_MODEL_ID '$T/s/other' (set by switch --set PATH), not the active role"
+has "serve folder" err "switch: warning: '$T/s/other' is not in the catalog: nothing was fitted (no max_model_len, gpu_memory_utilization or max_num_seqs: vLLM decides); to size it: modelc add $T/s/other --role NAME"
+run "serve PATH" 0 switch serve "$T/s/other" --dry-run
+has "serve PATH" out "vllm serve $T/s/other --host 127.0.0.1 --port 8000"
+lacks "serve PATH" err "serving \$VLLM_MODEL_ID"
+run "serve PATH --warm" 1 switch serve "$T/s/other" --warm
+has "serve PATH --warm" err "switch: error: serve --warm: '$T/s/other' is not in the catalog, and the out-of-memory retry needs a fitted context; serve it without --warm, or size it: modelc add $T/s/other --role NAME"
+FAKE_NVSMI_SCENARIO=idle run "doctor, folder set" 0 switch doctor
+lacks "doctor folder" out "wrong model loaded"
+has "doctor folder" out "note: \$VLLM_MODEL_ID is '$T/s/other', a model folder outside the catalog (switch --set PATH): serve serves it unsized, vLLM decides its limits; to size it: modelc add $T/s/other --role NAME"
+unset VLLM_MODEL_ID
+run "serve, folder no longer exported" 0 switch serve --dry-run
+contains "serve active again" out "--served-model-name hugging-quants/Meta-Llama-3.1-8B-Instruct-AWQ-INT4 "
+rm -f .active_model
+
+echo "== review 3. The server command must be on PATH"
+rm -f "$T/bin/vllm"
+run "doctor, no vllm" 1 switch doctor
+has "doctor, no vllm" out "problem: the server command 'vllm' is not on PATH here; switch serve cannot start it"
+has "doctor, no vllm" out "  do: install vLLM on this host, or set server.command in models.yaml and run modelc build"
+run "dry-run, no vllm" 0 switch serve --dry-run
+has "dry-run, no vllm" err "switch: warning: 'vllm' is not on PATH here; install vLLM on this host, or set server.command in models.yaml and run modelc build"
+FAKE_NVSMI_SCENARIO=idle run "serve, no vllm" 127 switch serve
+has "serve, no vllm" err "switch: error: cannot run 'vllm': No such file or directory; install vLLM on this host, or set server.command in models.yaml and run modelc build"
+printf '#!/bin/sh\nexit 0\n' >"$T/bin/vllm" && chmod +x "$T/bin/vllm"
+
+echo "== review 4. switch --set leaves nothing untracked in a clone"
+cp "$ROOT/.gitignore" .
+git init -q . && git add .gitignore models.yaml models.lock && git -c user.name=t -c user.email=t@t commit -qm clone ||
+	fail "review 4: git init"
+switch --set primary >/dev/null 2>&1 && switch --set code >/dev/null 2>&1
+[ -e .active_model.lock ] || fail "review 4: no .active_model.lock to check"
+git status --porcelain --untracked-files=all >"$T/out"
+[ -s "$T/out" ] && { fail "review 4: untracked after switch --set and modelc build"; cat "$T/out"; }
+rm -rf .git .gitignore .active_model .active_model.lock
+
+echo "== review 8. serve gives doctor's advice when the role does not fit"
+FAKE_NVSMI_SCENARIO=small-busy run "doctor small-busy" 1 switch doctor
+todo=$(sed -n 's/^  do: \(free GPU memory, or serve a role that fits now: .*\)$/\1/p' "$T/out")
+[ -n "$todo" ] || { fail "review 8: doctor gives no role that fits"; cat "$T/out"; }
+FAKE_NVSMI_SCENARIO=small-busy run "serve small-busy" 1 switch serve --dry-run
+has "serve small-busy" err "switch: note: do: $todo"
 
 if [ "$failures" -ne 0 ]; then
 	echo "$failures failure(s)"
