@@ -351,6 +351,16 @@ port=$(free_port)
 FAKE_VLLM_MODE=oom FAKE_VLLM_OOM_ABOVE=100 run "oom weird" 1 "$SW" serve weird --warm --port "$port"
 has "oom weird" err "switch: note: the server ran out of memory during start-up with max_model_len 2048; retrying once with max_model_len 1024"
 has "oom weird" err "switch: error: the server ran out of memory during start-up with max_model_len 1024; lower max_model_len or gpu_memory_utilization in the catalog, or free the GPU"
+# Half of a re-fitted context: whole 16-token KV blocks, not a coarser step.
+fake_nvsmi desktop
+run "desktop: the re-fitted context" 0 "$SW" serve primary --dry-run
+busy_len=$(sed -n 's/.* --max-model-len \([0-9]*\) .*/\1/p' "$T/out")
+half=$((busy_len / 2 / 16 * 16))
+[ $((busy_len % 512)) -ne 0 ] || fail "desktop: primary's re-fitted $busy_len is a multiple of 512: the step is not tested"
+port=$(free_port)
+FAKE_VLLM_MODE=oom FAKE_VLLM_OOM_ABOVE=100 run "oom desktop" 1 "$SW" serve primary --warm --port "$port"
+has "oom desktop" err "switch: note: the server ran out of memory during start-up with max_model_len $busy_len; retrying once with max_model_len $half"
+no_nvsmi
 port=$(free_port)
 FAKE_VLLM_MODE=crash run "crash" 1 "$SW" serve primary --warm --port "$port"
 has "crash" err "switch: error: the server exited during start-up with status 1"
