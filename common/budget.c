@@ -459,6 +459,9 @@ terms(const struct budget_arch *a, const struct budget_params *params, struct bu
 		r->safety_margin_bytes = frac > BUDGET_MARGIN_MIN_BYTES ? frac : BUDGET_MARGIN_MIN_BYTES;
 		r->margin_source = BUDGET_FORMULA;
 	}
+	/* Of this KV cache: a re-fit with other memory in use (switch) widens as modelc would there. */
+	if (p.margin_spread > 0)
+		r->safety_margin_bytes += (uint64_t)((double)r->kv_cache_bytes * p.margin_spread);
 	r->evidence_from = r->generation;
 }
 

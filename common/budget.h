@@ -105,6 +105,8 @@ struct budget_params {
 	uint64_t safety_margin_bytes;   /* ours, on top of what vLLM reserves */
 	/* Added by the estimator (issue 5). */
 	bool safety_margin_set;         /* false: the default rule, max(256 MiB, 3% of the KV cache) */
+	double margin_spread;           /* the margin widens by this fraction of the KV cache (the
+	                                 * evidence's spread, budget_fit_checked); 0: not widened */
 	enum budget_source weights_source; /* how weights_bytes was obtained (0 = exact) */
 	const struct budget_calibration *calibration; /* NULL: budget_calibration_default; the
 	                                 * checked fits take the generation's (budget_calibration_of) */

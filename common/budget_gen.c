@@ -261,11 +261,8 @@ budget_fit_checked(const struct budget_arch *a, const struct budget_params *p,
 	if (!gaps)
 		return;
 	/* The margin as computed (given, or the default rule) plus spread x the KV cache. */
-	enum budget_source source = r->margin_source;
-	q.safety_margin_set = true;
-	q.safety_margin_bytes = r->safety_margin_bytes + (uint64_t)((double)r->kv_cache_bytes * spread);
+	q.margin_spread = spread;
 	budget_fit(a, &q, r);
-	r->margin_source = source;
 	r->evidence_gaps = gaps;
 	r->evidence_from = from;
 	r->evidence_spread = spread;
@@ -280,17 +277,11 @@ budget_fit_context_checked(const struct budget_arch *a, const struct budget_para
 	struct budget_params q = with_weights(a, p);
 	budget_fit(a, &q, r);
 	unsigned gaps = budget_evidence_gaps(a, r->generation, r->weights_bytes, &from, &spread);
-	enum budget_source source = r->margin_source;
-	if (gaps) {
-		/* Widened once, at the context asked for; *used keeps it as an explicit margin so that
-		 * a re-fit from the same inputs (switch) reserves the same. */
-		q.safety_margin_set = true;
-		q.safety_margin_bytes = r->safety_margin_bytes +
-		    (uint64_t)((double)r->kv_cache_bytes * spread);
-	}
+	/* *used keeps the spread, not its bytes: a re-fit with other memory in use (switch) widens the
+	 * margin by the spread of its own KV cache, as modelc build would with that memory in use. */
+	q.margin_spread = spread;
 	bool fits = budget_fit_context(a, &q, min_len, r, used);
 	if (gaps) {
-		r->margin_source = source;
 		r->evidence_gaps = gaps;
 		r->evidence_from = from;
 		r->evidence_spread = spread;

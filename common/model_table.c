@@ -183,6 +183,7 @@ static const struct mt_field role_fields[] = {
 	{MT_ROLE_A_FLAGS, K_BIT, E(arch.norm_bias), MT_ARCH_F_NORM_BIAS},
 	{MT_ROLE_A_FLAGS, K_BIT, E(arch.mlp_ungated), MT_ARCH_F_MLP_UNGATED},
 	{MT_ROLE_P_GENERATION, K_U32, E(params.generation), BUDGET_GEN_COUNT - 1},
+	{MT_ROLE_P_SPREAD, K_U32, MT_NOWHERE, MT_SPREAD_MAX},
 };
 
 static const struct mt_field file_fields[] = {
@@ -426,6 +427,7 @@ model_table_entry(const struct model_table *t, size_t i, struct model_entry *e)
 	e->params.engine = mt_get32(r + MT_ROLE_P_ENGINE) ? BUDGET_ENGINE_V1 : BUDGET_ENGINE_V0;
 	e->params.weights_source = (enum budget_source)mt_get32(r + MT_ROLE_P_WEIGHTS_SOURCE);
 	e->params.calibration = &t->calibration;
+	e->params.margin_spread = mt_get32(r + MT_ROLE_P_SPREAD) / (double)MT_SPREAD_UNIT;
 }
 
 void

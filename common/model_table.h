@@ -29,7 +29,7 @@
 #define MODEL_TABLE_NO_STRING UINT32_C(0xffffffff) /* a string offset for NULL */
 
 enum {
-	MODEL_TABLE_VERSION = 1,
+	MODEL_TABLE_VERSION = 2,
 	MODEL_TABLE_MAX_BYTES = SIZE_GIB,   /* offsets are 32 bits; 10,000 roles take a few MiB */
 	MODEL_TABLE_DIGEST_BYTES = 32,      /* SHA-256 */
 	MODEL_TABLE_WHY_MAX = 256,          /* model_table_parse's message buffer */
@@ -152,7 +152,10 @@ enum {
 	MT_ROLE_A_NUMBERS = 11,             /* layers .. dtype_bytes */
 	MT_ROLE_A_FLAGS = 228,              /* u32: MT_ARCH_F_* */
 	MT_ROLE_P_GENERATION = 232,         /* u32: enum budget_generation, with MT_ROLE_F_GENERATION */
+	MT_ROLE_P_SPREAD = 236,             /* u32: margin_spread in millionths (version 2: P_MARGIN is unwidened) */
 	MT_ROLE_SIZE = 240,
+	MT_SPREAD_UNIT = 1000000,           /* P_SPREAD's unit: the calibration's spreads have 4 decimals */
+	MT_SPREAD_MAX = 100 * MT_SPREAD_UNIT,
 	MT_ROLE_F_BUDGET = 1,               /* modelc computed the budget: switch re-fits */
 	MT_ROLE_F_ENFORCE_EAGER = 2,
 	MT_ROLE_F_MARGIN_SET = 4,           /* safety_margin_set */

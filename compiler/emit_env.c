@@ -329,10 +329,12 @@ active(struct env_out *o, const struct plan *p, int doc)
 		fputs("# VLLM_KV_CACHE_DTYPE: auto (the model's dtype) or fp8 (half the bytes per token).\n", f);
 	put(o, "VLLM_KV_CACHE_DTYPE", kv_dtype(r));
 	if (doc)
-		fputs("# VLLM_MAX_NUM_SEQS, VLLM_MAX_NUM_BATCHED_TOKENS, VLLM_DTYPE, VLLM_ENFORCE_EAGER: the\n"
-		    "# other settings the context was fitted with; VLLM_MAX_MODEL_LEN fits only with them\n"
-		    "# (pass --max-num-seqs, --max-num-batched-tokens, --dtype, and --enforce-eager when\n"
-		    "# VLLM_ENFORCE_EAGER is 1). Empty numbers: no budget was computed, vLLM decides.\n", f);
+		fputs("# The other settings VLLM_MAX_MODEL_LEN was fitted with, which it fits only with\n"
+		    "# (switch serve passes them; so must a server started by hand):\n"
+		    "# VLLM_MAX_NUM_SEQS: --max-num-seqs, sequences at once (empty: no budget computed).\n"
+		    "# VLLM_MAX_NUM_BATCHED_TOKENS: --max-num-batched-tokens, tokens per step.\n"
+		    "# VLLM_DTYPE: --dtype (half for AWQ, whose kernels are fp16).\n"
+		    "# VLLM_ENFORCE_EAGER: 1 for --enforce-eager (no CUDA graphs), else empty.\n", f);
 	static const char *const keys[4] = { "VLLM_MAX_NUM_SEQS", "VLLM_MAX_NUM_BATCHED_TOKENS", "VLLM_DTYPE",
 		"VLLM_ENFORCE_EAGER" };
 	put_limits(o, r, keys);

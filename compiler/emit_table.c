@@ -153,6 +153,7 @@ put_role(struct tbuf *roles, struct tbuf *files, struct tbuf *pool, const struct
 	    (q.keep_utilization ? MT_ROLE_F_KEEP_UTILIZATION : 0) |
 	    (q.generation_set ? MT_ROLE_F_GENERATION : 0));
 	model_table_put_u32(e + MT_ROLE_P_GENERATION, (uint32_t)q.generation);
+	model_table_put_u32(e + MT_ROLE_P_SPREAD, (uint32_t)(q.margin_spread * MT_SPREAD_UNIT + 0.5));
 	model_table_put_f64(e + MT_ROLE_UTILIZATION, as_exported(emit_role_utilization(p, r)));
 	model_table_put_f64(e + MT_ROLE_P_UTILIZATION, q.utilization);
 	model_table_put_u32(e + MT_ROLE_P_MAX_MODEL_LEN, q.max_model_len);

@@ -55,10 +55,10 @@ bad_table "truncated header" "$T/cut-header" "is truncated: 100 bytes, less than
 /usr/bin/python3 - "$TABLE" "$T/v2" <<'X'
 import sys
 b = bytearray(open(sys.argv[1], "rb").read())
-b[8] = 2
+b[8] = 1
 open(sys.argv[2], "wb").write(b)
 X
-bad_table "another version" "$T/v2" "has format version 2; this switch reads version 1"
+bad_table "another version" "$T/v2" "has format version 1; this switch reads version 2"
 /usr/bin/python3 - "$TABLE" "$T/pool" <<'X'
 import struct, sys
 b = bytearray(open(sys.argv[1], "rb").read())

@@ -314,8 +314,8 @@ test_header(void)
 	expect(copy(good_len), 4, "is not a runtime table (it does not start with MODELCTB)");
 	expect(copy(good_len), 100, "is truncated: 100 bytes, less than its header");
 	b = copy(good_len);
-	model_table_put_u32(b + MT_HDR_VERSION, 2);
-	expect(b, good_len, "has format version 2; this switch reads version 1");
+	model_table_put_u32(b + MT_HDR_VERSION, 1);
+	expect(b, good_len, "has format version 1; this switch reads version 2");
 	char want[128];
 	snprintf(want, sizeof want, "is truncated or damaged: the header says %zu bytes, the file has %zu", good_len,
 	    good_len - 1);
