@@ -3,7 +3,10 @@ is the stand-in nvidia-smi's desktop scenario (tests/fixtures/nvidia-smi/desktop
 of 7991 MiB that CUDA sees) is built with modelc, then modelc explain --json, modelc fit with
 the same settings, and switch serve --dry-run against that nvidia-smi must agree on
 max_model_len, utilization, KV tokens and budget bytes (switch re-fits with the inputs modelc
-stored in the runtime table; only the GPU state is its own, and here it is the same)."""
+stored in the runtime table; only the GPU state is its own, and here it is the same). Then the
+rebuild doctor recommends: a table built for an idle GPU, re-fitted by switch against the same
+700 MiB in use, must give what the build with gpu.memory_in_use: 700 MiB gives (the margin's
+widening outside the evidence is a fraction of the smaller KV cache there, not the idle one's bytes)."""
 import json
 import os
 import re
@@ -80,20 +83,24 @@ try:
                MODELC_HF_HOME=os.path.join(w, "hf"), MODELC_TABLE=os.path.join(w, "gen", "switch.table"), LC_ALL="C")
     env.pop("CUDA_VISIBLE_DEVICES", None)
 
-    for name, (repo, config, weights, lines) in ROLES.items():
-        r = run([MODELC, "explain", name, "--json"], cwd=w)
-        check(r.returncode == 0, "explain %s: %s" % (name, r.stderr))
-        x = json.loads(r.stdout)
-
+    def refit(name, env):
+        """switch serve NAME --dry-run's re-fit: (max_model_len, utilization, KV tokens, budget), argv."""
         r = run([SW, "serve", name, "--dry-run"], cwd=w, env=env)
         check(r.returncode == 0, "switch serve %s: %s" % (name, r.stderr))
         m = re.search(r"^switch: note: '%s' on GPU 0: max_model_len (\d+), gpu_memory_utilization ([0-9.]+), "
                       r"KV cache (\d+) tokens, budget (\d+) bytes$" % name, r.stderr, re.M)
         check(m is not None, "switch serve %s --dry-run: no re-fit note in %r" % (name, r.stderr))
-        if not m:
+        return (int(m[1]), float(m[2]), int(m[3]), int(m[4])) if m else None, r.stdout.split()
+
+    explained = {}
+    for name, (repo, config, weights, lines) in ROLES.items():
+        r = run([MODELC, "explain", name, "--json"], cwd=w)
+        check(r.returncode == 0, "explain %s: %s" % (name, r.stderr))
+        x = explained[name] = json.loads(r.stdout)
+        fitted, argv = refit(name, env)
+        if not fitted:
             continue
-        s_len, s_util, s_tokens, s_budget = int(m[1]), float(m[2]), int(m[3]), int(m[4])
-        argv = r.stdout.split()
+        s_len, s_util, s_tokens, s_budget = fitted
         a_len = int(argv[argv.index("--max-model-len") + 1])
         a_util = argv[argv.index("--gpu-memory-utilization") + 1]
 
@@ -122,6 +129,28 @@ try:
               "%s: 700 MiB in use lowers the utilization (the scenario exercises the check)" % name)
         print("%s: max_model_len %d, utilization %s, KV %d tokens, budget %d bytes: explain, fit and switch agree"
               % (name, s_len, a_util, s_tokens, s_budget))
+
+    # Built for an idle GPU, re-fitted with 700 MiB in use: the build for 700 MiB's numbers.
+    idle = catalog.replace("memory_in_use: %d MiB" % used_mib, "memory_in_use: 0 MiB")
+    check(idle != catalog, "the idle catalog differs")
+    open(os.path.join(w, "models.yaml"), "w").write(idle)
+    r = run([MODELC, "build", "-o", "gen-idle"], cwd=w)
+    check(r.returncode == 0, "modelc build (idle): " + r.stderr)
+    env_idle = dict(env, MODELC_TABLE=os.path.join(w, "gen-idle", "switch.table"))
+    lowered = False
+    for name, x in explained.items():
+        r = run([MODELC, "explain", name, "--json"], cwd=w)
+        lowered |= json.loads(r.stdout)["max_model_len"] > x["max_model_len"]
+        fitted, _ = refit(name, env_idle)
+        if not fitted:
+            continue
+        want = (x["max_model_len"], round(x["utilization"], 6), x["kv_tokens"], x["budget_bytes"])
+        got = (fitted[0], round(fitted[1], 6), fitted[2], fitted[3])
+        check(got == want, "%s: built idle, re-fitted at %d MiB in use: %s; built for %d MiB in use: %s"
+              % (name, used_mib, got, used_mib, want))
+        print("%s: built idle and re-fitted by switch at %d MiB in use = built for it: max_model_len %d, KV %d tokens"
+              % (name, used_mib, got[0], got[2]))
+    check(lowered, "the idle build plans a longer context for some role (the case exercises the re-fit)")
 finally:
     shutil.rmtree(w)
 
