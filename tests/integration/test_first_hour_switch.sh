@@ -297,6 +297,29 @@ git status --porcelain --untracked-files=all >"$T/out"
 [ -s "$T/out" ] && { fail "review 4: untracked after switch --set and modelc build"; cat "$T/out"; }
 rm -rf .git .gitignore .active_model .active_model.lock
 
+echo "== review 5. serve's re-fit on the desktop = the rebuild doctor recommends"
+FAKE_NVSMI_SCENARIO=desktop run "doctor desktop" 0 switch doctor
+in_use=$(sed -n "s/.*'primary' fits GPU 0 now only with .* set gpu.memory_in_use: \([0-9]*\) MiB and run modelc build$/\1/p" "$T/out")
+[ -n "$in_use" ] || { fail "review 5: doctor recommends no gpu.memory_in_use"; cat "$T/out"; }
+FAKE_NVSMI_SCENARIO=desktop run "serve desktop" 0 switch serve primary --dry-run
+len_now=$(sed -n 's/.* --max-model-len \([0-9]*\) .*/\1/p' "$T/out")
+cp models.yaml "$T/models.yaml.idle"
+# The GPU as switch gpu measures it (the seed's profile is an estimate of another card), and the memory in use.
+gpu_mib=$(FAKE_NVSMI_SCENARIO=desktop switch gpu 2>/dev/null | sed -n 's/^  memory: \([0-9]*\) MiB$/\1/p')
+sed -i -e "s/^  profile: .*/  memory: $gpu_mib MiB/" -e "s/^  memory_in_use: 0 MiB.*/  memory_in_use: $in_use MiB/" models.yaml
+modelc build >"$T/build.log" 2>&1 || { fail "review 5: modelc build with memory_in_use"; cat "$T/build.log"; }
+grep -qx "PRIMARY_MAX_MODEL_LEN='$len_now'" generated/.env ||
+	fail "review 5: serve re-fitted to $len_now, the rebuild says $(grep PRIMARY_MAX_MODEL_LEN generated/.env)"
+FAKE_NVSMI_SCENARIO=desktop run "serve desktop after the rebuild" 0 switch serve primary --dry-run
+contains "serve after the rebuild" out "--max-model-len $len_now "
+# Built for the idle card of that size, switch's re-fit on the desktop: the same number.
+sed -i "s/^  memory_in_use: .*/  memory_in_use: 0 MiB/" models.yaml
+modelc build >"$T/build.log" 2>&1 || fail "review 5: modelc build idle"
+FAKE_NVSMI_SCENARIO=desktop run "serve desktop, built idle" 0 switch serve primary --dry-run
+contains "serve desktop, built idle" out "--max-model-len $len_now "
+cp "$T/models.yaml.idle" models.yaml
+modelc build >"$T/build.log" 2>&1 || fail "review 5: modelc build again"
+
 echo "== review 8. serve gives doctor's advice when the role does not fit"
 FAKE_NVSMI_SCENARIO=small-busy run "doctor small-busy" 1 switch doctor
 todo=$(sed -n 's/^  do: \(free GPU memory, or serve a role that fits now: .*\)$/\1/p' "$T/out")
