@@ -97,6 +97,14 @@ fit_at(const struct plan_role *pr, uint32_t steps, uint32_t len, uint32_t min_le
 	p.utilization = steps / (double)PLAN_SHARE_STEPS;
 	p.keep_utilization = true;      /* the group decides the share; the start check is ours */
 	p.max_model_len = len;
+	/* A member starts from the role's margin as widened alone, in bytes, and the checked fit
+	 * widens it for the member's KV cache: the shares groups were planned with before the
+	 * spread was kept apart (margin_spread) for switch's re-fit. */
+	if (p.margin_spread > 0) {
+		p.safety_margin_set = true;
+		p.safety_margin_bytes = pr->result.safety_margin_bytes;
+		p.margin_spread = 0;
+	}
 	m->params = p;
 	return budget_fit_context_checked(&pr->arch, &p, min_len, &m->result, &m->params);
 }

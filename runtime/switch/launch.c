@@ -118,11 +118,21 @@ server_words(struct launch_cmd *cmd)
 	return bad;
 }
 
+/* -1 with the error when bad. */
+static int
+too_long(FILE *warn, int bad)
+{
+	if (bad)
+		diag_print(warn, "switch: error: the server's command line is longer than %d bytes or %d words\n",
+		    LAUNCH_STR_MAX, LAUNCH_MAX_ARGS - 1);
+	return bad ? -1 : 0;
+}
+
 int
-launch_folder(const char *dir, const char *host, unsigned port, struct launch_cmd *cmd)
+launch_folder(const char *dir, const char *host, unsigned port, FILE *warn, struct launch_cmd *cmd)
 {
 	int bad = server_words(cmd) | arg(cmd, keep(cmd, "%s", dir));
-	return bad | two(cmd, "--host", host) | num(cmd, "--port", port) ? -1 : 0;
+	return too_long(warn, bad | two(cmd, "--host", host) | num(cmd, "--port", port));
 }
 
 const char *
@@ -200,10 +210,7 @@ launch_build(const struct model_entry *e, const struct refit *plan, const char *
 	bad |= two(cmd, "--host", host) | num(cmd, "--port", port);
 	for (size_t i = 0; i < cmd->nenv; i++)
 		bad |= cmd->env[i] == NULL;
-	if (bad)
-		diag_print(warn, "switch: error: the server's command line is longer than %d bytes or %d words\n",
-		    LAUNCH_STR_MAX, LAUNCH_MAX_ARGS - 1);
-	return bad ? -1 : 0;
+	return too_long(warn, bad);
 }
 
 void

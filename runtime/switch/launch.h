@@ -44,7 +44,7 @@ struct launch_cmd {
 const char *launch_server_missing(void);
 
 /* server.command, the model folder dir as it is (nothing fitted), --host and --port; -1 when too long. */
-int launch_folder(const char *dir, const char *host, unsigned port, struct launch_cmd *cmd);
+int launch_folder(const char *dir, const char *host, unsigned port, FILE *warn, struct launch_cmd *cmd);
 
 int launch_build(const struct model_entry *e, const struct refit *plan, const char *host, unsigned port,
     FILE *warn, struct launch_cmd *cmd);

@@ -406,11 +406,8 @@ serve_folder(const char *dir, bool from_env, int dry, int warm, const char *host
 	if (from_env)
 		swcmd_note("serving $VLLM_MODEL_ID '%s' (set by switch --set PATH), not the active role\n", dir);
 	swfolder_warn_unsized(dir);
-	if (launch_folder(dir, host, port, &cmd) != 0) {
-		swcmd_error("the server's command line is longer than %d bytes or %d words\n", LAUNCH_STR_MAX,
-		    LAUNCH_MAX_ARGS - 1);
+	if (launch_folder(dir, host, port, stderr, &cmd) != 0)
 		return EXITCODE_SYSTEM;
-	}
 	return run_server(&cmd, dry);
 }
 
