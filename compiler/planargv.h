@@ -13,6 +13,7 @@
 
 #include "arena.h"
 #include "plan.h"
+#include "servednames.h"
 
 enum { PLANARGV_DP_RPC_PORT = 13345 };
 
@@ -34,6 +35,9 @@ struct planargv_node {
 	size_t argc;
 	int serves_http;                /* rank 0's node: the only one with /health */
 };
+
+/* pr's --served-model-name words (servednames_list, the one order of every launcher) into out. */
+size_t planargv_served_names(const struct plan_role *pr, const char *out[SERVEDNAMES_MAX]);
 
 /* The nodes of pr (a role with pr->par), in node-rank order, into *out (arena); returns their count. */
 size_t planargv_nodes(struct arena *a, const struct plan *p, const struct plan_role *pr,
