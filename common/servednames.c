@@ -21,8 +21,8 @@ servednames_list(const struct servednames_role *r, const char *out[SERVEDNAMES_M
 	add(out, &n, r->role);
 	for (size_t k = 0; k < r->naliases; k++)
 		add(out, &n, r->aliases[k]);
-	add(out, &n, r->model_id);
 	add(out, &n, r->repo);
 	add(out, &n, r->local_dir);
+	add(out, &n, r->model_id);
 	return n;
 }
