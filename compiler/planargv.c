@@ -70,6 +70,12 @@ planargv_served_names(const struct plan_role *pr, const char *out[SERVEDNAMES_MA
 	return servednames_list(&sr, out);
 }
 
+uint32_t
+planargv_port(const struct plan *p, const struct plan_role *pr)
+{
+	return p->catalog->port + (uint32_t)(pr - p->roles);
+}
+
 /* The flags every node shares: the model, its limits and the parallel layout. */
 static void
 common_flags(struct arena *a, const struct plan *p, const struct plan_role *pr, struct list *l)
@@ -184,7 +190,7 @@ planargv_nodes(struct arena *a, const struct plan *p, const struct plan_role *pr
 			 * Compose publishes the port on server.host only. */
 			add(&argv, "--host");
 			add(&argv, "0.0.0.0");
-			add2(a, &argv, "--port", "%llu", c->port);
+			add2(a, &argv, "--port", "%llu", planargv_port(p, pr));
 		}
 		nd->argv = finish(a, &argv, &nd->argc, 0);
 		add(&env, arena_printf(a, "CUDA_VISIBLE_DEVICES=%s", cvd));
@@ -224,7 +230,7 @@ planargv_router(struct arena *a, const struct plan *p, const struct plan_role *p
 		if (!nodes[i].serves_http)
 			continue;
 		backends = arena_printf(a, "%s%shttp://%s:%u", backends, serving ? "," : "",
-		    h->address ? h->address : "127.0.0.1", c->port);
+		    h->address ? h->address : "127.0.0.1", planargv_port(p, pr));
 		models = arena_printf(a, "%s%s%s", models, serving ? "," : "", name);
 		serving++;
 	}
@@ -232,7 +238,7 @@ planargv_router(struct arena *a, const struct plan *p, const struct plan_role *p
 		return NULL;
 	struct planargv_router *r = arena_alloc(a, sizeof *r);
 	struct list argv = {{0}, 0};
-	r->port = c->port < UINT16_MAX ? c->port + 1 : c->port - 1;
+	r->port = planargv_port(p, pr) + (uint32_t)p->nroles;
 	add(&argv, "--host");
 	add(&argv, "0.0.0.0");
 	add2(a, &argv, "--port", "%llu", r->port);

@@ -36,6 +36,13 @@ struct planargv_node {
 	int serves_http;                /* rank 0's node: the only one with /health */
 };
 
+/*
+ * The port pr's deploy files serve on: server.port + the role's index in roles:, so that roles
+ * of one host publish different ports (planpar_check_ports keeps them and the routers', one
+ * role count higher, under 65536). switch serves the one role it runs on server.port.
+ */
+uint32_t planargv_port(const struct plan *p, const struct plan_role *pr);
+
 /* pr's --served-model-name words (servednames_list, the one order of every launcher) into out. */
 size_t planargv_served_names(const struct plan_role *pr, const char *out[SERVEDNAMES_MAX]);
 
@@ -45,7 +52,7 @@ size_t planargv_nodes(struct arena *a, const struct plan *p, const struct plan_r
 
 /* The router in front of a role's nodes when more than one serves HTTP. */
 struct planargv_router {
-	uint32_t port;                  /* server.port + 1 (or - 1 at 65535): rank 0's host runs both */
+	uint32_t port;                  /* planargv_port + the number of roles: rank 0's host runs both */
 	const char **argv;              /* its arguments (the image's entrypoint is vllm-router) */
 	size_t argc;
 };
