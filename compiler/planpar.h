@@ -17,6 +17,8 @@
 #include "catalog.h"
 #include "diag.h"
 
+struct plan;                    /* plan.h, which includes this header */
+
 struct plan_rank {
 	uint32_t rank;                  /* vLLM's global rank in the replica: stage x tp + tp_rank */
 	uint32_t replica, stage, tp_rank;
@@ -70,7 +72,6 @@ const struct plan_parallel *planpar_role(struct arena *a, struct diag_sink *diag
  * 65535; a warning at a role whose placement shares a GPU with an earlier role's (role_pos:
  * each role's name), since their deploy files cannot run at once.
  */
-struct plan;
 void planpar_check_shared(struct diag_sink *diag, const struct plan *p, const struct diag_pos *role_pos);
 
 #endif
