@@ -109,7 +109,7 @@ container(FILE *out, struct arena *a, const struct plan *p, const struct plan_ro
 		uint64_t total, big = largest_rank_weights(pr->par, &total);
 		uint64_t start = K8S_START_FIXED_S + big / K8S_LOAD_BYTES_PER_S;
 		fprintf(out, "%s  ports:\n%s    - name: http\n%s      containerPort: %u\n", ind, ind,
-		    ind, c->port);
+		    ind, planargv_port(p, pr));
 		fprintf(out, "%s  startupProbe:\n%s    httpGet: {path: /health, port: http}\n"
 		    "%s    periodSeconds: %d\n%s    failureThreshold: %llu\n", ind, ind, ind,
 		    K8S_PROBE_PERIOD_S, ind,
@@ -206,7 +206,7 @@ emit_k8s(FILE *out, const struct plan *p, size_t role, enum emit_k8s_kind kind)
 		else
 			deployment(out, &a, p, pr, &nd[0], name);
 		break;
-	case EMIT_K8S_SERVICE:
+	case EMIT_K8S_SERVICE: {
 		/* Replicas over hosts serve HTTP on every pod: the Service spreads requests. */
 		bool every = n > 1 && nd[n - 1].serves_http;
 		header(out, p, every ? "every pod serves HTTP" : "rank 0 (the leader) serves HTTP");
@@ -216,6 +216,7 @@ emit_k8s(FILE *out, const struct plan *p, size_t role, enum emit_k8s_kind kind)
 		    "    - name: http\n      port: %u\n      targetPort: http\n", name,
 		    n > 1 && !every ? "    role: leader\n" : "", p->catalog->port);
 		break;
+	}
 	case EMIT_K8S_PVC:
 		header(out, p, "the Hugging Face cache (weights and 25% room)");
 		fputs("apiVersion: v1\nkind: PersistentVolumeClaim\n", out);
