@@ -273,7 +273,7 @@ lacks "doctor folder" out "wrong model loaded"
 has "doctor folder" out "note: \$VLLM_MODEL_ID is '$T/s/other', a model folder outside the catalog (switch --set PATH): serve serves it unsized, vLLM decides its limits; to size it: modelc add $T/s/other --role NAME"
 unset VLLM_MODEL_ID
 run "serve, folder no longer exported" 0 switch serve --dry-run
-contains "serve active again" out "--served-model-name hugging-quants/Meta-Llama-3.1-8B-Instruct-AWQ-INT4 "
+contains "serve active again" out "--served-model-name primary "
 rm -f .active_model
 
 echo "== review 3. The server command must be on PATH"
