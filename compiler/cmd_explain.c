@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "budgetjson.h"
@@ -20,6 +21,7 @@
 #include "plan_together.h"
 #include "planparams.h"
 #include "size.h"
+#include "suggest.h"
 
 static void explain_generation(FILE *out, const struct catalog *c, const struct budget_result *r);
 
@@ -252,6 +254,33 @@ explain_group_json(FILE *out, const struct plan *p, const struct plan_group *g)
 	json_decref(o);
 }
 
+/* A name that is no role or group: the nearest of them (did you mean), else all of them. */
+static void
+no_such_role(const struct plan *p, const char *catalog, const char *name)
+{
+	size_t n = p->nroles + p->ngroups, k = 0;
+	const char **names = calloc(n ? n : 1, sizeof *names);
+	if (!names) {
+		diag_print(stderr, "modelc: explain: %s has no role or group '%s'\n", catalog, name);
+		return;
+	}
+	for (size_t i = 0; i < p->nroles; i++)
+		names[k++] = p->roles[i].role->name;
+	for (size_t i = 0; i < p->ngroups; i++)
+		names[k++] = p->groups[i].group->name;
+	const char *best = suggest_best(name, names, k);
+	if (best)
+		diag_print(stderr, "modelc: explain: %s has no role or group '%s'; did you mean '%s'?\n", catalog,
+		    name, best);
+	else {
+		diag_print(stderr, "modelc: explain: %s has no role or group '%s'; it has:", catalog, name);
+		for (size_t i = 0; i < k; i++)
+			diag_print(stderr, "%s %s", i ? "," : "", names[i]);
+		diag_print(stderr, "\n");
+	}
+	free(names);
+}
+
 int
 cmd_explain(int argc, char **argv)
 {
@@ -327,7 +356,7 @@ cmd_explain(int argc, char **argv)
 		return 0;
 	}
 	if (!pr) {
-		diag_print(stderr, "modelc: explain: %s has no role or group '%s'\n", args.catalog, name);
+		no_such_role(&run.plan, args.catalog, name);
 		compile_done(&run);
 		return EXITCODE_REJECTED;
 	}
