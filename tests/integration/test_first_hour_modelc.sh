@@ -369,4 +369,59 @@ if command -v script >/dev/null 2>&1; then
 	env -u NO_COLOR script -qec "$M check $W/empty.yaml" /dev/null >"$T/tty" 2>&1 </dev/null
 	grep -q "$(printf '\033')\[1;31merror:" "$T/tty" || { cat -v "$T/tty"; fail "no colour on a terminal"; }
 fi
+section "12. The README's fit numbers come from the README's commands"
+# The fit example as README.md writes it (continuation lines joined, comment dropped), on the
+# config it names; each number its paragraph states is compared with the run it describes.
+R=$T/readme
+mkdir -p "$R" && cp "$ROOT/models.yaml" "$ROOT/models.lock" "$R"/
+python3 - "$ROOT/README.md" "$R" <<'PY' || fail "README's fit section"
+import json, re, subprocess, sys
+readme, R = sys.argv[1], sys.argv[2]
+text = open(readme).read()
+sec = text[text.index("## Estimating whether a model fits"):]
+sec = sec[:sec.index("\n## ", 3)]
+lines = sec.splitlines()
+i = next(k for k, l in enumerate(lines) if l.startswith("build/bin/modelc fit --config"))
+cmd = ""
+while True:
+    l = lines[i].split("#")[0].rstrip()
+    cmd += l.rstrip("\\") + " "
+    if not l.endswith("\\"):
+        break
+    i += 1
+prose = " ".join(sec[sec.index("`--gpu-memory` is CUDA's total"):].split())
+m = re.search(r"models\.lock's entry for ([\w./-]+[\w])", prose)
+lock = json.load(open(R + "/models.lock"))["models"]
+key = next(k for k in lock if k.split("@")[0] == m.group(1))
+json.dump(lock[key]["config"], open(R + "/config.json", "w"))
+argv = cmd.replace("path/to/config.json", "config.json").split()
+import os
+argv[0] = os.environ["BIN"] + "/modelc"
+def fit(extra_from, extra_to):
+    a = [extra_to if x == extra_from else x for x in argv] if extra_from else argv + extra_to
+    out = subprocess.run(a, cwd=R, capture_output=True, text=True)
+    return json.loads(out.stdout)["max_model_len_fit"]
+def stated(pattern):
+    g = re.search(pattern, prose)
+    if not g:
+        sys.exit("README no longer states: " + pattern)
+    return int(g.group(1).replace(",", ""))
+checks = [
+    ("the example", stated(r"the fit gives the build's ([\d,]+) tokens"), fit(None, [])),
+    ("--gpu-memory 8GiB", stated(r"--gpu-memory 8GiB` would .*? say ([\d,]+)"), fit("8086618112", "8GiB")),
+    ("--vllm-version 0.10.2", stated(r"`--vllm-version 0.10.2` [^`]*? says ([\d,]+)"), fit(None, ["--vllm-version", "0.10.2"])),
+]
+build = subprocess.run([argv[0], "build", "-o", "gen"], cwd=R, capture_output=True, text=True)
+env = open(R + "/gen/.env").read()
+checks.append(("the build", stated(r"the fit gives the build's ([\d,]+) tokens"),
+    int(re.search(r"^PRIMARY_MAX_MODEL_LEN='(\d+)'", env, re.M).group(1))))
+c = re.search(r"on 8 GB the budget gives about ([\d.]+)k", open(R + "/models.yaml").read())
+checks.append(("models.yaml's comment", float(c.group(1)), round(checks[-1][2] / 1000, 1)))
+bad = [f"{what}: README says {said}, the run gives {got}" for what, said, got in checks if said != got]
+if bad:
+    sys.exit("\n".join(bad))
+PY
+"$M" explain primray >"$T/e12" 2>&1 && fail "explain of a misspelt role"
+expect_in "$T/e12" "modelc: explain: models.yaml has no role or group 'primray'; did you mean 'primary'?"
+
 echo ok
