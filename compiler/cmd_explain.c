@@ -15,6 +15,7 @@
 #include "compile.h"
 #include "diag.h"
 #include "emit_common.h"
+#include "emit_report.h"
 #include "cli.h"
 #include "levers.h"
 #include "exitcode.h"
@@ -99,7 +100,7 @@ explain_text(FILE *out, const struct compile_run *run, const struct plan_role *p
 	row(out, "KV cache", r->kv_cache_bytes, graphs_in
 	    ? "what vLLM allocates: budget - weights - activation - non-torch - CUDA graphs"
 	    : "what vLLM allocates: budget - weights - activation - non-torch");
-	row(out, "safety margin", r->safety_margin_bytes, "gpu.safety_margin, taken from the KV cache");
+	row(out, "safety margin", r->safety_margin_bytes, emit_margin_note(note, sizeof note, r));
 	row(out, "KV after the margin", emit_kv_after_margin(pr), "what max_model_len may use");
 	fprintf(out, "  %-22s %16llu B %13s  formula: 2 x %u layers x %u KV heads x %u head_dim x %u bytes%s\n",
 	    "KV per token", (unsigned long long)r->kv_bytes_per_token, "", a->layers, a->kv_heads, a->head_dim,

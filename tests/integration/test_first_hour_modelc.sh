@@ -28,7 +28,7 @@ grep 'unverified' "$T/c4" | grep -v "on a machine that reaches the Hugging Face 
 "$M" explain primary >"$T/e4" 2>&1 || { cat "$T/e4"; fail "explain primary"; }
 expect_in "$T/e4" "outside the budget; estimated: it varies with GPU, driver and CUDA"
 expect_in "$T/e4" "(estimated from the card's nominal size; set gpu.memory for an exact budget)"
-expect_in "$T/e4" "gpu.safety_margin, taken from the KV cache"
+expect_in "$T/e4" "gpu.safety_margin + 4.7% of the KV cache (outside the calibrated evidence): KV cache that max_model_len leaves unused"
 not_in "$T/e4" "H100 figure"
 not_in "$T/e4" "ours, taken"
 
@@ -421,6 +421,15 @@ bad = [f"{what}: README says {said}, the run gives {got}" for what, said, got in
 if bad:
     sys.exit("\n".join(bad))
 PY
+# One wording for how to measure the GPU total and for what the safety margin is, in every output.
+advice="'switch gpu' measures gpu.memory on the GPU host"
+margin="gpu.safety_margin + 4.7% of the KV cache (outside the calibrated evidence): KV cache that max_model_len leaves unused"
+expect_in "$T/c4" "$advice"
+expect_in "$R/gen/.env" "# to verify the GPU total: $advice"
+expect_in "$R/gen/budget.txt" "$advice"
+expect_in "$R/gen/budget.txt" "$margin"
+expect_in "$T/e4" "$margin"
+grep -q "mem_get_info" "$R/gen/.env" "$R/gen/budget.txt" && fail "a generated file still gives a second way to measure the GPU total"
 "$M" explain primray >"$T/e12" 2>&1 && fail "explain of a misspelt role"
 expect_in "$T/e12" "modelc: explain: models.yaml has no role or group 'primray'; did you mean 'primary'?"
 
