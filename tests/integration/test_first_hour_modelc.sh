@@ -63,8 +63,12 @@ cp models.yaml "$T/before6.yaml"
 "$M" gpu --from gpu.yaml >"$T/g6" 2>&1 || { cat "$T/g6"; fail "modelc gpu --from"; }
 expect_in "$T/g6" "modelc: gpu: models.yaml: gpu.memory 7792 MiB (7.61 GiB, CUDA's total: nvidia-smi memory.total minus memory.reserved), gpu.memory_in_use 512 MiB; GPU 0 'NVIDIA GeForce RTX 3070', from gpu.yaml"
 expect_in "$T/g6" "modelc: gpu: it overrides the number of profile 'rtx3070-8gb' (7.53 GiB, an estimate)"
-expect_line models.yaml "  memory: '7792 MiB'"
-grep -q "^  memory_in_use: '512 MiB' *# what the desktop holds" models.yaml || fail "memory_in_use lost its comment"
+expect_line models.yaml "  memory: 7792 MiB"
+# The comment keeps its column: aligned with the profile's, as before the edit.
+col() { grep "^  $1:" "$2" | awk '{ print index($0, "#") }'; }
+[ "$(col memory_in_use models.yaml)" = "$(col memory_in_use "$T/before6.yaml")" ] && [ "$(col memory_in_use models.yaml)" = "$(col profile models.yaml)" ] ||
+	{ grep -n "^  [a-z_]*:" models.yaml >&2; fail "memory_in_use's comment moved"; }
+expect_line models.yaml "  memory_in_use: 512 MiB                # what the desktop holds; measure with nvidia-smi"
 diff "$T/before6.yaml" models.yaml | grep '^[<>]' | grep -v "memory" && fail "modelc gpu changed more than gpu.memory"
 "$M" check >"$T/c6" 2>&1 || { cat "$T/c6"; fail "check after modelc gpu"; }
 expect_in "$T/c6" "note: gpu.memory 7.61 GiB is the total the budget uses; profile 'rtx3070-8gb' says 7.53 GiB (an estimate)"
