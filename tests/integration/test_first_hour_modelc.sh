@@ -421,6 +421,14 @@ checks.append(("the build", stated(r"the fit gives the build's ([\d,]+) tokens")
     int(re.search(r"^PRIMARY_MAX_MODEL_LEN='(\d+)'", env, re.M).group(1))))
 c = re.search(r"on 8 GB the budget gives about ([\d.]+)k", open(R + "/models.yaml").read())
 checks.append(("models.yaml's comment", float(c.group(1)), round(checks[-1][2] / 1000, 1)))
+# auto reports the KV that one request of the length it chose needs, as a given length does.
+def run(a):
+    return json.loads(subprocess.run(a, cwd=R, capture_output=True, text=True).stdout)
+auto = run(argv)
+given = run([str(auto["max_model_len_fit"]) if x == "auto" else x for x in argv])
+checks.append(("kv_at_max_model_len with auto", given["kv_at_max_model_len"], auto["kv_at_max_model_len"]))
+if not auto["kv_at_max_model_len"]:
+    sys.exit("fit --max-model-len auto reports kv_at_max_model_len 0")
 bad = [f"{what}: README says {said}, the run gives {got}" for what, said, got in checks if said != got]
 if bad:
     sys.exit("\n".join(bad))
