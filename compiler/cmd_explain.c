@@ -261,13 +261,9 @@ no_such_role(const struct plan *p, const char *catalog, const char *name)
 {
 	size_t n = p->nroles + p->ngroups, k = 0;
 	const char **names = calloc(n ? n : 1, sizeof *names);
-	if (!names) {
-		diag_print(stderr, "modelc: explain: %s has no role or group '%s'\n", catalog, name);
-		return;
-	}
-	for (size_t i = 0; i < p->nroles; i++)
+	for (size_t i = 0; names && i < p->nroles; i++)
 		names[k++] = p->roles[i].role->name;
-	for (size_t i = 0; i < p->ngroups; i++)
+	for (size_t i = 0; names && i < p->ngroups; i++)
 		names[k++] = p->groups[i].group->name;
 	const char *best = suggest_best(name, names, k);
 	if (best)
