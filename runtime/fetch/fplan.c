@@ -394,18 +394,18 @@ fplan_fetch(const struct fplan_opts *o, char **roles, size_t nroles)
 				    "run 'modelc lock %s' for the full list", rr->m.role);
 		}
 	}
+	if (refused) {
+		fprogress_event(&prog, "error", NULL, NULL, 0, "%u of %zu manifest%s refused: signatures are required "
+		    "(%s); nothing downloaded", refused, nroles, nroles == 1 ? "" : "s", signature_source(o, &sign));
+		worst = 1;
+		goto out;
+	}
 	/* Nothing was read, so nothing was attempted: the errors above are the whole story. */
 	bool any_loaded = false;
 	for (size_t r = 0; r < nroles; r++)
 		any_loaded |= runs[r].loaded;
 	if (!any_loaded) {
 		worst = EXITCODE_REJECTED;
-		goto out;
-	}
-	if (refused) {
-		fprogress_event(&prog, "error", NULL, NULL, 0, "%u of %zu manifest%s refused: signatures are required "
-		    "(%s); nothing downloaded", refused, nroles, nroles == 1 ? "" : "s", signature_source(o, &sign));
-		worst = 1;
 		goto out;
 	}
 	pend = calloc(nfiles_all ? nfiles_all : 1, sizeof *pend);
