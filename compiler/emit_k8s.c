@@ -206,7 +206,7 @@ emit_k8s(FILE *out, const struct plan *p, size_t role, enum emit_k8s_kind kind)
 		else
 			deployment(out, &a, p, pr, &nd[0], name);
 		break;
-	case EMIT_K8S_SERVICE:
+	case EMIT_K8S_SERVICE: {
 		/* Replicas over hosts serve HTTP on every pod: the Service spreads requests. */
 		bool every = n > 1 && nd[n - 1].serves_http;
 		header(out, p, every ? "every pod serves HTTP" : "rank 0 (the leader) serves HTTP");
@@ -216,6 +216,7 @@ emit_k8s(FILE *out, const struct plan *p, size_t role, enum emit_k8s_kind kind)
 		    "    - name: http\n      port: %u\n      targetPort: http\n", name,
 		    n > 1 && !every ? "    role: leader\n" : "", p->catalog->port);
 		break;
+	}
 	case EMIT_K8S_PVC:
 		header(out, p, "the Hugging Face cache (weights and 25% room)");
 		fputs("apiVersion: v1\nkind: PersistentVolumeClaim\n", out);

@@ -337,6 +337,28 @@ sleep_ms(unsigned ms)
 }
 
 /* One hop: -1 with err on a curl failure (cc set), else 0 with the status in out->h. */
+void
+hub_easy_prepare(const struct hub *h, CURL *c, const char *url, struct curl_slist *hl,
+    struct hub_hdrs *hd, curl_write_callback write, void *wdata, char *errbuf)
+{
+	curl_easy_reset(c);
+	hub_hdrs_reset(hd);
+	errbuf[0] = '\0';
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, hub_header_cb);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, hd);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, wdata);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, h->connect_timeout_s);
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, h->low_speed_time_s);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	HUB_HTTP_ONLY(c);
+}
+
 static int
 one_hop(const struct hub *h, CURL *c, const char *method, const char *url, uint64_t rf, uint64_t rt,
     struct body *b, struct hub_response *out, CURLcode *cc, char *err, size_t errlen)
@@ -345,25 +367,11 @@ one_hop(const struct hub *h, CURL *c, const char *method, const char *url, uint6
 	struct curl_slist *hl = hub_headers(h, url, rf, rt);
 	if (!hl)
 		return errmsg_fail(err, errlen, "out of memory");
-	curl_easy_reset(c);
-	hub_hdrs_reset(&out->h);
 	free(b->buf);
 	b->buf = NULL;
 	b->len = b->cap = 0;
 	b->too_big = false;
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, hub_header_cb);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, &out->h);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, body_cb);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, b);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, ebuf);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, h->connect_timeout_s);
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, h->low_speed_time_s);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	HUB_HTTP_ONLY(c);
+	hub_easy_prepare(h, c, url, hl, &out->h, body_cb, b, ebuf);
 	if (!strcmp(method, "HEAD"))
 		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
 	*cc = curl_easy_perform(c);

@@ -109,6 +109,14 @@ void hub_hdrs_reset(struct hub_hdrs *hd);
 size_t hub_header_cb(char *buf, size_t size, size_t n, void *userdata);
 
 /*
+ * Ready c (reset) for one hop to url with the request headers hl: the answer's headers into hd
+ * (reset), its body to write(wdata), libcurl's message in errbuf (CURL_ERROR_SIZE), no redirect
+ * followed (every hop is checked), h's connect and stall timeouts, HTTP(S) only.
+ */
+void hub_easy_prepare(const struct hub *h, CURL *c, const char *url, struct curl_slist *hl,
+    struct hub_hdrs *hd, curl_write_callback write, void *wdata, char *errbuf);
+
+/*
  * Whether a repo-relative path is safe to create under a snapshot: not empty, not absolute,
  * no "." or ".." component, no backslash, no NUL within len, no empty component, no control
  * characters. 0 when safe; -1 with the reason in err.

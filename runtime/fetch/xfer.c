@@ -123,25 +123,10 @@ xfer_hop_setup(struct xfer_state *s)
 	if (!s->easy && !(s->easy = curl_easy_init()))
 		return -1;
 	CURL *c = s->easy;
-	curl_easy_reset(c);
-	hub_hdrs_reset(&s->hd);
 	s->body_checked = s->hop_data = false;
-	s->cerr[0] = '\0';
-	curl_easy_setopt(c, CURLOPT_URL, s->cur);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, s->hdrs);
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, hub_header_cb);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, &s->hd);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, s);
+	hub_easy_prepare(x->hub, c, s->cur, s->hdrs, &s->hd, on_data, s, s->cerr);
 	curl_easy_setopt(c, CURLOPT_PRIVATE, s);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, s->cerr);
 	curl_easy_setopt(c, CURLOPT_BUFFERSIZE, (long)XFER_BUFFER);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, x->hub->connect_timeout_s);
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, x->hub->low_speed_time_s);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	HUB_HTTP_ONLY(c);
 	return 0;
 }
 
