@@ -130,6 +130,13 @@ graphs_in_budget_of(enum budget_generation g)
 	return (unsigned)g < BUDGET_GEN_COUNT && budget_generation_graphs_in_budget(g);
 }
 
+uint64_t
+budget_before_kv_bytes(const struct budget_result *r)
+{
+	return r->weights_bytes + r->activation_bytes + r->non_torch_bytes + r->safety_margin_bytes +
+	    (graphs_in_budget_of(r->generation) ? r->cuda_graph_bytes : 0);
+}
+
 /* The generation params ask for: given, else the one their engine implies (graphs on top). */
 enum budget_generation
 budget_params_generation(const struct budget_params *p)

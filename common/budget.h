@@ -212,6 +212,10 @@ const struct budget_generation_rule *budget_generation_rule(enum budget_generati
 /* Whether generation g counts CUDA graph memory inside the --gpu-memory-utilization budget. */
 bool budget_generation_graphs_in_budget(enum budget_generation g);
 
+/* What the budget holds before the KV cache: weights, activation, non-torch, the safety margin,
+ * and CUDA graphs where r's generation counts them inside the budget. */
+uint64_t budget_before_kv_bytes(const struct budget_result *r);
+
 /* The generation params ask for: the given one, else the one their engine implies. */
 enum budget_generation budget_params_generation(const struct budget_params *p);
 

@@ -151,7 +151,8 @@ emit_compose(FILE *out, const struct plan *p, size_t role, size_t node)
 		fputs("    network_mode: host\n", out);
 	else {
 		fputs("    ports:\n      - ", out);
-		emit_yaml_string(out, arena_printf(&a, "%s:%u:%u", c->host, c->port, c->port));
+		uint32_t port = planargv_port(p, pr);
+		emit_yaml_string(out, arena_printf(&a, "%s:%u:%u", c->host, port, port));
 		fputc('\n', out);
 	}
 	fputs("    environment:\n      - HF_TOKEN\n", out);
@@ -177,7 +178,7 @@ emit_compose(FILE *out, const struct plan *p, size_t role, size_t node)
 	}
 	fputc('\n', out);
 	if (nd->serves_http)
-		healthcheck(out, &a, c->port, start_period(pr->par));
+		healthcheck(out, &a, planargv_port(p, pr), start_period(pr->par));
 	fputs("    deploy:\n      resources:\n        reservations:\n          devices:\n"
 	    "            - driver: \"nvidia\"\n              device_ids:", out);
 	const char *ids = nd->cuda_visible;

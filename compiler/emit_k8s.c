@@ -109,7 +109,7 @@ container(FILE *out, struct arena *a, const struct plan *p, const struct plan_ro
 		uint64_t total, big = largest_rank_weights(pr->par, &total);
 		uint64_t start = K8S_START_FIXED_S + big / K8S_LOAD_BYTES_PER_S;
 		fprintf(out, "%s  ports:\n%s    - name: http\n%s      containerPort: %u\n", ind, ind,
-		    ind, c->port);
+		    ind, planargv_port(p, pr));
 		fprintf(out, "%s  startupProbe:\n%s    httpGet: {path: /health, port: http}\n"
 		    "%s    periodSeconds: %d\n%s    failureThreshold: %llu\n", ind, ind, ind,
 		    K8S_PROBE_PERIOD_S, ind,

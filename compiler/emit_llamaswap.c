@@ -15,6 +15,7 @@
 
 #include "emit_common.h"
 #include "plan_together.h"
+#include "planargv.h"
 #include "shquote.h"
 
 enum { VAR_MAX = 8 };                   /* the schema's matrix var names: 1-8 letters or digits */
@@ -108,11 +109,12 @@ command(FILE *f, const struct plan *p, size_t r)
 	fputs(" \\\n", f);
 	if (cr->repo && pr->model_id && strcmp(pr->model_id, cr->repo) == 0 && pr->lock && pr->lock->commit)
 		flag(f, "--revision", pr->lock->commit);
-	fputs("      --served-model-name ", f);
-	shquote_write(f, cr->name);
-	for (size_t k = 0; k < cr->naliases; k++) {
+	const char *names[SERVEDNAMES_MAX];
+	size_t nn = planargv_served_names(pr, names);
+	fputs("      --served-model-name", f);
+	for (size_t k = 0; k < nn; k++) {
 		fputc(' ', f);
-		shquote_write(f, cr->aliases[k]);
+		shquote_write(f, names[k]);
 	}
 	fputs(" \\\n", f);
 	if (len) {

@@ -98,8 +98,8 @@ role_json(struct arena *a, const struct plan *p, const struct plan_role *pr)
 	json_t *router = rt ? json_pack("{s:s,s:s,s:i,s:o}", "image", PLANARGV_ROUTER_IMAGE,
 	    "host", c->hosts[nd[0].host].name, "port", (int)rt->port, "argv", strings(rt->argv)) :
 	    json_null();
-	return json_pack("{s:i,s:i,s:i,s:s,s:o,s:b,s:I,s:f,s:o,s:i,s:{s:s,s:s},s:I,s:b,s:b,s:o,s:o,s:o}",
-	    "tp", (int)pl->tp, "pp", (int)pl->pp, "dp", (int)pl->dp,
+	return json_pack("{s:i,s:i,s:i,s:i,s:s,s:o,s:b,s:I,s:f,s:o,s:i,s:{s:s,s:s},s:I,s:b,s:b,s:o,s:o,s:o}",
+	    "port", (int)planargv_port(p, pr), "tp", (int)pl->tp, "pp", (int)pl->pp, "dp", (int)pl->dp,
 	    "rule", pl->rule ? pl->rule : "given in the catalog", "stage_layers", stages,
 	    "layer_partition_set", pl->partition_set, "max_model_len", (json_int_t)pl->max_model_len,
 	    "gpu_memory_utilization", (double)(uint64_t)(pl->utilization * 10000.0) / 10000.0,

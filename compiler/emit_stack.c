@@ -90,7 +90,8 @@ model_spec(FILE *out, struct arena *a, const struct plan *p, const struct plan_r
 		fputs("          - ", out);
 		emit_yaml_string(out, nd->argv[k]);
 		fputc('\n', out);
-		if (k + 1 < nd->argc && strncmp(nd->argv[k + 1], "--", 2) != 0) {
+		/* Its values: --served-model-name has several. */
+		while (k + 1 < nd->argc && strncmp(nd->argv[k + 1], "--", 2) != 0) {
 			fputs("          - ", out);
 			emit_yaml_string(out, nd->argv[++k]);
 			fputc('\n', out);

@@ -377,6 +377,7 @@ plan_build(struct arena *a, struct diag_sink *diag, const struct catalog *c,
 			    "entry '%s' is used by no role; run 'modelc lock' to drop it", x.l->models[i].key);
 	plan_evidence_notes(diag, c, out, x.role_pos);
 	plan_together(a, diag, out);
+	planpar_check_shared(diag, out, x.role_pos);
 	plan_env_check(a, diag, out, x.role_pos);
 	plan_check_disk(&x, out);
 	return diag->errors > errors0 ? 1 : 0;

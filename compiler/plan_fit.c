@@ -29,9 +29,7 @@ fit_alt(const struct catalog *c, const struct plan_role *pr, struct budget_param
 static uint64_t
 before_kv(const struct plan_role *pr)
 {
-	const struct budget_result *r = &pr->result;
-	return r->weights_bytes + r->activation_bytes + r->non_torch_bytes + r->safety_margin_bytes +
-	    (emit_graphs_inside_budget(pr) ? r->cuda_graph_bytes : 0);
+	return budget_before_kv_bytes(&pr->result);
 }
 
 /* The ways out of a role that does not fit, each as a note with its number. */

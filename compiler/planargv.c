@@ -14,7 +14,7 @@
 
 #include "emit_common.h"
 
-enum { ARGV_MAX = 80, ENV_MAX = 12 };
+enum { ARGV_MAX = 80 + SERVEDNAMES_MAX, ENV_MAX = 12 };
 
 struct list {
 	const char *v[ARGV_MAX];
@@ -61,6 +61,21 @@ util_text(struct arena *a, double u)
 	return arena_strdup(a, emit_util(u).s);
 }
 
+size_t
+planargv_served_names(const struct plan_role *pr, const char *out[SERVEDNAMES_MAX])
+{
+	const struct catalog_role *r = pr->role;
+	struct servednames_role sr = {r->served_model_name, r->name, (const char *const *)r->aliases,
+	    r->naliases, pr->model_id, r->repo, r->local};
+	return servednames_list(&sr, out);
+}
+
+uint32_t
+planargv_port(const struct plan *p, const struct plan_role *pr)
+{
+	return p->catalog->port + (uint32_t)(pr - p->roles);
+}
+
 /* The flags every node shares: the model, its limits and the parallel layout. */
 static void
 common_flags(struct arena *a, const struct plan *p, const struct plan_role *pr, struct list *l)
@@ -75,8 +90,11 @@ common_flags(struct arena *a, const struct plan *p, const struct plan_role *pr, 
 		add(l, "--revision");
 		add(l, pr->lock->commit);
 	}
+	const char *names[SERVEDNAMES_MAX];
+	size_t nn = planargv_served_names(pr, names);
 	add(l, "--served-model-name");
-	add(l, r->served_model_name ? r->served_model_name : r->name);
+	for (size_t k = 0; k < nn; k++)
+		add(l, names[k]);
 	add2(a, l, "--max-model-len", "%llu", pl->max_model_len);
 	add(l, "--gpu-memory-utilization");
 	add(l, util_text(a, pl->utilization));
@@ -172,7 +190,7 @@ planargv_nodes(struct arena *a, const struct plan *p, const struct plan_role *pr
 			 * Compose publishes the port on server.host only. */
 			add(&argv, "--host");
 			add(&argv, "0.0.0.0");
-			add2(a, &argv, "--port", "%llu", c->port);
+			add2(a, &argv, "--port", "%llu", planargv_port(p, pr));
 		}
 		nd->argv = finish(a, &argv, &nd->argc, 0);
 		add(&env, arena_printf(a, "CUDA_VISIBLE_DEVICES=%s", cvd));
@@ -201,8 +219,10 @@ planargv_router(struct arena *a, const struct plan *p, const struct plan_role *p
     const struct planargv_node *nodes, size_t n)
 {
 	const struct catalog *c = p->catalog;
-	const char *name = pr->role->served_model_name ? pr->role->served_model_name :
-	    pr->role->name;
+	/* The router keeps one model per backend: the first name, the one responses report. */
+	const char *names[SERVEDNAMES_MAX];
+	planargv_served_names(pr, names);
+	const char *name = names[0];
 	const char *backends = "", *models = "";
 	size_t serving = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -210,7 +230,7 @@ planargv_router(struct arena *a, const struct plan *p, const struct plan_role *p
 		if (!nodes[i].serves_http)
 			continue;
 		backends = arena_printf(a, "%s%shttp://%s:%u", backends, serving ? "," : "",
-		    h->address ? h->address : "127.0.0.1", c->port);
+		    h->address ? h->address : "127.0.0.1", planargv_port(p, pr));
 		models = arena_printf(a, "%s%s%s", models, serving ? "," : "", name);
 		serving++;
 	}
@@ -218,7 +238,7 @@ planargv_router(struct arena *a, const struct plan *p, const struct plan_role *p
 		return NULL;
 	struct planargv_router *r = arena_alloc(a, sizeof *r);
 	struct list argv = {{0}, 0};
-	r->port = c->port < UINT16_MAX ? c->port + 1 : c->port - 1;
+	r->port = planargv_port(p, pr) + (uint32_t)p->nroles;
 	add(&argv, "--host");
 	add(&argv, "0.0.0.0");
 	add2(a, &argv, "--port", "%llu", r->port);

@@ -13,6 +13,7 @@
 
 #include "arena.h"
 #include "plan.h"
+#include "servednames.h"
 
 enum { PLANARGV_DP_RPC_PORT = 13345 };
 
@@ -35,13 +36,23 @@ struct planargv_node {
 	int serves_http;                /* rank 0's node: the only one with /health */
 };
 
+/*
+ * The port pr's deploy files serve on: server.port + the role's index in roles:, so that roles
+ * of one host publish different ports (planpar_check_ports keeps them and the routers', one
+ * role count higher, under 65536). switch serves the one role it runs on server.port.
+ */
+uint32_t planargv_port(const struct plan *p, const struct plan_role *pr);
+
+/* pr's --served-model-name words (servednames_list, the one order of every launcher) into out. */
+size_t planargv_served_names(const struct plan_role *pr, const char *out[SERVEDNAMES_MAX]);
+
 /* The nodes of pr (a role with pr->par), in node-rank order, into *out (arena); returns their count. */
 size_t planargv_nodes(struct arena *a, const struct plan *p, const struct plan_role *pr,
     struct planargv_node **out);
 
 /* The router in front of a role's nodes when more than one serves HTTP. */
 struct planargv_router {
-	uint32_t port;                  /* server.port + 1 (or - 1 at 65535): rank 0's host runs both */
+	uint32_t port;                  /* planargv_port + the number of roles: rank 0's host runs both */
 	const char **argv;              /* its arguments (the image's entrypoint is vllm-router) */
 	size_t argc;
 };

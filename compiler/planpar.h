@@ -17,6 +17,8 @@
 #include "catalog.h"
 #include "diag.h"
 
+struct plan;                    /* plan.h, which includes this header */
+
 struct plan_rank {
 	uint32_t rank;                  /* vLLM's global rank in the replica: stage x tp + tp_rank */
 	uint32_t replica, stage, tp_rank;
@@ -64,5 +66,12 @@ struct planpar_model {
 const struct plan_parallel *planpar_role(struct arena *a, struct diag_sink *diag,
     const struct catalog *c, const struct catalog_role *r, struct diag_pos rpos,
     const struct planpar_model *m, const struct budget_params *base);
+
+/*
+ * Across the placed roles of p: an error at server.port when the roles' deploy ports would pass
+ * 65535; a warning at a role whose placement shares a GPU with an earlier role's (role_pos:
+ * each role's name), since their deploy files cannot run at once.
+ */
+void planpar_check_shared(struct diag_sink *diag, const struct plan *p, const struct diag_pos *role_pos);
 
 #endif

@@ -109,8 +109,7 @@ planpar_report_over(const struct planpar_ctx *x, const struct plan_rank *ranks, 
 		if (res->fits)
 			continue;
 		const struct catalog_host *h = &x->c->hosts[pr->slot.host];
-		uint64_t before = res->weights_bytes + res->activation_bytes + res->non_torch_bytes +
-		    res->safety_margin_bytes;
+		uint64_t before = budget_before_kv_bytes(res);
 		const char *of = pr->replica || ranks[n - 1].replica ?
 		    arena_printf(x->a, " of replica %u", pr->replica) : "";
 		if (!res->max_model_len_fit)

@@ -15,34 +15,10 @@
 #include "size.h"
 #include "swtable.h"
 
-/* The served names: what launch_build gives, plus the role's name, aliases, repo id and local dir. */
+/* launch_build gives every name of the role (servednames_list); a sleeping role needs the flag. */
 static void
-add_names(struct launch_cmd *cmd, const struct px_inst *in)
+sleep_flag(struct launch_cmd *cmd, const struct px_inst *in)
 {
-	const struct model_entry *e = &in->e;
-	const char *extra[4 + PX_MAX_ALIASES];
-	size_t nx = 0, at = 0;
-	extra[nx++] = e->role;
-	for (size_t k = 0; k < in->sv.naliases && k < PX_MAX_ALIASES; k++)
-		extra[nx++] = px_inst_alias(in, k);
-	extra[nx++] = e->repo;
-	extra[nx++] = e->local_dir;
-	extra[nx++] = e->model_id;
-	for (size_t k = 0; k + 1 < cmd->argc; k++)
-		if (strcmp(cmd->argv[k], "--served-model-name") == 0)
-			at = k + 2;
-	if (!at)
-		return;
-	for (size_t j = 0; j < nx; j++) {
-		int dup = !extra[j];
-		for (size_t k = 0; !dup && k < j; k++)
-			dup = extra[k] && strcmp(extra[k], extra[j]) == 0;
-		if (dup || strcmp(swtable_model_id(e), extra[j]) == 0 || cmd->argc + 2 >= LAUNCH_MAX_ARGS)
-			continue;
-		memmove(&cmd->argv[at + 1], &cmd->argv[at], (cmd->argc + 1 - at) * sizeof cmd->argv[0]);
-		cmd->argv[at++] = (char *)extra[j];
-		cmd->argc++;
-	}
 	if (in->sleep_level > 0 && cmd->argc + 2 < LAUNCH_MAX_ARGS)
 		cmd->argv[cmd->argc++] = "--enable-sleep-mode", cmd->argv[cmd->argc] = NULL;
 }
@@ -213,7 +189,7 @@ px_start(struct px_inst *in, int g, double now)
 		px_inst_start_failed(in, now, 1);
 		return;
 	}
-	add_names(&cmd, in);
+	sleep_flag(&cmd, in);
 	if (kv)
 		kv_bytes_flag(&cmd, kv);
 	if (fork_server(in, &cmd) != 0) {

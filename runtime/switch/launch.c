@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "diag.h"
+#include "servednames.h"
 #include "shquote.h"
 #include "swcmd.h"
 #include "swpath.h"
@@ -107,6 +108,31 @@ placed(struct launch_cmd *cmd, const struct model_placement *pl, const struct re
 	return bad;
 }
 
+/*
+ * --served-model-name and the names of servednames_list: the role, its aliases (the table's
+ * serving sections, checked here as the proxy checks them: switch reads them nowhere else),
+ * what switch --set exports as VLLM_MODEL_ID, the repo id and the local directory.
+ */
+static int
+served(struct launch_cmd *cmd, const struct model_entry *e)
+{
+	struct model_table *t = (struct model_table *)swtable_table();
+	const char *aliases[SERVEDNAMES_MAX], *names[SERVEDNAMES_MAX];
+	struct model_role_serve s = {0};
+	char why[MODEL_TABLE_WHY_MAX];
+	if (t->serving_checked || model_table_check_serving(t, why) == 0)
+		model_table_role_serve(t, e->index, &s);
+	for (size_t k = 0; k < s.naliases && k < SERVEDNAMES_MAX; k++)
+		aliases[k] = model_table_alias(t, s.aliases_first + k);
+	struct servednames_role r = {NULL, e->role, aliases, s.naliases < SERVEDNAMES_MAX ? s.naliases :
+	    SERVEDNAMES_MAX, swtable_model_id(e), e->repo, e->local_dir};
+	size_t n = servednames_list(&r, names);
+	int bad = arg(cmd, keep(cmd, "--served-model-name"));
+	for (size_t k = 0; k < n; k++)
+		bad |= arg(cmd, keep(cmd, "%s", names[k]));
+	return bad;
+}
+
 int
 launch_build(const struct model_entry *e, const struct refit *plan, const char *host, unsigned port,
     FILE *warn, struct launch_cmd *cmd)
@@ -145,8 +171,7 @@ launch_build(const struct model_entry *e, const struct refit *plan, const char *
 	bad |= arg(cmd, keep(cmd, "%s", cmd->model_path));
 	if (!cmd->local && e->repo && e->commit)
 		bad |= two(cmd, "--revision", e->commit);
-	/* The name clients ask for: what switch --set exports as VLLM_MODEL_ID. */
-	bad |= two(cmd, "--served-model-name", swtable_model_id(e));
+	bad |= served(cmd, e);
 	if (plan->max_model_len)
 		bad |= num(cmd, "--max-model-len", plan->max_model_len);
 	else

@@ -38,6 +38,15 @@ const DEVICE_KEYS = new Set(["driver", "device_ids", "capabilities"]);
 let failures = 0, files = 0;
 function fail(msg) { failures++; console.log("FAIL " + msg); }
 
+// Every port a host's files listen on or publish, so that two roles on one host never collide:
+// a role serves on plan.json's port (server.port + its index), its router on its own.
+const taken = new Map();
+function takePort(f, host, port) {
+  const key = `${host}:${port}`;
+  if (taken.has(key)) fail(`${f}: port ${port} of host ${host} is taken by ${taken.get(key)} too`);
+  else taken.set(key, f);
+}
+
 // The router's file: plan.json's router argv word for word, one static backend per node that
 // serves HTTP (address:port from plan.json), one model per backend, a health check on its port.
 const ROUTER_KEYS = new Set(["image", "ports", "command", "healthcheck"]);
@@ -47,6 +56,9 @@ function checkRouter(f, doc, name) {
   if (!role || !role.router || !svc) { fail(`${f}: plan.json has no router of role ${name}`); return; }
   for (const k of Object.keys(svc)) if (!ROUTER_KEYS.has(k)) fail(`${f}: unexpected service key '${k}'`);
   if (svc.image !== role.router.image) fail(`${f}: image ${svc.image} is not plan.json's`);
+  if (svc.ports.length !== 1 || !svc.ports[0].endsWith(`:${role.router.port}:${role.router.port}`))
+    fail(`${f}: ports ${svc.ports} do not publish the router's port ${role.router.port}`);
+  takePort(f, role.router.host, role.router.port);
   if (JSON.stringify(svc.command) !== JSON.stringify(role.router.argv)) fail(`${f}: command differs from plan.json's router argv`);
   const arg = (flag) => svc.command[svc.command.indexOf(flag) + 1];
   const serving = role.nodes.filter((n) => n.serves_http);
@@ -91,6 +103,13 @@ for (const f of fs.existsSync(cdir) ? fs.readdirSync(cdir).sort() : []) {
     fail(`${f}: a health check ${svc.healthcheck ? "on a headless node" : "missing on rank 0's node"}`);
   if (want.argv.includes("--headless") === want.serves_http)
     fail(`${f}: --headless and serving HTTP disagree`);
+  if (want.serves_http) {
+    const port = Number(want.argv[want.argv.indexOf("--port") + 1]);
+    if (port !== role.port) fail(`${f}: --port ${port} is not plan.json's port ${role.port}`);
+    if (svc.network_mode !== "host" && (svc.ports.length !== 1 || !svc.ports[0].endsWith(`:${port}:${port}`)))
+      fail(`${f}: ports ${svc.ports} do not publish --port ${port}`);
+    takePort(f, want.host, port);
+  }
   if (failures === 0) console.log(`ok   ${f}`);
 }
 // Kubernetes: core objects against kubernetes-models' schemas, the LeaderWorkerSet against its

@@ -95,6 +95,11 @@ for (const [id, m] of Object.entries(models)) {
   for (const a of [id, ...(m.aliases || [])])
     if (!served.includes(a)) fail(`models.${id}: '${a}' is not in --served-model-name`);
   const up = id.toUpperCase();
+  // common/servednames: the role's name first (what responses report), the model id that
+  // switch --set exports (ROLE_MODEL_ID) among them, each name once.
+  if (served[0] !== id) fail(`models.${id}: --served-model-name starts with '${served[0]}', not the role`);
+  if (!served.includes(env[up + "_MODEL_ID"])) fail(`models.${id}: ${up}_MODEL_ID '${env[up + "_MODEL_ID"]}' of the .env is not in --served-model-name ${served}`);
+  if (new Set(served).size !== served.length) fail(`models.${id}: --served-model-name repeats a name: ${served}`);
   const g = groupOf[id] && "GROUP_" + groupOf[id].toUpperCase().replace(/\+/g, "_") + "_" + up;
   const util = g ? env[g + "_GPU_MEMORY_UTILIZATION"] : env[up + "_GPU_MEMORY_UTILIZATION"];
   const len = g ? env[g + "_MAX_MODEL_LEN"] : env[up + "_MAX_MODEL_LEN"];

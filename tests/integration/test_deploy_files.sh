@@ -23,7 +23,7 @@ STACK_SCHEMA=tests/fixtures/deploy/vllm-stack.values.schema.json
 export LWS_CRD STACK_SCHEMA
 token=hf_modelcTestTokenNotReal0123456789
 fail=0
-for case in par_2x24_pcie par_2x24_nvlink par_4x24_pcie par_2hosts_8gpus par_dp_2hosts par_dp_3hosts par_uneven par_auto_one_size; do
+for case in par_2x24_pcie par_2x24_nvlink par_4x24_pcie par_2hosts_8gpus par_dp_2hosts par_dp_3hosts par_uneven par_auto_one_size par_shared_gpu; do
 	mkdir -p "$work/$case"
 	cp "tests/golden/$case/models.yaml" "tests/golden/$case/models.lock" "$work/$case/"
 	(cd "$work/$case" && HF_TOKEN=$token "$BIN/modelc" build -o gen >/dev/null 2>&1) ||

@@ -2,15 +2,20 @@
 is the stand-in nvidia-smi's desktop scenario (tests/fixtures/nvidia-smi/desktop: 700 MiB in use
 of 7991 MiB that CUDA sees) is built with modelc, then modelc explain --json, modelc fit with
 the same settings, and switch serve --dry-run against that nvidia-smi must agree on
-max_model_len, utilization, KV tokens and budget bytes (switch re-fits with the inputs modelc
+max_model_len, utilization, KV tokens and budget bytes, and switch serves under the names, in
+the order, of llama-swap.yaml's command (common/servednames) (switch re-fits with the inputs modelc
 stored in the runtime table; only the GPU state is its own, and here it is the same)."""
+import itertools
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
 import tempfile
+
+import yaml
 
 ROOT = os.getcwd()
 BIN = os.environ.get("BIN", os.path.join(ROOT, "build", "bin"))
@@ -96,6 +101,13 @@ try:
         argv = r.stdout.split()
         a_len = int(argv[argv.index("--max-model-len") + 1])
         a_util = argv[argv.index("--gpu-memory-utilization") + 1]
+
+        cmd = yaml.safe_load(open(os.path.join(w, "gen", "llama-swap.yaml")))["models"][name]["cmd"]
+        cmd = shlex.split(cmd.replace("\\\n", " "))
+        names = lambda words: list(itertools.takewhile(lambda t: not t.startswith("--"),
+                                                        words[words.index("--served-model-name") + 1:]))
+        check(names(argv) == names(cmd) and names(argv)[0] == name and repo in names(argv),
+              "%s: switch serves %s, llama-swap.yaml %s" % (name, names(argv), names(cmd)))
 
         kv = "fp8" if "fp8" in lines else "auto"
         fit_args = [MODELC, "fit", "--config", os.path.join(w, name + ".config.json"), "--weights-bytes",

@@ -96,7 +96,7 @@ def routes(env, p):
     check("by repo id", st == 200 and b'"model": "mistralai/Mathstral-7B-v0.1"' in body, body)
     st, _, body = request(p.port, "GET", "/upstream/math/v1/models")
     names = [d["id"] for d in json.loads(body)["data"]]
-    check("upstream passthrough", st == 200 and names == ["mistralai/Mathstral-7B-v0.1", "math",
+    check("upstream passthrough", st == 200 and names == ["math", "mistralai/Mathstral-7B-v0.1",
                                                           "/mnt/f/models/mathstral-7b"], names)
     st, _, body = request(p.port, "POST", "/v1/embeddings", {"model": "math", "input": ["a", "b"]})
     check("embeddings", st == 200 and len(json.loads(body)["data"]) == 2, body)

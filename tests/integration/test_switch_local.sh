@@ -1,7 +1,7 @@
 #!/bin/sh
 # A role's local directory, decided when switch runs (stat), not when modelc built the table:
-# set exports as VLLM_MODEL_ID exactly what serve launches under --served-model-name, the local
-# directory when it exists and the repo otherwise; an adopted directory (a 'local:DIR' lock
+# set exports as VLLM_MODEL_ID exactly what serve loads, and serve answers to it (one of its --served-model-name
+# names), the local directory when it exists and the repo otherwise; an adopted directory (a 'local:DIR' lock
 # entry) is checked against its own files, not the 16-bit repo's. The table comes from modelc
 # build on a machine without the directories, as on a laptop that builds for the GPU host.
 set -u
@@ -82,7 +82,7 @@ rebuilt() { # MAX_MODEL_LEN
 
 # 1. No local directories: the repo, online (the snapshot is not there either).
 check "set code by its absent directory" "tiny/llama" "$(set_id "$T/models/tiny-copy")"
-starts "serve code, directory absent" "vllm serve tiny/llama --revision $commit --served-model-name tiny/llama $tail_flags" \
+starts "serve code, directory absent" "vllm serve tiny/llama --revision $commit --served-model-name code tiny/llama $T/models/tiny-copy $tail_flags" \
 	"$(argv code)"
 
 # 2. The local copy appears on the GPU host: set and serve both use it, offline.
@@ -91,7 +91,7 @@ mkfile "$T/models/tiny-copy/model.safetensors" 23
 check "set code by its directory" "$T/models/tiny-copy" "$(set_id "$T/models/tiny-copy")"
 check "set code by role" "$T/models/tiny-copy" "$(set_id code)"
 starts "serve code, directory present" \
-	"HF_HUB_OFFLINE=1 vllm serve $T/models/tiny-copy --served-model-name $T/models/tiny-copy $tail_flags" \
+	"HF_HUB_OFFLINE=1 vllm serve $T/models/tiny-copy --served-model-name code tiny/llama $T/models/tiny-copy $tail_flags" \
 	"$(argv code)"
 VLLM_MODEL_ID="$T/models/tiny-copy" "$SW" current >"$T/out" 2>"$T/err"
 check "current, directory present" "code $T/models/tiny-copy|" "$(cat "$T/out")|$(cat "$T/err")"
@@ -108,7 +108,7 @@ mkfile "$T/models/tiny-awq/config.json" 13
 mkfile "$T/models/tiny-awq/model.safetensors" 29
 mkfile "$T/models/tiny-awq/tokenizer.json" 7
 starts "serve the adopted directory" \
-	"HF_HUB_OFFLINE=1 vllm serve $T/models/tiny-awq --served-model-name $T/models/tiny-awq $tail_flags" \
+	"HF_HUB_OFFLINE=1 vllm serve $T/models/tiny-awq --served-model-name primary tiny/llama $T/models/tiny-awq $tail_flags" \
 	"$(argv primary)"
 check "set primary" "$T/models/tiny-awq" "$(set_id primary)"
 "$SW" list --json >"$T/list.json" 2>/dev/null

@@ -13,8 +13,9 @@ cp "$ROOT/tests/fixtures/switch-multigpu/models.yaml" "$ROOT/tests/fixtures/swit
 export MODELC_TABLE="$T/mg/gen/switch.table"
 fake_nvsmi two-gpus
 
-# The argv and environment of plan.json's node, word for word; switch names the model as switch
-# --set exports it (VLLM_MODEL_ID), plan.json by its served name, and listens where --host says.
+# The argv and environment of plan.json's node, word for word, --served-model-name's names and
+# their order included (common/servednames); switch listens where --host and --port say (it
+# serves one role at a time on server.port; the deploy files give each role its own port).
 same_as_plan() { # ROLE
 	/usr/bin/python3 - "$T/mg/gen/plan.json" "$1" "$T/out" <<'X' || fail "$1: switch serve --dry-run differs from plan.json"
 import json, sys
@@ -23,7 +24,6 @@ words = open(sys.argv[3]).read().split()
 env = words[:words.index("vllm")]
 argv = words[words.index("vllm"):]
 plan = list(node["argv"])
-plan[plan.index("--served-model-name") + 1] = argv[argv.index("--served-model-name") + 1]
 if argv != plan:
     print("switch:", argv, "\nplan:  ", plan)
     sys.exit(1)
@@ -35,7 +35,8 @@ X
 }
 
 for role in big mid one tight; do
-	run "$role: dry run" 0 "$SW" serve "$role" --dry-run --host 0.0.0.0
+	port=$(/usr/bin/python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["roles"][sys.argv[2]]["port"])' "$T/mg/gen/plan.json" "$role")
+	run "$role: dry run" 0 "$SW" serve "$role" --dry-run --host 0.0.0.0 --port "$port"
 	same_as_plan "$role"
 done
 run "big on two H100" 0 "$SW" serve big --dry-run

@@ -49,7 +49,7 @@ X
 # catalog's GPU), passed so that the server cannot default to other numbers.
 run "dry-run bare" 0 "$SW" serve primary --dry-run
 same "dry-run bare" out <<X
-HF_HOME=$T/hf vllm serve hugging-quants/Meta-Llama-3.1-8B-Instruct-AWQ-INT4 --revision 0123456789abcdef0123456789abcdef01234567 --served-model-name hugging-quants/Meta-Llama-3.1-8B-Instruct-AWQ-INT4 --max-model-len 8192 --gpu-memory-utilization 0.9 --dtype half --max-num-seqs 16 --max-num-batched-tokens 2048 --host 127.0.0.1 --port 8000
+HF_HOME=$T/hf vllm serve hugging-quants/Meta-Llama-3.1-8B-Instruct-AWQ-INT4 --revision 0123456789abcdef0123456789abcdef01234567 --served-model-name primary hugging-quants/Meta-Llama-3.1-8B-Instruct-AWQ-INT4 --max-model-len 8192 --gpu-memory-utilization 0.9 --dtype half --max-num-seqs 16 --max-num-batched-tokens 2048 --host 127.0.0.1 --port 8000
 X
 same "dry-run bare" err <<X
 switch: warning: nvidia-smi not found; using the compiled limits unchecked
@@ -57,14 +57,14 @@ switch: warning: 'primary' is not in the cache '$T/hf/hub'; the server will down
 X
 check_flags "$T/out"
 run "dry-run math" 0 "$SW" serve mistralai/Mathstral-7B-v0.1 --dry-run --port 9001 --host=0.0.0.0
-has "dry-run math" out "HF_HOME=$T/hf vllm serve mistralai/Mathstral-7B-v0.1 --served-model-name mistralai/Mathstral-7B-v0.1 --max-model-len 8192 --gpu-memory-utilization 0.9 --kv-cache-dtype fp8 --quantization fp8 --max-num-seqs 8 --max-num-batched-tokens 2048 --host 0.0.0.0 --port 9001"
+has "dry-run math" out "HF_HOME=$T/hf vllm serve mistralai/Mathstral-7B-v0.1 --served-model-name math mistralai/Mathstral-7B-v0.1 /mnt/f/models/mathstral-7b --max-model-len 8192 --gpu-memory-utilization 0.9 --kv-cache-dtype fp8 --quantization fp8 --max-num-seqs 8 --max-num-batched-tokens 2048 --host 0.0.0.0 --port 9001"
 has "dry-run math" err "switch: warning: 'math' is not in the cache '$T/hf/hub' nor in /mnt/f/models/mathstral-7b; the server will download it"
 check_flags "$T/out"
 run "dry-run weird" 0 "$SW" serve weird --dry-run
-has "dry-run weird" out "HF_HOME=$T/hf vllm serve '/mnt/f/my models/it'\\''s 7b' --served-model-name '/mnt/f/my models/it'\\''s 7b' --max-model-len 2048 --gpu-memory-utilization 0.85 --max-num-seqs 4 --max-num-batched-tokens 2048 --host 127.0.0.1 --port 8000"
+has "dry-run weird" out "HF_HOME=$T/hf vllm serve '/mnt/f/my models/it'\\''s 7b' --served-model-name weird '/mnt/f/my models/it'\\''s 7b' --max-model-len 2048 --gpu-memory-utilization 0.85 --max-num-seqs 4 --max-num-batched-tokens 2048 --host 127.0.0.1 --port 8000"
 has "dry-run weird" err "switch: warning: the local directory '/mnt/f/my models/it's 7b' of 'weird' does not exist"
 # The printed line is the exact argv: a shell splits it back into the same words.
-words=$(sh -c "set -- $(cut -d' ' -f2- "$T/out"); printf '%s\n' \"\$3\" \"\$5\"")
+words=$(sh -c "set -- $(cut -d' ' -f2- "$T/out"); printf '%s\n' \"\$3\" \"\$6\"")
 [ "$words" = "/mnt/f/my models/it's 7b
 /mnt/f/my models/it's 7b" ] || fail "dry-run quoting reads back as: $words"
 
@@ -81,7 +81,7 @@ snap="$T/hf/hub/models--hugging-quants--Meta-Llama-3.1-8B-Instruct-AWQ-INT4/snap
 "$SW" set primary >/dev/null
 run "dry-run cached" 0 "$SW" serve --dry-run
 same "dry-run cached" out <<X
-HF_HOME=$T/hf HF_HUB_OFFLINE=1 vllm serve $snap --served-model-name hugging-quants/Meta-Llama-3.1-8B-Instruct-AWQ-INT4 --max-model-len 8192 --gpu-memory-utilization 0.9 --dtype half --max-num-seqs 16 --max-num-batched-tokens 2048 --host 127.0.0.1 --port 8000
+HF_HOME=$T/hf HF_HUB_OFFLINE=1 vllm serve $snap --served-model-name primary hugging-quants/Meta-Llama-3.1-8B-Instruct-AWQ-INT4 --max-model-len 8192 --gpu-memory-utilization 0.9 --dtype half --max-num-seqs 16 --max-num-batched-tokens 2048 --host 127.0.0.1 --port 8000
 X
 run "dry-run no active" 0 "$SW" serve --dry-run --active-file "$T/none"
 has "dry-run no active" err "switch: note: no active model in '$T/none'; using the primary role 'primary'"
@@ -100,7 +100,7 @@ has "serve unknown" err "switch: error: unknown role, path or repo 'primay' (did
 # A role modelc could not size: no --max-model-len (vLLM decides), and no re-fit against a GPU.
 run "dry-run unsized" 0 "$SW" serve unsized --dry-run
 same "dry-run unsized" out <<X
-HF_HOME=$T/hf vllm serve test/unsized-7b --served-model-name test/unsized-7b --gpu-memory-utilization 0.9 --quantization bitsandbytes --max-num-seqs 8 --max-num-batched-tokens 2048 --host 127.0.0.1 --port 8000
+HF_HOME=$T/hf vllm serve test/unsized-7b --served-model-name unsized test/unsized-7b --gpu-memory-utilization 0.9 --quantization bitsandbytes --max-num-seqs 8 --max-num-batched-tokens 2048 --host 127.0.0.1 --port 8000
 X
 same "dry-run unsized" err <<X
 switch: warning: nvidia-smi not found; using the compiled limits unchecked
@@ -233,7 +233,7 @@ wait_for "$T/record.json" '"argv"'
 import json, sys
 r = json.load(open(sys.argv[1]))
 argv, env = r["argv"][1:], r["env"]
-assert argv == ["serve", sys.argv[2], "--served-model-name", "hugging-quants/Meta-Llama-3.1-8B-Instruct-AWQ-INT4",
+assert argv == ["serve", sys.argv[2], "--served-model-name", "primary", "hugging-quants/Meta-Llama-3.1-8B-Instruct-AWQ-INT4",
                 "--max-model-len", "8192", "--gpu-memory-utilization", "0.9", "--dtype", "half",
                 "--max-num-seqs", "16", "--max-num-batched-tokens", "2048", "--host", "127.0.0.1", "--port",
                 sys.argv[4]], argv

@@ -211,7 +211,7 @@ test_launch_build(void)
 	/* AWQ: no --quantization (vLLM picks awq_marlin itself) and --dtype half. */
 	CU_ASSERT_STRING_EQUAL(joined(&cmd), "HF_HOME=/h vllm serve hugging-quants/Meta-Llama-3.1-8B-Instruct-AWQ-INT4 "
 	    "--revision 0123456789abcdef0123456789abcdef01234567 --served-model-name "
-	    "hugging-quants/Meta-Llama-3.1-8B-Instruct-AWQ-INT4 --max-model-len 8192 --gpu-memory-utilization 0.9 "
+	    "primary hugging-quants/Meta-Llama-3.1-8B-Instruct-AWQ-INT4 --max-model-len 8192 --gpu-memory-utilization 0.9 "
 	    "--dtype half --max-num-seqs 16 --max-num-batched-tokens 2048 --host 127.0.0.1 --port 8000");
 	CU_ASSERT_STRING_EQUAL(warn, "switch: warning: 'primary' is not in the cache '/h/hub'; the server will download it\n");
 
@@ -221,7 +221,7 @@ test_launch_build(void)
 	fclose(w);
 	/* fp8 is in-flight quantization: named. */
 	CU_ASSERT_STRING_EQUAL(joined(&cmd), "HF_HOME=/h vllm serve mistralai/Mathstral-7B-v0.1 --served-model-name "
-	    "mistralai/Mathstral-7B-v0.1 --max-model-len 8192 --gpu-memory-utilization 0.9 --kv-cache-dtype fp8 "
+	    "math mistralai/Mathstral-7B-v0.1 /mnt/f/models/mathstral-7b --max-model-len 8192 --gpu-memory-utilization 0.9 --kv-cache-dtype fp8 "
 	    "--quantization fp8 --max-num-seqs 8 --max-num-batched-tokens 2048 --host ::1 --port 9000");
 	/* The flag comes from the budget inputs modelc stored (the catalog's server.enforce_eager). */
 	static struct model_entry eager;
