@@ -193,11 +193,11 @@ levers(struct diag_sink *diag, struct diag_pos pos, const struct plan *p, const 
 	}
 	const char *g = pg->group->name;
 	if (fixed >= c->gpu_total_bytes) {
-		diag_note(diag, pos, "together.groups.%s: the members' weights alone are %.2f GiB, %.2f GiB with "
-		    "the memory in use, CUDA contexts, non-torch and activation memory, over the GPU's %.2f GiB: no "
-		    "max_model_len, kv_cache_dtype or enforce_eager can close that; fewer or smaller roles in the "
-		    "group (quantized checkpoints) or a larger GPU can", g, size_gib(weights), size_gib(fixed),
-		    size_gib(c->gpu_total_bytes));
+		diag_note(diag, pos, "together.groups.%s: before any KV cache or CUDA graph the members need %.2f "
+		    "GiB (weights %.2f GiB, plus the memory in use, CUDA contexts, non-torch and activation memory), "
+		    "more than the GPU's %.2f GiB: no max_model_len, kv_cache_dtype or enforce_eager can close that; "
+		    "fewer or smaller roles in the group (quantized checkpoints) or a larger GPU can", g,
+		    size_gib(fixed), size_gib(weights), size_gib(c->gpu_total_bytes));
 		return;
 	}
 	char list[320] = "";
