@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "budgetjson.h"
@@ -14,12 +15,14 @@
 #include "compile.h"
 #include "diag.h"
 #include "emit_common.h"
+#include "emit_report.h"
 #include "cli.h"
 #include "levers.h"
 #include "exitcode.h"
 #include "plan_together.h"
 #include "planparams.h"
 #include "size.h"
+#include "suggest.h"
 
 static void explain_generation(FILE *out, const struct catalog *c, const struct budget_result *r);
 
@@ -97,7 +100,7 @@ explain_text(FILE *out, const struct compile_run *run, const struct plan_role *p
 	row(out, "KV cache", r->kv_cache_bytes, graphs_in
 	    ? "what vLLM allocates: budget - weights - activation - non-torch - CUDA graphs"
 	    : "what vLLM allocates: budget - weights - activation - non-torch");
-	row(out, "safety margin", r->safety_margin_bytes, "gpu.safety_margin, taken from the KV cache");
+	row(out, "safety margin", r->safety_margin_bytes, emit_margin_note(note, sizeof note, r));
 	row(out, "KV after the margin", emit_kv_after_margin(pr), "what max_model_len may use");
 	fprintf(out, "  %-22s %16llu B %13s  formula: 2 x %u layers x %u KV heads x %u head_dim x %u bytes%s\n",
 	    "KV per token", (unsigned long long)r->kv_bytes_per_token, "", a->layers, a->kv_heads, a->head_dim,
@@ -252,6 +255,29 @@ explain_group_json(FILE *out, const struct plan *p, const struct plan_group *g)
 	json_decref(o);
 }
 
+/* A name that is no role or group: the nearest of them (did you mean), else all of them. */
+static void
+no_such_role(const struct plan *p, const char *catalog, const char *name)
+{
+	size_t n = p->nroles + p->ngroups, k = 0;
+	const char **names = calloc(n ? n : 1, sizeof *names);
+	for (size_t i = 0; names && i < p->nroles; i++)
+		names[k++] = p->roles[i].role->name;
+	for (size_t i = 0; names && i < p->ngroups; i++)
+		names[k++] = p->groups[i].group->name;
+	const char *best = suggest_best(name, names, k);
+	if (best)
+		diag_print(stderr, "modelc: explain: %s has no role or group '%s'; did you mean '%s'?\n", catalog,
+		    name, best);
+	else {
+		diag_print(stderr, "modelc: explain: %s has no role or group '%s'; it has:", catalog, name);
+		for (size_t i = 0; i < k; i++)
+			diag_print(stderr, "%s %s", i ? "," : "", names[i]);
+		diag_print(stderr, "\n");
+	}
+	free(names);
+}
+
 int
 cmd_explain(int argc, char **argv)
 {
@@ -327,7 +353,7 @@ cmd_explain(int argc, char **argv)
 		return 0;
 	}
 	if (!pr) {
-		diag_print(stderr, "modelc: explain: %s has no role or group '%s'\n", args.catalog, name);
+		no_such_role(&run.plan, args.catalog, name);
 		compile_done(&run);
 		return EXITCODE_REJECTED;
 	}

@@ -395,6 +395,12 @@ cmd_fit(int argc, char **argv)
 	}
 	struct budget_result r;
 	budget_fit_checked(&arch, &p, &r);
+	if (!p.max_model_len && r.max_model_len_fit) {
+		/* auto: the KV one request of the chosen length needs, as for a given length. */
+		struct budget_params chosen = p;
+		budget_defaults(&chosen);
+		r.kv_at_max_model_len = budget_kv_request_bytes(&arch, &chosen, r.max_model_len_fit);
+	}
 	json_t *out = fit_result_json(&r, o.vllm_version);
 	json_object_set_new(out, "gpu_total_bytes", json_integer((json_int_t)p.gpu_total_bytes));
 	return fit_print_json(out);

@@ -216,8 +216,7 @@ explain_role(FILE *f, const struct plan *p, const struct plan_role *r)
 			fputs("' on a machine that reaches the Hugging Face Hub\n", f);
 		}
 		if (gpu)
-			fputs("# to verify the GPU total: set gpu.memory to CUDA's total on the GPU host "
-			    "(torch.cuda.mem_get_info()[1])\n", f);
+			fprintf(f, "# to verify the GPU total: %s\n", plan_gpu_advice());
 	}
 	if (r->measured_ttft_ms >= 0)
 		fprintf(f, "# measured time to first token at %u tokens: %.0f ms\n",

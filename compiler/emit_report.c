@@ -46,6 +46,18 @@ gib_row(FILE *f, const char *label, uint64_t bytes, const char *note)
  * What makes an unverified role verified: the lock's missing facts come from 'modelc lock ROLE'
  * on a machine that reaches the Hub; an estimated GPU profile from gpu.memory.
  */
+const char *
+emit_margin_note(char *buf, size_t n, const struct budget_result *b)
+{
+	char extra[96] = "";
+	if (b->evidence_gaps)
+		snprintf(extra, sizeof extra, " + %.1f%% of the KV cache (outside the calibrated evidence)",
+		    100 * b->evidence_spread);
+	snprintf(buf, n, "%s%s: KV cache that max_model_len leaves unused", b->margin_source == BUDGET_EXACT ?
+	    "gpu.safety_margin" : "the default margin (no gpu.safety_margin)", extra);
+	return buf;
+}
+
 static void
 verify_hint(FILE *f, const struct plan *p, const struct plan_role *r)
 {
@@ -60,8 +72,7 @@ verify_hint(FILE *f, const struct plan *p, const struct plan_role *r)
 		label = "";
 	}
 	if (gpu)
-		fprintf(f, "  %-22s %9s %15s  %s\n", label, "", "",
-		    "set gpu.memory to CUDA's total on the GPU host (torch.cuda.mem_get_info()[1])");
+		fprintf(f, "  %-22s %9s %15s  %s\n", label, "", "", plan_gpu_advice());
 }
 
 static void
@@ -106,12 +117,7 @@ txt_role(FILE *f, const struct plan *p, const struct plan_role *r)
 	if (b->cuda_context_bytes)
 		gib_row(f, "CUDA context", b->cuda_context_bytes,
 		    "outside the budget; counts against free memory at start (estimated: it varies with GPU, driver and CUDA)");
-	if (b->evidence_gaps)
-		snprintf(note, sizeof note, "gpu.safety_margin + %.1f%% of the KV cache (outside the "
-		    "calibrated evidence), kept free on top of what vLLM reserves", 100 * b->evidence_spread);
-	else
-		snprintf(note, sizeof note, "gpu.safety_margin, kept free on top of what vLLM reserves");
-	gib_row(f, "safety margin", b->safety_margin_bytes, note);
+	gib_row(f, "safety margin", b->safety_margin_bytes, emit_margin_note(note, sizeof note, b));
 	snprintf(note, sizeof note, "CUDA total %s x utilization %s%s", emit_gib(p->catalog->gpu_total_bytes).s,
 	    emit_util(b->utilization).s, b->utilization_reason == BUDGET_LOWERED_PEAK ?
 	    " (lowered: CUDA context and graphs)" : b->utilization_lowered ?

@@ -10,6 +10,12 @@
 
 #include "plan.h"
 
+/*
+ * The safety margin's row note, one wording for budget.txt, explain and fit: what it is made of
+ * (gpu.safety_margin, widened outside the calibrated evidence) and where it goes. Returns buf.
+ */
+const char *emit_margin_note(char *buf, size_t n, const struct budget_result *b);
+
 /* Write the text report to out; 0, or -1 when the stream failed. */
 int emit_budget_txt(FILE *out, const struct plan *p);
 

@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "diag.h"
 #include "emit_common.h"
+#include "emit_report.h"
 #include "exitcode.h"
 #include "fit.h"
 #include "frontend.h"
@@ -202,7 +203,8 @@ print_human(const struct fit_hub_opts *o, const struct lock_model *m, const stru
 	row("CUDA context", r->cuda_context_bytes, "outside the budget; estimated");
 	row("budget", r->budget_bytes, "CUDA total x utilization");
 	row("KV cache", r->kv_cache_bytes, "what vLLM allocates");
-	row("safety margin", r->safety_margin_bytes, "taken from the KV cache");
+	char note[192];
+	row("safety margin", r->safety_margin_bytes, emit_margin_note(note, sizeof note, r));
 	row("physical peak", r->peak_bytes, r->peak_bytes <= c->gpu_total_bytes ? "within the CUDA total"
 	    : "OVER the CUDA total");
 	printf("  %-20s %9llu B    %llu tokens in the KV cache\n", "KV per token",

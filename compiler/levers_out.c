@@ -1,5 +1,7 @@
 #include "levers.h"
 
+#include <string.h>
+
 /* levers_compute's findings for people (explain) and scripts (explain --json). */
 
 static const char *
@@ -22,12 +24,18 @@ levers_print(FILE *out, const struct levers *l)
 	if (l->cap)
 		fprintf(out, "; the model's limit is %u", l->cap);
 	fputs(")\n", out);
+	/* One column for the numbers, however long a change's label (a role's name is in one). */
+	int width = 46;
+	for (int k = 0; k < LEVER_COUNT; k++)
+		if (l->one[k].change && (int)strlen(l->one[k].change) > width)
+			width = (int)strlen(l->one[k].change);
 	for (int k = 0; k < LEVER_COUNT; k++) {
 		const struct lever *v = &l->one[k];
 		if (v->applies)
-			fprintf(out, "    %-46s %7u tokens (%s)\n", v->change, v->fit, gain(g, sizeof g, v->fit, l->now));
+			fprintf(out, "    %-*s %7u tokens (%s)\n", width, v->change, v->fit,
+			    gain(g, sizeof g, v->fit, l->now));
 		else
-			fprintf(out, "    %-46s %7s        (%s)\n", v->change, "-", v->why_not);
+			fprintf(out, "    %-*s %7s        (%s)\n", width, v->change, "-", v->why_not);
 	}
 	if (!l->want)
 		return;

@@ -46,6 +46,12 @@ plan_unverified(struct plan_ctx *x, struct plan_role *pr, const char *what)
 	pr->verified = false;
 }
 
+const char *
+plan_gpu_advice(void)
+{
+	return "'switch gpu' measures gpu.memory on the GPU host";
+}
+
 /*
  * What verifies a role's missing facts: the lock for the model's, gpu.memory for the card's
  * total (measured on the GPU host by 'switch gpu', written by 'modelc gpu --from FILE').
@@ -57,9 +63,9 @@ verify_hint(struct arena *a, const struct catalog *c, const struct plan_role *pr
 	const char *lock = arena_printf(a, "run 'modelc lock %s' on a machine that reaches the Hugging Face Hub",
 	    pr->role->name);
 	if (model && gpu)
-		return arena_printf(a, "%s; 'switch gpu' measures gpu.memory on the GPU host", lock);
+		return arena_printf(a, "%s; %s", lock, plan_gpu_advice());
 	if (gpu)
-		return "'switch gpu' measures gpu.memory on the GPU host";
+		return plan_gpu_advice();
 	return lock;
 }
 

@@ -118,6 +118,9 @@ struct plan {
 	size_t ngroups;
 };
 
+/* How to measure the GPU's CUDA total, where the budget used an estimate: one wording everywhere. */
+const char *plan_gpu_advice(void);
+
 /*
  * Join catalog and lock, fit every role, apply the rules (does not fit, stale lock, env key
  * collisions against emit_env's key lists, disk budget) and report each problem with its place; 0 when no error.

@@ -179,6 +179,54 @@ least_shares(struct plan *p, struct plan_group *pg, uint32_t *steps, uint64_t *n
 	return true;
 }
 
+/*
+ * What could close the gap of a group that does not fit: each lever only when what it frees
+ * (the KV caches, half of them with fp8, the CUDA graphs) could cover the gap; when even the
+ * terms no setting of the group changes (memory in use, contexts, weights, non-torch,
+ * activation) exceed the GPU, only fewer or smaller roles or a larger GPU can.
+ */
+static void
+levers(struct diag_sink *diag, struct diag_pos pos, const struct plan *p, const struct plan_group *pg,
+    uint64_t need, uint64_t graphs)
+{
+	const struct catalog *c = p->catalog;
+	uint64_t gap = sub0(need, c->gpu_total_bytes), weights = 0, fixed = c->gpu_used_bytes, kv = 0, kv16 = 0;
+	for (size_t k = 0; k < pg->nmembers; k++) {
+		const struct budget_result *r = &pg->members[k].result;
+		weights += r->weights_bytes;
+		fixed += r->cuda_context_bytes + r->weights_bytes + r->non_torch_bytes + r->activation_bytes;
+		kv += r->kv_cache_bytes;
+		if (pg->members[k].params.kv_dtype_bytes != 1)
+			kv16 += r->kv_cache_bytes;
+	}
+	const char *g = pg->group->name;
+	if (fixed >= c->gpu_total_bytes) {
+		diag_note(diag, pos, "together.groups.%s: before any KV cache or CUDA graph the members need %.2f "
+		    "GiB (weights %.2f GiB, plus the memory in use, CUDA contexts, non-torch and activation memory), "
+		    "more than the GPU's %.2f GiB: no max_model_len, kv_cache_dtype or enforce_eager can close that; "
+		    "fewer or smaller roles in the group (quantized checkpoints) or a larger GPU can", g,
+		    size_gib(fixed), size_gib(weights), size_gib(c->gpu_total_bytes));
+		return;
+	}
+	char list[320] = "";
+	size_t n = 0;
+	if (kv >= gap)
+		n += (size_t)snprintf(list + n, sizeof list - n, "shorter max_model_len (the KV caches hold %.2f GiB), ",
+		    size_gib(kv));
+	if (kv16 / 2 >= gap && n < sizeof list)
+		n += (size_t)snprintf(list + n, sizeof list - n, "kv_cache_dtype: fp8 (halves %.2f GiB of KV cache), ",
+		    size_gib(kv16));
+	if (graphs >= gap && n < sizeof list)
+		n += (size_t)snprintf(list + n, sizeof list - n, "server.enforce_eager (no CUDA graphs: %.2f GiB), ",
+		    size_gib(graphs));
+	if (!n)
+		snprintf(list, sizeof list, "no one setting frees that much (KV caches %.2f GiB, CUDA graphs %.2f "
+		    "GiB): a shorter max_model_len, kv_cache_dtype: fp8 and server.enforce_eager together, ",
+		    size_gib(kv), size_gib(graphs));
+	diag_note(diag, pos, "together.groups.%s: it fits with %.2f GiB less: %sor fewer or smaller roles in "
+	    "the group", g, size_gib(gap), list);
+}
+
 static void
 refuse(struct diag_sink *diag, const struct plan *p, const struct plan_group *pg, const uint32_t *steps,
     uint64_t need)
@@ -202,10 +250,7 @@ refuse(struct diag_sink *diag, const struct plan *p, const struct plan_group *pg
 		    size_gib(r->weights_bytes), m->params.max_model_len, size_gib(r->cuda_graph_bytes),
 		    graphs_on_top(r) ? "on top" : "inside the share", budget_generation_rule(r->generation)->name);
 	}
-	diag_note(diag, pos, "together.groups.%s: it fits with %.2f GiB less: shorter max_model_len, "
-	    "kv_cache_dtype: fp8, server.enforce_eager (no CUDA graphs: %.2f GiB), smaller quantized "
-	    "models or fewer roles in the group", pg->group->name, size_gib(sub0(need, c->gpu_total_bytes)),
-	    size_gib(graphs));
+	levers(diag, pos, p, pg, need, graphs);
 }
 
 /* Auto member m at least + extra steps, with the largest context that share holds (capped as

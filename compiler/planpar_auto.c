@@ -164,10 +164,11 @@ planpar_choose_other(const struct planpar_ctx *x, size_t np, bool placed,
 		other = most ? most : 1;
 	pl->tp = r->tp ? r->tp : other;
 	pl->pp = r->pp ? r->pp : other;
+	/* What was chosen, and which size the catalog gave. */
 	if (r->tp)
-		pl->rule = arena_printf(x->a, "pp %u: the fewest stages of tp %u "
+		pl->rule = arena_printf(x->a, "pp %u chosen for the given tp %u: the fewest pipeline stages "
 		    "that fit", pl->pp, pl->tp);
 	else
-		pl->rule = arena_printf(x->a, "tp %u: the smallest tensor-parallel "
-		    "size of pp %u that fits", pl->tp, pl->pp);
+		pl->rule = arena_printf(x->a, "tp %u chosen for the given pp %u: the smallest tensor-parallel "
+		    "size that fits", pl->tp, pl->pp);
 }

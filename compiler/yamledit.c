@@ -30,12 +30,15 @@ yaml_scalar(struct arena *a, const char *v)
 	/* A plain scalar that YAML would read as null, a boolean or a number must be quoted. */
 	static const char *const special[] = {"null", "Null", "NULL", "true", "True", "TRUE", "false", "False",
 		"FALSE", NULL};
-	bool plain = v[0] == '/' || (v[0] >= 'a' && v[0] <= 'z') || (v[0] >= 'A' && v[0] <= 'Z');
+	/* "7991 MiB": a number and a unit is no YAML number, so it may start with a digit. */
+	size_t n0 = strlen(v);
+	bool size = n0 > 2 && v[0] >= '0' && v[0] <= '9' && strchr(v, ' ');
+	bool plain = size || v[0] == '/' || (v[0] >= 'a' && v[0] <= 'z') || (v[0] >= 'A' && v[0] <= 'Z');
 	for (size_t i = 0; special[i] && plain; i++)
 		plain = strcmp(v, special[i]) != 0;
 	for (const char *p = v; *p && plain; p++)
 		plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-		    strchr("/._+-@", *p);
+		    strchr("/._+-@", *p) || (*p == ' ' && p > v && p[1] && p[1] != ' ');
 	if (plain)
 		return arena_strdup(a, v);
 	size_t n = 2;
@@ -169,8 +172,16 @@ set_in(struct arena *a, const char *text, size_t len, const struct ynode *map, c
 			*why = "the value spans lines or is not a plain or quoted scalar";
 			return NULL;
 		}
-		const char *ins = arena_printf(a, " %s%s", scalar, ve < eol && text[ve] == '#' ? " " : "");
-		return splice(a, text, len, ke + 1, ve, ins, out_len);
+		/* An inline comment keeps its column (one space at least), so aligned comments stay aligned. */
+		size_t c = ve;
+		while (c < eol && (text[c] == ' ' || text[c] == '\t'))
+			c++;
+		if (c < eol && text[c] == '#') {
+			size_t at = ke + 1 - ls + 1 + strlen(scalar), col = c - ls;
+			return splice(a, text, len, ke + 1, c, arena_printf(a, " %s%*s", scalar,
+			    (int)(col > at ? col - at : 1), ""), out_len);
+		}
+		return splice(a, text, len, ke + 1, ve, arena_printf(a, " %s", scalar), out_len);
 	}
 	/* No such key yet: a new line after after_key's, or before the first key, at the keys' indentation. */
 	size_t at_key = 0;

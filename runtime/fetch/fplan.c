@@ -16,6 +16,7 @@
 #include "hfcache.h"
 #include "hub.h"
 #include "msfile.h"
+#include "suggest.h"
 #include "xfer.h"
 
 enum { ERR_MAX = 3 * HUB_URL_MAX };
@@ -257,6 +258,35 @@ add_job(const struct hfcache *c, struct xfer_job **jobs, size_t *n, size_t *cap,
 	return 0;
 }
 
+/* A role with no manifest: a typo of a role the build wrote (did you mean), or a stale build. */
+static void
+unknown_role(struct fprogress *prog, const char *dir, const char *role, const char *mpath)
+{
+	char **names = NULL, err[ERR_MAX];
+	size_t n = 0;
+	if (fmanifest_list(dir, &names, &n, err, sizeof err))
+		n = 0;
+	const char *best = suggest_best(role, (const char *const *)names, n);
+	char known[512] = "";
+	size_t used = 0;
+	for (size_t i = 0; i < n && used < sizeof known; i++) {
+		int w = snprintf(known + used, sizeof known - used, "%s%s", i ? ", " : "", names[i]);
+		used += w > 0 ? (size_t)w : 0;
+	}
+	if (best)
+		fprogress_event(prog, "error", role, NULL, 0, "not a role of the catalog (no %s); did you mean "
+		    "'%s'? roles: %s", mpath, best, known);
+	else if (n)
+		fprogress_event(prog, "error", role, NULL, 0, "not a role of the catalog (no %s); roles: %s; "
+		    "a role added since the last build needs 'modelc build'", mpath, known);
+	else
+		fprogress_event(prog, "error", role, NULL, 0, "no manifest %s: %s has none; run 'modelc build'",
+		    mpath, dir);
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
 int
 fplan_fetch(const struct fplan_opts *o, char **roles, size_t nroles)
 {
@@ -338,9 +368,8 @@ fplan_fetch(const struct fplan_opts *o, char **roles, size_t nroles)
 		}
 		snprintf(mpath, sizeof mpath, "%s/%s.json", o->manifests, roles[r]);
 		if (access(mpath, F_OK)) {
-			fprogress_event(&prog, "error", roles[r], NULL, 0, "no manifest %s (is '%s' a role of the "
-			    "catalog? run 'modelc build')", mpath, roles[r]);
-			rr->result = 1;
+			unknown_role(&prog, o->manifests, roles[r], mpath);
+			rr->result = EXITCODE_REJECTED;
 			continue;
 		}
 		if (sign.required) {
@@ -369,6 +398,14 @@ fplan_fetch(const struct fplan_opts *o, char **roles, size_t nroles)
 		fprogress_event(&prog, "error", NULL, NULL, 0, "%u of %zu manifest%s refused: signatures are required "
 		    "(%s); nothing downloaded", refused, nroles, nroles == 1 ? "" : "s", signature_source(o, &sign));
 		worst = 1;
+		goto out;
+	}
+	/* Nothing was read, so nothing was attempted: the errors above are the whole story. */
+	bool any_loaded = false;
+	for (size_t r = 0; r < nroles; r++)
+		any_loaded |= runs[r].loaded;
+	if (!any_loaded) {
+		worst = EXITCODE_REJECTED;
 		goto out;
 	}
 	pend = calloc(nfiles_all ? nfiles_all : 1, sizeof *pend);

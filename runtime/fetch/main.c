@@ -41,7 +41,8 @@ static const char help_text[] =
     "  prune [--yes]      list, then with --yes remove, what no role uses (never the active model)\n"
     "  scan               per role: bytes on disk, complete/partial/missing, verified, what pruning frees\n"
     "\n"
-    "Exit status: 0 done, 1 rejected (hash mismatch, a signature refused, gated, not found, no space),\n"
+    "Exit status: 0 done, 1 rejected (a role not in the catalog or not pinned, a hash mismatch, a\n"
+    "signature refused, gated, not found, no space),\n"
     "2 usage, 3 failure.\n"
     "See fetch(1).\n";
 

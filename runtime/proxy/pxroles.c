@@ -8,6 +8,7 @@
 #include "exitcode.h"
 #include "pxinst.h"
 #include "swcmd.h"
+#include "suggest.h"
 #include "swtable.h"
 
 struct model_table px_table;
@@ -127,7 +128,7 @@ static void
 nearer(const char *name, const char *cand, size_t *bd, const char **best)
 {
 	size_t d;
-	if (cand && (d = swtable_distance(name, cand)) < *bd) {
+	if (cand && (d = suggest_distance(name, cand)) < *bd) {
 		*bd = d;
 		*best = cand;
 	}

@@ -13,6 +13,7 @@
 #include "exitcode.h"
 #include "swcmd.h"
 #include "swexec.h"
+#include "suggest.h"
 #include "swtable.h"
 
 /* A command's run is NULL in the binary that does not hold it: that one execs the other. */
@@ -100,7 +101,7 @@ main(int argc, char **argv)
 	const char *near = argv[1][0] == '-' ? swcmd_nearest(argv[1], usage) : NULL;
 	size_t best = strlen(argv[1]) / 3 + 2;
 	for (size_t i = 0; !near && i < sizeof commands / sizeof commands[0]; i++)
-		if (swtable_distance(argv[1], commands[i].name) < best)
+		if (suggest_distance(argv[1], commands[i].name) < best)
 			near = commands[i].name;
 	swcmd_error("unknown command '%s'%s%s%s\n%s", argv[1], near ? " (did you mean '" : "", near ? near : "",
 	    near ? "'?)" : "", usage);

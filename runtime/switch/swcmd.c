@@ -7,6 +7,7 @@
 
 #include "diag.h"
 #include "exitcode.h"
+#include "suggest.h"
 #include "swtable.h"
 
 void
@@ -99,7 +100,7 @@ swcmd_nearest(const char *word, const char *words)
 		while (n < sizeof cand - 1 && (p[n] == '-' || (p[n] >= 'a' && p[n] <= 'z')))
 			cand[n] = p[n], n++;
 		cand[n] = '\0';
-		size_t d = swtable_distance(word, cand);
+		size_t d = suggest_distance(word, cand);
 		if (d < bestd) {
 			bestd = d;
 			memcpy(best, cand, n + 1);

@@ -8,9 +8,9 @@
 
 #include "diag.h"
 #include "exitcode.h"
+#include "suggest.h"
 #include "swcmd.h"
 
-enum { SWTABLE_DISTANCE_MAX = 256 };
 
 static struct model_table swtable_t;
 static const char *swtable_file = SWTABLE_DEFAULT;
@@ -119,33 +119,6 @@ swtable_find(const char *arg, struct model_entry *e)
 	return false;
 }
 
-size_t
-swtable_distance(const char *a, const char *b)
-{
-	static size_t row[SWTABLE_DISTANCE_MAX + 1];
-	size_t la = strlen(a), lb = strlen(b);
-
-	if (la > SWTABLE_DISTANCE_MAX || lb > SWTABLE_DISTANCE_MAX)
-		return SIZE_MAX / 2;
-	for (size_t j = 0; j <= lb; j++)
-		row[j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		size_t diag = row[0];
-		row[0] = i;
-		for (size_t j = 1; j <= lb; j++) {
-			size_t up = row[j];
-			size_t best = diag + (a[i - 1] != b[j - 1]);
-			if (up + 1 < best)
-				best = up + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			row[j] = best;
-			diag = up;
-		}
-	}
-	return row[lb];
-}
-
 /* The candidate name nearest to arg, and its distance. */
 static const char *
 nearest(const char *arg, size_t *dist)
@@ -159,7 +132,7 @@ nearest(const char *arg, size_t *dist)
 		for (size_t k = 0; k < 3; k++) {
 			if (!cand[k])
 				continue;
-			size_t d = swtable_distance(arg, cand[k]);
+			size_t d = suggest_distance(arg, cand[k]);
 			if (d < *dist) {
 				*dist = d;
 				best = cand[k];

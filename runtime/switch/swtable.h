@@ -70,9 +70,6 @@ bool swtable_role(const char *role, struct model_entry *e);
 /* Print "switch: error: unknown role, path or repo 'x'" with the known ones and the nearest. */
 void swtable_report_unknown(FILE *out, const char *arg);
 
-/* Levenshtein distance between a and b (case-sensitive); SIZE_MAX/2 when either is too long. */
-size_t swtable_distance(const char *a, const char *b);
-
 /* HF_HOME for the server: $MODELC_HF_HOME, else the table's. */
 const char *swtable_hf_home(void);
 

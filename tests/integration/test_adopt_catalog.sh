@@ -284,7 +284,7 @@ roles:
     # a tiny Llama-style model
     repo: tiny/llama   # 16-bit
     local: $q/awq
-    quantization: awq    # until adopted
+    quantization: awq     # until adopted
     max_model_len: 2048
   big:
     repo: meta-llama/Llama-3.1-8B-Instruct
@@ -330,7 +330,7 @@ models.yaml: roles.primary.quantization: compressed-tensors (was 'awq')
 models.lock: local:$q/ct (3 files, sha256)
 next: make config (emits PRIMARY_MODEL_LOCAL), then switch primary
 EOF
-grep -qxF "    local: $q/ct" models.yaml && grep -qxF "    quantization: compressed-tensors    # until adopted" models.yaml \
+grep -qxF "    local: $q/ct" models.yaml && grep -qxF "    quantization: compressed-tensors # until adopted" models.yaml \
 	|| { echo "FAIL: models.yaml after the second adoption"; cat models.yaml; fail=1; }
 
 # ROLE alone: the directory the role's local: already names (placed by hand) is checked and recorded.

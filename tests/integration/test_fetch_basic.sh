@@ -85,6 +85,22 @@ expect_in "$T/u1" "fetch: --jobs '0' is not a number from 1 to 64"
 expect_in "$T/u2" "fetch: unknown option '--bogus'"
 "$BIN/fetch" all chat >/dev/null 2>"$T/u3"; [ $? -eq 2 ] || fail "all + role"
 expect_in "$T/u3" "fetch: 'all' and role names exclude each other"
-"$BIN/fetch" nosuch --manifests "$T/man" >/dev/null 2>"$T/u4"; [ $? -eq 1 ] || fail "unknown role"
-expect_in "$T/u4" "fetch: error: nosuch: no manifest $T/man/nosuch.json (is 'nosuch' a role of the catalog? run 'modelc build')"
+# A role that is not in the catalog: rejected, the catalog's roles named, and no summary of
+# a download that never started.
+roles=$(cd "$T/man" && ls *.json | sed 's/\.json$//' | paste -sd, - | sed 's/,/, /g')
+"$BIN/fetch" nosuch --manifests "$T/man" >"$T/u4" 2>&1; [ $? -eq 1 ] || fail "unknown role"
+expect_in "$T/u4" "fetch: error: nosuch: not a role of the catalog (no $T/man/nosuch.json); roles: $roles; a role added since the last build needs 'modelc build'"
+"$BIN/fetch" caht --manifests "$T/man" >"$T/u5" 2>&1; [ $? -eq 1 ] || fail "misspelt role"
+expect_in "$T/u5" "fetch: error: caht: not a role of the catalog (no $T/man/caht.json); did you mean 'chat'? roles: $roles"
+mkdir -p "$T/empty"
+"$BIN/fetch" nosuch --manifests "$T/empty" >"$T/u6" 2>&1; [ $? -eq 1 ] || fail "role without any manifests"
+expect_in "$T/u6" "fetch: error: nosuch: no manifest $T/empty/nosuch.json: $T/empty has none; run 'modelc build'"
+# An unpinned role (a catalog built before 'modelc lock'): the error alone.
+sed 's/"commit": *"[0-9a-f]*"/"commit": null/' "$T/man/chat.json" >"$T/unp.json"
+mkdir -p "$T/unpinned" && cp "$T/unp.json" "$T/unpinned/chat.json"
+"$BIN/fetch" chat --manifests "$T/unpinned" >"$T/u7" 2>&1; [ $? -eq 1 ] || fail "unpinned role"
+expect_in "$T/u7" "role 'chat' has no pinned commit; run 'modelc lock' then 'modelc build'"
+for f in u4 u5 u6 u7; do
+	grep -q "files:" "$T/$f" && { cat "$T/$f"; fail "$f: a summary of a download that was never attempted"; }
+done
 echo "ok"

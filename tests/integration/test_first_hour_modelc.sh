@@ -28,7 +28,7 @@ grep 'unverified' "$T/c4" | grep -v "on a machine that reaches the Hugging Face 
 "$M" explain primary >"$T/e4" 2>&1 || { cat "$T/e4"; fail "explain primary"; }
 expect_in "$T/e4" "outside the budget; estimated: it varies with GPU, driver and CUDA"
 expect_in "$T/e4" "(estimated from the card's nominal size; set gpu.memory for an exact budget)"
-expect_in "$T/e4" "gpu.safety_margin, taken from the KV cache"
+expect_in "$T/e4" "gpu.safety_margin + 4.7% of the KV cache (outside the calibrated evidence): KV cache that max_model_len leaves unused"
 not_in "$T/e4" "H100 figure"
 not_in "$T/e4" "ours, taken"
 
@@ -63,8 +63,12 @@ cp models.yaml "$T/before6.yaml"
 "$M" gpu --from gpu.yaml >"$T/g6" 2>&1 || { cat "$T/g6"; fail "modelc gpu --from"; }
 expect_in "$T/g6" "modelc: gpu: models.yaml: gpu.memory 7792 MiB (7.61 GiB, CUDA's total: nvidia-smi memory.total minus memory.reserved), gpu.memory_in_use 512 MiB; GPU 0 'NVIDIA GeForce RTX 3070', from gpu.yaml"
 expect_in "$T/g6" "modelc: gpu: it overrides the number of profile 'rtx3070-8gb' (7.53 GiB, an estimate)"
-expect_line models.yaml "  memory: '7792 MiB'"
-grep -q "^  memory_in_use: '512 MiB' *# what the desktop holds" models.yaml || fail "memory_in_use lost its comment"
+expect_line models.yaml "  memory: 7792 MiB"
+# The comment keeps its column: aligned with the profile's, as before the edit.
+col() { grep "^  $1:" "$2" | awk '{ print index($0, "#") }'; }
+[ "$(col memory_in_use models.yaml)" = "$(col memory_in_use "$T/before6.yaml")" ] && [ "$(col memory_in_use models.yaml)" = "$(col profile models.yaml)" ] ||
+	{ grep -n "^  [a-z_]*:" models.yaml >&2; fail "memory_in_use's comment moved"; }
+expect_line models.yaml "  memory_in_use: 512 MiB                # what the desktop holds; measure with nvidia-smi"
 diff "$T/before6.yaml" models.yaml | grep '^[<>]' | grep -v "memory" && fail "modelc gpu changed more than gpu.memory"
 "$M" check >"$T/c6" 2>&1 || { cat "$T/c6"; fail "check after modelc gpu"; }
 expect_in "$T/c6" "note: gpu.memory 7.61 GiB is the total the budget uses; profile 'rtx3070-8gb' says 7.53 GiB (an estimate)"
@@ -369,4 +373,76 @@ if command -v script >/dev/null 2>&1; then
 	env -u NO_COLOR script -qec "$M check $W/empty.yaml" /dev/null >"$T/tty" 2>&1 </dev/null
 	grep -q "$(printf '\033')\[1;31merror:" "$T/tty" || { cat -v "$T/tty"; fail "no colour on a terminal"; }
 fi
+section "12. The README's fit numbers come from the README's commands"
+# The fit example as README.md writes it (continuation lines joined, comment dropped), on the
+# config it names; each number its paragraph states is compared with the run it describes.
+R=$T/readme
+mkdir -p "$R" && cp "$ROOT/models.yaml" "$ROOT/models.lock" "$R"/
+python3 - "$ROOT/README.md" "$R" <<'PY' || fail "README's fit section"
+import json, re, subprocess, sys
+readme, R = sys.argv[1], sys.argv[2]
+text = open(readme).read()
+sec = text[text.index("## Estimating whether a model fits"):]
+sec = sec[:sec.index("\n## ", 3)]
+lines = sec.splitlines()
+i = next(k for k, l in enumerate(lines) if l.startswith("build/bin/modelc fit --config"))
+cmd = ""
+while True:
+    l = lines[i].split("#")[0].rstrip()
+    cmd += l.rstrip("\\") + " "
+    if not l.endswith("\\"):
+        break
+    i += 1
+prose = " ".join(sec[sec.index("`--gpu-memory` is CUDA's total"):].split())
+m = re.search(r"models\.lock's entry for ([\w./-]+[\w])", prose)
+lock = json.load(open(R + "/models.lock"))["models"]
+key = next(k for k in lock if k.split("@")[0] == m.group(1))
+json.dump(lock[key]["config"], open(R + "/config.json", "w"))
+argv = cmd.replace("path/to/config.json", "config.json").split()
+import os
+argv[0] = os.environ["BIN"] + "/modelc"
+def fit(extra_from, extra_to):
+    a = [extra_to if x == extra_from else x for x in argv] if extra_from else argv + extra_to
+    out = subprocess.run(a, cwd=R, capture_output=True, text=True)
+    return json.loads(out.stdout)["max_model_len_fit"]
+def stated(pattern):
+    g = re.search(pattern, prose)
+    if not g:
+        sys.exit("README no longer states: " + pattern)
+    return int(g.group(1).replace(",", ""))
+checks = [
+    ("the example", stated(r"the fit gives the build's ([\d,]+) tokens"), fit(None, [])),
+    ("--gpu-memory 8GiB", stated(r"--gpu-memory 8GiB` would .*? say ([\d,]+)"), fit("8086618112", "8GiB")),
+    ("--vllm-version 0.10.2", stated(r"`--vllm-version 0.10.2` [^`]*? says ([\d,]+)"), fit(None, ["--vllm-version", "0.10.2"])),
+]
+build = subprocess.run([argv[0], "build", "-o", "gen"], cwd=R, capture_output=True, text=True)
+env = open(R + "/gen/.env").read()
+checks.append(("the build", stated(r"the fit gives the build's ([\d,]+) tokens"),
+    int(re.search(r"^PRIMARY_MAX_MODEL_LEN='(\d+)'", env, re.M).group(1))))
+c = re.search(r"on 8 GB the budget gives about ([\d.]+)k", open(R + "/models.yaml").read())
+checks.append(("models.yaml's comment", float(c.group(1)), round(checks[-1][2] / 1000, 1)))
+# auto reports the KV that one request of the length it chose needs, as a given length does.
+def run(a):
+    return json.loads(subprocess.run(a, cwd=R, capture_output=True, text=True).stdout)
+auto = run(argv)
+given = run([str(auto["max_model_len_fit"]) if x == "auto" else x for x in argv])
+checks.append(("kv_at_max_model_len with auto", given["kv_at_max_model_len"], auto["kv_at_max_model_len"]))
+if not auto["kv_at_max_model_len"]:
+    sys.exit("fit --max-model-len auto reports kv_at_max_model_len 0")
+bad = [f"{what}: README says {said}, the run gives {got}" for what, said, got in checks if said != got]
+if bad:
+    sys.exit("\n".join(bad))
+PY
+# One wording for how to measure the GPU total and for what the safety margin is, in every output.
+advice="'switch gpu' measures gpu.memory on the GPU host"
+margin="gpu.safety_margin + 4.7% of the KV cache (outside the calibrated evidence): KV cache that max_model_len leaves unused"
+expect_in "$T/c4" "$advice"
+expect_in "$R/gen/.env" "# to verify the GPU total: $advice"
+expect_in "$R/gen/budget.txt" "$advice"
+expect_in "$R/gen/budget.txt" "$margin"
+expect_in "$T/e4" "$margin"
+grep -q "mem_get_info" "$R/gen/.env" "$R/gen/budget.txt" && fail "a generated file still gives a second way to measure the GPU total"
+"$M" explain primray >"$T/e12" 2>&1 && fail "explain of a misspelt role"
+expect_in "$T/e12" "modelc: explain: models.yaml has no role or group 'primray'; did you mean 'primary'?"
+
 echo ok

@@ -35,21 +35,29 @@ modelc build >"$T/build.log" 2>&1 || { echo "FAIL: modelc build"; cat "$T/build.
 export MODELC_HF_HOME="$T/hf"
 
 echo "== 8. Install, and the build host vs the GPU host"
-for p in modelc switch fetch bench; do
-	[ -x "$T/home/.local/bin/$p" ] || fail "install: no $p in PREFIX/bin"
-done
+# What README's make install comment lists is what lands in PREFIX/bin, and nothing more.
+listed=$(sed -n 's/^make install PREFIX=.*# builds what it installs: \(.*\), man pages, schemas$/\1/p' "$ROOT/README.md" | tr -d ' ' | tr ',' '\n' | sort)
+[ -n "$listed" ] || fail "install: README's make install comment is gone"
+[ "$listed" = "$(ls "$T/home/.local/bin" | sort)" ] || fail "install: README lists '$(echo $listed)', PREFIX/bin has '$(ls "$T/home/.local/bin" | tr '\n' ' ')'"
 [ "$(command -v switch)" = "$T/home/.local/bin/switch" ] || fail "install: switch is not the one on PATH"
 [ -f "$T/home/.local/share/man/man1/switch.1" ] || fail "install: no switch.1"
 run "installed switch --list" 0 switch --list
 contains "installed switch --list" out "primary"
-# The GPU host gets generated/ and the switch binary only; the catalog stays on the build host.
-mkdir -p "$T/gpuhost/bin"
-cp -r generated "$T/gpuhost/"
-cp "$T/home/.local/bin/switch" "$T/gpuhost/bin/"
+# The GPU host gets what README's rsync line copies, and nothing else; the catalog stays on the
+# build host. Each command README runs there must find what it needs.
+copy=$(sed -n 's/^modelc build && rsync -a \(.*\) gpuhost:modelc\/ .*/\1/p' "$ROOT/README.md")
+[ -n "$copy" ] || fail "GPU host: README's rsync line is gone"
+mkdir -p "$T/gpuhost"
+for f in $copy; do
+	cp -r "$(echo "$f" | sed "s|^~|$T/home|")" "$T/gpuhost/" || fail "GPU host: README copies '$f', which the build host lacks"
+done
 mv "$T/clone" "$T/clone.away"
-(cd "$T/gpuhost" && ./bin/switch --list) >"$T/out" 2>"$T/err" || fail "GPU host: switch --list"
+(cd "$T/gpuhost" && ./switch --list) >"$T/out" 2>"$T/err" || fail "GPU host: switch --list"
 contains "GPU host" err "not checked: no '$T/clone/models.yaml' here"
 contains "GPU host" err "from catalog sha256 "
+(cd "$T/gpuhost" && ./switch serve primary --dry-run) >"$T/out" 2>"$T/err" || { fail "GPU host: switch serve --dry-run"; cat "$T/err"; }
+(cd "$T/gpuhost" && ./switch proxy --dry-run) >"$T/out" 2>"$T/err" || { fail "GPU host: switch proxy --dry-run"; cat "$T/err"; }
+(cd "$T/gpuhost" && ./fetch --help) >"$T/out" 2>"$T/err" || { fail "GPU host: fetch"; cat "$T/err"; }
 mv "$T/clone.away" "$T/clone"
 
 echo "== 1. switch must never serve stale limits"

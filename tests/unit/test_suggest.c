@@ -13,6 +13,10 @@ test_distance(void)
 	CU_ASSERT_EQUAL(suggest_distance("rolse", "roles"), 1);
 	CU_ASSERT_EQUAL(suggest_distance("quantisation", "quantization"), 1);
 	CU_ASSERT_EQUAL(suggest_distance("kitten", "sitting"), 3);
+	CU_ASSERT_EQUAL(suggest_distance("prmary", "primary"), 1);
+	CU_ASSERT_EQUAL(suggest_distance("primray", "primary"), 1);    /* a swap is one edit */
+	CU_ASSERT_EQUAL(suggest_distance("ab", "ba"), 1);
+	CU_ASSERT_EQUAL(suggest_distance("abcdef", "badcfe"), 3);
 	CU_ASSERT_EQUAL(suggest_distance("abc", ""), 3);
 	char longer[200];
 	memset(longer, 'a', sizeof longer - 1);

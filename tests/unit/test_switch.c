@@ -88,18 +88,6 @@ test_find(void)
 }
 
 static void
-test_distance(void)
-{
-	CU_ASSERT_EQUAL(swtable_distance("primary", "primary"), 0);
-	CU_ASSERT_EQUAL(swtable_distance("prmary", "primary"), 1);
-	CU_ASSERT_EQUAL(swtable_distance("", "abc"), 3);
-	CU_ASSERT_EQUAL(swtable_distance("kitten", "sitting"), 3);
-	static char big[400];
-	memset(big, 'x', sizeof big - 1);
-	CU_ASSERT(swtable_distance(big, "x") > 1000);
-}
-
-static void
 test_unknown_report(void)
 {
 	char buf[2048];
@@ -401,7 +389,6 @@ suite_switch(void)
 {
 	CU_pSuite s = CU_add_suite("switch", setup, teardown);
 	CU_add_test(s, "find by role, path, repo", test_find);
-	CU_add_test(s, "edit distance", test_distance);
 	CU_add_test(s, "unknown role report", test_unknown_report);
 	CU_add_test(s, "snapshot path and files", test_snapshot);
 	CU_add_test(s, "active file", test_activefile);

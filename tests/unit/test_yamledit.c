@@ -56,9 +56,9 @@ test_insert_after_repo(void)
 				    "  code:\n"
 				    "    repo: bigcode/starcoder2-7b\n"
 				    "    quantization: none\n");
-	/* Then the quantization value is replaced in place, its comment kept. */
+	/* Then the quantization value is replaced in place, its comment kept in its column. */
 	out = edit(&a, out, "primary", "quantization", "awq", &why);
-	CU_ASSERT_PTR_NOT_NULL(strstr(out, "    local: /mnt/f/models/llama-awq\n    quantization: awq    # for now\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "    local: /mnt/f/models/llama-awq\n    quantization: awq     # for now\n"));
 	/* The last role, repo on the last line without a newline. */
 	out = edit(&a, "roles:\n  code:\n    quantization: none\n    repo: bigcode/starcoder2-7b", "code", "local",
 	    "/m/s", &why);
@@ -73,11 +73,11 @@ test_replace(void)
 	const char *why;
 	const char *out = edit(&a, "roles:\n  m:\n    local: '/old dir'  # old\n    quantization: awq\n", "m", "local",
 	    "/new dir/it's", &why);
-	CU_ASSERT_STRING_EQUAL(out, "roles:\n  m:\n    local: '/new dir/it''s'  # old\n    quantization: awq\n");
+	CU_ASSERT_STRING_EQUAL(out, "roles:\n  m:\n    local: '/new dir/it''s' # old\n    quantization: awq\n");
 	out = edit(&a, "roles:\n  m:\n    local: \"/a\\\"b\"\n    quantization: awq\n", "m", "local", "/c", &why);
 	CU_ASSERT_STRING_EQUAL(out, "roles:\n  m:\n    local: /c\n    quantization: awq\n");
 	out = edit(&a, "roles:\n  m:\n    local: /a#b # c\n    quantization: awq\n", "m", "local", "/c", &why);
-	CU_ASSERT_STRING_EQUAL(out, "roles:\n  m:\n    local: /c # c\n    quantization: awq\n");
+	CU_ASSERT_STRING_EQUAL(out, "roles:\n  m:\n    local: /c   # c\n    quantization: awq\n");
 	/* Tabs-free four-space indentation elsewhere is kept as written. */
 	out = edit(&a, "roles:\n    m:\n        quantization: none\n        local: /x\n", "m", "quantization",
 	    "compressed-tensors", &why);
@@ -138,18 +138,25 @@ test_paths(void)
 	const char *why = NULL;
 	const char *const gpu[] = {"gpu", NULL}, *const top[] = {NULL};
 	CU_ASSERT_EQUAL(yamledit_set(&e, gpu, "memory", "8 GiB", NULL, &why), 0);
-	CU_ASSERT_EQUAL(yamledit_set(&e, gpu, "profile", "rtx-4090", NULL, &why), 0);
+	CU_ASSERT_EQUAL(yamledit_set(&e, gpu, "profile", "rtx", NULL, &why), 0);
 	CU_ASSERT_EQUAL(yamledit_set(&e, gpu, "utilization", "0.9", "profile", &why), 0);
 	CU_ASSERT_EQUAL(yamledit_set(&e, top, "version", "1", NULL, &why), 0);
 	CU_ASSERT_STRING_EQUAL(e.text, "# catalog\n"
 				       "version: '1'\n"
 				       "gpu:\n"
-				       "  memory: '8 GiB'\n"
-				       "  profile: rtx-4090  # laptop\n"
+				       "  memory: 8 GiB\n"
+				       "  profile: rtx       # laptop\n"
 				       "  utilization: '0.9'\n"
 				       "roles:\n"
 				       "  primary:\n"
 				       "    repo: a/b\n");
+	/* A longer value pushes the comment out to one space after it, never into it. */
+	CU_ASSERT_EQUAL(yamledit_set(&e, gpu, "profile", "rtx-4090-laptop", NULL, &why), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.text, "\n  profile: rtx-4090-laptop # laptop\n"));
+	/* Sizes stay plain; what YAML would read otherwise, or with a space at an end, is quoted. */
+	CU_ASSERT_EQUAL(yamledit_set(&e, gpu, "memory", "8 ", NULL, &why), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.text, "\n  memory: '8 '\n"));
+	CU_ASSERT_EQUAL(yamledit_set(&e, gpu, "memory", "8 GiB", NULL, &why), 0);
 	/* The edited text is what later lookups see. */
 	const char *const mem[] = {"gpu", "memory", NULL};
 	const struct ynode *n = yamledit_get(&e, mem);

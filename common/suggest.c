@@ -10,29 +10,29 @@ size_t
 suggest_distance(const char *a, const char *b)
 {
 	size_t n = strlen(a), m = strlen(b);
-	/* Long strings are never typos of each other worth suggesting; keep the tables small. */
+	/* Long strings are never typos of each other worth suggesting; keep the rows small. */
 	if (n > SUGGEST_MAX_LEN || m > SUGGEST_MAX_LEN)
 		return (size_t)-1;
-	size_t d[SUGGEST_MAX_LEN + 1][SUGGEST_MAX_LEN + 1];
-	for (size_t i = 0; i <= n; i++)
-		d[i][0] = i;
+	/* Three rows (i - 2, i - 1, i) of the table, on the stack: the proxy calls this in its threads. */
+	size_t rows[3][SUGGEST_MAX_LEN + 1];
 	for (size_t j = 0; j <= m; j++)
-		d[0][j] = j;
+		rows[0][j] = j;
 	for (size_t i = 1; i <= n; i++) {
+		size_t *d = rows[i % 3], *up = rows[(i - 1) % 3], *up2 = rows[(i + 1) % 3];
+		d[0] = i;
 		for (size_t j = 1; j <= m; j++) {
 			size_t cost = a[i - 1] != b[j - 1];
-			size_t best = d[i - 1][j] + 1;
-			if (d[i][j - 1] + 1 < best)
-				best = d[i][j - 1] + 1;
-			if (d[i - 1][j - 1] + cost < best)
-				best = d[i - 1][j - 1] + cost;
-			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
-			    d[i - 2][j - 2] + 1 < best)
-				best = d[i - 2][j - 2] + 1;
-			d[i][j] = best;
+			size_t best = up[j] + 1;
+			if (d[j - 1] + 1 < best)
+				best = d[j - 1] + 1;
+			if (up[j - 1] + cost < best)
+				best = up[j - 1] + cost;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && up2[j - 2] + 1 < best)
+				best = up2[j - 2] + 1;
+			d[j] = best;
 		}
 	}
-	return d[n][m];
+	return rows[n % 3][m];
 }
 
 const char *
