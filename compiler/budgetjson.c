@@ -17,3 +17,14 @@ budgetjson_terms(json_t *o, const struct budget_result *r)
 	json_object_set_new(o, "utilization", json_real(r->utilization));
 	json_object_set_new(o, "utilization_lowered", json_boolean(r->utilization_lowered));
 }
+
+void
+budgetjson_lowering(json_t *o, const struct budget_result *r)
+{
+	char why[320];
+	budget_lowering_text(r, why, sizeof why);
+	json_object_set_new(o, "utilization_asked", json_real(r->utilization_asked));
+	json_object_set_new(o, "utilization_lowered_reason",
+	    json_string(budget_lowering_code(r->utilization_reason)));
+	json_object_set_new(o, "utilization_lowered_text", json_string(why));
+}

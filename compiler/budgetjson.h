@@ -13,4 +13,7 @@
  */
 void budgetjson_terms(json_t *o, const struct budget_result *r);
 
+/* Why the utilization was lowered: utilization_asked, _lowered_reason and _lowered_text. */
+void budgetjson_lowering(json_t *o, const struct budget_result *r);
+
 #endif

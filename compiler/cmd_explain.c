@@ -189,12 +189,7 @@ explain_json(FILE *out, const struct compile_run *run, const struct plan_role *p
 	json_object_set_new(o, "evidence_covered", json_boolean(r->evidence_gaps == 0));
 	json_object_set_new(o, "evidence_text", json_string(ev));
 	json_object_set_new(o, "margin_widened_by", json_real(r->evidence_spread));
-	char why[320];
-	budget_lowering_text(r, why, sizeof why);
-	json_object_set_new(o, "utilization_asked", json_real(r->utilization_asked));
-	json_object_set_new(o, "utilization_lowered_reason",
-	    json_string(budget_lowering_code(r->utilization_reason)));
-	json_object_set_new(o, "utilization_lowered_text", json_string(why));
+	budgetjson_lowering(o, r);
 	json_object_set_new(o, "cuda_context_bytes", json_integer((json_int_t)r->cuda_context_bytes));
 	json_object_set_new(o, "cuda_graph_sizes", json_integer(r->cuda_graph_sizes));
 	json_object_set_new(o, "peak_bytes", json_integer((json_int_t)r->peak_bytes));

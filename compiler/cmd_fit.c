@@ -166,12 +166,7 @@ fit_result_json(const struct budget_result *r, const char *version)
 	json_object_set_new(o, "activation_sampler_bytes",
 	    json_integer((json_int_t)r->activation_sampler_bytes));
 	/* The physical check: in use + context + budget + graphs outside the budget <= CUDA total. */
-	char why[320];
-	budget_lowering_text(r, why, sizeof why);
-	json_object_set_new(o, "utilization_asked", json_real(r->utilization_asked));
-	json_object_set_new(o, "utilization_lowered_reason",
-	    json_string(budget_lowering_code(r->utilization_reason)));
-	json_object_set_new(o, "utilization_lowered_text", json_string(why));
+	budgetjson_lowering(o, r);
 	json_object_set_new(o, "gpu_used_bytes", json_integer((json_int_t)r->gpu_used_bytes));
 	json_object_set_new(o, "peak_bytes", json_integer((json_int_t)r->peak_bytes));
 	json_object_set_new(o, "cuda_graph_sizes", json_integer(r->cuda_graph_sizes));
