@@ -179,30 +179,23 @@ cmd_check(int argc, char **argv)
 	}
 
 	struct check_result res = {0};
-	if (schema_only && lock) {
-		/* JSON and schema only: what the ajv agreement test compares for locks. */
+	if (schema_only) {
+		/* The document and its schema only (JSON for a lock, YAML for the catalog): what the
+		 * ajv agreement tests compare. */
 		struct arena arena = {0};
 		struct diag_sink diag;
 		diag_init(&diag, out, "modelc");
-		int lrc = lock_check_schema(&arena, &diag, lock, NULL, &res.root);
-		res.rc = lrc < 0 ? EXITCODE_SYSTEM : lrc ? EXITCODE_REJECTED : EXITCODE_OK;
+		if (lock) {
+			int lrc = lock_check_schema(&arena, &diag, lock, NULL, &res.root);
+			res.rc = lrc < 0 ? EXITCODE_SYSTEM : lrc ? EXITCODE_REJECTED : EXITCODE_OK;
+		} else {
+			res.rc = frontend_parse(&arena, &diag, path, NULL, &res.root, NULL);
+		}
 		res.errors = diag.errors;
 		res.warnings = diag.warnings;
 		if (as_json)
 			fclose(out);
-		check_report(lock, true, as_json, &res, captured);
-		arena_free(&arena);
-	} else if (schema_only) {
-		/* YAML and schema only: what the ajv agreement test compares. */
-		struct arena arena = {0};
-		struct diag_sink diag;
-		diag_init(&diag, out, "modelc");
-		res.rc = frontend_parse(&arena, &diag, path, NULL, &res.root, NULL);
-		res.errors = diag.errors;
-		res.warnings = diag.warnings;
-		if (as_json)
-			fclose(out);
-		check_report(path, true, as_json, &res, captured);
+		check_report(lock ? lock : path, true, as_json, &res, captured);
 		arena_free(&arena);
 	} else {
 		/* The whole front half of `modelc build`: catalog, lock and the budget rules. */
