@@ -3,6 +3,7 @@ a test catalog's runtime table (tests/fixtures/switch unless Env(catalog=...) na
 file, switch-proxy built, and helpers to start it and talk HTTP/1.1 to it on loopback."""
 import json
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -62,10 +63,34 @@ class Env:
         s.close()
         return p
 
+    @staticmethod
+    def role_port_base(n=8):
+        """A base for the roles' ports (role i listens on base + i) below the kernel's ephemeral
+        range, where no other test's outgoing connection can take one of them, with all n free
+        now; the tests run in parallel, so the base is random."""
+        try:
+            with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+                low = int(f.read().split()[0])
+        except (OSError, ValueError, IndexError):
+            low = 32768
+        for _ in range(200):
+            base = random.randrange(10000, low - n)
+            socks = []
+            try:
+                for k in range(n):
+                    s = socket.socket()
+                    socks.append(s)
+                    s.bind(("127.0.0.1", base + k))
+                return base
+            except OSError:
+                continue
+            finally:
+                for s in socks:
+                    s.close()
+        raise RuntimeError("no %d free ports in a row below %d" % (n, low))
+
     def start(self, *args, env=None, table=None):
-        port, base = self.free_port(), self.free_port()
-        # role i listens on base + i: pick a base with room for the eight test roles
-        base = 20000 + (base % 20000)
+        port, base = self.free_port(), self.role_port_base()
         e = dict(self.env, **(env or {}))
         err = open(os.path.join(self.dir, "proxy-%d.err" % port), "w+")
         p = subprocess.Popen([self.proxy, "--table", table or self.table, "--listen", "127.0.0.1:%d" % port,
