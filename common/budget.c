@@ -137,6 +137,12 @@ budget_before_kv_bytes(const struct budget_result *r)
 	    (graphs_in_budget_of(r->generation) ? r->cuda_graph_bytes : 0);
 }
 
+uint64_t
+budget_graphs_on_top(const struct budget_result *r)
+{
+	return graphs_in_budget_of(r->generation) ? 0 : r->cuda_graph_bytes;
+}
+
 /* The generation params ask for: given, else the one their engine implies (graphs on top). */
 enum budget_generation
 budget_params_generation(const struct budget_params *p)

@@ -218,6 +218,9 @@ bool budget_generation_graphs_in_budget(enum budget_generation g);
  * and CUDA graphs where r's generation counts them inside the budget. */
 uint64_t budget_before_kv_bytes(const struct budget_result *r);
 
+/* The CUDA graph memory outside the budget: all of it, unless r's generation counts it inside. */
+uint64_t budget_graphs_on_top(const struct budget_result *r);
+
 /* The generation params ask for: the given one, else the one their engine implies. */
 enum budget_generation budget_params_generation(const struct budget_params *p);
 

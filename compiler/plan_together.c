@@ -2,7 +2,7 @@
  * Roles side by side. Each member is its own vLLM process, so each brings its own CUDA context
  * and CUDA graph pool beside its --gpu-memory-utilization share (vllm-memory.md §1, §3): on top
  * of the share up to v0.20, inside it from v0.21, as the catalog's generation says
- * (budget_generation_graphs_in_budget, the rule the single-role budget follows), and each checks
+ * (budget_graphs_on_top, the rule the single-role budget follows), and each checks
  * at its start that the free memory, after its context, holds its share. A member's share is the
  * least that fits its context (the configured max_model_len; for auto, the smaller of
  * PLAN_GROUP_MIN_AUTO_LEN and what it gets alone); what is left of the GPU is shared out among
@@ -34,18 +34,11 @@ sub0(uint64_t a, uint64_t b)
 	return a > b ? a - b : 0;
 }
 
-/* CUDA graph memory outside the share: all of it, unless r's generation counts it inside. */
-static uint64_t
-graphs_on_top(const struct budget_result *r)
-{
-	return budget_generation_graphs_in_budget(r->generation) ? 0 : r->cuda_graph_bytes;
-}
-
 /* What a process holds awake beyond the memory in use before it: context + budget + graphs on top. */
 static uint64_t
 awake_bytes(const struct budget_result *r)
 {
-	return r->cuda_context_bytes + r->budget_bytes + graphs_on_top(r);
+	return r->cuda_context_bytes + r->budget_bytes + budget_graphs_on_top(r);
 }
 
 /* What a sleeping process keeps on the GPU: an estimate from the budget's terms (above). */
@@ -67,7 +60,7 @@ share_bytes(uint64_t total, uint32_t steps)
 static uint64_t
 member_bytes(uint64_t total, const struct plan_group_member *m, uint32_t steps)
 {
-	return m->result.cuda_context_bytes + share_bytes(total, steps) + graphs_on_top(&m->result);
+	return m->result.cuda_context_bytes + share_bytes(total, steps) + budget_graphs_on_top(&m->result);
 }
 
 static void
@@ -248,7 +241,7 @@ refuse(struct diag_sink *diag, const struct plan *p, const struct plan_group *pg
 		    size_gib(member_bytes(c->gpu_total_bytes, m, steps[k])), size_gib(r->cuda_context_bytes),
 		    size_gib(share_bytes(c->gpu_total_bytes, steps[k])), emit_util(steps[k] / (double)PLAN_SHARE_STEPS).s,
 		    size_gib(r->weights_bytes), m->params.max_model_len, size_gib(r->cuda_graph_bytes),
-		    graphs_on_top(r) ? "on top" : "inside the share", budget_generation_rule(r->generation)->name);
+		    budget_graphs_on_top(r) ? "on top" : "inside the share", budget_generation_rule(r->generation)->name);
 	}
 	levers(diag, pos, p, pg, need, graphs);
 }
@@ -422,7 +415,7 @@ plan_together_describe(FILE *f, const struct plan *p, const struct plan_group *g
 			fprintf(f, "     share: weights %.2f, activation %.2f, non-torch %.2f, KV cache %.2f "
 			    "(%llu tokens); CUDA graphs %.2f %s; holds %.2f awake\n", size_gib(r->weights_bytes),
 			    size_gib(r->activation_bytes), size_gib(r->non_torch_bytes), size_gib(r->kv_cache_bytes),
-			    (unsigned long long)r->kv_tokens, size_gib(r->cuda_graph_bytes), graphs_on_top(r) ?
+			    (unsigned long long)r->kv_tokens, size_gib(r->cuda_graph_bytes), budget_graphs_on_top(r) ?
 			    "on top" : "inside the share", size_gib(m->gpu_bytes));
 			if (m->sleep_gpu_bytes)
 				fprintf(f, "     asleep (level %u): keeps %.2f GiB, an estimate from the budget's terms, not "
